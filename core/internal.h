@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - the shapes of acore's objects and the functions the core
+ * files share. Nothing here is public.
+ *
+ * Design notes
+ * - Everything that runs "later" is an item on the loop's ready queue: a
+ *   scheduled call (acore_handle), a done callback record, or a task's step.
+ *   One libuv iteration runs one acore iteration (in a uv_check handle):
+ *   due timers join the tail of the ready queue, then exactly the items
+ *   present at that moment run.
+ * - A loop's objects (futures, tasks, handles) are counted in loop->nlive;
+ *   the loop's memory is freed when its refs, and nlive, are 0 and it is
+ *   closed. While the loop is open, objects are destroyed on the loop
+ *   thread only (a last unref elsewhere is deferred through the zombie
+ *   list); once closed, destruction happens under loop->mutex.
+ * - Lock order: loop->mutex is a leaf lock; no callback runs under it.
+ */
+#ifndef ACORE_INTERNAL_H
+#define ACORE_INTERNAL_H
+
+#include "acore.h"
+#include "queue.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
+
+/* ---- allocation ---------------------------------------------------------- */
+
+void *acore__malloc(size_t size);
+void *acore__calloc(size_t count, size_t size);
+void *acore__realloc(void *ptr, size_t size);
+void acore__free(void *ptr);
+char *acore__strdup(const char *s); /* NULL for NULL or on failure */
+
+/* Per-loop caches of fixed-size blocks (futures, tasks, records). */
+enum { ACORE__SLAB_FUTURE, ACORE__SLAB_TASK, ACORE__SLAB_CBREC,
+       ACORE__SLAB_HANDLE, ACORE__SLAB_COUNT };
+
+typedef struct acore__slab {
+  void *free_list;   /* blocks ready for reuse, linked through first word */
+  void *chunks;      /* chunks, linked through their first word */
+  size_t block_size;
+  size_t next_chunk; /* blocks in the next chunk */
+} acore__slab;
+
+void acore__slab_init(acore__slab *s, size_t block_size);
+void *acore__slab_alloc(acore__slab *s);
+void acore__slab_free(acore__slab *s, void *block);
+void acore__slab_destroy(acore__slab *s);
+extern int acore__slab_disabled; /* tests: every block is its own malloc */
+
+/* ---- errors -------------------------------------------------------------- */
+
+struct acore_error {
+  atomic_uint refs;
+  int code;
+  unsigned is_static;
+  void *payload;
+  acore_free_fn payload_free;
+  size_t nchildren;
+  acore_error_t **children;
+  char message[]; /* NUL-terminated */
+};
+
+/* A shared, never-freed error for when even making an error fails. */
+extern acore_error_t acore__enomem_error;
+/* A new reference to an error for `code`, or to acore__enomem_error. */
+acore_error_t *acore__error_make(int code, const char *message);
+
+/* ---- ready-queue items --------------------------------------------------- */
+
+enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
+       ACORE__ITEM_INTERNAL };
+
+typedef struct acore__item {
+  acore__queue node;
+  uint8_t kind;
+  uint8_t b[3];  /* spare bytes for the owner */
+  uint32_t u32;  /* spare word for the owner */
+} acore__item;
+
+/* ---- futures ------------------------------------------------------------- */
+
+enum { /* future flags */
+  ACORE__F_TASK = 1u << 0,
+  ACORE__F_RETRIEVED = 1u << 1,
+  ACORE__F_STOLEN = 1u << 2
+};
+
+typedef union acore__value {
+  struct { void *ptr; acore_free_fn free; } p;
+  int64_t i;
+  double d;
+  struct { char *data; size_t len; } b;
+  acore_error_t *err;
+  char *msg; /* cancel message (also a task's requested one) */
+} acore__value;
+
+struct acore_future {
+  atomic_uint refs;
+  uint8_t state; /* ACORE_FUTURE_* */
+  uint8_t kind;  /* ACORE_VALUE_* when state is RESULT */
+  uint8_t flags; /* ACORE__F_* */
+  uint8_t pad;
+  acore_loop_t *loop;
+  acore__value v;
+  acore__queue cbs;             /* items waiting for completion */
+  struct acore_future *znext;   /* zombie list link */
+};
+
+/* A done callback registration. `lnode` links it in loop->cbrecs while it
+ * waits on a pending future, so close can drop it. */
+typedef struct acore__cbrec {
+  acore__item item;
+  acore__queue lnode;
+  acore_done_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+  acore_future_t *fut;
+} acore__cbrec;
+
+int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags);
+void acore__future_destroy(acore_future_t *f); /* refs reached 0 */
+/* Complete a pending future with an already-prepared value; queues its
+ * callbacks. `state` is ACORE_FUTURE_RESULT/ERROR/CANCELLED. */
+void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
+                            acore__value v);
+void acore__value_free(uint8_t state, uint8_t kind, acore__value *v);
+/* Internal done callback, not counted as a user registration. */
+int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
+                               acore__cbrec **out);
+/* Cancel a plain future (no task routing, no checks): 1, 0 or ENOMEM. */
+int acore__future_cancel(acore_future_t *f, const char *message);
+/* A NUL-terminated copy of bytes into v->b. */
+int acore__value_bytes(const void *data, size_t len, acore__value *v);
+void acore__cbrec_run(acore_loop_t *loop, acore__cbrec *r);
+void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r);
+/* Drop the registrations still waiting on pending futures (close). */
+void acore__future_drop_callbacks(acore_loop_t *loop);
+void acore__future_drop_item(acore__item *it); /* close: a queued item */
+
+/* ---- tasks --------------------------------------------------------------- */
+
+struct acore_task {
+  struct acore_future fut; /* first: a task is a future */
+  acore__item item;        /* b[0] must_cancel, b[1] step status, b[2] phase;
+                              u32 cancel requests */
+  acore_step_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+  acore_future_t *awaited; /* a reference, or NULL */
+  acore__queue tnode;      /* loop->tasks */
+  char *name;              /* NULL: "Task-<id>" */
+  uint64_t id;
+};
+
+void acore__task_run(acore_loop_t *loop, acore_task_t *t);
+void acore__task_close(acore_task_t *t); /* loop close: cancel, release */
+void acore__task_destroy(acore_task_t *t);
+
+/* ---- handles and timers -------------------------------------------------- */
+
+struct acore_handle {
+  acore__item item; /* b[0] cancelled, b[1] is a timer, b[2] done */
+  atomic_uint refs;
+  acore_loop_t *loop;
+  acore_callback_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+  uint64_t when; /* timers: deadline in ns of loop time */
+  uint64_t seq;  /* timers: order among equal deadlines */
+  size_t heap_index;
+};
+
+acore_handle_t *acore__handle_new_call(acore_loop_t *loop, bool user_ref);
+void acore__handle_run(acore_loop_t *loop, acore_handle_t *h);
+void acore__handle_drop(acore_handle_t *h); /* close: never runs */
+void acore__handle_release(acore_handle_t *h);
+/* Move due timers to the ready queue; returns how many. */
+size_t acore__timers_collect(acore_loop_t *loop, uint64_t now);
+void acore__timers_drop(acore_loop_t *loop);
+
+/* ---- the loop ------------------------------------------------------------ */
+
+typedef struct acore__tsitem { /* a call_soon_threadsafe record */
+  acore__queue node;
+  acore_callback_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+} acore__tsitem;
+
+struct acore_loop_options {
+  unsigned flags;
+  double slow_callback;
+  void *uv_loop;
+};
+
+/* Something that must hear of the loop's close before anything else is
+ * dropped (an executor with work in flight for the loop, a default
+ * executor). Registered with acore__loop_add_closer(); `fn` runs once, on
+ * the loop thread, at the start of acore_loop_close(), after which the
+ * record is unlinked (the owner frees it, possibly inside `fn`). */
+typedef struct acore__closer {
+  acore__queue node;
+  void (*fn)(struct acore__closer *c, acore_loop_t *loop);
+} acore__closer;
+
+/* The staged verdict of the running step (one step runs at a time). */
+typedef struct acore__stage {
+  acore_task_t *task;      /* whose step is running */
+  acore_future_t *await;   /* acore_task_await's future */
+  acore_error_t *err;      /* acore_task_fail's error */
+  uint8_t kind;            /* ACORE_VALUE_* of a staged result */
+  bool has_result;
+  acore__value v;
+} acore__stage;
+
+struct acore_loop {
+  atomic_uint refs;
+  uv_loop_t *uv;
+  uv_loop_t own_uv;
+  bool owns_uv;
+  bool running;
+  bool closed;      /* written under mutex */
+  bool idle_on;
+  bool stopped;     /* uv_stop was issued by acore_loop_stop */
+  unsigned flags;
+  uint64_t slow_ns;
+
+  uv_check_t check;
+  uv_idle_t idle;
+  uv_timer_t timer;
+  uv_async_t async;
+  int closing_handles;
+
+  acore__queue ready;   /* items to run */
+  acore__queue cbrecs;  /* user callbacks waiting on pending futures */
+  acore__queue tasks;   /* unfinished tasks, oldest first */
+  size_t ntasks;
+  uint64_t next_task_id;
+  acore_task_t *current;
+  acore__stage stage;
+  acore__cbrec *uc_rec; /* run_until_complete's registration */
+  acore__queue closers; /* acore__closer records */
+
+  /* timers: a binary min-heap on (when, seq) */
+  acore_handle_t **heap;
+  size_t heap_len;
+  size_t heap_cap;
+  uint64_t timer_seq;
+  uint64_t armed_when;  /* deadline the uv timer is armed for, or 0 */
+  uint64_t vnow;        /* virtual clock, ns */
+  uint64_t epoch;       /* real clock origin, ns of uv_hrtime */
+
+  uv_thread_t owner;
+  uv_mutex_t mutex;     /* guards the fields below and `closed` */
+  acore__queue tsq;     /* call_soon_threadsafe records */
+  acore_future_t *zombies;
+  size_t nlive;         /* futures, tasks and handles alive */
+  atomic_int holds;
+  atomic_int stop_req;
+
+  acore_error_handler_fn eh;
+  void *eh_ud;
+  acore_free_fn eh_free;
+
+  acore__slab slabs[ACORE__SLAB_COUNT];
+};
+
+bool acore__on_loop_thread(const acore_loop_t *loop);
+/* Loop-thread check for debug mode. */
+#define ACORE__WRONG_THREAD(loop) \
+  (((loop)->flags & ACORE_LOOP_DEBUG) && !acore__on_loop_thread(loop))
+
+void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
+void acore__loop_remove_closer(acore__closer *c);
+uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
+void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
+void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
+void *acore__obj_alloc(acore_loop_t *loop, int slab);
+void acore__obj_free(acore_loop_t *loop, int slab, void *p);
+/* An object of the loop is gone (closed path: takes the mutex). */
+void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
+/* Defer a future's destruction to the loop thread (any thread). */
+void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f);
+void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
+                        acore_error_t *err, acore_future_t *fut);
+
+#endif /* ACORE_INTERNAL_H */

@@ -1,0 +1,874 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop.c - the event loop: creation, the iteration, running, stopping,
+ * closing, call_soon and call_soon_threadsafe.
+ *
+ * Design notes
+ * - acore drives libuv with four handles: a check handle runs one acore
+ *   iteration after each poll; an idle handle is active while items are
+ *   ready (so poll does not block); a timer is armed for the earliest
+ *   deadline (real clock only); an async handle carries wake-ups from other
+ *   threads. The check and async handles are unreferenced, so libuv counts
+ *   as "work" only ready items, pending timers and holds.
+ * - An iteration: due timers join the ready queue's tail, the queue is moved
+ *   aside, and exactly those items run; what they schedule runs next time.
+ * - loop->nlive counts the loop's live objects plus one while the loop has
+ *   references. Whoever brings it to 0 (under the mutex, after close) frees
+ *   the loop's memory.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+struct acore_context {
+  int kind;
+  const char *message;
+  acore_error_t *err;
+  acore_future_t *fut;
+  acore_task_t *task;
+  const char *name;
+};
+
+/* ---- options --------------------------------------------------------------- */
+
+int acore_loop_options_new(acore_loop_options_t **out) {
+  acore_loop_options_t *o;
+
+  if (out == NULL)
+    return ACORE_EINVAL;
+  o = acore__calloc(1, sizeof(*o));
+  if (o == NULL)
+    return ACORE_ENOMEM;
+  o->slow_callback = 0.1;
+  *out = o;
+  return ACORE_OK;
+}
+
+void acore_loop_options_free(acore_loop_options_t *opts) { acore__free(opts); }
+
+int acore_loop_options_set_flags(acore_loop_options_t *opts, unsigned flags) {
+  if (opts == NULL || (flags & ~(ACORE_LOOP_DEBUG | ACORE_LOOP_VIRTUAL_CLOCK)))
+    return ACORE_EINVAL;
+  opts->flags = flags;
+  return ACORE_OK;
+}
+
+int acore_loop_options_set_slow_callback(acore_loop_options_t *opts,
+                                         double seconds) {
+  if (opts == NULL || !(seconds >= 0))
+    return ACORE_EINVAL;
+  opts->slow_callback = seconds;
+  return ACORE_OK;
+}
+
+int acore_loop_options_set_uv_loop(acore_loop_options_t *opts, void *uv_loop) {
+  if (opts == NULL)
+    return ACORE_EINVAL;
+  opts->uv_loop = uv_loop;
+  return ACORE_OK;
+}
+
+/* ---- clock and threads ----------------------------------------------------- */
+
+bool acore__on_loop_thread(const acore_loop_t *loop) {
+  uv_thread_t self = uv_thread_self();
+  return uv_thread_equal(&self, &loop->owner) != 0;
+}
+
+uint64_t acore__loop_now(const acore_loop_t *loop) {
+  if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
+    return loop->vnow;
+  return uv_hrtime() - loop->epoch;
+}
+
+double acore_loop_time(const acore_loop_t *loop) {
+  if (loop == NULL)
+    return -1.0;
+  return (double)acore__loop_now(loop) / 1e9;
+}
+
+/* ---- handles of libuv ------------------------------------------------------ */
+
+static void on_idle(uv_idle_t *h) { (void)h; }
+static void on_timer(uv_timer_t *h) { (void)h; }
+
+static bool timer_due(const acore_loop_t *loop) {
+  return loop->heap_len > 0 && loop->heap[0]->when <= acore__loop_now(loop);
+}
+
+/* Make libuv's view match acore's: idle while work is ready (or a virtual
+ * timer is due), the uv timer armed for the earliest real deadline. */
+static void update_handles(acore_loop_t *loop) {
+  bool virt = (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK) != 0;
+  bool want_idle = !acore__queue_empty(&loop->ready) || (virt && timer_due(loop));
+
+  if (want_idle && !loop->idle_on)
+    uv_idle_start(&loop->idle, on_idle);
+  else if (!want_idle && loop->idle_on)
+    uv_idle_stop(&loop->idle);
+  loop->idle_on = want_idle;
+  if (virt || loop->heap_len == 0) {
+    if (loop->armed_when != 0) {
+      uv_timer_stop(&loop->timer);
+      loop->armed_when = 0;
+    }
+    return;
+  }
+  if (loop->armed_when != loop->heap[0]->when ||
+      !uv_is_active((uv_handle_t *)&loop->timer)) {
+    uint64_t now = acore__loop_now(loop), when = loop->heap[0]->when;
+    uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+    uv_update_time(loop->uv);
+    uv_timer_start(&loop->timer, on_timer, ms, 0);
+    loop->armed_when = when;
+  }
+}
+
+void acore__loop_wake_timers(acore_loop_t *loop) {
+  if (!loop->running)
+    update_handles(loop);
+  /* While running, the iteration's end brings the handles up to date. */
+}
+
+static void sync_async_ref(acore_loop_t *loop) {
+  if (atomic_load(&loop->holds) > 0)
+    uv_ref((uv_handle_t *)&loop->async);
+  else
+    uv_unref((uv_handle_t *)&loop->async);
+}
+
+void acore__loop_push(acore_loop_t *loop, acore__item *it) {
+  acore__queue_insert_tail(&loop->ready, &it->node);
+  if (!loop->idle_on) {
+    uv_idle_start(&loop->idle, on_idle);
+    loop->idle_on = true;
+  }
+}
+
+/* ---- object memory --------------------------------------------------------- */
+
+static void loop_free(acore_loop_t *loop) {
+  int i;
+
+  uv_mutex_destroy(&loop->mutex);
+  for (i = 0; i < ACORE__SLAB_COUNT; i++)
+    acore__slab_destroy(&loop->slabs[i]);
+  acore__free(loop->heap);
+  acore__free(loop);
+}
+
+void *acore__obj_alloc(acore_loop_t *loop, int slab) {
+  void *p = acore__slab_alloc(&loop->slabs[slab]);
+  if (p != NULL)
+    loop->nlive++;
+  return p;
+}
+
+void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
+  if (!loop->closed) {
+    acore__slab_free(&loop->slabs[slab], p);
+    loop->nlive--;
+    return;
+  }
+  acore__loop_obj_gone(loop, slab, p);
+}
+
+void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p) {
+  bool last;
+
+  uv_mutex_lock(&loop->mutex);
+  acore__slab_free(&loop->slabs[slab], p);
+  last = --loop->nlive == 0;
+  uv_mutex_unlock(&loop->mutex);
+  if (last)
+    loop_free(loop);
+}
+
+void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f) {
+  uv_mutex_lock(&loop->mutex);
+  if (!loop->closed) {
+    f->znext = loop->zombies;
+    loop->zombies = f;
+    uv_async_send(&loop->async);
+    uv_mutex_unlock(&loop->mutex);
+    return;
+  }
+  uv_mutex_unlock(&loop->mutex);
+  acore__future_destroy(f); /* closed: destruction takes the mutex */
+}
+
+/* ---- creation -------------------------------------------------------------- */
+
+static void on_check(uv_check_t *h);
+static void on_async(uv_async_t *h);
+
+static int loop_init_uv(acore_loop_t *loop, void *host) {
+  int rc;
+
+  if (host != NULL) {
+    loop->uv = host;
+  } else {
+    if (uv_loop_init(&loop->own_uv) != 0)
+      return ACORE_EIO;
+    loop->uv = &loop->own_uv;
+    loop->owns_uv = true;
+  }
+  rc = uv_async_init(loop->uv, &loop->async, on_async);
+  if (rc != 0) {
+    if (loop->owns_uv)
+      uv_loop_close(&loop->own_uv);
+    return rc == UV_ENOMEM ? ACORE_ENOMEM : ACORE_EIO;
+  }
+  uv_check_init(loop->uv, &loop->check);
+  uv_idle_init(loop->uv, &loop->idle);
+  uv_timer_init(loop->uv, &loop->timer);
+  loop->check.data = loop->idle.data = loop->timer.data = loop;
+  loop->async.data = loop;
+  uv_check_start(&loop->check, on_check);
+  uv_unref((uv_handle_t *)&loop->check);
+  uv_unref((uv_handle_t *)&loop->async);
+  return ACORE_OK;
+}
+
+static void loop_init_slabs(acore_loop_t *loop) {
+  acore__slab_init(&loop->slabs[ACORE__SLAB_FUTURE], sizeof(acore_future_t));
+  acore__slab_init(&loop->slabs[ACORE__SLAB_TASK], sizeof(acore_task_t));
+  acore__slab_init(&loop->slabs[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
+  acore__slab_init(&loop->slabs[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
+}
+
+int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
+  acore_loop_t *loop;
+  int rc;
+
+  if (out == NULL)
+    return ACORE_EINVAL;
+  loop = acore__calloc(1, sizeof(*loop));
+  if (loop == NULL)
+    return ACORE_ENOMEM;
+  atomic_init(&loop->refs, 1);
+  loop->nlive = 1; /* the references */
+  loop->flags = opts ? opts->flags : 0;
+  loop->slow_ns = (uint64_t)((opts ? opts->slow_callback : 0.1) * 1e9);
+  loop->owner = uv_thread_self();
+  loop->epoch = uv_hrtime();
+  loop->next_task_id = 1;
+  acore__queue_init(&loop->ready);
+  acore__queue_init(&loop->cbrecs);
+  acore__queue_init(&loop->tasks);
+  acore__queue_init(&loop->tsq);
+  acore__queue_init(&loop->closers);
+  loop_init_slabs(loop);
+  if (uv_mutex_init(&loop->mutex) != 0) {
+    rc = ACORE_EIO;
+    goto fail_mutex;
+  }
+  rc = loop_init_uv(loop, opts ? opts->uv_loop : NULL);
+  if (rc != ACORE_OK)
+    goto fail_uv;
+  *out = loop;
+  return ACORE_OK;
+
+fail_uv:
+  uv_mutex_destroy(&loop->mutex);
+fail_mutex:
+  acore__free(loop);
+  return rc;
+}
+
+acore_loop_t *acore_loop_ref(acore_loop_t *loop) {
+  if (loop != NULL)
+    atomic_fetch_add_explicit(&loop->refs, 1, memory_order_relaxed);
+  return loop;
+}
+
+void acore_loop_unref(acore_loop_t *loop) {
+  bool last;
+
+  if (loop == NULL ||
+      atomic_fetch_sub_explicit(&loop->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  if (!loop->closed) {
+    if (!acore__on_loop_thread(loop)) {
+      fprintf(stderr, "acore: last reference to an open loop dropped on "
+                      "another thread; close it on its own thread\n");
+      return;
+    }
+    acore_loop_close(loop);
+  }
+  uv_mutex_lock(&loop->mutex);
+  last = --loop->nlive == 0;
+  uv_mutex_unlock(&loop->mutex);
+  if (last)
+    loop_free(loop);
+}
+
+void *acore_loop_uv(acore_loop_t *loop) {
+  return loop != NULL && !loop->closed ? loop->uv : NULL;
+}
+
+int acore_loop_backend_fd(acore_loop_t *loop) {
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  return uv_backend_fd(loop->uv);
+}
+
+int acore_loop_backend_timeout(acore_loop_t *loop) {
+  uint64_t now, ms;
+
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  if (!acore__queue_empty(&loop->ready) || timer_due(loop))
+    return 0;
+  if (loop->heap_len == 0 || (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
+    return uv_backend_timeout(loop->uv) < 0 ? -1 : uv_backend_timeout(loop->uv);
+  now = acore__loop_now(loop);
+  ms = (loop->heap[0]->when - now + 999999) / 1000000;
+  return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/* ---- the iteration ----------------------------------------------------------- */
+
+static void run_item(acore_loop_t *loop, acore__item *it) {
+  switch (it->kind) {
+  case ACORE__ITEM_CALL:
+    acore__handle_run(loop, (acore_handle_t *)it);
+    break;
+  case ACORE__ITEM_DONECB:
+  case ACORE__ITEM_INTERNAL:
+    acore__cbrec_run(loop, (acore__cbrec *)it);
+    break;
+  case ACORE__ITEM_TASK:
+    acore__task_run(loop, acore__queue_data(it, acore_task_t, item));
+    break;
+  default:
+    assert(!"unknown item kind");
+  }
+}
+
+static void report_slow(acore_loop_t *loop, acore__item *it, uint64_t ns) {
+  char msg[128];
+  acore_task_t *t = NULL;
+
+  if (it->kind == ACORE__ITEM_TASK)
+    t = acore__queue_data(it, acore_task_t, item);
+  snprintf(msg, sizeof(msg), "%s took %.3f seconds",
+           t ? "a task step" : "a callback", (double)ns / 1e9);
+  acore__loop_report(loop, ACORE_REPORT_SLOW_CALLBACK, msg, NULL,
+                     t ? &t->fut : NULL);
+}
+
+static void run_debug(acore_loop_t *loop, acore__item *it) {
+  uint64_t t0 = uv_hrtime(), dt;
+  uint8_t kind = it->kind;
+  acore_task_t *t = NULL;
+
+  if (kind == ACORE__ITEM_TASK) {
+    t = acore__queue_data(it, acore_task_t, item);
+    acore_task_ref(t); /* keep it readable for the report */
+  }
+  run_item(loop, it);
+  dt = uv_hrtime() - t0;
+  if (dt > loop->slow_ns) {
+    if (t != NULL) {
+      char msg[128];
+      snprintf(msg, sizeof(msg), "a task step took %.3f seconds",
+               (double)dt / 1e9);
+      acore__loop_report(loop, ACORE_REPORT_SLOW_CALLBACK, msg, NULL, &t->fut);
+    } else {
+      report_slow(loop, it, dt);
+    }
+  }
+  acore_task_unref(t);
+}
+
+static void iterate(acore_loop_t *loop) {
+  acore__queue todo;
+  bool debug = (loop->flags & ACORE_LOOP_DEBUG) != 0;
+
+  acore__timers_collect(loop, acore__loop_now(loop));
+  acore__queue_move(&loop->ready, &todo);
+  while (!acore__queue_empty(&todo)) {
+    acore__queue *n = acore__queue_head(&todo);
+    acore__item *it = acore__queue_data(n, acore__item, node);
+
+    acore__queue_remove(n);
+    if (debug)
+      run_debug(loop, it);
+    else
+      run_item(loop, it);
+  }
+}
+
+static void on_check(uv_check_t *h) {
+  acore_loop_t *loop = h->data;
+  bool was_running = loop->running;
+
+  loop->running = true; /* also when a host runs the uv loop */
+  iterate(loop);
+  loop->running = was_running;
+  if (atomic_exchange(&loop->stop_req, 0)) {
+    uv_stop(loop->uv);
+    loop->stopped = true;
+  }
+  update_handles(loop);
+}
+
+static void drain_threadsafe(acore_loop_t *loop, acore__queue *q) {
+  while (!acore__queue_empty(q)) {
+    acore__queue *n = acore__queue_head(q);
+    acore_handle_t *h = acore__queue_data(n, acore_handle_t, item.node);
+
+    acore__queue_remove(n);
+    acore__loop_push(loop, &h->item);
+  }
+}
+
+static void on_async(uv_async_t *h) {
+  acore_loop_t *loop = h->data;
+  acore__queue q;
+  acore_future_t *z;
+
+  uv_mutex_lock(&loop->mutex);
+  acore__queue_move(&loop->tsq, &q);
+  z = loop->zombies;
+  loop->zombies = NULL;
+  uv_mutex_unlock(&loop->mutex);
+  drain_threadsafe(loop, &q);
+  while (z != NULL) {
+    acore_future_t *next = z->znext;
+    acore__future_destroy(z);
+    z = next;
+  }
+  sync_async_ref(loop);
+  if (atomic_load(&loop->stop_req))
+    update_handles(loop); /* the check handle stops us after this poll */
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static int run_check(acore_loop_t *loop) {
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  if (loop->running)
+    return ACORE_EBUSY;
+  return ACORE_OK;
+}
+
+static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
+  int r;
+
+  loop->owner = uv_thread_self();
+  loop->running = true;
+  loop->stopped = false;
+  acore_loop_ref(loop);
+  sync_async_ref(loop);
+  update_handles(loop);
+  r = uv_run(loop->uv, mode);
+  loop->running = false;
+  acore_loop_unref(loop);
+  return r;
+}
+
+int acore_loop_run(acore_loop_t *loop) {
+  int rc;
+
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if ((rc = run_check(loop)) != ACORE_OK)
+    return rc;
+  run_uv(loop, UV_RUN_DEFAULT);
+  return ACORE_OK;
+}
+
+int acore_loop_run_once(acore_loop_t *loop, unsigned flags) {
+  int rc, r;
+
+  if (loop == NULL || (flags & ~ACORE_RUN_NOWAIT))
+    return ACORE_EINVAL;
+  if ((rc = run_check(loop)) != ACORE_OK)
+    return rc;
+  r = run_uv(loop, (flags & ACORE_RUN_NOWAIT) ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+  if (loop->closed)
+    return 0;
+  return r != 0 || loop->heap_len > 0 || !acore__queue_empty(&loop->ready);
+}
+
+static void on_complete(acore_future_t *fut, void *ud) {
+  acore_loop_t *loop = ud;
+  (void)fut;
+  loop->uc_rec = NULL;
+  atomic_store(&loop->stop_req, 1);
+}
+
+int acore_loop_run_until_complete(acore_loop_t *loop, acore_future_t *fut) {
+  int rc;
+
+  if (loop == NULL || fut == NULL || fut->loop != loop)
+    return ACORE_EINVAL;
+  if ((rc = run_check(loop)) != ACORE_OK)
+    return rc;
+  rc = acore__future_add_internal(fut, on_complete, loop, &loop->uc_rec);
+  if (rc != ACORE_OK)
+    return rc;
+  acore_future_ref(fut);
+  run_uv(loop, UV_RUN_DEFAULT);
+  if (loop->uc_rec != NULL) { /* stopped before it ran */
+    acore__cbrec_drop(loop, loop->uc_rec);
+    loop->uc_rec = NULL;
+  }
+  rc = fut->state != ACORE_FUTURE_PENDING ? ACORE_OK : ACORE_EAGAIN;
+  acore_future_unref(fut);
+  return rc;
+}
+
+int acore_loop_stop(acore_loop_t *loop) {
+  int rc = ACORE_OK;
+
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  uv_mutex_lock(&loop->mutex);
+  if (loop->closed) {
+    rc = ACORE_ECLOSED;
+  } else {
+    atomic_store(&loop->stop_req, 1);
+    uv_async_send(&loop->async);
+  }
+  uv_mutex_unlock(&loop->mutex);
+  return rc;
+}
+
+int acore_loop_is_closed(const acore_loop_t *loop) {
+  return loop ? loop->closed : ACORE_EINVAL;
+}
+
+int acore_loop_is_running(const acore_loop_t *loop) {
+  return loop ? loop->running : ACORE_EINVAL;
+}
+
+int acore_loop_advance(acore_loop_t *loop, double seconds) {
+  if (loop == NULL || !(seconds >= 0))
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  if (!(loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
+    return ACORE_EINVALIDSTATE;
+  loop->vnow += (uint64_t)(seconds * 1e9 + 0.5);
+  update_handles(loop);
+  return ACORE_OK;
+}
+
+static int hold_change(acore_loop_t *loop, int delta) {
+  int rc = ACORE_OK;
+
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  uv_mutex_lock(&loop->mutex);
+  if (loop->closed) {
+    rc = ACORE_ECLOSED;
+  } else if (delta < 0 && atomic_load(&loop->holds) == 0) {
+    rc = ACORE_EINVALIDSTATE;
+  } else {
+    atomic_fetch_add(&loop->holds, delta);
+    uv_async_send(&loop->async);
+  }
+  uv_mutex_unlock(&loop->mutex);
+  return rc;
+}
+
+int acore_loop_hold(acore_loop_t *loop) { return hold_change(loop, 1); }
+int acore_loop_release(acore_loop_t *loop) { return hold_change(loop, -1); }
+
+void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c) {
+  acore__queue_insert_tail(&loop->closers, &c->node);
+}
+
+void acore__loop_remove_closer(acore__closer *c) {
+  acore__queue_remove(&c->node);
+}
+
+/* ---- close -------------------------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h) {
+  acore_loop_t *loop = h->data;
+  loop->closing_handles--;
+}
+
+static void close_uv(acore_loop_t *loop) {
+  uv_handle_t *hs[] = {(uv_handle_t *)&loop->check, (uv_handle_t *)&loop->idle,
+                       (uv_handle_t *)&loop->timer, (uv_handle_t *)&loop->async};
+  size_t i;
+
+  for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+    loop->closing_handles++;
+    uv_close(hs[i], on_handle_closed);
+  }
+  while (loop->closing_handles > 0)
+    uv_run(loop->uv, UV_RUN_NOWAIT);
+  if (loop->owns_uv)
+    uv_loop_close(&loop->own_uv);
+}
+
+static void drop_ready(acore_loop_t *loop) {
+  while (!acore__queue_empty(&loop->ready)) {
+    acore__queue *n = acore__queue_head(&loop->ready);
+    acore__item *it = acore__queue_data(n, acore__item, node);
+
+    acore__queue_remove(n);
+    if (it->kind == ACORE__ITEM_CALL)
+      acore__handle_drop((acore_handle_t *)it);
+    else
+      acore__future_drop_item(it);
+  }
+}
+
+static void drop_threadsafe(acore__queue *q) {
+  while (!acore__queue_empty(q)) {
+    acore__queue *n = acore__queue_head(q);
+    acore_handle_t *h = acore__queue_data(n, acore_handle_t, item.node);
+
+    acore__queue_remove(n);
+    if (h->ud_free != NULL)
+      h->ud_free(h->ud);
+    acore__free(h);
+  }
+}
+
+int acore_loop_close(acore_loop_t *loop) {
+  acore__queue q;
+  acore_future_t *z;
+
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (loop->closed)
+    return ACORE_OK;
+  if (loop->running)
+    return ACORE_EBUSY;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  while (!acore__queue_empty(&loop->closers)) {
+    acore__queue *n = acore__queue_head(&loop->closers);
+    acore__closer *c = acore__queue_data(n, acore__closer, node);
+    acore__queue_remove(n);
+    c->fn(c, loop);
+  }
+  /* Tasks first: cancelling them completes futures whose callbacks are
+   * then dropped with everything else. */
+  while (!acore__queue_empty(&loop->tasks)) {
+    acore__queue *n = acore__queue_head(&loop->tasks);
+    acore__task_close(acore__queue_data(n, acore_task_t, tnode));
+  }
+  acore__future_drop_callbacks(loop);
+  drop_ready(loop);
+  acore__timers_drop(loop);
+  uv_mutex_lock(&loop->mutex);
+  loop->closed = true;
+  acore__queue_move(&loop->tsq, &q);
+  z = loop->zombies;
+  loop->zombies = NULL;
+  uv_mutex_unlock(&loop->mutex);
+  drop_threadsafe(&q);
+  while (z != NULL) {
+    acore_future_t *next = z->znext;
+    acore__future_destroy(z);
+    z = next;
+  }
+  if (loop->eh_free != NULL)
+    loop->eh_free(loop->eh_ud);
+  loop->eh = NULL;
+  loop->eh_free = NULL;
+  close_uv(loop);
+  return ACORE_OK;
+}
+
+/* ---- call_soon ------------------------------------------------------------------ */
+
+int acore_loop_call_soon(acore_loop_t *loop, acore_callback_fn fn, void *ud,
+                         acore_free_fn ud_free, acore_handle_t **out) {
+  acore_handle_t *h;
+  int rc;
+
+  if (loop == NULL || fn == NULL) {
+    rc = ACORE_EINVAL;
+    goto fail;
+  }
+  if (ACORE__WRONG_THREAD(loop)) {
+    rc = ACORE_EWRONGTHREAD;
+    goto fail;
+  }
+  if (loop->closed) {
+    rc = ACORE_ECLOSED;
+    goto fail;
+  }
+  h = acore__handle_new_call(loop, out != NULL);
+  if (h == NULL) {
+    rc = ACORE_ENOMEM;
+    goto fail;
+  }
+  h->fn = fn;
+  h->ud = ud;
+  h->ud_free = ud_free;
+  acore__loop_push(loop, &h->item);
+  if (out != NULL)
+    *out = h;
+  return ACORE_OK;
+
+fail:
+  if (ud_free != NULL)
+    ud_free(ud);
+  return rc;
+}
+
+int acore_loop_call_soon_threadsafe(acore_loop_t *loop, acore_callback_fn fn,
+                                    void *ud, acore_free_fn ud_free) {
+  acore_handle_t *h;
+  int rc;
+
+  if (loop == NULL || fn == NULL) {
+    rc = ACORE_EINVAL;
+    goto fail;
+  }
+  h = acore__malloc(sizeof(*h));
+  if (h == NULL) {
+    rc = ACORE_ENOMEM;
+    goto fail;
+  }
+  memset(h, 0, sizeof(*h));
+  h->item.kind = ACORE__ITEM_CALL;
+  h->item.u32 = 1u << 3; /* H_MALLOCED: freed with acore__free */
+  h->heap_index = (size_t)-1;
+  atomic_init(&h->refs, 1);
+  h->loop = loop;
+  h->fn = fn;
+  h->ud = ud;
+  h->ud_free = ud_free;
+  uv_mutex_lock(&loop->mutex);
+  if (loop->closed) {
+    uv_mutex_unlock(&loop->mutex);
+    acore__free(h);
+    rc = ACORE_ECLOSED;
+    goto fail;
+  }
+  acore__queue_insert_tail(&loop->tsq, &h->item.node);
+  uv_async_send(&loop->async);
+  uv_mutex_unlock(&loop->mutex);
+  return ACORE_OK;
+
+fail:
+  if (ud_free != NULL)
+    ud_free(ud);
+  return rc;
+}
+
+/* ---- error handler --------------------------------------------------------------- */
+
+int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
+                                 void *ud, acore_free_fn ud_free) {
+  int rc;
+
+  if (loop == NULL) {
+    rc = ACORE_EINVAL;
+    goto fail;
+  }
+  if (ACORE__WRONG_THREAD(loop)) {
+    rc = ACORE_EWRONGTHREAD;
+    goto fail;
+  }
+  if (loop->closed) {
+    rc = ACORE_ECLOSED;
+    goto fail;
+  }
+  if (loop->eh_free != NULL)
+    loop->eh_free(loop->eh_ud);
+  loop->eh = fn;
+  loop->eh_ud = ud;
+  loop->eh_free = ud_free;
+  return ACORE_OK;
+
+fail:
+  if (ud_free != NULL)
+    ud_free(ud);
+  return rc;
+}
+
+static const char *report_kind_text(int kind) {
+  switch (kind) {
+  case ACORE_REPORT_UNRETRIEVED: return "error was never retrieved";
+  case ACORE_REPORT_TASK_PENDING: return "task was destroyed but it is pending";
+  case ACORE_REPORT_SLOW_CALLBACK: return "slow callback";
+  default: return "error in callback";
+  }
+}
+
+void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
+                        acore_error_t *err, acore_future_t *fut) {
+  acore_context_t ctx;
+
+  ctx.kind = kind;
+  ctx.message = message ? message : report_kind_text(kind);
+  ctx.err = err;
+  ctx.fut = fut;
+  ctx.task = fut ? acore_task_from_future(fut) : NULL;
+  ctx.name = ctx.task ? acore_task_name(ctx.task) : "";
+  if (loop != NULL && !loop->closed && loop->eh != NULL)
+    loop->eh(loop, &ctx, loop->eh_ud);
+  else
+    acore_loop_default_error_handler(loop, &ctx);
+}
+
+int acore_loop_report(acore_loop_t *loop, int kind, const char *message,
+                      acore_error_t *err, acore_future_t *fut) {
+  if (loop == NULL || kind < ACORE_REPORT_UNRETRIEVED ||
+      kind > ACORE_REPORT_CALLBACK_ERROR)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  acore__loop_report(loop, kind, message, err, fut);
+  return ACORE_OK;
+}
+
+void acore_loop_default_error_handler(acore_loop_t *loop,
+                                      const acore_context_t *ctx) {
+  (void)loop;
+  if (ctx == NULL)
+    return;
+  fprintf(stderr, "acore: %s", ctx->message);
+  if (ctx->name[0] != '\0')
+    fprintf(stderr, " (%s)", ctx->name);
+  if (ctx->err != NULL)
+    fprintf(stderr, ": %s: %s", acore_err_name(ctx->err->code),
+            acore_error_message(ctx->err));
+  fputc('\n', stderr);
+}
+
+int acore_context_kind(const acore_context_t *ctx) {
+  return ctx ? ctx->kind : ACORE_EINVAL;
+}
+
+const char *acore_context_message(const acore_context_t *ctx) {
+  return ctx ? ctx->message : "";
+}
+
+acore_error_t *acore_context_error(const acore_context_t *ctx) {
+  return ctx ? ctx->err : NULL;
+}
+
+acore_future_t *acore_context_future(const acore_context_t *ctx) {
+  return ctx ? ctx->fut : NULL;
+}
+
+acore_task_t *acore_context_task(const acore_context_t *ctx) {
+  return ctx ? ctx->task : NULL;
+}
+
+const char *acore_context_name(const acore_context_t *ctx) {
+  return ctx ? ctx->name : "";
+}

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * task.c - tasks: a step function driven by the loop, awaiting futures.
+ *
+ * Design notes
+ * - A task is a future (first member) plus a ready-queue item. The item is
+ *   in at most one list: the ready queue (phase READY) or the callbacks of
+ *   the future it awaits (phase WAITING). Every phase change goes through
+ *   set_phase(), which asserts the transition is legal.
+ * - The loop holds one reference to each unfinished task (taken at spawn,
+ *   dropped in finish()), so a task nobody holds still runs to its end.
+ * - The running step stages its verdict in loop->stage (only one step runs
+ *   at a time); run_step() applies it once the step returns.
+ * - Cancellation: a request on a waiting task cancels the awaited future;
+ *   if that future refuses (it is done, or is a task that goes on), the
+ *   request is kept (must_cancel) and delivered into the next step.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { PH_READY = 1, PH_WAITING, PH_RUNNING, PH_DONE };
+
+#define T_MUST_CANCEL(t) ((t)->item.b[0])
+#define T_STATUS(t) ((t)->item.b[1])
+#define T_PHASE(t) ((t)->item.b[2])
+#define T_NCANCEL(t) ((t)->item.u32)
+
+static void set_phase(acore_task_t *t, uint8_t to) {
+  uint8_t from = T_PHASE(t);
+
+  assert((from == PH_READY && to == PH_RUNNING) ||
+         (from == PH_WAITING && to == PH_RUNNING) ||
+         (from == PH_RUNNING && to != PH_RUNNING) ||
+         (from == 0 && to == PH_READY) ||
+         ((from == PH_READY || from == PH_WAITING) && to == PH_DONE));
+  (void)from;
+  T_PHASE(t) = to;
+}
+
+static acore_task_t *task_of(acore_future_t *f) {
+  return (f != NULL && (f->flags & ACORE__F_TASK)) ? (acore_task_t *)f : NULL;
+}
+
+/* ---- spawn ------------------------------------------------------------------- */
+
+int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
+                     acore_free_fn ud_free, acore_task_t **out) {
+  acore_task_t *t;
+  int rc = ACORE_OK;
+
+  if (loop == NULL || fn == NULL)
+    rc = ACORE_EINVAL;
+  else if (ACORE__WRONG_THREAD(loop))
+    rc = ACORE_EWRONGTHREAD;
+  else if (loop->closed)
+    rc = ACORE_ECLOSED;
+  else if ((t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
+    rc = ACORE_ENOMEM;
+  if (rc != ACORE_OK) {
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
+  }
+  acore__future_init(loop, &t->fut, ACORE__F_TASK);
+  atomic_init(&t->fut.refs, out ? 2 : 1);
+  memset(&t->item, 0, sizeof(t->item));
+  t->item.kind = ACORE__ITEM_TASK;
+  t->fn = fn;
+  t->ud = ud;
+  t->ud_free = ud_free;
+  t->awaited = NULL;
+  t->name = NULL;
+  t->id = loop->next_task_id++;
+  acore__queue_insert_tail(&loop->tasks, &t->tnode);
+  loop->ntasks++;
+  set_phase(t, PH_READY);
+  acore__loop_push(loop, &t->item);
+  if (out != NULL)
+    *out = t;
+  return ACORE_OK;
+}
+
+acore_task_t *acore_task_ref(acore_task_t *task) {
+  acore_future_ref(task ? &task->fut : NULL);
+  return task;
+}
+
+void acore_task_unref(acore_task_t *task) {
+  acore_future_unref(task ? &task->fut : NULL);
+}
+
+acore_future_t *acore_task_future(acore_task_t *task) {
+  return task ? &task->fut : NULL;
+}
+
+acore_task_t *acore_task_from_future(acore_future_t *fut) {
+  return task_of(fut);
+}
+
+acore_loop_t *acore_task_loop(const acore_task_t *task) {
+  return task ? task->fut.loop : NULL;
+}
+
+/* ---- finishing ----------------------------------------------------------------- */
+
+static void release_awaited(acore_task_t *t) {
+  acore_future_t *f = t->awaited;
+
+  t->awaited = NULL;
+  acore_future_unref(f);
+}
+
+/* The task is over: complete its future, let go of everything. */
+static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
+  acore_loop_t *loop = t->fut.loop;
+  char *requested = t->fut.v.msg; /* a pending task keeps its cancel msg */
+
+  release_awaited(t);
+  if (state == ACORE_FUTURE_CANCELLED) {
+    if (v.msg == NULL)
+      v.msg = requested;
+    else
+      acore__free(requested);
+  } else {
+    acore__free(requested);
+  }
+  t->fut.v.msg = NULL;
+  acore__queue_remove(&t->tnode);
+  loop->ntasks--;
+  set_phase(t, PH_DONE);
+  if (t->ud_free != NULL)
+    t->ud_free(t->ud);
+  t->ud_free = NULL;
+  acore__future_complete(&t->fut, state, kind, v);
+  acore_task_unref(t); /* the loop's reference */
+}
+
+static void finish_error(acore_task_t *t, acore_error_t *err) {
+  acore__value v;
+
+  memset(&v, 0, sizeof(v));
+  v.err = err;
+  finish(t, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
+}
+
+static void finish_cancelled(acore_task_t *t) {
+  acore__value v;
+
+  memset(&v, 0, sizeof(v));
+  finish(t, ACORE_FUTURE_CANCELLED, ACORE_VALUE_NONE, v);
+}
+
+/* ---- stepping ------------------------------------------------------------------ */
+
+static void stage_clear(acore__stage *s) {
+  acore_future_unref(s->await);
+  acore_error_unref(s->err);
+  if (s->has_result)
+    acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
+  memset(s, 0, sizeof(*s));
+}
+
+/* Start waiting for `f`; a cancel requested meanwhile is passed on to it. */
+static void wait_on(acore_task_t *t, acore_future_t *f) {
+  set_phase(t, PH_WAITING);
+  acore__queue_insert_tail(&f->cbs, &t->item.node);
+  if (T_MUST_CANCEL(t) && acore_future_cancel(f, t->fut.v.msg) == 1)
+    T_MUST_CANCEL(t) = 0;
+}
+
+/* Apply the verdict `v` of the step that just returned. Returns true when
+ * the task must step again at once (it awaited a done future). */
+static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
+  acore__stage *s = &loop->stage;
+  acore_future_t *f;
+  acore__value val;
+
+  switch (v) {
+  case ACORE_TASK_AWAIT:
+    if (s->await == NULL)
+      break; /* AWAIT without acore_task_await(): fail below */
+    release_awaited(t);
+    t->awaited = f = s->await;
+    s->await = NULL;
+    if (f->state != ACORE_FUTURE_PENDING) {
+      set_phase(t, PH_READY);
+      T_PHASE(t) = PH_WAITING; /* resumed by a done future */
+      return true;
+    }
+    wait_on(t, f);
+    return false;
+  case ACORE_TASK_YIELD:
+    set_phase(t, PH_READY);
+    acore__loop_push(loop, &t->item);
+    return false;
+  case ACORE_TASK_DONE:
+    memset(&val, 0, sizeof(val));
+    if (s->has_result)
+      val = s->v;
+    finish(t, ACORE_FUTURE_RESULT, s->has_result ? s->kind : ACORE_VALUE_NONE,
+           val);
+    s->has_result = false;
+    return false;
+  case ACORE_TASK_CANCELLED:
+    finish_cancelled(t);
+    return false;
+  default:
+    if (v < 0) {
+      acore_error_t *err = s->err ? s->err : acore__error_make(v, NULL);
+      s->err = NULL;
+      finish_error(t, err);
+      return false;
+    }
+    break;
+  }
+  finish_error(t, acore__error_make(ACORE_EINVAL, "invalid step verdict"));
+  return false;
+}
+
+void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
+  acore_task_t *prev = loop->current;
+  bool again;
+
+  acore_task_ref(t);
+  do {
+    bool resumed = T_PHASE(t) == PH_WAITING;
+
+    T_STATUS(t) = ACORE_OK;
+    if (T_MUST_CANCEL(t)) {
+      T_MUST_CANCEL(t) = 0;
+      T_STATUS(t) = (uint8_t)-ACORE_ECANCELLED;
+    } else if (resumed && t->awaited->state == ACORE_FUTURE_CANCELLED) {
+      T_STATUS(t) = (uint8_t)-ACORE_ECANCELLED;
+    }
+    set_phase(t, PH_RUNNING);
+    loop->current = t;
+    loop->stage.task = t;
+    again = apply_verdict(loop, t, t->fn(t, t->ud));
+    stage_clear(&loop->stage);
+    loop->current = prev;
+  } while (again);
+  acore_task_unref(t);
+}
+
+/* ---- verdicts -------------------------------------------------------------------- */
+
+static bool in_step(const acore_task_t *t) {
+  return t != NULL && t->fut.loop->stage.task == t &&
+         T_PHASE(t) == PH_RUNNING;
+}
+
+int acore_task_await(acore_task_t *task, acore_future_t *fut) {
+  acore__stage *s;
+
+  if (!in_step(task) || fut == NULL || fut->loop != task->fut.loop ||
+      fut == &task->fut) {
+    acore_future_unref(fut);
+    return ACORE_EINVAL;
+  }
+  s = &task->fut.loop->stage;
+  acore_future_unref(s->await);
+  s->await = fut;
+  return ACORE_TASK_AWAIT;
+}
+
+int acore_task_yield(acore_task_t *task) {
+  return in_step(task) ? ACORE_TASK_YIELD : ACORE_EINVAL;
+}
+
+static int stage_result(acore_task_t *t, uint8_t kind, acore__value v) {
+  acore__stage *s = &t->fut.loop->stage;
+
+  if (s->has_result)
+    acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
+  s->has_result = true;
+  s->kind = kind;
+  s->v = v;
+  return ACORE_TASK_DONE;
+}
+
+int acore_task_return(acore_task_t *task, void *value,
+                      acore_free_fn value_free) {
+  acore__value v;
+
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  v.p.ptr = value;
+  v.p.free = value_free;
+  return stage_result(task,
+                      value || value_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
+                      v);
+}
+
+int acore_task_return_int(acore_task_t *task, int64_t value) {
+  acore__value v;
+
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  memset(&v, 0, sizeof(v));
+  v.i = value;
+  return stage_result(task, ACORE_VALUE_INT, v);
+}
+
+int acore_task_return_double(acore_task_t *task, double value) {
+  acore__value v;
+
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  memset(&v, 0, sizeof(v));
+  v.d = value;
+  return stage_result(task, ACORE_VALUE_DOUBLE, v);
+}
+
+int acore_task_return_bytes(acore_task_t *task, const void *data, size_t len) {
+  acore__value v;
+  int rc;
+
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  if ((rc = acore__value_bytes(data, len, &v)) != ACORE_OK)
+    return rc;
+  return stage_result(task, ACORE_VALUE_BYTES, v);
+}
+
+int acore_task_fail(acore_task_t *task, acore_error_t *err) {
+  acore__stage *s;
+
+  if (!in_step(task) || err == NULL) {
+    acore_error_unref(err);
+    return ACORE_EINVAL;
+  }
+  s = &task->fut.loop->stage;
+  acore_error_unref(s->err);
+  s->err = err;
+  return err->code;
+}
+
+int acore_task_fail_code(acore_task_t *task, int code, const char *message) {
+  acore_error_t *err;
+
+  if (!in_step(task) || code >= 0)
+    return ACORE_EINVAL;
+  err = acore__error_make(code, message);
+  return acore_task_fail(task, err) == code ? code : ACORE_ENOMEM;
+}
+
+int acore_task_finish_cancelled(acore_task_t *task) {
+  return in_step(task) ? ACORE_TASK_CANCELLED : ACORE_EINVAL;
+}
+
+acore_future_t *acore_task_awaited(const acore_task_t *task) {
+  return task ? task->awaited : NULL;
+}
+
+int acore_task_step_status(const acore_task_t *task) {
+  if (task == NULL)
+    return ACORE_EINVAL;
+  return -(int)T_STATUS(task);
+}
+
+/* ---- cancellation ---------------------------------------------------------------- */
+
+int acore_task_cancel(acore_task_t *task, const char *message) {
+  char *msg = NULL;
+  acore_loop_t *loop;
+
+  if (task == NULL)
+    return ACORE_EINVAL;
+  loop = task->fut.loop;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  if (task->fut.state != ACORE_FUTURE_PENDING)
+    return 0;
+  if (message != NULL && (msg = acore__strdup(message)) == NULL)
+    return ACORE_ENOMEM;
+  acore__free(task->fut.v.msg);
+  task->fut.v.msg = msg;
+  T_NCANCEL(task)++;
+  if (T_PHASE(task) == PH_WAITING && task->awaited != NULL &&
+      acore_future_cancel(task->awaited, message) == 1)
+    return 1;
+  T_MUST_CANCEL(task) = 1;
+  return 1;
+}
+
+int acore_task_cancelling(const acore_task_t *task) {
+  return task ? (int)T_NCANCEL(task) : ACORE_EINVAL;
+}
+
+int acore_task_uncancel(acore_task_t *task) {
+  if (task == NULL)
+    return ACORE_EINVAL;
+  if (T_NCANCEL(task) > 0 && --T_NCANCEL(task) == 0)
+    T_MUST_CANCEL(task) = 0;
+  return (int)T_NCANCEL(task);
+}
+
+const char *acore_task_cancel_message(const acore_task_t *task) {
+  if (task == NULL)
+    return NULL;
+  if (task->fut.v.msg != NULL &&
+      (task->fut.state == ACORE_FUTURE_PENDING ||
+       task->fut.state == ACORE_FUTURE_CANCELLED))
+    return task->fut.v.msg;
+  if (task->fut.state == ACORE_FUTURE_PENDING && task->awaited != NULL)
+    return acore_future_cancel_message(task->awaited);
+  return NULL;
+}
+
+/* ---- names and introspection ------------------------------------------------------ */
+
+int acore_task_set_name(acore_task_t *task, const char *name) {
+  char *copy = NULL;
+
+  if (task == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
+  if (name != NULL && (copy = acore__strdup(name)) == NULL)
+    return ACORE_ENOMEM;
+  acore__free(task->name);
+  task->name = copy;
+  return ACORE_OK;
+}
+
+const char *acore_task_name(const acore_task_t *task) {
+  acore_task_t *t = (acore_task_t *)task;
+  char buf[32];
+
+  if (t == NULL)
+    return "";
+  if (t->name == NULL) {
+    snprintf(buf, sizeof(buf), "Task-%llu", (unsigned long long)t->id);
+    t->name = acore__strdup(buf);
+  }
+  return t->name ? t->name : "Task";
+}
+
+uint64_t acore_task_id(const acore_task_t *task) {
+  return task ? task->id : 0;
+}
+
+acore_task_t *acore_loop_current_task(acore_loop_t *loop) {
+  return loop ? loop->current : NULL;
+}
+
+size_t acore_loop_task_count(const acore_loop_t *loop) {
+  return loop ? loop->ntasks : 0;
+}
+
+int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks, size_t cap,
+                         size_t *n) {
+  acore__queue *q;
+  size_t i = 0;
+
+  if (loop == NULL || n == NULL || (tasks == NULL && cap > 0))
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  for (q = loop->tasks.next; q != &loop->tasks && i < cap; q = q->next)
+    tasks[i++] = acore_task_ref(acore__queue_data(q, acore_task_t, tnode));
+  *n = loop->ntasks;
+  return ACORE_OK;
+}
+
+/* ---- close and destroy ------------------------------------------------------------- */
+
+void acore__task_close(acore_task_t *t) {
+  acore_loop_t *loop = t->fut.loop;
+
+  acore__loop_report(loop, ACORE_REPORT_TASK_PENDING,
+                     "task was pending when its loop closed", NULL, &t->fut);
+  acore__queue_remove(&t->item.node); /* from the ready queue or a future */
+  finish_cancelled(t);
+}
+
+void acore__task_destroy(acore_task_t *t) {
+  assert(T_PHASE(t) == PH_DONE);
+  release_awaited(t);
+  acore__free(t->name);
+  t->name = NULL;
+}

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * timer.c - scheduled calls: call_later / call_at, their heap, and the
+ * handles that cancel them (call_soon's too).
+ *
+ * Design notes
+ * - Timers live in a binary min-heap ordered by (deadline, sequence), so
+ *   equal deadlines run in the order they were scheduled.
+ * - Deadlines are nanoseconds of loop time, read from a fresh clock.
+ * - A handle is queued in exactly one place at a time: the heap, the ready
+ *   queue, or nowhere (ACORE__H_DONE: ran, cancelled or dropped). A done
+ *   handle never touches its loop again, so a handle the user holds may
+ *   outlive the loop: user-held handles are plain allocations, the others
+ *   come from the loop's cache.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+enum {
+  H_CANCELLED = 1u << 0,
+  H_TIMER = 1u << 1,
+  H_DONE = 1u << 2,
+  H_MALLOCED = 1u << 3
+};
+
+#define NOT_IN_HEAP ((size_t)-1)
+
+/* ---- the heap --------------------------------------------------------------- */
+
+static bool before(const acore_handle_t *a, const acore_handle_t *b) {
+  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void heap_set(acore_loop_t *loop, size_t i, acore_handle_t *h) {
+  loop->heap[i] = h;
+  h->heap_index = i;
+}
+
+static void sift_up(acore_loop_t *loop, size_t i) {
+  acore_handle_t *h = loop->heap[i];
+
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!before(h, loop->heap[parent]))
+      break;
+    heap_set(loop, i, loop->heap[parent]);
+    i = parent;
+  }
+  heap_set(loop, i, h);
+}
+
+static void sift_down(acore_loop_t *loop, size_t i) {
+  acore_handle_t *h = loop->heap[i];
+
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    const acore_handle_t *best = h;
+
+    if (l < loop->heap_len && before(loop->heap[l], best))
+      best = loop->heap[m = l];
+    if (r < loop->heap_len && before(loop->heap[r], best))
+      m = r;
+    if (m == i)
+      break;
+    heap_set(loop, i, loop->heap[m]);
+    i = m;
+  }
+  heap_set(loop, i, h);
+}
+
+static int heap_reserve(acore_loop_t *loop) {
+  size_t cap;
+  acore_handle_t **heap;
+
+  if (loop->heap_len < loop->heap_cap)
+    return ACORE_OK;
+  cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
+  heap = acore__realloc(loop->heap, cap * sizeof(*heap));
+  if (heap == NULL)
+    return ACORE_ENOMEM;
+  loop->heap = heap;
+  loop->heap_cap = cap;
+  return ACORE_OK;
+}
+
+static void heap_remove(acore_loop_t *loop, acore_handle_t *h) {
+  size_t i = h->heap_index;
+  acore_handle_t *last = loop->heap[--loop->heap_len];
+
+  h->heap_index = NOT_IN_HEAP;
+  if (last == h)
+    return;
+  heap_set(loop, i, last);
+  if (i > 0 && before(last, loop->heap[(i - 1) / 2]))
+    sift_up(loop, i);
+  else
+    sift_down(loop, i);
+}
+
+size_t acore__timers_collect(acore_loop_t *loop, uint64_t now) {
+  size_t n = 0;
+
+  while (loop->heap_len > 0 && loop->heap[0]->when <= now) {
+    acore_handle_t *h = loop->heap[0];
+    heap_remove(loop, h);
+    acore__loop_push(loop, &h->item);
+    n++;
+  }
+  return n;
+}
+
+/* ---- handles ----------------------------------------------------------------- */
+
+void acore__handle_release(acore_handle_t *h) {
+  if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  if (h->item.u32 & H_MALLOCED)
+    acore__free(h);
+  else
+    acore__obj_free(h->loop, ACORE__SLAB_HANDLE, h);
+}
+
+/* Mark done and let go of the user data (the call will never run). */
+static void handle_finish(acore_handle_t *h) {
+  h->item.u32 |= H_DONE;
+  if (h->ud_free != NULL)
+    h->ud_free(h->ud);
+  acore__handle_release(h);
+}
+
+void acore__handle_run(acore_loop_t *loop, acore_handle_t *h) {
+  (void)loop;
+  h->item.u32 |= H_DONE;
+  h->fn(h->ud);
+  if (h->ud_free != NULL)
+    h->ud_free(h->ud);
+  acore__handle_release(h);
+}
+
+void acore__handle_drop(acore_handle_t *h) { handle_finish(h); }
+
+void acore__timers_drop(acore_loop_t *loop) {
+  while (loop->heap_len > 0) {
+    acore_handle_t *h = loop->heap[loop->heap_len - 1];
+    loop->heap_len--;
+    h->heap_index = NOT_IN_HEAP;
+    handle_finish(h);
+  }
+}
+
+/* A handle for a call: from the cache when only the loop holds it. */
+static acore_handle_t *handle_new(acore_loop_t *loop, bool user_ref) {
+  acore_handle_t *h;
+
+  if (user_ref) {
+    h = acore__malloc(sizeof(*h));
+    if (h == NULL)
+      return NULL;
+  } else {
+    h = acore__obj_alloc(loop, ACORE__SLAB_HANDLE);
+    if (h == NULL)
+      return NULL;
+  }
+  memset(h, 0, sizeof(*h));
+  h->item.kind = ACORE__ITEM_CALL;
+  h->item.u32 = user_ref ? H_MALLOCED : 0;
+  atomic_init(&h->refs, user_ref ? 2 : 1);
+  h->loop = loop;
+  h->heap_index = NOT_IN_HEAP;
+  return h;
+}
+
+acore_handle_t *acore__handle_new_call(acore_loop_t *loop, bool user_ref) {
+  return handle_new(loop, user_ref);
+}
+
+static int schedule_at(acore_loop_t *loop, uint64_t when, acore_callback_fn fn,
+                       void *ud, acore_free_fn ud_free, acore_handle_t **out) {
+  acore_handle_t *h;
+
+  if (heap_reserve(loop) != ACORE_OK)
+    goto nomem;
+  h = handle_new(loop, out != NULL);
+  if (h == NULL)
+    goto nomem;
+  h->item.u32 |= H_TIMER;
+  h->fn = fn;
+  h->ud = ud;
+  h->ud_free = ud_free;
+  h->when = when;
+  h->seq = loop->timer_seq++;
+  h->heap_index = loop->heap_len++;
+  loop->heap[h->heap_index] = h;
+  sift_up(loop, h->heap_index);
+  acore__loop_wake_timers(loop);
+  if (out != NULL)
+    *out = h;
+  return ACORE_OK;
+
+nomem:
+  if (ud_free != NULL)
+    ud_free(ud);
+  return ACORE_ENOMEM;
+}
+
+static int check_call(acore_loop_t *loop, acore_callback_fn fn, double t) {
+  if (loop == NULL || fn == NULL || isnan(t))
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  return ACORE_OK;
+}
+
+static uint64_t seconds_to_ns(double s) {
+  if (s <= 0)
+    return 0;
+  if (s >= 1.8e10) /* about 570 years: treat as never */
+    return UINT64_MAX / 2;
+  return (uint64_t)(s * 1e9 + 0.5);
+}
+
+int acore_loop_call_later(acore_loop_t *loop, double delay,
+                          acore_callback_fn fn, void *ud,
+                          acore_free_fn ud_free, acore_handle_t **out) {
+  int rc = check_call(loop, fn, delay);
+
+  if (rc == ACORE_OK && delay < 0)
+    rc = ACORE_EINVAL;
+  if (rc != ACORE_OK) {
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
+  }
+  return schedule_at(loop, acore__loop_now(loop) + seconds_to_ns(delay), fn,
+                     ud, ud_free, out);
+}
+
+int acore_loop_call_at(acore_loop_t *loop, double when, acore_callback_fn fn,
+                       void *ud, acore_free_fn ud_free, acore_handle_t **out) {
+  int rc = check_call(loop, fn, when);
+
+  if (rc != ACORE_OK) {
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
+  }
+  return schedule_at(loop, seconds_to_ns(when), fn, ud, ud_free, out);
+}
+
+int acore_handle_cancel(acore_handle_t *h) {
+  acore_loop_t *loop;
+
+  if (h == NULL)
+    return ACORE_EINVAL;
+  if (h->item.u32 & H_DONE)
+    return 0;
+  loop = h->loop;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  if (h->heap_index != NOT_IN_HEAP)
+    heap_remove(loop, h);
+  else
+    acore__queue_remove(&h->item.node);
+  h->item.u32 |= H_CANCELLED;
+  handle_finish(h);
+  return 1;
+}
+
+int acore_handle_cancelled(const acore_handle_t *h) {
+  if (h == NULL)
+    return ACORE_EINVAL;
+  return (h->item.u32 & H_CANCELLED) != 0;
+}
+
+double acore_handle_when(const acore_handle_t *h) {
+  if (h == NULL || !(h->item.u32 & H_TIMER))
+    return -1.0;
+  return (double)h->when / 1e9;
+}
+
+acore_handle_t *acore_handle_ref(acore_handle_t *h) {
+  if (h != NULL)
+    atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+  return h;
+}
+
+void acore_handle_unref(acore_handle_t *h) {
+  if (h != NULL)
+    acore__handle_release(h);
+}
