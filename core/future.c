@@ -56,6 +56,21 @@ int acore_future_new(acore_loop_t *loop, acore_future_t **out) {
   return ACORE_OK;
 }
 
+acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
+                                   const acore__future_ops *ops,
+                                   uint8_t flags) {
+  acore__xfuture *x;
+
+  assert(size >= sizeof(*x));
+  x = acore__calloc(1, size);
+  if (x == NULL)
+    return NULL;
+  loop->nlive++;
+  acore__future_init(loop, &x->fut, ACORE__F_CUSTOM | flags);
+  x->ops = ops;
+  return &x->fut;
+}
+
 acore_future_t *acore_future_ref(acore_future_t *fut) {
   if (fut != NULL)
     atomic_fetch_add_explicit(&fut->refs, 1, memory_order_relaxed);
@@ -124,6 +139,13 @@ void acore__future_destroy(acore_future_t *f) {
     cbrec_unregister(loop, acore__queue_data(n, acore__cbrec, item.node));
   }
   acore__value_free(f->state, f->kind, &f->v);
+  if (f->flags & ACORE__F_CUSTOM) {
+    const acore__future_ops *ops = ((acore__xfuture *)f)->ops;
+    if (ops != NULL && ops->destroy != NULL)
+      ops->destroy(f);
+    acore__obj_free(loop, -1, f);
+    return;
+  }
   acore__obj_free(loop, task ? ACORE__SLAB_TASK : ACORE__SLAB_FUTURE, f);
 }
 
@@ -154,7 +176,7 @@ void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
 static int check_settable(acore_future_t *f) {
   int rc;
 
-  if (f == NULL || (f->flags & ACORE__F_TASK))
+  if (f == NULL || (f->flags & (ACORE__F_TASK | ACORE__F_NOSET)))
     return ACORE_EINVAL;
   if ((rc = check_loop(f->loop)) != ACORE_OK)
     return rc;
@@ -286,6 +308,11 @@ int acore_future_cancel(acore_future_t *fut, const char *message) {
     return acore_task_cancel((acore_task_t *)fut, message);
   if ((rc = check_loop(fut->loop)) != ACORE_OK)
     return rc;
+  if ((fut->flags & ACORE__F_CUSTOM) && fut->state == ACORE_FUTURE_PENDING) {
+    const acore__future_ops *ops = ((acore__xfuture *)fut)->ops;
+    if (ops != NULL && ops->cancel != NULL)
+      return ops->cancel(fut, message);
+  }
   return acore__future_cancel(fut, message);
 }
 

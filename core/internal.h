@@ -87,7 +87,9 @@ typedef struct acore__item {
 enum { /* future flags */
   ACORE__F_TASK = 1u << 0,
   ACORE__F_RETRIEVED = 1u << 1,
-  ACORE__F_STOLEN = 1u << 2
+  ACORE__F_STOLEN = 1u << 2,
+  ACORE__F_CUSTOM = 1u << 3, /* an acore__xfuture with its own ops */
+  ACORE__F_NOSET = 1u << 4   /* public setters refuse it (EINVAL) */
 };
 
 typedef union acore__value {
@@ -123,6 +125,35 @@ typedef struct acore__cbrec {
 } acore__cbrec;
 
 int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags);
+
+/*
+ * Composite futures (gather, semaphore waiters, executor jobs, ...): a
+ * struct whose first member is an acore__xfuture, allocated with
+ * acore__xfuture_new(). Its ops are called on the loop thread:
+ * - cancel (may be NULL): called synchronously by acore_future_cancel()
+ *   on the pending future instead of the plain cancel; it returns what
+ *   acore_future_cancel returns (1, 0, or an error) and normally ends by
+ *   calling acore__future_cancel(f, message) itself.
+ * - destroy (may be NULL): called once at the last unref, after the
+ *   future's callbacks and value were released, to free what the
+ *   composite owns; acore frees the memory itself afterwards.
+ */
+typedef struct acore__future_ops {
+  int (*cancel)(acore_future_t *f, const char *message);
+  void (*destroy)(acore_future_t *f);
+} acore__future_ops;
+
+typedef struct acore__xfuture {
+  struct acore_future fut; /* first */
+  const acore__future_ops *ops;
+} acore__xfuture;
+
+/* A pending composite future of `size` bytes (>= sizeof(acore__xfuture)),
+ * zeroed past the xfuture header; `flags` may add ACORE__F_NOSET.
+ * NULL on allocation failure. Loop thread only. */
+acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
+                                   const acore__future_ops *ops,
+                                   uint8_t flags);
 void acore__future_destroy(acore_future_t *f); /* refs reached 0 */
 /* Complete a pending future with an already-prepared value; queues its
  * callbacks. `state` is ACORE_FUTURE_RESULT/ERROR/CANCELLED. */
@@ -281,7 +312,8 @@ uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
 void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
 void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
 void *acore__obj_alloc(acore_loop_t *loop, int slab);
-void acore__obj_free(acore_loop_t *loop, int slab, void *p);
+void acore__obj_free(acore_loop_t *loop, int slab, void *p); /* slab -1:
+                                                    acore__malloc'd */
 /* An object of the loop is gone (closed path: takes the mutex). */
 void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
 /* Defer a future's destruction to the loop thread (any thread). */

@@ -166,9 +166,17 @@ void *acore__obj_alloc(acore_loop_t *loop, int slab) {
   return p;
 }
 
+/* slab < 0: `p` came from acore__malloc. */
+static void obj_release(acore_loop_t *loop, int slab, void *p) {
+  if (slab < 0)
+    acore__free(p);
+  else
+    acore__slab_free(&loop->slabs[slab], p);
+}
+
 void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
   if (!loop->closed) {
-    acore__slab_free(&loop->slabs[slab], p);
+    obj_release(loop, slab, p);
     loop->nlive--;
     return;
   }
@@ -179,7 +187,7 @@ void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p) {
   bool last;
 
   uv_mutex_lock(&loop->mutex);
-  acore__slab_free(&loop->slabs[slab], p);
+  obj_release(loop, slab, p);
   last = --loop->nlive == 0;
   uv_mutex_unlock(&loop->mutex);
   if (last)
