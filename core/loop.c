@@ -335,7 +335,7 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
   if (!acore__queue_empty(&loop->ready) || timer_due(loop))
     return 0;
   if (loop->heap_len == 0 || (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
-    return uv_backend_timeout(loop->uv) < 0 ? -1 : uv_backend_timeout(loop->uv);
+    return uv_loop_alive(loop->uv) ? uv_backend_timeout(loop->uv) : -1;
   now = acore__loop_now(loop);
   ms = (loop->heap[0]->when - now + 999999) / 1000000;
   return ms > INT32_MAX ? INT32_MAX : (int)ms;
@@ -438,8 +438,8 @@ static void drain_threadsafe(acore_loop_t *loop, acore__queue *q) {
   }
 }
 
-static void on_async(uv_async_t *h) {
-  acore_loop_t *loop = h->data;
+/* Take what other threads sent: calls join the ready queue, zombies die. */
+static void take_foreign(acore_loop_t *loop) {
   acore__queue q;
   acore_future_t *z;
 
@@ -454,6 +454,12 @@ static void on_async(uv_async_t *h) {
     acore__future_destroy(z);
     z = next;
   }
+}
+
+static void on_async(uv_async_t *h) {
+  acore_loop_t *loop = h->data;
+
+  take_foreign(loop);
   sync_async_ref(loop);
   if (atomic_load(&loop->stop_req))
     update_handles(loop); /* the check handle stops us after this poll */
@@ -476,6 +482,7 @@ static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   loop->running = true;
   loop->stopped = false;
   acore_loop_ref(loop);
+  take_foreign(loop);
   sync_async_ref(loop);
   update_handles(loop);
   r = uv_run(loop->uv, mode);

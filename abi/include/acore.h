@@ -735,8 +735,9 @@ ACORE_API int acore_task_await(acore_task_t *task, acore_future_t *fut);
 ACORE_API int acore_task_yield(acore_task_t *task);
 
 /* acore_task_awaited() - the future the task last awaited (done when the
- * step is resumed by it), borrowed; NULL before the first await. While the
- * task waits, this is what it waits for.  Thread: loop.  Since: 0.1 */
+ * step is resumed by it), borrowed; NULL before the first await and once
+ * the task has finished. While the task waits, this is what it waits for.
+ * Thread: loop.  Since: 0.1 */
 ACORE_API acore_future_t *acore_task_awaited(const acore_task_t *task);
 
 /* acore_task_step_status() - why this step runs: ACORE_OK, or
@@ -826,5 +827,8 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #ifdef __cplusplus
 }
 #endif
+
+/* ---- sub-headers (each adds one area of the API) ------------------------- */
+/* (one #include line per area below this line) */
 
 #endif /* ACORE_H */

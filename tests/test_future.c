@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/* test_future.c - futures: completion exactly once, values, errors, done
+ * callbacks never run synchronously, unretrieved errors are reported. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+static int calls[16];
+static int ncalls;
+
+static void record(acore_future_t *f, void *ud) {
+  (void)f;
+  if (ncalls < 16)
+    calls[ncalls++] = (int)(intptr_t)ud;
+}
+
+static void test_future_done_callbacks_never_synchronous(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, record, (void *)1, NULL);
+  acore_future_add_done_callback(f, record, (void *)2, NULL);
+  assert_int_equal(acore_future_set_int(f, 5), ACORE_OK);
+  assert_int_equal(ncalls, 0); /* not inside set_result */
+  acore_future_add_done_callback(f, record, (void *)3, NULL);
+  assert_int_equal(ncalls, 0); /* not inside add on a done future */
+  acore_loop_run(loop);
+  assert_int_equal(ncalls, 3);
+  assert_int_equal(calls[0], 1); /* registration order */
+  assert_int_equal(calls[1], 2);
+  assert_int_equal(calls[2], 3);
+  acore_future_unref(f);
+}
+
+static void test_future_cancel_callbacks_not_synchronous(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, record, (void *)1, NULL);
+  assert_int_equal(acore_future_cancel(f, "stop it"), 1);
+  assert_int_equal(ncalls, 0);
+  acore_loop_run(loop);
+  assert_int_equal(ncalls, 1);
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_CANCELLED);
+  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_string_equal(acore_future_cancel_message(f), "stop it");
+  assert_int_equal(acore_future_result(f, NULL), ACORE_ECANCELLED);
+  acore_future_unref(f);
+}
+
+static void test_future_completes_once(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  acore_error_t *err;
+  int64_t v;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_future_result(f, NULL), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 2), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_future_set_double(f, 2), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_future_set_bytes(f, "x", 1), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_future_set_result(f, NULL, NULL),
+                   ACORE_EINVALIDSTATE);
+  acore_error_new(ACORE_EIO, NULL, &err);
+  assert_int_equal(acore_future_set_error(f, err), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_future_set_error_code(f, ACORE_EIO, NULL),
+                   ACORE_EINVALIDSTATE);
+  acore_error_unref(err);
+  assert_int_equal(acore_future_cancel(f, NULL), 0); /* not cancelled */
+  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(v, 1);
+  acore_future_unref(f);
+}
+
+static void free_string(void *p) { free(p); }
+
+static void test_future_values(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *fi, *fd, *fb, *fp, *fn;
+  int64_t i;
+  double d;
+  const void *data;
+  size_t len;
+  void *p;
+
+  acore_future_new(loop, &fi);
+  acore_future_new(loop, &fd);
+  acore_future_new(loop, &fb);
+  acore_future_new(loop, &fp);
+  acore_future_new(loop, &fn);
+  acore_future_set_int(fi, INT64_MIN);
+  acore_future_set_double(fd, 2.5);
+  acore_future_set_bytes(fb, "a\0b", 3);
+  acore_future_set_result(fp, strdup("owned"), free_string);
+  acore_future_set_result(fn, NULL, NULL);
+  assert_int_equal(acore_future_value_kind(fi), ACORE_VALUE_INT);
+  assert_int_equal(acore_future_value_kind(fd), ACORE_VALUE_DOUBLE);
+  assert_int_equal(acore_future_value_kind(fb), ACORE_VALUE_BYTES);
+  assert_int_equal(acore_future_value_kind(fp), ACORE_VALUE_PTR);
+  assert_int_equal(acore_future_value_kind(fn), ACORE_VALUE_NONE);
+  assert_int_equal(acore_future_int(fi, &i), ACORE_OK);
+  assert_true(i == INT64_MIN);
+  assert_int_equal(acore_future_double(fd, &d), ACORE_OK);
+  assert_true(d == 2.5);
+  assert_int_equal(acore_future_bytes(fb, &data, &len), ACORE_OK);
+  assert_int_equal(len, 3);
+  assert_memory_equal(data, "a\0b", 4); /* NUL-terminated */
+  assert_int_equal(acore_future_result(fp, &p), ACORE_OK);
+  assert_string_equal(p, "owned");
+  assert_int_equal(acore_future_result(fi, &p), ACORE_OK);
+  assert_null(p); /* a number is not a pointer */
+  assert_int_equal(acore_future_int(fd, &i), ACORE_ETYPE);
+  assert_int_equal(acore_future_double(fi, &d), ACORE_ETYPE);
+  assert_int_equal(acore_future_bytes(fi, &data, &len), ACORE_ETYPE);
+  acore_future_unref(fi);
+  acore_future_unref(fd);
+  acore_future_unref(fb);
+  acore_future_unref(fp); /* frees the string */
+  acore_future_unref(fn);
+}
+
+static void test_future_steal_result(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  void *p = NULL;
+  char *s = strdup("mine");
+
+  acore_future_new(loop, &f);
+  acore_future_set_result(f, s, free_string);
+  assert_int_equal(acore_future_steal_result(f, tu_count_free, &p),
+                   ACORE_ETYPE); /* another binding's tag */
+  assert_int_equal(acore_future_steal_result(f, free_string, &p), ACORE_OK);
+  assert_ptr_equal(p, s);
+  assert_int_equal(acore_future_steal_result(f, free_string, &p),
+                   ACORE_ETYPE); /* once */
+  assert_int_equal(acore_future_result(f, &p), ACORE_OK);
+  assert_null(p);
+  acore_future_unref(f); /* does not free s: stolen */
+  free(s);
+}
+
+static void test_future_error_same_object(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  acore_error_t *err;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  acore_future_new(loop, &f);
+  assert_null(acore_future_error(f));
+  acore_error_new(ACORE_ETIMEDOUT, "too slow", &err);
+  assert_int_equal(acore_future_set_error(f, err), ACORE_OK);
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_ERROR);
+  assert_int_equal(acore_future_result(f, NULL), ACORE_ETIMEDOUT);
+  assert_ptr_equal(acore_future_error(f), err);
+  acore_error_unref(err);
+  acore_future_unref(f);
+  assert_int_equal(r.count, 0); /* it was retrieved */
+}
+
+static void test_future_unretrieved_error_reported(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  acore_future_new(loop, &f);
+  acore_future_set_error_code(f, ACORE_EIO, "disk on fire");
+  acore_future_ref(f);
+  acore_future_unref(f);
+  assert_int_equal(r.count, 0); /* only at the last unref */
+  acore_future_unref(f);
+  assert_int_equal(r.count, 1);
+  assert_int_equal(r.last_kind, ACORE_REPORT_UNRETRIEVED);
+  assert_int_equal(r.last_code, ACORE_EIO);
+}
+
+static void test_future_remove_done_callback(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  tu_frees = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, record, (void *)1, tu_count_free);
+  acore_future_add_done_callback(f, record, (void *)2, tu_count_free);
+  acore_future_add_done_callback(f, record, (void *)1, tu_count_free);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)1), 2);
+  assert_int_equal(tu_frees, 2);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)9), 0);
+  acore_future_set_int(f, 0);
+  acore_loop_run(loop);
+  assert_int_equal(ncalls, 1);
+  assert_int_equal(calls[0], 2);
+  assert_int_equal(tu_frees, 3);
+  acore_future_unref(f);
+}
+
+static void test_future_callbacks_dropped_with_future(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  tu_frees = 0;
+  ncalls = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, record, NULL, tu_count_free);
+  acore_future_unref(f); /* nobody can complete it any more */
+  assert_int_equal(tu_frees, 1);
+  acore_loop_run(loop);
+  assert_int_equal(ncalls, 0);
+}
+
+static void unref_in_callback(acore_future_t *f, void *ud) {
+  (void)ud;
+  acore_future_unref(f); /* the last user reference, inside its callback */
+  ncalls++;
+}
+
+static void test_future_unref_inside_callback(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, unref_in_callback, NULL, NULL);
+  acore_future_add_done_callback(f, record, NULL, NULL);
+  acore_future_set_int(f, 1);
+  acore_loop_run(loop);
+  assert_int_equal(ncalls, 2);
+}
+
+static void unref_thread(void *ud) { acore_future_unref(ud); }
+
+static void test_future_unref_on_another_thread(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  uv_thread_t th;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  acore_future_new(loop, &f);
+  acore_future_set_error_code(f, ACORE_EIO, NULL);
+  uv_thread_create(&th, unref_thread, f);
+  uv_thread_join(&th);
+  assert_int_equal(r.count, 0); /* destruction deferred to the loop */
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(r.count, 1);
+}
+
+static void test_future_is_task(void **state) {
+  acore_future_t *f;
+
+  acore_future_new(TU_LOOP(state), &f);
+  assert_int_equal(acore_future_is_task(f), 0);
+  assert_null(acore_task_from_future(f));
+  assert_ptr_equal(acore_future_loop(f), TU_LOOP(state));
+  assert_ptr_equal(acore_future_ref(f), f);
+  acore_future_unref(f);
+  acore_future_unref(f);
+}
+
+static void test_future_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  int64_t i;
+  double d;
+  const void *data;
+  void *p;
+
+  tu_frees = 0;
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_future_new(NULL, &f), ACORE_EINVAL);
+  assert_int_equal(acore_future_new(loop, NULL), ACORE_EINVAL);
+  assert_null(acore_future_ref(NULL));
+  acore_future_unref(NULL);
+  assert_null(acore_future_loop(NULL));
+  assert_int_equal(acore_future_state(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_done(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_result(NULL, NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_int(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_double(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_bytes(NULL, "", 0), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_bytes(f, NULL, 3), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_error(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_error(f, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_error_code(NULL, -1, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_error_code(f, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_set_error_code(f, 5, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_cancel(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result(NULL, &p), ACORE_EINVAL);
+  assert_int_equal(acore_future_value_kind(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_int(NULL, &i), ACORE_EINVAL);
+  assert_int_equal(acore_future_int(f, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_double(NULL, &d), ACORE_EINVAL);
+  assert_int_equal(acore_future_double(f, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_bytes(NULL, &data, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_bytes(f, NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_steal_result(NULL, free_string, &p),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_future_steal_result(f, free_string, NULL),
+                   ACORE_EINVAL);
+  assert_null(acore_future_error(NULL));
+  assert_null(acore_future_cancel_message(NULL));
+  assert_int_equal(acore_future_add_done_callback(NULL, record, NULL,
+                                                  tu_count_free),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_future_add_done_callback(f, NULL, NULL,
+                                                  tu_count_free),
+                   ACORE_EINVAL);
+  assert_int_equal(tu_frees, 2);
+  assert_int_equal(acore_future_remove_done_callback(NULL, record, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_future_remove_done_callback(f, NULL, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_future_is_task(NULL), ACORE_EINVAL);
+  /* None of it changed the future. */
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING);
+  acore_future_unref(f);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    T(test_future_done_callbacks_never_synchronous),
+    T(test_future_cancel_callbacks_not_synchronous),
+    T(test_future_completes_once),
+    T(test_future_values),
+    T(test_future_steal_result),
+    T(test_future_error_same_object),
+    T(test_future_unretrieved_error_reported),
+    T(test_future_remove_done_callback),
+    T(test_future_callbacks_dropped_with_future),
+    T(test_future_unref_inside_callback),
+    T(test_future_unref_on_another_thread),
+    T(test_future_is_task),
+    T(test_future_einval),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

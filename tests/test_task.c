@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/* test_task.c - tasks: stepping, awaiting, verdicts, cancellation, names,
+ * introspection, fire-and-forget errors. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A scripted task: `script` lists what each step does. */
+enum { S_AWAIT_NEW, S_AWAIT_DONE, S_AWAIT_EXT, S_YIELD, S_RETURN, S_FAIL,
+       S_FINISH_CANCELLED, S_UNCANCEL_AWAIT, S_CANCEL_SELF_AWAIT,
+       S_BAD_VERDICT, S_AWAIT_NOTHING };
+
+typedef struct job {
+  const int *script;
+  int at;
+  int steps;
+  int status[16];      /* acore_task_step_status per step */
+  char msg[16][32];    /* cancel message seen per step */
+  acore_future_t *ext; /* S_AWAIT_EXT: awaited, owned by the test */
+  acore_task_t *self;
+} job_t;
+
+static int job_step(acore_task_t *t, void *ud) {
+  job_t *j = ud;
+  acore_future_t *f;
+  const char *m = acore_task_cancel_message(t);
+  int op = j->script[j->at++];
+
+  j->status[j->steps] = acore_task_step_status(t);
+  snprintf(j->msg[j->steps], 32, "%s", m ? m : "");
+  j->steps++;
+  assert_ptr_equal(acore_loop_current_task(acore_task_loop(t)), t);
+  switch (op) {
+  case S_AWAIT_NEW:
+    acore_future_new(acore_task_loop(t), &f);
+    return acore_task_await(t, f); /* never completed by anyone */
+  case S_AWAIT_DONE:
+    acore_future_new(acore_task_loop(t), &f);
+    acore_future_set_int(f, 3);
+    return acore_task_await(t, f);
+  case S_AWAIT_EXT:
+    return acore_task_await(t, acore_future_ref(j->ext));
+  case S_YIELD:
+    return acore_task_yield(t);
+  case S_RETURN:
+    return acore_task_return_int(t, 100 + j->steps);
+  case S_FAIL:
+    return acore_task_fail_code(t, ACORE_EIO, "step failed");
+  case S_FINISH_CANCELLED:
+    return acore_task_finish_cancelled(t);
+  case S_UNCANCEL_AWAIT:
+    acore_task_uncancel(t);
+    return acore_task_await(t, acore_future_ref(j->ext));
+  case S_CANCEL_SELF_AWAIT:
+    acore_task_cancel(t, "from inside");
+    return acore_task_await(t, acore_future_ref(j->ext));
+  case S_BAD_VERDICT:
+    return 77;
+  case S_AWAIT_NOTHING:
+    return ACORE_TASK_AWAIT;
+  }
+  return ACORE_EINVALIDSTATE;
+}
+
+static acore_task_t *spawn(acore_loop_t *loop, job_t *j, const int *script) {
+  acore_task_t *t;
+
+  memset(j, 0, sizeof(*j));
+  j->script = script;
+  assert_int_equal(acore_task_spawn(loop, job_step, j, NULL, &t), ACORE_OK);
+  j->self = t;
+  return t;
+}
+
+static void test_task_first_step_never_in_spawn(void **state) {
+  static const int script[] = {S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  int64_t v;
+
+  assert_int_equal(j.steps, 0);
+  assert_int_equal(acore_loop_task_count(loop), 1);
+  acore_loop_run(loop);
+  assert_int_equal(j.steps, 1);
+  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(v, 101);
+  assert_int_equal(acore_loop_task_count(loop), 0);
+  assert_null(acore_loop_current_task(loop));
+  acore_task_unref(t);
+}
+
+static void test_task_await_done_future_does_not_suspend(void **state) {
+  static const int script[] = {S_AWAIT_DONE, S_AWAIT_DONE, S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  int64_t v;
+
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(j.steps, 3); /* all in one iteration */
+  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(v, 103);
+  assert_null(acore_task_awaited(t)); /* released when it finished */
+  acore_task_unref(t);
+}
+
+static void test_task_yield_runs_next_iteration(void **state) {
+  static const int script[] = {S_YIELD, S_YIELD, S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(j.steps, 1);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(j.steps, 2);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(j.steps, 3);
+  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  acore_task_unref(t);
+}
+
+static void test_task_cancel_delivered_with_message(void **state) {
+  static const int script[] = {S_AWAIT_NEW, S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  acore_future_t *awaited;
+
+  acore_loop_run(loop);
+  awaited = acore_task_awaited(t);
+  assert_int_equal(acore_future_done(awaited), 0);
+  assert_int_equal(acore_task_cancel(t, "enough"), 1);
+  assert_int_equal(acore_task_cancelling(t), 1);
+  assert_int_equal(acore_future_cancelled(awaited), 1); /* cancels it too */
+  assert_int_equal(j.steps, 1);                         /* not synchronous */
+  acore_loop_run(loop);
+  assert_int_equal(j.steps, 2);
+  assert_int_equal(j.status[1], ACORE_ECANCELLED);
+  assert_string_equal(j.msg[1], "enough");
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
+                      "enough");
+  assert_int_equal(acore_task_cancel(t, NULL), 0); /* done: not cancelled */
+  acore_task_unref(t);
+}
+
+static void test_task_cleanup_over_more_steps(void **state) {
+  static const int script[] = {S_AWAIT_NEW, S_AWAIT_EXT, S_YIELD, S_FAIL};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_future_new(loop, &j.ext);
+  acore_loop_run(loop);
+  acore_task_cancel(t, NULL);
+  acore_loop_run(loop); /* step 2 cleans up: awaits ext */
+  assert_int_equal(j.steps, 2);
+  assert_int_equal(j.status[1], ACORE_ECANCELLED);
+  acore_future_set_int(j.ext, 1);
+  acore_loop_run(loop);
+  assert_int_equal(j.steps, 4);
+  assert_int_equal(j.status[2], ACORE_OK); /* delivered once only */
+  assert_int_equal(j.status[3], ACORE_OK);
+  /* It chose to fail instead of finishing cancelled. */
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_EIO);
+  assert_string_equal(acore_error_message(
+                          acore_future_error(acore_task_future(t))),
+                      "step failed");
+  acore_future_unref(j.ext);
+  acore_task_unref(t);
+}
+
+static void test_task_uncancel_and_go_on(void **state) {
+  static const int script[] = {S_AWAIT_NEW, S_UNCANCEL_AWAIT, S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  int64_t v;
+
+  acore_future_new(loop, &j.ext);
+  acore_loop_run(loop);
+  acore_task_cancel(t, "maybe");
+  acore_loop_run(loop);
+  assert_int_equal(acore_task_cancelling(t), 0);
+  acore_future_set_int(j.ext, 1);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(v, 103);
+  acore_future_unref(j.ext);
+  acore_task_unref(t);
+}
+
+static void test_task_cancel_during_step_seen_next(void **state) {
+  static const int script[] = {S_CANCEL_SELF_AWAIT, S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_future_new(loop, &j.ext);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(j.steps, 1);
+  assert_int_equal(j.status[0], ACORE_OK);
+  /* The future it went on to await was cancelled on its behalf. */
+  assert_int_equal(acore_future_cancelled(j.ext), 1);
+  acore_loop_run(loop);
+  assert_int_equal(j.steps, 2);
+  assert_int_equal(j.status[1], ACORE_ECANCELLED);
+  assert_string_equal(j.msg[1], "from inside");
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  acore_future_unref(j.ext);
+  acore_task_unref(t);
+}
+
+static void test_task_cancel_before_first_step(void **state) {
+  static const int script[] = {S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  assert_int_equal(acore_task_cancel(t, "early"), 1);
+  acore_loop_run(loop);
+  assert_int_equal(j.status[0], ACORE_ECANCELLED); /* declined: returned */
+  assert_int_equal(acore_future_state(acore_task_future(t)),
+                   ACORE_FUTURE_RESULT);
+  assert_int_equal(acore_task_cancelling(t), 1);
+  acore_task_unref(t);
+}
+
+static void test_task_uncancel_drops_undelivered_request(void **state) {
+  static const int script[] = {S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_task_cancel(t, NULL);
+  assert_int_equal(acore_task_uncancel(t), 0);
+  assert_int_equal(acore_task_uncancel(t), 0); /* never below 0 */
+  acore_loop_run(loop);
+  assert_int_equal(j.status[0], ACORE_OK);
+  acore_task_unref(t);
+}
+
+static void test_task_awaits_task(void **state) {
+  static const int inner_script[] = {S_AWAIT_EXT, S_RETURN};
+  static const int outer_script[] = {S_AWAIT_EXT, S_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t ji, jo;
+  acore_task_t *inner = spawn(loop, &ji, inner_script);
+  acore_task_t *outer = spawn(loop, &jo, outer_script);
+  int64_t v;
+
+  acore_future_new(loop, &ji.ext);
+  jo.ext = acore_task_future(inner);
+  acore_loop_run(loop);
+  assert_int_equal(jo.steps, 1);
+  acore_future_set_int(ji.ext, 0);
+  acore_loop_run(loop);
+  assert_int_equal(jo.steps, 2);
+  assert_int_equal(acore_future_int(acore_task_future(inner), &v), ACORE_OK);
+  assert_int_equal(v, 102);
+  acore_future_unref(ji.ext);
+  acore_task_unref(inner);
+  acore_task_unref(outer);
+}
+
+static void test_task_cancel_propagates_to_awaited_task(void **state) {
+  static const int inner_script[] = {S_AWAIT_NEW, S_FINISH_CANCELLED};
+  static const int outer_script[] = {S_AWAIT_EXT, S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t ji, jo;
+  acore_task_t *inner = spawn(loop, &ji, inner_script);
+  acore_task_t *outer = spawn(loop, &jo, outer_script);
+
+  jo.ext = acore_task_future(inner);
+  acore_loop_run(loop);
+  acore_task_cancel(outer, "both");
+  assert_int_equal(acore_task_cancelling(inner), 1);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_cancelled(acore_task_future(inner)), 1);
+  assert_int_equal(acore_future_cancelled(acore_task_future(outer)), 1);
+  assert_int_equal(jo.status[1], ACORE_ECANCELLED);
+  assert_string_equal(jo.msg[1], "both");
+  acore_task_unref(inner);
+  acore_task_unref(outer);
+}
+
+static void test_task_fire_and_forget_error_reported(void **state) {
+  static const int script[] = {S_YIELD, S_FAIL};
+  acore_loop_t *loop = TU_LOOP(state);
+  tu_reports r;
+  job_t j;
+
+  tu_capture_reports(loop, &r);
+  memset(&j, 0, sizeof(j));
+  j.script = script;
+  assert_int_equal(acore_task_spawn(loop, job_step, &j, NULL, NULL), ACORE_OK);
+  acore_loop_run(loop); /* the loop kept it alive to the end */
+  assert_int_equal(j.steps, 2);
+  assert_int_equal(r.count, 1);
+  assert_int_equal(r.last_kind, ACORE_REPORT_UNRETRIEVED);
+  assert_int_equal(r.last_code, ACORE_EIO);
+  assert_string_equal(r.last_name, "Task-1");
+}
+
+static void test_task_bad_verdicts_fail_the_task(void **state) {
+  static const int s1[] = {S_BAD_VERDICT};
+  static const int s2[] = {S_AWAIT_NOTHING};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j1, j2;
+  acore_task_t *t1 = spawn(loop, &j1, s1), *t2 = spawn(loop, &j2, s2);
+
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_result(acore_task_future(t1), NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_future_result(acore_task_future(t2), NULL),
+                   ACORE_EINVAL);
+  acore_task_unref(t1);
+  acore_task_unref(t2);
+}
+
+/* Verdict helpers with typed results. */
+static int typed_step(acore_task_t *t, void *ud) {
+  acore_error_t *err;
+
+  switch ((int)(intptr_t)ud) {
+  case 0: return acore_task_return_double(t, 1.5);
+  case 1: return acore_task_return_bytes(t, "xyz", 3);
+  case 2: return acore_task_return(t, t, NULL);
+  case 3:
+    acore_error_new(ACORE_EHOST, "host", &err);
+    return acore_task_fail(t, err);
+  case 4:
+    acore_task_return_int(t, 1); /* staged, then replaced */
+    return acore_task_return_int(t, 2);
+  default: return ACORE_TASK_DONE;
+  }
+}
+
+static void test_task_typed_results(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t[6];
+  double d;
+  const void *data;
+  void *p;
+  int64_t v;
+  int i;
+
+  for (i = 0; i < 6; i++)
+    acore_task_spawn(loop, typed_step, (void *)(intptr_t)i, NULL, &t[i]);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_double(acore_task_future(t[0]), &d), ACORE_OK);
+  assert_true(d == 1.5);
+  assert_int_equal(acore_future_bytes(acore_task_future(t[1]), &data, NULL),
+                   ACORE_OK);
+  assert_string_equal(data, "xyz");
+  assert_int_equal(acore_future_result(acore_task_future(t[2]), &p), ACORE_OK);
+  assert_ptr_equal(p, t[2]);
+  assert_int_equal(acore_future_result(acore_task_future(t[3]), NULL),
+                   ACORE_EHOST);
+  assert_int_equal(acore_future_int(acore_task_future(t[4]), &v), ACORE_OK);
+  assert_int_equal(v, 2);
+  assert_int_equal(acore_future_value_kind(acore_task_future(t[5])),
+                   ACORE_VALUE_NONE);
+  for (i = 0; i < 6; i++)
+    acore_task_unref(t[i]);
+}
+
+static void test_task_names_and_introspection(void **state) {
+  static const int script[] = {S_AWAIT_NEW, S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j1, j2;
+  acore_task_t *t1 = spawn(loop, &j1, script), *t2 = spawn(loop, &j2, script);
+  acore_task_t *all[4];
+  size_t n;
+
+  assert_string_equal(acore_task_name(t1), "Task-1");
+  assert_int_equal(acore_task_id(t2), 2);
+  assert_int_equal(acore_task_set_name(t2, "worker"), ACORE_OK);
+  assert_string_equal(acore_task_name(t2), "worker");
+  assert_int_equal(acore_task_set_name(t2, NULL), ACORE_OK);
+  assert_string_equal(acore_task_name(t2), "Task-2");
+  assert_int_equal(acore_loop_all_tasks(loop, all, 1, &n), ACORE_OK);
+  assert_int_equal(n, 2);
+  assert_ptr_equal(all[0], t1);
+  acore_task_unref(all[0]);
+  assert_int_equal(acore_loop_all_tasks(loop, all, 4, &n), ACORE_OK);
+  assert_ptr_equal(all[1], t2);
+  acore_task_unref(all[0]);
+  acore_task_unref(all[1]);
+  assert_ptr_equal(acore_task_loop(t1), loop);
+  assert_ptr_equal(acore_task_from_future(acore_task_future(t1)), t1);
+  assert_int_equal(acore_future_is_task(acore_task_future(t1)), 1);
+  acore_loop_run(loop);
+  assert_non_null(acore_task_awaited(t1));
+  acore_task_cancel(t1, NULL);
+  acore_task_cancel(t2, NULL);
+  acore_loop_run(loop);
+  acore_task_unref(t1);
+  acore_task_unref(t2);
+}
+
+static void test_task_not_settable_from_outside(void **state) {
+  static const int script[] = {S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  acore_future_t *f;
+
+  assert_int_equal(acore_future_set_int(acore_task_future(t), 1),
+                   ACORE_EINVAL);
+  /* Verdict helpers outside the task's step are refused. */
+  assert_int_equal(acore_task_return_int(t, 1), ACORE_EINVAL);
+  assert_int_equal(acore_task_yield(t), ACORE_EINVAL);
+  assert_int_equal(acore_task_finish_cancelled(t), ACORE_EINVAL);
+  assert_int_equal(acore_task_fail_code(t, ACORE_EIO, NULL), ACORE_EINVAL);
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_task_await(t, f), ACORE_EINVAL); /* consumed f */
+  /* Cancelling through the future interface cancels the task. */
+  assert_int_equal(acore_future_cancel(acore_task_future(t), "via future"), 1);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  acore_task_unref(t);
+}
+
+static void test_task_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_error_t *err;
+
+  tu_frees = 0;
+  assert_int_equal(acore_task_spawn(NULL, job_step, NULL, tu_count_free, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_task_spawn(loop, NULL, NULL, tu_count_free, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(tu_frees, 2);
+  assert_null(acore_task_ref(NULL));
+  acore_task_unref(NULL);
+  assert_null(acore_task_future(NULL));
+  assert_null(acore_task_from_future(NULL));
+  assert_null(acore_task_loop(NULL));
+  assert_int_equal(acore_task_await(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_yield(NULL), ACORE_EINVAL);
+  assert_null(acore_task_awaited(NULL));
+  assert_int_equal(acore_task_step_status(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_return(NULL, NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_return_int(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_task_return_double(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_task_return_bytes(NULL, "", 0), ACORE_EINVAL);
+  assert_int_equal(acore_task_fail(NULL, NULL), ACORE_EINVAL);
+  acore_error_new(ACORE_EIO, NULL, &err);
+  assert_int_equal(acore_task_fail(NULL, err), ACORE_EINVAL); /* consumed */
+  assert_int_equal(acore_task_fail_code(NULL, ACORE_EIO, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_finish_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_cancel(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_cancelling(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_uncancel(NULL), ACORE_EINVAL);
+  assert_null(acore_task_cancel_message(NULL));
+  assert_int_equal(acore_task_set_name(NULL, "x"), ACORE_EINVAL);
+  assert_string_equal(acore_task_name(NULL), "");
+  assert_int_equal(acore_task_id(NULL), 0);
+  assert_int_equal(acore_loop_task_count(loop), 0);
+}
+
+static int await_foreign_step(acore_task_t *t, void *ud) {
+  acore_future_t *f = acore_future_ref(ud); /* of another loop */
+  return acore_task_await(t, f);
+}
+
+static void test_task_await_foreign_future_fails(void **state) {
+  acore_loop_t *loop = TU_LOOP(state), *other = tu_loop_new(0);
+  acore_future_t *f;
+  acore_task_t *t;
+
+  acore_future_new(other, &f);
+  acore_task_spawn(loop, await_foreign_step, f, NULL, &t);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_EINVAL);
+  acore_task_unref(t);
+  acore_future_unref(f);
+  acore_loop_close(other);
+  acore_loop_unref(other);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    T(test_task_first_step_never_in_spawn),
+    T(test_task_await_done_future_does_not_suspend),
+    T(test_task_yield_runs_next_iteration),
+    T(test_task_cancel_delivered_with_message),
+    T(test_task_cleanup_over_more_steps),
+    T(test_task_uncancel_and_go_on),
+    T(test_task_cancel_during_step_seen_next),
+    T(test_task_cancel_before_first_step),
+    T(test_task_uncancel_drops_undelivered_request),
+    T(test_task_awaits_task),
+    T(test_task_cancel_propagates_to_awaited_task),
+    T(test_task_fire_and_forget_error_reported),
+    T(test_task_bad_verdicts_fail_the_task),
+    T(test_task_typed_results),
+    T(test_task_names_and_introspection),
+    T(test_task_not_settable_from_outside),
+    T(test_task_einval),
+    T(test_task_await_foreign_future_fails),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
