@@ -74,7 +74,7 @@ enum { SLAB_FIRST_CHUNK = 8, SLAB_MAX_CHUNK = 512 };
 #define CHUNK_HEADER (sizeof(max_align_t))
 
 void acore__slab_init(acore__slab *s, size_t block_size) {
-  size_t align = sizeof(void *) * 2;
+  size_t align = sizeof(void *);
 
   s->free_list = NULL;
   s->chunks = NULL;

@@ -24,7 +24,7 @@ int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   f->state = ACORE_FUTURE_PENDING;
   f->kind = ACORE_VALUE_NONE;
   f->flags = flags;
-  f->pad = 0;
+  f->pins = 0;
   f->loop = loop;
   memset(&f->v, 0, sizeof(f->v));
   acore__queue_init(&f->cbs);
@@ -77,15 +77,45 @@ acore_future_t *acore_future_ref(acore_future_t *fut) {
   return fut;
 }
 
+/* Pins: a queued done callback keeps its future's memory without an
+ * atomic reference; past 255 pins it takes a real reference instead
+ * (recorded in the record's b[0]). */
+static void pin(acore_future_t *f, acore__cbrec *r) {
+  if (f->pins < UINT8_MAX) {
+    f->pins++;
+    r->item.b[0] = 0;
+  } else {
+    acore_future_ref(f);
+    r->item.b[0] = 1;
+  }
+}
+
+static void unpin(acore_future_t *f, uint8_t had_ref) {
+  if (had_ref)
+    acore_future_unref(f);
+  else if (--f->pins == 0 && (f->flags & ACORE__F_DEAD))
+    acore__future_destroy(f);
+}
+
+void acore__future_release(acore_future_t *f) {
+  if (f->pins > 0)
+    f->flags |= ACORE__F_DEAD;
+  else
+    acore__future_destroy(f);
+}
+
 void acore_future_unref(acore_future_t *fut) {
   acore_loop_t *loop;
 
-  if (fut == NULL ||
+  if (fut == NULL)
+    return;
+  /* Holding the only reference, nobody can race us: skip the RMW. */
+  if (atomic_load_explicit(&fut->refs, memory_order_acquire) != 1 &&
       atomic_fetch_sub_explicit(&fut->refs, 1, memory_order_acq_rel) != 1)
     return;
   loop = fut->loop;
   if (acore__on_loop_thread(loop) && !loop->closed)
-    acore__future_destroy(fut);
+    acore__future_release(fut);
   else
     acore__loop_defer_destroy(loop, fut);
 }
@@ -165,7 +195,7 @@ void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
     if (it->kind != ACORE__ITEM_TASK) {
       acore__cbrec *r = (acore__cbrec *)it;
       acore__queue_remove(&r->lnode);
-      acore_future_ref(f);
+      pin(f, r);
     }
     acore__loop_push(loop, it);
   }
@@ -462,7 +492,7 @@ static void cbrec_attach(acore_future_t *f, acore__cbrec *r, bool user) {
       acore__queue_insert_tail(&f->loop->cbrecs, &r->lnode);
     return;
   }
-  acore_future_ref(f);
+  pin(f, r);
   acore__loop_push(f->loop, &r->item);
 }
 
@@ -527,17 +557,19 @@ int acore_future_remove_done_callback(acore_future_t *fut, acore_done_fn fn,
 
 void acore__cbrec_run(acore_loop_t *loop, acore__cbrec *r) {
   acore_future_t *f = r->fut;
+  uint8_t had_ref = r->item.b[0];
 
   r->fn(f, r->ud);
   if (r->ud_free != NULL)
     r->ud_free(r->ud);
   cbrec_free(loop, r);
-  acore_future_unref(f);
+  unpin(f, had_ref);
 }
 
 void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r) {
   acore_future_t *f = r->fut;
   bool queued = f->state != ACORE_FUTURE_PENDING;
+  uint8_t had_ref = r->item.b[0];
 
   acore__queue_remove(&r->item.node);
   acore__queue_remove(&r->lnode);
@@ -545,7 +577,7 @@ void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r) {
     r->ud_free(r->ud);
   cbrec_free(loop, r);
   if (queued)
-    acore_future_unref(f);
+    unpin(f, had_ref);
 }
 
 void acore__future_drop_callbacks(acore_loop_t *loop) {
@@ -561,4 +593,26 @@ void acore__future_drop_item(acore__item *it) {
     acore__cbrec_drop(r->fut->loop, r);
   }
   /* Task items: tasks were closed before the ready queue is dropped. */
+}
+
+/* ---- two-phase registration (combinators) ----------------------------------- */
+
+acore__cbrec *acore__cbrec_reserve(acore_loop_t *loop) {
+  return acore__obj_alloc(loop, ACORE__SLAB_CBREC);
+}
+
+void acore__cbrec_unreserve(acore_loop_t *loop, acore__cbrec *r) {
+  if (r != NULL)
+    cbrec_free(loop, r);
+}
+
+void acore__cbrec_attach(acore_future_t *f, acore__cbrec *r, acore_done_fn fn,
+                         void *ud, acore_free_fn ud_free) {
+  r->item.kind = ACORE__ITEM_INTERNAL;
+  acore__queue_init(&r->lnode);
+  r->fn = fn;
+  r->ud = ud;
+  r->ud_free = ud_free;
+  r->fut = f;
+  cbrec_attach(f, r, true);
 }

@@ -37,7 +37,7 @@ char *acore__strdup(const char *s); /* NULL for NULL or on failure */
 
 /* Per-loop caches of fixed-size blocks (futures, tasks, records). */
 enum { ACORE__SLAB_FUTURE, ACORE__SLAB_TASK, ACORE__SLAB_CBREC,
-       ACORE__SLAB_HANDLE, ACORE__SLAB_COUNT };
+       ACORE__SLAB_HANDLE, ACORE__SLAB_CALL, ACORE__SLAB_COUNT };
 
 typedef struct acore__slab {
   void *free_list;   /* blocks ready for reuse, linked through first word */
@@ -73,7 +73,9 @@ acore_error_t *acore__error_make(int code, const char *message);
 /* ---- ready-queue items --------------------------------------------------- */
 
 enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
-       ACORE__ITEM_INTERNAL };
+       ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL };
+
+
 
 typedef struct acore__item {
   acore__queue node;
@@ -82,6 +84,14 @@ typedef struct acore__item {
   uint32_t u32;  /* spare word for the owner */
 } acore__item;
 
+/* A call_soon nobody holds a handle to: the smallest ready item. */
+typedef struct acore__call {
+  acore__item item;
+  acore_callback_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+} acore__call;
+
 /* ---- futures ------------------------------------------------------------- */
 
 enum { /* future flags */
@@ -89,7 +99,8 @@ enum { /* future flags */
   ACORE__F_RETRIEVED = 1u << 1,
   ACORE__F_STOLEN = 1u << 2,
   ACORE__F_CUSTOM = 1u << 3, /* an acore__xfuture with its own ops */
-  ACORE__F_NOSET = 1u << 4   /* public setters refuse it (EINVAL) */
+  ACORE__F_NOSET = 1u << 4,  /* public setters refuse it (EINVAL) */
+  ACORE__F_DEAD = 1u << 5    /* no references left; waits for pins == 0 */
 };
 
 typedef union acore__value {
@@ -106,7 +117,7 @@ struct acore_future {
   uint8_t state; /* ACORE_FUTURE_* */
   uint8_t kind;  /* ACORE_VALUE_* when state is RESULT */
   uint8_t flags; /* ACORE__F_* */
-  uint8_t pad;
+  uint8_t pins;  /* queued done callbacks that rely on this memory */
   acore_loop_t *loop;
   acore__value v;
   acore__queue cbs;             /* items waiting for completion */
@@ -155,6 +166,9 @@ acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
                                    const acore__future_ops *ops,
                                    uint8_t flags);
 void acore__future_destroy(acore_future_t *f); /* refs reached 0 */
+/* The last reference is gone, on the loop thread: destroy now, or once the
+ * queued callbacks that pin it have run. */
+void acore__future_release(acore_future_t *f);
 /* Complete a pending future with an already-prepared value; queues its
  * callbacks. `state` is ACORE_FUTURE_RESULT/ERROR/CANCELLED. */
 void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
@@ -172,6 +186,15 @@ void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r);
 /* Drop the registrations still waiting on pending futures (close). */
 void acore__future_drop_callbacks(acore_loop_t *loop);
 void acore__future_drop_item(acore__item *it); /* close: a queued item */
+/* Two-phase registration (combinators), for callers that must not fail
+ * once they have done something: reserve records first, attach them later
+ * (never fails). An attached record is an ACORE__ITEM_INTERNAL item that
+ * loop close drops with its ud_free like a user callback, and that
+ * acore_future_remove_done_callback() ignores. */
+acore__cbrec *acore__cbrec_reserve(acore_loop_t *loop);
+void acore__cbrec_unreserve(acore_loop_t *loop, acore__cbrec *r);
+void acore__cbrec_attach(acore_future_t *f, acore__cbrec *r, acore_done_fn fn,
+                         void *ud, acore_free_fn ud_free);
 
 /* ---- tasks --------------------------------------------------------------- */
 
@@ -186,6 +209,7 @@ struct acore_task {
   acore__queue tnode;      /* loop->tasks */
   char *name;              /* NULL: "Task-<id>" */
   uint64_t id;
+  void *tscope;            /* timeout.c: innermost open timeout scope */
 };
 
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
@@ -286,7 +310,7 @@ struct acore_loop {
   uint64_t vnow;        /* virtual clock, ns */
   uint64_t epoch;       /* real clock origin, ns of uv_hrtime */
 
-  uv_thread_t owner;
+  const void *owner; /* the owning thread's marker (acore__on_loop_thread) */
   uv_mutex_t mutex;     /* guards the fields below and `closed` */
   acore__queue tsq;     /* call_soon_threadsafe records */
   acore_future_t *zombies;
@@ -301,7 +325,12 @@ struct acore_loop {
   acore__slab slabs[ACORE__SLAB_COUNT];
 };
 
-bool acore__on_loop_thread(const acore_loop_t *loop);
+/* Each thread's marker is the address of a thread-local byte. */
+extern __thread char acore__thread_marker
+    __attribute__((tls_model("initial-exec")));
+static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
+  return loop->owner == &acore__thread_marker;
+}
 /* Loop-thread check for debug mode. */
 #define ACORE__WRONG_THREAD(loop) \
   (((loop)->flags & ACORE_LOOP_DEBUG) && !acore__on_loop_thread(loop))
@@ -311,9 +340,32 @@ void acore__loop_remove_closer(acore__closer *c);
 uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
 void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
 void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
-void *acore__obj_alloc(acore_loop_t *loop, int slab);
-void acore__obj_free(acore_loop_t *loop, int slab, void *p); /* slab -1:
-                                                    acore__malloc'd */
+void *acore__obj_alloc_slow(acore_loop_t *loop, int slab);
+void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p);
+
+/* An object from the loop's cache of `slab`, counted in nlive. */
+static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
+  acore__slab *s = &loop->slabs[slab];
+  void **b = s->free_list;
+
+  if (b == NULL)
+    return acore__obj_alloc_slow(loop, slab);
+  s->free_list = *b;
+  loop->nlive++;
+  return b;
+}
+
+/* Give an object back; slab -1: it came from acore__malloc. */
+static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
+  if (slab >= 0 && !loop->closed && !acore__slab_disabled) {
+    acore__slab *s = &loop->slabs[slab];
+    *(void **)p = s->free_list;
+    s->free_list = p;
+    loop->nlive--;
+    return;
+  }
+  acore__obj_free_slow(loop, slab, p);
+}
 /* An object of the loop is gone (closed path: takes the mutex). */
 void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
 /* Defer a future's destruction to the loop thread (any thread). */

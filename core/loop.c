@@ -72,10 +72,7 @@ int acore_loop_options_set_uv_loop(acore_loop_options_t *opts, void *uv_loop) {
 
 /* ---- clock and threads ----------------------------------------------------- */
 
-bool acore__on_loop_thread(const acore_loop_t *loop) {
-  uv_thread_t self = uv_thread_self();
-  return uv_thread_equal(&self, &loop->owner) != 0;
-}
+__thread char acore__thread_marker __attribute__((tls_model("initial-exec")));
 
 uint64_t acore__loop_now(const acore_loop_t *loop) {
   if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
@@ -159,7 +156,7 @@ static void loop_free(acore_loop_t *loop) {
   acore__free(loop);
 }
 
-void *acore__obj_alloc(acore_loop_t *loop, int slab) {
+void *acore__obj_alloc_slow(acore_loop_t *loop, int slab) {
   void *p = acore__slab_alloc(&loop->slabs[slab]);
   if (p != NULL)
     loop->nlive++;
@@ -174,7 +171,7 @@ static void obj_release(acore_loop_t *loop, int slab, void *p) {
     acore__slab_free(&loop->slabs[slab], p);
 }
 
-void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
+void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p) {
   if (!loop->closed) {
     obj_release(loop, slab, p);
     loop->nlive--;
@@ -245,6 +242,7 @@ static void loop_init_slabs(acore_loop_t *loop) {
   acore__slab_init(&loop->slabs[ACORE__SLAB_TASK], sizeof(acore_task_t));
   acore__slab_init(&loop->slabs[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
   acore__slab_init(&loop->slabs[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
+  acore__slab_init(&loop->slabs[ACORE__SLAB_CALL], sizeof(acore__call));
 }
 
 int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
@@ -260,7 +258,7 @@ int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
   loop->nlive = 1; /* the references */
   loop->flags = opts ? opts->flags : 0;
   loop->slow_ns = (uint64_t)((opts ? opts->slow_callback : 0.1) * 1e9);
-  loop->owner = uv_thread_self();
+  loop->owner = &acore__thread_marker;
   loop->epoch = uv_hrtime();
   loop->next_task_id = 1;
   acore__queue_init(&loop->ready);
@@ -343,8 +341,18 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
 
 /* ---- the iteration ----------------------------------------------------------- */
 
+static void call_run(acore_loop_t *loop, acore__call *c) {
+  c->fn(c->ud);
+  if (c->ud_free != NULL)
+    c->ud_free(c->ud);
+  acore__obj_free(loop, ACORE__SLAB_CALL, c);
+}
+
 static void run_item(acore_loop_t *loop, acore__item *it) {
   switch (it->kind) {
+  case ACORE__ITEM_SCALL:
+    call_run(loop, (acore__call *)it);
+    break;
   case ACORE__ITEM_CALL:
     acore__handle_run(loop, (acore_handle_t *)it);
     break;
@@ -421,7 +429,8 @@ static void on_check(uv_check_t *h) {
   loop->running = true; /* also when a host runs the uv loop */
   iterate(loop);
   loop->running = was_running;
-  if (atomic_exchange(&loop->stop_req, 0)) {
+  if (atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
+      atomic_exchange(&loop->stop_req, 0)) {
     uv_stop(loop->uv);
     loop->stopped = true;
   }
@@ -451,7 +460,7 @@ static void take_foreign(acore_loop_t *loop) {
   drain_threadsafe(loop, &q);
   while (z != NULL) {
     acore_future_t *next = z->znext;
-    acore__future_destroy(z);
+    acore__future_release(z);
     z = next;
   }
 }
@@ -478,7 +487,7 @@ static int run_check(acore_loop_t *loop) {
 static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   int r;
 
-  loop->owner = uv_thread_self();
+  loop->owner = &acore__thread_marker;
   loop->running = true;
   loop->stopped = false;
   acore_loop_ref(loop);
@@ -638,10 +647,16 @@ static void drop_ready(acore_loop_t *loop) {
     acore__item *it = acore__queue_data(n, acore__item, node);
 
     acore__queue_remove(n);
-    if (it->kind == ACORE__ITEM_CALL)
+    if (it->kind == ACORE__ITEM_SCALL) {
+      acore__call *c = (acore__call *)it;
+      if (c->ud_free != NULL)
+        c->ud_free(c->ud);
+      acore__obj_free(loop, ACORE__SLAB_CALL, c);
+    } else if (it->kind == ACORE__ITEM_CALL) {
       acore__handle_drop((acore_handle_t *)it);
-    else
+    } else {
       acore__future_drop_item(it);
+    }
   }
 }
 
@@ -693,7 +708,7 @@ int acore_loop_close(acore_loop_t *loop) {
   drop_threadsafe(&q);
   while (z != NULL) {
     acore_future_t *next = z->znext;
-    acore__future_destroy(z);
+    acore__future_release(z);
     z = next;
   }
   if (loop->eh_free != NULL)
@@ -723,7 +738,20 @@ int acore_loop_call_soon(acore_loop_t *loop, acore_callback_fn fn, void *ud,
     rc = ACORE_ECLOSED;
     goto fail;
   }
-  h = acore__handle_new_call(loop, out != NULL);
+  if (out == NULL) {
+    acore__call *c = acore__obj_alloc(loop, ACORE__SLAB_CALL);
+    if (c == NULL) {
+      rc = ACORE_ENOMEM;
+      goto fail;
+    }
+    c->item.kind = ACORE__ITEM_SCALL;
+    c->fn = fn;
+    c->ud = ud;
+    c->ud_free = ud_free;
+    acore__loop_push(loop, &c->item);
+    return ACORE_OK;
+  }
+  h = acore__handle_new_call(loop, true);
   if (h == NULL) {
     rc = ACORE_ENOMEM;
     goto fail;

@@ -73,6 +73,7 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->awaited = NULL;
   t->name = NULL;
   t->id = loop->next_task_id++;
+  t->tscope = NULL;
   acore__queue_insert_tail(&loop->tasks, &t->tnode);
   loop->ntasks++;
   set_phase(t, PH_READY);
@@ -155,11 +156,19 @@ static void finish_cancelled(acore_task_t *t) {
 /* ---- stepping ------------------------------------------------------------------ */
 
 static void stage_clear(acore__stage *s) {
-  acore_future_unref(s->await);
-  acore_error_unref(s->err);
-  if (s->has_result)
+  if (s->await != NULL) {
+    acore_future_unref(s->await);
+    s->await = NULL;
+  }
+  if (s->err != NULL) {
+    acore_error_unref(s->err);
+    s->err = NULL;
+  }
+  if (s->has_result) {
     acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
-  memset(s, 0, sizeof(*s));
+    s->has_result = false;
+  }
+  s->task = NULL;
 }
 
 /* Start waiting for `f`; a cancel requested meanwhile is passed on to it. */
@@ -223,7 +232,7 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
   acore_task_t *prev = loop->current;
   bool again;
 
-  acore_task_ref(t);
+  /* No reference taken: t is not touched once a verdict finished it. */
   do {
     bool resumed = T_PHASE(t) == PH_WAITING;
 
@@ -241,7 +250,6 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
     stage_clear(&loop->stage);
     loop->current = prev;
   } while (again);
-  acore_task_unref(t);
 }
 
 /* ---- verdicts -------------------------------------------------------------------- */

@@ -114,12 +114,12 @@ size_t acore__timers_collect(acore_loop_t *loop, uint64_t now) {
 /* ---- handles ----------------------------------------------------------------- */
 
 void acore__handle_release(acore_handle_t *h) {
-  if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
-    return;
-  if (h->item.u32 & H_MALLOCED)
-    acore__free(h);
-  else
+  if (!(h->item.u32 & H_MALLOCED)) { /* only the loop holds it */
     acore__obj_free(h->loop, ACORE__SLAB_HANDLE, h);
+    return;
+  }
+  if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+    acore__free(h);
 }
 
 /* Mark done and let go of the user data (the call will never run). */
