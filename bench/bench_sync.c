@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_sync.c - synchronisation benchmarks.
+ *
+ *  W3      10,000 jobs, at most 100 in flight under a semaphore; each job
+ *          awaits a future completed by call_soon (the simulated remote
+ *          call). Hand-written tasks with acore_sem, and the same through
+ *          acore_map. ns per job, spawn to finish.
+ *  W3_nosem the same 10,000 tasks and calls with no semaphore (all in
+ *          flight): what the tasks alone cost, to isolate the semaphore's.
+ *  SEMQ    a semaphore with N queued waiters (1k, 10k, 100k): ns per
+ *          release+re-acquire pair with the queue kept at N - it must not
+ *          grow with N.
+ *
+ * Usage: bench_sync [workload...] (default: all).
+ * Prints "RESULT acore <workload> <value> <unit>", medians of 5 runs.
+ */
+#include "acore.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REPS 5
+#define W3_N 10000
+#define W3_SLOTS 100
+
+static double now_ns(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void check(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "bench_sync: check failed: %s\n", what);
+    exit(1);
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int nsel;
+static char **sel;
+
+static int selected(const char *workload) {
+  int i;
+
+  for (i = 0; i < nsel; i++)
+    if (strcmp(sel[i], workload) == 0)
+      return 1;
+  return nsel == 0;
+}
+
+static void report(const char *workload, const char *unit, double (*rep)(void)) {
+  double v[REPS];
+  int i;
+
+  if (!selected(workload))
+    return;
+
+  for (i = 0; i < REPS; i++)
+    v[i] = rep();
+  qsort(v, REPS, sizeof(v[0]), cmp_double);
+  printf("RESULT acore %s %.1f %s\n", workload, v[REPS / 2], unit);
+  fflush(stdout);
+}
+
+static acore_loop_t *new_loop(void) {
+  acore_loop_t *loop;
+
+  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop");
+  return loop;
+}
+
+static void free_loop(acore_loop_t *loop) {
+  check(acore_loop_close(loop) == ACORE_OK, "close");
+  acore_loop_unref(loop);
+}
+
+/* ---- the simulated remote call: completed by call_soon ---- */
+
+static void reply(void *ud) { acore_future_set_int(ud, 1); }
+
+static acore_future_t *remote_call(acore_loop_t *loop) {
+  acore_future_t *f;
+
+  check(acore_future_new(loop, &f) == ACORE_OK, "future");
+  check(acore_loop_call_soon(loop, reply, f, NULL, NULL) == ACORE_OK, "soon");
+  return f;
+}
+
+/* ---- W3 by hand: tasks and a semaphore ---- */
+
+static struct {
+  acore_sem_t *sem;
+  int in_flight, peak, done;
+} w3;
+
+typedef struct w3_job {
+  int at;
+} w3_job;
+
+static int w3_job_step(acore_task_t *t, void *ud) {
+  w3_job *j = ud;
+
+  switch (j->at++) {
+  case 0: {
+    acore_future_t *f;
+    check(acore_sem_acquire(w3.sem, &f) == ACORE_OK, "acquire");
+    return acore_task_await(t, f);
+  }
+  case 1:
+    if (++w3.in_flight > w3.peak)
+      w3.peak = w3.in_flight;
+    return acore_task_await(t, remote_call(acore_task_loop(t)));
+  default:
+    w3.in_flight--;
+    w3.done++;
+    acore_sem_release(w3.sem);
+    return ACORE_TASK_DONE;
+  }
+}
+
+static double w3_sem_rep(void) {
+  acore_loop_t *loop = new_loop();
+  static w3_job jobs[W3_N];
+  double t0, t1;
+  int i;
+
+  check(acore_sem_new(loop, W3_SLOTS, ACORE_SEM_BOUNDED, &w3.sem) == ACORE_OK,
+        "sem");
+  w3.in_flight = w3.peak = w3.done = 0;
+  t0 = now_ns();
+  for (i = 0; i < W3_N; i++) {
+    jobs[i].at = 0;
+    check(acore_task_spawn(loop, w3_job_step, &jobs[i], NULL, NULL) ==
+          ACORE_OK, "spawn");
+  }
+  check(acore_loop_run(loop) == ACORE_OK, "run");
+  t1 = now_ns();
+  check(w3.done == W3_N && w3.peak == W3_SLOTS, "W3: bound not reached");
+  check(acore_sem_available(w3.sem) == W3_SLOTS, "W3: permits leaked");
+  acore_sem_unref(w3.sem);
+  free_loop(loop);
+  return (t1 - t0) / W3_N;
+}
+
+/* ---- the same tasks without the semaphore: what the tasks alone cost ---- */
+
+static int notask_step(acore_task_t *t, void *ud) {
+  (void)ud;
+  if (acore_task_awaited(t) == NULL)
+    return acore_task_await(t, remote_call(acore_task_loop(t)));
+  w3.done++;
+  return ACORE_TASK_DONE;
+}
+
+static double w3_nosem_rep(void) {
+  acore_loop_t *loop = new_loop();
+  double t0, t1;
+  int i;
+
+  w3.done = 0;
+  t0 = now_ns();
+  for (i = 0; i < W3_N; i++)
+    check(acore_task_spawn(loop, notask_step, NULL, NULL, NULL) == ACORE_OK,
+          "spawn");
+  check(acore_loop_run(loop) == ACORE_OK, "run");
+  t1 = now_ns();
+  check(w3.done == W3_N, "W3_nosem: jobs missing");
+  free_loop(loop);
+  return (t1 - t0) / W3_N;
+}
+
+/* ---- W3 through the bounded map ---- */
+
+static int map_job(acore_loop_t *loop, size_t i, void *ud,
+                   acore_future_t **out) {
+  (void)i;
+  (void)ud;
+  *out = remote_call(loop);
+  return ACORE_OK;
+}
+
+static double w3_map_rep(void) {
+  acore_loop_t *loop = new_loop();
+  acore_future_t *m;
+  double t0, t1;
+
+  t0 = now_ns();
+  check(acore_map(loop, W3_N, W3_SLOTS, map_job, NULL, NULL, 0, &m) ==
+        ACORE_OK, "map");
+  check(acore_loop_run_until_complete(loop, m) == ACORE_OK, "run");
+  t1 = now_ns();
+  check(acore_future_result(m, NULL) == ACORE_OK, "map result");
+  check(acore_map_peak(m) == W3_SLOTS, "W3 map: bound not reached");
+  acore_future_unref(m);
+  free_loop(loop);
+  return (t1 - t0) / W3_N;
+}
+
+/* ---- a semaphore with N queued waiters ---- */
+
+#define SEMQ_OPS 100000
+
+static size_t semq_n;
+
+static double semq_rep(void) {
+  acore_loop_t *loop = new_loop();
+  acore_sem_t *sem;
+  acore_future_t **ring;
+  size_t i, head = 0;
+  double t0, t1;
+
+  ring = malloc(semq_n * sizeof(*ring));
+  check(ring != NULL, "ring");
+  check(acore_sem_new(loop, 0, 0, &sem) == ACORE_OK, "sem");
+  for (i = 0; i < semq_n; i++)
+    check(acore_sem_acquire(sem, &ring[i]) == ACORE_OK, "acquire");
+  t0 = now_ns();
+  for (i = 0; i < SEMQ_OPS; i++) {
+    /* the oldest waiter is served, a new one joins the tail */
+    acore_sem_release(sem);
+    acore_future_unref(ring[head]);
+    acore_sem_acquire(sem, &ring[head]);
+    head = (head + 1) % semq_n;
+  }
+  t1 = now_ns();
+  check(acore_sem_waiting(sem) == semq_n, "SEMQ: queue length");
+  for (i = 0; i < semq_n; i++)
+    acore_future_unref(ring[i]);
+  acore_sem_unref(sem);
+  acore_loop_run(loop); /* done callbacks: none; drains nothing */
+  free_loop(loop);
+  free(ring);
+  return (t1 - t0) / SEMQ_OPS;
+}
+
+int main(int argc, char **argv) {
+  static const size_t sizes[] = { 1000, 10000, 100000 };
+  char name[64];
+  size_t i;
+
+  nsel = argc - 1;
+  sel = argv + 1;
+  report("W3", "ns/job", w3_sem_rep);
+  report("W3_map", "ns/job", w3_map_rep);
+  report("W3_nosem", "ns/job", w3_nosem_rep);
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    semq_n = sizes[i];
+    snprintf(name, sizeof(name), "SEMQ_%zuk", sizes[i] / 1000);
+    report(name, "ns/op", semq_rep);
+  }
+  return 0;
+}

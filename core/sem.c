@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sem.c - the semaphore: permits handed out first come, first served, with
+ * requests for several permits, a bounded flag and close.
+ *
+ * Design notes
+ * - `value` counts free permits; a granted waiter's permits are taken from
+ *   it at the moment of the grant, so value + (permits held) is constant
+ *   between releases, and value never passes `bound` when bounded.
+ * - FIFO: a request is granted at once only when nobody waits; otherwise
+ *   it queues. wake() serves the head while its request fits and stops at
+ *   the first that does not (a big request blocks smaller ones behind it).
+ * - A waiter leaving the queue (cancel, drop) runs wake(): the head may
+ *   have changed. Waiter futures complete with the int result n.
+ * - acquire_finish() gives a granted-then-cancelled waiter's permits back
+ *   and zeroes the future's result, so a second call gives back nothing.
+ */
+#include "waitq.h"
+
+struct acore_sem {
+  atomic_uint refs;
+  bool closed;
+  unsigned flags;
+  acore_loop_t *loop;
+  size_t value;
+  size_t bound;
+  acore__waitq wq;
+};
+
+static int check_sem(const acore_sem_t *sem) {
+  if (sem == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(sem->loop))
+    return ACORE_EWRONGTHREAD;
+  return sem->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+}
+
+/* Serve waiters in order while the first one's request fits. */
+static void wake(acore_sem_t *sem) {
+  acore__waiter *w;
+
+  if (sem->closed || sem->loop->closed)
+    return;
+  while ((w = acore__waitq_head(&sem->wq)) != NULL && w->n <= sem->value) {
+    sem->value -= w->n;
+    acore__waiter_grant(w, (int64_t)w->n);
+  }
+}
+
+static void on_leave(acore__waitq *wq, acore__waiter *w) {
+  (void)w;
+  wake(wq->owner);
+}
+
+int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
+                  acore_sem_t **out) {
+  acore_sem_t *sem;
+
+  if (loop == NULL || out == NULL || (flags & ~(unsigned)ACORE_SEM_BOUNDED))
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  if (loop->closed)
+    return ACORE_ECLOSED;
+  if ((sem = acore__calloc(1, sizeof(*sem))) == NULL)
+    return ACORE_ENOMEM;
+  atomic_init(&sem->refs, 1);
+  sem->flags = flags;
+  sem->loop = acore_loop_ref(loop);
+  sem->value = value;
+  sem->bound = value;
+  acore__waitq_init(&sem->wq, sem, on_leave);
+  *out = sem;
+  return ACORE_OK;
+}
+
+acore_sem_t *acore_sem_ref(acore_sem_t *sem) {
+  if (sem != NULL)
+    ACORE__REF(sem);
+  return sem;
+}
+
+static void semaphore_destroy(void *ud) {
+  acore_sem_t *sem = ud;
+
+  sem->closed = true;
+  acore__waitq_fail_all(&sem->wq, ACORE_ECLOSED, "semaphore freed");
+  acore_loop_unref(sem->loop);
+  acore__free(sem);
+}
+
+void acore_sem_unref(acore_sem_t *sem) {
+  if (sem != NULL && ACORE__UNREF_LAST(sem))
+    acore__sync_destroy(sem->loop, semaphore_destroy, sem);
+}
+
+int acore_sem_acquire_many(acore_sem_t *sem, size_t n, acore_future_t **out) {
+  acore__waiter *w;
+  acore_future_t *f;
+  int rc;
+
+  if (sem == NULL || out == NULL || n == 0 ||
+      ((sem->flags & ACORE_SEM_BOUNDED) && n > sem->bound))
+    return ACORE_EINVAL;
+  if ((rc = check_sem(sem)) != ACORE_OK)
+    return rc;
+  if (sem->closed)
+    return ACORE_ECLOSED;
+  if (sem->wq.len == 0 && sem->value >= n) {
+    if ((f = acore__done_future(sem->loop, (int64_t)n)) == NULL)
+      return ACORE_ENOMEM;
+    sem->value -= n;
+    *out = f;
+    return ACORE_OK;
+  }
+  if ((w = acore__waiter_new(sem->loop, sizeof(*w), NULL)) == NULL)
+    return ACORE_ENOMEM;
+  w->n = n;
+  acore__waitq_push(&sem->wq, w);
+  *out = &w->x.fut;
+  return ACORE_OK;
+}
+
+int acore_sem_acquire(acore_sem_t *sem, acore_future_t **out) {
+  return acore_sem_acquire_many(sem, 1, out);
+}
+
+int acore_sem_acquire_finish(acore_sem_t *sem, acore_future_t *fut) {
+  int rc;
+
+  if (sem == NULL || fut == NULL || fut->loop != sem->loop)
+    return ACORE_EINVAL;
+  if ((rc = acore_future_result(fut, NULL)) != ACORE_OK)
+    return rc;
+  if (!acore__cancel_delivered(fut))
+    return ACORE_OK;
+  if (fut->kind == ACORE_VALUE_INT && fut->v.i > 0) {
+    sem->value += (size_t)fut->v.i; /* taken from value: cannot overflow */
+    fut->v.i = 0;
+    wake(sem);
+  }
+  return ACORE_ECANCELLED;
+}
+
+int acore_sem_try_acquire_many(acore_sem_t *sem, size_t n) {
+  int rc;
+
+  if (sem == NULL || n == 0)
+    return ACORE_EINVAL;
+  if ((rc = check_sem(sem)) != ACORE_OK)
+    return rc;
+  if (sem->closed)
+    return ACORE_ECLOSED;
+  if (sem->wq.len > 0 || sem->value < n)
+    return ACORE_EAGAIN;
+  sem->value -= n;
+  return ACORE_OK;
+}
+
+int acore_sem_try_acquire(acore_sem_t *sem) {
+  return acore_sem_try_acquire_many(sem, 1);
+}
+
+int acore_sem_release_many(acore_sem_t *sem, size_t n) {
+  int rc;
+
+  if (sem == NULL || n == 0)
+    return ACORE_EINVAL;
+  if ((rc = check_sem(sem)) != ACORE_OK)
+    return rc;
+  if (sem->value > SIZE_MAX - n ||
+      ((sem->flags & ACORE_SEM_BOUNDED) && sem->value + n > sem->bound))
+    return ACORE_EOVERFLOW;
+  sem->value += n;
+  wake(sem);
+  return ACORE_OK;
+}
+
+int acore_sem_release(acore_sem_t *sem) {
+  return acore_sem_release_many(sem, 1);
+}
+
+int acore_sem_close(acore_sem_t *sem) {
+  int rc;
+
+  if ((rc = check_sem(sem)) != ACORE_OK)
+    return rc;
+  sem->closed = true;
+  acore__waitq_fail_all(&sem->wq, ACORE_ECLOSED, "semaphore closed");
+  return ACORE_OK;
+}
+
+size_t acore_sem_available(const acore_sem_t *sem) {
+  return sem ? sem->value : 0;
+}
+
+size_t acore_sem_waiting(const acore_sem_t *sem) {
+  return sem ? sem->wq.len : 0;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * waitq.c - the FIFO wait queue of the synchronisation primitives: waiter
+ * futures that leave their queue synchronously when cancelled or dropped.
+ *
+ * Design notes
+ * - See waitq.h. A waiter's future is an acore__xfuture flagged NOSET, so
+ *   only its primitive completes it; its cancel op unlinks it before the
+ *   owner's on_leave hook runs, so the hook sees the queue without it.
+ * - Waiters are never completed on a closed loop: the ready queue is gone.
+ */
+#include "waitq.h"
+
+#include <string.h>
+
+static void leave(acore__waiter *w) {
+  acore__waitq *wq = w->wq;
+
+  if (wq == NULL)
+    return;
+  acore__waiter_unlink(w);
+  if (wq->on_leave != NULL && !w->x.fut.loop->closed)
+    wq->on_leave(wq, w);
+}
+
+static int waiter_cancel(acore_future_t *f, const char *message) {
+  int rc = acore__future_cancel(f, message);
+
+  if (rc == 1)
+    leave((acore__waiter *)f);
+  return rc;
+}
+
+static void waiter_destroy(acore_future_t *f) {
+  acore__waiter *w = (acore__waiter *)f;
+
+  leave(w);
+  acore__watch_drop(f->loop, &w->watch);
+  if (w->item_free != NULL)
+    w->item_free(w->item);
+  w->item = NULL;
+  w->item_free = NULL;
+}
+
+const acore__future_ops acore__waiter_ops = { waiter_cancel, waiter_destroy };
+
+acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
+                                 const acore__future_ops *ops) {
+  acore__waiter *w;
+
+  w = (acore__waiter *)acore__xfuture_new(loop, size,
+                                          ops ? ops : &acore__waiter_ops,
+                                          ACORE__F_NOSET);
+  if (w != NULL)
+    acore__queue_init(&w->node);
+  return w;
+}
+
+void acore__waiter_unlink(acore__waiter *w) {
+  if (w->wq == NULL)
+    return;
+  acore__queue_remove(&w->node);
+  w->wq->len--;
+  w->wq = NULL;
+}
+
+void acore__waiter_grant(acore__waiter *w, int64_t value) {
+  acore__value v;
+
+  acore__waiter_unlink(w);
+  if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
+    return;
+  memset(&v, 0, sizeof(v));
+  v.i = value;
+  acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v);
+}
+
+void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free) {
+  acore__value v;
+
+  acore__waiter_unlink(w);
+  assert(!w->x.fut.loop->closed && w->x.fut.state == ACORE_FUTURE_PENDING);
+  memset(&v, 0, sizeof(v));
+  v.p.ptr = ptr;
+  v.p.free = ptr_free;
+  acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT,
+                         ptr || ptr_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
+                         v);
+}
+
+void acore__waiter_fail(acore__waiter *w, int code, const char *message) {
+  acore__value v;
+
+  acore__waiter_unlink(w);
+  if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
+    return;
+  memset(&v, 0, sizeof(v));
+  v.err = acore__error_make(code, message);
+  acore__future_complete(&w->x.fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
+}
+
+acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value) {
+  acore_future_t *f;
+
+  if (acore_future_new(loop, &f) != ACORE_OK)
+    return NULL;
+  acore_future_set_int(f, value);
+  return f;
+}
+
+void acore__waitq_init(acore__waitq *wq, void *owner,
+                       void (*on_leave)(acore__waitq *, acore__waiter *)) {
+  acore__queue_init(&wq->q);
+  wq->len = 0;
+  wq->on_leave = on_leave;
+  wq->owner = owner;
+}
+
+void acore__waitq_push(acore__waitq *wq, acore__waiter *w) {
+  assert(w->wq == NULL);
+  acore__queue_insert_tail(&wq->q, &w->node);
+  w->wq = wq;
+  wq->len++;
+}
+
+acore__waiter *acore__waitq_head(const acore__waitq *wq) {
+  if (acore__queue_empty(&wq->q))
+    return NULL;
+  return acore__queue_data(acore__queue_head(&wq->q), acore__waiter, node);
+}
+
+void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message) {
+  acore__waiter *w;
+
+  while ((w = acore__waitq_head(wq)) != NULL)
+    acore__waiter_fail(w, code, message);
+}
+
+static void noop(void *ud) { (void)ud; }
+
+void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj) {
+  if (acore__on_loop_thread(loop) || loop->closed) {
+    destroy(obj);
+    return;
+  }
+  /* destroy runs as the call's ud_free: once, on the loop thread - or here
+   * if the call cannot be queued (the loop closed meanwhile). */
+  acore_loop_call_soon_threadsafe(loop, noop, obj, destroy);
+}
+
+int acore__cancel_delivered(acore_future_t *fut) {
+  acore_task_t *t = fut->loop->current;
+
+  return t != NULL && t->awaited == fut &&
+         fut->state == ACORE_FUTURE_RESULT &&
+         acore_task_step_status(t) == ACORE_ECANCELLED;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * waitq.h - the FIFO wait queue shared by the synchronisation primitives
+ * (semaphore, lock, event, condition, queue). Internal.
+ *
+ * Design notes
+ * - A waiter is a composite future (acore__xfuture) with a queue node. It
+ *   is in at most one wait queue (w->wq != NULL while queued). The queue
+ *   holds no reference: the future's holder does. A waiter whose future is
+ *   cancelled, or dropped by its last holder, leaves its queue at once
+ *   (synchronously, inside acore_future_cancel / the last unref) and the
+ *   queue's on_leave hook runs so the owner can wake whoever is now first.
+ * - A waiter leaves its queue before its future completes; nothing is ever
+ *   completed once the loop is closed (acore__waiter_* check it).
+ */
+#ifndef ACORE_WAITQ_H
+#define ACORE_WAITQ_H
+
+#include "internal.h"
+#include "acore/sync.h"
+
+typedef struct acore__waitq acore__waitq;
+typedef struct acore__waiter acore__waiter;
+
+struct acore__waitq {
+  acore__queue q;
+  size_t len;
+  /* A waiter left by cancel or abandon (may be NULL). */
+  void (*on_leave)(acore__waitq *wq, acore__waiter *w);
+  void *owner;
+};
+
+struct acore__waiter {
+  acore__xfuture x;     /* first: the future handed out */
+  acore__queue node;    /* in wq->q */
+  acore__waitq *wq;     /* the queue it waits in, or NULL */
+  size_t n;             /* semaphore: permits asked for */
+  void *item;           /* queue: a putter's item */
+  acore_free_fn item_free;
+  acore_task_t *owner;  /* lock: the task that will own it (borrowed) */
+  acore__cbrec *watch;  /* lock: a watch on the owner's future, or NULL */
+  /* lock: called instead of completing with 1 when the lock is granted
+   * (the condition's re-acquire), or NULL. */
+  void (*on_grant)(acore__waiter *w);
+};
+
+/* A pending waiter of `size` bytes (>= sizeof(acore__waiter)) with `ops`
+ * (NULL: the plain waiter ops: cancel leaves the queue). NULL on ENOMEM. */
+acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
+                                 const acore__future_ops *ops);
+/* The plain ops (cancel and destroy leave the queue). */
+extern const acore__future_ops acore__waiter_ops;
+/* Leave the queue if queued (no hook runs). */
+void acore__waiter_unlink(acore__waiter *w);
+/* Complete with an int result / an error code (after unlinking). */
+void acore__waiter_grant(acore__waiter *w, int64_t value);
+void acore__waiter_fail(acore__waiter *w, int code, const char *message);
+/* Complete with a pointer result owned by the future. */
+void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free);
+/* A done future with an int result (the fast path); NULL on ENOMEM. */
+acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value);
+
+void acore__waitq_init(acore__waitq *wq, void *owner,
+                       void (*on_leave)(acore__waitq *, acore__waiter *));
+void acore__waitq_push(acore__waitq *wq, acore__waiter *w);
+acore__waiter *acore__waitq_head(const acore__waitq *wq); /* or NULL */
+/* Unlink every waiter and fail it with `code` (skipped on a closed loop). */
+void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message);
+
+/* A primitive's reference count: atomic, so the last reference may be
+ * dropped on any thread (a garbage collector's). */
+#define ACORE__REF(obj) atomic_fetch_add_explicit(&(obj)->refs, 1, \
+                                                  memory_order_relaxed)
+/* 1 when this drop was the last. */
+#define ACORE__UNREF_LAST(obj) \
+  (atomic_fetch_sub_explicit(&(obj)->refs, 1, memory_order_acq_rel) == 1)
+/* Run destroy(obj) on the loop thread: now when called there (or when the
+ * loop is closed), else deferred with call_soon_threadsafe. */
+void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj);
+
+/* The task whose step is cancelled now while its awaited future `fut` is
+ * done with a result: 1 (the holder must give back what it got), else 0. */
+int acore__cancel_delivered(acore_future_t *fut);
+
+/* ---- lock internals shared with the condition (lock.c) ---- */
+
+/* ACORE_OK when the current task (or none) holds the lock, else
+ * ACORE_ENOTOWNER (also when it is unlocked). */
+int acore__lock_check_owner(const acore_lock_t *lock);
+/* Release the held lock, moving its owner watch into *watch_slot (NULL:
+ * drop the watch); the first waiter gets the lock. */
+void acore__lock_release_to(acore_lock_t *lock, acore__cbrec **watch_slot);
+/* Queue `w` for the lock on behalf of w->owner (granted at once when it is
+ * free and nobody waits). */
+void acore__lock_enqueue(acore_lock_t *lock, acore__waiter *w);
+/* A watch on w->owner's future kept in w->watch (none for no owner).
+ * ACORE_OK or ACORE_ENOMEM. */
+int acore__lock_watch_new(acore__waiter *w);
+/* Drop a watch record kept in *slot, if any. */
+void acore__watch_drop(acore_loop_t *loop, acore__cbrec **slot);
+acore_loop_t *acore__lock_loop(const acore_lock_t *lock);
+
+#endif /* ACORE_WAITQ_H */

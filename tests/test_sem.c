@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sem.c - the semaphore: FIFO, acquire_many, bound, close, cancel. */
+#include "testutil.h"
+#include "acore/sync.h"
+
+#include <string.h>
+
+/* ---- a worker task: acquire n, wait for a gate, release n ---- */
+
+typedef struct worker {
+  acore_sem_t *sem;
+  size_t n;
+  acore_future_t *gate; /* borrowed; NULL: release at once */
+  int at;
+  int finish_rc;        /* acore_sem_acquire_finish's verdict */
+  int *order;           /* where to log our id when granted */
+  int *norder;
+  int id;
+} worker;
+
+static int worker_step(acore_task_t *t, void *ud) {
+  worker *w = ud;
+  acore_future_t *f;
+
+  switch (w->at++) {
+  case 0:
+    assert_int_equal(acore_sem_acquire_many(w->sem, w->n, &f), ACORE_OK);
+    return acore_task_await(t, f);
+  case 1:
+    w->finish_rc = acore_sem_acquire_finish(w->sem, acore_task_awaited(t));
+    if (w->finish_rc != ACORE_OK)
+      return acore_task_finish_cancelled(t);
+    if (w->order != NULL)
+      w->order[(*w->norder)++] = w->id;
+    if (w->gate != NULL)
+      return acore_task_await(t, acore_future_ref(w->gate));
+    /* fall through */
+  default:
+    assert_int_equal(acore_sem_release_many(w->sem, w->n), ACORE_OK);
+    return ACORE_TASK_DONE;
+  }
+}
+
+static acore_task_t *spawn_worker(acore_loop_t *loop, worker *w) {
+  acore_task_t *t;
+
+  assert_int_equal(acore_task_spawn(loop, worker_step, w, NULL, &t), ACORE_OK);
+  return t;
+}
+
+static void run_all(acore_loop_t *loop) {
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+}
+
+/* ---- tests ---- */
+
+static void test_sem_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *f;
+
+  assert_int_equal(acore_sem_new(NULL, 1, 0, &sem), ACORE_EINVAL);
+  assert_int_equal(acore_sem_new(loop, 1, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_new(loop, 1, 0x80, &sem), ACORE_EINVAL);
+  assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(NULL, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(sem, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_many(sem, 0, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_many(sem, 3, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_finish(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_finish(sem, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire_many(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release_many(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_close(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_available(NULL), 0);
+  assert_int_equal(acore_sem_waiting(NULL), 0);
+  assert_null(acore_sem_ref(NULL));
+  acore_sem_unref(NULL);
+  assert_int_equal(acore_sem_available(sem), 2); /* nothing changed */
+  acore_sem_unref(sem);
+}
+
+static void test_sem_fast_path_done_at_once(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *f;
+  int64_t v = 0;
+
+  assert_int_equal(acore_sem_new(loop, 3, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire_many(sem, 2, &f), ACORE_OK);
+  assert_int_equal(acore_future_done(f), 1);
+  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(v, 2);
+  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
+  assert_int_equal(acore_sem_release_many(sem, 3), ACORE_OK);
+  assert_int_equal(acore_sem_available(sem), 3);
+  acore_future_unref(f);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_fifo_order(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *f[4];
+  int i;
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  for (i = 0; i < 4; i++)
+    assert_int_equal(acore_sem_acquire(sem, &f[i]), ACORE_OK);
+  assert_int_equal(acore_sem_waiting(sem), 4);
+  for (i = 0; i < 4; i++) {
+    assert_int_equal(acore_sem_release(sem), ACORE_OK);
+    assert_int_equal(acore_future_done(f[i]), 1);
+    if (i + 1 < 4)
+      assert_int_equal(acore_future_done(f[i + 1]), 0);
+  }
+  assert_int_equal(acore_sem_available(sem), 0);
+  for (i = 0; i < 4; i++)
+    acore_future_unref(f[i]);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_newcomer_never_overtakes(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *big, *small;
+
+  assert_int_equal(acore_sem_new(loop, 1, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire_many(sem, 2, &big), ACORE_OK);
+  assert_int_equal(acore_future_done(big), 0);
+  /* one permit is free, but a waiter is queued: the newcomer queues */
+  assert_int_equal(acore_sem_acquire(sem, &small), ACORE_OK);
+  assert_int_equal(acore_future_done(small), 0);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
+  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* 2 free: big */
+  assert_int_equal(acore_future_done(big), 1);
+  assert_int_equal(acore_future_done(small), 0);
+  assert_int_equal(acore_sem_release_many(sem, 2), ACORE_OK);
+  assert_int_equal(acore_future_done(small), 1);
+  assert_int_equal(acore_sem_available(sem), 1);
+  acore_future_unref(big);
+  acore_future_unref(small);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_cancel_queued_leaves_queue(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *a, *b;
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
+  assert_int_equal(acore_future_cancel(a, "bye"), 1);
+  assert_int_equal(acore_sem_waiting(sem), 1); /* left synchronously */
+  assert_int_equal(acore_future_cancel(a, NULL), 0);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_future_done(b), 1);
+  assert_int_equal(acore_future_cancelled(a), 1);
+  assert_int_equal(acore_sem_available(sem), 0);
+  acore_future_unref(a);
+  acore_future_unref(b);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_cancel_big_head_serves_smaller(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *big, *s1, *s2;
+
+  assert_int_equal(acore_sem_new(loop, 2, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire_many(sem, 3, &big), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &s1), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &s2), ACORE_OK);
+  assert_int_equal(acore_future_done(s1), 0);
+  assert_int_equal(acore_future_cancel(big, NULL), 1);
+  assert_int_equal(acore_future_done(s1), 1); /* served inside cancel */
+  assert_int_equal(acore_future_done(s2), 1);
+  assert_int_equal(acore_sem_available(sem), 0);
+  acore_future_unref(big);
+  acore_future_unref(s1);
+  acore_future_unref(s2);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_dropped_waiter_leaves_queue(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *a, *b;
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
+  acore_future_unref(a);
+  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_future_done(b), 1);
+  acore_future_unref(b);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_bounded_overrelease(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+
+  assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem), ACORE_EOVERFLOW);
+  assert_int_equal(acore_sem_available(sem), 2);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release_many(sem, 2), ACORE_EOVERFLOW);
+  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_available(sem), 2);
+  acore_sem_unref(sem);
+  /* unbounded: SIZE_MAX is the limit */
+  assert_int_equal(acore_sem_new(loop, SIZE_MAX - 1, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem), ACORE_EOVERFLOW);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_close_fails_waiters_and_later_acquires(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *a, *b, *c;
+
+  assert_int_equal(acore_sem_new(loop, 1, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
+  assert_int_equal(acore_sem_close(sem), ACORE_OK);
+  assert_int_equal(acore_sem_close(sem), ACORE_OK);
+  assert_int_equal(acore_future_result(b, NULL), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_waiting(sem), 0);
+  assert_int_equal(acore_sem_acquire(sem, &c), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* holder gives back */
+  assert_int_equal(acore_sem_acquire_finish(sem, b), ACORE_ECLOSED);
+  acore_future_unref(a);
+  acore_future_unref(b);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_unref_fails_waiters(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *a;
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
+  acore_sem_unref(sem);
+  assert_int_equal(acore_future_result(a, NULL), ACORE_ECLOSED);
+  acore_future_unref(a);
+}
+
+static void test_sem_tasks_bounded_in_flight(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *gate;
+  acore_task_t *t[6];
+  worker w[6];
+  int order[6], norder = 0, i;
+
+  assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &gate), ACORE_OK);
+  memset(w, 0, sizeof(w));
+  for (i = 0; i < 6; i++) {
+    w[i] = (worker){ .sem = sem, .n = 1, .gate = gate, .order = order,
+                     .norder = &norder, .id = i };
+    t[i] = spawn_worker(loop, &w[i]);
+  }
+  for (i = 0; i < 5; i++)
+    assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(norder, 2);
+  assert_int_equal(acore_sem_waiting(sem), 4);
+  assert_int_equal(acore_future_set_int(gate, 1), ACORE_OK);
+  run_all(loop);
+  assert_int_equal(norder, 6);
+  for (i = 0; i < 6; i++) {
+    assert_int_equal(order[i], i);
+    acore_task_unref(t[i]);
+  }
+  assert_int_equal(acore_sem_available(sem), 2);
+  acore_future_unref(gate);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_task_cancel_while_queued(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_task_t *t;
+  worker w = { 0 };
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  w.sem = sem;
+  w.n = 1;
+  t = spawn_worker(loop, &w);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_task_cancel(t, "stop"), 1);
+  assert_int_equal(acore_sem_waiting(sem), 0); /* inside the cancel call */
+  run_all(loop);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(w.finish_rc, ACORE_ECANCELLED);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_available(sem), 1);
+  acore_task_unref(t);
+  acore_sem_unref(sem);
+}
+
+/* CPython gh-90155: B is woken by a release, then cancelled before its step
+ * ran. Its permit must go to C: no lost permit, no hang. */
+static void test_sem_woken_then_cancelled_gives_permit_back(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_task_t *tb, *tc;
+  worker b = { 0 }, c = { 0 };
+
+  assert_int_equal(acore_sem_new(loop, 1, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK); /* we hold it */
+  b.sem = c.sem = sem;
+  b.n = c.n = 1;
+  tb = spawn_worker(loop, &b);
+  tc = spawn_worker(loop, &c);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(acore_sem_waiting(sem), 2);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* B is granted */
+  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_task_cancel(tb, NULL), 1); /* before B ran */
+  run_all(loop);
+  assert_int_equal(b.finish_rc, ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(acore_task_future(tb)), 1);
+  assert_int_equal(c.finish_rc, ACORE_OK);
+  assert_int_equal(acore_future_done(acore_task_future(tc)), 1);
+  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_waiting(sem), 0);
+  acore_task_unref(tb);
+  acore_task_unref(tc);
+  acore_sem_unref(sem);
+}
+
+static int done_count;
+static void count_done(acore_future_t *f, void *ud) {
+  (void)f;
+  (void)ud;
+  done_count++;
+}
+
+static void test_sem_callbacks_never_synchronous(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *f;
+
+  done_count = 0;
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(f, count_done, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(done_count, 0);
+  run_all(loop);
+  assert_int_equal(done_count, 1);
+  acore_future_unref(f);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_refuse_public_setters(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem;
+  acore_future_t *f;
+
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_EINVAL);
+  assert_int_equal(acore_sem_waiting(sem), 1);
+  acore_future_unref(f);
+  acore_sem_unref(sem);
+}
+
+static void test_sem_closed_loop(void **state) {
+  acore_loop_t *loop = tu_loop_new(0);
+  acore_sem_t *sem;
+  acore_future_t *f;
+
+  (void)state;
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_ECLOSED);
+  acore_future_unref(f);
+  acore_sem_unref(sem);
+  acore_loop_unref(loop);
+}
+
+/* One scenario; every allocation in it may fail. */
+static int alloc_scenario(acore_loop_t *loop) {
+  acore_sem_t *sem;
+  acore_future_t *a = NULL, *b = NULL;
+  int rc;
+
+  if ((rc = acore_sem_new(loop, 1, 0, &sem)) != ACORE_OK)
+    return rc;
+  if ((rc = acore_sem_acquire(sem, &a)) != ACORE_OK)
+    goto out;
+  assert_int_equal(acore_sem_available(sem), 0);
+  if ((rc = acore_sem_acquire(sem, &b)) != ACORE_OK) {
+    assert_int_equal(acore_sem_waiting(sem), 0);
+    goto out;
+  }
+  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_future_done(b), 1);
+out:
+  if (a == NULL)
+    assert_int_equal(acore_sem_available(sem), 1);
+  acore_future_unref(a);
+  acore_future_unref(b);
+  acore_sem_unref(sem);
+  return rc;
+}
+
+static void test_sem_alloc_failure_walk(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  long live = tu_alloc_live(), nth;
+  int rc;
+
+  for (nth = 1; nth < 100; nth++) {
+    tu_alloc_fail_at(nth);
+    rc = alloc_scenario(loop);
+    tu_alloc_fail_at(0);
+    run_all(loop);
+    if (rc == ACORE_OK) {
+      assert_int_equal(tu_alloc_failed(), 0);
+      break;
+    }
+    assert_int_equal(rc, ACORE_ENOMEM);
+  }
+  assert_true(nth > 1 && nth < 100);
+  (void)live;
+}
+
+extern int acore__slab_disabled; /* internal: one malloc per object */
+
+int main(void) {
+  acore__slab_disabled = 1; /* allocation walks see every object */
+  const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
+    T(test_sem_einval),
+    T(test_sem_fast_path_done_at_once),
+    T(test_sem_fifo_order),
+    T(test_sem_newcomer_never_overtakes),
+    T(test_sem_cancel_queued_leaves_queue),
+    T(test_sem_cancel_big_head_serves_smaller),
+    T(test_sem_dropped_waiter_leaves_queue),
+    T(test_sem_bounded_overrelease),
+    T(test_sem_close_fails_waiters_and_later_acquires),
+    T(test_sem_unref_fails_waiters),
+    T(test_sem_tasks_bounded_in_flight),
+    T(test_sem_task_cancel_while_queued),
+    T(test_sem_woken_then_cancelled_gives_permit_back),
+    T(test_sem_callbacks_never_synchronous),
+    T(test_sem_refuse_public_setters),
+    T(test_sem_alloc_failure_walk),
+#undef T
+    cmocka_unit_test(test_sem_closed_loop),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
