@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_combinators.c - the combinators' workloads on acore:
+ *   W2           100,000 tasks, each awaiting sleep(0) once and returning
+ *                its index; all gathered; the sum is checked. ns per task
+ *                (spawn, gather, run to completion), as bench/peers do.
+ *   gather_<n>   gather over n plain futures: the gather call, completing
+ *                every future, running until the gather is done; ns per
+ *                child, for n = 1k, 10k, 100k (cost must be linear in n).
+ *   wait_<n>     the same with acore_wait(ALL_COMPLETED).
+ * Each prints "RESULT acore <workload> <median of 5> <unit>".
+ * Usage: bench_combinators [workload...]  (a name selects itself and the
+ * workloads named "<name>_*").
+ */
+#include "acore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { REPS = 5, W2_N = 100000 };
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void check(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "bench_combinators: %s\n", what);
+    exit(1);
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* One loop for every repetition (steady state, as bench_core). */
+static acore_loop_t *loop;
+
+static void report(const char *name, double *v) {
+  qsort(v, REPS, sizeof(v[0]), cmp_double);
+  printf("RESULT acore %s %.1f %s\n", name, v[REPS / 2],
+         strncmp(name, "W2", 2) == 0 ? "ns/task" : "ns/child");
+  fflush(stdout);
+}
+
+/* ---- W2 ---- */
+
+static int w2_step(acore_task_t *t, void *ud) {
+  acore_future_t *s;
+
+  if (acore_task_awaited(t) == NULL) {
+    check(acore_sleep(acore_task_loop(t), 0, &s) == ACORE_OK, "sleep");
+    return acore_task_await(t, s);
+  }
+  return acore_task_return_int(t, (int64_t)(intptr_t)ud);
+}
+
+static double w2_rep(void) {
+  static acore_future_t *fs[W2_N];
+  acore_future_t *g;
+  acore_task_t *t;
+  int64_t sum = 0, v;
+  uint64_t t0, t1;
+  size_t i;
+
+  t0 = now_ns();
+  for (i = 0; i < W2_N; i++) {
+    check(acore_task_spawn(loop, w2_step, (void *)(intptr_t)i, NULL, &t) ==
+              ACORE_OK, "spawn");
+    fs[i] = acore_task_future(t);
+  }
+  check(acore_gather(loop, fs, W2_N, 0, &g) == ACORE_OK, "gather");
+  for (i = 0; i < W2_N; i++)
+    acore_future_unref(fs[i]);
+  check(acore_loop_run_until_complete(loop, g) == ACORE_OK, "run");
+  t1 = now_ns();
+  check(acore_future_result(g, NULL) == ACORE_OK, "gather failed");
+  for (i = 0; i < W2_N; i++) {
+    check(acore_future_int(acore_gather_child(g, i), &v) == ACORE_OK, "int");
+    sum += v;
+  }
+  check(sum == (int64_t)W2_N * (W2_N - 1) / 2, "W2: wrong sum");
+  acore_future_unref(g);
+  return (double)(t1 - t0) / W2_N;
+}
+
+/* ---- gather / wait over n futures ---- */
+
+static int use_wait;
+static size_t cur_n;
+
+static double many_rep(void) {
+  acore_future_t **fs = malloc(cur_n * sizeof(*fs)), *g;
+  uint64_t t0, t1;
+  size_t i;
+
+  check(fs != NULL, "malloc");
+  for (i = 0; i < cur_n; i++)
+    check(acore_future_new(loop, &fs[i]) == ACORE_OK, "future");
+  t0 = now_ns();
+  if (use_wait)
+    check(acore_wait(loop, fs, cur_n, ACORE_WAIT_ALL_COMPLETED,
+                     ACORE_NO_TIMEOUT, &g) == ACORE_OK, "wait");
+  else
+    check(acore_gather(loop, fs, cur_n, 0, &g) == ACORE_OK, "gather");
+  for (i = 0; i < cur_n; i++)
+    acore_future_set_int(fs[i], (int64_t)i);
+  check(acore_loop_run_until_complete(loop, g) == ACORE_OK, "run");
+  t1 = now_ns();
+  check(acore_future_result(g, NULL) == ACORE_OK, "result");
+  if (use_wait)
+    check(acore_wait_done_count(g) == cur_n, "wait: done set");
+  acore_future_unref(g);
+  for (i = 0; i < cur_n; i++)
+    acore_future_unref(fs[i]);
+  free(fs);
+  return (double)(t1 - t0) / (double)cur_n;
+}
+
+static void run(const char *name, double (*rep)(void)) {
+  double v[REPS];
+  int i;
+
+  for (i = 0; i < REPS; i++)
+    v[i] = rep();
+  report(name, v);
+}
+
+static int selected(int argc, char **argv, const char *name) {
+  int i;
+
+  if (argc < 2)
+    return 1;
+  for (i = 1; i < argc; i++) {
+    size_t k = strlen(argv[i]);
+    if (strcmp(argv[i], name) == 0 ||
+        (strncmp(argv[i], name, k) == 0 && name[k] == '_'))
+      return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static const struct { const char *name; size_t n; int wait; } many[] = {
+    {"gather_1k", 1000, 0},   {"gather_10k", 10000, 0},
+    {"gather_100k", 100000, 0}, {"wait_1k", 1000, 1},
+    {"wait_10k", 10000, 1},   {"wait_100k", 100000, 1}};
+  size_t i;
+
+  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop");
+  if (selected(argc, argv, "W2"))
+    run("W2", w2_rep);
+  for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+    if (!selected(argc, argv, many[i].name))
+      continue;
+    cur_n = many[i].n;
+    use_wait = many[i].wait;
+    run(many[i].name, many_rep);
+  }
+  acore_loop_close(loop);
+  acore_loop_unref(loop);
+  return 0;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/* test_timeout.c - acore_wait_for() and timeout scopes, on the virtual
+ * clock. */
+#include "comb_util.h"
+
+/* ---- wait_for ---- */
+
+static void test_wait_for_result_passes(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_wait_for(f, 5.0, &w), ACORE_OK);
+  acore_future_set_int(f, 42);
+  drive(loop, w);
+  assert_int_equal(int_of(w), 42);
+  assert_int_equal(acore_loop_backend_timeout(loop), -1); /* timer gone */
+  acore_future_unref(f);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_error_same_object(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w;
+  acore_error_t *err;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_wait_for(f, ACORE_NO_TIMEOUT, &w), ACORE_OK);
+  acore_error_new(ACORE_EIO, "io", &err);
+  acore_future_set_error(f, err);
+  drive(loop, w);
+  assert_ptr_equal(acore_future_error(w), err);
+  acore_error_unref(err);
+  acore_future_unref(f);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_timeout_waits_for_cancelling(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 10, .cleanup = 3};
+  acore_task_t *t = spawn_job(loop, &j);
+  acore_future_t *w;
+
+  assert_int_equal(acore_wait_for(acore_task_future(t), 1.0, &w), ACORE_OK);
+  acore_loop_advance(loop, 1.0);
+  spin(loop, 4);
+  assert_int_equal(j.saw_cancel, 1);           /* inner was cancelled */
+  assert_int_equal(acore_future_done(w), 0);   /* ...and is cleaning up */
+  drive(loop, w);
+  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_result(w, NULL), ACORE_ETIMEDOUT);
+  assert_true(acore_loop_time(loop) >= 4.0);
+  acore_task_unref(t);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_absorbed_value_wins(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 10, .absorb = 1, .value = 7};
+  acore_task_t *t = spawn_job(loop, &j);
+  acore_future_t *w;
+
+  assert_int_equal(acore_wait_for(acore_task_future(t), 1.0, &w), ACORE_OK);
+  drive(loop, w);
+  assert_int_equal(j.saw_cancel, 1);
+  assert_int_equal(int_of(w), 7);
+  acore_task_unref(t);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_cancel_same_iteration_not_swallowed(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_wait_for(f, 10.0, &w), ACORE_OK);
+  acore_future_set_int(f, 1);                 /* inner completes... */
+  assert_int_equal(acore_future_cancel(w, "outer"), 1); /* ...and outer cancelled */
+  drive(loop, w);
+  assert_int_equal(acore_future_cancelled(w), 1); /* gh-86296 */
+  assert_string_equal(acore_future_cancel_message(w), "outer");
+  assert_int_equal(int_of(f), 1); /* the value stays on the inner */
+  acore_future_unref(f);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_outside_cancel_is_not_timeout(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 10, .absorb = 1, .value = 3};
+  acore_task_t *t = spawn_job(loop, &j);
+  acore_future_t *w;
+
+  assert_int_equal(acore_wait_for(acore_task_future(t), 5.0, &w), ACORE_OK);
+  spin(loop, 2);
+  assert_int_equal(acore_future_cancel(w, NULL), 1);
+  assert_int_equal(acore_future_cancel(w, NULL), 1); /* still pending */
+  drive(loop, w);
+  assert_int_equal(acore_future_result(w, NULL), ACORE_ECANCELLED);
+  assert_int_equal(j.saw_cancel, 1);
+  assert_int_equal(int_of(acore_task_future(t)), 3); /* absorbed, not lost */
+  acore_task_unref(t);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_timeout_zero_done_inner(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w;
+
+  acore_future_new(loop, &f);
+  acore_future_set_int(f, 5);
+  assert_int_equal(acore_wait_for(f, 0, &w), ACORE_OK);
+  drive(loop, w);
+  assert_int_equal(int_of(w), 5);
+  acore_future_unref(f);
+  acore_future_unref(w);
+}
+
+static void test_wait_for_einval(void **state) {
+  acore_future_t *f, *w = NULL;
+
+  acore_future_new(TU_LOOP(state), &f);
+  assert_int_equal(acore_wait_for(NULL, 1, &w), ACORE_EINVAL);
+  assert_int_equal(acore_wait_for(f, 1, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_wait_for(f, -0.5, &w), ACORE_EINVAL);
+  assert_int_equal(acore_wait_for(f, 0.0 / 0.0, &w), ACORE_EINVAL);
+  assert_null(w);
+  acore_future_unref(f);
+}
+
+/* ---- scopes ---- */
+
+typedef struct sjob {
+  int at;
+  double outer_when, inner_when; /* < 0: no such scope */
+  double work;
+  acore_timeout_t *outer, *inner;
+  int rc_inner, rc_outer, cancelling_after;
+} sjob;
+
+static int sjob_step(acore_task_t *t, void *ud) {
+  sjob *j = ud;
+  acore_future_t *s;
+  int st;
+
+  if (j->at++ == 0) {
+    if (j->outer_when >= 0)
+      assert_int_equal(acore_timeout_new(t, j->outer_when, &j->outer), ACORE_OK);
+    if (j->inner_when >= 0)
+      assert_int_equal(acore_timeout_new(t, j->inner_when, &j->inner), ACORE_OK);
+    assert_int_equal(acore_sleep(acore_task_loop(t), j->work, &s), ACORE_OK);
+    return acore_task_await(t, s);
+  }
+  st = acore_task_step_status(t);
+  j->rc_inner = j->inner ? acore_timeout_exit(j->inner, st) : st;
+  j->rc_outer = j->outer ? acore_timeout_exit(j->outer, j->rc_inner)
+                         : j->rc_inner;
+  j->cancelling_after = acore_task_cancelling(t);
+  if (j->rc_outer == ACORE_ECANCELLED)
+    return acore_task_finish_cancelled(t);
+  return j->rc_outer < 0 ? j->rc_outer : acore_task_return_int(t, 1);
+}
+
+static acore_task_t *spawn_sjob(acore_loop_t *loop, sjob *j) {
+  acore_task_t *t;
+  assert_int_equal(acore_task_spawn(loop, sjob_step, j, NULL, &t), ACORE_OK);
+  return t;
+}
+
+static void sjob_done(sjob *j, acore_task_t *t) {
+  acore_future_result(acore_task_future(t), NULL); /* retrieved */
+  acore_timeout_free(j->inner);
+  acore_timeout_free(j->outer);
+  acore_task_unref(t);
+}
+
+static void test_timeout_scope_expires(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = -1, .inner_when = 2.0, .work = 10};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  drive(loop, acore_task_future(t));
+  assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT);
+  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(j.cancelling_after, 0); /* the request was withdrawn */
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_ETIMEDOUT);
+  assert_true(acore_loop_time(loop) < 3.0);
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_not_reached(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = -1, .inner_when = 5.0, .work = 1};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  drive(loop, acore_task_future(t));
+  assert_int_equal(j.rc_inner, ACORE_OK);
+  assert_int_equal(acore_timeout_expired(j.inner), 0);
+  assert_int_equal(acore_loop_backend_timeout(loop), -1); /* timer removed */
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_reschedule_and_remove(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = -1, .inner_when = 1.0, .work = 3};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  spin(loop, 1);
+  assert_true(acore_timeout_when(j.inner) == 1.0);
+  assert_int_equal(acore_timeout_reschedule(j.inner, 2.0), ACORE_OK);
+  assert_true(acore_timeout_when(j.inner) == 2.0);
+  acore_loop_advance(loop, 1.5);
+  spin(loop, 2);
+  assert_int_equal(acore_timeout_expired(j.inner), 0); /* moved past 1.0 */
+  assert_int_equal(acore_timeout_reschedule(j.inner, ACORE_NO_TIMEOUT),
+                   ACORE_OK); /* removed */
+  drive(loop, acore_task_future(t));
+  assert_int_equal(j.rc_inner, ACORE_OK);
+  assert_int_equal(int_of(acore_task_future(t)), 1);
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_nested_innermost_wins(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = 2.0, .inner_when = 2.0, .work = 10};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  drive(loop, acore_task_future(t));
+  assert_int_equal(acore_timeout_expired(j.outer), 1);
+  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT); /* the inner reports it */
+  assert_int_equal(j.rc_outer, ACORE_ETIMEDOUT); /* passed through */
+  assert_int_equal(j.cancelling_after, 0);
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_outer_expires_inner_passes(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = 2.0, .inner_when = 50.0, .work = 10};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  drive(loop, acore_task_future(t));
+  assert_int_equal(acore_timeout_expired(j.inner), 0);
+  assert_int_equal(j.rc_inner, ACORE_ECANCELLED); /* not its deadline */
+  assert_int_equal(j.rc_outer, ACORE_ETIMEDOUT);
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_outside_cancel_never_timeout(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = 2.0, .inner_when = 2.0, .work = 10};
+  acore_task_t *t = spawn_sjob(loop, &j);
+
+  spin(loop, 1);
+  acore_loop_advance(loop, 2.0);
+  spin(loop, 1); /* both deadlines pass and cancel the task */
+  assert_int_equal(acore_task_cancelling(t), 2);
+  assert_int_equal(acore_task_cancel(t, "outside"), 1); /* before it runs */
+  drive(loop, acore_task_future(t));
+  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(j.rc_inner, ACORE_ECANCELLED);
+  assert_int_equal(j.rc_outer, ACORE_ECANCELLED);
+  assert_int_equal(j.cancelling_after, 1); /* the outside request remains */
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  sjob_done(&j, t);
+}
+
+static void test_timeout_scope_deadline_in_past(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  sjob j = {.outer_when = -1, .inner_when = 0.0, .work = 10};
+  acore_task_t *t;
+
+  acore_loop_advance(loop, 1.0);
+  t = spawn_sjob(loop, &j);
+  spin(loop, 4); /* expires without the clock moving */
+  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT);
+  sjob_done(&j, t);
+}
+
+static int idle_step(acore_task_t *t, void *ud) {
+  (void)ud;
+  return acore_task_yield(t) == ACORE_TASK_YIELD ? ACORE_TASK_DONE : -1;
+}
+
+static void test_timeout_scope_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_timeout_t *s = NULL;
+  acore_task_t *t;
+
+  assert_int_equal(acore_task_spawn(loop, idle_step, NULL, NULL, &t), ACORE_OK);
+  assert_int_equal(acore_timeout_new(NULL, 1, &s), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_new(t, 1, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_new(t, 0.0 / 0.0, &s), ACORE_EINVAL);
+  assert_null(s);
+  assert_int_equal(acore_timeout_reschedule(NULL, 1), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_exit(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_expired(NULL), ACORE_EINVAL);
+  assert_true(acore_timeout_when(NULL) == -1.0);
+  acore_timeout_free(NULL);
+  assert_int_equal(acore_timeout_new(t, 1, &s), ACORE_OK);
+  assert_int_equal(acore_timeout_reschedule(s, 0.0 / 0.0), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_exit(s, 1), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_exit(s, ACORE_OK), ACORE_OK);
+  assert_int_equal(acore_timeout_exit(s, ACORE_OK), ACORE_EINVALIDSTATE);
+  assert_int_equal(acore_timeout_reschedule(s, 3), ACORE_EINVALIDSTATE);
+  acore_timeout_free(s);
+  drive(loop, acore_task_future(t));
+  assert_int_equal(acore_timeout_new(t, 1, &s), ACORE_EINVAL); /* finished */
+  acore_task_unref(t);
+}
+
+static void test_timeout_scope_free_unexited(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 10, .absorb = 1, .value = 3};
+  acore_timeout_t *s;
+  acore_task_t *t = spawn_job(loop, &j);
+
+  assert_int_equal(acore_timeout_new(t, 0.0, &s), ACORE_OK);
+  spin(loop, 1); /* the deadline passes: the task is asked to cancel */
+  assert_int_equal(acore_timeout_expired(s), 1);
+  assert_int_equal(acore_task_cancelling(t), 1);
+  acore_timeout_free(s); /* exits: the request is withdrawn */
+  assert_int_equal(acore_task_cancelling(t), 0);
+  drive(loop, acore_task_future(t));
+  assert_int_equal(int_of(acore_task_future(t)), 3);
+  acore_task_unref(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_virtual, tu_teardown)
+    T(test_wait_for_result_passes),
+    T(test_wait_for_error_same_object),
+    T(test_wait_for_timeout_waits_for_cancelling),
+    T(test_wait_for_absorbed_value_wins),
+    T(test_wait_for_cancel_same_iteration_not_swallowed),
+    T(test_wait_for_outside_cancel_is_not_timeout),
+    T(test_wait_for_timeout_zero_done_inner),
+    T(test_wait_for_einval),
+    T(test_timeout_scope_expires),
+    T(test_timeout_scope_not_reached),
+    T(test_timeout_scope_reschedule_and_remove),
+    T(test_timeout_scope_nested_innermost_wins),
+    T(test_timeout_scope_outer_expires_inner_passes),
+    T(test_timeout_scope_outside_cancel_never_timeout),
+    T(test_timeout_scope_deadline_in_past),
+    T(test_timeout_scope_einval),
+    T(test_timeout_scope_free_unexited),
+#undef T
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
