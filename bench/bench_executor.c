@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_executor.c - the executor's workloads on acore, the same as
+ * bench/peers (uv_peers.c: uv_queue_work with UV_THREADPOOL_SIZE=4 and
+ * LAT; py_peers.py: run_in_executor on ThreadPoolExecutor(4)):
+ *   W4      100,000 tiny jobs (each sums 100 ints) on an executor of 4
+ *           workers, all submitted up front, each awaited by a done
+ *           callback; wall ns per job (W4) and CPU ns per job of the whole
+ *           process (W4_cpu).
+ *   LAT     wake-up latency of a completion: the work function stamps the
+ *           time as its last act, the future's done callback stamps again;
+ *           the callback submits the next job, so completions never
+ *           coalesce. p50 and p99 (us) over LAT_N samples, the loop thread
+ *           on CPU 0 and the worker on CPU 0 (same) or CPU 1 (cross), on
+ *           an executor of one worker (default options otherwise).
+ * Each prints "RESULT acore <workload> <median of 5> <unit>".
+ * Usage: bench_executor [W4] [LAT]
+ */
+#define _GNU_SOURCE
+#include "acore.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+enum { REPS = 5, W4_N = 100000, W4_INTS = 100, LAT_N = 20000 };
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+             1000000000u +
+         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
+static void check(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "bench_executor: %s\n", what);
+    exit(1);
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sorts `v`; the element at fraction q. */
+static double quantile(double *v, size_t n, double q) {
+  qsort(v, n, sizeof(v[0]), cmp_double);
+  return v[(size_t)(q * (double)(n - 1) + 0.5)];
+}
+
+static void report(const char *name, double value, const char *unit) {
+  printf("RESULT acore %s %.1f %s\n", name, value, unit);
+  fflush(stdout);
+}
+
+/* An executor of `workers` threads; `min` of them started at once and kept
+ * when idle. */
+static acore_executor_t *executor(unsigned workers, unsigned min) {
+  acore_executor_options_t *o;
+  acore_executor_t *ex;
+
+  check(acore_executor_options_new(&o) == ACORE_OK, "options");
+  check(acore_executor_options_set_max_workers(o, workers) == ACORE_OK, "max");
+  check(acore_executor_options_set_min_workers(o, min) == ACORE_OK, "min");
+  check(acore_executor_new(o, &ex) == ACORE_OK, "executor_new");
+  acore_executor_options_free(o);
+  return ex;
+}
+
+/* ---- W4 ---- */
+
+static int w4_data[W4_INTS];
+static int64_t w4_expected;
+static long w4_done;
+
+static int w4_work(acore_work_t *w, void *ud) {
+  int64_t sum = 0;
+  int i;
+
+  (void)ud;
+  for (i = 0; i < W4_INTS; i++)
+    sum += w4_data[i];
+  return acore_work_set_int(w, sum);
+}
+
+static void w4_after(acore_future_t *f, void *ud) {
+  int64_t v = 0;
+
+  (void)ud;
+  check(acore_future_int(f, &v) == ACORE_OK && v == w4_expected, "W4 result");
+  w4_done++;
+}
+
+static void w4_rep(acore_loop_t *loop, acore_executor_t *ex, double *wall,
+                   double *cpu) {
+  uint64_t t0 = now_ns(), c0 = cpu_ns();
+  acore_future_t *f;
+  long i;
+
+  w4_done = 0;
+  for (i = 0; i < W4_N; i++) {
+    check(acore_run_in_executor(loop, ex, w4_work, NULL, NULL, &f) == ACORE_OK,
+          "run_in_executor");
+    check(acore_future_add_done_callback(f, w4_after, NULL, NULL) == ACORE_OK,
+          "add_done_callback");
+    acore_future_unref(f);
+  }
+  check(acore_loop_run(loop) == ACORE_OK, "run");
+  *cpu = (double)(cpu_ns() - c0) / W4_N;
+  *wall = (double)(now_ns() - t0) / W4_N;
+  check(w4_done == W4_N, "W4 jobs missing");
+}
+
+static void run_w4(void) {
+  double wall[REPS], cpu[REPS];
+  acore_executor_t *ex = executor(4, 0); /* lazy, as uv's pool */
+  acore_loop_t *loop;
+  int i;
+
+  for (i = 0; i < W4_INTS; i++) {
+    w4_data[i] = i;
+    w4_expected += i;
+  }
+  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop_new");
+  for (i = 0; i < REPS; i++)
+    w4_rep(loop, ex, &wall[i], &cpu[i]);
+  report("W4", quantile(wall, REPS, 0.5), "ns/job");
+  report("W4_cpu", quantile(cpu, REPS, 0.5), "ns/job");
+  acore_loop_close(loop);
+  acore_loop_unref(loop);
+  acore_executor_shutdown(ex, ACORE_EXECUTOR_WAIT);
+  acore_executor_unref(ex);
+}
+
+/* ---- LAT ---- */
+
+static void pin_self(int cpu) {
+  cpu_set_t set;
+
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  check(sched_setaffinity(0, sizeof(set), &set) == 0, "sched_setaffinity");
+}
+
+typedef struct lat_run {
+  acore_loop_t *loop;
+  acore_executor_t *ex;
+  int worker_cpu;
+  uint64_t t_sent; /* written by the worker, read after the hand-over */
+  double *us;
+  int got;
+} lat_run;
+
+static _Thread_local int pinned_cpu = -1;
+
+static int lat_work(acore_work_t *w, void *ud) {
+  lat_run *r = ud;
+
+  if (pinned_cpu != r->worker_cpu) {
+    pin_self(r->worker_cpu);
+    pinned_cpu = r->worker_cpu;
+  }
+  (void)w;
+  r->t_sent = now_ns(); /* the work's last act */
+  return ACORE_OK;
+}
+
+static void lat_submit(lat_run *r);
+
+static void lat_after(acore_future_t *f, void *ud) {
+  uint64_t t = now_ns();
+  lat_run *r = ud;
+
+  (void)f;
+  r->us[r->got++] = (double)(t - r->t_sent) / 1e3;
+  if (r->got < LAT_N)
+    lat_submit(r);
+}
+
+static void lat_submit(lat_run *r) {
+  acore_future_t *f;
+
+  check(acore_run_in_executor(r->loop, r->ex, lat_work, r, NULL, &f) ==
+            ACORE_OK, "run_in_executor");
+  check(acore_future_add_done_callback(f, lat_after, r, NULL) == ACORE_OK,
+        "add_done_callback");
+  acore_future_unref(f);
+}
+
+static void lat_rep(int worker_cpu, double *p50, double *p99) {
+  lat_run r;
+
+  memset(&r, 0, sizeof(r));
+  r.worker_cpu = worker_cpu;
+  r.us = malloc(LAT_N * sizeof(double));
+  check(r.us != NULL, "malloc");
+  pin_self(0);
+  check(acore_loop_new(&r.loop, NULL) == ACORE_OK, "loop_new");
+  r.ex = executor(1, 0); /* one worker, started on first use */
+  lat_submit(&r);
+  check(acore_loop_run(r.loop) == ACORE_OK, "run");
+  check(r.got == LAT_N, "LAT samples missing");
+  acore_loop_close(r.loop);
+  acore_loop_unref(r.loop);
+  acore_executor_shutdown(r.ex, ACORE_EXECUTOR_WAIT);
+  acore_executor_unref(r.ex);
+  *p50 = quantile(r.us, LAT_N, 0.50);
+  *p99 = quantile(r.us, LAT_N, 0.99);
+  free(r.us);
+}
+
+static void lat_report(const char *placement, int worker_cpu) {
+  double p50[REPS], p99[REPS];
+  char name[64];
+  int i;
+
+  for (i = 0; i < REPS; i++)
+    lat_rep(worker_cpu, &p50[i], &p99[i]);
+  snprintf(name, sizeof(name), "LAT_%s_p50", placement);
+  report(name, quantile(p50, REPS, 0.5), "us");
+  snprintf(name, sizeof(name), "LAT_%s_p99", placement);
+  report(name, quantile(p99, REPS, 0.5), "us");
+}
+
+static void run_lat(void) {
+  cpu_set_t saved;
+
+  check(sched_getaffinity(0, sizeof(saved), &saved) == 0, "getaffinity");
+  if (!CPU_ISSET(0, &saved)) {
+    printf("# LAT skipped: CPU 0 not available\n");
+    return;
+  }
+  lat_report("same", 0);
+  if (CPU_ISSET(1, &saved))
+    lat_report("cross", 1);
+  else
+    printf("# LAT_cross skipped: CPU 1 not available\n");
+  check(sched_setaffinity(0, sizeof(saved), &saved) == 0, "setaffinity");
+}
+
+static int selected(int argc, char **argv, const char *name) {
+  int i;
+
+  if (argc < 2)
+    return 1;
+  for (i = 1; i < argc; i++)
+    if (strcmp(argv[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  printf("# acore %s executor, median of %d runs\n", acore_version_string(),
+         REPS);
+  if (selected(argc, argv, "W4"))
+    run_w4();
+  if (selected(argc, argv, "LAT"))
+    run_lat();
+  return 0;
+}
