@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""abi_tests.py - the ABI tests that compile and run programs (registered in
+tests/abi/CMakeLists.txt, label "abi"):
+
+  old-binary   a program compiled against the released header and linked
+               against a stub of the released symbols (tests/abi/released/)
+               runs against the new library
+  header       DESIGN 6 rules on every public header; the header compiles
+               and links as C11 and as C++ (extern "C"); each sub-header
+               compiles alone; released constants keep their values
+  version      ACORE_VERSION_* == the CMake project version == the library's
+               acore_version() / acore_version_string()
+  checks-bite  mutates a scratch copy of the library and its ABI files and
+               confirms that every check fails (and that a clean copy passes)
+
+Exit status: 0 pass, 1 fail, 77 skip (a needed tool is missing).
+"""
+import argparse
+import concurrent.futures
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "abi", "tools"))
+import abi  # noqa: E402  (abi/tools/abi.py)
+
+SKIP = 77
+C_FLAGS = ["-std=c11", "-pedantic-errors", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden",
+           "-Wstrict-prototypes"]
+CXX_STDS = ["-std=c++11", "-std=c++17"]
+CXX_FLAGS = ["-pedantic-errors", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, **kw)
+
+
+def must(cmd, what, **kw):
+    r = run(cmd, **kw)
+    if r.returncode:
+        raise abi.AbiError(f"{what} failed ({r.returncode}):\n  $ {' '.join(cmd)}\n{r.stdout}")
+    return r.stdout
+
+
+def link_flags(lib):
+    d = os.path.dirname(os.path.abspath(lib))
+    return [os.path.abspath(lib), f"-Wl,-rpath,{d}"]
+
+
+# ---- old binary -----------------------------------------------------------
+
+def released_stub(tmp, cc):
+    """A stand-in for the released library: every symbol of
+    tests/abi/released/symbols.txt in its version node, SONAME
+    libacore.so.1. A program linked against it records exactly the released
+    symbol versions, as a binary built against that release would."""
+    syms = abi.read_symbols(os.path.join(HERE, "released", "symbols.txt"))
+    nodes = {}
+    for s in syms:
+        name, _, node = s.partition("@@")
+        nodes.setdefault(node, []).append(name)
+    order = sorted(nodes, key=lambda n: [int(x) for x in re.findall(r"\d+", n)])
+    vmap = abi.VersionMap([(n, nodes[n], order[i - 1] if i else None)
+                           for i, n in enumerate(order)], order)
+    d = os.path.join(tmp, "released")
+    os.makedirs(d)
+    with open(os.path.join(d, "stub.c"), "w") as f:
+        f.write("".join(f"void {n}(void);\nvoid {n}(void) {{}}\n"
+                        for n in sorted(x.partition("@@")[0] for x in syms)))
+    with open(os.path.join(d, "stub.map"), "w") as f:
+        f.write(abi.render_map(vmap))
+    must([cc, "-shared", "-fPIC", "-o", os.path.join(d, "libacore.so"),
+          os.path.join(d, "stub.c"), "-Wl,-soname,libacore.so.1",
+          "-Wl,--version-script=" + os.path.join(d, "stub.map")], "building the stub")
+    return d, syms
+
+
+def t_old_binary(a):
+    """old_binary.c is built against the released header and linked against a
+    stub of the released library; it then runs against the new library."""
+    newdir = os.path.dirname(os.path.abspath(a.lib))
+    with tempfile.TemporaryDirectory() as tmp:
+        stub, syms = released_stub(tmp, a.cc)
+        exe = os.path.join(tmp, "old_binary")
+        # No -I for abi/include: the only acore.h it can see is the released one.
+        must([a.cc] + C_FLAGS + ["-o", exe, os.path.join(HERE, "old_binary.c"),
+                                 "-L" + stub, "-lacore", f"-Wl,-rpath,{newdir}"],
+             "building old_binary.c against tests/abi/released/")
+        refs = set(re.findall(r"\b(acore_\w+@ACORE_[\d.]+)",
+                              must(["readelf", "--dyn-syms", "--wide", exe], "readelf")))
+        released = {s.replace("@@", "@") for s in syms}
+        loads = must(["ldd", exe], "ldd")
+        r = run([exe])
+        print(r.stdout, end="")
+    lines = [f"{x}: not a released symbol version" for x in sorted(refs - released)]
+    if not refs:
+        lines.append("the program references no versioned acore symbol")
+    if os.path.join(newdir, "libacore.so.1") not in loads:
+        lines.append("it does not load the new library:\n" + loads)
+    print(f"old_binary: {len(refs)} references, all of released versions; "
+          f"loads {os.path.join(newdir, 'libacore.so.1')}")
+    return abi.report(r.returncode == 0 and not lines, "a program built against the "
+                      f"released ABI runs against {a.lib}", lines)
+
+
+# ---- header ---------------------------------------------------------------
+
+# ISO C headers only (never <uv.h> or a system header), plus acore's own.
+ALLOWED_INCLUDES = re.compile(r'#\s*include\s*(<(stddef|stdint|math|limits|float)\.h>'
+                              r'|"(\.\./)?acore\.h"|"acore/\w+\.h")')
+
+
+def lint_header(path, root):
+    """DESIGN 6: only plain C types, nothing that binds the ABI to a layout."""
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    code = abi.strip_comments(raw)
+    body = abi.strip_preprocessor(code)
+    name = os.path.relpath(path, root)
+    bad = []
+    rules = [(r"\blong\b", "uses `long` (use int64_t/size_t)"),
+             (r"\.\.\.", "uses varargs"),
+             (r"\b(struct|union)\b[^;{}()]*\{", "has a struct/union body (types are opaque)"),
+             (r"\buv_\w+_t\b|\b(struct|union)\s+uv_\w+", "names a libuv type"),
+             (r"\binline\b", "has an inline function (bindings cannot call it)"),
+             (r"\bstatic\b", "has a static declaration")]
+    for rx, why in rules:
+        for m in re.finditer(rx, body):
+            line = body.count("\n", 0, m.start()) + 1
+            bad.append(f"{name}:{line}: {why}: '{m.group(0)}'")
+    for m in re.finditer(r"^\s*#\s*include[^\n]*", code, re.M):
+        if not ALLOWED_INCLUDES.match(m.group(0).strip()):
+            bad.append(f"{name}: includes {m.group(0).strip()} (only <stddef.h>, "
+                       "<stdint.h>, <math.h>, <limits.h>, <float.h> and acore headers)")
+    for m in re.finditer(r"^\s*#\s*define\s+(acore_\w+)\s*\(", code, re.M):
+        bad.append(f"{name}: function-like macro {m.group(1)} (no macro-only API)")
+    bad += check_types(body, name)
+    if 'extern "C"' not in code:
+        bad.append(f'{name}: no extern "C" block for C++')
+    if not re.search(r"#\s*ifndef\s+(\w+)\s*\n\s*#\s*define\s+\1\b", code):
+        bad.append(f"{name}: no include guard")
+    return bad
+
+
+SCALARS = {"void", "char", "int", "unsigned", "double", "size_t", "int8_t", "uint8_t",
+           "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t",
+           "intptr_t", "uintptr_t"}
+
+
+def bad_types(ret, params):
+    """Type names outside DESIGN 6 (plain scalars, acore handles, acore
+    callback typedefs) in a return type and a parameter list."""
+    out = []
+    parts = [ret] + [p for p in params.split(",") if p.strip()]
+    for i, part in enumerate(parts):
+        ids = [t for t in re.findall(r"[A-Za-z_]\w*", part) if t != "const"]
+        types = ids if i == 0 or len(ids) == 1 else ids[:-1]  # drop the name
+        out += [t for t in types if t not in SCALARS
+                and not re.fullmatch(r"acore_\w+_(t|fn)", t)]
+    return out
+
+
+def check_types(body, name):
+    bad = []
+    for m in re.finditer(r"\bACORE_API\b(.*?)\b(acore_\w+)\s*\((.*?)\)\s*;", body, re.S):
+        for t in bad_types(m.group(1), m.group(3)):
+            bad.append(f"{name}: {m.group(2)} uses type '{t}' (DESIGN 6)")
+    for m in re.finditer(r"\btypedef\b([^;]*?)\(\s*\*\s*(acore_\w+)\s*\)\s*\((.*?)\)\s*;", body, re.S):
+        for t in bad_types(m.group(1), m.group(3)):
+            bad.append(f"{name}: callback {m.group(2)} uses type '{t}' (DESIGN 6)")
+    return bad
+
+
+def released_constants(released_dir):
+    """[(name, expr)] of the enum constants and #define values of the
+    released headers (version macros excepted: they move)."""
+    out = []
+    for h in abi.public_headers(released_dir):
+        with open(h, encoding="utf-8") as f:
+            code = abi.strip_comments(f.read())
+        for m in re.finditer(r"\benum\b[^{;]*\{(.*?)\}", abi.strip_preprocessor(code), re.S):
+            prev = None
+            for item in [i.strip() for i in m.group(1).split(",") if i.strip()]:
+                nm, _, expr = item.partition("=")
+                nm = nm.strip()
+                expr = expr.strip() or (f"({prev}) + 1" if prev else "0")
+                out.append((nm, expr))
+                prev = nm
+        for m in re.finditer(r"^\s*#\s*define\s+(ACORE_\w+)[ \t]+([^\n\\]+)$", code, re.M):
+            integral = re.fullmatch(r"[\w\s()<>|&~+\-*]+", m.group(2).strip()) and \
+                not re.search(r"HUGE_VAL|INFINITY|NAN", m.group(2))
+            if integral and not m.group(1).startswith(("ACORE_VERSION", "ACORE_API")):
+                out.append((m.group(1), m.group(2).strip()))
+    return out
+
+
+def check_released_constants(a, tmp):
+    consts = released_constants(os.path.join(a.root, "tests", "abi", "released"))
+    src = os.path.join(tmp, "constants.c")
+    with open(src, "w") as f:
+        f.write('#include "acore.h"\n')
+        for nm, expr in consts:
+            f.write(f'_Static_assert(({nm}) == ({expr}), "{nm} changed from its '
+                    f'released value {expr}");\n')
+    r = run([a.cc, "-std=c11", "-fsyntax-only", "-I", os.path.join(a.root, "abi", "include"), src])
+    lines = [l for l in r.stdout.splitlines() if "error" in l]
+    return abi.report(r.returncode == 0, f"{len(consts)} released constants keep "
+                      "their values", lines)
+
+
+def probe_source(names, cxx):
+    cast = "reinterpret_cast<any_fn>" if cxx else "(any_fn)"
+    refs = "".join(f"  {cast}(&{n}),\n" for n in sorted(names))
+    return ('#include "acore.h"\n#include <stdio.h>\n#include <string.h>\n'
+            "typedef void (*any_fn)(void);\n"
+            f"static const any_fn api[] = {{\n{refs}}};\n"
+            "int main(void) {\n"
+            "  printf(\"%u functions, version %s\\n\", (unsigned)(sizeof(api) / "
+            "sizeof(api[0])), acore_version_string());\n"
+            "  return strcmp(acore_version_string(), ACORE_VERSION_STRING) != 0;\n}\n")
+
+
+def compile_probes(a, tmp):
+    """Every ACORE_API function referenced from C11 and from C++ (a missing
+    extern "C" would fail to link), run; each sub-header compiled alone."""
+    inc = os.path.join(a.root, "abi", "include")
+    names = abi.declarations(inc)
+    fails = []
+    jobs = [("c11", a.cc, C_FLAGS, False)] + \
+        [(std[5:], a.cxx, [std] + CXX_FLAGS, True) for std in CXX_STDS]
+    for tag, comp, flags, cxx in jobs:
+        src = os.path.join(tmp, f"probe_{tag}." + ("cpp" if cxx else "c"))
+        with open(src, "w") as f:
+            f.write(probe_source(names, cxx))
+        exe = os.path.join(tmp, f"probe_{tag}")
+        r = run([comp] + flags + ["-I", inc, "-o", exe, src] + link_flags(a.lib))
+        r = r if r.returncode else run([exe])
+        print(f"  {tag}: " + (r.stdout.strip().splitlines() or ["?"])[-1])
+        if r.returncode:
+            fails.append(f"{tag}:\n{r.stdout}")
+    for h in abi.public_headers(inc)[1:]:
+        rel = os.path.relpath(h, inc)
+        for comp, flags, ext in ((a.cc, C_FLAGS, "c"), (a.cxx, ["-std=c++11"] + CXX_FLAGS, "cpp")):
+            src = os.path.join(tmp, f"alone.{ext}")
+            with open(src, "w") as f:
+                f.write(f'#include "{rel}"\n')
+            r = run([comp] + flags + ["-fsyntax-only", "-I", inc, src])
+            if r.returncode:
+                fails.append(f"{rel} alone ({ext}):\n{r.stdout}")
+    return abi.report(not fails, f"{len(names)} functions usable from C11 and "
+                      f"C++ ({', '.join(CXX_STDS)}); sub-headers self-contained", fails)
+
+
+def t_header(a):
+    inc = os.path.join(a.root, "abi", "include")
+    bad = [b for h in abi.public_headers(inc) for b in lint_header(h, a.root)]
+    rc = abi.report(not bad, "public headers follow DESIGN 6 (types, includes, "
+                    "extern \"C\", guards)", bad)
+    with tempfile.TemporaryDirectory() as tmp:
+        if not a.constants_only:
+            rc |= compile_probes(a, tmp)
+        rc |= check_released_constants(a, tmp)
+    return rc
+
+
+# ---- version --------------------------------------------------------------
+
+def t_version(a):
+    with open(os.path.join(a.root, "abi", "include", "acore.h"), encoding="utf-8") as f:
+        h = f.read()
+    mac = {k: re.search(rf"#define ACORE_VERSION_{k}\s+(\S+)", h).group(1)
+           for k in ("MAJOR", "MINOR", "PATCH", "STRING")}
+    header = f"{mac['MAJOR']}.{mac['MINOR']}.{mac['PATCH']}"
+    lib = ctypes.CDLL(os.path.abspath(a.lib))
+    lib.acore_version_string.restype = ctypes.c_char_p
+    lib.acore_version.restype = ctypes.c_uint
+    rt_str = lib.acore_version_string().decode()
+    rt_hex = lib.acore_version()
+    want_hex = (int(mac["MAJOR"]) << 16) | (int(mac["MINOR"]) << 8) | int(mac["PATCH"])
+    facts = [f"CMake project version   {a.project_version}",
+             f"ACORE_VERSION_MAJOR.MINOR.PATCH {header}",
+             f"ACORE_VERSION_STRING    {mac['STRING']}",
+             f"acore_version_string()  {rt_str}",
+             f"acore_version()         0x{rt_hex:06x} (want 0x{want_hex:06x})"]
+    ok = (a.project_version == header == mac["STRING"].strip('"') == rt_str
+          and rt_hex == want_hex)
+    return abi.report(ok, "version queries agree", facts)
+
+
+# ---- the checks bite ------------------------------------------------------
+
+class Scratch:
+    """A scratch copy of the sources, compiled and linked by hand the way
+    CMake does (hidden visibility, -g, prefix map, version script)."""
+
+    def __init__(self, tmp, a):
+        self.r, self.a = os.path.join(tmp, "src"), a
+        for d in ("abi/include", "abi/tools", "core", "tests/abi/released"):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(self.r, d))
+        self.lib = os.path.join(self.r, "b", "libacore.so.1.0.0")
+        os.makedirs(os.path.dirname(self.lib))
+        os.symlink("libacore.so.1.0.0", os.path.join(self.r, "b", "libacore.so.1"))
+        uv = must(["pkg-config", "--cflags", "--libs", "libuv"], "pkg-config libuv").split()
+        self.uv_cflags = [f for f in uv if not f.startswith(("-l", "-L"))]
+        self.uv_libs = [f for f in uv if f.startswith(("-l", "-L"))]
+
+    def compile(self, sources):
+        def one(src):
+            obj = os.path.join(self.r, "b", src.replace("/", "_") + ".o")
+            must([self.a.cc, "-std=gnu11", "-O0", "-g", "-fPIC", "-fvisibility=hidden",
+                  "-DACORE_BUILDING", "-Iabi/include", "-Icore",
+                  f"-ffile-prefix-map={self.r}/=", "-c", src, "-o", obj] + self.uv_cflags,
+                 "compiling " + src, cwd=self.r)
+            return obj
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            return list(ex.map(one, sources))
+
+    def link(self, objs, map_path=None):
+        must([self.a.cc, "-shared", "-o", self.lib] + objs +
+             ["-Wl,-soname,libacore.so.1", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
+              "-Wl,--version-script=" + (map_path or os.path.join(self.r, "abi", "acore.map"))]
+             + self.uv_libs + ["-pthread", "-lm"], "linking the scratch library")
+
+    def tool_cmd(self, *args):
+        return [sys.executable, os.path.join(self.r, "abi", "tools", "abi.py"),
+                "--root", self.r] + list(args)
+
+    def tool(self, *args):
+        return run(self.tool_cmd(*args))
+
+    def check(self, name, lib=None):
+        return self.tool(name, "--lib", lib or self.lib)
+
+    def edit(self, rel, old, new):
+        path = os.path.join(self.r, rel)
+        with open(path) as f:
+            text = f.read()
+        if old not in text:
+            raise abi.AbiError(f"self-check is stale: '{old}' not found in {rel}")
+        with open(path, "w") as f:
+            f.write(text.replace(old, new, 1))
+        return text
+
+    def restore(self, rel, text):
+        with open(os.path.join(self.r, rel), "w") as f:
+            f.write(text)
+
+
+def expect(results, what, r, fail, word):
+    """Record one outcome: `fail` says whether the check must fail, and a
+    failure must name `word` (so it fails for the right reason)."""
+    ok = (r.returncode == 1 and word in r.stdout) if fail else r.returncode == 0
+    results.append((ok, f"{'fails' if fail else 'passes'}: {what}", r.stdout))
+
+
+def relink_with(s, objs, rel, old, new, src):
+    """Edit `rel` in the scratch copy, recompile `src`, relink; returns the
+    original text of `rel` and the object list to link."""
+    text = s.edit(rel, old, new)
+    objs = list(objs)
+    objs[s.a.sources.index(src)] = s.compile([src])[0]
+    return text, objs
+
+
+def case_param_type(s, objs, res, tmp):
+    """A parameter type changes (int -> int64_t): only abidiff can see it."""
+    hdr = s.edit("abi/include/acore.h", "acore_strerror(int code);",
+                 "acore_strerror(int64_t code);")
+    src, objs2 = relink_with(s, objs, "core/error.c", "acore_strerror(int code) {",
+                             "acore_strerror(int64_t code) {", "core/error.c")
+    s.link(objs2)
+    expect(res, "check-abi when acore_strerror(int) becomes (int64_t)",
+           s.check("check-abi"), True, "acore_strerror")
+    expect(res, "check-symbols on that change (names unchanged)",
+           s.check("check-symbols"), False, "")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/error.c", src)
+    s.compile(["core/error.c"])
+
+
+def case_dropped_symbol(s, objs, res, tmp):
+    """A symbol disappears from the version script."""
+    gone = os.path.join(tmp, "gone.map")
+    with open(gone, "w") as f:
+        f.write(s.map_text.replace("    acore_error_child;\n", ""))
+    s.link(objs, gone)
+    for c in ("check-symbols", "check-exports", "check-abi"):
+        expect(res, f"{c} when acore_error_child is no longer exported",
+               s.check(c), True, "acore_error_child")
+
+
+def case_undeclared_export(s, objs, res, tmp):
+    """A function no public header declares gets exported."""
+    src, objs3 = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
+                             '#include "internal.h"\nACORE_API int acore_undeclared(void);\n'
+                             "int acore_undeclared(void) { return 1; }\n", "core/version.c")
+    extra = os.path.join(tmp, "extra.map")
+    with open(extra, "w") as f:
+        f.write(s.map_text.replace("  global:\n", "  global:\n    acore_undeclared;\n", 1))
+    s.link(objs3, extra)
+    for c in ("check-symbols", "check-exports"):
+        expect(res, f"{c} when an undeclared acore_undeclared is exported",
+               s.check(c), True, "acore_undeclared")
+    s.restore("core/version.c", src)
+    s.compile(["core/version.c"])
+
+
+def case_no_debug_info(s, objs, res, tmp):
+    """A library without debug info: abidiff would pass; the check refuses."""
+    s.link(objs)
+    stripped = os.path.join(tmp, "stripped.so")
+    must(["objcopy", "--strip-debug", s.lib, stripped], "objcopy")
+    expect(res, "check-abi on a library without debug info",
+           s.check("check-abi", stripped), True, "debug_info")
+
+
+def case_wildcard(s, objs, res, tmp):
+    """A wildcard in the version script."""
+    s.restore("abi/acore.map", s.map_text.replace("    acore_error_child;\n",
+                                                  "    acore_error_*;\n"))
+    expect(res, "check-map on a map with a wildcard", s.tool("check-map"), True, "wildcard")
+    s.restore("abi/acore.map", s.map_text)
+
+
+def header_check(s):
+    return run([sys.executable, os.path.abspath(__file__), "--root", s.r, "--lib", s.lib,
+                "--cc", s.a.cc, "--cxx", s.a.cxx, "header", "--constants-only"])
+
+
+def case_renumbered(s, objs, res, tmp):
+    """A released enum value is renumbered."""
+    hdr = s.edit("abi/include/acore.h", "ACORE_ECANCELLED = -4,", "ACORE_ECANCELLED = -40,")
+    expect(res, "header when ACORE_ECANCELLED is renumbered", header_check(s), True,
+           "ACORE_ECANCELLED")
+    s.restore("abi/include/acore.h", hdr)
+
+
+def case_long(s, objs, res, tmp):
+    """A declaration takes a `long` (DESIGN 6 forbids it)."""
+    hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
+                 "ACORE_API unsigned acore_version(void);\n"
+                 "ACORE_API int acore_version_long(long value);")
+    expect(res, "header when a declaration takes a long", header_check(s), True, "'long'")
+    s.restore("abi/include/acore.h", hdr)
+
+
+def case_moved_node(s, objs, res, tmp):
+    """A released symbol moves to another version node: old programs break."""
+    moved = os.path.join(tmp, "moved.map")
+    with open(moved, "w") as f:
+        f.write(s.map_text.replace("    acore_strerror;\n", "")
+                + "ACORE_1.1 {\n  global:\n    acore_strerror;\n} ACORE_1.0;\n")
+    s.link(objs, moved)
+    r = run([sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
+             "--cxx", s.a.cxx, "old-binary"])
+    expect(res, "old-binary when acore_strerror moves from ACORE_1.0 to ACORE_1.1",
+           r, True, "acore_strerror")
+    s.link(objs)
+    expect(res, "old-binary on the unchanged copy", run(
+        [sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
+         "--cxx", s.a.cxx, "old-binary"]), False, "")
+
+
+CASES = (case_moved_node, case_param_type, case_dropped_symbol, case_undeclared_export,
+         case_no_debug_info, case_wildcard, case_renumbered, case_long)
+
+
+def t_checks_bite(a):
+    a.sources = [os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in a.sources]
+    for tool in ("abidw", "abidiff", "readelf", "nm", "objcopy", "pkg-config"):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} not found")
+            return SKIP
+    res = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # Control: regenerate the ABI files for the copy; every check passes.
+        s = Scratch(tmp, a)
+        objs = s.compile(a.sources)
+        must(s.tool_cmd("write-map"), "abi.py write-map")
+        s.link(objs)
+        must(s.tool_cmd("snapshot", "--lib", s.lib), "abi.py snapshot")
+        with open(os.path.join(s.r, "abi", "acore.map")) as f:
+            s.map_text = f.read()
+        for c in ("check-symbols", "check-exports", "check-abi"):
+            expect(res, f"{c} on the unchanged copy", s.check(c), False, "")
+        for case in CASES:
+            case(s, objs, res, tmp)
+    bad = [f"{what}\n    " + out.strip().replace("\n", "\n    ") for ok, what, out in res if not ok]
+    for ok, what, out in res:
+        print(("  ok   " if ok else "  BAD  ") + what)
+        if ok and what.startswith("fails"):  # the evidence: what the check said
+            for l in out.strip().splitlines()[:6]:
+                print("         | " + l)
+    return abi.report(not bad, f"the ABI checks bite ({len(res)} cases)", bad)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", default=ROOT)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--cc", default="cc")
+    ap.add_argument("--cxx", default="c++")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("old-binary").set_defaults(fn=t_old_binary)
+    s = sub.add_parser("header")
+    s.add_argument("--constants-only", action="store_true")
+    s.set_defaults(fn=t_header)
+    s = sub.add_parser("version")
+    s.add_argument("--project-version", required=True)
+    s.set_defaults(fn=t_version)
+    s = sub.add_parser("checks-bite")
+    s.add_argument("--sources", nargs="+", required=True)
+    s.set_defaults(fn=t_checks_bite)
+    a = ap.parse_args()
+    a.root = os.path.abspath(a.root)
+    try:
+        return a.fn(a)
+    except (abi.AbiError, OSError) as e:
+        print(f"FAIL: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
