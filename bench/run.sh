@@ -12,7 +12,12 @@ run() { echo "# $*" >&2; "$@"; }
 
 # acore (C) - one line per benchmark program
 run "$build/bench/bench_core"
+run "$build/bench/bench_sync"
+run "$build/bench/bench_executor"
+run "$build/bench/bench_combinators"
 # peers
 run "$build/bench/uv_peers"
 run "$py" "$here/peers/py_peers.py" --impl asyncio
 run "$py" "$here/peers/py_peers.py" --impl uvloop
+run "$py" "$here/peers/py_comb_peers.py" --impl asyncio
+run "$py" "$here/peers/py_comb_peers.py" --impl uvloop

@@ -7,9 +7,11 @@
  *   moves every registered item - done callback records and waiting tasks -
  *   to the tail of the ready queue in registration order; nothing runs
  *   inside the completing call.
- * - A queued done callback holds a reference to its future, released after
- *   it ran (or was dropped at close). A waiting task holds a reference to
- *   the future it awaits, so f->cbs never outlives the future.
+ * - A queued done callback pins its future (f->pins, no atomic operation;
+ *   a real reference past 255 pins): a future whose last reference goes
+ *   while pinned is marked DEAD and destroyed when the last pin goes. A
+ *   waiting task holds a reference to the future it awaits, so f->cbs
+ *   never outlives the future.
  * - Errors count as retrieved once read (result/error accessors); a failed
  *   future nobody read is reported when it is destroyed.
  * - A task is a future (its first member); completing a task's future is
@@ -348,16 +350,26 @@ int acore_future_cancel(acore_future_t *fut, const char *message) {
 
 /* ---- reading ---------------------------------------------------------------- */
 
-int acore_future_state(const acore_future_t *fut) {
-  return fut ? fut->state : ACORE_EINVAL;
+/* A future's state for a reader: ACORE_EINVAL / ACORE_EWRONGTHREAD, or
+ * the ACORE_FUTURE_* state (>= 0). */
+static int state_of(const acore_future_t *f) {
+  if (f == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(f->loop))
+    return ACORE_EWRONGTHREAD;
+  return f->state;
 }
 
+int acore_future_state(const acore_future_t *fut) { return state_of(fut); }
+
 int acore_future_done(const acore_future_t *fut) {
-  return fut ? fut->state != ACORE_FUTURE_PENDING : ACORE_EINVAL;
+  int s = state_of(fut);
+  return s < 0 ? s : s != ACORE_FUTURE_PENDING;
 }
 
 int acore_future_cancelled(const acore_future_t *fut) {
-  return fut ? fut->state == ACORE_FUTURE_CANCELLED : ACORE_EINVAL;
+  int s = state_of(fut);
+  return s < 0 ? s : s == ACORE_FUTURE_CANCELLED;
 }
 
 acore_loop_t *acore_future_loop(const acore_future_t *fut) {
@@ -370,6 +382,8 @@ int acore_future_is_task(const acore_future_t *fut) {
 
 /* The status of reading a result: OK only for a result. */
 static int read_status(acore_future_t *f) {
+  if (ACORE__WRONG_THREAD(f->loop))
+    return ACORE_EWRONGTHREAD;
   switch (f->state) {
   case ACORE_FUTURE_RESULT:
     return ACORE_OK;
@@ -395,9 +409,8 @@ int acore_future_result(acore_future_t *fut, void **out) {
 }
 
 int acore_future_value_kind(const acore_future_t *fut) {
-  if (fut == NULL)
-    return ACORE_EINVAL;
-  return fut->state == ACORE_FUTURE_RESULT ? fut->kind : ACORE_VALUE_NONE;
+  int s = state_of(fut);
+  return s < 0 ? s : s == ACORE_FUTURE_RESULT ? fut->kind : ACORE_VALUE_NONE;
 }
 
 static int read_typed(acore_future_t *f, const void *out, uint8_t kind) {

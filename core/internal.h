@@ -207,10 +207,16 @@ struct acore_task {
   acore_free_fn ud_free;
   acore_future_t *awaited; /* a reference, or NULL */
   acore__queue tnode;      /* loop->tasks */
-  char *name;              /* NULL: "Task-<id>" */
-  uint64_t id;
+  uintptr_t ident;          /* (id << 1) | 1, or an acore__task_ident * */
   void *tscope;            /* timeout.c: innermost open timeout scope */
 };
+
+/* A task's name, once it has one (set, or asked for), lives with its id
+ * in this record; until then task->ident holds the id alone. */
+typedef struct acore__task_ident {
+  uint64_t id;
+  char name[];
+} acore__task_ident;
 
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
 void acore__task_close(acore_task_t *t); /* loop close: cancel, release */

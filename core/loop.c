@@ -318,6 +318,8 @@ void *acore_loop_uv(acore_loop_t *loop) {
 int acore_loop_backend_fd(acore_loop_t *loop) {
   if (loop == NULL)
     return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
   if (loop->closed)
     return ACORE_ECLOSED;
   return uv_backend_fd(loop->uv);
@@ -325,18 +327,25 @@ int acore_loop_backend_fd(acore_loop_t *loop) {
 
 int acore_loop_backend_timeout(acore_loop_t *loop) {
   uint64_t now, ms;
+  int host;
 
   if (loop == NULL)
     return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
   if (loop->closed)
     return ACORE_ECLOSED;
   if (!acore__queue_empty(&loop->ready) || timer_due(loop))
     return 0;
+  /* libuv's own wait, for the host's handles on the same uv loop. */
+  host = uv_loop_alive(loop->uv) ? uv_backend_timeout(loop->uv) : -1;
   if (loop->heap_len == 0 || (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
-    return uv_loop_alive(loop->uv) ? uv_backend_timeout(loop->uv) : -1;
+    return host;
   now = acore__loop_now(loop);
   ms = (loop->heap[0]->when - now + 999999) / 1000000;
-  return ms > INT32_MAX ? INT32_MAX : (int)ms;
+  if (ms > INT32_MAX)
+    ms = INT32_MAX;
+  return host >= 0 && (uint64_t)host < ms ? host : (int)ms;
 }
 
 /* ---- the iteration ----------------------------------------------------------- */

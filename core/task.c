@@ -11,9 +11,13 @@
  *   dropped in finish()), so a task nobody holds still runs to its end.
  * - The running step stages its verdict in loop->stage (only one step runs
  *   at a time); run_step() applies it once the step returns.
- * - Cancellation: a request on a waiting task cancels the awaited future;
- *   if that future refuses (it is done, or is a task that goes on), the
- *   request is kept (must_cancel) and delivered into the next step.
+ * - Cancellation: a request on a waiting task cancels the awaited future
+ *   (which then resumes the task, cancelled); if that future is already
+ *   done, or the task is ready or running, the request is kept
+ *   (must_cancel) and delivered into the next step. A step that returns a
+ *   result while a request is kept ends the task cancelled (asyncio).
+ * - Phase WAITING also covers "resumed by the awaited future, queued on
+ *   the ready queue": the item is then on the ready queue.
  */
 #include "internal.h"
 
@@ -71,8 +75,7 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->ud = ud;
   t->ud_free = ud_free;
   t->awaited = NULL;
-  t->name = NULL;
-  t->id = loop->next_task_id++;
+  t->ident = (uintptr_t)(loop->next_task_id++ << 1) | 1;
   t->tscope = NULL;
   acore__queue_insert_tail(&loop->tasks, &t->tnode);
   loop->ntasks++;
@@ -118,6 +121,9 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
   char *requested = t->fut.v.msg; /* a pending task keeps its cancel msg */
 
+  if (state == ACORE_FUTURE_CANCELLED && v.msg == NULL && requested == NULL &&
+      t->awaited != NULL) /* the message the step saw: the awaited one's */
+    v.msg = acore__strdup(acore_future_cancel_message(t->awaited));
   release_awaited(t);
   if (state == ACORE_FUTURE_CANCELLED) {
     if (v.msg == NULL)
@@ -205,6 +211,10 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
     acore__loop_push(loop, &t->item);
     return false;
   case ACORE_TASK_DONE:
+    if (T_MUST_CANCEL(t)) { /* cancelled right before it returned */
+      finish_cancelled(t);
+      return false;
+    }
     memset(&val, 0, sizeof(val));
     if (s->has_result)
       val = s->v;
@@ -365,6 +375,8 @@ acore_future_t *acore_task_awaited(const acore_task_t *task) {
 int acore_task_step_status(const acore_task_t *task) {
   if (task == NULL)
     return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
   return -(int)T_STATUS(task);
 }
 
@@ -396,12 +408,18 @@ int acore_task_cancel(acore_task_t *task, const char *message) {
 }
 
 int acore_task_cancelling(const acore_task_t *task) {
-  return task ? (int)T_NCANCEL(task) : ACORE_EINVAL;
+  if (task == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
+  return (int)T_NCANCEL(task);
 }
 
 int acore_task_uncancel(acore_task_t *task) {
   if (task == NULL)
     return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
   if (T_NCANCEL(task) > 0 && --T_NCANCEL(task) == 0)
     T_MUST_CANCEL(task) = 0;
   return (int)T_NCANCEL(task);
@@ -421,18 +439,44 @@ const char *acore_task_cancel_message(const acore_task_t *task) {
 
 /* ---- names and introspection ------------------------------------------------------ */
 
-int acore_task_set_name(acore_task_t *task, const char *name) {
-  char *copy = NULL;
+static acore__task_ident *ident_record(const acore_task_t *t) {
+  return (t->ident & 1) ? NULL : (acore__task_ident *)t->ident;
+}
 
+uint64_t acore_task_id(const acore_task_t *task) {
+  const acore__task_ident *r;
+
+  if (task == NULL)
+    return 0;
+  r = ident_record(task);
+  return r ? r->id : (uint64_t)(task->ident >> 1);
+}
+
+/* Give the task the name `name` (NULL: back to the id alone). */
+static int ident_set(acore_task_t *t, const char *name) {
+  uint64_t id = acore_task_id(t);
+  acore__task_ident *r = NULL;
+  size_t len;
+
+  if (name != NULL) {
+    len = strlen(name) + 1;
+    r = acore__malloc(sizeof(*r) + len);
+    if (r == NULL)
+      return ACORE_ENOMEM;
+    r->id = id;
+    memcpy(r->name, name, len);
+  }
+  acore__free(ident_record(t));
+  t->ident = r ? (uintptr_t)r : (uintptr_t)(id << 1) | 1;
+  return ACORE_OK;
+}
+
+int acore_task_set_name(acore_task_t *task, const char *name) {
   if (task == NULL)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(task->fut.loop))
     return ACORE_EWRONGTHREAD;
-  if (name != NULL && (copy = acore__strdup(name)) == NULL)
-    return ACORE_ENOMEM;
-  acore__free(task->name);
-  task->name = copy;
-  return ACORE_OK;
+  return ident_set(task, name);
 }
 
 const char *acore_task_name(const acore_task_t *task) {
@@ -441,15 +485,13 @@ const char *acore_task_name(const acore_task_t *task) {
 
   if (t == NULL)
     return "";
-  if (t->name == NULL) {
-    snprintf(buf, sizeof(buf), "Task-%llu", (unsigned long long)t->id);
-    t->name = acore__strdup(buf);
+  if (ident_record(t) == NULL) { /* made on first use, then kept */
+    snprintf(buf, sizeof(buf), "Task-%llu",
+             (unsigned long long)acore_task_id(t));
+    if (ident_set(t, buf) != ACORE_OK)
+      return "Task";
   }
-  return t->name ? t->name : "Task";
-}
-
-uint64_t acore_task_id(const acore_task_t *task) {
-  return task ? task->id : 0;
+  return ident_record(t)->name;
 }
 
 acore_task_t *acore_loop_current_task(acore_loop_t *loop) {
@@ -489,6 +531,6 @@ void acore__task_close(acore_task_t *t) {
 void acore__task_destroy(acore_task_t *t) {
   assert(T_PHASE(t) == PH_DONE);
   release_awaited(t);
-  acore__free(t->name);
-  t->name = NULL;
+  acore__free(ident_record(t));
+  t->ident = 1;
 }

@@ -369,13 +369,26 @@ static void test_loop_backend_timeout_real_clock(void **state) {
   int ms;
 
   acore_loop_call_later(loop, 0.5, log_cb, NULL, NULL, NULL);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
   ms = acore_loop_backend_timeout(loop);
   assert_true(ms > 400 && ms <= 500);
 }
 
+static acore_future_t *wt_future;
+
 static void wrong_thread(void *ud) {
   acore_loop_t *loop = ud;
   acore_future_t *f = NULL;
+  int64_t v;
+
+  assert_int_equal(acore_future_state(wt_future), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_future_result(wt_future, NULL), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_future_int(wt_future, &v), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_future_set_int(wt_future, 1), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_future_cancel(wt_future, NULL), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_loop_backend_fd(loop), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_loop_call_later(loop, 1, log_cb, NULL, NULL, NULL),
+                   ACORE_EWRONGTHREAD);
 
   assert_int_equal(acore_loop_call_soon(loop, log_cb, NULL, NULL, NULL),
                    ACORE_EWRONGTHREAD);
@@ -392,10 +405,13 @@ static void test_loop_debug_wrong_thread(void **state) {
   uv_thread_t th;
 
   reset_log();
+  acore_future_new(loop, &wt_future);
   uv_thread_create(&th, wrong_thread, loop);
   uv_thread_join(&th);
   acore_loop_run(loop);
   assert_int_equal(norder, 1); /* the thread-safe call ran */
+  assert_int_equal(acore_future_state(wt_future), ACORE_FUTURE_PENDING);
+  acore_future_unref(wt_future); /* untouched by the refused calls */
 }
 
 static void slow_cb(void *ud) {

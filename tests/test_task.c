@@ -9,7 +9,7 @@
 /* A scripted task: `script` lists what each step does. */
 enum { S_AWAIT_NEW, S_AWAIT_DONE, S_AWAIT_EXT, S_YIELD, S_RETURN, S_FAIL,
        S_FINISH_CANCELLED, S_UNCANCEL_AWAIT, S_CANCEL_SELF_AWAIT,
-       S_BAD_VERDICT, S_AWAIT_NOTHING };
+       S_BAD_VERDICT, S_AWAIT_NOTHING, S_CANCEL_SELF_RETURN };
 
 typedef struct job {
   const int *script;
@@ -57,6 +57,9 @@ static int job_step(acore_task_t *t, void *ud) {
     return acore_task_await(t, acore_future_ref(j->ext));
   case S_BAD_VERDICT:
     return 77;
+  case S_CANCEL_SELF_RETURN:
+    acore_task_cancel(t, "too late");
+    return acore_task_return_int(t, 1);
   case S_AWAIT_NOTHING:
     return ACORE_TASK_AWAIT;
   }
@@ -211,6 +214,38 @@ static void test_task_cancel_during_step_seen_next(void **state) {
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(j.msg[1], "from inside");
   assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  acore_future_unref(j.ext);
+  acore_task_unref(t);
+}
+
+static void test_task_cancel_during_last_step_ends_cancelled(void **state) {
+  static const int script[] = {S_CANCEL_SELF_RETURN};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
+                      "too late");
+  acore_task_unref(t);
+}
+
+static void test_task_finish_cancelled_keeps_awaited_message(void **state) {
+  static const int script[] = {S_AWAIT_EXT, S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  acore_future_new(loop, &j.ext);
+  acore_loop_run(loop);
+  acore_future_cancel(j.ext, "outside"); /* not the task: what it awaits */
+  acore_loop_run(loop);
+  assert_int_equal(j.status[1], ACORE_ECANCELLED);
+  assert_string_equal(j.msg[1], "outside");
+  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
+                      "outside");
   acore_future_unref(j.ext);
   acore_task_unref(t);
 }
@@ -497,6 +532,8 @@ int main(void) {
     T(test_task_uncancel_and_go_on),
     T(test_task_cancel_during_step_seen_next),
     T(test_task_cancel_before_first_step),
+    T(test_task_cancel_during_last_step_ends_cancelled),
+    T(test_task_finish_cancelled_keeps_awaited_message),
     T(test_task_uncancel_drops_undelivered_request),
     T(test_task_awaits_task),
     T(test_task_cancel_propagates_to_awaited_task),

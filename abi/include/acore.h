@@ -19,7 +19,8 @@
  *  - Loop-thread only: a loop belongs to the thread that runs it (or that
  *    created it, before it first runs). Only functions marked "any thread"
  *    may be called from other threads; in debug mode, any other call from
- *    another thread returns ACORE_EWRONGTHREAD.
+ *    another thread returns ACORE_EWRONGTHREAD (every such function that
+ *    returns an int; accessors returning pointers cannot say so).
  *  - Times are seconds on the loop's monotonic clock, as doubles.
  */
 #ifndef ACORE_H
@@ -32,7 +33,9 @@
 extern "C" {
 #endif
 
-#if defined(ACORE_BUILDING) && defined(__GNUC__)
+/* Marks the exported functions (the library is built with hidden
+ * visibility; consumers see plain declarations either way). */
+#if defined(__GNUC__)
 #define ACORE_API __attribute__((visibility("default")))
 #else
 #define ACORE_API
@@ -298,8 +301,9 @@ ACORE_API int acore_loop_backend_fd(acore_loop_t *loop);
 
 /* acore_loop_backend_timeout() - how long a foreign loop may sleep before
  * calling acore_loop_run_once() again, in milliseconds: 0 when work is
- * ready, -1 when nothing is scheduled.
- * Returns: the timeout; ACORE_EINVAL (< -1, for NULL); ACORE_ECLOSED.
+ * ready, else the sooner of acore's next timer and libuv's own timeout for
+ * other handles on the same uv loop, -1 when nothing is scheduled.
+ * Returns: the timeout (>= -1); ACORE_EINVAL (NULL loop); ACORE_ECLOSED.
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_loop_backend_timeout(acore_loop_t *loop);
 
@@ -334,7 +338,9 @@ enum { ACORE_RUN_NOWAIT = 1u << 0 };
 ACORE_API int acore_loop_run_once(acore_loop_t *loop, unsigned flags);
 
 /* acore_loop_stop() - make a running loop return after the current
- * iteration; before it runs, the next run returns after one iteration.
+ * iteration. Called while the loop is not running, the request waits: the
+ * next run call that runs an iteration returns after it (a run call with
+ * no work at all returns at once and leaves the request in place).
  * Returns: ACORE_OK; ACORE_EINVAL; ACORE_ECLOSED.
  * Thread: any.  Since: 0.1 */
 ACORE_API int acore_loop_stop(acore_loop_t *loop);
@@ -551,8 +557,9 @@ ACORE_API int acore_future_cancelled(const acore_future_t *fut);
 
 /* acore_future_set_result() - complete with a pointer result.
  * `value_free(value)`, when not NULL, runs when the future is freed.
- * Returns: ACORE_OK; ACORE_EINVAL (fut NULL); ACORE_EINVALIDSTATE (already
- *          done); ACORE_ECLOSED.
+ * Returns: ACORE_OK; ACORE_EINVAL (fut NULL, or a future only its owner
+ *          completes: a task's, or one made by a combinator or a
+ *          primitive); ACORE_EINVALIDSTATE (already done); ACORE_ECLOSED.
  * Owns: `value` passes to the future only on ACORE_OK; on error the caller
  *       keeps it.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_set_result(acore_future_t *fut, void *value,
@@ -642,7 +649,9 @@ ACORE_API int acore_future_add_done_callback(acore_future_t *fut,
                                              acore_free_fn ud_free);
 
 /* acore_future_remove_done_callback() - remove every registration of
- * (fn, ud) that has not run yet; their `ud_free` runs now.
+ * (fn, ud) on a pending future; their `ud_free` runs now. Once the future
+ * is done its callbacks are already queued: nothing is removed (returns 0)
+ * and they run.
  * Returns: the number removed (>= 0); ACORE_EINVAL (fut or fn NULL).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_remove_done_callback(acore_future_t *fut,
@@ -678,7 +687,8 @@ ACORE_API int acore_future_is_task(const acore_future_t *fut);
  * future when cancelled, that future is cancelled too (and the task resumes
  * when it is done). The step may clean up over more steps, finish cancelled,
  * or go on (optionally acore_task_uncancel()). A cancel requested while the
- * step runs is seen at the next step.
+ * step runs is seen at the next step; if that step returns a result instead
+ * (ACORE_TASK_DONE), the task ends cancelled, as in asyncio.
  *
  * A task is a future: acore_task_future() gives it, so every function that
  * takes futures takes tasks; the future's reference count is the task's.
@@ -771,8 +781,8 @@ ACORE_API int acore_task_fail(acore_task_t *task, acore_error_t *err);
 ACORE_API int acore_task_fail_code(acore_task_t *task, int code,
                                    const char *message);
 
-/* acore_task_finish_cancelled() - the verdict "finished cancelled" (with
- * the delivered cancel message, if any).
+/* acore_task_finish_cancelled() - the verdict "finished cancelled", with
+ * the cancel message the step saw (acore_task_cancel_message), if any.
  * Returns: ACORE_TASK_CANCELLED; ACORE_EINVAL.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_finish_cancelled(acore_task_t *task);
 
@@ -830,5 +840,8 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 
 /* ---- sub-headers (each adds one area of the API) ------------------------- */
 /* (one #include line per area below this line) */
+#include "acore/sync.h"
+#include "acore/combinators.h"
+#include "acore/executor.h"
 
 #endif /* ACORE_H */
