@@ -28,7 +28,8 @@ int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   f->flags = flags;
   f->pins = 0;
   f->loop = loop;
-  memset(&f->v, 0, sizeof(f->v));
+  f->v.p.ptr = NULL;
+  f->v.p.free = NULL;
   acore__queue_init(&f->cbs);
   f->znext = NULL;
   return ACORE_OK;
@@ -61,15 +62,26 @@ int acore_future_new(acore_loop_t *loop, acore_future_t **out) {
 acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
                                    const acore__future_ops *ops,
                                    uint8_t flags) {
+  size_t cls = (size + 15) / 16;
   acore__xfuture *x;
+  int slab = -1;
 
   assert(size >= sizeof(*x));
-  x = acore__calloc(1, size);
-  if (x == NULL)
-    return NULL;
-  loop->nlive++;
+  if (cls <= ACORE__XSLABS) { /* from the loop's cache of that size */
+    slab = ACORE__SLAB_X0 + (int)cls - 1;
+    x = acore__obj_alloc(loop, slab);
+    if (x == NULL)
+      return NULL;
+    memset(x, 0, size);
+  } else {
+    x = acore__calloc(1, size);
+    if (x == NULL)
+      return NULL;
+    loop->nlive++;
+  }
   acore__future_init(loop, &x->fut, ACORE__F_CUSTOM | flags);
   x->ops = ops;
+  x->slab = slab;
   return &x->fut;
 }
 
@@ -98,6 +110,13 @@ static void unpin(acore_future_t *f, uint8_t had_ref) {
   else if (--f->pins == 0 && (f->flags & ACORE__F_DEAD))
     acore__future_destroy(f);
 }
+
+void acore__future_pin(acore_future_t *f) {
+  assert(f->pins < UINT8_MAX);
+  f->pins++;
+}
+
+void acore__future_unpin(acore_future_t *f) { unpin(f, 0); }
 
 void acore__future_release(acore_future_t *f) {
   if (f->pins > 0)
@@ -170,12 +189,14 @@ void acore__future_destroy(acore_future_t *f) {
     acore__queue *n = acore__queue_head(&f->cbs);
     cbrec_unregister(loop, acore__queue_data(n, acore__cbrec, item.node));
   }
-  acore__value_free(f->state, f->kind, &f->v);
+  if (f->state != ACORE_FUTURE_RESULT || f->kind == ACORE_VALUE_PTR ||
+      f->kind == ACORE_VALUE_BYTES) /* numbers own nothing */
+    acore__value_free(f->state, f->kind, &f->v);
   if (f->flags & ACORE__F_CUSTOM) {
     const acore__future_ops *ops = ((acore__xfuture *)f)->ops;
     if (ops != NULL && ops->destroy != NULL)
       ops->destroy(f);
-    acore__obj_free(loop, -1, f);
+    acore__obj_free(loop, ((acore__xfuture *)f)->slab, f);
     return;
   }
   acore__obj_free(loop, task ? ACORE__SLAB_TASK : ACORE__SLAB_FUTURE, f);

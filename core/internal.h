@@ -37,7 +37,10 @@ char *acore__strdup(const char *s); /* NULL for NULL or on failure */
 
 /* Per-loop caches of fixed-size blocks (futures, tasks, records). */
 enum { ACORE__SLAB_FUTURE, ACORE__SLAB_TASK, ACORE__SLAB_CBREC,
-       ACORE__SLAB_HANDLE, ACORE__SLAB_CALL, ACORE__SLAB_COUNT };
+       ACORE__SLAB_HANDLE, ACORE__SLAB_CALL,
+       /* composite futures, by size: 16, 32, ... 16 * ACORE__XSLABS bytes */
+       ACORE__SLAB_X0, ACORE__XSLABS = 24,
+       ACORE__SLAB_COUNT = ACORE__SLAB_X0 + ACORE__XSLABS };
 
 typedef struct acore__slab {
   void *free_list;   /* blocks ready for reuse, linked through first word */
@@ -157,6 +160,7 @@ typedef struct acore__future_ops {
 typedef struct acore__xfuture {
   struct acore_future fut; /* first */
   const acore__future_ops *ops;
+  int slab; /* the loop cache it came from, or -1 (acore__malloc) */
 } acore__xfuture;
 
 /* A pending composite future of `size` bytes (>= sizeof(acore__xfuture)),
@@ -169,6 +173,10 @@ void acore__future_destroy(acore_future_t *f); /* refs reached 0 */
 /* The last reference is gone, on the loop thread: destroy now, or once the
  * queued callbacks that pin it have run. */
 void acore__future_release(acore_future_t *f);
+/* Keep a future's memory while an internal item refers to it, without a
+ * reference (at most a few pins of this kind per future). */
+void acore__future_pin(acore_future_t *f);
+void acore__future_unpin(acore_future_t *f);
 /* Complete a pending future with an already-prepared value; queues its
  * callbacks. `state` is ACORE_FUTURE_RESULT/ERROR/CANCELLED. */
 void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
@@ -208,15 +216,21 @@ struct acore_task {
   acore_future_t *awaited; /* a reference, or NULL */
   acore__queue tnode;      /* loop->tasks */
   uintptr_t ident;          /* (id << 1) | 1, or an acore__task_ident * */
-  void *tscope;            /* timeout.c: innermost open timeout scope */
 };
 
-/* A task's name, once it has one (set, or asked for), lives with its id
- * in this record; until then task->ident holds the id alone. */
+/* What few tasks need lives in this record, made on first need: the name
+ * (set, or asked for) and the innermost open timeout scope. Until then
+ * task->ident holds the id alone. */
 typedef struct acore__task_ident {
   uint64_t id;
+  void *tscope; /* timeout.c: innermost open timeout scope, or NULL */
+  bool named;
   char name[];
 } acore__task_ident;
+
+/* The task's timeout-scope slot, made on first use; NULL: out of memory
+ * (with create) or no scope (without). */
+void **acore__task_tscope(acore_task_t *t, bool create);
 
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
 void acore__task_close(acore_task_t *t); /* loop close: cancel, release */

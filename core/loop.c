@@ -22,14 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct acore_context {
-  int kind;
-  const char *message;
-  acore_error_t *err;
-  acore_future_t *fut;
-  acore_task_t *task;
-  const char *name;
-};
 
 /* ---- options --------------------------------------------------------------- */
 
@@ -238,11 +230,15 @@ static int loop_init_uv(acore_loop_t *loop, void *host) {
 }
 
 static void loop_init_slabs(acore_loop_t *loop) {
+  int i;
+
   acore__slab_init(&loop->slabs[ACORE__SLAB_FUTURE], sizeof(acore_future_t));
   acore__slab_init(&loop->slabs[ACORE__SLAB_TASK], sizeof(acore_task_t));
   acore__slab_init(&loop->slabs[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
   acore__slab_init(&loop->slabs[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
   acore__slab_init(&loop->slabs[ACORE__SLAB_CALL], sizeof(acore__call));
+  for (i = 0; i < ACORE__XSLABS; i++)
+    acore__slab_init(&loop->slabs[ACORE__SLAB_X0 + i], (size_t)(i + 1) * 16);
 }
 
 int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
@@ -818,109 +814,4 @@ fail:
   if (ud_free != NULL)
     ud_free(ud);
   return rc;
-}
-
-/* ---- error handler --------------------------------------------------------------- */
-
-int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
-                                 void *ud, acore_free_fn ud_free) {
-  int rc;
-
-  if (loop == NULL) {
-    rc = ACORE_EINVAL;
-    goto fail;
-  }
-  if (ACORE__WRONG_THREAD(loop)) {
-    rc = ACORE_EWRONGTHREAD;
-    goto fail;
-  }
-  if (loop->closed) {
-    rc = ACORE_ECLOSED;
-    goto fail;
-  }
-  if (loop->eh_free != NULL)
-    loop->eh_free(loop->eh_ud);
-  loop->eh = fn;
-  loop->eh_ud = ud;
-  loop->eh_free = ud_free;
-  return ACORE_OK;
-
-fail:
-  if (ud_free != NULL)
-    ud_free(ud);
-  return rc;
-}
-
-static const char *report_kind_text(int kind) {
-  switch (kind) {
-  case ACORE_REPORT_UNRETRIEVED: return "error was never retrieved";
-  case ACORE_REPORT_TASK_PENDING: return "task was destroyed but it is pending";
-  case ACORE_REPORT_SLOW_CALLBACK: return "slow callback";
-  default: return "error in callback";
-  }
-}
-
-void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
-                        acore_error_t *err, acore_future_t *fut) {
-  acore_context_t ctx;
-
-  ctx.kind = kind;
-  ctx.message = message ? message : report_kind_text(kind);
-  ctx.err = err;
-  ctx.fut = fut;
-  ctx.task = fut ? acore_task_from_future(fut) : NULL;
-  ctx.name = ctx.task ? acore_task_name(ctx.task) : "";
-  if (loop != NULL && !loop->closed && loop->eh != NULL)
-    loop->eh(loop, &ctx, loop->eh_ud);
-  else
-    acore_loop_default_error_handler(loop, &ctx);
-}
-
-int acore_loop_report(acore_loop_t *loop, int kind, const char *message,
-                      acore_error_t *err, acore_future_t *fut) {
-  if (loop == NULL || kind < ACORE_REPORT_UNRETRIEVED ||
-      kind > ACORE_REPORT_CALLBACK_ERROR)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  acore__loop_report(loop, kind, message, err, fut);
-  return ACORE_OK;
-}
-
-void acore_loop_default_error_handler(acore_loop_t *loop,
-                                      const acore_context_t *ctx) {
-  (void)loop;
-  if (ctx == NULL)
-    return;
-  fprintf(stderr, "acore: %s", ctx->message);
-  if (ctx->name[0] != '\0')
-    fprintf(stderr, " (%s)", ctx->name);
-  if (ctx->err != NULL)
-    fprintf(stderr, ": %s: %s", acore_err_name(ctx->err->code),
-            acore_error_message(ctx->err));
-  fputc('\n', stderr);
-}
-
-int acore_context_kind(const acore_context_t *ctx) {
-  return ctx ? ctx->kind : ACORE_EINVAL;
-}
-
-const char *acore_context_message(const acore_context_t *ctx) {
-  return ctx ? ctx->message : "";
-}
-
-acore_error_t *acore_context_error(const acore_context_t *ctx) {
-  return ctx ? ctx->err : NULL;
-}
-
-acore_future_t *acore_context_future(const acore_context_t *ctx) {
-  return ctx ? ctx->fut : NULL;
-}
-
-acore_task_t *acore_context_task(const acore_context_t *ctx) {
-  return ctx ? ctx->task : NULL;
-}
-
-const char *acore_context_name(const acore_context_t *ctx) {
-  return ctx ? ctx->name : "";
 }

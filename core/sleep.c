@@ -55,22 +55,28 @@ static void zero_fire(void *ud) {
     acore__comb_set_none(f);
 }
 
-static void zero_gone(void *ud) { acore_future_unref(ud); }
+static void zero_gone(void *ud) { acore__future_unpin(ud); }
 
-/* sleep(0): a cached plain future completed by a queued call. */
+/* sleep(0): a cached plain future completed by a queued call item, which
+ * pins it (no atomic reference) until it ran or was dropped. */
 static int sleep_zero(acore_loop_t *loop, acore_future_t **out) {
   acore_future_t *f = acore__obj_alloc(loop, ACORE__SLAB_FUTURE);
-  int rc;
+  acore__call *c;
 
   if (f == NULL)
     return ACORE_ENOMEM;
-  acore__future_init(loop, f, ACORE__F_NOSET);
-  atomic_init(&f->refs, 2); /* the caller's and the call's */
-  rc = acore_loop_call_soon(loop, zero_fire, f, zero_gone, NULL);
-  if (rc != ACORE_OK) { /* zero_gone dropped the call's reference */
-    acore_future_unref(f);
-    return rc;
+  c = acore__obj_alloc(loop, ACORE__SLAB_CALL);
+  if (c == NULL) {
+    acore__obj_free(loop, ACORE__SLAB_FUTURE, f);
+    return ACORE_ENOMEM;
   }
+  acore__future_init(loop, f, ACORE__F_NOSET);
+  acore__future_pin(f);
+  c->item.kind = ACORE__ITEM_SCALL;
+  c->fn = zero_fire;
+  c->ud = f;
+  c->ud_free = zero_gone;
+  acore__loop_push(loop, &c->item);
   *out = f;
   return ACORE_OK;
 }

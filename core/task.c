@@ -76,7 +76,6 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->ud_free = ud_free;
   t->awaited = NULL;
   t->ident = (uintptr_t)(loop->next_task_id++ << 1) | 1;
-  t->tscope = NULL;
   acore__queue_insert_tail(&loop->tasks, &t->tnode);
   loop->ntasks++;
   set_phase(t, PH_READY);
@@ -452,23 +451,43 @@ uint64_t acore_task_id(const acore_task_t *task) {
   return r ? r->id : (uint64_t)(task->ident >> 1);
 }
 
-/* Give the task the name `name` (NULL: back to the id alone). */
+/* Give the task the name `name` (NULL: no name of its own), keeping its
+ * id and timeout scope; without either, back to the id alone. */
 static int ident_set(acore_task_t *t, const char *name) {
+  acore__task_ident *old = ident_record(t), *r = NULL;
   uint64_t id = acore_task_id(t);
-  acore__task_ident *r = NULL;
-  size_t len;
+  void *tscope = old ? old->tscope : NULL;
+  size_t len = name ? strlen(name) + 1 : 1;
 
-  if (name != NULL) {
-    len = strlen(name) + 1;
+  if (name != NULL || tscope != NULL) {
     r = acore__malloc(sizeof(*r) + len);
     if (r == NULL)
       return ACORE_ENOMEM;
     r->id = id;
-    memcpy(r->name, name, len);
+    r->tscope = tscope;
+    r->named = name != NULL;
+    memcpy(r->name, name ? name : "", len);
   }
-  acore__free(ident_record(t));
+  acore__free(old);
   t->ident = r ? (uintptr_t)r : (uintptr_t)(id << 1) | 1;
   return ACORE_OK;
+}
+
+void **acore__task_tscope(acore_task_t *t, bool create) {
+  acore__task_ident *r = ident_record(t);
+
+  if (r == NULL) {
+    if (!create)
+      return NULL;
+    if ((r = acore__malloc(sizeof(*r) + 1)) == NULL)
+      return NULL;
+    r->id = acore_task_id(t);
+    r->tscope = NULL;
+    r->named = false;
+    r->name[0] = '\0';
+    t->ident = (uintptr_t)r;
+  }
+  return &r->tscope;
 }
 
 int acore_task_set_name(acore_task_t *task, const char *name) {
@@ -485,7 +504,8 @@ const char *acore_task_name(const acore_task_t *task) {
 
   if (t == NULL)
     return "";
-  if (ident_record(t) == NULL) { /* made on first use, then kept */
+  /* The default name is made on first use, then kept. */
+  if (ident_record(t) == NULL || !ident_record(t)->named) {
     snprintf(buf, sizeof(buf), "Task-%llu",
              (unsigned long long)acore_task_id(t));
     if (ident_set(t, buf) != ACORE_OK)

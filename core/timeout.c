@@ -16,8 +16,9 @@
  *   acore_timeout_exit() withdraws that request (uncancel) and reports
  *   ACORE_ETIMEDOUT only when the task got ACORE_ECANCELLED and no request
  *   is left beyond those counted at entry and those of enclosing scopes
- *   that expired since. Open scopes of a task form a stack (task->tscope,
- *   linked through `parent`), which is how an inner scope knows about the
+ *   that expired since. Open scopes of a task form a stack (the task's
+ *   acore__task_tscope() slot, linked through `parent`), which is how an
+ *   inner scope knows about the
  *   expired enclosing ones and so wins over them.
  * - shield is a composite future fed by the inner's callback; its cancel
  *   is the plain one. The registration holds the shield and the shield
@@ -175,7 +176,7 @@ static int scope_arm(acore_timeout_t *s, double when) {
 }
 
 int acore_timeout_new(acore_task_t *task, double when, acore_timeout_t **out) {
-  acore_timeout_t *s;
+  acore_timeout_t *s, **slot;
   int rc;
 
   if (task == NULL || out == NULL || isnan(when) ||
@@ -183,6 +184,8 @@ int acore_timeout_new(acore_task_t *task, double when, acore_timeout_t **out) {
     return ACORE_EINVAL;
   if ((rc = acore__comb_check(task->fut.loop, NULL, 0)) != ACORE_OK)
     return rc;
+  if (acore__task_tscope(task, true) == NULL) /* the task's scope stack */
+    return ACORE_ENOMEM;
   if ((s = acore__calloc(1, sizeof(*s))) == NULL)
     return ACORE_ENOMEM;
   s->task = task;
@@ -192,8 +195,9 @@ int acore_timeout_new(acore_task_t *task, double when, acore_timeout_t **out) {
   }
   acore_task_ref(task);
   s->state = SC_ENTERED;
-  s->parent = task->tscope;
-  task->tscope = s;
+  slot = (acore_timeout_t **)acore__task_tscope(task, true);
+  s->parent = *slot;
+  *slot = s;
   s->base = acore_task_cancelling(task);
   s->expiring0 = count_expiring(s->parent);
   *out = s;
@@ -224,7 +228,7 @@ int acore_timeout_expired(const acore_timeout_t *scope) {
 
 /* Take the scope off its task's stack (normally its top). */
 static void scope_unlink(acore_timeout_t *s) {
-  acore_timeout_t **p = (acore_timeout_t **)&s->task->tscope;
+  acore_timeout_t **p = (acore_timeout_t **)acore__task_tscope(s->task, true);
 
   while (*p != NULL && *p != s)
     p = &(*p)->parent;
