@@ -17,6 +17,8 @@ run "$build/bench/bench_executor"
 run "$build/bench/bench_combinators"
 # peers
 run "$build/bench/uv_peers"
+# acore's Python binding (same workloads as py_peers.py)
+PYTHONPATH="$build/bindings/python/pkg" run "$py" "$here/python/acore_py_bench.py"
 run "$py" "$here/peers/py_peers.py" --impl asyncio
 run "$py" "$here/peers/py_peers.py" --impl uvloop
 run "$py" "$here/peers/py_comb_peers.py" --impl asyncio

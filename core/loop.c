@@ -81,7 +81,30 @@ double acore_loop_time(const acore_loop_t *loop) {
 /* ---- handles of libuv ------------------------------------------------------ */
 
 static void on_idle(uv_idle_t *h) { (void)h; }
-static void on_timer(uv_timer_t *h) { (void)h; }
+
+/* libuv's timer counts whole milliseconds on its own cached clock, so it
+ * can fire a little before acore's deadline. Then re-arm it for the rest
+ * at once (at least 1 ms, so libuv does not run it again in this pass),
+ * or the poll that follows could sleep with the timer pending; when the
+ * deadline has come, keep the poll from blocking: the check collects it. */
+static void on_timer(uv_timer_t *h) {
+  acore_loop_t *loop = h->data;
+  uint64_t now, when;
+
+  if (loop->heap_len == 0)
+    return;
+  now = acore__loop_now(loop);
+  when = loop->heap[0]->when;
+  if (when <= now) {
+    if (!loop->idle_on) {
+      uv_idle_start(&loop->idle, on_idle);
+      loop->idle_on = true;
+    }
+    return;
+  }
+  uv_timer_start(&loop->timer, on_timer, (when - now + 999999) / 1000000, 0);
+  loop->armed_when = when;
+}
 
 static bool timer_due(const acore_loop_t *loop) {
   return loop->heap_len > 0 && loop->heap[0]->when <= acore__loop_now(loop);
@@ -413,7 +436,8 @@ static void iterate(acore_loop_t *loop) {
   acore__queue todo;
   bool debug = (loop->flags & ACORE_LOOP_DEBUG) != 0;
 
-  acore__timers_collect(loop, acore__loop_now(loop));
+  if (loop->heap_len > 0) /* no clock read when no timer is pending */
+    acore__timers_collect(loop, acore__loop_now(loop));
   acore__queue_move(&loop->ready, &todo);
   while (!acore__queue_empty(&todo)) {
     acore__queue *n = acore__queue_head(&todo);

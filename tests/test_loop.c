@@ -475,6 +475,31 @@ static void test_loop_hold_keeps_run_waiting(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
 }
 
+static int early_fired;
+
+static void early_cb(void *ud) {
+  acore_loop_t *loop = ud;
+  if (++early_fired == 40)
+    acore_loop_stop(loop);
+}
+
+/* libuv's timer works in coarse milliseconds and may fire before acore's
+ * deadline; the loop must re-arm it then, not sleep forever (a hold keeps
+ * the loop waiting, so a lost wake-up would hang here). */
+static void test_loop_timers_fire_with_coarse_uv_clock(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  int i;
+
+  early_fired = 0;
+  acore_loop_hold(loop);
+  for (i = 0; i < 40; i++)
+    acore_loop_call_later(loop, 0.0003 + 0.00037 * i, early_cb, loop, NULL,
+                          NULL);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(early_fired, 40);
+  acore_loop_release(loop);
+}
+
 static void test_loop_options(void **state) {
   acore_loop_options_t *o;
 
@@ -619,6 +644,7 @@ int main(void) {
     cmocka_unit_test(test_loop_ref_unref_closes),
     cmocka_unit_test(test_loop_future_outlives_loop_reference),
     T(test_loop_hold_keeps_run_waiting, tu_setup),
+    T(test_loop_timers_fire_with_coarse_uv_clock, tu_setup),
     cmocka_unit_test(test_loop_options),
     T(test_loop_einval, tu_setup),
     T(test_loop_advance_needs_virtual_clock, tu_setup),

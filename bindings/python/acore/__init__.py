@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: MIT
+"""acore - asyncio's API on the acore C loop.
+
+Python coroutines run as acore tasks on a C event loop; futures, tasks,
+timers and scheduled calls are C objects. The names, signatures and
+exception types are asyncio's, so asyncio code carries over:
+
+    import acore
+
+    async def main():
+        await acore.sleep(0.1)
+        return 42
+
+    print(acore.run(main()))
+
+See docs/python.md for the full guide.
+"""
+
+import asyncio.events as _events
+import asyncio.exceptions as _aexc
+import contextlib as _contextlib
+import logging as _logging
+import os as _os
+import signal as _signal
+import socket as _socket
+import threading as _threading
+
+from . import _lowlevel
+
+__all__ = [
+    "Loop", "Future", "Task", "Handle", "run", "new_event_loop",
+    "get_running_loop", "get_event_loop", "current_task", "all_tasks",
+    "create_task", "ensure_future", "sleep", "gather", "wait", "wait_for",
+    "timeout", "timeout_at", "Timeout", "as_completed", "shield", "TaskGroup",
+    "Semaphore", "BoundedSemaphore", "Lock", "Event", "Condition", "Queue",
+    "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "Executor",
+    "bounded_map", "CancelledError", "TimeoutError", "InvalidStateError",
+    "Error", "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
+]
+
+Future = _lowlevel.Future
+Task = _lowlevel.Task
+Handle = _lowlevel.Handle
+Error = _lowlevel.Error
+CancelledError = _aexc.CancelledError
+InvalidStateError = _aexc.InvalidStateError
+TimeoutError = TimeoutError  # the builtin, as asyncio.TimeoutError is
+
+logger = _logging.getLogger("acore")
+
+_REPORT_UNRETRIEVED = _lowlevel.ACORE_REPORT_UNRETRIEVED
+_REPORT_TASK_PENDING = _lowlevel.ACORE_REPORT_TASK_PENDING
+_REPORT_SLOW = _lowlevel.ACORE_REPORT_SLOW_CALLBACK
+
+
+class Loop(_lowlevel.LoopBase):
+    """An acore event loop with asyncio.AbstractEventLoop's main methods.
+
+    Use it as a context manager (``with acore.Loop() as loop:``) or close
+    it explicitly: close() cancels what is pending and releases every
+    Python object the C loop holds.
+    """
+
+    def __init__(self, *, debug=False, virtual_clock=False):
+        flags = 0
+        if debug:
+            flags |= _lowlevel.ACORE_LOOP_DEBUG
+        if virtual_clock:
+            flags |= _lowlevel.ACORE_LOOP_VIRTUAL_CLOCK
+        super().__init__(flags)
+        self._debug = debug
+        self._exception_handler = None
+        self._default_executor = None
+        self._sigsocks = None
+
+    # ---- running ----
+
+    @_contextlib.contextmanager
+    def _running(self):
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+        if self.is_running():
+            raise RuntimeError("This event loop is already running")
+        if _events._get_running_loop() is not None:
+            raise RuntimeError(
+                "Cannot run the event loop while another loop is running")
+        old_fd = None
+        watch = _threading.current_thread() is _threading.main_thread()
+        if watch:
+            if self._sigsocks is None:
+                self._sigsocks = _socket.socketpair()
+                for s in self._sigsocks:
+                    s.setblocking(False)
+                self._signal_fd(self._sigsocks[0].fileno())
+            try:
+                old_fd = _signal.set_wakeup_fd(
+                    self._sigsocks[1].fileno(), warn_on_full_buffer=False)
+            except ValueError:
+                watch = False
+        _events._set_running_loop(self)
+        try:
+            yield
+        finally:
+            _events._set_running_loop(None)
+            if watch:
+                _signal.set_wakeup_fd(old_fd)
+
+    def run_until_complete(self, future):
+        """Run until `future` (a future, task or coroutine) is done; return
+        its result or raise its exception."""
+        fut = ensure_future(future, loop=self)
+        with self._running():
+            try:
+                done = self._run(fut)
+            except BaseException:
+                if fut.done() and not fut.cancelled():
+                    fut.exception()  # re-raised here: counts as retrieved
+                raise
+        if not done:
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return fut.result()
+
+    def run_forever(self):
+        """Run until stop() is called."""
+        with self._running():
+            self._run_forever()
+
+    def run(self):
+        """Run until there is no more work (acore_loop_run)."""
+        with self._running():
+            self._run(None)
+
+    def close(self):
+        """Cancel what is pending and release every Python object C holds.
+        Closing twice is harmless; closing a running loop raises."""
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        ex = self._default_executor
+        self._default_executor = None
+        try:
+            self._close()
+        finally:
+            if ex is not None:
+                ex.shutdown(wait=False)
+            if self._sigsocks is not None:
+                for s in self._sigsocks:
+                    s.close()
+                self._sigsocks = None
+            self._exception_handler = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def get_debug(self):
+        return self._debug
+
+    def set_debug(self, enabled):
+        self._debug = bool(enabled)
+
+    def address(self):
+        """The loop's ``acore_loop_t *`` as an integer, for C extensions
+        (borrowed: valid until close). See docs/python.md."""
+        return self._address()
+
+    def wrap_future(self, address):
+        """An acore.Future for the ``acore_future_t *`` at `address` (an
+        integer), taking over one reference the caller owns."""
+        return self._wrap_future(address)
+
+    async def shutdown_asyncgens(self):
+        pass
+
+    async def shutdown_default_executor(self):
+        """Shut down the executor given to set_default_executor(), waiting
+        for its jobs (the loop's own default executor is shut down by
+        close())."""
+        ex = self._default_executor
+        self._default_executor = None
+        if ex is not None:
+            ex.shutdown(wait=True)
+
+    # ---- executors ----
+
+    def set_default_executor(self, executor):
+        self._default_executor = executor
+
+    def run_in_executor(self, executor, func, *args):
+        """Run func(*args) on `executor` (an acore.Executor, a
+        concurrent.futures executor, or None for the loop's default) and
+        return an acore future of its result."""
+        from ._executor import run_in_executor
+        return run_in_executor(self, executor, func, args)
+
+    # ---- errors ----
+
+    def set_exception_handler(self, handler):
+        """handler(loop, context) receives asyncio's context dicts; None
+        restores the default (a callback's exception then stops run() and
+        is re-raised from it; other reports are logged)."""
+        if handler is not None and not callable(handler):
+            raise TypeError("A callable object or None is expected")
+        self._exception_handler = handler
+
+    def get_exception_handler(self):
+        return self._exception_handler
+
+    def default_exception_handler(self, context):
+        message = context.get("message") or "Unhandled exception in event loop"
+        exc = context.get("exception")
+        exc_info = (type(exc), exc, exc.__traceback__) if exc else False
+        extra = [message]
+        for key in sorted(context):
+            if key not in ("message", "exception"):
+                extra.append(f"{key}: {context[key]!r}")
+        logger.error("\n".join(extra), exc_info=exc_info)
+
+    def call_exception_handler(self, context):
+        if self._exception_handler is None:
+            try:
+                self.default_exception_handler(context)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                logger.error("Exception in default exception handler",
+                             exc_info=True)
+            return
+        try:
+            self._exception_handler(self, context)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            try:
+                self.default_exception_handler({
+                    "message": "Unhandled error in exception handler",
+                    "exception": exc, "context": context})
+            except BaseException:
+                logger.error("Exception in default exception handler",
+                             exc_info=True)
+
+    def _callback_error(self, exc, source):
+        # From C: an exception escaped a callback (call_soon, a timer, a
+        # done callback). With no handler set it stops the loop and the
+        # runner re-raises it.
+        if self._exception_handler is None:
+            self._set_fatal(exc)
+            return
+        self.call_exception_handler({
+            "message": f"Exception in callback {source!r}",
+            "exception": exc, "handle": source})
+
+    def _c_report(self, kind, message, exc, name):
+        # From C: the loop's error handler.
+        if kind == _REPORT_UNRETRIEVED:
+            what = "Task" if name else "Future"
+            message = f"{what} exception was never retrieved"
+        elif kind == _REPORT_TASK_PENDING:
+            message = "Task was destroyed but it is pending!"
+        context = {"message": message}
+        if exc is not None:
+            context["exception"] = exc
+        if name:
+            context["task_name"] = name
+        self.call_exception_handler(context)
+
+    def __repr__(self):
+        state = "closed" if self.is_closed() else (
+            "running" if self.is_running() else "idle")
+        return f"<acore.Loop {state}>"
+
+
+# ---- module functions -------------------------------------------------------
+
+def new_event_loop():
+    return Loop()
+
+
+def get_running_loop():
+    """The loop running in this thread (RuntimeError if none)."""
+    loop = _lowlevel._get_running_loop()
+    if loop is None:
+        raise RuntimeError("no running event loop")
+    return loop
+
+
+def get_event_loop():
+    return get_running_loop()
+
+
+def current_task(loop=None):
+    return _lowlevel._current_task()
+
+
+def all_tasks(loop=None):
+    if loop is None:
+        loop = get_running_loop()
+    return set(loop._all_tasks())
+
+
+def create_task(coro, *, name=None, context=None):
+    return get_running_loop().create_task(coro, name=name, context=context)
+
+
+def _is_coroutine(obj):
+    return hasattr(obj, "send") and hasattr(obj, "throw")
+
+
+def ensure_future(obj, *, loop=None):
+    """A future for `obj`: acore futures and tasks as they are, coroutines
+    wrapped in a task, other awaitables through a coroutine."""
+    if isinstance(obj, Future):
+        return obj
+    if loop is None:
+        loop = get_running_loop()
+    if _is_coroutine(obj):
+        return loop.create_task(obj)
+    if hasattr(obj, "__await__"):
+        async def _wrap():
+            return await obj
+        return loop.create_task(_wrap())
+    raise TypeError("An acore.Future, a coroutine or an awaitable is "
+                    f"required, got {obj!r}")
+
+
+def run(main, *, debug=False):
+    """Run coroutine `main` on a new loop and return its result (asyncio.run):
+    the tasks still pending at the end are cancelled and awaited, then the
+    loop is closed."""
+    if _events._get_running_loop() is not None:
+        raise RuntimeError(
+            "acore.run() cannot be called from a running event loop")
+    if not _is_coroutine(main):
+        raise ValueError(f"a coroutine was expected, got {main!r}")
+    loop = Loop(debug=debug)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            _cancel_all_tasks(loop)
+        finally:
+            loop.close()
+
+
+def _cancel_all_tasks(loop):
+    pending = [t for t in loop._all_tasks() if not t.done()]
+    if not pending:
+        return
+    for t in pending:
+        t.cancel()
+    loop.run_until_complete(gather(*pending, return_exceptions=True))
+    for t in pending:
+        if t.cancelled():
+            continue
+        if t.exception() is not None:
+            loop.call_exception_handler({
+                "message": "unhandled exception during acore.run() shutdown",
+                "exception": t.exception(), "task_name": t.get_name()})
+
+
+from ._combinators import (  # noqa: E402
+    sleep, gather, wait, wait_for, timeout, timeout_at, Timeout,
+    as_completed, shield, TaskGroup, FIRST_COMPLETED, FIRST_EXCEPTION,
+    ALL_COMPLETED)
+from ._sync import (  # noqa: E402
+    Semaphore, BoundedSemaphore, Lock, Event, Condition, Queue, LifoQueue,
+    PriorityQueue, QueueEmpty, QueueFull, bounded_map)
+from ._executor import Executor  # noqa: E402

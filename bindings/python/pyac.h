@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac.h - the hand-written C half of the Python binding: the object types
+ * on the hot path (Loop base, Future, Task, Handle), the GIL discipline and
+ * the trampolines every callback type uses. The SWIG module (_lowlevel)
+ * wraps the raw C API; pyac_init() adds these types to it.
+ *
+ * Design notes
+ * - Every Python object handed to C is one strong reference, released by
+ *   pyac_obj_free() (which is also the tag that marks a value or error
+ *   payload as ours). pyac_crefs counts those references: it is 0 once
+ *   every loop is closed and every future is gone (the tests check it).
+ * - GIL: running a loop releases the GIL; the first trampoline that needs it
+ *   takes it back (pyac_gil_enter) and keeps it until the loop is about to
+ *   poll (a uv_prepare handle releases it again), so a batch of callbacks
+ *   pays for one GIL hand-off, not one each. Off the loop thread,
+ *   pyac_gil_enter() is PyGILState_Ensure().
+ * - One wrapper per C future created from Python: the wrapper is what done
+ *   callbacks receive (identity as in asyncio), and it is the only object
+ *   that reports to the garbage collector the Python object its C future
+ *   holds (c_obj), so no cycle through C stays invisible.
+ */
+#ifndef PYAC_H
+#define PYAC_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#include "acore.h"
+
+/* ---- counters and the ownership tag ------------------------------------ */
+
+extern Py_ssize_t pyac_crefs;   /* Python references held by C */
+extern Py_ssize_t pyac_live;    /* live wrappers (Loop, Future, Task, Handle) */
+
+/* Destructor and tag of every PyObject stored in C. Any thread. */
+void pyac_obj_free(void *obj);
+/* Hand `obj` (a new reference) to C: counts it. Returns obj. */
+static inline void *pyac_give(PyObject *obj) {
+  pyac_crefs++;
+  return obj;
+}
+
+/* ---- the GIL ------------------------------------------------------------- */
+
+typedef struct pyac_gil {
+  int how; /* 0: nothing to undo; 1: PyGILState_Release */
+  PyGILState_STATE st;
+} pyac_gil;
+
+pyac_gil pyac_gil_enter(void);
+void pyac_gil_leave(pyac_gil g);
+
+/* ---- types --------------------------------------------------------------- */
+
+typedef struct PyLoop PyLoop;
+typedef struct PyTask PyTask;
+
+struct PyLoop {
+  PyObject_HEAD
+  acore_loop_t *loop;
+  PyObject *fatal;        /* exception to re-raise out of the runner */
+  void *prep;             /* uv_prepare_t *: releases the GIL before poll */
+  void *sigpoll;          /* uv_poll_t *: the signal wake-up fd */
+  void *idle;             /* uv_idle_t *: keeps a GIL-holding poll short */
+  void *wake;             /* uv_timer_t *: bounds a poll by acore's timers */
+  int idle_on;
+  PyTask *tasks;          /* unfinished Python tasks (intrusive list) */
+  Py_ssize_t ntasks;
+  PyObject *weakreflist;
+};
+
+enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
+
+typedef struct PyFuture {
+  PyObject_HEAD
+  acore_future_t *fut;    /* a reference (NULL once cleared) */
+  PyLoop *loop;           /* strong */
+  PyObject *cb0;          /* first done callback, or NULL */
+  PyObject *cbs;          /* list of further callbacks, or NULL */
+  PyObject *c_obj;        /* borrowed: the result/exception C holds for us */
+  PyObject *result;       /* strong: a result moved out of C */
+  PyObject *weakreflist;
+  PyObject *extra;        /* gather: the children (tuple), else NULL */
+  uint8_t kind;           /* PYAC_FUT_* */
+  uint8_t armed;          /* a C done callback is registered */
+  uint8_t blocking;       /* asyncio's _asyncio_future_blocking */
+} PyFuture;
+
+struct PyTask {
+  PyFuture base;
+  acore_task_t *task;     /* borrowed: base.fut is the task's future */
+  PyObject *coro;         /* cleared when the task finishes */
+  PyObject *context;      /* contextvars.Context the steps run in */
+  PyObject *throw_exc;    /* thrown into the coroutine at the next step */
+  PyTask *prev, *next;    /* loop->tasks while unfinished */
+  int exhausted;          /* the coroutine returned or raised */
+};
+
+typedef struct PyHandle {
+  PyObject_HEAD
+  acore_handle_t *h;      /* a reference, or NULL (threadsafe calls) */
+  PyObject *fn;
+  PyObject *args;         /* tuple */
+  PyObject *context;      /* or NULL */
+  PyLoop *loop;           /* strong */
+  double when;            /* timers: loop time; else -1 */
+  uint8_t cancelled;
+} PyHandle;
+
+extern PyTypeObject PyacLoop_Type, PyacFuture_Type, PyacTask_Type,
+    PyacHandle_Type;
+
+#define PyacFuture_Check(o) PyObject_TypeCheck(o, &PyacFuture_Type)
+#define PyacTask_Check(o) PyObject_TypeCheck(o, &PyacTask_Type)
+
+/* asyncio's exception types and ours. */
+extern PyObject *pyac_CancelledError, *pyac_InvalidStateError, *pyac_Error;
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+/* Raise the Python exception for acore error code `rc` (< 0). NULL. */
+PyObject *pyac_raise(int rc);
+/* The Python exception object a C error stands for: its payload if it is
+ * ours, else a new exception mapped from its code (new reference). */
+PyObject *pyac_exc_from_error(acore_error_t *err);
+/* A new acore error carrying exception `exc` (a borrowed reference). */
+int pyac_error_from_exc(PyObject *exc, acore_error_t **out);
+/* The pending Python exception as a normalised object with traceback
+ * (new reference); clears it. */
+PyObject *pyac_fetch_exc(void);
+/* An exception escaped from a loop callback: hand it to the loop. */
+void pyac_callback_error(PyLoop *loop, PyObject *source);
+/* Stop the loop and re-raise `exc` out of its runner. */
+void pyac_set_fatal(PyLoop *loop, PyObject *exc);
+
+PyFuture *pyac_future_new(PyLoop *loop, PyTypeObject *type);
+PyObject *pyac_future_result(PyFuture *f);   /* result() */
+void pyac_future_dealloc_body(PyFuture *f);
+/* A Future wrapping `fut`, taking over the caller's reference. */
+PyFuture *pyac_future_wrap(PyLoop *loop, acore_future_t *fut);
+int pyac_exec_init(PyObject *m);
+int pyac_sync_init(PyObject *m);
+PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg);
+PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args);  /* release what it holds */
+int pyac_future_add_callback(PyFuture *f, PyObject *entry);
+PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
+                           PyObject *context);
+PyObject *pyac_all_tasks(PyLoop *loop);
+/* call_soon / call_later / call_at / call_soon_threadsafe */
+enum { PYAC_SOON, PYAC_LATER, PYAC_AT, PYAC_THREADSAFE };
+PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames);
+extern __thread PyThreadState *pyac_tls_saved;
+extern __thread int pyac_tls_depth;
+int pyac_loop_check(PyLoop *loop);           /* -1 + exception if closed */
+PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
+PyTask *pyac_current_task(void);             /* borrowed or NULL */
+
+int pyac_loop_type_init(PyObject *m);
+int pyac_future_type_init(PyObject *m);
+int pyac_task_type_init(PyObject *m);
+int pyac_handle_type_init(PyObject *m);
+int pyac_init(PyObject *m);
+
+#endif /* PYAC_H */

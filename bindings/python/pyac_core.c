@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_core.c - the Python binding's shared machinery: the GIL discipline,
+ * the destructor/tag of Python objects stored in C, the mapping between
+ * acore errors and Python exceptions, and the module's initialisation.
+ *
+ * Design notes
+ * - pyac_tls_saved is the thread state a runner released on this thread
+ *   (NULL while the thread holds the GIL). A trampoline that finds it set
+ *   takes the GIL back and leaves it taken; the loop's prepare handle (run
+ *   just before libuv polls) and the runner's exit give it back.
+ * - Errors carry exceptions as payloads tagged with pyac_obj_free, so
+ *   `await` re-raises the very exception object (with its traceback).
+ */
+#include "pyac.h"
+
+Py_ssize_t pyac_crefs;
+Py_ssize_t pyac_live;
+__thread PyThreadState *pyac_tls_saved;
+__thread int pyac_tls_depth;
+
+PyObject *pyac_CancelledError, *pyac_InvalidStateError, *pyac_Error;
+
+/* ---- the GIL --------------------------------------------------------------- */
+
+pyac_gil pyac_gil_enter(void) {
+  pyac_gil g = {0, PyGILState_UNLOCKED};
+
+  if (pyac_tls_saved != NULL) {
+    PyThreadState *ts = pyac_tls_saved;
+    pyac_tls_saved = NULL;
+    PyEval_RestoreThread(ts);
+  } else if (!PyGILState_Check()) {
+    g.st = PyGILState_Ensure();
+    g.how = 1;
+  }
+  return g;
+}
+
+void pyac_gil_leave(pyac_gil g) {
+  if (g.how)
+    PyGILState_Release(g.st);
+}
+
+void pyac_obj_free(void *obj) {
+  pyac_gil g;
+
+  if (obj == NULL)
+    return;
+  g = pyac_gil_enter();
+  pyac_crefs--;
+  Py_DECREF((PyObject *)obj);
+  pyac_gil_leave(g);
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static PyObject *exc_type_for(int code) {
+  switch (code) {
+  case ACORE_ECANCELLED: return pyac_CancelledError;
+  case ACORE_ETIMEDOUT: return PyExc_TimeoutError;
+  case ACORE_EINVALIDSTATE: return pyac_InvalidStateError;
+  case ACORE_EINVAL: return PyExc_ValueError;
+  case ACORE_ENOMEM: return PyExc_MemoryError;
+  case ACORE_ECLOSED:
+  case ACORE_EBUSY:
+  case ACORE_EWRONGTHREAD: return PyExc_RuntimeError;
+  default: return pyac_Error;
+  }
+}
+
+static PyObject *exc_new(int code, const char *msg) {
+  PyObject *type = exc_type_for(code), *exc;
+
+  if (code == ACORE_ECANCELLED && (msg == NULL || msg[0] == '\0'))
+    return PyObject_CallNoArgs(type);
+  exc = PyObject_CallFunction(type, "s", msg ? msg : acore_strerror(code));
+  if (exc != NULL && type == pyac_Error) {
+    PyObject *c = PyLong_FromLong(code);
+    if (c == NULL || PyObject_SetAttrString(exc, "code", c) < 0)
+      Py_CLEAR(exc);
+    Py_XDECREF(c);
+  }
+  return exc;
+}
+
+PyObject *pyac_raise(int rc) {
+  PyObject *exc = exc_new(rc, NULL);
+
+  if (exc != NULL) {
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+  }
+  return NULL;
+}
+
+static PyObject *group_from_error(acore_error_t *err) {
+  size_t i, n = acore_error_child_count(err);
+  PyObject *list = PyList_New((Py_ssize_t)n), *eg;
+
+  if (list == NULL)
+    return NULL;
+  for (i = 0; i < n; i++) {
+    PyObject *c = pyac_exc_from_error(acore_error_child(err, i));
+    if (c == NULL) {
+      Py_DECREF(list);
+      return NULL;
+    }
+    PyList_SET_ITEM(list, (Py_ssize_t)i, c);
+  }
+  eg = PyObject_CallFunction(PyExc_BaseExceptionGroup, "sO",
+                             acore_error_message(err), list);
+  Py_DECREF(list);
+  return eg;
+}
+
+PyObject *pyac_exc_from_error(acore_error_t *err) {
+  PyObject *payload = acore_error_payload(err, pyac_obj_free);
+
+  if (payload != NULL)
+    return Py_NewRef(payload);
+  if (acore_error_child_count(err) > 0)
+    return group_from_error(err);
+  return exc_new(acore_error_code(err), acore_error_message(err));
+}
+
+int pyac_error_from_exc(PyObject *exc, acore_error_t **out) {
+  PyObject *s = PyObject_Str(exc);
+  const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
+  int rc;
+
+  if (msg == NULL) {
+    PyErr_Clear();
+    msg = Py_TYPE(exc)->tp_name;
+  }
+  rc = acore_error_new_payload(ACORE_EHOST, msg, pyac_give(Py_NewRef(exc)),
+                               pyac_obj_free, out);
+  Py_XDECREF(s);
+  return rc;
+}
+
+PyObject *pyac_fetch_exc(void) {
+  PyObject *type, *val, *tb;
+
+  PyErr_Fetch(&type, &val, &tb);
+  if (type == NULL)
+    return NULL;
+  PyErr_NormalizeException(&type, &val, &tb);
+  if (tb != NULL && val != NULL)
+    PyException_SetTraceback(val, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return val;
+}
+
+void pyac_set_fatal(PyLoop *loop, PyObject *exc) {
+  if (loop->fatal == NULL)
+    loop->fatal = Py_NewRef(exc);
+  if (loop->loop != NULL)
+    acore_loop_stop(loop->loop);
+}
+
+void pyac_callback_error(PyLoop *loop, PyObject *source) {
+  PyObject *exc = pyac_fetch_exc(), *r;
+
+  if (exc == NULL)
+    return;
+  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception)) {
+    pyac_set_fatal(loop, exc); /* KeyboardInterrupt, SystemExit */
+    Py_DECREF(exc);
+    return;
+  }
+  r = PyObject_CallMethod((PyObject *)loop, "_callback_error", "OO", exc,
+                          source ? source : Py_None);
+  if (r == NULL)
+    PyErr_WriteUnraisable((PyObject *)loop);
+  Py_XDECREF(r);
+  Py_DECREF(exc);
+}
+
+/* ---- module functions --------------------------------------------------------- */
+
+static PyObject *mod_live(PyObject *m, PyObject *noarg) {
+  (void)m;
+  (void)noarg;
+  return Py_BuildValue("nn", pyac_live, pyac_crefs);
+}
+
+static PyObject *mod_running(PyObject *m, PyObject *noarg) {
+  PyLoop *l = pyac_running_loop();
+  (void)m;
+  (void)noarg;
+  return Py_NewRef(l ? (PyObject *)l : Py_None);
+}
+
+static PyObject *mod_current_task(PyObject *m, PyObject *noarg) {
+  PyTask *t = pyac_current_task();
+  (void)m;
+  (void)noarg;
+  return Py_NewRef(t ? (PyObject *)t : Py_None);
+}
+
+static PyMethodDef mod_methods[] = {
+    {"_live", mod_live, METH_NOARGS,
+     "(live wrappers, Python references held by C)"},
+    {"_get_running_loop", mod_running, METH_NOARGS,
+     "the loop running on this thread, or None"},
+    {"_current_task", mod_current_task, METH_NOARGS,
+     "the Python task whose step is running, or None"},
+    {NULL, NULL, 0, NULL}};
+
+static int import_types(void) {
+  PyObject *ex = PyImport_ImportModule("asyncio.exceptions");
+
+  if (ex == NULL)
+    return -1;
+  pyac_CancelledError = PyObject_GetAttrString(ex, "CancelledError");
+  pyac_InvalidStateError = PyObject_GetAttrString(ex, "InvalidStateError");
+  Py_DECREF(ex);
+  if (pyac_CancelledError == NULL || pyac_InvalidStateError == NULL)
+    return -1;
+  pyac_Error = PyErr_NewExceptionWithDoc(
+      "acore.Error", "An acore error with no closer Python type; .code is "
+      "the ACORE_E* value.", NULL, NULL);
+  return pyac_Error ? 0 : -1;
+}
+
+int pyac_init(PyObject *m) {
+  if (import_types() < 0 || PyModule_AddFunctions(m, mod_methods) < 0 ||
+      PyModule_AddObjectRef(m, "Error", pyac_Error) < 0 ||
+      pyac_loop_type_init(m) < 0 || pyac_future_type_init(m) < 0 ||
+      pyac_task_type_init(m) < 0 || pyac_handle_type_init(m) < 0 ||
+      pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_handle.c - acore.Handle and the scheduling calls that return it:
+ * call_soon, call_later, call_at, call_soon_threadsafe.
+ *
+ * Design notes
+ * - The Handle is the callback's user data: C holds one reference to it
+ *   until the call ran, was cancelled or the loop closed (handle_release).
+ * - Once the call ran or was cancelled, the handle lets go of the callable
+ *   and its arguments at once, as asyncio's handles do.
+ * - An exception escaping the callable goes to the loop (pyac_callback_error).
+ */
+#include "pyac.h"
+
+static void handle_run(void *ud) {
+  PyHandle *h = ud;
+  pyac_gil g = pyac_gil_enter();
+  PyObject *r, *fn = h->fn, *args = h->args;
+
+  if (!h->cancelled && fn != NULL) {
+    h->fn = NULL;
+    h->args = NULL;
+    if (h->context == NULL || PyContext_Enter(h->context) == 0) {
+      Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;
+      r = PyObject_Vectorcall(fn, n ? &PyTuple_GET_ITEM(args, 0) : NULL,
+                              (size_t)n, NULL);
+      if (r == NULL)
+        pyac_callback_error(h->loop, fn);
+      Py_XDECREF(r);
+      if (h->context != NULL)
+        PyContext_Exit(h->context);
+    } else {
+      pyac_callback_error(h->loop, fn);
+    }
+    Py_DECREF(fn);
+    Py_XDECREF(args);
+  }
+  pyac_gil_leave(g);
+}
+
+static void handle_release(void *ud) { pyac_obj_free(ud); }
+
+static int parse_kw(PyObject *const *args, Py_ssize_t nargs,
+                    PyObject *kwnames, PyObject **ctx) {
+  Py_ssize_t i;
+
+  *ctx = NULL;
+  for (i = 0; kwnames != NULL && i < PyTuple_GET_SIZE(kwnames); i++) {
+    PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+    if (PyUnicode_CompareWithASCIIString(k, "context") != 0) {
+      PyErr_Format(PyExc_TypeError, "unexpected keyword argument %R", k);
+      return -1;
+    }
+    if (args[nargs + i] != Py_None)
+      *ctx = args[nargs + i];
+  }
+  return 0;
+}
+
+static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
+                            Py_ssize_t n, PyObject *ctx) {
+  PyHandle *h;
+  Py_ssize_t i;
+
+  if (!PyCallable_Check(fn)) {
+    PyErr_Format(PyExc_TypeError, "a callable object was expected, got %R",
+                 fn);
+    return NULL;
+  }
+  h = PyObject_GC_New(PyHandle, &PyacHandle_Type);
+  if (h == NULL)
+    return NULL;
+  pyac_live++;
+  h->h = NULL;
+  h->fn = Py_NewRef(fn);
+  h->args = NULL;
+  h->context = ctx ? Py_NewRef(ctx) : NULL;
+  h->loop = (PyLoop *)Py_NewRef(loop);
+  h->when = -1.0;
+  h->cancelled = 0;
+  if (n > 0 && (h->args = PyTuple_New(n)) != NULL)
+    for (i = 0; i < n; i++)
+      PyTuple_SET_ITEM(h->args, i, Py_NewRef(args[i]));
+  PyObject_GC_Track(h);
+  if (n > 0 && h->args == NULL) {
+    Py_DECREF(h);
+    return NULL;
+  }
+  return h;
+}
+
+/* Schedule: args are [time,] fn, *args (kind decides). */
+PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames) {
+  Py_ssize_t skip = (kind == PYAC_LATER || kind == PYAC_AT) ? 1 : 0;
+  double t = 0;
+  PyObject *ctx;
+  PyHandle *h;
+  int rc;
+
+  if (nargs < skip + 1)
+    return PyErr_Format(PyExc_TypeError, "missing the callback argument");
+  if (parse_kw(args, nargs, kwnames, &ctx) < 0 || pyac_loop_check(loop) < 0)
+    return NULL;
+  if (skip && (t = PyFloat_AsDouble(args[0])) == -1.0 && PyErr_Occurred())
+    return NULL;
+  h = handle_new(loop, args[skip], args + skip + 1, nargs - skip - 1, ctx);
+  if (h == NULL)
+    return NULL;
+  switch (kind) {
+  case PYAC_SOON:
+    rc = acore_loop_call_soon(loop->loop, handle_run, pyac_give(Py_NewRef(h)),
+                              handle_release, &h->h);
+    break;
+  case PYAC_LATER:
+    rc = acore_loop_call_later(loop->loop, t < 0 ? 0 : t, handle_run,
+                               pyac_give(Py_NewRef(h)), handle_release, &h->h);
+    break;
+  case PYAC_AT:
+    rc = acore_loop_call_at(loop->loop, t, handle_run, pyac_give(Py_NewRef(h)),
+                            handle_release, &h->h);
+    break;
+  default:
+    rc = acore_loop_call_soon_threadsafe(loop->loop, handle_run,
+                                         pyac_give(Py_NewRef(h)),
+                                         handle_release);
+  }
+  if (rc < 0) {
+    Py_DECREF(h);
+    return pyac_raise(rc);
+  }
+  if (h->h != NULL)
+    h->when = acore_handle_when(h->h);
+  return (PyObject *)h;
+}
+
+/* ---- the Handle type -------------------------------------------------------- */
+
+static PyObject *handle_cancel(PyHandle *h, PyObject *noarg) {
+  (void)noarg;
+  if (!h->cancelled) {
+    h->cancelled = 1;
+    Py_CLEAR(h->fn);
+    Py_CLEAR(h->args);
+    if (h->h != NULL)
+      acore_handle_cancel(h->h);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *handle_cancelled(PyHandle *h, PyObject *noarg) {
+  (void)noarg;
+  return PyBool_FromLong(h->cancelled);
+}
+
+static PyObject *handle_when(PyHandle *h, PyObject *noarg) {
+  (void)noarg;
+  if (h->when < 0) {
+    PyErr_SetString(PyExc_AttributeError, "not a timer handle");
+    return NULL;
+  }
+  return PyFloat_FromDouble(h->when);
+}
+
+static PyObject *handle_repr(PyHandle *h) {
+  return PyUnicode_FromFormat("<Handle %s%R>", h->cancelled ? "cancelled " : "",
+                              h->fn ? h->fn : Py_None);
+}
+
+static int handle_traverse(PyHandle *h, visitproc visit, void *arg) {
+  Py_VISIT(h->fn);
+  Py_VISIT(h->args);
+  Py_VISIT(h->context);
+  Py_VISIT(h->loop);
+  return 0;
+}
+
+static int handle_clear(PyHandle *h) {
+  Py_CLEAR(h->fn);
+  Py_CLEAR(h->args);
+  Py_CLEAR(h->context);
+  return 0;
+}
+
+static void handle_dealloc(PyHandle *h) {
+  PyObject_GC_UnTrack(h);
+  handle_clear(h);
+  Py_CLEAR(h->loop);
+  acore_handle_unref(h->h);
+  pyac_live--;
+  PyObject_GC_Del(h);
+}
+
+static PyMethodDef handle_methods[] = {
+    {"cancel", (PyCFunction)handle_cancel, METH_NOARGS, NULL},
+    {"cancelled", (PyCFunction)handle_cancelled, METH_NOARGS, NULL},
+    {"when", (PyCFunction)handle_when, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+PyTypeObject PyacHandle_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.Handle",
+    .tp_basicsize = sizeof(PyHandle),
+    .tp_dealloc = (destructor)handle_dealloc,
+    .tp_repr = (reprfunc)handle_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A scheduled call (asyncio.Handle / TimerHandle).",
+    .tp_traverse = (traverseproc)handle_traverse,
+    .tp_clear = (inquiry)handle_clear,
+    .tp_methods = handle_methods,
+};
+
+int pyac_handle_type_init(PyObject *m) {
+  if (PyType_Ready(&PyacHandle_Type) < 0)
+    return -1;
+  return PyModule_AddObjectRef(m, "Handle", (PyObject *)&PyacHandle_Type);
+}

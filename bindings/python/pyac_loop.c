@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_loop.c - acore.LoopBase: the C half of acore.Loop. It owns the
+ * acore_loop_t, runs it with the GIL released, forwards the loop's reports
+ * to Python, and watches the signal wake-up fd so Ctrl-C stops a loop that
+ * is blocked in poll.
+ *
+ * Design notes
+ * - The runner releases the GIL around acore_loop_run*(); trampolines take
+ *   it back lazily; a uv_prepare handle gives it back before a poll that
+ *   may block (uv_backend_timeout != 0), so workers and other threads run
+ *   while the loop sleeps, and a busy loop does not bounce the GIL.
+ * - An exception that must leave the loop (KeyboardInterrupt, SystemExit,
+ *   a callback error with no handler set) is stored in `fatal`, the loop is
+ *   stopped, and the runner raises it when acore returns.
+ * - The error handler's user data is the LoopBase itself, borrowed: the
+ *   wrapper owns the C loop, and detaches the handler before closing it
+ *   from its destructor.
+ */
+#include "pyac.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <uv.h>
+
+static __thread PyLoop *tls_running;
+
+PyLoop *pyac_running_loop(void) { return tls_running; }
+
+int pyac_loop_check(PyLoop *loop) {
+  if (loop->loop != NULL && !acore_loop_is_closed(loop->loop))
+    return 0;
+  PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+  return -1;
+}
+
+/* ---- libuv helpers ------------------------------------------------------------ */
+
+static void on_idle(uv_idle_t *h) { (void)h; }
+
+/* Before libuv polls: if acore has nothing ready, the poll may block, so
+ * give the GIL back. If acore reports work (or cannot tell), keep the GIL
+ * and make sure this poll does not block (an unreferenced idle handle),
+ * so holding the GIL never stalls another thread. */
+static void on_wake(uv_timer_t *t) { (void)t; }
+
+static void on_prepare(uv_prepare_t *p) {
+  PyLoop *self = p->data;
+  int bt, busy;
+
+  if (self->idle_on) { /* our own idle handle must not count */
+    uv_idle_stop(self->idle);
+    self->idle_on = 0;
+  }
+  bt = self->loop != NULL ? acore_loop_backend_timeout(self->loop) : -1;
+  busy = bt == 0;
+  if (busy && self->idle != NULL) {
+    uv_idle_start(self->idle, on_idle);
+    self->idle_on = 1;
+  } else if (bt > 0 && self->wake != NULL) {
+    /* acore's next deadline bounds this poll even if libuv's own timer
+     * for it already fired (its millisecond clock can run ahead of
+     * acore's deadline by a few ms): see docs/python.md */
+    uv_timer_start(self->wake, on_wake, (uint64_t)bt, 0);
+  }
+  if (!busy && pyac_tls_depth > 0 && pyac_tls_saved == NULL &&
+      PyGILState_Check())
+    pyac_tls_saved = PyEval_SaveThread();
+}
+
+static void free_on_close(uv_handle_t *h) { free(h); }
+
+static void close_uv_handle(void **slot) {
+  uv_handle_t *h = *slot;
+
+  *slot = NULL;
+  if (h != NULL)
+    uv_close(h, free_on_close);
+}
+
+static void on_signal_fd(uv_poll_t *p, int status, int events) {
+  PyLoop *self = p->data;
+  char buf[64];
+  pyac_gil g;
+
+  (void)status;
+  (void)events;
+  while (read(p->io_watcher.fd, buf, sizeof(buf)) > 0)
+    ;
+  g = pyac_gil_enter();
+  if (PyErr_CheckSignals() < 0) {
+    PyObject *exc = pyac_fetch_exc();
+    if (exc != NULL) {
+      pyac_set_fatal(self, exc);
+      Py_DECREF(exc);
+    }
+  }
+  pyac_gil_leave(g);
+}
+
+/* ---- reports ------------------------------------------------------------------- */
+
+static void report_trampoline(acore_loop_t *l, const acore_context_t *ctx,
+                              void *ud) {
+  PyLoop *self = ud;
+  pyac_gil g = pyac_gil_enter();
+  PyObject *et, *ev, *etb, *exc, *r;
+  acore_error_t *err = acore_context_error(ctx);
+
+  (void)l;
+  PyErr_Fetch(&et, &ev, &etb);
+  exc = err ? pyac_exc_from_error(err) : Py_NewRef(Py_None);
+  if (exc == NULL) {
+    PyErr_Clear();
+    exc = Py_NewRef(Py_None);
+  }
+  r = PyObject_CallMethod((PyObject *)self, "_c_report", "isOs",
+                          acore_context_kind(ctx), acore_context_message(ctx),
+                          exc, acore_context_name(ctx));
+  if (r == NULL)
+    PyErr_WriteUnraisable((PyObject *)self);
+  Py_XDECREF(r);
+  Py_DECREF(exc);
+  PyErr_Restore(et, ev, etb);
+  pyac_gil_leave(g);
+}
+
+/* ---- creation and close -------------------------------------------------------- */
+
+static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"flags", NULL};
+  unsigned flags = 0;
+  acore_loop_options_t *opts = NULL;
+  uv_prepare_t *prep;
+  int rc;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|I:LoopBase", kwlist, &flags))
+    return -1;
+  if (self->loop != NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "loop already initialised");
+    return -1;
+  }
+  rc = acore_loop_options_new(&opts);
+  if (rc == ACORE_OK)
+    rc = acore_loop_options_set_flags(opts, flags);
+  if (rc == ACORE_OK)
+    rc = acore_loop_new(&self->loop, opts);
+  acore_loop_options_free(opts);
+  if (rc != ACORE_OK) {
+    pyac_raise(rc);
+    return -1;
+  }
+  prep = malloc(sizeof(*prep));
+  if (prep == NULL || uv_prepare_init(acore_loop_uv(self->loop), prep) != 0) {
+    free(prep);
+    PyErr_NoMemory();
+    return -1;
+  }
+  prep->data = self;
+  uv_prepare_start(prep, on_prepare);
+  uv_unref((uv_handle_t *)prep);
+  self->prep = prep;
+  self->idle = malloc(sizeof(uv_idle_t));
+  if (self->idle == NULL ||
+      uv_idle_init(acore_loop_uv(self->loop), self->idle) != 0) {
+    free(self->idle);
+    self->idle = NULL;
+    PyErr_NoMemory();
+    return -1;
+  }
+  uv_unref((uv_handle_t *)self->idle);
+  self->wake = malloc(sizeof(uv_timer_t));
+  if (self->wake == NULL ||
+      uv_timer_init(acore_loop_uv(self->loop), self->wake) != 0) {
+    free(self->wake);
+    self->wake = NULL;
+    PyErr_NoMemory();
+    return -1;
+  }
+  uv_unref((uv_handle_t *)self->wake);
+  acore_loop_set_error_handler(self->loop, report_trampoline, self, NULL);
+  return 0;
+}
+
+static PyObject *loop_tp_new(PyTypeObject *type, PyObject *a, PyObject *k) {
+  PyObject *self = type->tp_alloc(type, 0);
+  (void)a;
+  (void)k;
+  if (self != NULL)
+    pyac_live++;
+  return self;
+}
+
+/* Close the C loop with the GIL released (executor joins may need it). */
+static int close_c_loop(PyLoop *self) {
+  PyThreadState *prev = pyac_tls_saved;
+  int rc;
+
+  if (acore_loop_is_running(self->loop) == 1)
+    return ACORE_EBUSY;
+  close_uv_handle(&self->prep);
+  close_uv_handle(&self->idle);
+  close_uv_handle(&self->wake);
+  close_uv_handle(&self->sigpoll);
+  pyac_tls_saved = PyEval_SaveThread();
+  rc = acore_loop_close(self->loop);
+  if (pyac_tls_saved != NULL) {
+    PyThreadState *ts = pyac_tls_saved;
+    pyac_tls_saved = NULL;
+    PyEval_RestoreThread(ts);
+  }
+  pyac_tls_saved = prev;
+  return rc;
+}
+
+static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
+  int rc;
+
+  (void)noarg;
+  if (self->loop == NULL || acore_loop_is_closed(self->loop) == 1)
+    Py_RETURN_NONE;
+  rc = close_c_loop(self);
+  if (rc == ACORE_EBUSY) {
+    PyErr_SetString(PyExc_RuntimeError, "Cannot close a running event loop");
+    return NULL;
+  }
+  if (rc < 0)
+    return pyac_raise(rc);
+  Py_CLEAR(self->fatal);
+  Py_RETURN_NONE;
+}
+
+static int loop_traverse(PyLoop *self, visitproc visit, void *arg) {
+  Py_VISIT(self->fatal);
+  return 0;
+}
+
+static int loop_clear(PyLoop *self) {
+  Py_CLEAR(self->fatal);
+  return 0;
+}
+
+static void loop_dealloc(PyLoop *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+
+  PyObject_GC_UnTrack(self);
+  if (self->weakreflist != NULL)
+    PyObject_ClearWeakRefs((PyObject *)self);
+  if (self->loop != NULL) {
+    if (!acore_loop_is_closed(self->loop)) {
+      acore_loop_set_error_handler(self->loop, NULL, NULL, NULL);
+      close_c_loop(self);
+    }
+    acore_loop_unref(self->loop);
+    self->loop = NULL;
+  }
+  loop_clear(self);
+  pyac_live--;
+  tp->tp_free((PyObject *)self);
+}
+
+/* ---- running ------------------------------------------------------------------- */
+
+static PyObject *raise_fatal(PyLoop *self) {
+  PyObject *exc = self->fatal;
+
+  self->fatal = NULL;
+  PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+  Py_DECREF(exc);
+  return NULL;
+}
+
+static int run_released(PyLoop *self, acore_future_t *f) {
+  PyThreadState *prev_saved = pyac_tls_saved;
+  PyLoop *prev_running = tls_running;
+  int rc;
+
+  tls_running = self;
+  pyac_tls_depth++;
+  pyac_tls_saved = PyEval_SaveThread();
+  rc = f ? acore_loop_run_until_complete(self->loop, f)
+         : acore_loop_run(self->loop);
+  if (pyac_tls_saved != NULL) {
+    PyThreadState *ts = pyac_tls_saved;
+    pyac_tls_saved = NULL;
+    PyEval_RestoreThread(ts);
+  }
+  pyac_tls_saved = prev_saved;
+  pyac_tls_depth--;
+  tls_running = prev_running;
+  return rc;
+}
+
+/* _run(fut=None): run until fut is done (or until no work is left / stop).
+ * Returns True when fut is done (or, without fut, when the loop ran). */
+static PyObject *loop_run(PyLoop *self, PyObject *arg) {
+  acore_future_t *f = NULL;
+  int rc;
+
+  if (pyac_loop_check(self) < 0)
+    return NULL;
+  if (acore_loop_is_running(self->loop) == 1) {
+    PyErr_SetString(PyExc_RuntimeError, "This event loop is already running");
+    return NULL;
+  }
+  if (arg != Py_None) {
+    if (!PyacFuture_Check(arg) || ((PyFuture *)arg)->fut == NULL)
+      return PyErr_Format(PyExc_TypeError, "an acore future was expected");
+    f = ((PyFuture *)arg)->fut;
+  }
+  Py_XINCREF(arg);
+  if (f != NULL && (rc = acore_loop_hold(self->loop)) < 0) {
+    Py_DECREF(arg);
+    return pyac_raise(rc);
+  }
+  rc = run_released(self, f); /* held: waits like asyncio until f is done */
+  if (f != NULL)
+    acore_loop_release(self->loop);
+  Py_XDECREF(arg);
+  if (self->fatal != NULL)
+    return raise_fatal(self);
+  if (rc < 0 && rc != ACORE_EAGAIN)
+    return pyac_raise(rc);
+  return PyBool_FromLong(rc == ACORE_OK);
+}
+
+/* _run_forever(): run until stop(), even when idle. */
+static PyObject *loop_run_forever(PyLoop *self, PyObject *noarg) {
+  int rc;
+
+  (void)noarg;
+  if (pyac_loop_check(self) < 0)
+    return NULL;
+  if (acore_loop_is_running(self->loop) == 1) {
+    PyErr_SetString(PyExc_RuntimeError, "This event loop is already running");
+    return NULL;
+  }
+  rc = acore_loop_hold(self->loop);
+  if (rc == ACORE_OK) {
+    rc = run_released(self, NULL);
+    acore_loop_release(self->loop);
+  }
+  if (self->fatal != NULL)
+    return raise_fatal(self);
+  if (rc < 0)
+    return pyac_raise(rc);
+  Py_RETURN_NONE;
+}
+
+/* _hold() / _release(): keep the loop waiting for another thread's work
+ * (acore_loop_hold); any thread. */
+static PyObject *loop_hold(PyLoop *self, PyObject *noarg) {
+  int rc = self->loop ? acore_loop_hold(self->loop) : ACORE_ECLOSED;
+  (void)noarg;
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *loop_release(PyLoop *self, PyObject *noarg) {
+  int rc = self->loop ? acore_loop_release(self->loop) : ACORE_ECLOSED;
+  (void)noarg;
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *loop_stop(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  if (self->loop != NULL && !acore_loop_is_closed(self->loop))
+    acore_loop_stop(self->loop);
+  Py_RETURN_NONE;
+}
+
+static PyObject *loop_set_fatal(PyLoop *self, PyObject *exc) {
+  pyac_set_fatal(self, exc);
+  Py_RETURN_NONE;
+}
+
+static PyObject *loop_signal_fd(PyLoop *self, PyObject *arg) {
+  int fd = PyLong_AsLong(arg);
+  uv_poll_t *p;
+
+  if (fd == -1 && PyErr_Occurred())
+    return NULL;
+  close_uv_handle(&self->sigpoll);
+  if (fd < 0)
+    Py_RETURN_NONE;
+  if (pyac_loop_check(self) < 0)
+    return NULL;
+  p = malloc(sizeof(*p));
+  if (p == NULL || uv_poll_init(acore_loop_uv(self->loop), p, fd) != 0) {
+    free(p);
+    return PyErr_Format(PyExc_OSError, "cannot watch fd %d", fd);
+  }
+  p->data = self;
+  uv_poll_start(p, UV_READABLE, on_signal_fd);
+  uv_unref((uv_handle_t *)p);
+  self->sigpoll = p;
+  Py_RETURN_NONE;
+}
+
+/* ---- small methods ------------------------------------------------------------- */
+
+static PyObject *loop_time(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return PyFloat_FromDouble(acore_loop_time(self->loop));
+}
+
+static PyObject *loop_is_closed(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return PyBool_FromLong(self->loop == NULL ||
+                         acore_loop_is_closed(self->loop) == 1);
+}
+
+static PyObject *loop_is_running(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return PyBool_FromLong(self->loop != NULL &&
+                         acore_loop_is_running(self->loop) == 1);
+}
+
+static PyObject *loop_create_future(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return (PyObject *)pyac_future_new(self, &PyacFuture_Type);
+}
+
+static PyObject *loop_create_task(PyLoop *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"coro", "name", "context", NULL};
+  PyObject *coro, *name = Py_None, *ctx = Py_None;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:create_task", kwlist,
+                                   &coro, &name, &ctx))
+    return NULL;
+  return pyac_task_create(self, coro, name, ctx);
+}
+
+#define SCHED(name, kind)                                                      \
+  static PyObject *name(PyLoop *self, PyObject *const *args, Py_ssize_t n,     \
+                        PyObject *kwn) {                                       \
+    return pyac_schedule(self, kind, args, n, kwn);                            \
+  }
+SCHED(loop_call_soon, PYAC_SOON)
+SCHED(loop_call_later, PYAC_LATER)
+SCHED(loop_call_at, PYAC_AT)
+SCHED(loop_call_soon_threadsafe, PYAC_THREADSAFE)
+
+static PyObject *loop_address(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  if (pyac_loop_check(self) < 0)
+    return NULL;
+  return PyLong_FromVoidPtr(self->loop);
+}
+
+/* _wrap_future(address): a Future wrapping the acore_future_t * at
+ * `address`, taking over one reference the caller owns. */
+static PyObject *loop_wrap_future(PyLoop *self, PyObject *arg) {
+  acore_future_t *fut = PyLong_AsVoidPtr(arg);
+  PyFuture *f;
+
+  if (fut == NULL)
+    return PyErr_Occurred() ? NULL
+                            : PyErr_Format(PyExc_ValueError, "NULL future");
+  if (acore_future_loop(fut) != self->loop)
+    return PyErr_Format(PyExc_ValueError, "future of another loop");
+  f = (PyFuture *)PyacFuture_Type.tp_alloc(&PyacFuture_Type, 0);
+  if (f == NULL)
+    return NULL;
+  pyac_live++;
+  f->loop = (PyLoop *)Py_NewRef(self);
+  f->fut = fut;
+  return (PyObject *)f;
+}
+
+static PyObject *loop_advance(PyLoop *self, PyObject *arg) {
+  double s = PyFloat_AsDouble(arg);
+  int rc;
+
+  if (s == -1.0 && PyErr_Occurred())
+    return NULL;
+  rc = acore_loop_advance(self->loop, s);
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *loop_all_tasks(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return pyac_all_tasks(self);
+}
+
+static PyObject *loop_task_count(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return PyLong_FromSize_t(acore_loop_task_count(self->loop));
+}
+
+#define FASTKW (METH_FASTCALL | METH_KEYWORDS)
+static PyMethodDef loop_methods[] = {
+    {"time", (PyCFunction)loop_time, METH_NOARGS, NULL},
+    {"create_future", (PyCFunction)loop_create_future, METH_NOARGS, NULL},
+    {"create_task", (PyCFunction)(void (*)(void))loop_create_task,
+     METH_VARARGS | METH_KEYWORDS, NULL},
+    {"call_soon", (PyCFunction)(void (*)(void))loop_call_soon, FASTKW, NULL},
+    {"call_later", (PyCFunction)(void (*)(void))loop_call_later, FASTKW, NULL},
+    {"call_at", (PyCFunction)(void (*)(void))loop_call_at, FASTKW, NULL},
+    {"call_soon_threadsafe",
+     (PyCFunction)(void (*)(void))loop_call_soon_threadsafe, FASTKW, NULL},
+    {"stop", (PyCFunction)loop_stop, METH_NOARGS, NULL},
+    {"is_closed", (PyCFunction)loop_is_closed, METH_NOARGS, NULL},
+    {"is_running", (PyCFunction)loop_is_running, METH_NOARGS, NULL},
+    {"_run", (PyCFunction)loop_run, METH_O, NULL},
+    {"_close", (PyCFunction)loop_close, METH_NOARGS, NULL},
+    {"_set_fatal", (PyCFunction)loop_set_fatal, METH_O, NULL},
+    {"_signal_fd", (PyCFunction)loop_signal_fd, METH_O, NULL},
+    {"_address", (PyCFunction)loop_address, METH_NOARGS,
+     "the acore_loop_t * as an integer (borrowed; valid until close)"},
+    {"_wrap_future", (PyCFunction)loop_wrap_future, METH_O, NULL},
+    {"_advance", (PyCFunction)loop_advance, METH_O, NULL},
+    {"_all_tasks", (PyCFunction)loop_all_tasks, METH_NOARGS, NULL},
+    {"_task_count", (PyCFunction)loop_task_count, METH_NOARGS, NULL},
+    {"_run_forever", (PyCFunction)loop_run_forever, METH_NOARGS, NULL},
+    {"_hold", (PyCFunction)loop_hold, METH_NOARGS, NULL},
+    {"_release", (PyCFunction)loop_release, METH_NOARGS, NULL},
+    {"_sleep", (PyCFunction)pyac_loop_sleep, METH_O, NULL},
+    {"_gather", (PyCFunction)pyac_loop_gather, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+PyTypeObject PyacLoop_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.LoopBase",
+    .tp_basicsize = sizeof(PyLoop),
+    .tp_dealloc = (destructor)loop_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The C half of acore.Loop.",
+    .tp_traverse = (traverseproc)loop_traverse,
+    .tp_clear = (inquiry)loop_clear,
+    .tp_weaklistoffset = offsetof(PyLoop, weakreflist),
+    .tp_methods = loop_methods,
+    .tp_init = (initproc)loop_init,
+    .tp_new = loop_tp_new,
+};
+
+int pyac_loop_type_init(PyObject *m) {
+  if (PyType_Ready(&PyacLoop_Type) < 0)
+    return -1;
+  return PyModule_AddObjectRef(m, "LoopBase", (PyObject *)&PyacLoop_Type);
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_sync.c - acore.Semaphore / acore.BoundedSemaphore on acore's C
+ * semaphore (acore/sync.h), with asyncio.Semaphore's API: acquire(),
+ * release(), locked(), `async with`.
+ *
+ * Design notes
+ * - The C semaphore is made on first use, on the running loop (asyncio
+ *   binds its primitives to a loop the same way); releases before that
+ *   just count.
+ * - acquire() returns a ready-made awaitable when a permit is free and
+ *   nobody waits (no future at all); otherwise a waiter whose C future the
+ *   task awaits. The waiter finishes the acquisition when the task resumes
+ *   (acore_sem_acquire_finish): a cancellation thrown in at that point
+ *   gives a granted permit back to the next waiter, so nothing is lost.
+ */
+#include "pyac.h"
+
+#include "acore/sync.h"
+
+typedef struct PySem {
+  PyObject_HEAD
+  acore_sem_t *sem;
+  PyLoop *loop;        /* strong, once bound */
+  Py_ssize_t value;    /* permits before binding */
+  Py_ssize_t initial;
+  int bounded;
+} PySem;
+
+typedef struct PySemWaiter {
+  PyObject_HEAD
+  PySem *sem;
+  PyFuture *fut;       /* the acquire future */
+  int finished;
+} PySemWaiter;
+
+/* An awaitable that is already done with `value` (stateless: shared). */
+typedef struct PyDone {
+  PyObject_HEAD
+  PyObject *value;
+} PyDone;
+
+static PyTypeObject PyacSem_Type, PyacSemWaiter_Type, PyacDone_Type;
+static PyObject *done_true, *done_none;
+
+/* ---- the done awaitable --------------------------------------------------- */
+
+static PySendResult done_send(PyDone *d, PyObject *arg, PyObject **res) {
+  (void)arg;
+  *res = Py_NewRef(d->value);
+  return PYGEN_RETURN;
+}
+
+static PyObject *done_next(PyDone *d) {
+  PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, d->value);
+  if (e != NULL) {
+    PyErr_SetObject(PyExc_StopIteration, e);
+    Py_DECREF(e);
+  }
+  return NULL;
+}
+
+static PyObject *self_ref(PyObject *o) { return Py_NewRef(o); }
+
+static PyAsyncMethods done_async = {.am_await = self_ref,
+                                    .am_send = (sendfunc)done_send};
+
+static PyTypeObject PyacDone_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore._Done",
+    .tp_basicsize = sizeof(PyDone),
+    .tp_as_async = &done_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_iter = self_ref,
+    .tp_iternext = (iternextfunc)done_next,
+};
+
+static PyObject *done_new(PyObject *value) {
+  PyDone *d = PyObject_New(PyDone, &PyacDone_Type);
+  if (d != NULL)
+    d->value = Py_NewRef(value); /* immortal singletons: never freed */
+  return (PyObject *)d;
+}
+
+/* ---- binding and errors ----------------------------------------------------- */
+
+static int sem_bind(PySem *s) {
+  PyLoop *loop;
+  int rc;
+
+  if (s->sem != NULL)
+    return pyac_loop_check(s->loop);
+  loop = pyac_running_loop();
+  if (loop == NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "no running event loop");
+    return -1;
+  }
+  rc = acore_sem_new(loop->loop, (size_t)s->value,
+                     s->bounded ? ACORE_SEM_BOUNDED : 0, &s->sem);
+  if (rc < 0) {
+    pyac_raise(rc);
+    return -1;
+  }
+  s->loop = (PyLoop *)Py_NewRef(loop);
+  return 0;
+}
+
+static PyObject *finish_rc(int rc) {
+  if (rc == ACORE_OK)
+    return Py_NewRef(Py_True);
+  if (rc == ACORE_ECANCELLED)
+    return PyErr_SetNone(pyac_CancelledError), NULL;
+  if (rc == ACORE_ECLOSED)
+    return PyErr_Format(PyExc_RuntimeError, "semaphore closed");
+  return pyac_raise(rc);
+}
+
+/* ---- the waiter ------------------------------------------------------------- */
+
+static PySendResult waiter_send(PySemWaiter *w, PyObject *arg, PyObject **res) {
+  int rc;
+
+  (void)arg;
+  if (acore_future_done(w->fut->fut) != 1) {
+    w->fut->blocking = 1;
+    *res = Py_NewRef(w->fut); /* the task awaits the C future */
+    return PYGEN_NEXT;
+  }
+  rc = acore_sem_acquire_finish(w->sem->sem, w->fut->fut);
+  w->finished = 1;
+  *res = finish_rc(rc);
+  return *res ? PYGEN_RETURN : PYGEN_ERROR;
+}
+
+static PyObject *waiter_next(PySemWaiter *w) {
+  PyObject *r, *e;
+
+  if (waiter_send(w, Py_None, &r) == PYGEN_NEXT)
+    return r;
+  if (r == NULL)
+    return NULL;
+  e = PyObject_CallOneArg(PyExc_StopIteration, r);
+  Py_DECREF(r);
+  if (e != NULL) {
+    PyErr_SetObject(PyExc_StopIteration, e);
+    Py_DECREF(e);
+  }
+  return NULL;
+}
+
+/* throw(exc...): a cancellation (or other exception) thrown into the
+ * awaiting coroutine: settle the acquisition first, then raise it. */
+static PyObject *waiter_throw(PySemWaiter *w, PyObject *args) {
+  PyObject *typ = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
+  PyObject *val = PyTuple_GET_SIZE(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
+
+  if (!w->finished && acore_future_done(w->fut->fut) == 1) {
+    if (acore_sem_acquire_finish(w->sem->sem, w->fut->fut) == ACORE_OK)
+      acore_sem_release(w->sem->sem); /* not for a cancellation step */
+    w->finished = 1;
+  } else if (!w->finished) {
+    acore_future_cancel(w->fut->fut, NULL);
+    w->finished = 1;
+  }
+  if (typ == NULL)
+    return PyErr_Format(PyExc_TypeError, "throw expects an exception");
+  if (PyExceptionInstance_Check(typ))
+    PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+  else
+    PyErr_SetObject(typ, val && val != Py_None ? val : NULL);
+  return NULL;
+}
+
+static void waiter_dealloc(PySemWaiter *w) {
+  if (!w->finished && w->fut->fut != NULL && acore_future_done(w->fut->fut) == 1 &&
+      acore_future_cancelled(w->fut->fut) == 0 && w->sem->sem != NULL &&
+      acore_future_error(w->fut->fut) == NULL)
+    acore_sem_release(w->sem->sem); /* granted, never taken: give back */
+  Py_CLEAR(w->fut);
+  Py_CLEAR(w->sem);
+  pyac_live--;
+  PyObject_Free(w);
+}
+
+static PyMethodDef waiter_methods[] = {
+    {"throw", (PyCFunction)waiter_throw, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyAsyncMethods waiter_async = {.am_await = self_ref,
+                                      .am_send = (sendfunc)waiter_send};
+
+static PyTypeObject PyacSemWaiter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore._SemaphoreWaiter",
+    .tp_basicsize = sizeof(PySemWaiter),
+    .tp_dealloc = (destructor)waiter_dealloc,
+    .tp_as_async = &waiter_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_iter = self_ref,
+    .tp_iternext = (iternextfunc)waiter_next,
+    .tp_methods = waiter_methods,
+};
+
+/* ---- the semaphore ---------------------------------------------------------- */
+
+static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
+  acore_future_t *fut;
+  PySemWaiter *w;
+  int rc;
+
+  (void)noarg;
+  if (sem_bind(s) < 0)
+    return NULL;
+  if (acore_sem_try_acquire(s->sem) == ACORE_OK)
+    return Py_NewRef(done_true);
+  rc = acore_sem_acquire(s->sem, &fut);
+  if (rc < 0)
+    return pyac_raise(rc);
+  w = PyObject_New(PySemWaiter, &PyacSemWaiter_Type);
+  if (w == NULL) {
+    acore_future_cancel(fut, NULL);
+    acore_future_unref(fut);
+    return NULL;
+  }
+  pyac_live++;
+  w->sem = (PySem *)Py_NewRef(s);
+  w->finished = 0;
+  w->fut = pyac_future_wrap(s->loop, fut);
+  if (w->fut == NULL) {
+    w->finished = 1;
+    Py_DECREF(w);
+    return NULL;
+  }
+  return (PyObject *)w;
+}
+
+static PyObject *sem_release(PySem *s, PyObject *noarg) {
+  int rc;
+
+  (void)noarg;
+  if (s->sem == NULL) {
+    if (s->bounded && s->value >= s->initial)
+      return PyErr_Format(PyExc_ValueError,
+                          "BoundedSemaphore released too many times");
+    s->value++;
+    Py_RETURN_NONE;
+  }
+  rc = acore_sem_release(s->sem);
+  if (rc == ACORE_EOVERFLOW)
+    return PyErr_Format(PyExc_ValueError,
+                        "BoundedSemaphore released too many times");
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *sem_aexit(PySem *s, PyObject *args) {
+  PyObject *r;
+
+  (void)args;
+  r = sem_release(s, NULL);
+  if (r == NULL)
+    return NULL;
+  Py_DECREF(r);
+  return Py_NewRef(done_none);
+}
+
+static PyObject *sem_locked(PySem *s, PyObject *noarg) {
+  (void)noarg;
+  if (s->sem == NULL)
+    return PyBool_FromLong(s->value == 0);
+  return PyBool_FromLong(acore_sem_available(s->sem) == 0 ||
+                         acore_sem_waiting(s->sem) > 0);
+}
+
+static int sem_init(PySem *s, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"value", NULL};
+  Py_ssize_t value = 1;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|n:Semaphore", kwlist, &value))
+    return -1;
+  if (value < 0) {
+    PyErr_SetString(PyExc_ValueError, "Semaphore initial value must be >= 0");
+    return -1;
+  }
+  s->value = s->initial = value;
+  s->bounded = PyType_IsSubtype(Py_TYPE(s), &PyacSem_Type) &&
+               PyObject_HasAttrString((PyObject *)s, "_bounded");
+  return 0;
+}
+
+static PyObject *sem_new(PyTypeObject *type, PyObject *a, PyObject *k) {
+  PyObject *s = type->tp_alloc(type, 0);
+  (void)a;
+  (void)k;
+  if (s != NULL)
+    pyac_live++;
+  return s;
+}
+
+static void sem_dealloc(PySem *s) {
+  acore_sem_unref(s->sem);
+  s->sem = NULL;
+  Py_CLEAR(s->loop);
+  pyac_live--;
+  Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *sem_repr(PySem *s) {
+  return PyUnicode_FromFormat("<%s [%s]>", Py_TYPE(s)->tp_name,
+                              s->sem && acore_sem_available(s->sem) == 0
+                                  ? "locked"
+                                  : "unlocked");
+}
+
+static PyMethodDef sem_methods[] = {
+    {"_acquire", (PyCFunction)sem_acquire, METH_NOARGS, NULL},
+    {"release", (PyCFunction)sem_release, METH_NOARGS, NULL},
+    {"locked", (PyCFunction)sem_locked, METH_NOARGS, NULL},
+    {"__aenter__", (PyCFunction)sem_acquire, METH_NOARGS, NULL},
+    {"__aexit__", (PyCFunction)sem_aexit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PyacSem_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.SemaphoreBase",
+    .tp_basicsize = sizeof(PySem),
+    .tp_dealloc = (destructor)sem_dealloc,
+    .tp_repr = (reprfunc)sem_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The C half of acore.Semaphore (acore/sync.h).",
+    .tp_methods = sem_methods,
+    .tp_init = (initproc)sem_init,
+    .tp_new = sem_new,
+};
+
+int pyac_sync_init(PyObject *m) {
+  if (PyType_Ready(&PyacDone_Type) < 0 || PyType_Ready(&PyacSem_Type) < 0 ||
+      PyType_Ready(&PyacSemWaiter_Type) < 0)
+    return -1;
+  done_true = done_new(Py_True);
+  done_none = done_new(Py_None);
+  if (done_true == NULL || done_none == NULL)
+    return -1;
+  return PyModule_AddObjectRef(m, "SemaphoreBase", (PyObject *)&PyacSem_Type);
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_task.c - acore.Task: a Python coroutine run as an acore task. The
+ * task's C step drives the coroutine (send / throw) and turns what it does
+ * into the step's verdict.
+ *
+ * Design notes
+ * - The step's user data is the Task wrapper (a strong reference), so the
+ *   loop keeps every unfinished task - and its coroutine - alive; the
+ *   reference is dropped when the task finishes or the loop closes, and the
+ *   coroutine with it.
+ * - Yielded values: an acore.Future of the same loop is awaited in C
+ *   (acore_task_await consumes a new reference); a bare `yield` (asyncio's
+ *   sleep(0)) is acore_task_yield; anything else is thrown back into the
+ *   coroutine as RuntimeError on the next step, as asyncio does.
+ * - Verdicts: a return value becomes the task's result (ints and floats as
+ *   C values); CancelledError finishes the task cancelled; any other
+ *   exception fails it with an error whose payload is the exception object
+ *   (KeyboardInterrupt / SystemExit also stop the loop and are re-raised by
+ *   the runner).
+ * - Each step runs in the task's contextvars.Context.
+ */
+#include "pyac.h"
+
+static __thread PyTask *tls_current;
+static PyObject *str_throw;
+
+PyTask *pyac_current_task(void) { return tls_current; }
+
+/* ---- the task list of a loop --------------------------------------------- */
+
+static void task_link(PyLoop *loop, PyTask *t) {
+  t->prev = NULL;
+  t->next = loop->tasks;
+  if (loop->tasks != NULL)
+    loop->tasks->prev = t;
+  loop->tasks = t;
+  loop->ntasks++;
+}
+
+static void task_unlink(PyLoop *loop, PyTask *t) {
+  if (t->prev == NULL && loop->tasks != t)
+    return; /* not linked */
+  if (t->prev != NULL)
+    t->prev->next = t->next;
+  else
+    loop->tasks = t->next;
+  if (t->next != NULL)
+    t->next->prev = t->prev;
+  t->prev = t->next = NULL;
+  loop->ntasks--;
+}
+
+/* The step's ud_free: the task finished (or its loop closed). */
+static void task_release(void *ud) {
+  PyTask *t = ud;
+  pyac_gil g = pyac_gil_enter();
+
+  task_unlink(t->base.loop, t);
+  if (t->coro != NULL && !t->exhausted) {
+    /* ended before its coroutine did (the loop closed): close the
+     * coroutine now (its finally blocks run; an unstarted one is not
+     * "never awaited") */
+    PyObject *r = PyObject_CallMethod(t->coro, "close", NULL);
+    if (r == NULL)
+      PyErr_WriteUnraisable(t->coro);
+    Py_XDECREF(r);
+  }
+  Py_CLEAR(t->coro);
+  Py_CLEAR(t->throw_exc);
+  pyac_crefs--;
+  Py_DECREF(t);
+  pyac_gil_leave(g);
+}
+
+/* ---- verdicts ---------------------------------------------------------------- */
+
+static int throw_later(PyTask *t, acore_task_t *task, PyObject *type,
+                       const char *fmt, PyObject *obj) {
+  PyObject *msg = PyUnicode_FromFormat(fmt, obj);
+  PyObject *exc = msg ? PyObject_CallOneArg(type, msg) : NULL;
+
+  Py_XDECREF(msg);
+  if (exc == NULL) {
+    PyErr_Clear();
+    return acore_task_fail_code(task, ACORE_ENOMEM, NULL);
+  }
+  Py_XSETREF(t->throw_exc, exc);
+  return acore_task_yield(task);
+}
+
+static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
+  PyFuture *f;
+  int v;
+
+  if (y == Py_None) {
+    Py_DECREF(y);
+    return acore_task_yield(task);
+  }
+  if (!PyacFuture_Check(y) || ((PyFuture *)y)->fut == NULL) {
+    v = throw_later(t, task, PyExc_RuntimeError, "Task got bad yield: %R", y);
+    Py_DECREF(y);
+    return v;
+  }
+  f = (PyFuture *)y;
+  if (f->loop->loop != t->base.loop->loop || (PyObject *)f == (PyObject *)t) {
+    v = throw_later(t, task, PyExc_RuntimeError,
+                    (PyObject *)f == (PyObject *)t
+                        ? "Task cannot await on itself: %R"
+                        : "Task got Future %R attached to a different loop",
+                    y);
+    Py_DECREF(y);
+    return v;
+  }
+  f->blocking = 0;
+  v = acore_task_await(task, acore_future_ref(f->fut));
+  Py_DECREF(y);
+  return v;
+}
+
+static int on_return(PyTask *t, acore_task_t *task, PyObject *r) {
+  int overflow = 0, v;
+  long long i;
+
+  if (r == Py_None) {
+    Py_DECREF(r);
+    return acore_task_return(task, NULL, NULL);
+  }
+  if (PyLong_CheckExact(r)) {
+    i = PyLong_AsLongLongAndOverflow(r, &overflow);
+    if (!overflow) {
+      Py_DECREF(r);
+      return acore_task_return_int(task, (int64_t)i);
+    }
+  } else if (PyFloat_CheckExact(r)) {
+    double d = PyFloat_AS_DOUBLE(r);
+    Py_DECREF(r);
+    return acore_task_return_double(task, d);
+  }
+  v = acore_task_return(task, pyac_give(r), pyac_obj_free);
+  if (v == ACORE_TASK_DONE)
+    t->base.c_obj = r;
+  else
+    pyac_obj_free(r);
+  return v;
+}
+
+static int on_error(PyTask *t, acore_task_t *task) {
+  PyObject *exc = pyac_fetch_exc();
+  acore_error_t *err;
+  int rc;
+
+  if (exc == NULL)
+    return acore_task_fail_code(task, ACORE_EHOST, "unknown error");
+  if (PyObject_TypeCheck(exc, (PyTypeObject *)pyac_CancelledError)) {
+    Py_DECREF(exc);
+    return acore_task_finish_cancelled(task);
+  }
+  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception))
+    pyac_set_fatal(t->base.loop, exc);
+  rc = pyac_error_from_exc(exc, &err);
+  if (rc == ACORE_OK) {
+    t->base.c_obj = exc;
+    rc = acore_task_fail(task, err);
+  }
+  Py_DECREF(exc);
+  return rc;
+}
+
+/* ---- the step ---------------------------------------------------------------- */
+
+static PySendResult coro_throw(PyObject *coro, PyObject *exc, PyObject **res) {
+  PyObject *r = PyObject_CallMethodOneArg(coro, str_throw, exc), *e;
+
+  *res = r;
+  if (r != NULL)
+    return PYGEN_NEXT;
+  if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+    return PYGEN_ERROR;
+  e = pyac_fetch_exc();
+  *res = PyObject_GetAttrString(e, "value");
+  Py_DECREF(e);
+  return *res ? PYGEN_RETURN : PYGEN_ERROR;
+}
+
+static PyObject *cancelled_error(acore_task_t *task) {
+  const char *msg = acore_task_cancel_message(task);
+
+  return msg ? PyObject_CallFunction(pyac_CancelledError, "s", msg)
+             : PyObject_CallNoArgs(pyac_CancelledError);
+}
+
+static PySendResult step_coro(PyTask *t, acore_task_t *task, PyObject **res) {
+  PyObject *exc = NULL;
+  PySendResult sr;
+
+  if (acore_task_step_status(task) == ACORE_ECANCELLED) {
+    Py_CLEAR(t->throw_exc);
+    exc = cancelled_error(task);
+    if (exc == NULL)
+      return PYGEN_ERROR;
+  } else if (t->throw_exc != NULL) {
+    exc = t->throw_exc;
+    t->throw_exc = NULL;
+  }
+  if (exc != NULL) {
+    sr = coro_throw(t->coro, exc, res);
+    Py_DECREF(exc);
+    return sr;
+  }
+  return PyIter_Send(t->coro, Py_None, res);
+}
+
+static int task_step(acore_task_t *task, void *ud) {
+  PyTask *t = ud, *prev;
+  pyac_gil g = pyac_gil_enter();
+  PyObject *res = NULL;
+  PySendResult sr;
+  int v;
+
+  prev = tls_current;
+  tls_current = t;
+  if (t->coro == NULL) {
+    v = acore_task_fail_code(task, ACORE_EINVALIDSTATE, "no coroutine");
+  } else if (PyContext_Enter(t->context) < 0) {
+    v = on_error(t, task);
+  } else {
+    sr = step_coro(t, task, &res);
+    PyContext_Exit(t->context);
+    t->exhausted = sr != PYGEN_NEXT;
+    if (sr == PYGEN_NEXT)
+      v = on_yield(t, task, res);
+    else if (sr == PYGEN_RETURN)
+      v = on_return(t, task, res);
+    else
+      v = on_error(t, task);
+  }
+  tls_current = prev;
+  pyac_gil_leave(g);
+  return v;
+}
+
+/* ---- creation ------------------------------------------------------------------ */
+
+static int is_coroutine(PyObject *o) {
+  return PyCoro_CheckExact(o) ||
+         (PyObject_HasAttrString(o, "send") &&
+          PyObject_HasAttrString(o, "throw"));
+}
+
+PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
+                           PyObject *context) {
+  PyTask *t;
+  acore_task_t *task;
+  const char *cname;
+  int rc;
+
+  if (!is_coroutine(coro))
+    return PyErr_Format(PyExc_TypeError, "a coroutine was expected, got %R",
+                        coro);
+  t = (PyTask *)pyac_future_new(loop, &PyacTask_Type);
+  if (t == NULL)
+    return NULL;
+  t->coro = Py_NewRef(coro);
+  t->context = context && context != Py_None ? Py_NewRef(context)
+                                             : PyContext_CopyCurrent();
+  if (t->context == NULL) {
+    Py_DECREF(t);
+    return NULL;
+  }
+  rc = acore_task_spawn(loop->loop, task_step, pyac_give(Py_NewRef(t)),
+                        task_release, &task);
+  if (rc < 0) {
+    Py_DECREF(t);
+    return pyac_raise(rc);
+  }
+  t->task = task;
+  t->base.fut = acore_task_future(task);
+  task_link(loop, t);
+  if (name != NULL && name != Py_None) {
+    PyObject *s = PyObject_Str(name);
+    cname = s ? PyUnicode_AsUTF8(s) : NULL;
+    rc = cname ? acore_task_set_name(task, cname) : ACORE_ENOMEM;
+    Py_XDECREF(s);
+    if (cname == NULL)
+      PyErr_Clear();
+  }
+  return (PyObject *)t;
+}
+
+PyObject *pyac_all_tasks(PyLoop *loop) {
+  PyObject *list = PyList_New(0);
+  PyTask *t;
+
+  for (t = loop->tasks; list != NULL && t != NULL; t = t->next)
+    if (PyList_Append(list, (PyObject *)t) < 0)
+      Py_CLEAR(list);
+  return list;
+}
+
+/* ---- methods ------------------------------------------------------------------- */
+
+static PyObject *task_get_name(PyTask *t, PyObject *noarg) {
+  (void)noarg;
+  return PyUnicode_FromString(t->task ? acore_task_name(t->task) : "");
+}
+
+static PyObject *task_set_name(PyTask *t, PyObject *name) {
+  PyObject *s = PyObject_Str(name);
+  const char *c = s ? PyUnicode_AsUTF8(s) : NULL;
+  int rc = c ? acore_task_set_name(t->task, c) : ACORE_OK;
+
+  Py_XDECREF(s);
+  if (c == NULL)
+    return NULL;
+  if (rc < 0)
+    return pyac_raise(rc);
+  Py_RETURN_NONE;
+}
+
+static PyObject *task_get_coro(PyTask *t, PyObject *noarg) {
+  (void)noarg;
+  return Py_NewRef(t->coro ? t->coro : Py_None);
+}
+
+static PyObject *task_get_context(PyTask *t, PyObject *noarg) {
+  (void)noarg;
+  return Py_NewRef(t->context ? t->context : Py_None);
+}
+
+static PyObject *task_cancelling(PyTask *t, PyObject *noarg) {
+  (void)noarg;
+  return PyLong_FromLong(t->task ? acore_task_cancelling(t->task) : 0);
+}
+
+static PyObject *task_uncancel(PyTask *t, PyObject *noarg) {
+  (void)noarg;
+  return PyLong_FromLong(t->task ? acore_task_uncancel(t->task) : 0);
+}
+
+static PyObject *task_repr(PyTask *t) {
+  const char *state = "pending";
+
+  if (t->base.fut == NULL)
+    state = "cleared";
+  else if (acore_future_cancelled(t->base.fut) == 1)
+    state = "cancelled";
+  else if (acore_future_done(t->base.fut) == 1)
+    state = "finished";
+  return PyUnicode_FromFormat("<Task %s name='%s' coro=%R>", state,
+                              t->task ? acore_task_name(t->task) : "",
+                              t->coro ? t->coro : Py_None);
+}
+
+static int task_traverse(PyTask *t, visitproc visit, void *arg) {
+  Py_VISIT(t->coro);
+  Py_VISIT(t->context);
+  Py_VISIT(t->throw_exc);
+  return PyacFuture_Type.tp_traverse((PyObject *)t, visit, arg);
+}
+
+static int task_clear(PyTask *t) {
+  Py_CLEAR(t->coro);
+  Py_CLEAR(t->context);
+  Py_CLEAR(t->throw_exc);
+  t->task = NULL;
+  return PyacFuture_Type.tp_clear((PyObject *)t);
+}
+
+static void task_dealloc(PyTask *t) {
+  PyObject_GC_UnTrack(t);
+  Py_CLEAR(t->coro);
+  Py_CLEAR(t->context);
+  Py_CLEAR(t->throw_exc);
+  t->task = NULL;
+  pyac_future_dealloc_body(&t->base);
+  pyac_live--;
+  Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyMethodDef task_methods[] = {
+    {"get_name", (PyCFunction)task_get_name, METH_NOARGS, NULL},
+    {"set_name", (PyCFunction)task_set_name, METH_O, NULL},
+    {"get_coro", (PyCFunction)task_get_coro, METH_NOARGS, NULL},
+    {"get_context", (PyCFunction)task_get_context, METH_NOARGS, NULL},
+    {"cancelling", (PyCFunction)task_cancelling, METH_NOARGS, NULL},
+    {"uncancel", (PyCFunction)task_uncancel, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyObject *task_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"coro", "loop", "name", "context", NULL};
+  PyObject *coro, *loop = Py_None, *name = Py_None, *ctx = Py_None;
+
+  (void)type;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OOO:Task", kwlist, &coro,
+                                   &loop, &name, &ctx))
+    return NULL;
+  if (loop == Py_None)
+    loop = (PyObject *)pyac_running_loop();
+  if (loop == NULL || !PyObject_TypeCheck(loop, &PyacLoop_Type)) {
+    PyErr_SetString(PyExc_RuntimeError, "no running acore loop");
+    return NULL;
+  }
+  return pyac_task_create((PyLoop *)loop, coro, name, ctx);
+}
+
+PyTypeObject PyacTask_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.Task",
+    .tp_basicsize = sizeof(PyTask),
+    .tp_dealloc = (destructor)task_dealloc,
+    .tp_repr = (reprfunc)task_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A coroutine running as an acore task (asyncio.Task's API).",
+    .tp_traverse = (traverseproc)task_traverse,
+    .tp_clear = (inquiry)task_clear,
+    .tp_methods = task_methods,
+    .tp_base = &PyacFuture_Type,
+    .tp_new = task_tp_new,
+};
+
+int pyac_task_type_init(PyObject *m) {
+  str_throw = PyUnicode_InternFromString("throw");
+  if (str_throw == NULL || PyType_Ready(&PyacTask_Type) < 0)
+    return -1;
+  return PyModule_AddObjectRef(m, "Task", (PyObject *)&PyacTask_Type);
+}

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""Leaks: references to callables come back to baseline, memory stays flat
+over many mixed operations, close() releases everything C holds."""
+
+import gc
+import sys
+import tracemalloc
+import unittest
+
+import acore
+from acore import _lowlevel
+from pyac_testcase import LoopTestCase, live
+
+
+class TestLeaks(LoopTestCase):
+    def test_leaks_refcounts_back_to_baseline(self):
+        def cb(*a):
+            pass
+
+        async def coro_fn():
+            await acore.sleep(0)
+        base = sys.getrefcount(cb)
+        f = self.loop.create_future()
+        f.add_done_callback(cb)
+        self.loop.call_soon(cb, 1)
+        self.loop.call_later(0.001, cb)
+        self.loop.call_at(self.loop.time(), cb)
+        self.loop.call_soon_threadsafe(cb)
+        h = self.loop.call_later(100, cb)
+        h.cancel()
+        f.set_result(cb)
+        self.run_co(coro_fn())
+        self.loop.run()
+        del f, h
+        gc.collect()
+        self.assertEqual(sys.getrefcount(cb), base)
+
+    def test_leaks_close_releases_everything(self):
+        def cb(*a):
+            pass
+        base = sys.getrefcount(cb)
+
+        async def stuck():
+            await self.loop.create_future()
+        f = self.loop.create_future()
+        f.add_done_callback(cb)              # on a pending future
+        self.loop.call_soon(cb)              # queued
+        self.loop.call_later(100, cb)        # a timer
+        self.loop.call_soon_threadsafe(cb)   # the thread-safe queue
+        t = self.loop.create_task(stuck())   # a pending task
+        done = self.loop.create_future()
+        done.set_result(None)
+        done.add_done_callback(cb)           # a queued done callback
+        self.assertGreater(_lowlevel._live()[1], 0)
+        self.loop.close()
+        self.assertEqual(sys.getrefcount(cb), base)
+        del f, t, done
+        self.assertEqual(live(), (1, 0))     # only the (closed) loop
+
+    def test_leaks_tracemalloc_mixed_operations(self):
+        async def child(i):
+            await acore.sleep(0)
+            if i % 7 == 0:
+                raise ValueError(i)
+            return i
+
+        async def one_round():
+            loop = acore.get_running_loop()
+            f = loop.create_future()
+            f.add_done_callback(lambda _: None)
+            loop.call_soon(f.set_result, object())
+            await f
+            ts = [loop.create_task(child(i)) for i in range(4)]
+            r = await acore.gather(*ts, return_exceptions=True)
+            h = loop.call_later(10, print)
+            h.cancel()
+            try:
+                await acore.wait_for(loop.create_future(), 0)
+            except TimeoutError:
+                pass
+            c = loop.create_task(acore.sleep(10))
+            await acore.sleep(0)
+            c.cancel()
+            await acore.gather(c, return_exceptions=True)
+            return r
+
+        async def main(n):
+            for _ in range(n):
+                await one_round()
+        self.run_co(main(100))               # warm caches and free lists
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            self.run_co(main(250))           # 2,000 mixed operations
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        growth = after - before
+        print(f"\ntracemalloc growth over 2,000 operations: {growth} bytes")
+        self.assertLess(growth, 64 * 1024)
+
+    def test_leaks_cycle_through_result_collected(self):
+        # A task whose result refers back to the task: the cycle passes
+        # through C, the wrapper reports it, the collector frees it.
+        class Box:
+            pass
+
+        async def child():
+            b = Box()
+            b.task = acore.current_task()
+            return b
+        t = self.loop.create_task(child())
+        self.run_co(t)
+        del t
+        gc.collect()
+        self.assertEqual(_lowlevel._live(), (1, 0))   # just the loop
+
+    def test_leaks_cycle_through_exception_collected(self):
+        async def child():
+            me = acore.current_task()  # noqa: F841  (kept by the frame)
+            raise ValueError("cycle via traceback")
+        t = self.loop.create_task(child())
+        with self.assertRaises(ValueError):
+            self.run_co(t)
+        del t
+        gc.collect()
+        self.assertEqual(_lowlevel._live(), (1, 0))
+
+
+if __name__ == "__main__":
+    unittest.main()

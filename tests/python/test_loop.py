@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: MIT
+"""acore.Loop: scheduling, timers, thread-safe calls, running, stopping,
+closing, errors in callbacks."""
+
+import contextvars
+import sys
+import threading
+import unittest
+
+import acore
+from pyac_testcase import LoopTestCase
+
+
+class TestLoopScheduling(LoopTestCase):
+    def test_loop_call_soon_runs_later_in_order(self):
+        out = []
+        self.loop.call_soon(out.append, 1)
+        self.loop.call_soon(out.append, 2)
+        self.assertEqual(out, [])            # never inside call_soon
+        self.loop.run()
+        self.assertEqual(out, [1, 2])
+
+    def test_loop_call_soon_args_and_context(self):
+        var = contextvars.ContextVar("v", default="outer")
+        seen = []
+        ctx = contextvars.copy_context()
+        ctx.run(var.set, "inner")
+        self.loop.call_soon(lambda a, b: seen.append((a, b, var.get())),
+                            1, 2, context=ctx)
+        self.loop.call_soon(lambda: seen.append(var.get()))
+        self.loop.run()
+        self.assertEqual(seen, [(1, 2, "inner"), "outer"])
+
+    def test_loop_call_soon_not_callable_raises(self):
+        with self.assertRaises(TypeError):
+            self.loop.call_soon(42)
+        with self.assertRaises(TypeError):
+            self.loop.call_soon(print, context=1, bogus=2)
+
+    def test_loop_handle_cancel(self):
+        out = []
+        h = self.loop.call_soon(out.append, 1)
+        self.assertFalse(h.cancelled())
+        h.cancel()
+        h.cancel()
+        self.assertTrue(h.cancelled())
+        self.loop.run()
+        self.assertEqual(out, [])
+
+    def test_loop_call_later_order_and_when(self):
+        out = []
+        t0 = self.loop.time()
+        h2 = self.loop.call_later(0.02, out.append, 2)
+        h1 = self.loop.call_later(0.01, out.append, 1)
+        self.loop.call_later(0.01, out.append, 11)  # same deadline: FIFO
+        self.assertGreaterEqual(h1.when(), t0 + 0.01)
+        self.assertGreater(h2.when(), h1.when())
+        self.loop.run()
+        self.assertEqual(out, [1, 11, 2])
+        self.assertGreaterEqual(self.loop.time(), t0 + 0.02)
+
+    def test_loop_call_at_past_is_due(self):
+        out = []
+        self.loop.call_at(self.loop.time() - 10, out.append, "x")
+        self.loop.run()
+        self.assertEqual(out, ["x"])
+
+    def test_loop_call_later_cancelled_timer_releases(self):
+        fn = lambda: None  # noqa: E731
+        base = sys.getrefcount(fn)
+        h = self.loop.call_later(100, fn)
+        self.assertGreater(sys.getrefcount(fn), base)
+        h.cancel()
+        self.assertEqual(sys.getrefcount(fn), base)
+        self.loop.run()                      # nothing left to wait for
+
+    def test_loop_call_soon_threadsafe_from_threads(self):
+        out = []
+        fin = self.loop.create_future()
+
+        def worker(k):
+            for i in range(100):
+                self.loop.call_soon_threadsafe(out.append, (k, i))
+            self.loop.call_soon_threadsafe(done)
+
+        count = [0]
+
+        def done():
+            count[0] += 1
+            if count[0] == 4:
+                fin.set_result(None)
+
+        threads = [threading.Thread(target=worker, args=(k,))
+                   for k in range(4)]
+        for t in threads:
+            t.start()
+        self.loop.run_until_complete(fin)
+        for t in threads:
+            t.join()
+        self.assertEqual(len(out), 400)
+        for k in range(4):                   # per-thread order kept
+            self.assertEqual([i for kk, i in out if kk == k], list(range(100)))
+
+    def test_loop_run_until_complete_waits_for_other_thread(self):
+        # Nothing is scheduled on the loop: it waits (asyncio's behaviour)
+        # until a plain thread completes the future.
+        fut = self.loop.create_future()
+        t = threading.Timer(0.01, self.loop.call_soon_threadsafe,
+                            (fut.set_result, "from thread"))
+        t.start()
+        self.assertEqual(self.loop.run_until_complete(fut), "from thread")
+        t.join()
+
+    def test_loop_time_monotonic(self):
+        a = self.loop.time()
+        b = self.loop.time()
+        self.assertLessEqual(a, b)
+
+
+class TestLoopRunning(LoopTestCase):
+    def test_loop_run_until_complete_coroutine(self):
+        async def main():
+            return 7
+        self.assertEqual(self.run_co(main()), 7)
+
+    def test_loop_run_until_complete_raises_result_exception(self):
+        async def main():
+            raise KeyError("k")
+        with self.assertRaises(KeyError):
+            self.run_co(main())
+
+    def test_loop_run_forever_and_stop(self):
+        out = []
+        self.loop.call_soon(out.append, 1)
+        self.loop.call_later(0.01, self.loop.stop)
+        self.loop.run_forever()
+        self.assertEqual(out, [1])
+        self.assertFalse(self.loop.is_running())
+
+    def test_loop_stop_before_complete_raises(self):
+        fut = self.loop.create_future()
+        self.loop.call_soon(self.loop.stop)
+        with self.assertRaises(RuntimeError):
+            self.loop.run_until_complete(fut)
+
+    def test_loop_nested_run_raises(self):
+        async def main():
+            with self.assertRaises(RuntimeError):
+                self.loop.run_until_complete(self.loop.create_future())
+            return 1
+        self.assertEqual(self.run_co(main()), 1)
+
+    def test_loop_get_running_loop(self):
+        with self.assertRaises(RuntimeError):
+            acore.get_running_loop()
+
+        async def main():
+            return acore.get_running_loop()
+        self.assertIs(self.run_co(main()), self.loop)
+        import asyncio
+
+        async def main2():
+            return asyncio.get_running_loop()
+        self.assertIs(self.run_co(main2()), self.loop)
+
+    def test_loop_closed_refuses(self):
+        self.loop.close()
+        self.loop.close()                    # twice is harmless
+        self.assertTrue(self.loop.is_closed())
+        with self.assertRaises(RuntimeError):
+            self.loop.call_soon(print)
+        with self.assertRaises(RuntimeError):
+            self.loop.create_future()
+        with self.assertRaises(RuntimeError):
+            self.loop.run_until_complete(self.loop.create_future())
+
+    def test_loop_context_manager_closes(self):
+        with acore.Loop() as loop:
+            loop.call_soon(print)
+        self.assertTrue(loop.is_closed())
+
+    def test_loop_close_running_raises(self):
+        async def main():
+            with self.assertRaises(RuntimeError):
+                self.loop.close()
+        self.run_co(main())
+
+    def test_loop_address_is_integer(self):
+        self.assertIsInstance(self.loop.address(), int)
+        self.assertNotEqual(self.loop.address(), 0)
+
+
+class TestLoopErrors(LoopTestCase):
+    def test_loop_callback_error_goes_to_handler(self):
+        def bad():
+            raise ValueError("boom")
+        h = self.loop.call_soon(bad)
+        self.loop.call_soon(lambda: None)
+        self.loop.run()
+        self.assertEqual(len(self.reports), 1)
+        ctx = self.reports[0]
+        self.assertIsInstance(ctx["exception"], ValueError)
+        self.assertIn("Exception in callback", ctx["message"])
+        self.assertIsNotNone(ctx["exception"].__traceback__)
+        del h
+
+    def test_loop_callback_error_default_stops_and_reraises(self):
+        self.loop.set_exception_handler(None)
+        out = []
+
+        def bad():
+            raise ValueError("boom")
+        self.loop.call_soon(bad)
+        self.loop.call_later(0.05, out.append, "late")
+        try:
+            self.loop.run_forever()
+        except ValueError as exc:
+            tb = exc.__traceback__
+            names = []
+            while tb is not None:
+                names.append(tb.tb_frame.f_code.co_name)
+                tb = tb.tb_next
+            self.assertIn("bad", names)      # the callback's own frame
+        else:
+            self.fail("ValueError not raised")
+        self.assertEqual(out, [])
+
+    def test_loop_keyboard_interrupt_in_callback_propagates(self):
+        def bad():
+            raise KeyboardInterrupt
+        self.loop.call_soon(bad)
+        with self.assertRaises(KeyboardInterrupt):
+            self.loop.run_forever()
+        self.assertEqual(self.reports, [])
+
+    def test_loop_handler_error_is_logged_not_raised(self):
+        def handler(loop, ctx):
+            raise RuntimeError("handler broke")
+        self.loop.set_exception_handler(handler)
+        self.loop.call_soon(lambda: 1 / 0)
+        with self.assertLogs("acore", level="ERROR"):
+            self.loop.run()
+
+    def test_loop_set_exception_handler_rejects_non_callable(self):
+        with self.assertRaises(TypeError):
+            self.loop.set_exception_handler(3)
+
+
+if __name__ == "__main__":
+    unittest.main()
