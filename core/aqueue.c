@@ -201,11 +201,7 @@ static void drop_items(acore_queue_t *q) {
 /* ---- public ---- */
 
 static int check_queue(const acore_queue_t *q) {
-  if (q == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(q->loop))
-    return ACORE_EWRONGTHREAD;
-  return q->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return q == NULL ? ACORE_EINVAL : acore__loop_check(q->loop);
 }
 
 static int queue_make(acore_loop_t *loop, size_t maxsize, int order,

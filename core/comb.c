@@ -25,11 +25,7 @@ int acore__comb_check(acore_loop_t *loop, acore_future_t *const *futures,
   for (i = 0; i < n; i++)
     if (futures[i] == NULL || futures[i]->loop != loop)
       return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
-  return ACORE_OK;
+  return acore__loop_check(loop);
 }
 
 int acore__comb_check_timeout(double timeout) {

@@ -132,11 +132,7 @@ static const acore__future_ops cw_ops = { cw_cancel, cw_destroy };
 /* ---- public ---- */
 
 static int check_cond(const acore_cond_t *cond) {
-  if (cond == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(cond->loop))
-    return ACORE_EWRONGTHREAD;
-  return cond->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return cond == NULL ? ACORE_EINVAL : acore__loop_check(cond->loop);
 }
 
 int acore_cond_new(acore_loop_t *loop, acore_lock_t *lock,

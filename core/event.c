@@ -17,22 +17,17 @@ struct acore_event {
 };
 
 static int check_event(const acore_event_t *ev) {
-  if (ev == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(ev->loop))
-    return ACORE_EWRONGTHREAD;
-  return ev->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return ev == NULL ? ACORE_EINVAL : acore__loop_check(ev->loop);
 }
 
 int acore_event_new(acore_loop_t *loop, acore_event_t **out) {
+  int rc;
   acore_event_t *ev;
 
-  if (loop == NULL || out == NULL)
+  if (out == NULL)
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if ((ev = acore__calloc(1, sizeof(*ev))) == NULL)
     return ACORE_ENOMEM;
   atomic_init(&ev->refs, 1);

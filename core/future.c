@@ -36,11 +36,7 @@ int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
 }
 
 static int check_loop(const acore_loop_t *loop) {
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
-  return ACORE_OK;
+  return acore__loop_check(loop);
 }
 
 int acore_future_new(acore_loop_t *loop, acore_future_t **out) {

@@ -357,6 +357,17 @@ static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
 
 void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 void acore__loop_remove_closer(acore__closer *c);
+/* What every loop-thread entry point checks after its own arguments:
+ * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another
+ * thread), ACORE_ECLOSED, else ACORE_OK. */
+static inline int acore__loop_check(const acore_loop_t *loop) {
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  return loop->closed ? ACORE_ECLOSED : ACORE_OK;
+}
+
 uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
 void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
 void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */

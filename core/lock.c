@@ -135,22 +135,17 @@ acore_loop_t *acore__lock_loop(const acore_lock_t *lock) { return lock->loop; }
 /* ---- public ---- */
 
 static int check_lock(const acore_lock_t *lock) {
-  if (lock == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(lock->loop))
-    return ACORE_EWRONGTHREAD;
-  return lock->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return lock == NULL ? ACORE_EINVAL : acore__loop_check(lock->loop);
 }
 
 int acore_lock_new(acore_loop_t *loop, acore_lock_t **out) {
+  int rc;
   acore_lock_t *lock;
 
-  if (loop == NULL || out == NULL)
+  if (out == NULL)
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if ((lock = acore__calloc(1, sizeof(*lock))) == NULL)
     return ACORE_ENOMEM;
   atomic_init(&lock->refs, 1);

@@ -28,11 +28,7 @@ struct acore_sem {
 };
 
 static int check_sem(const acore_sem_t *sem) {
-  if (sem == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(sem->loop))
-    return ACORE_EWRONGTHREAD;
-  return sem->loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return sem == NULL ? ACORE_EINVAL : acore__loop_check(sem->loop);
 }
 
 /* Serve waiters in order while the first one's request fits. */
