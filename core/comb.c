@@ -65,8 +65,7 @@ void acore__comb_set_none(acore_future_t *f) {
 void acore__comb_set_code(acore_future_t *f, int code, const char *message) {
   acore__value v;
 
-  memset(&v, 0, sizeof(v));
-  v.err = acore__error_make(code, message);
+  v = acore__value_err(acore__error_make(code, message));
   acore__future_complete(f, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 

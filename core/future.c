@@ -241,10 +241,9 @@ int acore_future_set_result(acore_future_t *fut, void *value,
 
   if (rc != ACORE_OK)
     return rc;
-  v.p.ptr = value;
-  v.p.free = value_free;
+  v = acore__value_ptr(value, value_free);
   acore__future_complete(fut, ACORE_FUTURE_RESULT,
-                         value || value_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
+                         acore__ptr_kind(value, value_free),
                          v);
   return ACORE_OK;
 }
@@ -255,8 +254,7 @@ int acore_future_set_int(acore_future_t *fut, int64_t value) {
 
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.i = value;
+  v = acore__value_int(value);
   acore__future_complete(fut, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v);
   return ACORE_OK;
 }
@@ -267,8 +265,7 @@ int acore_future_set_double(acore_future_t *fut, double value) {
 
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.d = value;
+  v = acore__value_double(value);
   acore__future_complete(fut, ACORE_FUTURE_RESULT, ACORE_VALUE_DOUBLE, v);
   return ACORE_OK;
 }
@@ -314,8 +311,7 @@ int acore_future_set_error(acore_future_t *fut, acore_error_t *err) {
     return ACORE_EINVAL;
   if ((rc = check_settable(fut)) != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.err = acore_error_ref(err);
+  v = acore__value_err(acore_error_ref(err));
   acore__future_complete(fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
   return ACORE_OK;
 }

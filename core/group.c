@@ -61,8 +61,7 @@ static void fail_group(acore_group_t *g) {
   if (acore_error_new_group(ACORE_EGROUP, "errors in a task group",
                             g->errors, g->nerrors, &err) != ACORE_OK)
     err = acore_error_ref(g->errors[0]); /* out of memory: the first one */
-  memset(&v, 0, sizeof(v));
-  v.err = err;
+  v = acore__value_err(err);
   acore__future_complete(&g->x.fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 

@@ -182,6 +182,33 @@ void acore__future_unpin(acore_future_t *f);
 void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
                             acore__value v);
 void acore__value_free(uint8_t state, uint8_t kind, acore__value *v);
+
+/* Values, made whole (the unused bytes zeroed). */
+static inline acore__value acore__value_ptr(void *ptr, acore_free_fn free_fn) {
+  acore__value v;
+  v.p.ptr = ptr;
+  v.p.free = free_fn;
+  return v;
+}
+/* The kind of a pointer result: NONE for a NULL pointer without destructor. */
+static inline uint8_t acore__ptr_kind(void *ptr, acore_free_fn free_fn) {
+  return ptr != NULL || free_fn != NULL ? ACORE_VALUE_PTR : ACORE_VALUE_NONE;
+}
+static inline acore__value acore__value_int(int64_t i) {
+  acore__value v = acore__value_ptr(NULL, NULL);
+  v.i = i;
+  return v;
+}
+static inline acore__value acore__value_double(double d) {
+  acore__value v = acore__value_ptr(NULL, NULL);
+  v.d = d;
+  return v;
+}
+static inline acore__value acore__value_err(acore_error_t *err) {
+  acore__value v = acore__value_ptr(NULL, NULL);
+  v.err = err;
+  return v;
+}
 /* Internal done callback, not counted as a user registration. */
 int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
                                acore__cbrec **out);

@@ -146,8 +146,7 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
 static void finish_error(acore_task_t *t, acore_error_t *err) {
   acore__value v;
 
-  memset(&v, 0, sizeof(v));
-  v.err = err;
+  v = acore__value_err(err);
   finish(t, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 
@@ -303,10 +302,9 @@ int acore_task_return(acore_task_t *task, void *value,
 
   if (!in_step(task))
     return ACORE_EINVAL;
-  v.p.ptr = value;
-  v.p.free = value_free;
+  v = acore__value_ptr(value, value_free);
   return stage_result(task,
-                      value || value_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
+                      acore__ptr_kind(value, value_free),
                       v);
 }
 
@@ -315,8 +313,7 @@ int acore_task_return_int(acore_task_t *task, int64_t value) {
 
   if (!in_step(task))
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.i = value;
+  v = acore__value_int(value);
   return stage_result(task, ACORE_VALUE_INT, v);
 }
 
@@ -325,8 +322,7 @@ int acore_task_return_double(acore_task_t *task, double value) {
 
   if (!in_step(task))
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.d = value;
+  v = acore__value_double(value);
   return stage_result(task, ACORE_VALUE_DOUBLE, v);
 }
 

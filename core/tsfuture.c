@@ -102,11 +102,9 @@ int acore_future_set_result_threadsafe(acore_future_t *fut, void *value,
 
   if (fut == NULL)
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.p.ptr = value;
-  v.p.free = value_free;
+  v = acore__value_ptr(value, value_free);
   return send_value(fut, ACORE_FUTURE_RESULT,
-                    value || value_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
+                    acore__ptr_kind(value, value_free),
                     v, true);
 }
 
@@ -115,8 +113,7 @@ int acore_future_set_int_threadsafe(acore_future_t *fut, int64_t value) {
 
   if (fut == NULL)
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.i = value;
+  v = acore__value_int(value);
   return send_value(fut, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v, false);
 }
 
@@ -125,8 +122,7 @@ int acore_future_set_double_threadsafe(acore_future_t *fut, double value) {
 
   if (fut == NULL)
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.d = value;
+  v = acore__value_double(value);
   return send_value(fut, ACORE_FUTURE_RESULT, ACORE_VALUE_DOUBLE, v, false);
 }
 
@@ -148,8 +144,7 @@ int acore_future_set_error_threadsafe(acore_future_t *fut,
 
   if (fut == NULL || err == NULL)
     return ACORE_EINVAL;
-  memset(&v, 0, sizeof(v));
-  v.err = acore_error_ref(err);
+  v = acore__value_err(acore_error_ref(err));
   return send_value(fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v, false);
 }
 

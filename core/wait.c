@@ -152,9 +152,7 @@ static void unref_fut(void *p) { acore_future_unref(p); }
 static void deliver(waiter *w, acore_future_t *next) {
   acore__value v;
 
-  memset(&v, 0, sizeof(v));
-  v.p.ptr = acore_future_ref(w->parts[w->qhead++]);
-  v.p.free = unref_fut;
+  v = acore__value_ptr(acore_future_ref(w->parts[w->qhead++]), unref_fut);
   acore__future_complete(next, ACORE_FUTURE_RESULT, ACORE_VALUE_PTR, v);
 }
 

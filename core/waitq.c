@@ -70,8 +70,7 @@ void acore__waiter_grant(acore__waiter *w, int64_t value) {
   acore__waiter_unlink(w);
   if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
     return;
-  memset(&v, 0, sizeof(v));
-  v.i = value;
+  v = acore__value_int(value);
   acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v);
 }
 
@@ -80,9 +79,7 @@ void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free) {
 
   acore__waiter_unlink(w);
   assert(!w->x.fut.loop->closed && w->x.fut.state == ACORE_FUTURE_PENDING);
-  memset(&v, 0, sizeof(v));
-  v.p.ptr = ptr;
-  v.p.free = ptr_free;
+  v = acore__value_ptr(ptr, ptr_free);
   acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT,
                          ptr || ptr_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
                          v);
@@ -94,8 +91,7 @@ void acore__waiter_fail(acore__waiter *w, int code, const char *message) {
   acore__waiter_unlink(w);
   if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
     return;
-  memset(&v, 0, sizeof(v));
-  v.err = acore__error_make(code, message);
+  v = acore__value_err(acore__error_make(code, message));
   acore__future_complete(&w->x.fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 

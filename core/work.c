@@ -414,11 +414,9 @@ int acore_work_set_result(acore_work_t *work, void *value,
 
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.p.ptr = value;
-  v.p.free = value_free;
+  v = acore__value_ptr(value, value_free);
   return set_value(work, ACORE_FUTURE_RESULT,
-                   value || value_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE, v);
+                   acore__ptr_kind(value, value_free), v);
 }
 
 int acore_work_set_int(acore_work_t *work, int64_t value) {
@@ -427,8 +425,7 @@ int acore_work_set_int(acore_work_t *work, int64_t value) {
 
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.i = value;
+  v = acore__value_int(value);
   return set_value(work, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v);
 }
 
@@ -438,8 +435,7 @@ int acore_work_set_double(acore_work_t *work, double value) {
 
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.d = value;
+  v = acore__value_double(value);
   return set_value(work, ACORE_FUTURE_RESULT, ACORE_VALUE_DOUBLE, v);
 }
 
@@ -464,8 +460,7 @@ int acore_work_set_error(acore_work_t *work, acore_error_t *err) {
     rc = ACORE_EINVAL;
   if (rc != ACORE_OK)
     return rc;
-  memset(&v, 0, sizeof(v));
-  v.err = acore_error_ref(err);
+  v = acore__value_err(acore_error_ref(err));
   return set_value(work, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 
