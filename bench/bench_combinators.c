@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_combinators.c - the combinators' workloads on acore:
- *   W2           100,000 tasks, each awaiting sleep(0) once and returning
- *                its index; all gathered; the sum is checked. ns per task
+ *   W2           100,000 tasks, each doing sleep(0) once and returning its
+ *                index; all gathered; the sum is checked. ns per task
  *                (spawn, gather, run to completion), as bench/peers do.
+ *                sleep(0) is acore_task_yield(), the step's own form of
+ *                asyncio's `await asyncio.sleep(0)`: it resumes the task
+ *                on the next iteration, as asyncio's does.
+ *   W2_sleepfuture  the same with acore_sleep(0), a future completed one
+ *                iteration later (the task then resumes one more later).
  *   gather_<n>   gather over n plain futures: the gather call, completing
  *                every future, running until the gather is done; ns per
  *                child, for n = 1k, 10k, 100k (cost must be linear in n).
@@ -51,15 +56,26 @@ static void report(const char *name, double *v) {
 
 /* ---- W2 ---- */
 
+static int use_sleep_future;
+
+/* ud: the index; the first step yields (or awaits sleep(0)), the second
+ * returns the index. `first` is told apart by the task's step count. */
+typedef struct w2_state { int64_t index; int stepped; } w2_state;
+
 static int w2_step(acore_task_t *t, void *ud) {
+  w2_state *st = ud;
   acore_future_t *s;
 
-  if (acore_task_awaited(t) == NULL) {
+  if (!st->stepped++) {
+    if (!use_sleep_future)
+      return acore_task_yield(t);
     check(acore_sleep(acore_task_loop(t), 0, &s) == ACORE_OK, "sleep");
     return acore_task_await(t, s);
   }
-  return acore_task_return_int(t, (int64_t)(intptr_t)ud);
+  return acore_task_return_int(t, st->index);
 }
+
+static w2_state w2_states[W2_N];
 
 static double w2_rep(void) {
   static acore_future_t *fs[W2_N];
@@ -71,7 +87,9 @@ static double w2_rep(void) {
 
   t0 = now_ns();
   for (i = 0; i < W2_N; i++) {
-    check(acore_task_spawn(loop, w2_step, (void *)(intptr_t)i, NULL, &t) ==
+    w2_states[i].index = (int64_t)i;
+    w2_states[i].stepped = 0;
+    check(acore_task_spawn(loop, w2_step, &w2_states[i], NULL, &t) ==
               ACORE_OK, "spawn");
     fs[i] = acore_task_future(t);
   }
@@ -156,6 +174,9 @@ int main(int argc, char **argv) {
   check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop");
   if (selected(argc, argv, "W2"))
     run("W2", w2_rep);
+  use_sleep_future = 1;
+  if (selected(argc, argv, "W2_sleepfuture"))
+    run("W2_sleepfuture", w2_rep);
   for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
     if (!selected(argc, argv, many[i].name))
       continue;
