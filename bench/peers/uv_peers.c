@@ -6,7 +6,7 @@
  * nothing over.  Prints one line per figure,
  *     RESULT libuv <workload> <value> <unit>
  * the median of REPS repetitions.  Usage: uv_peers [workload...]; a name
- * selects itself and the workloads named "<name>_*" (W1 = both W1 runs);
+ * selects itself and the workloads named "<name>_*" (W1 = all W1 runs);
  * no name runs them all.
  *
  * Design notes:
@@ -16,7 +16,9 @@
  *   stopped when the list is empty, so uv_run returns once nothing is queued
  *   and no request is pending.
  * - A future is a malloc'd struct with one done callback; setting its result
- *   posts the future itself on the ready list.  A task is a malloc'd struct
+ *   posts the future itself on the ready list (W1_batched_rec: a future with
+ *   a malloc'd record per done callback, which any number of callbacks per
+ *   future needs).  A task is a malloc'd struct
  *   with an explicit state and a step function; a future's done callback
  *   resumes it.  Both are freed when done: that is what a real one costs.
  * - A fresh loop per repetition; setting it up is outside the timed region.
@@ -437,6 +439,105 @@ static void run_w1_batched(void)
 static void run_w1_single(void)
 {
   run_reps("W1_single", "ns/future", w1_single_rep);
+}
+
+/* ---- W1_batched_rec: the same with a record per done callback ----
+ * A future that accepts any number of done callbacks keeps each in a
+ * record of its own, allocated at registration and freed after it ran.
+ * This floor pays that (two malloc/free pairs per future); W1_batched
+ * above embeds the one callback in the future.
+ */
+
+struct rfuture;
+
+struct cbrec {
+  struct rnode node;   /* on the ready list once the future is done */
+  struct cbrec *next;  /* the future's registrations, in order */
+  void (*cb)(struct rfuture *f, void *arg);
+  void *arg;
+  struct rfuture *f;
+};
+
+struct rfuture {
+  struct cbrec *head, **tail;
+  long result;
+  int done;
+};
+
+static void rec_run(struct rnode *n)
+{
+  struct cbrec *r = container_of(n, struct cbrec, node);
+  struct rfuture *f = r->f;
+
+  r->cb(f, r->arg);
+  free(r);
+  free(f); /* its only callback ran: the future goes too */
+}
+
+static void rfuture_set_result(struct rfuture *f, long value)
+{
+  f->done = 1;
+  f->result = value;
+  for (struct cbrec *r = f->head; r != NULL; r = r->next)
+    sched_post(&r->node, rec_run);
+}
+
+static void w1r_on_done(struct rfuture *f, void *arg)
+{
+  (void)f;
+  (void)arg;
+  w1.done++;
+}
+
+static void w1r_arm(void)
+{
+  struct rfuture *f = xmalloc(sizeof *f);
+  struct cbrec *r = xmalloc(sizeof *r);
+
+  f->head = NULL;
+  f->tail = &f->head;
+  f->done = 0;
+  r->cb = w1r_on_done;
+  r->arg = NULL;
+  r->f = f;
+  r->next = NULL;
+  *f->tail = r;
+  f->tail = &r->next;
+  rfuture_set_result(f, 1);
+}
+
+static void w1r_produce(struct rnode *n)
+{
+  long k = w1.remaining < w1.batch ? w1.remaining : w1.batch;
+
+  for (long i = 0; i < k; i++)
+    w1r_arm();
+  w1.remaining -= k;
+  if (w1.remaining > 0)
+    sched_post(n, w1r_produce);
+}
+
+static double w1_batched_rec_rep(void)
+{
+  const long total = 1000000;
+  uint64_t t0, t1;
+
+  sched_init();
+  w1.remaining = total;
+  w1.batch = 1000;
+  w1.done = 0;
+  t0 = now_ns();
+  sched_post(&w1.producer, w1r_produce);
+  sched_run();
+  t1 = now_ns();
+  check(w1.done == total, "W1_batched_rec: done callbacks missing");
+  sched_close();
+  return (double)(t1 - t0) / (double)total;
+}
+
+static void run_w1_batched_rec(void)
+{
+  run_reps("W1_batched_rec", "ns/future", w1_batched_rec_rep);
 }
 
 /* ---- helper for the task workloads: spawn n, run, time ---- */
@@ -874,6 +975,7 @@ static const struct workload {
 } workloads[] = {
   { "W1_batched", run_w1_batched },
   { "W1_single", run_w1_single },
+  { "W1_batched_rec", run_w1_batched_rec },
   { "W2a", run_w2a },
   { "W2", run_w2 },
   { "W3", run_w3 },
