@@ -274,15 +274,7 @@ static const acore__future_ops job_ops = { job_cancel, NULL };
 
 /* ---- running work --------------------------------------------------------------- */
 
-static int check_loop(acore_loop_t *loop) {
-  if (loop == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
-  return ACORE_OK;
-}
+static int check_loop(acore_loop_t *loop) { return acore__loop_check(loop); }
 
 static acore_work_t *job_new(acore__exloop *el, acore_executor_t *ex,
                              acore_work_fn fn, void *ud,
