@@ -2,7 +2,10 @@
 /*
  * acore.i - the SWIG interface shared by every language binding: the
  * handles (each an opaque object whose destructor drops the reference the
- * binding holds), the functions and the constants of abi/include/acore.h.
+ * binding holds), the functions and the constants of abi/include/acore.h
+ * and of its sub-headers acore/combinators.h, acore/sync.h and
+ * acore/executor.h (what a binding cannot express with its typemaps is
+ * ignored below, each with the reason).
  *
  * A language's own .i file defines, before including this one, its
  * typemaps: callbacks (fn, ud, ud_free) -> (trampoline, host object, host
@@ -26,6 +29,15 @@
 %nodefaultctor acore_context;
 %nodefaultctor acore_loop_options;
 %nodefaultdtor acore_context;
+%nodefaultctor acore_timeout;
+%nodefaultctor acore_group;
+%nodefaultctor acore_sem;
+%nodefaultctor acore_lock;
+%nodefaultctor acore_event;
+%nodefaultctor acore_cond;
+%nodefaultctor acore_queue;
+%nodefaultctor acore_executor;
+%nodefaultctor acore_executor_options;
 
 struct acore_loop {};
 struct acore_future {};
@@ -34,6 +46,15 @@ struct acore_handle {};
 struct acore_error {};
 struct acore_context {};
 struct acore_loop_options {};
+struct acore_timeout {};
+struct acore_group {};
+struct acore_sem {};
+struct acore_lock {};
+struct acore_event {};
+struct acore_cond {};
+struct acore_queue {};
+struct acore_executor {};
+struct acore_executor_options {};
 
 %extend acore_loop { ~acore_loop() { acore_loop_unref($self); } }
 %extend acore_future { ~acore_future() { acore_future_unref($self); } }
@@ -42,6 +63,17 @@ struct acore_loop_options {};
 %extend acore_error { ~acore_error() { acore_error_unref($self); } }
 %extend acore_loop_options {
   ~acore_loop_options() { acore_loop_options_free($self); }
+}
+%extend acore_timeout { ~acore_timeout() { acore_timeout_free($self); } }
+%extend acore_group { ~acore_group() { acore_group_unref($self); } }
+%extend acore_sem { ~acore_sem() { acore_sem_unref($self); } }
+%extend acore_lock { ~acore_lock() { acore_lock_unref($self); } }
+%extend acore_event { ~acore_event() { acore_event_unref($self); } }
+%extend acore_cond { ~acore_cond() { acore_cond_unref($self); } }
+%extend acore_queue { ~acore_queue() { acore_queue_unref($self); } }
+%extend acore_executor { ~acore_executor() { acore_executor_unref($self); } }
+%extend acore_executor_options {
+  ~acore_executor_options() { acore_executor_options_free($self); }
 }
 
 /* ---- not for bindings ---------------------------------------------------------
@@ -92,6 +124,71 @@ struct acore_loop_options {};
 %ignore acore_task_fail;
 
 %include "acore.h"
+
+/* ---- the sub-headers ------------------------------------------------------ */
+
+/* references are managed by the handle objects themselves */
+%ignore acore_timeout_free;
+%ignore acore_group_ref;
+%ignore acore_group_unref;
+%ignore acore_sem_ref;
+%ignore acore_sem_unref;
+%ignore acore_lock_ref;
+%ignore acore_lock_unref;
+%ignore acore_event_ref;
+%ignore acore_event_unref;
+%ignore acore_cond_ref;
+%ignore acore_cond_unref;
+%ignore acore_queue_ref;
+%ignore acore_queue_unref;
+%ignore acore_executor_ref;
+%ignore acore_executor_unref;
+%ignore acore_executor_options_free;
+/* borrowed handles would need a reference: bindings use their own ways */
+%ignore acore_gather_child;
+%ignore acore_wait_done;
+%ignore acore_wait_pending;
+%ignore acore_group_future;
+%ignore acore_group_from_future;
+%ignore acore_cond_lock;
+%ignore acore_lock_owner;
+%ignore acore_map_job;
+/* arrays of futures (acore_future_t *const *, n) have no shared typemap:
+ * bindings pass their own futures (Python: Loop._gather / Loop._wait) */
+%ignore acore_gather;
+%ignore acore_wait;
+%ignore acore_wait_count;
+%ignore acore_as_completed;
+/* callback types without a typemap (a predicate, a comparison of raw
+ * items, a map job returning a future through an out-parameter, work run
+ * on a worker thread) */
+%ignore acore_cond_wait_for;
+%ignore acore_queue_new_priority;
+%ignore acore_map;
+%ignore acore_run_in_executor;
+/* raw item pointers with destructors: bindings own their items
+ * (Python: acore.Queue); the work API exists only inside a work function */
+%ignore acore_queue_put;
+%ignore acore_queue_put_nowait;
+%ignore acore_queue_get_nowait;
+%ignore acore_work_set_result;
+%ignore acore_work_set_int;
+%ignore acore_work_set_double;
+%ignore acore_work_set_bytes;
+%ignore acore_work_set_error;
+%ignore acore_work_set_error_code;
+%ignore acore_work_cancelled;
+%ignore acore_work_loop;
+%ignore acore_future_set_result_threadsafe;
+%ignore acore_future_set_bytes_threadsafe;
+/* consumes a reference to the error: bindings pass a new one */
+%ignore acore_future_set_error_threadsafe;
+/* a macro of HUGE_VAL: SWIG cannot evaluate it; given as a constant */
+%constant double ACORE_NO_TIMEOUT = HUGE_VAL;
+
+%include "acore/combinators.h"
+%include "acore/sync.h"
+%include "acore/executor.h"
 
 %inline %{
 /* acore_task_await() taking its own reference to `fut`. */

@@ -10,7 +10,9 @@ Prints one line per figure, the median of REPS runs:
 
 Usage: PYTHONPATH=<build>/bindings/python/pkg /usr/bin/python3
        acore_py_bench.py [workload...]   (W1 W1_batched W1_single W2a W2 W3
-       W4 W6; none: all)
+       W4 W6 Q1 E1 WT AC; none: all). Q1 (queue), E1 (event), WT (wait)
+       and AC (as_completed) have no peer in py_peers.py; `--asyncio` runs
+       those four on asyncio's loop and classes for comparison.
 """
 
 import gc
@@ -29,11 +31,14 @@ IMPL = "acore-py"
 now_ns = P.now_ns
 
 
+_new_loop = acore.Loop
+
+
 def run_reps(workload, unit, rep):
     values = []
     for _ in range(P.REPS):
         gc.collect()
-        loop = acore.Loop()
+        loop = _new_loop()
         try:
             values.append(rep(loop))
         finally:
@@ -154,6 +159,116 @@ def run_w6():
         w6_main(loop)))
 
 
+# Q1 (acore-py only): 50,000 items through a Queue(100) from 4 producers
+# to 4 consumers (put / get / task_done, then join). Wall ns per item.
+Q1_N = 50_000
+Q1_PAIRS = 4
+
+
+async def q1_main(loop):
+    q = acore.Queue(100)
+    per = Q1_N // Q1_PAIRS
+
+    async def producer():
+        for i in range(per):
+            await q.put(i)
+
+    async def consumer():
+        total = 0
+        for _ in range(per):
+            total += await q.get()
+            q.task_done()
+        return total
+
+    t0 = now_ns()
+    tasks = [loop.create_task(producer()) for _ in range(Q1_PAIRS)]
+    tasks += [loop.create_task(consumer()) for _ in range(Q1_PAIRS)]
+    results = await acore.gather(*tasks)
+    await q.join()
+    t1 = now_ns()
+    assert sum(r for r in results if r) == Q1_PAIRS * per * (per - 1) // 2
+    return (t1 - t0) / Q1_N
+
+
+def run_q1():
+    run_reps("Q1", "ns/item", lambda loop: loop.run_until_complete(
+        q1_main(loop)))
+
+
+# E1 (acore-py only): 10,000 tasks wait on one Event, which is then set.
+# Wall ns per waiter (spawn, wait, wake, gather).
+E1_N = 10_000
+
+
+async def e1_main(loop):
+    ev = acore.Event()
+    t0 = now_ns()
+    tasks = [loop.create_task(ev.wait()) for _ in range(E1_N)]
+    await acore.sleep(0)
+    ev.set()
+    results = await acore.gather(*tasks)
+    t1 = now_ns()
+    assert all(results)
+    return (t1 - t0) / E1_N
+
+
+def run_e1():
+    run_reps("E1", "ns/waiter", lambda loop: loop.run_until_complete(
+        e1_main(loop)))
+
+
+# WT (acore-py only): 2,000 rounds of wait(FIRST_COMPLETED) over 50 tasks
+# of which one finishes at once; wall ns per wait.
+WT_ROUNDS = 2_000
+WT_N = 50
+
+
+async def wt_main(loop):
+    slow = [loop.create_future() for _ in range(WT_N - 1)]
+    t0 = now_ns()
+    for _ in range(WT_ROUNDS):
+        fast = loop.create_future()
+        loop.call_soon(fast.set_result, 1)
+        done, pending = await acore.wait(
+            [fast, *slow], return_when=acore.FIRST_COMPLETED)
+        assert done == {fast}
+    t1 = now_ns()
+    for f in slow:
+        f.cancel()
+    return (t1 - t0) / WT_ROUNDS
+
+
+# AC (acore-py only): 10,000 tasks (sleep(0), return i) read back through
+# as_completed; wall ns per item.
+AC_N = 10_000
+
+
+async def ac_task(i):
+    await acore.sleep(0)
+    return i
+
+
+async def ac_main(loop):
+    t0 = now_ns()
+    tasks = [loop.create_task(ac_task(i)) for i in range(AC_N)]
+    total = 0
+    for aw in acore.as_completed(tasks):
+        total += await aw
+    t1 = now_ns()
+    assert total == AC_N * (AC_N - 1) // 2
+    return (t1 - t0) / AC_N
+
+
+def run_ac():
+    run_reps("AC", "ns/item", lambda loop: loop.run_until_complete(
+        ac_main(loop)))
+
+
+def run_wt():
+    run_reps("WT", "ns/wait", lambda loop: loop.run_until_complete(
+        wt_main(loop)))
+
+
 WORKLOADS = {
     "W1_batched": run_w1_batched,
     "W1_single": run_w1_single,
@@ -162,11 +277,37 @@ WORKLOADS = {
     "W3": run_w3,
     "W4": run_w4,
     "W6": run_w6,
+    "Q1": run_q1,
+    "E1": run_e1,
+    "WT": run_wt,
+    "AC": run_ac,
 }
+
+
+# --asyncio: run Q1, E1, WT and AC (the workloads with no peer in py_peers.py)
+# on asyncio's loop with asyncio's Queue / Event / wait, for comparison.
+PEERLESS = ("Q1", "E1", "WT", "AC")
+
+
+def use_asyncio():
+    global IMPL, acore, _new_loop
+    import asyncio
+    IMPL, acore = "asyncio", asyncio
+
+    def new_loop():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        return loop
+    _new_loop = new_loop
 
 
 def main():
     args = sys.argv[1:]
+    if "--asyncio" in args:
+        args = [a for a in args if a != "--asyncio"] or list(PEERLESS)
+        if any(a not in PEERLESS for a in args):
+            sys.exit("--asyncio runs only " + " ".join(PEERLESS))
+        use_asyncio()
     for a in args:
         if not any(P.selects(a, n) for n in WORKLOADS):
             sys.exit(f"unknown workload {a!r}")

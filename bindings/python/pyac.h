@@ -142,8 +142,14 @@ void pyac_future_dealloc_body(PyFuture *f);
 PyFuture *pyac_future_wrap(PyLoop *loop, acore_future_t *fut);
 int pyac_exec_init(PyObject *m);
 int pyac_sync_init(PyObject *m);
+int pyac_queue_init(PyObject *m);
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg);
 PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args);  /* release what it holds */
+PyObject *pyac_loop_wait(PyLoop *loop, PyObject *args);  /* acore_wait */
+PyObject *pyac_loop_wait_split(PyLoop *loop, PyObject *args);
+PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args);
+PyObject *pyac_loop_as_completed_next(PyLoop *loop, PyObject *ac);
+PyObject *pyac_loop_as_completed_pick(PyLoop *loop, PyObject *next);
 int pyac_future_add_callback(PyFuture *f, PyObject *entry);
 PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
                            PyObject *context);

@@ -5,6 +5,9 @@
  * their results the way asyncio does.
  *
  * Design notes
+ * - wait() runs on acore_wait: the Python layer awaits the C wait future
+ *   and then splits the futures into done and pending itself, as asyncio
+ *   does when its wait resumes (the sets hold the original wrappers).
  * - A gather's C future completes with no value; its Python wrapper keeps
  *   the children (the wrappers given, in input order) and builds the
  *   result list from them once, when first read.
@@ -67,4 +70,161 @@ PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args) {
     g->kind = settle ? PYAC_FUT_GATHER_SETTLED : PYAC_FUT_GATHER;
   }
   return (PyObject *)g;
+}
+
+/* Timeout argument: None -> no timeout; a negative value -> 0. -1 on error. */
+static int parse_timeout(PyObject *tmo, double *out) {
+  *out = ACORE_NO_TIMEOUT;
+  if (tmo == Py_None)
+    return 0;
+  *out = PyFloat_AsDouble(tmo);
+  if (*out == -1.0 && PyErr_Occurred())
+    return -1;
+  if (*out != *out) {
+    PyErr_SetString(PyExc_ValueError, "timeout is NaN");
+    return -1;
+  }
+  if (*out < 0)
+    *out = 0;
+  return 0;
+}
+
+/* _wait(fs, return_when, timeout): (the acore_wait future, the futures
+ * as a tuple), or None when an item of the iterable `fs` is not an acore
+ * future of this loop (the caller then falls back). Timeout: None for
+ * none, a negative value for 0. */
+PyObject *pyac_loop_wait(PyLoop *loop, PyObject *args) {
+  PyObject *fs, *children, *tmo = Py_None, *w;
+  int when, rc;
+  double timeout;
+  Py_ssize_t i, n;
+  acore_future_t **v, *fut;
+
+  if (!PyArg_ParseTuple(args, "Oi|O:_wait", &fs, &when, &tmo) ||
+      pyac_loop_check(loop) < 0 || parse_timeout(tmo, &timeout) < 0)
+    return NULL;
+  if ((children = PySequence_Tuple(fs)) == NULL)
+    return NULL;
+  n = PyTuple_GET_SIZE(children);
+  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
+  if (v == NULL) {
+    Py_DECREF(children);
+    return PyErr_NoMemory();
+  }
+  for (i = 0; i < n; i++) {
+    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
+    if (!PyacFuture_Check(c) || c->fut == NULL || c->loop != loop) {
+      PyMem_Free(v);
+      Py_DECREF(children);
+      Py_RETURN_NONE;
+    }
+    v[i] = c->fut;
+  }
+  rc = acore_wait(loop->loop, v, (size_t)n, when, timeout, &fut);
+  PyMem_Free(v);
+  if (rc < 0) {
+    Py_DECREF(children);
+    return pyac_raise(rc);
+  }
+  w = (PyObject *)pyac_future_wrap(loop, fut);
+  if (w == NULL) {
+    Py_DECREF(children);
+    return NULL;
+  }
+  return Py_BuildValue("(NN)", w, children);
+}
+
+/* _wait_split(children, retrieve): (done, pending) sets as they are now;
+ * with `retrieve`, the errors of the done ones count as retrieved. */
+PyObject *pyac_loop_wait_split(PyLoop *loop, PyObject *args) {
+  PyObject *children, *done, *pending;
+  int retrieve = 0;
+  Py_ssize_t i;
+
+  (void)loop;
+  if (!PyArg_ParseTuple(args, "O!p:_wait_split", &PyTuple_Type, &children,
+                        &retrieve))
+    return NULL;
+  done = PySet_New(NULL);
+  pending = PySet_New(NULL);
+  if (done == NULL || pending == NULL)
+    goto fail;
+  for (i = 0; i < PyTuple_GET_SIZE(children); i++) {
+    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
+    int d = c->fut != NULL && acore_future_done(c->fut) == 1;
+    if (PySet_Add(d ? done : pending, (PyObject *)c) < 0)
+      goto fail;
+    if (d && retrieve)
+      (void)acore_future_error(c->fut); /* marks it retrieved */
+  }
+  return Py_BuildValue("(NN)", done, pending);
+fail:
+  Py_XDECREF(done);
+  Py_XDECREF(pending);
+  return NULL;
+}
+
+/* _as_completed(children: tuple of Futures of this loop, timeout): the
+ * acore_as_completed future (read with _as_completed_next). */
+PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args) {
+  PyObject *children, *tmo = Py_None;
+  double timeout;
+  Py_ssize_t i, n;
+  acore_future_t **v, *fut;
+  int rc;
+
+  if (!PyArg_ParseTuple(args, "O!O:_as_completed", &PyTuple_Type, &children,
+                        &tmo) ||
+      pyac_loop_check(loop) < 0 || parse_timeout(tmo, &timeout) < 0)
+    return NULL;
+  n = PyTuple_GET_SIZE(children);
+  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
+  if (v == NULL)
+    return PyErr_NoMemory();
+  for (i = 0; i < n; i++) {
+    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
+    if (!PyacFuture_Check(c) || c->fut == NULL || c->loop != loop) {
+      PyMem_Free(v);
+      return PyErr_Format(PyExc_TypeError,
+                          "an acore future of this loop was expected");
+    }
+    v[i] = c->fut;
+  }
+  rc = acore_as_completed(loop->loop, v, (size_t)n, timeout, NULL, NULL, NULL,
+                          &fut);
+  PyMem_Free(v);
+  if (rc < 0)
+    return pyac_raise(rc);
+  return (PyObject *)pyac_future_wrap(loop, fut);
+}
+
+/* _as_completed_next(ac): a Future whose result is the next completed
+ * future (read its address with _as_completed_pick). */
+PyObject *pyac_loop_as_completed_next(PyLoop *loop, PyObject *ac) {
+  acore_future_t *next;
+  int rc;
+
+  if (!PyacFuture_Check(ac) || ((PyFuture *)ac)->fut == NULL)
+    return PyErr_Format(PyExc_TypeError, "an acore future was expected");
+  if (pyac_loop_check(loop) < 0)
+    return NULL;
+  rc = acore_as_completed_next(((PyFuture *)ac)->fut, &next);
+  if (rc < 0)
+    return pyac_raise(rc);
+  return (PyObject *)pyac_future_wrap(loop, next);
+}
+
+/* _as_completed_pick(next): the address of the future `next` hands out
+ * (raises as the next future does: TimeoutError, CancelledError). */
+PyObject *pyac_loop_as_completed_pick(PyLoop *loop, PyObject *next) {
+  void *p = NULL;
+  int rc;
+
+  (void)loop;
+  if (!PyacFuture_Check(next) || ((PyFuture *)next)->fut == NULL)
+    return PyErr_Format(PyExc_TypeError, "an acore future was expected");
+  rc = acore_future_result(((PyFuture *)next)->fut, &p);
+  if (rc < 0)
+    return pyac_raise(rc);
+  return PyLong_FromVoidPtr(p);
 }

@@ -230,7 +230,8 @@ int pyac_init(PyObject *m) {
       PyModule_AddObjectRef(m, "Error", pyac_Error) < 0 ||
       pyac_loop_type_init(m) < 0 || pyac_future_type_init(m) < 0 ||
       pyac_task_type_init(m) < 0 || pyac_handle_type_init(m) < 0 ||
-      pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0)
+      pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0 ||
+      pyac_queue_init(m) < 0)
     return -1;
   return 0;
 }

@@ -517,6 +517,13 @@ static PyMethodDef loop_methods[] = {
     {"_release", (PyCFunction)loop_release, METH_NOARGS, NULL},
     {"_sleep", (PyCFunction)pyac_loop_sleep, METH_O, NULL},
     {"_gather", (PyCFunction)pyac_loop_gather, METH_VARARGS, NULL},
+    {"_wait", (PyCFunction)pyac_loop_wait, METH_VARARGS, NULL},
+    {"_wait_split", (PyCFunction)pyac_loop_wait_split, METH_VARARGS, NULL},
+    {"_as_completed", (PyCFunction)pyac_loop_as_completed, METH_VARARGS, NULL},
+    {"_as_completed_next", (PyCFunction)pyac_loop_as_completed_next, METH_O,
+     NULL},
+    {"_as_completed_pick", (PyCFunction)pyac_loop_as_completed_pick, METH_O,
+     NULL},
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject PyacLoop_Type = {

@@ -110,6 +110,18 @@ PYAC_OUT_HANDLE(acore_task_t, acore_task)
 PYAC_OUT_HANDLE(acore_handle_t, acore_handle)
 PYAC_OUT_HANDLE(acore_error_t, acore_error)
 PYAC_OUT_HANDLE(acore_loop_options_t, acore_loop_options)
+/* the handles of the sub-headers (acore/combinators.h, sync.h, executor.h) */
+PYAC_OUT_HANDLE(acore_timeout_t, acore_timeout)
+PYAC_OUT_HANDLE(acore_group_t, acore_group)
+PYAC_OUT_HANDLE(acore_sem_t, acore_sem)
+PYAC_OUT_HANDLE(acore_lock_t, acore_lock)
+PYAC_OUT_HANDLE(acore_event_t, acore_event)
+PYAC_OUT_HANDLE(acore_cond_t, acore_cond)
+PYAC_OUT_HANDLE(acore_queue_t, acore_queue)
+PYAC_OUT_HANDLE(acore_executor_t, acore_executor)
+PYAC_OUT_HANDLE(acore_executor_options_t, acore_executor_options)
+/* acore_as_completed_next() names its out-parameter `next` */
+%apply acore_future_t **out { acore_future_t **next };
 
 /* ---- numbers through out-parameters ---------------------------------------- */
 
@@ -143,6 +155,14 @@ PYAC_OUT_HANDLE(acore_loop_options_t, acore_loop_options)
     SWIG_fail;
 }
 %typemap(out) uint64_t { $result = PyLong_FromUnsignedLongLong($1); }
+/* int64_t returns (acore_executor_stat): a value >= 0 or an error code */
+%typemap(out) int64_t {
+  if ($1 < 0) {
+    pyac_raise((int)$1);
+    SWIG_fail;
+  }
+  $result = PyLong_FromLongLong($1);
+}
 
 /* ---- the GIL ---------------------------------------------------------------
  * Running or closing a loop releases the GIL (workers and other threads

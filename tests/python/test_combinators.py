@@ -162,5 +162,224 @@ class TestCombinators(LoopTestCase):
         self.assertEqual(self.run_co(main()), 0)
 
 
+class TestWaitC(LoopTestCase):
+    """acore.wait on acore_wait: asyncio's argument checks, result sets of
+    the original objects, FIRST_EXCEPTION, cancellation, fallback."""
+    virtual_clock = False
+
+    def test_wait_runs_in_c(self):
+        calls = []
+        real = acore.Loop._wait
+
+        def spy(loop, *a):
+            calls.append(len(a[0]))
+            return real(loop, *a)
+
+        async def main():
+            fs = [acore.create_task(value_after(i)) for i in range(3)]
+            done, pending = await acore.wait(fs)
+            return done == set(fs) and not pending
+        acore.Loop._wait = spy
+        try:
+            self.assertTrue(self.run_co(main()))
+        finally:
+            acore.Loop._wait = real
+        self.assertEqual(calls, [3])
+
+    def test_wait_argument_errors_match_asyncio(self):
+        async def main():
+            fut = acore.get_running_loop().create_future()
+            with self.assertRaises(TypeError):
+                await acore.wait(fut)
+            coro = value_after(1)
+            with self.assertRaises(TypeError):
+                await acore.wait(coro)
+            with self.assertRaises(TypeError):
+                await acore.wait([coro])
+            coro.close()
+            with self.assertRaises(ValueError):
+                await acore.wait([])
+            with self.assertRaises(ValueError):
+                await acore.wait([fut], return_when="sometime")
+            fut.cancel()
+        self.run_co(main())
+
+    def test_wait_all_completed_dedupes_and_keeps_objects(self):
+        async def main():
+            loop = acore.get_running_loop()
+            a = loop.create_future()
+            b = acore.create_task(value_after("b"))
+            loop.call_soon(a.set_result, "a")
+            done, pending = await acore.wait(iter([a, b, a]))
+            self.assertEqual(pending, set())
+            self.assertEqual(done, {a, b})
+            return sorted(f.result() for f in done)
+        self.assertEqual(self.run_co(main()), ["a", "b"])
+
+    def test_wait_first_exception(self):
+        async def main():
+            ok = acore.create_task(value_after(1))
+            bad = acore.create_task(fail_after(KeyError("k"), 0.001))
+            slow = acore.create_task(value_after(2, 10))
+            done, pending = await acore.wait(
+                [ok, bad, slow], return_when=acore.FIRST_EXCEPTION)
+            self.assertEqual(done, {ok, bad})
+            self.assertEqual(pending, {slow})
+            slow.cancel()
+            c = acore.create_task(value_after(3, 10))
+            c.cancel()                  # a cancellation is not an error
+            done, pending = await acore.wait(
+                [c, ok], return_when=acore.FIRST_EXCEPTION)
+            return done == {c, ok} and not pending
+        self.assertTrue(self.run_co(main()))
+        self.assertEqual(self.reports, [])  # bad's error counts as seen
+
+    def test_wait_cancelled_leaves_futures_alone(self):
+        async def main():
+            inner = acore.create_task(value_after("x", 0.002))
+            w = acore.create_task(acore.wait([inner]))
+            await acore.sleep(0)
+            w.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await w
+            self.assertFalse(inner.cancelled())
+            return await inner
+        self.assertEqual(self.run_co(main()), "x")
+
+    def test_wait_timeout_zero_and_negative(self):
+        async def main():
+            t = acore.create_task(value_after(1, 10))
+            for tmo in (0, -1):
+                done, pending = await acore.wait([t], timeout=tmo)
+                self.assertEqual((done, pending), (set(), {t}))
+            t.cancel()
+        self.run_co(main())
+
+    def test_wait_foreign_future_falls_back(self):
+        class Foreign:
+            """A future-like object that is no acore future."""
+            _asyncio_future_blocking = False
+
+            def __init__(self, loop):
+                self._f = loop.create_future()
+
+            def add_done_callback(self, fn, *, context=None):
+                self._f.add_done_callback(lambda _: fn(self))
+
+            def remove_done_callback(self, fn):
+                return 0
+
+            def done(self):
+                return self._f.done()
+
+        async def main():
+            loop = acore.get_running_loop()
+            f = Foreign(loop)
+            loop.call_soon(f._f.set_result, 1)
+            done, pending = await acore.wait([f])
+            return done == {f} and not pending
+        self.assertTrue(self.run_co(main()))
+
+    def test_wait_leaves_no_references(self):
+        async def main():
+            for _ in range(200):
+                a = acore.create_task(value_after(1))
+                b = acore.create_task(value_after(2, 10))
+                await acore.wait([a, b], return_when=acore.FIRST_COMPLETED)
+                b.cancel()
+                await acore.wait([b])
+        self.run_co(main())
+
+
+class TestAsCompletedC(LoopTestCase):
+    """acore.as_completed on acore_as_completed."""
+
+    def test_as_completed_runs_in_c_in_completion_order(self):
+        calls = []
+        real = acore.Loop._as_completed
+
+        def spy(loop, *a):
+            calls.append(len(a[0]))
+            return real(loop, *a)
+
+        async def main():
+            fs = [value_after("slow", 0.003), value_after("fast", 0),
+                  acore.create_task(value_after("mid", 0.001))]
+            return [await f for f in acore.as_completed(fs)]
+        acore.Loop._as_completed = spy
+        try:
+            self.assertEqual(self.run_co(main()), ["fast", "mid", "slow"])
+        finally:
+            acore.Loop._as_completed = real
+        self.assertEqual(calls, [3])
+
+    def test_as_completed_errors_and_lazy_type_check(self):
+        async def main():
+            fut = acore.get_running_loop().create_future()
+            gen = acore.as_completed(fut)      # checked on first next()
+            with self.assertRaises(TypeError):
+                next(gen)
+            fut.cancel()
+            self.assertEqual(list(acore.as_completed([])), [])
+            out = []
+            for aw in acore.as_completed(
+                    [fail_after(KeyError("k")), value_after(1, 0.001)]):
+                try:
+                    out.append(await aw)
+                except KeyError:
+                    out.append("KeyError")
+            return out
+        self.assertEqual(self.run_co(main()), ["KeyError", 1])
+
+    def test_as_completed_timeout(self):
+        async def main():
+            slow = acore.create_task(value_after("s", 10))
+            fast = acore.create_task(value_after("f"))
+            got = []
+            for aw in acore.as_completed([slow, fast], timeout=0.002):
+                try:
+                    got.append(await aw)
+                except TimeoutError:
+                    got.append("timeout")
+            self.assertFalse(slow.cancelled())   # nothing is cancelled
+            slow.cancel()
+            return got
+        self.assertEqual(self.run_co(main()), ["f", "timeout"])
+        self.assertEqual(self.reports, [])
+
+    def test_as_completed_awaited_concurrently(self):
+        async def main():
+            fs = [value_after(i, 0.001 * (3 - i)) for i in range(3)]
+            aws = list(acore.as_completed(fs))
+            return await acore.gather(*aws)
+        self.assertEqual(self.run_co(main()), [2, 1, 0])
+
+    def test_as_completed_cancelled_awaiter_loses_nothing(self):
+        async def main():
+            loop = acore.get_running_loop()
+            a, b = loop.create_future(), loop.create_future()
+            it = acore.as_completed([a, b])
+            first = acore.create_task(next(it))
+            await acore.sleep(0)
+            first.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await first
+            a.set_result("a")
+            b.set_result("b")
+            # as in asyncio, the cancelled awaitable used up one of the
+            # two; the next one still gets the first completion
+            return [await aw for aw in it]
+        self.assertEqual(self.run_co(main()), ["a"])
+
+    def test_as_completed_abandoned_leaves_nothing(self):
+        async def main():
+            ts = [acore.create_task(value_after(i)) for i in range(5)]
+            it = acore.as_completed(ts, timeout=1)
+            await next(it)
+            del it
+            await acore.gather(*ts)
+        self.run_co(main())
+
+
 if __name__ == "__main__":
     unittest.main()

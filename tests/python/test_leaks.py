@@ -101,6 +101,51 @@ class TestLeaks(LoopTestCase):
         print(f"\ntracemalloc growth over 2,000 operations: {growth} bytes")
         self.assertLess(growth, 64 * 1024)
 
+    def test_leaks_tracemalloc_queue_event_wait(self):
+        async def one_round():
+            loop = acore.get_running_loop()
+            q = acore.PriorityQueue(2)
+            g = loop.create_task(q.get())
+            await acore.sleep(0)
+            q.put_nowait((1, object()))        # handed to g ...
+            g.cancel()                         # ... and given back
+            await acore.gather(g, return_exceptions=True)
+            p = loop.create_task(q.put((0, "x")))
+            await q.get()
+            await p
+            ev = acore.Event()
+            w = loop.create_task(ev.wait())
+            await acore.sleep(0)
+            ev.set()
+            await w
+            slow = loop.create_future()
+            fast = loop.create_task(acore.sleep(0))
+            await acore.wait([slow, fast], return_when=acore.FIRST_COMPLETED)
+            for aw in acore.as_completed([fast, slow], timeout=0):
+                try:
+                    await aw
+                except TimeoutError:
+                    pass
+            slow.cancel()
+
+        async def main(n):
+            for _ in range(n):
+                await one_round()
+        self.run_co(main(100))               # warm caches and free lists
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            self.run_co(main(250))
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        growth = after - before
+        print(f"\ntracemalloc growth over 250 queue/event/wait rounds: "
+              f"{growth} bytes")
+        self.assertLess(growth, 64 * 1024)
+
     def test_leaks_cycle_through_result_collected(self):
         # A task whose result refers back to the task: the cycle passes
         # through C, the wrapper reports it, the collector frees it.

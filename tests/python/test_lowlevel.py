@@ -74,6 +74,78 @@ class TestLowLevel(unittest.TestCase):
         ll.acore_loop_close(loop)
         del loop
 
+    def test_lowlevel_sync_handles(self):
+        loop = ll.acore_loop_new(None)
+        sem = ll.acore_sem_new(loop, 1, ll.ACORE_SEM_BOUNDED)
+        self.assertEqual(ll.acore_sem_try_acquire(sem), 0)
+        fut = ll.acore_sem_acquire(sem)          # waits: no permit left
+        self.assertEqual(ll.acore_sem_waiting(sem), 1)
+        ll.acore_sem_release(sem)
+        ll.acore_loop_run(loop)
+        self.assertEqual(ll.acore_future_int(fut), 1)
+        ev = ll.acore_event_new(loop)
+        w = ll.acore_event_wait(ev)
+        self.assertEqual(ll.acore_event_waiting(ev), 1)
+        ll.acore_event_set(ev)
+        ll.acore_loop_run(loop)
+        self.assertEqual(ll.acore_future_int(w), 1)
+        self.assertEqual(ll.acore_event_is_set(ev), 1)
+        q = ll.acore_queue_new(loop, 4, ll.ACORE_QUEUE_LIFO)
+        self.assertEqual(ll.acore_queue_maxsize(q), 4)
+        g = ll.acore_queue_get(q)                # waits: empty
+        j = ll.acore_queue_join(q)               # nothing put: done
+        self.assertEqual(ll.acore_future_done(j), 1)
+        ll.acore_queue_shutdown(q, ll.ACORE_QUEUE_IMMEDIATE)
+        ll.acore_loop_run(loop)
+        with self.assertRaises(RuntimeError):    # ECLOSED
+            ll.acore_future_int(g)
+        lock = ll.acore_lock_new(loop)
+        cond = ll.acore_cond_new(loop, lock)
+        self.assertEqual(ll.acore_cond_waiting(cond), 0)
+        self.assertEqual(ll.acore_lock_locked(lock), 0)
+        del sem, fut, ev, w, q, g, j, cond, lock
+        ll.acore_loop_close(loop)
+        del loop
+
+    def test_lowlevel_combinators_and_group(self):
+        loop = ll.acore_loop_new(None)
+        self.assertEqual(ll.ACORE_NO_TIMEOUT, float("inf"))
+        s = ll.acore_sleep(loop, 0)
+        sh = ll.acore_shield(s)
+        wf = ll.acore_wait_for(sh, ll.ACORE_NO_TIMEOUT)
+        group = ll.acore_group_new(loop)
+        ran = []
+
+        def step(task):
+            ran.append(ll.acore_task_id(task))
+            return ll.acore_task_return_int(task, 5)
+        base = sys.getrefcount(step)
+        t = ll.acore_group_spawn(group, step)
+        self.assertEqual(ll.acore_group_size(group), 1)
+        ll.acore_group_seal(group)
+        ll.acore_loop_run(loop)
+        self.assertEqual(len(ran), 1)
+        self.assertEqual(ll.acore_future_done(wf), 1)
+        self.assertEqual(ll.acore_task_id(t), ran[0])
+        del s, sh, wf, group, t
+        ll.acore_loop_close(loop)
+        del loop
+        gc.collect()
+        self.assertEqual(sys.getrefcount(step), base)
+
+    def test_lowlevel_executor_handles(self):
+        opts = ll.acore_executor_options_new()
+        ll.acore_executor_options_set_max_workers(opts, 2)
+        ex = ll.acore_executor_new(opts)
+        del opts
+        self.assertEqual(
+            ll.acore_executor_stat(ex, ll.ACORE_EXECUTOR_STAT_MAX_WORKERS), 2)
+        ll.acore_executor_shutdown(ex, ll.ACORE_EXECUTOR_WAIT)
+        del ex
+        with self.assertRaises(ValueError):      # EINVAL: 0 workers
+            o = ll.acore_executor_options_new()
+            ll.acore_executor_options_set_max_workers(o, 0)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,13 +2,18 @@
 """Combinators: sleep, gather, wait, wait_for, timeout, as_completed, shield
 and TaskGroup, with asyncio's signatures and behaviour.
 
-sleep() and gather() run in C (acore_sleep, acore_gather). wait(),
-wait_for(), as_completed() and shield() are asyncio's own functions: they
-are written against the future/loop protocol, which acore's futures and
-loop implement, so they run unchanged on the acore loop. timeout() and
+sleep(), gather(), wait() and as_completed() run in C (acore_sleep,
+acore_gather, acore_wait, acore_as_completed). wait_for() and shield() are
+asyncio's own functions: they are written against the future/loop
+protocol, which acore's futures and loop implement, so they run unchanged
+on the acore loop. (acore_wait_for and acore_shield hand a pointer result
+over from the inner future to the outer one, which would empty a Python
+task that is also awaited elsewhere.) timeout() and
 TaskGroup are implemented here on acore's tasks.
 """
 
+import asyncio.coroutines as _acoroutines
+import asyncio.futures as _afutures
 import asyncio.tasks as _atasks
 import types as _types
 
@@ -81,9 +86,35 @@ def shield(arg):
     return _atasks.shield(arg)
 
 
+_WAIT_MODES = {ALL_COMPLETED: 0, FIRST_COMPLETED: 1, FIRST_EXCEPTION: 2}
+
+
 async def wait(fs, *, timeout=None, return_when=ALL_COMPLETED):
-    """Wait for the futures/tasks in `fs`; return (done, pending) sets."""
-    return await _atasks.wait(fs, timeout=timeout, return_when=return_when)
+    """Wait for the futures/tasks in `fs`; return (done, pending) sets of
+    the very objects given (asyncio.wait). Runs on acore_wait in C when
+    every item is an acore future of the running loop (otherwise on
+    asyncio's own helper). Never cancels anything; a timeout just returns;
+    cancelling the wait leaves the futures untouched."""
+    if (_afutures.isfuture(fs) or _acoroutines.iscoroutine(fs)
+            or isinstance(fs, Future)):
+        raise TypeError(f"expect a list of futures, not {type(fs).__name__}")
+    if not fs:
+        raise ValueError("Set of Tasks/Futures is empty.")
+    if return_when not in _WAIT_MODES:
+        raise ValueError(f"Invalid return_when value: {return_when}")
+    fs = set(fs)
+    loop = _loop()
+    started = loop._wait(fs, _WAIT_MODES[return_when], timeout)
+    if started is None:            # not only acore futures of this loop
+        if any(_acoroutines.iscoroutine(f) for f in fs):
+            raise TypeError("Passing coroutines is forbidden, use tasks "
+                            "explicitly.")
+        return await _atasks._wait(fs, timeout, return_when, loop)
+    waiter, children = started
+    await waiter
+    # asyncio inspects each completion under FIRST_EXCEPTION: their errors
+    # then count as retrieved.
+    return loop._wait_split(children, return_when == FIRST_EXCEPTION)
 
 
 async def wait_for(fut, timeout):
@@ -94,8 +125,46 @@ async def wait_for(fut, timeout):
 
 def as_completed(fs, *, timeout=None):
     """Iterate over awaitables that give the results of `fs` in completion
-    order."""
-    return _atasks.as_completed(fs, timeout=timeout)
+    order (asyncio.as_completed): each ``await`` returns the next result
+    or raises its exception, or TimeoutError once `timeout` has passed.
+    Runs on acore_as_completed in C when every item is (or becomes, by
+    ensure_future) an acore future of the running loop; the awaitables may
+    be awaited concurrently (they are served in the order they wait)."""
+    if (_afutures.isfuture(fs) or _acoroutines.iscoroutine(fs)
+            or isinstance(fs, Future)):
+        raise TypeError(
+            f"expect an iterable of futures, not {type(fs).__name__}")
+    yield from _as_completed(fs, timeout)  # a generator, as asyncio's
+
+
+def _as_completed(fs, timeout):
+    from . import ensure_future
+    from ._sync import Lock
+    loop = _loop()
+    todo = {ensure_future(f, loop=loop) for f in set(fs)}
+    if not all(isinstance(f, Future) and f.get_loop() is loop
+               for f in todo):
+        yield from _atasks.as_completed(todo, timeout=timeout)
+        return
+    if not todo:
+        return
+    by_address = {f._address(): f for f in todo}
+    ac = loop._as_completed(tuple(todo), timeout)
+    turn = Lock()   # one pending acore_as_completed_next at a time
+
+    async def _wait_for_one():
+        async with turn:
+            nxt = loop._as_completed_next(ac)
+            await nxt
+            f = by_address[loop._as_completed_pick(nxt)]
+        return f.result()  # may raise f's exception
+
+    try:
+        for _ in range(len(todo)):
+            yield _wait_for_one()
+    finally:
+        if ac.done() and not ac.cancelled():
+            ac.exception()  # a timeout: reported by the awaitables
 
 
 class Timeout:

@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyac_queue.c - the C halves of acore.Event and acore.Queue / LifoQueue /
+ * PriorityQueue on acore's C event and queue (acore/sync.h). The Python
+ * classes in acore/_sync.py add asyncio's coroutine methods on top.
+ *
+ * Design notes
+ * - Like the semaphore, each C object is made on first use that needs the
+ *   running loop; before that an event only remembers whether it is set,
+ *   and a queue keeps what put_nowait() gave it in a Python list (in put
+ *   order, with its count of unfinished items) that moves into the C queue
+ *   when it is bound. Items taken and not yet task_done() by then are
+ *   stood for by placeholders put and taken at once, so join() counts
+ *   them.
+ * - Queue items are strong references handed to C (pyac_give, freed by
+ *   pyac_obj_free). A get that must wait returns a waiter whose C future
+ *   the task awaits; when the task resumes, acore_queue_get_finish() either
+ *   hands the item over (moved out with acore_future_steal_result) or -
+ *   when a cancellation is delivered at that step - puts it back at the
+ *   front of the queue, so a cancelled getter never loses an item.
+ * - A priority queue compares with Python's `<` from a C callback. Every
+ *   call that can compare (put, get, a getter giving its item back) is made
+ *   from Python with the GIL held; the callback still takes the GIL
+ *   (re-entrant) and keeps the first exception `<` raised in the queue
+ *   object, re-raised once the C call returns (the item stays queued, as
+ *   with heapq).
+ */
+#include "pyac.h"
+
+#include "acore/sync.h"
+
+enum { QFIFO = 0, QLIFO = 1, QPRIO = 2 };
+
+typedef struct PyQueue {
+  PyObject_HEAD
+  acore_queue_t *q;
+  PyLoop *loop;          /* strong, once bound */
+  Py_ssize_t maxsize;
+  int order;
+  PyObject *cmp_exc;     /* first exception raised by `<`, or NULL */
+  PyObject *pending;     /* list: items put before binding, or NULL */
+  Py_ssize_t pre_unfinished; /* unfinished items before binding */
+} PyQueue;
+
+typedef struct PyQWaiter {
+  PyObject_HEAD
+  PyQueue *queue;
+  PyFuture *fut;
+  int get;               /* 1: a get; 0: a put */
+  int finished;
+} PyQWaiter;
+
+typedef struct PyEvent {
+  PyObject_HEAD
+  acore_event_t *ev;
+  PyLoop *loop;
+  int set;               /* before binding */
+} PyEvent;
+
+static PyTypeObject PyacQueue_Type, PyacQWaiter_Type, PyacEvent_Type;
+static PyObject *exc_empty, *exc_full;
+
+static PyObject *self_ref(PyObject *o) { return Py_NewRef(o); }
+
+static PyLoop *bind_loop(void) {
+  PyLoop *loop = pyac_running_loop();
+
+  if (loop == NULL)
+    PyErr_SetString(PyExc_RuntimeError, "no running event loop");
+  return loop;
+}
+
+/* ---- the priority comparison ------------------------------------------------- */
+
+static int prio_cmp(const void *a, const void *b, void *ud) {
+  PyQueue *self = ud;
+  pyac_gil g = pyac_gil_enter();
+  int r = 0, lt;
+
+  if (self->cmp_exc == NULL) {
+    lt = PyObject_RichCompareBool((PyObject *)a, (PyObject *)b, Py_LT);
+    if (lt == 0)
+      lt = PyObject_RichCompareBool((PyObject *)b, (PyObject *)a, Py_LT) > 0
+               ? 2 : 0;
+    if (lt < 0 || PyErr_Occurred())
+      self->cmp_exc = pyac_fetch_exc();
+    else
+      r = lt == 1 ? -1 : lt == 2 ? 1 : 0;
+  }
+  pyac_gil_leave(g);
+  return r;
+}
+
+/* Re-raise what `<` raised during the last C call; -1 if it did. */
+static int cmp_check(PyQueue *self) {
+  PyObject *e = self->cmp_exc;
+
+  if (e == NULL)
+    return 0;
+  self->cmp_exc = NULL;
+  PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+  Py_DECREF(e);
+  return -1;
+}
+
+static int move_pending(PyQueue *self);
+
+static int queue_bind(PyQueue *self) {
+  PyLoop *loop;
+  int rc;
+
+  if (self->q != NULL)
+    return pyac_loop_check(self->loop);
+  if ((loop = bind_loop()) == NULL)
+    return -1;
+  if (self->pending == NULL && (self->pending = PyList_New(0)) == NULL)
+    return -1;
+  if (self->order == QPRIO)
+    rc = acore_queue_new_priority(loop->loop, (size_t)self->maxsize,
+                                  prio_cmp, self, NULL, &self->q);
+  else
+    rc = acore_queue_new(loop->loop, (size_t)self->maxsize,
+                         self->order == QLIFO ? ACORE_QUEUE_LIFO
+                                              : ACORE_QUEUE_FIFO,
+                         &self->q);
+  if (rc < 0) {
+    pyac_raise(rc);
+    return -1;
+  }
+  self->loop = (PyLoop *)Py_NewRef(loop);
+  return move_pending(self);
+}
+
+/* Items put before binding into the new C queue (see the design notes). */
+static int move_pending(PyQueue *self) {
+  PyObject *list = self->pending;
+  Py_ssize_t i, n = PyList_GET_SIZE(list);
+  acore_free_fn f;
+  void *item;
+  int rc = ACORE_OK;
+
+  self->pending = NULL;
+  for (i = n; i < self->pre_unfinished && rc == ACORE_OK; i++) {
+    rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(Py_None)),
+                                pyac_obj_free);
+    if (rc != ACORE_OK)
+      pyac_obj_free(Py_None);
+    else if ((rc = acore_queue_get_nowait(self->q, &item, &f)) == ACORE_OK)
+      pyac_obj_free(item);
+  }
+  for (i = 0; i < n && rc == ACORE_OK; i++) {
+    item = PyList_GET_ITEM(list, i);
+    rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
+                                pyac_obj_free);
+    if (rc != ACORE_OK)
+      pyac_obj_free(item);
+  }
+  Py_DECREF(list);
+  self->pre_unfinished = 0;
+  if (cmp_check(self) < 0)
+    return -1;
+  return rc == ACORE_OK ? 0 : (pyac_raise(rc), -1);
+}
+
+/* Unbound get_nowait(): the next item of the pending list by the order. */
+static PyObject *pending_pop(PyQueue *self) {
+  PyObject *list = self->pending, *item;
+  Py_ssize_t n = list ? PyList_GET_SIZE(list) : 0, i, best = 0;
+  int lt;
+
+  if (n == 0)
+    return PyErr_SetNone(exc_empty), NULL;
+  if (self->order == QLIFO)
+    best = n - 1;
+  for (i = 1; self->order == QPRIO && i < n; i++) {
+    lt = PyObject_RichCompareBool(PyList_GET_ITEM(list, i),
+                                  PyList_GET_ITEM(list, best), Py_LT);
+    if (lt < 0)
+      return NULL;
+    if (lt)
+      best = i;
+  }
+  item = Py_NewRef(PyList_GET_ITEM(list, best));
+  if (PySequence_DelItem(list, best) < 0) {
+    Py_DECREF(item);
+    return NULL;
+  }
+  return item;
+}
+
+/* Unbound put_nowait(). */
+static PyObject *pending_put(PyQueue *self, PyObject *item) {
+  if (self->pending == NULL && (self->pending = PyList_New(0)) == NULL)
+    return NULL;
+  if (self->maxsize > 0 && PyList_GET_SIZE(self->pending) >= self->maxsize)
+    return PyErr_SetNone(exc_full), NULL;
+  if (PyList_Append(self->pending, item) < 0)
+    return NULL;
+  self->pre_unfinished++;
+  Py_RETURN_NONE;
+}
+
+/* ---- the waiter of a get or put -------------------------------------------- */
+
+/* The waiter's outcome once its future is done: the item (get), None
+ * (put), or an exception. */
+static PyObject *waiter_outcome(PyQWaiter *w) {
+  acore_future_t *fut = w->fut->fut;
+  void *item = NULL;
+  int rc;
+
+  w->finished = 1;
+  if (!w->get) {
+    rc = acore_future_result(fut, NULL);
+    return rc == ACORE_OK ? Py_NewRef(Py_None) : pyac_raise(rc);
+  }
+  rc = acore_queue_get_finish(w->queue->q, fut);
+  if (cmp_check(w->queue) < 0)
+    return NULL;
+  if (rc != ACORE_OK)
+    return rc == ACORE_ECANCELLED ? (PyErr_SetNone(pyac_CancelledError), NULL)
+                                  : pyac_raise(rc);
+  rc = acore_future_steal_result(fut, pyac_obj_free, &item);
+  if (rc != ACORE_OK || item == NULL)
+    return rc != ACORE_OK ? pyac_raise(rc) : Py_NewRef(Py_None);
+  pyac_crefs--; /* the reference C held is now ours */
+  return item;
+}
+
+static PySendResult qwaiter_send(PyQWaiter *w, PyObject *arg, PyObject **res) {
+  (void)arg;
+  if (w->finished) {
+    PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited waiter");
+    *res = NULL;
+    return PYGEN_ERROR;
+  }
+  if (acore_future_done(w->fut->fut) != 1) {
+    w->fut->blocking = 1;
+    *res = Py_NewRef(w->fut);
+    return PYGEN_NEXT;
+  }
+  *res = waiter_outcome(w);
+  return *res ? PYGEN_RETURN : PYGEN_ERROR;
+}
+
+static PyObject *qwaiter_next(PyQWaiter *w) {
+  PyObject *r, *e;
+
+  if (qwaiter_send(w, Py_None, &r) == PYGEN_NEXT)
+    return r;
+  if (r == NULL)
+    return NULL;
+  e = PyObject_CallOneArg(PyExc_StopIteration, r);
+  Py_DECREF(r);
+  if (e != NULL) {
+    PyErr_SetObject(PyExc_StopIteration, e);
+    Py_DECREF(e);
+  }
+  return NULL;
+}
+
+/* A served get that a cancellation reaches outside a task step (no
+ * delivery acore can see): the item goes back with put_nowait. */
+static void give_back(PyQWaiter *w) {
+  void *item = NULL;
+
+  if (acore_future_steal_result(w->fut->fut, pyac_obj_free, &item) != ACORE_OK ||
+      item == NULL)
+    return;
+  if (acore_queue_put_nowait(w->queue->q, item, pyac_obj_free) != ACORE_OK)
+    pyac_obj_free(item);
+  (void)cmp_check(w->queue);
+  PyErr_Clear();
+}
+
+/* throw(exc...): settle the get or put first, then raise `exc`. */
+static PyObject *qwaiter_throw(PyQWaiter *w, PyObject *args) {
+  PyObject *typ = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
+  PyObject *val = PyTuple_GET_SIZE(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
+  int rc;
+
+  if (!w->finished && acore_future_done(w->fut->fut) == 1) {
+    w->finished = 1;
+    if (w->get) {
+      rc = acore_queue_get_finish(w->queue->q, w->fut->fut);
+      if (rc == ACORE_OK)
+        give_back(w);
+      (void)cmp_check(w->queue);
+      PyErr_Clear();
+    }
+  } else if (!w->finished) {
+    acore_future_cancel(w->fut->fut, NULL);
+    w->finished = 1;
+  }
+  if (typ == NULL)
+    return PyErr_Format(PyExc_TypeError, "throw expects an exception");
+  if (PyExceptionInstance_Check(typ))
+    PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+  else
+    PyErr_SetObject(typ, val && val != Py_None ? val : NULL);
+  return NULL;
+}
+
+static void qwaiter_dealloc(PyQWaiter *w) {
+  PyObject *et, *ev, *tb;
+
+  PyErr_Fetch(&et, &ev, &tb);
+  if (!w->finished && w->fut != NULL && w->fut->fut != NULL) {
+    if (acore_future_done(w->fut->fut) != 1)
+      acore_future_cancel(w->fut->fut, NULL); /* never inserts / takes */
+    else if (w->get && w->queue->q != NULL &&
+             acore_future_cancelled(w->fut->fut) == 0 &&
+             acore_future_error(w->fut->fut) == NULL)
+      give_back(w); /* served, never taken: back into the queue */
+  }
+  PyErr_Restore(et, ev, tb);
+  Py_CLEAR(w->fut);
+  Py_CLEAR(w->queue);
+  pyac_live--;
+  PyObject_Free(w);
+}
+
+static PyMethodDef qwaiter_methods[] = {
+    {"throw", (PyCFunction)qwaiter_throw, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyAsyncMethods qwaiter_async = {.am_await = self_ref,
+                                       .am_send = (sendfunc)qwaiter_send};
+
+static PyTypeObject PyacQWaiter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore._QueueWaiter",
+    .tp_basicsize = sizeof(PyQWaiter),
+    .tp_dealloc = (destructor)qwaiter_dealloc,
+    .tp_as_async = &qwaiter_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_iter = self_ref,
+    .tp_iternext = (iternextfunc)qwaiter_next,
+    .tp_methods = qwaiter_methods,
+};
+
+static PyObject *qwaiter_new(PyQueue *self, acore_future_t *fut, int get) {
+  PyQWaiter *w = PyObject_New(PyQWaiter, &PyacQWaiter_Type);
+
+  if (w == NULL) {
+    acore_future_cancel(fut, NULL);
+    acore_future_unref(fut);
+    return NULL;
+  }
+  pyac_live++;
+  w->queue = (PyQueue *)Py_NewRef(self);
+  w->get = get;
+  w->finished = 0;
+  w->fut = pyac_future_wrap(self->loop, fut);
+  if (w->fut == NULL) {
+    w->finished = 1;
+    Py_DECREF(w);
+    return NULL;
+  }
+  return (PyObject *)w;
+}
+
+/* ---- the queue ----------------------------------------------------------------- */
+
+/* put_nowait(item): QueueFull when there is no room. */
+static PyObject *queue_put_nowait(PyQueue *self, PyObject *item) {
+  int rc;
+
+  if (self->q == NULL && pyac_running_loop() == NULL)
+    return pending_put(self, item);
+  if (queue_bind(self) < 0)
+    return NULL;
+  rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
+                              pyac_obj_free);
+  if (rc != ACORE_OK) {
+    pyac_obj_free(item);
+    if (cmp_check(self) < 0)
+      return NULL;
+    if (rc == ACORE_EFULL)
+      return PyErr_SetNone(exc_full), NULL;
+    return pyac_raise(rc);
+  }
+  return cmp_check(self) < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+/* _put(item): None when put at once, else a waiter to await. */
+static PyObject *queue_put(PyQueue *self, PyObject *item) {
+  acore_future_t *fut;
+  int rc;
+
+  if (queue_bind(self) < 0)
+    return NULL;
+  rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
+                              pyac_obj_free);
+  if (rc == ACORE_OK)
+    return cmp_check(self) < 0 ? NULL : Py_NewRef(Py_None);
+  pyac_obj_free(item); /* not taken */
+  if (rc != ACORE_EFULL)
+    return cmp_check(self) < 0 ? NULL : pyac_raise(rc);
+  rc = acore_queue_put(self->q, pyac_give(Py_NewRef(item)), pyac_obj_free,
+                       &fut);
+  if (rc != ACORE_OK) {
+    pyac_obj_free(item);
+    return pyac_raise(rc);
+  }
+  return qwaiter_new(self, fut, 0);
+}
+
+static PyObject *queue_get_nowait(PyQueue *self, PyObject *noarg) {
+  acore_free_fn item_free = NULL;
+  void *item = NULL;
+  int rc;
+
+  (void)noarg;
+  if (self->q == NULL)
+    return pending_pop(self);
+  if (pyac_loop_check(self->loop) < 0)
+    return NULL;
+  rc = acore_queue_get_nowait(self->q, &item, &item_free);
+  if (cmp_check(self) < 0) {
+    if (rc == ACORE_OK && item_free != NULL)
+      item_free(item);
+    return NULL;
+  }
+  if (rc == ACORE_EEMPTY)
+    return PyErr_SetNone(exc_empty), NULL;
+  if (rc != ACORE_OK)
+    return pyac_raise(rc);
+  if (item_free != pyac_obj_free || item == NULL) {
+    if (item_free != NULL)
+      item_free(item);
+    Py_RETURN_NONE;
+  }
+  pyac_crefs--;
+  return item;
+}
+
+/* _get(): a tuple (item,) when one is ready, else a waiter to await. */
+static PyObject *queue_get(PyQueue *self, PyObject *noarg) {
+  acore_future_t *fut;
+  PyObject *item, *t;
+  int rc;
+
+  (void)noarg;
+  if (queue_bind(self) < 0)
+    return NULL;
+  if (acore_queue_size(self->q) > 0) {
+    item = queue_get_nowait(self, NULL);
+    if (item == NULL)
+      return NULL;
+    t = PyTuple_Pack(1, item);
+    Py_DECREF(item);
+    return t;
+  }
+  rc = acore_queue_get(self->q, &fut);
+  if (rc != ACORE_OK)
+    return pyac_raise(rc);
+  return qwaiter_new(self, fut, 1);
+}
+
+static PyObject *queue_task_done(PyQueue *self, PyObject *noarg) {
+  int rc;
+
+  (void)noarg;
+  if (self->q == NULL) {
+    rc = self->pre_unfinished > 0 ? ACORE_OK : ACORE_EINVALIDSTATE;
+    if (rc == ACORE_OK)
+      self->pre_unfinished--;
+  } else {
+    rc = acore_queue_task_done(self->q);
+  }
+  if (rc == ACORE_EINVALIDSTATE)
+    return PyErr_Format(PyExc_ValueError, "task_done() called too many times");
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+/* _join(): None when nothing is unfinished, else a future to await. */
+static PyObject *queue_join(PyQueue *self, PyObject *noarg) {
+  acore_future_t *fut;
+  int rc;
+
+  (void)noarg;
+  if (self->q == NULL && self->pre_unfinished == 0)
+    Py_RETURN_NONE;
+  if (queue_bind(self) < 0)
+    return NULL;
+  if (acore_queue_unfinished(self->q) == 0)
+    Py_RETURN_NONE;
+  rc = acore_queue_join(self->q, &fut);
+  if (rc != ACORE_OK)
+    return pyac_raise(rc);
+  return (PyObject *)pyac_future_wrap(self->loop, fut);
+}
+
+static PyObject *queue_qsize(PyQueue *self, PyObject *noarg) {
+  (void)noarg;
+  if (self->q == NULL)
+    return PyLong_FromSsize_t(self->pending ? PyList_GET_SIZE(self->pending)
+                                            : 0);
+  return PyLong_FromSize_t(acore_queue_size(self->q));
+}
+
+static PyObject *queue_unfinished(PyQueue *self, PyObject *noarg) {
+  (void)noarg;
+  if (self->q == NULL)
+    return PyLong_FromSsize_t(self->pre_unfinished);
+  return PyLong_FromSize_t(acore_queue_unfinished(self->q));
+}
+
+static PyObject *queue_maxsize(PyQueue *self, void *closure) {
+  (void)closure;
+  return PyLong_FromSsize_t(self->maxsize);
+}
+
+static int queue_init(PyQueue *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"maxsize", NULL};
+  Py_ssize_t maxsize = 0;
+  PyObject *order;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|n:Queue", kwlist, &maxsize))
+    return -1;
+  if (self->q != NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "queue already in use");
+    return -1;
+  }
+  self->maxsize = maxsize < 0 ? 0 : maxsize; /* asyncio: <= 0 is unbounded */
+  order = PyObject_GetAttrString((PyObject *)self, "_order");
+  if (order == NULL) {
+    PyErr_Clear();
+    self->order = QFIFO;
+  } else {
+    self->order = (int)PyLong_AsLong(order);
+    Py_DECREF(order);
+    if (self->order < QFIFO || self->order > QPRIO) {
+      PyErr_Clear();
+      self->order = QFIFO;
+    }
+  }
+  return 0;
+}
+
+static PyObject *obj_new(PyTypeObject *type, PyObject *a, PyObject *k) {
+  PyObject *s = type->tp_alloc(type, 0);
+  (void)a;
+  (void)k;
+  if (s != NULL)
+    pyac_live++;
+  return s;
+}
+
+/* The pending list is visible to the collector through the Python
+ * subclass (subtype_traverse reaches a base's tp_traverse). */
+static int queue_traverse(PyQueue *self, visitproc visit, void *arg) {
+  Py_VISIT(self->pending);
+  Py_VISIT(self->cmp_exc);
+  return 0;
+}
+
+static int queue_clear(PyQueue *self) {
+  Py_CLEAR(self->pending);
+  Py_CLEAR(self->cmp_exc);
+  return 0;
+}
+
+static void queue_dealloc(PyQueue *self) {
+  acore_queue_unref(self->q); /* frees the queued items */
+  self->q = NULL;
+  Py_CLEAR(self->pending);
+  Py_CLEAR(self->cmp_exc);
+  Py_CLEAR(self->loop);
+  pyac_live--;
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef queue_methods[] = {
+    {"put_nowait", (PyCFunction)queue_put_nowait, METH_O, NULL},
+    {"get_nowait", (PyCFunction)queue_get_nowait, METH_NOARGS, NULL},
+    {"_put", (PyCFunction)queue_put, METH_O, NULL},
+    {"_get", (PyCFunction)queue_get, METH_NOARGS, NULL},
+    {"_join", (PyCFunction)queue_join, METH_NOARGS, NULL},
+    {"task_done", (PyCFunction)queue_task_done, METH_NOARGS, NULL},
+    {"qsize", (PyCFunction)queue_qsize, METH_NOARGS, NULL},
+    {"_unfinished", (PyCFunction)queue_unfinished, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef queue_getset[] = {
+    {"maxsize", (getter)queue_maxsize, NULL, "Number of items allowed.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject PyacQueue_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.QueueBase",
+    .tp_basicsize = sizeof(PyQueue),
+    .tp_dealloc = (destructor)queue_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The C half of acore.Queue (acore/sync.h).",
+    .tp_traverse = (traverseproc)queue_traverse,
+    .tp_clear = (inquiry)queue_clear,
+    .tp_methods = queue_methods,
+    .tp_getset = queue_getset,
+    .tp_init = (initproc)queue_init,
+    .tp_new = obj_new,
+};
+
+/* ---- the event ----------------------------------------------------------------- */
+
+static int event_bind(PyEvent *self) {
+  PyLoop *loop;
+  int rc;
+
+  if (self->ev != NULL)
+    return pyac_loop_check(self->loop);
+  if ((loop = bind_loop()) == NULL)
+    return -1;
+  rc = acore_event_new(loop->loop, &self->ev);
+  if (rc == ACORE_OK && self->set)
+    rc = acore_event_set(self->ev);
+  if (rc < 0) {
+    acore_event_unref(self->ev);
+    self->ev = NULL;
+    pyac_raise(rc);
+    return -1;
+  }
+  self->loop = (PyLoop *)Py_NewRef(loop);
+  return 0;
+}
+
+static PyObject *event_is_set(PyEvent *self, PyObject *noarg) {
+  (void)noarg;
+  if (self->ev == NULL)
+    return PyBool_FromLong(self->set);
+  return PyBool_FromLong(acore_event_is_set(self->ev) == 1);
+}
+
+static PyObject *event_set(PyEvent *self, PyObject *noarg) {
+  int rc;
+
+  (void)noarg;
+  if (self->ev == NULL) {
+    self->set = 1;
+    Py_RETURN_NONE;
+  }
+  rc = acore_event_set(self->ev);
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
+}
+
+static PyObject *event_clear(PyEvent *self, PyObject *noarg) {
+  (void)noarg;
+  self->set = 0;
+  if (self->ev != NULL)
+    acore_event_clear(self->ev);
+  Py_RETURN_NONE;
+}
+
+/* _wait(): None when set, else a future that completes when it is. */
+static PyObject *event_wait(PyEvent *self, PyObject *noarg) {
+  acore_future_t *fut;
+  int rc;
+
+  (void)noarg;
+  if (self->ev == NULL && self->set)
+    Py_RETURN_NONE;
+  if (event_bind(self) < 0)
+    return NULL;
+  if (acore_event_is_set(self->ev) == 1)
+    Py_RETURN_NONE;
+  rc = acore_event_wait(self->ev, &fut);
+  if (rc != ACORE_OK)
+    return pyac_raise(rc);
+  return (PyObject *)pyac_future_wrap(self->loop, fut);
+}
+
+static PyObject *event_waiting(PyEvent *self, PyObject *noarg) {
+  (void)noarg;
+  return PyLong_FromSize_t(acore_event_waiting(self->ev));
+}
+
+static void event_dealloc(PyEvent *self) {
+  acore_event_unref(self->ev);
+  self->ev = NULL;
+  Py_CLEAR(self->loop);
+  pyac_live--;
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef event_methods[] = {
+    {"is_set", (PyCFunction)event_is_set, METH_NOARGS, NULL},
+    {"set", (PyCFunction)event_set, METH_NOARGS, NULL},
+    {"clear", (PyCFunction)event_clear, METH_NOARGS, NULL},
+    {"_wait", (PyCFunction)event_wait, METH_NOARGS, NULL},
+    {"_waiting", (PyCFunction)event_waiting, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PyacEvent_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.EventBase",
+    .tp_basicsize = sizeof(PyEvent),
+    .tp_dealloc = (destructor)event_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The C half of acore.Event (acore/sync.h).",
+    .tp_methods = event_methods,
+    .tp_new = obj_new,
+};
+
+int pyac_queue_init(PyObject *m) {
+  PyObject *mod;
+
+  if (PyType_Ready(&PyacQueue_Type) < 0 || PyType_Ready(&PyacQWaiter_Type) < 0 ||
+      PyType_Ready(&PyacEvent_Type) < 0)
+    return -1;
+  mod = PyImport_ImportModule("asyncio.queues");
+  if (mod == NULL)
+    return -1;
+  exc_empty = PyObject_GetAttrString(mod, "QueueEmpty");
+  exc_full = PyObject_GetAttrString(mod, "QueueFull");
+  Py_DECREF(mod);
+  if (exc_empty == NULL || exc_full == NULL)
+    return -1;
+  if (PyModule_AddObjectRef(m, "QueueBase", (PyObject *)&PyacQueue_Type) < 0)
+    return -1;
+  return PyModule_AddObjectRef(m, "EventBase", (PyObject *)&PyacEvent_Type);
+}
