@@ -78,6 +78,7 @@ typedef struct PyFuture {
   acore_future_t *fut;    /* a reference (NULL once cleared) */
   PyLoop *loop;           /* strong */
   PyObject *cb0;          /* first done callback, or NULL */
+  PyObject *ctx0;         /* cb0's contextvars.Context, or NULL */
   PyObject *cbs;          /* list of further callbacks, or NULL */
   PyObject *c_obj;        /* borrowed: the result/exception C holds for us */
   PyObject *result;       /* strong: a result moved out of C */

@@ -12,6 +12,8 @@
  *   garbage collector); one C done callback ("armed") holding the wrapper
  *   dispatches them, each with the wrapper itself as argument. Callbacks
  *   added while a dispatch is queued join it; later ones arm a new one.
+ *   Each entry is (fn, context): add_done_callback(context=None) copies
+ *   the caller's context, as asyncio does, and the callback runs in it.
  * - `await fut`: the future is its own iterator; am_send yields the future
  *   while it is pending (the task's step then awaits it in C) and returns
  *   its result, or raises its exception, once done.
@@ -92,6 +94,7 @@ static int future_traverse(PyFuture *f, visitproc visit, void *arg) {
 
   Py_VISIT(f->loop);
   Py_VISIT(f->cb0);
+  Py_VISIT(f->ctx0);
   Py_VISIT(f->cbs);
   Py_VISIT(f->result);
   Py_VISIT(f->extra);
@@ -104,6 +107,7 @@ static int future_clear(PyFuture *f) {
   acore_future_t *fut = f->fut;
 
   Py_CLEAR(f->cb0);
+  Py_CLEAR(f->ctx0);
   Py_CLEAR(f->cbs);
   Py_CLEAR(f->result);
   Py_CLEAR(f->extra);
@@ -360,12 +364,15 @@ static PyObject *future_cancel(PyFuture *f, PyObject *args, PyObject *kw) {
 
 /* ---- done callbacks ---------------------------------------------------------- */
 
-static void run_callback(PyFuture *f, PyObject *cb) {
-  PyObject *fn = cb, *ctx = NULL, *r;
+/* Run entry `cb` (a callable, or (fn, context)); `ctx`: cb0's context. */
+static void run_callback(PyFuture *f, PyObject *cb, PyObject *ctx) {
+  PyObject *fn = cb, *r;
 
-  if (PyTuple_CheckExact(cb)) {
+  if (ctx == NULL && PyTuple_CheckExact(cb)) {
     fn = PyTuple_GET_ITEM(cb, 0);
     ctx = PyTuple_GET_ITEM(cb, 1);
+  }
+  if (ctx != NULL) {
     if (PyContext_Enter(ctx) < 0) {
       pyac_callback_error(f->loop, fn);
       return;
@@ -382,20 +389,22 @@ static void run_callback(PyFuture *f, PyObject *cb) {
 static void done_trampoline(acore_future_t *fut, void *ud) {
   PyFuture *f = ud;
   pyac_gil g = pyac_gil_enter();
-  PyObject *cb0 = f->cb0, *cbs = f->cbs;
+  PyObject *cb0 = f->cb0, *ctx0 = f->ctx0, *cbs = f->cbs;
   Py_ssize_t i;
 
   (void)fut;
   f->armed = 0;
   f->cb0 = NULL;
+  f->ctx0 = NULL;
   f->cbs = NULL;
   if (cb0 != NULL) {
-    run_callback(f, cb0);
+    run_callback(f, cb0, ctx0);
     Py_DECREF(cb0);
   }
+  Py_XDECREF(ctx0);
   if (cbs != NULL) {
     for (i = 0; i < PyList_GET_SIZE(cbs); i++)
-      run_callback(f, PyList_GET_ITEM(cbs, i));
+      run_callback(f, PyList_GET_ITEM(cbs, i), NULL);
     Py_DECREF(cbs);
   }
   pyac_gil_leave(g);
@@ -410,6 +419,7 @@ static void done_release(void *ud) {
   if (f->armed) {
     f->armed = 0;
     Py_CLEAR(f->cb0);
+    Py_CLEAR(f->ctx0);
     Py_CLEAR(f->cbs);
   }
   pyac_crefs--;
@@ -417,12 +427,21 @@ static void done_release(void *ud) {
   pyac_gil_leave(g);
 }
 
-int pyac_future_add_callback(PyFuture *f, PyObject *entry) {
+/* Add `entry` (a callable, or (fn, context)); the first one may come with
+ * its context apart (`ctx`, or NULL), which saves the tuple. */
+static int add_callback(PyFuture *f, PyObject *entry, PyObject *ctx) {
   int rc;
 
   if (f->cb0 == NULL && f->cbs == NULL) {
     f->cb0 = Py_NewRef(entry);
+    f->ctx0 = Py_XNewRef(ctx);
   } else {
+    if (ctx != NULL) {
+      PyObject *t = PyTuple_Pack(2, entry, ctx);
+      rc = t ? add_callback(f, t, NULL) : -1;
+      Py_XDECREF(t);
+      return rc;
+    }
     if (f->cbs == NULL && (f->cbs = PyList_New(0)) == NULL)
       return -1;
     if (PyList_Append(f->cbs, entry) < 0)
@@ -440,9 +459,13 @@ int pyac_future_add_callback(PyFuture *f, PyObject *entry) {
   return 0;
 }
 
+int pyac_future_add_callback(PyFuture *f, PyObject *entry) {
+  return add_callback(f, entry, NULL);
+}
+
 static PyObject *future_add_done_callback(PyFuture *f, PyObject *const *args,
                                           Py_ssize_t nargs, PyObject *kwn) {
-  PyObject *fn, *ctx = NULL, *entry;
+  PyObject *fn, *ctx = NULL;
   int rc;
 
   if (nargs != 1 || (kwn && (PyTuple_GET_SIZE(kwn) != 1 ||
@@ -458,11 +481,14 @@ static PyObject *future_add_done_callback(PyFuture *f, PyObject *const *args,
     ctx = args[1];
   if (check_fut(f) < 0)
     return NULL;
-  entry = ctx ? PyTuple_Pack(2, fn, ctx) : Py_NewRef(fn);
-  if (entry == NULL)
-    return NULL;
-  rc = pyac_future_add_callback(f, entry);
-  Py_DECREF(entry);
+  /* asyncio: context=None means a copy of the caller's context */
+  if (ctx != NULL) {
+    rc = add_callback(f, fn, ctx);
+  } else {
+    PyObject *copy = PyContext_CopyCurrent();
+    rc = copy ? add_callback(f, fn, copy) : -1;
+    Py_XDECREF(copy);
+  }
   if (rc < 0)
     return NULL;
   Py_RETURN_NONE;
@@ -482,6 +508,7 @@ static PyObject *future_remove_done_callback(PyFuture *f, PyObject *fn) {
       return NULL;
     if (eq) {
       Py_CLEAR(f->cb0);
+      Py_CLEAR(f->ctx0);
       removed++;
     }
   }

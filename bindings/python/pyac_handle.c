@@ -6,9 +6,12 @@
  * Design notes
  * - The Handle is the callback's user data: C holds one reference to it
  *   until the call ran, was cancelled or the loop closed (handle_release).
- * - Once the call ran or was cancelled, the handle lets go of the callable
- *   and its arguments at once, as asyncio's handles do.
+ * - Once the call ran or was cancelled, the handle lets go of the callable,
+ *   its arguments and its context at once.
  * - An exception escaping the callable goes to the loop (pyac_callback_error).
+ * - contextvars as asyncio: every call runs inside a Context, the one given
+ *   with context= or else a copy of the scheduling thread's current context
+ *   taken at the call (PyContext_CopyCurrent: no copy when one is given).
  */
 #include "pyac.h"
 
@@ -32,6 +35,7 @@ static void handle_run(void *ud) {
     } else {
       pyac_callback_error(h->loop, fn);
     }
+    Py_CLEAR(h->context);
     Py_DECREF(fn);
     Py_XDECREF(args);
   }
@@ -74,7 +78,8 @@ static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
   h->h = NULL;
   h->fn = Py_NewRef(fn);
   h->args = NULL;
-  h->context = ctx ? Py_NewRef(ctx) : NULL;
+  /* asyncio: context=None means a copy of the caller's context */
+  h->context = ctx ? Py_NewRef(ctx) : PyContext_CopyCurrent();
   h->loop = (PyLoop *)Py_NewRef(loop);
   h->when = -1.0;
   h->cancelled = 0;
@@ -82,7 +87,7 @@ static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
     for (i = 0; i < n; i++)
       PyTuple_SET_ITEM(h->args, i, Py_NewRef(args[i]));
   PyObject_GC_Track(h);
-  if (n > 0 && h->args == NULL) {
+  if (h->context == NULL || (n > 0 && h->args == NULL)) {
     Py_DECREF(h);
     return NULL;
   }
@@ -142,6 +147,7 @@ static PyObject *handle_cancel(PyHandle *h, PyObject *noarg) {
     h->cancelled = 1;
     Py_CLEAR(h->fn);
     Py_CLEAR(h->args);
+    Py_CLEAR(h->context);
     if (h->h != NULL)
       acore_handle_cancel(h->h);
   }
