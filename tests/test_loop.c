@@ -609,9 +609,15 @@ static void test_loop_report_to_handler(void **state) {
   assert_int_equal(r.last_code, ACORE_EHOST);
   assert_string_equal(r.last_message, "callback failed");
   acore_error_unref(err);
-  /* NULL handler restores the default one (prints to stderr). */
+  /* Replacing a handler frees the previous one's ud; NULL restores the
+   * default one (prints to stderr). */
+  tu_frees = 0;
+  assert_int_equal(acore_loop_set_error_handler(loop, NULL, NULL,
+                                                tu_count_free), ACORE_OK);
+  assert_int_equal(tu_frees, 0);
   assert_int_equal(acore_loop_set_error_handler(loop, NULL, NULL, NULL),
                    ACORE_OK);
+  assert_int_equal(tu_frees, 1);
   assert_int_equal(acore_loop_report(loop, ACORE_REPORT_CALLBACK_ERROR,
                                      "printed by the default handler", NULL,
                                      NULL), ACORE_OK);
