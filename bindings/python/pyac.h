@@ -52,6 +52,14 @@ typedef struct pyac_gil {
 pyac_gil pyac_gil_enter(void);
 void pyac_gil_leave(pyac_gil g);
 
+/* ---- contextvars --------------------------------------------------------- */
+
+/* The context a callback scheduled now must run in, as a new reference: a
+ * copy of the current context, or Py_None when the current context is
+ * empty (the callback then runs in its loop's shared empty context). NULL
+ * with an exception on failure. Any thread, GIL held. */
+PyObject *pyac_ctx_capture(void);
+
 /* ---- types --------------------------------------------------------------- */
 
 typedef struct PyLoop PyLoop;
@@ -66,6 +74,7 @@ struct PyLoop {
   void *idle;             /* uv_idle_t *: keeps a GIL-holding poll short */
   void *wake;             /* uv_timer_t *: bounds a poll by acore's timers */
   int idle_on;
+  PyObject *empty_ctx;    /* shared empty contextvars.Context, or NULL */
   PyTask *tasks;          /* unfinished Python tasks (intrusive list) */
   Py_ssize_t ntasks;
   PyObject *weakreflist;
@@ -161,7 +170,13 @@ PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
                         Py_ssize_t nargs, PyObject *kwnames);
 extern __thread PyThreadState *pyac_tls_saved;
 extern __thread int pyac_tls_depth;
+extern __thread PyThreadState *pyac_tls_tstate; /* the runner's, or NULL */
 int pyac_loop_check(PyLoop *loop);           /* -1 + exception if closed */
+/* Enter `ctx` (a Context, or Py_None from pyac_ctx_capture) to run a
+ * callback of `loop`: returns the entered context (a new reference, to
+ * give to pyac_ctx_exit) or NULL with an exception. */
+PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx);
+void pyac_ctx_exit(PyLoop *loop, PyObject *entered);
 PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
 PyTask *pyac_current_task(void);             /* borrowed or NULL */
 

@@ -9,8 +9,15 @@
  *   (NULL while the thread holds the GIL). A trampoline that finds it set
  *   takes the GIL back and leaves it taken; the loop's prepare handle (run
  *   just before libuv polls) and the runner's exit give it back.
+ *   pyac_tls_tstate is the runner's thread state: when it is the one
+ *   holding the GIL, a trampoline needs no further check.
  * - Errors carry exceptions as payloads tagged with pyac_obj_free, so
  *   `await` re-raises the very exception object (with its traceback).
+ * - contextvars: a callback runs in a copy of the context current when it
+ *   was scheduled. When that context is empty (the common case) no copy is
+ *   made: the callback runs in its loop's shared empty context, which is
+ *   dropped (and made afresh when next needed) as soon as a callback leaves
+ *   a variable set in it, so no callback ever sees another's variables.
  */
 #include "pyac.h"
 
@@ -18,6 +25,7 @@ Py_ssize_t pyac_crefs;
 Py_ssize_t pyac_live;
 __thread PyThreadState *pyac_tls_saved;
 __thread int pyac_tls_depth;
+__thread PyThreadState *pyac_tls_tstate;
 
 PyObject *pyac_CancelledError, *pyac_InvalidStateError, *pyac_Error;
 
@@ -30,7 +38,9 @@ pyac_gil pyac_gil_enter(void) {
     PyThreadState *ts = pyac_tls_saved;
     pyac_tls_saved = NULL;
     PyEval_RestoreThread(ts);
-  } else if (!PyGILState_Check()) {
+  } else if ((pyac_tls_tstate == NULL ||
+              _PyThreadState_UncheckedGet() != pyac_tls_tstate) &&
+             !PyGILState_Check()) {
     g.st = PyGILState_Ensure();
     g.how = 1;
   }
@@ -51,6 +61,46 @@ void pyac_obj_free(void *obj) {
   pyac_crefs--;
   Py_DECREF((PyObject *)obj);
   pyac_gil_leave(g);
+}
+
+/* ---- contextvars ---------------------------------------------------------- */
+
+static int ctx_is_empty(PyObject *ctx) {
+  return ctx == NULL || Py_TYPE(ctx)->tp_as_mapping->mp_length(ctx) == 0;
+}
+
+PyObject *pyac_ctx_capture(void) {
+  if (ctx_is_empty(PyThreadState_Get()->context))
+    return Py_NewRef(Py_None);
+  return PyContext_CopyCurrent();
+}
+
+PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx) {
+  if (ctx == Py_None) {
+    if (loop->empty_ctx == NULL && (loop->empty_ctx = PyContext_New()) == NULL)
+      return NULL;
+    ctx = loop->empty_ctx;
+    if (PyContext_Enter(ctx) == 0)
+      return Py_NewRef(ctx);
+    /* entered already (a callback running another's dispatch): a new one */
+    PyErr_Clear();
+    if ((ctx = PyContext_New()) == NULL)
+      return NULL;
+    if (PyContext_Enter(ctx) == 0)
+      return ctx;
+    Py_DECREF(ctx);
+    return NULL;
+  }
+  if (PyContext_Enter(ctx) < 0)
+    return NULL;
+  return Py_NewRef(ctx);
+}
+
+void pyac_ctx_exit(PyLoop *loop, PyObject *entered) {
+  PyContext_Exit(entered);
+  if (entered == loop->empty_ctx && !ctx_is_empty(entered))
+    Py_CLEAR(loop->empty_ctx); /* it holds a variable now: not shared */
+  Py_DECREF(entered);
 }
 
 /* ---- errors ---------------------------------------------------------------- */

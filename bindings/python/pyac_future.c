@@ -13,7 +13,8 @@
  *   dispatches them, each with the wrapper itself as argument. Callbacks
  *   added while a dispatch is queued join it; later ones arm a new one.
  *   Each entry is (fn, context): add_done_callback(context=None) copies
- *   the caller's context, as asyncio does, and the callback runs in it.
+ *   the caller's context, as asyncio does, and the callback runs in it
+ *   (Py_None stands for an empty one: see pyac_ctx_capture).
  * - `await fut`: the future is its own iterator; am_send yields the future
  *   while it is pending (the task's step then awaits it in C) and returns
  *   its result, or raises its exception, once done.
@@ -372,18 +373,16 @@ static void run_callback(PyFuture *f, PyObject *cb, PyObject *ctx) {
     fn = PyTuple_GET_ITEM(cb, 0);
     ctx = PyTuple_GET_ITEM(cb, 1);
   }
-  if (ctx != NULL) {
-    if (PyContext_Enter(ctx) < 0) {
-      pyac_callback_error(f->loop, fn);
-      return;
-    }
+  if (ctx != NULL && (ctx = pyac_ctx_enter(f->loop, ctx)) == NULL) {
+    pyac_callback_error(f->loop, fn);
+    return;
   }
   r = PyObject_CallOneArg(fn, (PyObject *)f);
   if (r == NULL)
     pyac_callback_error(f->loop, fn);
   Py_XDECREF(r);
   if (ctx != NULL)
-    PyContext_Exit(ctx);
+    pyac_ctx_exit(f->loop, ctx);
 }
 
 static void done_trampoline(acore_future_t *fut, void *ud) {
@@ -485,7 +484,7 @@ static PyObject *future_add_done_callback(PyFuture *f, PyObject *const *args,
   if (ctx != NULL) {
     rc = add_callback(f, fn, ctx);
   } else {
-    PyObject *copy = PyContext_CopyCurrent();
+    PyObject *copy = pyac_ctx_capture();
     rc = copy ? add_callback(f, fn, copy) : -1;
     Py_XDECREF(copy);
   }

@@ -11,7 +11,8 @@
  * - An exception escaping the callable goes to the loop (pyac_callback_error).
  * - contextvars as asyncio: every call runs inside a Context, the one given
  *   with context= or else a copy of the scheduling thread's current context
- *   taken at the call (PyContext_CopyCurrent: no copy when one is given).
+ *   taken at the call (pyac_ctx_capture: no copy when one is given, none
+ *   either when the current context is empty).
  */
 #include "pyac.h"
 
@@ -23,15 +24,16 @@ static void handle_run(void *ud) {
   if (!h->cancelled && fn != NULL) {
     h->fn = NULL;
     h->args = NULL;
-    if (h->context == NULL || PyContext_Enter(h->context) == 0) {
+    PyObject *ctx = h->context ? pyac_ctx_enter(h->loop, h->context) : NULL;
+    if (h->context == NULL || ctx != NULL) {
       Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;
       r = PyObject_Vectorcall(fn, n ? &PyTuple_GET_ITEM(args, 0) : NULL,
                               (size_t)n, NULL);
       if (r == NULL)
         pyac_callback_error(h->loop, fn);
       Py_XDECREF(r);
-      if (h->context != NULL)
-        PyContext_Exit(h->context);
+      if (ctx != NULL)
+        pyac_ctx_exit(h->loop, ctx);
     } else {
       pyac_callback_error(h->loop, fn);
     }
@@ -79,7 +81,7 @@ static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
   h->fn = Py_NewRef(fn);
   h->args = NULL;
   /* asyncio: context=None means a copy of the caller's context */
-  h->context = ctx ? Py_NewRef(ctx) : PyContext_CopyCurrent();
+  h->context = ctx ? Py_NewRef(ctx) : pyac_ctx_capture();
   h->loop = (PyLoop *)Py_NewRef(loop);
   h->when = -1.0;
   h->cancelled = 0;

@@ -228,16 +228,19 @@ static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
   if (rc < 0)
     return pyac_raise(rc);
   Py_CLEAR(self->fatal);
+  Py_CLEAR(self->empty_ctx);
   Py_RETURN_NONE;
 }
 
 static int loop_traverse(PyLoop *self, visitproc visit, void *arg) {
   Py_VISIT(self->fatal);
+  Py_VISIT(self->empty_ctx);
   return 0;
 }
 
 static int loop_clear(PyLoop *self) {
   Py_CLEAR(self->fatal);
+  Py_CLEAR(self->empty_ctx);
   return 0;
 }
 
@@ -272,13 +275,13 @@ static PyObject *raise_fatal(PyLoop *self) {
 }
 
 static int run_released(PyLoop *self, acore_future_t *f) {
-  PyThreadState *prev_saved = pyac_tls_saved;
+  PyThreadState *prev_saved = pyac_tls_saved, *prev_ts = pyac_tls_tstate;
   PyLoop *prev_running = tls_running;
   int rc;
 
   tls_running = self;
   pyac_tls_depth++;
-  pyac_tls_saved = PyEval_SaveThread();
+  pyac_tls_saved = pyac_tls_tstate = PyEval_SaveThread();
   rc = f ? acore_loop_run_until_complete(self->loop, f)
          : acore_loop_run(self->loop);
   if (pyac_tls_saved != NULL) {
@@ -287,6 +290,7 @@ static int run_released(PyLoop *self, acore_future_t *f) {
     PyEval_RestoreThread(ts);
   }
   pyac_tls_saved = prev_saved;
+  pyac_tls_tstate = prev_ts;
   pyac_tls_depth--;
   tls_running = prev_running;
   return rc;

@@ -283,5 +283,104 @@ class TestContext(LoopTestCase):
         self.assertLess(m1 - m0, 64 * 1024)
 
 
+class TestEmptyContext(LoopTestCase):
+    """Callbacks scheduled from an empty context share no copy they could
+    see each other's variables through: each runs as in a fresh copy."""
+
+    def _in_empty_context(self, fn):
+        # A new thread starts with an empty context; so does Context().run.
+        return contextvars.Context().run(fn)
+
+    def test_context_empty_writers_do_not_leak(self):
+        seen = []
+
+        def writer(tag):
+            seen.append((tag, var.get()))
+            var.set(tag)
+
+        def fut_writer(fut):
+            writer("fut%d" % fut.result())
+
+        def schedule():
+            for i in range(3):
+                self.loop.call_soon(writer, "soon%d" % i)
+                self.loop.call_later(0, writer, "later%d" % i)
+                f = self.loop.create_future()
+                f.add_done_callback(fut_writer)
+                f.add_done_callback(fut_writer)
+                f.set_result(i)
+        self._in_empty_context(schedule)
+        self.loop.run()
+        self.assertEqual(len(seen), 12)
+        self.assertTrue(all(v == "unset" for _, v in seen), seen)
+        self.assertEqual(var.get(), "unset")
+
+    def test_context_empty_set_then_reset_keeps_sharing_safe(self):
+        seen = []
+
+        def set_reset():
+            token = var.set("temporary")
+            seen.append(var.get())
+            var.reset(token)
+
+        def schedule():
+            for _ in range(3):
+                self.loop.call_soon(set_reset)
+                self.loop.call_soon(lambda: seen.append(var.get()))
+        self._in_empty_context(schedule)
+        self.loop.run()
+        self.assertEqual(seen, ["temporary", "unset"] * 3)
+
+    def test_context_empty_then_scheduled_from_inside_sees_the_value(self):
+        seen = []
+
+        def inner():
+            seen.append(("inner", var.get()))
+
+        def outer():
+            var.set("outer-set")
+            self.loop.call_soon(inner)       # copies outer's context
+            f = self.loop.create_future()
+            f.add_done_callback(lambda fut: seen.append(("fut", var.get())))
+            f.set_result(None)
+
+        def after():
+            seen.append(("after", var.get()))
+        self._in_empty_context(lambda: (self.loop.call_soon(outer),
+                                        self.loop.call_soon(after)))
+        self.loop.run()
+        self.assertEqual(seen, [("after", "unset"), ("inner", "outer-set"),
+                                ("fut", "outer-set")])
+
+    def test_context_empty_callback_copy_context_is_empty(self):
+        seen = []
+
+        def cb():
+            ctx = contextvars.copy_context()
+            seen.append(len(ctx))
+            var.set("x")
+            seen.append(len(contextvars.copy_context()))
+        self._in_empty_context(lambda: [self.loop.call_soon(cb)
+                                        for _ in range(2)])
+        self.loop.run()
+        self.assertEqual(seen, [0, 1, 0, 1])
+
+    def test_context_empty_from_a_new_thread(self):
+        seen = []
+
+        def cb():
+            seen.append(var.get())
+            var.set("thread-cb")
+
+        def worker():
+            for _ in range(3):
+                self.loop.call_soon_threadsafe(cb)
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        self.loop.run()
+        self.assertEqual(seen, ["unset"] * 3)
+
+
 if __name__ == "__main__":
     unittest.main()
