@@ -19,6 +19,12 @@
  *   callbacks receive (identity as in asyncio), and it is the only object
  *   that reports to the garbage collector the Python object its C future
  *   holds (c_obj), so no cycle through C stays invisible.
+ * - A wrapper is `shared` once C may hold its C future on its own (the
+ *   future was made by C, or handed to a combinator, a task's await or a C
+ *   extension). Until then nothing but the wrapper can complete it, so the
+ *   reference its pending done-callback registration holds is reported to
+ *   the garbage collector: a pending future nobody can reach is collected
+ *   with its callbacks, as in asyncio, instead of living until close.
  */
 #ifndef PYAC_H
 #define PYAC_H
@@ -96,6 +102,7 @@ typedef struct PyFuture {
   uint8_t kind;           /* PYAC_FUT_* */
   uint8_t armed;          /* a C done callback is registered */
   uint8_t blocking;       /* asyncio's _asyncio_future_blocking */
+  uint8_t shared;         /* C may hold `fut` besides this wrapper */
 } PyFuture;
 
 struct PyTask {

@@ -55,6 +55,7 @@ PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args) {
       return PyErr_Format(PyExc_TypeError, "an acore future was expected");
     }
     v[i] = ((PyFuture *)c)->fut;
+    ((PyFuture *)c)->shared = 1; /* the combinator holds it */
   }
   rc = acore_gather(loop->loop, v, (size_t)n,
                     settle ? ACORE_GATHER_SETTLE_ALL : 0, &fut);
@@ -119,6 +120,7 @@ PyObject *pyac_loop_wait(PyLoop *loop, PyObject *args) {
       Py_RETURN_NONE;
     }
     v[i] = c->fut;
+    c->shared = 1; /* the combinator holds it */
   }
   rc = acore_wait(loop->loop, v, (size_t)n, when, timeout, &fut);
   PyMem_Free(v);
@@ -189,6 +191,7 @@ PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args) {
                           "an acore future of this loop was expected");
     }
     v[i] = c->fut;
+    c->shared = 1; /* the combinator holds it */
   }
   rc = acore_as_completed(loop->loop, v, (size_t)n, timeout, NULL, NULL, NULL,
                           &fut);

@@ -42,6 +42,8 @@ PyFuture *pyac_future_new(PyLoop *loop, PyTypeObject *type) {
       Py_DECREF(f);
       return (PyFuture *)pyac_raise(rc);
     }
+  } else {
+    f->shared = 1; /* a task: its C task holds the future */
   }
   return f;
 }
@@ -56,6 +58,7 @@ PyFuture *pyac_future_wrap(PyLoop *loop, acore_future_t *fut) {
   pyac_live++;
   f->loop = (PyLoop *)Py_NewRef(loop);
   f->fut = fut;
+  f->shared = 1; /* made by C */
   return f;
 }
 
@@ -90,8 +93,17 @@ static PyObject *held_obj(PyFuture *f) {
   return f->c_obj;
 }
 
+/* The reference a pending registration holds on `f` (see pyac.h). */
+static int held_by_registration(PyFuture *f) {
+  return f->armed && !f->shared && f->fut != NULL &&
+         acore_future_state(f->fut) == ACORE_FUTURE_PENDING;
+}
+
 static int future_traverse(PyFuture *f, visitproc visit, void *arg) {
   PyObject *held = held_obj(f);
+
+  if (held_by_registration(f))
+    Py_VISIT((PyObject *)f);
 
   Py_VISIT(f->loop);
   Py_VISIT(f->cb0);
@@ -564,6 +576,7 @@ static PyObject *future_get_loop(PyFuture *f, PyObject *noarg) {
 
 static PyObject *future_address(PyFuture *f, PyObject *noarg) {
   (void)noarg;
+  f->shared = 1; /* C code may keep it */
   return PyLong_FromVoidPtr(f->fut);
 }
 

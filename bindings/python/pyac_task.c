@@ -113,6 +113,7 @@ static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
     return v;
   }
   f->blocking = 0;
+  f->shared = 1; /* the C task holds it, and cancels it if cancelled */
   v = acore_task_await(task, acore_future_ref(f->fut));
   Py_DECREF(y);
   return v;

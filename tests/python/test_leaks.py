@@ -6,6 +6,7 @@ import gc
 import sys
 import tracemalloc
 import unittest
+import weakref
 
 import acore
 from acore import _lowlevel
@@ -172,6 +173,100 @@ class TestLeaks(LoopTestCase):
         del t
         gc.collect()
         self.assertEqual(_lowlevel._live(), (1, 0))
+
+
+class TestAbandonedFutures(LoopTestCase):
+    """A pending future nobody can reach any more is collected with its
+    done callbacks (as in asyncio), unless C may still complete it."""
+
+    def test_leaks_abandoned_pending_future_collected(self):
+        for _ in range(100):
+            f = self.loop.create_future()
+            f.add_done_callback(lambda fut: None)
+            f.add_done_callback(lambda fut: None)
+        del f
+        gc.collect()
+        self.assertEqual(_lowlevel._live(), (1, 0))   # just the loop
+
+    def test_leaks_abandoned_future_in_a_cycle_collected(self):
+        class Holder:
+            pass
+        h = Holder()
+        h.fut = self.loop.create_future()
+        h.fut.add_done_callback(lambda fut, h=h: None)   # fut -> cb -> h -> fut
+        weak = weakref.ref(h.fut)
+        del h
+        gc.collect()
+        self.assertIsNone(weak())
+        self.assertEqual(_lowlevel._live(), (1, 0))
+
+    def test_leaks_reachable_pending_future_keeps_callbacks(self):
+        seen = []
+        keep = self.loop.create_future()
+        keep.add_done_callback(lambda fut: seen.append(fut.result()))
+        gc.collect()
+        keep.set_result(5)
+        self.loop.run()
+        self.assertEqual(seen, [5])
+
+    def test_leaks_future_awaited_by_a_task_is_kept(self):
+        # Python drops the future, but the task awaiting it holds it in C
+        # and cancels it when cancelled: its callback must still run.
+        seen = []
+
+        async def waiter(fut):
+            await fut
+
+        f = self.loop.create_future()
+        f.add_done_callback(lambda fut: seen.append(fut.cancelled()))
+        t = self.loop.create_task(waiter(f))
+        self.loop.call_soon(lambda: None)
+        self.loop.run()          # the task now waits on f
+        del f
+        gc.collect()
+        t.cancel()
+        self.loop.run()
+        self.assertEqual(seen, [True])
+        self.assertTrue(t.cancelled())
+
+    def test_leaks_future_handed_to_c_is_kept(self):
+        # Once its address went to C, C may complete it: never collected
+        # behind C's back.
+        seen = []
+        f = self.loop.create_future()
+        f.add_done_callback(lambda fut: seen.append("ran"))
+        address = f._address()
+        weak = weakref.ref(f)
+        del f
+        gc.collect()
+        self.assertIsNotNone(weak())
+        weak().set_result(None)
+        self.loop.run()
+        self.assertEqual(seen, ["ran"])
+        self.assertNotEqual(address, 0)
+
+    def test_leaks_gathered_future_is_kept(self):
+        seen = []
+        f = self.loop.create_future()
+        f.add_done_callback(lambda fut: seen.append("ran"))
+
+        async def main():
+            inner = self.loop.create_future()
+            inner.add_done_callback(lambda fut: seen.append("inner"))
+            gathered = acore.gather(inner)
+            weak = weakref.ref(inner)
+            del inner
+            gc.collect()
+            self.assertIsNotNone(weak())
+            gathered.cancel()        # reaches the child through C
+            try:
+                await gathered
+            except acore.CancelledError:
+                pass
+        self.run_co(main())
+        f.cancel()
+        self.loop.run()
+        self.assertEqual(sorted(seen), ["inner", "ran"])
 
 
 if __name__ == "__main__":
