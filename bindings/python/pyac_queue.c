@@ -12,12 +12,16 @@
  *   when it is bound. Items taken and not yet task_done() by then are
  *   stood for by placeholders put and taken at once, so join() counts
  *   them.
- * - Queue items are strong references handed to C (pyac_give, freed by
- *   pyac_obj_free). A get that must wait returns a waiter whose C future
- *   the task awaits; when the task resumes, acore_queue_get_finish() either
- *   hands the item over (moved out with acore_future_steal_result) or -
- *   when a cancellation is delivered at that step - puts it back at the
- *   front of the queue, so a cancelled getter never loses an item.
+ * - Queue items go to C in boxes (struct qbox: the strong reference, freed
+ *   by box_free, which is also the tag of a result that holds one). Every
+ *   box lives on its queue's list until it is taken out or freed, so the
+ *   queue's tp_traverse shows the collector every item C holds: a queue
+ *   that holds itself, directly or through its items, is collected.
+ * - A get that must wait returns a waiter whose C future the task awaits;
+ *   when the task resumes, acore_queue_get_finish() either hands the item
+ *   over (moved out with acore_future_steal_result) or - when a
+ *   cancellation is delivered at that step - puts it back at the front of
+ *   the queue, so a cancelled getter never loses an item.
  * - A priority queue compares with Python's `<` from a C callback. Every
  *   call that can compare (put, get, a getter giving its item back) is made
  *   from Python with the GIL held; the callback still takes the GIL
@@ -31,9 +35,15 @@
 
 enum { QFIFO = 0, QLIFO = 1, QPRIO = 2 };
 
+typedef struct qbox {
+  PyObject *obj;         /* strong, or NULL once cleared by the collector */
+  struct qbox *prev, *next;
+} qbox;
+
 typedef struct PyQueue {
   PyObject_HEAD
   acore_queue_t *q;
+  qbox boxes;            /* list head: every box C holds for this queue */
   PyLoop *loop;          /* strong, once bound */
   Py_ssize_t maxsize;
   int order;
@@ -70,6 +80,66 @@ static PyLoop *bind_loop(void) {
   return loop;
 }
 
+/* ---- item boxes ---------------------------------------------------------------- */
+
+static void box_unlink(qbox *b) {
+  b->prev->next = b->next;
+  b->next->prev = b->prev;
+  b->prev = b->next = b;
+}
+
+/* A box holding a new reference to `obj`, on `self`'s list. GIL held. */
+static qbox *box_new(PyQueue *self, PyObject *obj) {
+  qbox *b = PyObject_Malloc(sizeof(*b));
+
+  if (b == NULL)
+    return (qbox *)PyErr_NoMemory();
+  if (self->boxes.next == NULL)
+    self->boxes.next = self->boxes.prev = &self->boxes;
+  b->obj = Py_NewRef(obj);
+  b->next = &self->boxes;
+  b->prev = self->boxes.prev;
+  b->prev->next = b;
+  self->boxes.prev = b;
+  pyac_crefs++;
+  return b;
+}
+
+/* The item out of box `p` (a new reference; None if cleared); frees it. */
+static PyObject *box_take(void *p) {
+  qbox *b = p;
+  PyObject *obj = b->obj ? b->obj : Py_NewRef(Py_None);
+
+  box_unlink(b);
+  pyac_crefs--;
+  PyObject_Free(b);
+  return obj;
+}
+
+/* acore_free_fn of a box (any thread). */
+static void box_free(void *p) {
+  pyac_gil g;
+
+  if (p == NULL)
+    return;
+  g = pyac_gil_enter();
+  Py_DECREF(box_take(p));
+  pyac_gil_leave(g);
+}
+
+/* Put a box of `item` without waiting; ACORE_ENOMEM on a failed box. */
+static int put_box(PyQueue *self, PyObject *item) {
+  qbox *b = box_new(self, item);
+  int rc;
+
+  if (b == NULL)
+    return ACORE_ENOMEM;
+  rc = acore_queue_put_nowait(self->q, b, box_free);
+  if (rc != ACORE_OK)
+    box_free(b); /* not taken */
+  return rc;
+}
+
 /* ---- the priority comparison ------------------------------------------------- */
 
 static int prio_cmp(const void *a, const void *b, void *ud) {
@@ -77,11 +147,12 @@ static int prio_cmp(const void *a, const void *b, void *ud) {
   pyac_gil g = pyac_gil_enter();
   int r = 0, lt;
 
-  if (self->cmp_exc == NULL) {
-    lt = PyObject_RichCompareBool((PyObject *)a, (PyObject *)b, Py_LT);
+  PyObject *x = ((const qbox *)a)->obj, *y = ((const qbox *)b)->obj;
+
+  if (self->cmp_exc == NULL && x != NULL && y != NULL) {
+    lt = PyObject_RichCompareBool(x, y, Py_LT);
     if (lt == 0)
-      lt = PyObject_RichCompareBool((PyObject *)b, (PyObject *)a, Py_LT) > 0
-               ? 2 : 0;
+      lt = PyObject_RichCompareBool(y, x, Py_LT) > 0 ? 2 : 0;
     if (lt < 0 || PyErr_Occurred())
       self->cmp_exc = pyac_fetch_exc();
     else
@@ -141,20 +212,13 @@ static int move_pending(PyQueue *self) {
 
   self->pending = NULL;
   for (i = n; i < self->pre_unfinished && rc == ACORE_OK; i++) {
-    rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(Py_None)),
-                                pyac_obj_free);
-    if (rc != ACORE_OK)
-      pyac_obj_free(Py_None);
-    else if ((rc = acore_queue_get_nowait(self->q, &item, &f)) == ACORE_OK)
-      pyac_obj_free(item);
+    rc = put_box(self, Py_None);
+    if (rc == ACORE_OK &&
+        (rc = acore_queue_get_nowait(self->q, &item, &f)) == ACORE_OK)
+      f(item);
   }
-  for (i = 0; i < n && rc == ACORE_OK; i++) {
-    item = PyList_GET_ITEM(list, i);
-    rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
-                                pyac_obj_free);
-    if (rc != ACORE_OK)
-      pyac_obj_free(item);
-  }
+  for (i = 0; i < n && rc == ACORE_OK; i++)
+    rc = put_box(self, PyList_GET_ITEM(list, i));
   Py_DECREF(list);
   self->pre_unfinished = 0;
   if (cmp_check(self) < 0)
@@ -220,11 +284,10 @@ static PyObject *waiter_outcome(PyQWaiter *w) {
   if (rc != ACORE_OK)
     return rc == ACORE_ECANCELLED ? (PyErr_SetNone(pyac_CancelledError), NULL)
                                   : pyac_raise(rc);
-  rc = acore_future_steal_result(fut, pyac_obj_free, &item);
+  rc = acore_future_steal_result(fut, box_free, &item);
   if (rc != ACORE_OK || item == NULL)
     return rc != ACORE_OK ? pyac_raise(rc) : Py_NewRef(Py_None);
-  pyac_crefs--; /* the reference C held is now ours */
-  return item;
+  return box_take(item); /* the reference C held is now ours */
 }
 
 static PySendResult qwaiter_send(PyQWaiter *w, PyObject *arg, PyObject **res) {
@@ -264,11 +327,11 @@ static PyObject *qwaiter_next(PyQWaiter *w) {
 static void give_back(PyQWaiter *w) {
   void *item = NULL;
 
-  if (acore_future_steal_result(w->fut->fut, pyac_obj_free, &item) != ACORE_OK ||
+  if (acore_future_steal_result(w->fut->fut, box_free, &item) != ACORE_OK ||
       item == NULL)
     return;
-  if (acore_queue_put_nowait(w->queue->q, item, pyac_obj_free) != ACORE_OK)
-    pyac_obj_free(item);
+  if (acore_queue_put_nowait(w->queue->q, item, box_free) != ACORE_OK)
+    box_free(item);
   (void)cmp_check(w->queue);
   PyErr_Clear();
 }
@@ -370,10 +433,10 @@ static PyObject *queue_put_nowait(PyQueue *self, PyObject *item) {
     return pending_put(self, item);
   if (queue_bind(self) < 0)
     return NULL;
-  rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
-                              pyac_obj_free);
+  rc = put_box(self, item);
   if (rc != ACORE_OK) {
-    pyac_obj_free(item);
+    if (rc == ACORE_ENOMEM && PyErr_Occurred())
+      return NULL;
     if (cmp_check(self) < 0)
       return NULL;
     if (rc == ACORE_EFULL)
@@ -386,21 +449,23 @@ static PyObject *queue_put_nowait(PyQueue *self, PyObject *item) {
 /* _put(item): None when put at once, else a waiter to await. */
 static PyObject *queue_put(PyQueue *self, PyObject *item) {
   acore_future_t *fut;
+  qbox *b;
   int rc;
 
   if (queue_bind(self) < 0)
     return NULL;
-  rc = acore_queue_put_nowait(self->q, pyac_give(Py_NewRef(item)),
-                              pyac_obj_free);
+  rc = put_box(self, item);
   if (rc == ACORE_OK)
     return cmp_check(self) < 0 ? NULL : Py_NewRef(Py_None);
-  pyac_obj_free(item); /* not taken */
+  if (rc == ACORE_ENOMEM && PyErr_Occurred())
+    return NULL;
   if (rc != ACORE_EFULL)
     return cmp_check(self) < 0 ? NULL : pyac_raise(rc);
-  rc = acore_queue_put(self->q, pyac_give(Py_NewRef(item)), pyac_obj_free,
-                       &fut);
+  if ((b = box_new(self, item)) == NULL)
+    return NULL;
+  rc = acore_queue_put(self->q, b, box_free, &fut);
   if (rc != ACORE_OK) {
-    pyac_obj_free(item);
+    box_free(b);
     return pyac_raise(rc);
   }
   return qwaiter_new(self, fut, 0);
@@ -426,13 +491,12 @@ static PyObject *queue_get_nowait(PyQueue *self, PyObject *noarg) {
     return PyErr_SetNone(exc_empty), NULL;
   if (rc != ACORE_OK)
     return pyac_raise(rc);
-  if (item_free != pyac_obj_free || item == NULL) {
+  if (item_free != box_free || item == NULL) {
     if (item_free != NULL)
       item_free(item);
     Py_RETURN_NONE;
   }
-  pyac_crefs--;
-  return item;
+  return box_take(item);
 }
 
 /* _get(): a tuple (item,) when one is ready, else a waiter to await. */
@@ -548,15 +612,24 @@ static PyObject *obj_new(PyTypeObject *type, PyObject *a, PyObject *k) {
   return s;
 }
 
-/* The pending list is visible to the collector through the Python
- * subclass (subtype_traverse reaches a base's tp_traverse). */
+/* The pending list and the boxed items are visible to the collector
+ * through the Python subclass (subtype_traverse reaches a base's
+ * tp_traverse). */
 static int queue_traverse(PyQueue *self, visitproc visit, void *arg) {
+  qbox *b;
+
   Py_VISIT(self->pending);
   Py_VISIT(self->cmp_exc);
+  for (b = self->boxes.next; b != NULL && b != &self->boxes; b = b->next)
+    Py_VISIT(b->obj);
   return 0;
 }
 
 static int queue_clear(PyQueue *self) {
+  qbox *b;
+
+  for (b = self->boxes.next; b != NULL && b != &self->boxes; b = b->next)
+    Py_CLEAR(b->obj); /* the box stays with C, empty */
   Py_CLEAR(self->pending);
   Py_CLEAR(self->cmp_exc);
   return 0;
@@ -565,6 +638,8 @@ static int queue_clear(PyQueue *self) {
 static void queue_dealloc(PyQueue *self) {
   acore_queue_unref(self->q); /* frees the queued items */
   self->q = NULL;
+  while (self->boxes.next != NULL && self->boxes.next != &self->boxes)
+    box_unlink(self->boxes.next); /* boxes C still holds elsewhere */
   Py_CLEAR(self->pending);
   Py_CLEAR(self->cmp_exc);
   Py_CLEAR(self->loop);

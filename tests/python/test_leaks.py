@@ -269,5 +269,77 @@ class TestAbandonedFutures(LoopTestCase):
         self.assertEqual(sorted(seen), ["inner", "ran"])
 
 
+class TestQueueItemsVisible(LoopTestCase):
+    """Items a C queue holds are shown to the garbage collector: a queue
+    in a cycle through its own items is collected."""
+
+    def _cycle(self, cls):
+        async def main():
+            q = cls()
+            await q.put(q)                 # bound: the item is in C
+            q.put_nowait((1, q))           # and another through a tuple
+            return weakref.ref(q)
+        weak = self.run_co(main())
+        gc.collect()
+        self.assertIsNone(weak())
+        self.assertEqual(_lowlevel._live(), (1, 0))   # just the loop
+
+    def test_leaks_queue_holding_itself_collected(self):
+        self._cycle(acore.Queue)
+
+    def test_leaks_lifo_queue_holding_itself_collected(self):
+        self._cycle(acore.LifoQueue)
+
+    def test_leaks_priority_queue_holding_itself_collected(self):
+        class Item:
+            def __init__(self, q):
+                self.q = q
+
+            def __lt__(self, other):
+                return False
+
+        async def main():
+            q = acore.PriorityQueue()
+            await q.put(Item(q))
+            await q.put(Item(q))
+            return weakref.ref(q)
+        weak = self.run_co(main())
+        gc.collect()
+        self.assertIsNone(weak())
+        self.assertEqual(_lowlevel._live(), (1, 0))
+
+    def test_leaks_waiting_putter_item_visible(self):
+        # An item waiting in a put (queue full) is held by C too.
+        class Box:
+            pass
+
+        async def main():
+            q = acore.Queue(1)
+            await q.put(0)
+            b = Box()
+            b.q = q
+            t = acore.create_task(q.put(b))
+            await acore.sleep(0)           # the put now waits in C
+            t.cancel()
+            return weakref.ref(b), t
+        weak, t = self.run_co(main())
+        self.loop.run()
+        del t
+        gc.collect()
+        self.assertIsNone(weak())
+        self.assertEqual(_lowlevel._live(), (1, 0))
+
+    def test_leaks_items_still_come_out_after_a_collection(self):
+        async def main():
+            q = acore.Queue()
+            items = [object() for _ in range(5)]
+            for it in items:
+                q.put_nowait(it)
+            gc.collect()
+            out = [await q.get() for _ in range(5)]
+            return out == items
+        self.assertTrue(self.run_co(main()))
+
+
 if __name__ == "__main__":
     unittest.main()
