@@ -109,7 +109,9 @@ struct PyTask {
   PyFuture base;
   acore_task_t *task;     /* borrowed: base.fut is the task's future */
   PyObject *coro;         /* cleared when the task finishes */
-  PyObject *context;      /* contextvars.Context the steps run in */
+  PyObject *context;      /* contextvars.Context the steps run in, or
+                             Py_None: an empty one (pyac_ctx_capture) */
+  PyObject *step_ctx;     /* borrowed: the context a running step entered */
   PyObject *throw_exc;    /* thrown into the coroutine at the next step */
   PyTask *prev, *next;    /* loop->tasks while unfinished */
   int exhausted;          /* the coroutine returned or raised */
@@ -184,6 +186,13 @@ int pyac_loop_check(PyLoop *loop);           /* -1 + exception if closed */
  * give to pyac_ctx_exit) or NULL with an exception. */
 PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx);
 void pyac_ctx_exit(PyLoop *loop, PyObject *entered);
+/* As pyac_ctx_exit, for an owner whose context `*own` may be Py_None: if
+ * the callback left a variable in the context it ran in, that context
+ * becomes the owner's own (a task's). */
+void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
+/* Make `*own` (Py_None) a context of its own: `entered` when the owner is
+ * running in it (NULL otherwise: a new empty one). 0, or -1 + exception. */
+int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
 PyTask *pyac_current_task(void);             /* borrowed or NULL */
 

@@ -103,6 +103,28 @@ void pyac_ctx_exit(PyLoop *loop, PyObject *entered) {
   Py_DECREF(entered);
 }
 
+int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own) {
+  PyObject *ctx = entered ? Py_NewRef(entered) : PyContext_New();
+
+  if (ctx == NULL)
+    return -1;
+  if (ctx == loop->empty_ctx)
+    Py_CLEAR(loop->empty_ctx); /* private from now on */
+  Py_SETREF(*own, ctx);
+  return 0;
+}
+
+void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own) {
+  if (*own == Py_None && !ctx_is_empty(entered)) {
+    PyContext_Exit(entered);
+    if (pyac_ctx_adopt(loop, entered, own) < 0)
+      PyErr_Clear(); /* not reached: adopting `entered` allocates nothing */
+    Py_DECREF(entered);
+    return;
+  }
+  pyac_ctx_exit(loop, entered);
+}
+
 /* ---- errors ---------------------------------------------------------------- */
 
 static PyObject *exc_type_for(int code) {

@@ -18,7 +18,10 @@
  *   exception fails it with an error whose payload is the exception object
  *   (KeyboardInterrupt / SystemExit also stop the loop and are re-raised by
  *   the runner).
- * - Each step runs in the task's contextvars.Context.
+ * - Each step runs in the task's contextvars.Context. A task made from an
+ *   empty context has none of its own (Py_None) and runs in the loop's
+ *   shared empty one until a step leaves a variable set there, or someone
+ *   asks for get_context(): that context then becomes the task's own.
  */
 #include "pyac.h"
 
@@ -215,7 +218,7 @@ static PySendResult step_coro(PyTask *t, acore_task_t *task, PyObject **res) {
 static int task_step(acore_task_t *task, void *ud) {
   PyTask *t = ud, *prev;
   pyac_gil g = pyac_gil_enter();
-  PyObject *res = NULL;
+  PyObject *res = NULL, *ctx;
   PySendResult sr;
   int v;
 
@@ -223,11 +226,13 @@ static int task_step(acore_task_t *task, void *ud) {
   tls_current = t;
   if (t->coro == NULL) {
     v = acore_task_fail_code(task, ACORE_EINVALIDSTATE, "no coroutine");
-  } else if (PyContext_Enter(t->context) < 0) {
+  } else if ((ctx = pyac_ctx_enter(t->base.loop, t->context)) == NULL) {
     v = on_error(t, task);
   } else {
+    t->step_ctx = ctx;
     sr = step_coro(t, task, &res);
-    PyContext_Exit(t->context);
+    t->step_ctx = NULL;
+    pyac_ctx_exit_adopt(t->base.loop, ctx, &t->context);
     t->exhausted = sr != PYGEN_NEXT;
     if (sr == PYGEN_NEXT)
       v = on_yield(t, task, res);
@@ -264,7 +269,7 @@ PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
     return NULL;
   t->coro = Py_NewRef(coro);
   t->context = context && context != Py_None ? Py_NewRef(context)
-                                             : PyContext_CopyCurrent();
+                                             : pyac_ctx_capture();
   if (t->context == NULL) {
     Py_DECREF(t);
     return NULL;
@@ -326,6 +331,9 @@ static PyObject *task_get_coro(PyTask *t, PyObject *noarg) {
 
 static PyObject *task_get_context(PyTask *t, PyObject *noarg) {
   (void)noarg;
+  if (t->context == Py_None &&
+      pyac_ctx_adopt(t->base.loop, t->step_ctx, &t->context) < 0)
+    return NULL;
   return Py_NewRef(t->context ? t->context : Py_None);
 }
 

@@ -365,6 +365,71 @@ class TestEmptyContext(LoopTestCase):
         self.loop.run()
         self.assertEqual(seen, [0, 1, 0, 1])
 
+    def test_context_empty_tasks_keep_their_own_values(self):
+        log = []
+
+        async def worker(tag):
+            log.append((tag, "start", var.get()))
+            var.set(tag)
+            await acore.sleep(0)
+            log.append((tag, "after", var.get()))
+            await acore.sleep(0)
+            return var.get()
+
+        async def main():
+            ts = [acore.create_task(worker("t%d" % i)) for i in range(3)]
+            return await acore.gather(*ts)
+        res = self._in_empty_context(lambda: self.run_co(main()))
+        self.assertEqual(res, ["t0", "t1", "t2"])
+        for tag, when, value in log:
+            self.assertEqual(value, "unset" if when == "start" else tag)
+
+    def test_context_empty_task_get_context_before_it_runs(self):
+        async def reader():
+            await acore.sleep(0)
+            return var.get()
+
+        def make():
+            return self.loop.create_task(reader())
+        t = self._in_empty_context(make)
+        ctx = t.get_context()
+        self.assertIsInstance(ctx, contextvars.Context)
+        self.assertIs(t.get_context(), ctx)
+        ctx.run(var.set, "from-outside")
+        self.assertEqual(self.run_co(t), "from-outside")
+
+    def test_context_empty_task_get_context_from_inside(self):
+        async def inner():
+            var.set("mine")
+            ctx = acore.current_task().get_context()   # during the step
+            seen = ctx.get(var)
+            await acore.sleep(0)
+            return seen, var.get(), acore.current_task().get_context() is ctx
+
+        t = self._in_empty_context(lambda: self.loop.create_task(inner()))
+        self.assertEqual(self.run_co(t), ("mine", "mine", True))
+
+    def test_context_empty_task_set_then_reset(self):
+        async def flip():
+            token = var.set("temp")
+            await acore.sleep(0)
+            v = var.get()
+            var.reset(token)
+            await acore.sleep(0)
+            return v, var.get()
+
+        async def other():
+            await acore.sleep(0)
+            await acore.sleep(0)
+            return var.get()
+
+        async def main():
+            a = acore.create_task(flip())
+            b = acore.create_task(other())
+            return await acore.gather(a, b)
+        res = self._in_empty_context(lambda: self.run_co(main()))
+        self.assertEqual(res, [("temp", "unset"), "unset"])
+
     def test_context_empty_from_a_new_thread(self):
         seen = []
 
