@@ -311,6 +311,17 @@ static PyObject *sem_repr(PySem *s) {
                                   : "unlocked");
 }
 
+/* _loop: the loop the semaphore is bound to (None before first use), so
+ * that a Condition built on this lock can refuse another loop. */
+static PyObject *sem_get_loop(PySem *s, void *closure) {
+  (void)closure;
+  return Py_NewRef(s->loop != NULL ? (PyObject *)s->loop : Py_None);
+}
+
+static PyGetSetDef sem_getset[] = {
+    {"_loop", (getter)sem_get_loop, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
 static PyMethodDef sem_methods[] = {
     {"_acquire", (PyCFunction)sem_acquire, METH_NOARGS, NULL},
     {"release", (PyCFunction)sem_release, METH_NOARGS, NULL},
@@ -328,6 +339,7 @@ static PyTypeObject PyacSem_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "The C half of acore.Semaphore (acore/sync.h).",
     .tp_methods = sem_methods,
+    .tp_getset = sem_getset,
     .tp_init = (initproc)sem_init,
     .tp_new = sem_new,
 };
@@ -339,6 +351,10 @@ int pyac_sync_init(PyObject *m) {
   done_true = done_new(Py_True);
   done_none = done_new(Py_None);
   if (done_true == NULL || done_none == NULL)
+    return -1;
+  /* The shared ready awaitables, for acore.Condition's fast paths. */
+  if (PyModule_AddObjectRef(m, "_done_true", done_true) < 0 ||
+      PyModule_AddObjectRef(m, "_done_none", done_none) < 0)
     return -1;
   return PyModule_AddObjectRef(m, "SemaphoreBase", (PyObject *)&PyacSem_Type);
 }

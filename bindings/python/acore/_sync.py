@@ -6,16 +6,16 @@ Semaphore and BoundedSemaphore run on acore's C semaphore (FIFO-fair and
 cancel-safe); so does Lock (one permit). Event runs on acore's C event and
 the queues on acore's C queue (a cancelled getter never loses an item; the
 priority queue compares items with Python's ``<`` from C). Condition is
-asyncio's own class: it is written against the loop/future protocol
-(loop.create_future, fut.set_result, ...), which acore implements, so it
-runs unchanged on the acore loop with acore futures. (acore's C condition
-is bound to a C lock owned by a task: asyncio lets any task release a
-Condition's lock, and wait_for(cond.wait(), t) waits in an inner task,
-which the C lock would refuse.)
+acore's own: a FIFO of acore futures (one per waiter, from the running
+loop) over any lock with acquire/release/locked, acore.Lock by default.
+(acore's C condition is bound to a C lock owned by a task, while a
+Condition's lock, like asyncio's, may be released by any task.)
 """
 
-import asyncio.locks as _locks
+import asyncio.events as _events
+import asyncio.exceptions as _aexc
 import asyncio.queues as _queues
+from collections import deque as _deque
 from types import GenericAlias as _GenericAlias
 
 from . import _lowlevel
@@ -71,7 +71,202 @@ class Event(_lowlevel.EventBase):
         return f"<acore.Event [{state}, waiters:{self._waiting()}]>"
 
 
-Condition = _locks.Condition
+_DONE_TRUE = _lowlevel._done_true
+_DONE_NONE = _lowlevel._done_none
+
+
+async def _await_none(aw):
+    await aw
+
+
+class Condition:
+    """asyncio.Condition on acore futures: ``async with cond:``,
+    ``await cond.wait()``, ``await cond.wait_for(predicate)``,
+    ``cond.notify(n=1)``, ``cond.notify_all()``; ``acquire()``,
+    ``release()`` and ``locked()`` are the lock's.
+
+    `lock` defaults to a new acore.Lock; any lock with acquire (awaitable),
+    release and locked works (asyncio.Lock too). The condition is bound to
+    the running loop on its first wait(); a lock bound to another loop is
+    refused then.
+
+    wait() always holds the lock again when it returns or raises (a
+    cancellation while waiting or while re-acquiring is re-raised once the
+    lock is back). Waiters are woken in FIFO order; one that was notified
+    but leaves wait() with an exception hands its notification to the next
+    waiter, so no wake-up is lost.
+    """
+
+    _loop = None
+
+    def __init__(self, lock=None):
+        if lock is None:
+            lock = Lock()
+        self._lock = lock
+        self.locked = lock.locked
+        self.acquire = lock.acquire
+        self.release = lock.release
+        # A stock acore.Lock is driven through its C methods directly (no
+        # coroutine, no Python wrapper in between).
+        cls = type(lock)
+        if (isinstance(lock, Lock) and cls.acquire is Semaphore.acquire
+                and cls.release is Lock.release):
+            self._c_acquire = lock._acquire
+            self._c_release = _lowlevel.SemaphoreBase.release.__get__(lock)
+        else:
+            self._c_acquire = self._c_release = None
+        # Futures of the waiters not yet notified, oldest first. notify()
+        # takes them out; a cancelled waiter takes itself out.
+        self._waiters = _deque()
+
+    def __aenter__(self):
+        if self._c_acquire is not None:
+            aw = self._c_acquire()
+            if aw is _DONE_TRUE:        # taken at once
+                return _DONE_NONE
+            return _await_none(aw)
+        return _await_none(self._lock.acquire())
+
+    def __aexit__(self, exc_type, exc, tb):
+        self._release()
+        return _DONE_NONE
+
+    def _release(self):
+        if self._c_release is None:
+            self._lock.release()
+            return
+        try:
+            self._c_release()
+        except ValueError:
+            raise RuntimeError("Lock is not acquired.") from None
+
+    def _bind(self, loop):
+        # The first wait() binds the condition to the running loop (and
+        # refuses a lock bound to another one); later ones must run there.
+        if loop is None:
+            loop = _events._get_running_loop()   # not an acore loop?
+            if loop is None:
+                raise RuntimeError("no running event loop")
+        if self._loop is None:
+            lock_loop = getattr(self._lock, "_loop", None)
+            if lock_loop is not None and lock_loop is not loop:
+                raise RuntimeError(
+                    f"{self._lock!r} is bound to a different event loop")
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError(f"{self!r} is bound to a different event loop")
+        return loop
+
+    async def wait(self):
+        """Release the lock, wait until notified, take the lock back and
+        return True. RuntimeError if the lock is not held. The lock is held
+        again also when this raises (CancelledError included)."""
+        lock = self._lock
+        if not lock.locked():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        loop = _lowlevel._get_running_loop()
+        if loop is not self._loop or loop is None:
+            loop = self._bind(loop)
+        fut = loop.create_future()
+        self._release()
+        self._waiters.append(fut)
+        err = None
+        try:
+            try:
+                await fut
+            except BaseException as e:
+                if not fut.done() or fut.cancelled():
+                    self._forget(fut)       # not notified: leave the queue
+                if isinstance(e, GeneratorExit):
+                    self._take_now()    # closed: it may not await any more
+                    raise
+                err = e
+            acquire = self._c_acquire or lock.acquire
+            while True:         # the lock is taken back whatever happened
+                try:
+                    await acquire()
+                    break
+                except _aexc.CancelledError as e:
+                    err = e
+                except GeneratorExit:
+                    self._take_now()
+                    raise
+            if err is not None:
+                raise err
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                self._notify(1)   # notified, but not returning: pass it on
+            raise
+        finally:
+            err = None
+        return True
+
+    async def wait_for(self, predicate):
+        """wait() until predicate() is true; return its last value (no wait
+        when it is true at once)."""
+        result = predicate()
+        while not result:
+            await self.wait()
+            result = predicate()
+        return result
+
+    def notify(self, n=1):
+        """Wake up to `n` waiters, oldest first (RuntimeError if the lock is
+        not held). They return from wait() once they hold the lock."""
+        if not self._lock.locked():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        if self._waiters:
+            self._notify(n)
+
+    def notify_all(self):
+        """Wake up every waiter (RuntimeError if the lock is not held)."""
+        if not self._lock.locked():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        self._notify(len(self._waiters))
+
+    def _notify(self, n):
+        waiters = self._waiters
+        woken = 0
+        while woken < n and waiters:
+            fut = waiters.popleft()
+            if not fut.done():          # skip waiters cancelled meanwhile
+                fut.set_result(False)
+                woken += 1
+
+    def _take_now(self):
+        # For a wait() being closed (GeneratorExit: the coroutine may not
+        # await): take the lock back if that needs no waiting.
+        lock = self._lock
+        if lock.locked():
+            return
+        try:
+            it = lock.acquire().__await__()
+            it.send(None)
+        except StopIteration:
+            return              # taken
+        except Exception:
+            return
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()             # it would have to wait: give up
+
+    def _forget(self, fut):
+        try:
+            self._waiters.remove(fut)
+        except ValueError:
+            pass
+
+    def __repr__(self):
+        cls = type(self)
+        name = ("acore.Condition" if cls is Condition
+                else f"{cls.__module__}.{cls.__qualname__}")
+        extra = "locked" if self.locked() else "unlocked"
+        n = sum(1 for f in self._waiters if not f.done())
+        if n:
+            extra = f"{extra}, waiters:{n}"
+        return f"<{name} object at {id(self):#x} [{extra}]>"
+
+
 QueueEmpty = _queues.QueueEmpty
 QueueFull = _queues.QueueFull
 
