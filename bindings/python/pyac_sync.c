@@ -25,6 +25,7 @@ typedef struct PySem {
   Py_ssize_t value;    /* permits before binding */
   Py_ssize_t initial;
   int bounded;
+  int is_lock;           /* acore.Lock: over-release is a RuntimeError */
 } PySem;
 
 typedef struct PySemWaiter {
@@ -234,21 +235,28 @@ static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   return (PyObject *)w;
 }
 
+static PyObject *released_too_often(PySem *s) {
+  if (s->is_lock)
+    PyErr_SetString(PyExc_RuntimeError, "Lock is not acquired.");
+  else
+    PyErr_SetString(PyExc_ValueError,
+                    "BoundedSemaphore released too many times");
+  return NULL;
+}
+
 static PyObject *sem_release(PySem *s, PyObject *noarg) {
   int rc;
 
   (void)noarg;
   if (s->sem == NULL) {
     if (s->bounded && s->value >= s->initial)
-      return PyErr_Format(PyExc_ValueError,
-                          "BoundedSemaphore released too many times");
+      return released_too_often(s);
     s->value++;
     Py_RETURN_NONE;
   }
   rc = acore_sem_release(s->sem);
   if (rc == ACORE_EOVERFLOW)
-    return PyErr_Format(PyExc_ValueError,
-                        "BoundedSemaphore released too many times");
+    return released_too_often(s);
   return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
 }
 
@@ -284,6 +292,7 @@ static int sem_init(PySem *s, PyObject *args, PyObject *kw) {
   s->value = s->initial = value;
   s->bounded = PyType_IsSubtype(Py_TYPE(s), &PyacSem_Type) &&
                PyObject_HasAttrString((PyObject *)s, "_bounded");
+  s->is_lock = s->bounded && PyObject_HasAttrString((PyObject *)s, "_is_lock");
   return 0;
 }
 

@@ -109,6 +109,21 @@ class TestSync(LoopTestCase):
             return out
         self.assertEqual(self.run_co(main()), ["go", "woken"])
 
+    def test_lock_release_unlocked_after_binding(self):
+        async def main():
+            lock = acore.Lock()
+            await lock.acquire()          # bound to the loop now
+            lock.release()
+            with self.assertRaisesRegex(RuntimeError, "not acquired"):
+                lock.release()
+            sem = acore.BoundedSemaphore(1)
+            await sem.acquire()
+            sem.release()
+            with self.assertRaises(ValueError):
+                sem.release()
+            return lock.locked()
+        self.assertFalse(self.run_co(main()))
+
     def test_lock_fifo_and_release_unlocked(self):
         async def main():
             lock = acore.Lock()

@@ -43,15 +43,10 @@ class Lock(Semaphore):
     cancel-safe): ``async with lock:``, ``await lock.acquire()``,
     ``lock.release()`` (RuntimeError when not locked), ``lock.locked()``."""
     _bounded = True
+    _is_lock = True     # release() when not locked: RuntimeError
 
     def __init__(self):
         super().__init__(1)
-
-    def release(self):
-        try:
-            super().release()
-        except ValueError:
-            raise RuntimeError("Lock is not acquired.") from None
 
 
 class Event(_lowlevel.EventBase):
@@ -134,11 +129,8 @@ class Condition:
     def _release(self):
         if self._c_release is None:
             self._lock.release()
-            return
-        try:
+        else:
             self._c_release()
-        except ValueError:
-            raise RuntimeError("Lock is not acquired.") from None
 
     def _bind(self, loop):
         # The first wait() binds the condition to the running loop (and
