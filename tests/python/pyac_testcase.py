@@ -15,6 +15,17 @@ def live():
     return _lowlevel._live()
 
 
+# Coroutines the combinator tests share.
+async def value_after(v, delay=0.0):
+    await acore.sleep(delay)
+    return v
+
+
+async def fail_after(exc, delay=0.0):
+    await acore.sleep(delay)
+    raise exc
+
+
 class LoopTestCase(unittest.TestCase):
     virtual_clock = False
 

@@ -6,17 +6,7 @@ import asyncio
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase
-
-
-async def value_after(v, delay=0.0):
-    await acore.sleep(delay)
-    return v
-
-
-async def fail_after(exc, delay=0.0):
-    await acore.sleep(delay)
-    raise exc
+from pyac_testcase import LoopTestCase, fail_after, value_after
 
 
 class TestCombinators(LoopTestCase):

@@ -305,16 +305,21 @@ class TestCondition(LoopTestCase):
             return [t.result() for t in ts]
         self.assertEqual(self.run_co(main()), [True, True, True])
 
+    @staticmethod
+    def _numbered_waiters(cond, log, n):
+        # n tasks: waiter i waits on `cond` once, then appends i to `log`.
+        async def w(i):
+            async with cond:
+                await cond.wait()
+                log.append(i)
+        return [acore.create_task(w(i)) for i in range(n)]
+
     def test_notify_wakes_in_fifo_order(self):
         async def main():
             cond = acore.Condition()
             order = []
 
-            async def w(i):
-                async with cond:
-                    await cond.wait()
-                    order.append(i)
-            ts = [acore.create_task(w(i)) for i in range(6)]
+            ts = self._numbered_waiters(cond, order, 6)
             await settle()
             self.assertEqual(len(cond._waiters), 6)
             for expected in range(6):
@@ -331,11 +336,7 @@ class TestCondition(LoopTestCase):
             cond = acore.Condition()
             woken = []
 
-            async def w(i):
-                async with cond:
-                    await cond.wait()
-                    woken.append(i)
-            ts = [acore.create_task(w(i)) for i in range(3)]
+            ts = self._numbered_waiters(cond, woken, 3)
             await settle()
             async with cond:
                 cond.notify(2)
@@ -409,11 +410,7 @@ class TestCondition(LoopTestCase):
             cond = acore.Condition()
             woken = []
 
-            async def w(i):
-                async with cond:
-                    await cond.wait()
-                    woken.append(i)
-            ts = [acore.create_task(w(i)) for i in range(3)]
+            ts = self._numbered_waiters(cond, woken, 3)
             await settle()
             ts[0].cancel()        # its future is cancelled, task not yet run
             async with cond:
@@ -430,28 +427,36 @@ class TestCondition(LoopTestCase):
 
     # ---- cancellation ------------------------------------------------------
 
+    @staticmethod
+    def _waiter(cond, seen, predicate=None):
+        # A task in `async with cond: wait()` (or wait_for(predicate)) that
+        # records (lock held?, the CancelledError's args) when cancelled.
+        async def func():
+            async with cond:
+                try:
+                    if predicate is None:
+                        await cond.wait()
+                    else:
+                        await cond.wait_for(predicate)
+                except asyncio.CancelledError as e:
+                    seen.append((cond.locked(), e.args))
+                    raise
+        return acore.create_task(func())
+
+    async def _await_cancelled(self, task, *args):
+        with self.assertRaises(asyncio.CancelledError) as cm:
+            await task
+        self.assertEqual(cm.exception.args, args)   # the message is kept
+
     def test_cancel_while_waiting(self):
         async def main():
-            cond = acore.Condition()
-            seen = {}
-
-            async def func():
-                async with cond:
-                    try:
-                        await cond.wait_for(lambda: False)
-                    except asyncio.CancelledError as e:
-                        seen["locked"] = cond.locked()
-                        seen["exc"] = e
-                        raise
-            task = acore.create_task(func())
+            cond, seen = acore.Condition(), []
+            task = self._waiter(cond, seen, lambda: False)
             await settle()
             self.assertFalse(cond.locked())
             task.cancel(msg="foo")
-            with self.assertRaises(asyncio.CancelledError) as cm:
-                await task
-            self.assertTrue(seen["locked"])         # lock back in handler
-            self.assertEqual(seen["exc"].args, ("foo",))  # unmodified
-            self.assertEqual(cm.exception.args, ("foo",))
+            await self._await_cancelled(task, "foo")
+            self.assertEqual(seen, [(True, ("foo",))])  # lock back in handler
             self.assertEqual(len(cond._waiters), 0)
             self.assertFalse(cond.locked())   # released by `async with`
         self.run_co(main())
@@ -460,48 +465,27 @@ class TestCondition(LoopTestCase):
         # Cancelled while another task holds the lock: wait() waits for the
         # lock before the CancelledError comes out.
         async def main():
-            cond = acore.Condition()
-            steps = []
-
-            async def func():
-                async with cond:
-                    try:
-                        await cond.wait()
-                    except asyncio.CancelledError:
-                        steps.append(("handler", cond.locked()))
-                        raise
-            task = acore.create_task(func())
+            cond, seen = acore.Condition(), []
+            task = self._waiter(cond, seen)
             await settle()
             await cond.acquire()
             task.cancel()
             await settle()
             self.assertFalse(task.done())    # waits for the lock
-            self.assertEqual(steps, [])
+            self.assertEqual(seen, [])
             cond.release()
-            with self.assertRaises(asyncio.CancelledError):
-                await task
-            self.assertEqual(steps, [("handler", True)])
+            await self._await_cancelled(task)
+            self.assertEqual(seen, [(True, ())])
             self.assertFalse(cond.locked())
         self.run_co(main())
 
     def test_cancel_while_reacquiring(self):
         async def main():
-            cond = acore.Condition()
-            wake = False
-            seen = {}
-
-            async def func():
-                async with cond:
-                    try:
-                        await cond.wait_for(lambda: wake)
-                    except asyncio.CancelledError as e:
-                        seen["locked"] = cond.locked()
-                        seen["exc"] = e
-                        raise
-            task = acore.create_task(func())
+            cond, seen, wake = acore.Condition(), [], []
+            task = self._waiter(cond, seen, lambda: wake)
             await settle()
             await cond.acquire()
-            wake = True
+            wake.append(True)
             cond.notify()
             await settle()         # the task now waits for the lock
             self.assertFalse(task.done())
@@ -509,27 +493,15 @@ class TestCondition(LoopTestCase):
             await settle()
             self.assertFalse(task.done())    # still waits for the lock
             cond.release()
-            with self.assertRaises(asyncio.CancelledError) as cm:
-                await task
-            self.assertTrue(seen["locked"])
-            self.assertEqual(seen["exc"].args, ("bar",))
-            self.assertEqual(cm.exception.args, ("bar",))
+            await self._await_cancelled(task, "bar")
+            self.assertEqual(seen, [(True, ("bar",))])
             self.assertFalse(cond.locked())
         self.run_co(main())
 
     def test_cancel_twice_keeps_reacquiring(self):
         async def main():
-            cond = acore.Condition()
-            seen = []
-
-            async def func():
-                async with cond:
-                    try:
-                        await cond.wait()
-                    except asyncio.CancelledError as e:
-                        seen.append((cond.locked(), e.args))
-                        raise
-            task = acore.create_task(func())
+            cond, seen = acore.Condition(), []
+            task = self._waiter(cond, seen)
             await settle()
             await cond.acquire()
             task.cancel(msg="first")
@@ -538,8 +510,7 @@ class TestCondition(LoopTestCase):
             await settle()
             self.assertFalse(task.done())
             cond.release()
-            with self.assertRaises(asyncio.CancelledError):
-                await task
+            await self._await_cancelled(task, "second")
             return seen
         self.assertEqual(self.run_co(main()), [(True, ("second",))])
 
@@ -589,75 +560,62 @@ class TestCondition(LoopTestCase):
             self.assertFalse(cond.locked())
         self.run_co(main())
 
+    @staticmethod
+    def _start_consumers(cond, state, n=2):
+        # Consumers that take one unit of state[0] per wake-up and return
+        # once it is negative.
+        async def consumer():
+            async with cond:
+                while True:
+                    await cond.wait_for(lambda: state[0] != 0)
+                    if state[0] < 0:
+                        return
+                    state[0] -= 1
+        return [acore.create_task(consumer()) for _ in range(n)]
+
+    async def _stop_consumers(self, cond, state, c):
+        # c[0] was cancelled, c[1] still waits: end it, check c[0].
+        self.assertEqual(state[0], 0)   # c[1] got the notification
+        self.assertTrue(c[0].done())
+        self.assertFalse(c[1].done())
+        async with cond:
+            state[0] = -1
+            cond.notify_all()
+        await c[1]
+        with self.assertRaises(asyncio.CancelledError):
+            await c[0]
+        return state[0]
+
     def test_notified_then_cancelled_passes_the_notification_on(self):
         # A waiter notified, then cancelled before its task ran, does not
-        # use the notification: the next waiter gets it.
+        # use the notification: the next waiter gets it (a lost wake-up
+        # would leave c[1] waiting and state at 1).
         async def main():
-            cond = acore.Condition()
-            state = 0
-
-            async def consumer():
-                nonlocal state
-                async with cond:
-                    while True:
-                        await cond.wait_for(lambda: state != 0)
-                        if state < 0:
-                            return
-                        state -= 1
-            c = [acore.create_task(consumer()) for _ in range(2)]
+            cond, state = acore.Condition(), [0]
+            c = self._start_consumers(cond, state)
             await settle()
             async with cond:
-                state += 1
+                state[0] += 1
                 cond.notify(1)        # goes to c[0] ...
                 c[0].cancel()         # ... cancelled before it ran
             await settle(10)
-            # c[1] consumed the item (a lost wake-up would leave it
-            # waiting and state at 1) and waits again.
-            self.assertEqual(state, 0)
-            self.assertTrue(c[0].done())
-            self.assertFalse(c[1].done())
-            async with cond:
-                state = -1
-                cond.notify_all()
-            await c[1]
-            with self.assertRaises(asyncio.CancelledError):
-                await c[0]
-            return state
+            return await self._stop_consumers(cond, state, c)
         self.assertEqual(self.run_co(main()), -1)
 
     def test_notified_then_cancelled_while_relocking_passes_it_on(self):
         async def main():
-            cond = acore.Condition()
-            state = 0
-
-            async def consumer():
-                nonlocal state
-                async with cond:
-                    while True:
-                        await cond.wait_for(lambda: state != 0)
-                        if state < 0:
-                            return
-                        state -= 1
-            c = [acore.create_task(consumer()) for _ in range(2)]
+            cond, state = acore.Condition(), [0]
+            c = self._start_consumers(cond, state)
             await settle()
             async with cond:
-                state += 1
+                state[0] += 1
                 cond.notify(1)
                 await settle()        # c[0] woke up, waits for the lock
                 self.assertFalse(c[0].done())
                 self.assertEqual(len(cond._waiters), 1)
                 c[0].cancel()
             await settle(10)
-            self.assertEqual(state, 0)        # c[1] got the notification
-            self.assertTrue(c[0].done())
-            self.assertFalse(c[1].done())
-            async with cond:
-                state = -1
-                cond.notify_all()
-            await c[1]
-            with self.assertRaises(asyncio.CancelledError):
-                await c[0]
-            return state
+            return await self._stop_consumers(cond, state, c)
         self.assertEqual(self.run_co(main()), -1)
 
     def test_cancelled_before_notify_takes_no_notification(self):
@@ -665,11 +623,7 @@ class TestCondition(LoopTestCase):
             cond = acore.Condition()
             woken = []
 
-            async def w(i):
-                async with cond:
-                    await cond.wait()
-                    woken.append(i)
-            ts = [acore.create_task(w(i)) for i in range(3)]
+            ts = self._numbered_waiters(cond, woken, 3)
             await settle()
             ts[0].cancel()
             with self.assertRaises(asyncio.CancelledError):

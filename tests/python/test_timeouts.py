@@ -14,19 +14,9 @@ import weakref
 
 import acore
 from acore import CancelledError
-from pyac_testcase import LoopTestCase
+from pyac_testcase import LoopTestCase, fail_after, value_after
 
 STEP = 0.25
-
-
-async def value_after(v, delay=0.0):
-    await acore.sleep(delay)
-    return v
-
-
-async def fail_after(exc, delay=0.0):
-    await acore.sleep(delay)
-    raise exc
 
 
 async def slow_to_cancel(cleanup, log=None, result=None):
