@@ -187,8 +187,8 @@ int pyac_loop_check(PyLoop *loop);           /* -1 + exception if closed */
 PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx);
 void pyac_ctx_exit(PyLoop *loop, PyObject *entered);
 /* As pyac_ctx_exit, for an owner whose context `*own` may be Py_None: if
- * the callback left a variable in the context it ran in, that context
- * becomes the owner's own (a task's). */
+ * the callback left a variable (or a Token) in the context it ran in, that
+ * context becomes the owner's own (a task's). */
 void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 /* Make `*own` (Py_None) a context of its own: `entered` when the owner is
  * running in it (NULL otherwise: a new empty one). 0, or -1 + exception. */

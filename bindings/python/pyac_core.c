@@ -17,7 +17,8 @@
  *   was scheduled. When that context is empty (the common case) no copy is
  *   made: the callback runs in its loop's shared empty context, which is
  *   dropped (and made afresh when next needed) as soon as a callback leaves
- *   a variable set in it, so no callback ever sees another's variables.
+ *   a variable set in it, or a Token that refers to it, so no callback ever
+ *   sees another's variables or can reset one in another's context.
  */
 #include "pyac.h"
 
@@ -96,10 +97,20 @@ PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx) {
   return Py_NewRef(ctx);
 }
 
+/* Whether `entered`, just exited, may no longer stand for an empty context
+ * shared by others: it holds a variable, or something besides the loop and
+ * the caller holds it (a Token of a set() since reset, which must find this
+ * very context again to be used). */
+static int ctx_is_private(PyLoop *loop, PyObject *entered) {
+  Py_ssize_t ours = entered == loop->empty_ctx ? 2 : 1;
+
+  return !ctx_is_empty(entered) || Py_REFCNT(entered) > ours;
+}
+
 void pyac_ctx_exit(PyLoop *loop, PyObject *entered) {
   PyContext_Exit(entered);
-  if (entered == loop->empty_ctx && !ctx_is_empty(entered))
-    Py_CLEAR(loop->empty_ctx); /* it holds a variable now: not shared */
+  if (entered == loop->empty_ctx && ctx_is_private(loop, entered))
+    Py_CLEAR(loop->empty_ctx); /* not shared from now on */
   Py_DECREF(entered);
 }
 
@@ -115,14 +126,11 @@ int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own) {
 }
 
 void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own) {
-  if (*own == Py_None && !ctx_is_empty(entered)) {
-    PyContext_Exit(entered);
-    if (pyac_ctx_adopt(loop, entered, own) < 0)
-      PyErr_Clear(); /* not reached: adopting `entered` allocates nothing */
-    Py_DECREF(entered);
-    return;
-  }
-  pyac_ctx_exit(loop, entered);
+  PyContext_Exit(entered);
+  if (*own == Py_None && ctx_is_private(loop, entered) &&
+      pyac_ctx_adopt(loop, entered, own) < 0)
+    PyErr_Clear(); /* not reached: adopting `entered` allocates nothing */
+  Py_DECREF(entered);
 }
 
 /* ---- errors ---------------------------------------------------------------- */

@@ -469,6 +469,7 @@ static PyObject *loop_wrap_future(PyLoop *self, PyObject *arg) {
   pyac_live++;
   f->loop = (PyLoop *)Py_NewRef(self);
   f->fut = fut;
+  f->shared = 1; /* made by C, which may complete it */
   return (PyObject *)f;
 }
 

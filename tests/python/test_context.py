@@ -446,6 +446,45 @@ class TestEmptyContext(LoopTestCase):
         self.loop.run()
         self.assertEqual(seen, ["unset"] * 3)
 
+    def test_context_empty_token_outlives_a_reset_in_a_task(self):
+        # v.reset(t1) empties the context, but t2 still refers to it: the
+        # task's next step must run in that very context
+        async def main():
+            t1 = var.set(1)
+            t2 = var.set(2)
+            var.reset(t1)
+            self.loop.call_soon(var.set, "left-set")  # drops a shared one
+            await acore.sleep(0)
+            await acore.sleep(0)
+            var.reset(t2)
+            return var.get()
+        res = self._in_empty_context(lambda: self.run_co(main()))
+        self.assertEqual(res, 1)
+
+    def test_context_empty_token_kept_by_a_callback(self):
+        # a token made in one callback's context is foreign to the next
+        seen = []
+        box = {}
+
+        def maker():
+            t1 = var.set(1)
+            box["t2"] = var.set(2)
+            var.reset(t1)
+
+        def user():
+            try:
+                var.reset(box.pop("t2"))
+                seen.append(("reset", var.get()))
+            except ValueError:
+                seen.append(("foreign", var.get()))
+
+        def reader():
+            seen.append(("reader", var.get()))
+        self._in_empty_context(lambda: [self.loop.call_soon(f) for f in
+                                        (maker, user, reader)])
+        self.loop.run()
+        self.assertEqual(seen, [("foreign", "unset"), ("reader", "unset")])
+
 
 if __name__ == "__main__":
     unittest.main()

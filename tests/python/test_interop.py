@@ -6,6 +6,7 @@ future."""
 
 import asyncio
 import ctypes
+import gc
 import os
 import unittest
 
@@ -64,6 +65,19 @@ class TestInterop(LoopTestCase):
             return str(cm.exception)
         self.assertEqual(self.run_co(main()), "C deadline passed")
 
+
+    def test_interop_dropped_wrapper_of_c_future_keeps_callbacks(self):
+        # C completes the future later: a wrapper nobody holds any longer
+        # is not collected with its done callbacks
+        seen = []
+        f = self.loop.wrap_future(lib.interop_failing_future(
+            self.loop.address()))
+        f.add_done_callback(lambda fut: seen.append(fut.exception()))
+        del f
+        gc.collect()
+        self.loop.run()
+        self.assertEqual(len(seen), 1)
+        self.assertIsInstance(seen[0], TimeoutError)
 
 if __name__ == "__main__":
     unittest.main()

@@ -179,6 +179,36 @@ class TestSync(LoopTestCase):
         self.assertEqual(r, [x * x for x in range(30)])
         self.assertLessEqual(peak, 4)
 
+    def test_lock_subclass_async_with_calls_its_acquire_release(self):
+        log = []
+
+        class LoggedLock(acore.Lock):
+            async def acquire(self):
+                log.append("acquire")
+                return await super().acquire()
+
+            def release(self):
+                log.append("release")
+                super().release()
+
+        class LoggedSem(acore.Semaphore):
+            def release(self):
+                log.append("sem-release")
+                super().release()
+
+        async def main():
+            lock = LoggedLock()
+            async with lock:
+                self.assertTrue(lock.locked())
+            sem = LoggedSem(1)
+            async with sem:
+                pass
+            async with acore.Lock():     # the stock one: C all the way
+                pass
+            return lock.locked()
+        self.assertFalse(self.run_co(main()))
+        self.assertEqual(log, ["acquire", "release", "sem-release"])
+
 
 class Prio:
     """An item ordered by `<` only (no other comparison defined)."""

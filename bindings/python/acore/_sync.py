@@ -30,6 +30,26 @@ class Semaphore(_lowlevel.SemaphoreBase):
         """Wait for a permit (FIFO); returns True."""
         return await self._acquire()
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        # ``async with`` goes through an overridden acquire() / release()
+        # (the stock ones take the C path directly).
+        base = _lowlevel.SemaphoreBase
+        if (cls.acquire is not Semaphore.acquire
+                or cls.release is not base.release):
+            if cls.__aenter__ is base.__aenter__:
+                cls.__aenter__ = _aenter_by_acquire
+            if cls.__aexit__ is base.__aexit__:
+                cls.__aexit__ = _aexit_by_release
+
+
+async def _aenter_by_acquire(self):
+    await self.acquire()
+
+
+async def _aexit_by_release(self, exc_type, exc, tb):
+    self.release()
+
 
 class BoundedSemaphore(Semaphore):
     """A Semaphore whose release() past the initial value raises
