@@ -186,6 +186,8 @@ int pyac_loop_check(PyLoop *loop);           /* -1 + exception if closed */
  * give to pyac_ctx_exit) or NULL with an exception. */
 PyObject *pyac_ctx_enter(PyLoop *loop, PyObject *ctx);
 void pyac_ctx_exit(PyLoop *loop, PyObject *entered);
+/* pyac_ctx_exit with the pending exception (if any) kept for the caller. */
+void pyac_ctx_exit_keeping_error(PyLoop *loop, PyObject *entered);
 /* As pyac_ctx_exit, for an owner whose context `*own` may be Py_None: if
  * the callback left a variable (or a Token) in the context it ran in, that
  * context becomes the owner's own (a task's). */

@@ -114,6 +114,14 @@ void pyac_ctx_exit(PyLoop *loop, PyObject *entered) {
   Py_DECREF(entered);
 }
 
+void pyac_ctx_exit_keeping_error(PyLoop *loop, PyObject *entered) {
+  PyObject *et, *ev, *tb;
+
+  PyErr_Fetch(&et, &ev, &tb);
+  pyac_ctx_exit(loop, entered);
+  PyErr_Restore(et, ev, tb);
+}
+
 int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own) {
   PyObject *ctx = entered ? Py_NewRef(entered) : PyContext_New();
 

@@ -390,11 +390,11 @@ static void run_callback(PyFuture *f, PyObject *cb, PyObject *ctx) {
     return;
   }
   r = PyObject_CallOneArg(fn, (PyObject *)f);
-  if (r == NULL)
-    pyac_callback_error(f->loop, fn);
-  Py_XDECREF(r);
   if (ctx != NULL)
-    pyac_ctx_exit(f->loop, ctx);
+    pyac_ctx_exit_keeping_error(f->loop, ctx);
+  if (r == NULL)
+    pyac_callback_error(f->loop, fn); /* outside the callback's context */
+  Py_XDECREF(r);
 }
 
 static void done_trampoline(acore_future_t *fut, void *ud) {

@@ -29,11 +29,11 @@ static void handle_run(void *ud) {
       Py_ssize_t n = args ? PyTuple_GET_SIZE(args) : 0;
       r = PyObject_Vectorcall(fn, n ? &PyTuple_GET_ITEM(args, 0) : NULL,
                               (size_t)n, NULL);
-      if (r == NULL)
-        pyac_callback_error(h->loop, fn);
-      Py_XDECREF(r);
       if (ctx != NULL)
-        pyac_ctx_exit(h->loop, ctx);
+        pyac_ctx_exit_keeping_error(h->loop, ctx);
+      if (r == NULL)
+        pyac_callback_error(h->loop, fn); /* outside the callback's context */
+      Py_XDECREF(r);
     } else {
       pyac_callback_error(h->loop, fn);
     }

@@ -456,21 +456,13 @@ static PyObject *loop_address(PyLoop *self, PyObject *noarg) {
  * `address`, taking over one reference the caller owns. */
 static PyObject *loop_wrap_future(PyLoop *self, PyObject *arg) {
   acore_future_t *fut = PyLong_AsVoidPtr(arg);
-  PyFuture *f;
 
   if (fut == NULL)
     return PyErr_Occurred() ? NULL
                             : PyErr_Format(PyExc_ValueError, "NULL future");
   if (acore_future_loop(fut) != self->loop)
     return PyErr_Format(PyExc_ValueError, "future of another loop");
-  f = (PyFuture *)PyacFuture_Type.tp_alloc(&PyacFuture_Type, 0);
-  if (f == NULL)
-    return NULL;
-  pyac_live++;
-  f->loop = (PyLoop *)Py_NewRef(self);
-  f->fut = fut;
-  f->shared = 1; /* made by C, which may complete it */
-  return (PyObject *)f;
+  return (PyObject *)pyac_future_wrap(self, fut); /* shared: C made it */
 }
 
 static PyObject *loop_advance(PyLoop *self, PyObject *arg) {

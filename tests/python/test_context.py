@@ -65,6 +65,26 @@ class TestContext(LoopTestCase):
         self.assertEqual(seen, ["inside", "unset"])
         self.assertEqual(var.get(), "unset")
 
+    def test_context_exception_handler_runs_outside_the_callback(self):
+        seen = []
+        self.loop.set_exception_handler(
+            lambda loop, ctx: seen.append((type(ctx["exception"]).__name__,
+                                           var.get())))
+
+        def boom(*_):
+            var.set("inside")
+            raise KeyError("boom")
+        self.loop.call_soon(boom)
+        f = self.loop.create_future()
+        f.add_done_callback(boom)
+        f.set_result(None)
+        token = var.set("outer")
+        try:
+            self.loop.run()
+        finally:
+            var.reset(token)
+        self.assertEqual(seen, [("KeyError", "outer")] * 2)
+
     def test_context_explicit_context_is_used(self):
         ctx = contextvars.copy_context()
         ctx.run(var.set, "explicit")
