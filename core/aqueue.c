@@ -207,11 +207,10 @@ static int check_queue(const acore_queue_t *q) {
 static int queue_make(acore_loop_t *loop, size_t maxsize, int order,
                       acore_queue_t **out) {
   acore_queue_t *q;
+  int rc;
 
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if ((q = acore__calloc(1, sizeof(*q))) == NULL)
     return ACORE_ENOMEM;
   atomic_init(&q->refs, 1);

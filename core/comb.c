@@ -38,14 +38,11 @@ int acore__comb_timer(acore_loop_t *loop, double t, int absolute,
                       acore_callback_fn fn, void *ud, acore_free_fn clear,
                       acore_handle_t **slot) {
   acore_handle_t *h;
-  int rc;
+  int rc = acore__timer(loop, t, absolute != 0, fn, ud, clear, &h);
 
-  rc = absolute ? acore_loop_call_at(loop, t, fn, ud, clear, &h)
-                : acore_loop_call_later(loop, t, fn, ud, clear, &h);
   if (rc != ACORE_OK)
     return rc; /* clear(ud) ran: *slot is NULL */
-  *slot = h;
-  acore_handle_unref(h); /* the loop's reference keeps it */
+  *slot = h; /* borrowed: clear(ud) runs when the handle goes */
   return ACORE_OK;
 }
 

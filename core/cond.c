@@ -138,14 +138,13 @@ static int check_cond(const acore_cond_t *cond) {
 int acore_cond_new(acore_loop_t *loop, acore_lock_t *lock,
                    acore_cond_t **out) {
   acore_cond_t *cond;
+  int rc;
 
   if (loop == NULL || out == NULL ||
       (lock != NULL && acore__lock_loop(lock) != loop))
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if ((cond = acore__calloc(1, sizeof(*cond))) == NULL)
     return ACORE_ENOMEM;
   if (lock != NULL)

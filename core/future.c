@@ -21,7 +21,7 @@
 
 #include <string.h>
 
-int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
+void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   atomic_init(&f->refs, 1);
   f->state = ACORE_FUTURE_PENDING;
   f->kind = ACORE_VALUE_NONE;
@@ -32,20 +32,15 @@ int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   f->v.p.free = NULL;
   acore__queue_init(&f->cbs);
   f->znext = NULL;
-  return ACORE_OK;
-}
-
-static int check_loop(const acore_loop_t *loop) {
-  return acore__loop_check(loop);
 }
 
 int acore_future_new(acore_loop_t *loop, acore_future_t **out) {
   acore_future_t *f;
   int rc;
 
-  if (loop == NULL || out == NULL)
+  if (out == NULL)
     return ACORE_EINVAL;
-  if ((rc = check_loop(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
     return rc;
   f = acore__obj_alloc(loop, ACORE__SLAB_FUTURE);
   if (f == NULL)
@@ -227,7 +222,7 @@ static int check_settable(acore_future_t *f) {
 
   if (f == NULL || (f->flags & (ACORE__F_TASK | ACORE__F_NOSET)))
     return ACORE_EINVAL;
-  if ((rc = check_loop(f->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check(f->loop)) != ACORE_OK)
     return rc;
   if (f->state != ACORE_FUTURE_PENDING)
     return ACORE_EINVALIDSTATE;
@@ -270,8 +265,7 @@ int acore_future_set_double(acore_future_t *fut, double value) {
   return ACORE_OK;
 }
 
-/* A NUL-terminated copy of `len` bytes. */
-static int bytes_copy(const void *data, size_t len, acore__value *v) {
+int acore__value_bytes(const void *data, size_t len, acore__value *v) {
   char *copy;
 
   if (data == NULL && len > 0)
@@ -287,16 +281,12 @@ static int bytes_copy(const void *data, size_t len, acore__value *v) {
   return ACORE_OK;
 }
 
-int acore__value_bytes(const void *data, size_t len, acore__value *v) {
-  return bytes_copy(data, len, v);
-}
-
 int acore_future_set_bytes(acore_future_t *fut, const void *data, size_t len) {
   acore__value v;
   int rc = check_settable(fut);
 
   if (rc == ACORE_OK)
-    rc = bytes_copy(data, len, &v);
+    rc = acore__value_bytes(data, len, &v);
   if (rc != ACORE_OK)
     return rc;
   acore__future_complete(fut, ACORE_FUTURE_RESULT, ACORE_VALUE_BYTES, v);
@@ -351,7 +341,7 @@ int acore_future_cancel(acore_future_t *fut, const char *message) {
     return ACORE_EINVAL;
   if (fut->flags & ACORE__F_TASK)
     return acore_task_cancel((acore_task_t *)fut, message);
-  if ((rc = check_loop(fut->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check(fut->loop)) != ACORE_OK)
     return rc;
   if ((fut->flags & ACORE__F_CUSTOM) && fut->state == ACORE_FUTURE_PENDING) {
     const acore__future_ops *ops = ((acore__xfuture *)fut)->ops;
@@ -531,7 +521,7 @@ int acore_future_add_done_callback(acore_future_t *fut, acore_done_fn fn,
     rc = ACORE_EINVAL;
     goto fail;
   }
-  if ((rc = check_loop(fut->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check(fut->loop)) != ACORE_OK)
     goto fail;
   r = cbrec_new(fut, ACORE__ITEM_DONECB, fn, ud, ud_free);
   if (r == NULL) {

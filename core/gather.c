@@ -127,9 +127,15 @@ static int gather_cancel(acore_future_t *f, const char *message) {
 
   if (message != NULL && (copy = acore__strdup(message)) == NULL)
     return ACORE_ENOMEM;
-  for (i = 0; i < g->n; i++)
-    if (acore_future_cancel(g->slots[i].child, message) == 1)
+  for (i = 0; i < g->n; i++) {
+    acore_future_t *child = g->slots[i].child;
+    int rc = acore_future_cancel(child, message);
+
+    if (rc == ACORE_ENOMEM) /* no copy of the message for this child */
+      rc = acore_future_cancel(child, NULL);
+    if (rc == 1)
       any = 1;
+  }
   if (!any) {
     acore__free(copy);
     return 0;

@@ -53,7 +53,9 @@ void acore__slab_init(acore__slab *s, size_t block_size);
 void *acore__slab_alloc(acore__slab *s);
 void acore__slab_free(acore__slab *s, void *block);
 void acore__slab_destroy(acore__slab *s);
-extern int acore__slab_disabled; /* tests: every block is its own malloc */
+/* Tests: every block is its own malloc. Change it only while no block of
+ * any loop is live (a block must be freed the way it was allocated). */
+extern int acore__slab_disabled;
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -77,8 +79,6 @@ acore_error_t *acore__error_make(int code, const char *message);
 
 enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
        ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL };
-
-
 
 typedef struct acore__item {
   acore__queue node;
@@ -138,7 +138,7 @@ typedef struct acore__cbrec {
   acore_future_t *fut;
 } acore__cbrec;
 
-int acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags);
+void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags);
 
 /*
  * Composite futures (gather, semaphore waiters, executor jobs, ...): a
@@ -277,22 +277,27 @@ struct acore_handle {
   size_t heap_index;
 };
 
+/* A pending call's handle: from the loop's cache when only the loop holds
+ * it, else (user_ref: two references) a plain allocation. Loop thread. */
 acore_handle_t *acore__handle_new_call(acore_loop_t *loop, bool user_ref);
+/* A plain allocation with one reference, for call_soon_threadsafe (any
+ * thread: it touches nothing of the loop). */
+acore_handle_t *acore__handle_new_threadsafe(acore_loop_t *loop);
 void acore__handle_run(acore_loop_t *loop, acore_handle_t *h);
-void acore__handle_drop(acore_handle_t *h); /* close: never runs */
+void acore__handle_drop(acore_handle_t *h); /* never runs: frees its ud */
 void acore__handle_release(acore_handle_t *h);
-/* Move due timers to the ready queue; returns how many. */
-size_t acore__timers_collect(acore_loop_t *loop, uint64_t now);
+/* call_later (`t` a delay) or call_at (`absolute`: `t` a loop time) with a
+ * handle only the loop holds (from its cache): *borrowed is valid until
+ * ud_free(ud) runs (the call ran, was cancelled or dropped at close), so
+ * a borrower clears its copy there. Returns as acore_loop_call_later. */
+int acore__timer(acore_loop_t *loop, double t, bool absolute,
+                 acore_callback_fn fn, void *ud, acore_free_fn ud_free,
+                 acore_handle_t **borrowed);
+/* Move due timers to the ready queue. */
+void acore__timers_collect(acore_loop_t *loop, uint64_t now);
 void acore__timers_drop(acore_loop_t *loop);
 
 /* ---- the loop ------------------------------------------------------------ */
-
-typedef struct acore__tsitem { /* a call_soon_threadsafe record */
-  acore__queue node;
-  acore_callback_fn fn;
-  void *ud;
-  acore_free_fn ud_free;
-} acore__tsitem;
 
 struct acore_loop_options {
   unsigned flags;

@@ -18,10 +18,7 @@
  */
 #include "internal.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <string.h>
-
 
 /* ---- options --------------------------------------------------------------- */
 
@@ -335,25 +332,17 @@ void *acore_loop_uv(acore_loop_t *loop) {
 }
 
 int acore_loop_backend_fd(acore_loop_t *loop) {
-  if (loop == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
-  return uv_backend_fd(loop->uv);
+  int rc = acore__loop_check(loop);
+
+  return rc != ACORE_OK ? rc : uv_backend_fd(loop->uv);
 }
 
 int acore_loop_backend_timeout(acore_loop_t *loop) {
   uint64_t now, ms;
-  int host;
+  int host, rc;
 
-  if (loop == NULL)
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if (!acore__queue_empty(&loop->ready) || timer_due(loop))
     return 0;
   /* libuv's own wait, for the host's handles on the same uv loop. */
@@ -369,8 +358,10 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
 
 /* ---- the iteration ----------------------------------------------------------- */
 
-static void call_run(acore_loop_t *loop, acore__call *c) {
-  c->fn(c->ud);
+/* A handle-less call_soon: run it (or, at close, only drop it). */
+static void call_finish(acore_loop_t *loop, acore__call *c, bool run) {
+  if (run)
+    c->fn(c->ud);
   if (c->ud_free != NULL)
     c->ud_free(c->ud);
   acore__obj_free(loop, ACORE__SLAB_CALL, c);
@@ -379,7 +370,7 @@ static void call_run(acore_loop_t *loop, acore__call *c) {
 static void run_item(acore_loop_t *loop, acore__item *it) {
   switch (it->kind) {
   case ACORE__ITEM_SCALL:
-    call_run(loop, (acore__call *)it);
+    call_finish(loop, (acore__call *)it, true);
     break;
   case ACORE__ITEM_CALL:
     acore__handle_run(loop, (acore_handle_t *)it);
@@ -396,39 +387,28 @@ static void run_item(acore_loop_t *loop, acore__item *it) {
   }
 }
 
-static void report_slow(acore_loop_t *loop, acore__item *it, uint64_t ns) {
+/* `t`: the task whose step was slow, or NULL for a callback. */
+static void report_slow(acore_loop_t *loop, acore_task_t *t, uint64_t ns) {
   char msg[128];
-  acore_task_t *t = NULL;
 
-  if (it->kind == ACORE__ITEM_TASK)
-    t = acore__queue_data(it, acore_task_t, item);
   snprintf(msg, sizeof(msg), "%s took %.3f seconds",
            t ? "a task step" : "a callback", (double)ns / 1e9);
   acore__loop_report(loop, ACORE_REPORT_SLOW_CALLBACK, msg, NULL,
                      t ? &t->fut : NULL);
 }
 
+/* Run `it` timed. Once it ran, `it` may be freed: only a task is kept
+ * (a reference) for the report. */
 static void run_debug(acore_loop_t *loop, acore__item *it) {
   uint64_t t0 = uv_hrtime(), dt;
-  uint8_t kind = it->kind;
   acore_task_t *t = NULL;
 
-  if (kind == ACORE__ITEM_TASK) {
-    t = acore__queue_data(it, acore_task_t, item);
-    acore_task_ref(t); /* keep it readable for the report */
-  }
+  if (it->kind == ACORE__ITEM_TASK)
+    t = acore_task_ref(acore__queue_data(it, acore_task_t, item));
   run_item(loop, it);
   dt = uv_hrtime() - t0;
-  if (dt > loop->slow_ns) {
-    if (t != NULL) {
-      char msg[128];
-      snprintf(msg, sizeof(msg), "a task step took %.3f seconds",
-               (double)dt / 1e9);
-      acore__loop_report(loop, ACORE_REPORT_SLOW_CALLBACK, msg, NULL, &t->fut);
-    } else {
-      report_slow(loop, it, dt);
-    }
-  }
+  if (dt > loop->slow_ns)
+    report_slow(loop, t, dt);
   acore_task_unref(t);
 }
 
@@ -476,6 +456,15 @@ static void drain_threadsafe(acore_loop_t *loop, acore__queue *q) {
   }
 }
 
+/* Destroy the futures whose last reference went on another thread. */
+static void release_zombies(acore_future_t *z) {
+  while (z != NULL) {
+    acore_future_t *next = z->znext;
+    acore__future_release(z);
+    z = next;
+  }
+}
+
 /* Take what other threads sent: calls join the ready queue, zombies die. */
 static void take_foreign(acore_loop_t *loop) {
   acore__queue q;
@@ -487,11 +476,7 @@ static void take_foreign(acore_loop_t *loop) {
   loop->zombies = NULL;
   uv_mutex_unlock(&loop->mutex);
   drain_threadsafe(loop, &q);
-  while (z != NULL) {
-    acore_future_t *next = z->znext;
-    acore__future_release(z);
-    z = next;
-  }
+  release_zombies(z);
 }
 
 static void on_async(uv_async_t *h) {
@@ -606,12 +591,12 @@ int acore_loop_is_running(const acore_loop_t *loop) {
 }
 
 int acore_loop_advance(acore_loop_t *loop, double seconds) {
-  if (loop == NULL || !(seconds >= 0))
+  int rc;
+
+  if (!(seconds >= 0))
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if (!(loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
     return ACORE_EINVALIDSTATE;
   loop->vnow += (uint64_t)(seconds * 1e9 + 0.5);
@@ -676,16 +661,12 @@ static void drop_ready(acore_loop_t *loop) {
     acore__item *it = acore__queue_data(n, acore__item, node);
 
     acore__queue_remove(n);
-    if (it->kind == ACORE__ITEM_SCALL) {
-      acore__call *c = (acore__call *)it;
-      if (c->ud_free != NULL)
-        c->ud_free(c->ud);
-      acore__obj_free(loop, ACORE__SLAB_CALL, c);
-    } else if (it->kind == ACORE__ITEM_CALL) {
+    if (it->kind == ACORE__ITEM_SCALL)
+      call_finish(loop, (acore__call *)it, false);
+    else if (it->kind == ACORE__ITEM_CALL)
       acore__handle_drop((acore_handle_t *)it);
-    } else {
+    else
       acore__future_drop_item(it);
-    }
   }
 }
 
@@ -695,9 +676,7 @@ static void drop_threadsafe(acore__queue *q) {
     acore_handle_t *h = acore__queue_data(n, acore_handle_t, item.node);
 
     acore__queue_remove(n);
-    if (h->ud_free != NULL)
-      h->ud_free(h->ud);
-    acore__free(h);
+    acore__handle_drop(h);
   }
 }
 
@@ -735,11 +714,7 @@ int acore_loop_close(acore_loop_t *loop) {
   loop->zombies = NULL;
   uv_mutex_unlock(&loop->mutex);
   drop_threadsafe(&q);
-  while (z != NULL) {
-    acore_future_t *next = z->znext;
-    acore__future_release(z);
-    z = next;
-  }
+  release_zombies(z);
   if (loop->eh_free != NULL)
     loop->eh_free(loop->eh_ud);
   loop->eh = NULL;
@@ -753,20 +728,10 @@ int acore_loop_close(acore_loop_t *loop) {
 int acore_loop_call_soon(acore_loop_t *loop, acore_callback_fn fn, void *ud,
                          acore_free_fn ud_free, acore_handle_t **out) {
   acore_handle_t *h;
-  int rc;
+  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check(loop);
 
-  if (loop == NULL || fn == NULL) {
-    rc = ACORE_EINVAL;
+  if (rc != ACORE_OK)
     goto fail;
-  }
-  if (ACORE__WRONG_THREAD(loop)) {
-    rc = ACORE_EWRONGTHREAD;
-    goto fail;
-  }
-  if (loop->closed) {
-    rc = ACORE_ECLOSED;
-    goto fail;
-  }
   if (out == NULL) {
     acore__call *c = acore__obj_alloc(loop, ACORE__SLAB_CALL);
     if (c == NULL) {
@@ -789,8 +754,7 @@ int acore_loop_call_soon(acore_loop_t *loop, acore_callback_fn fn, void *ud,
   h->ud = ud;
   h->ud_free = ud_free;
   acore__loop_push(loop, &h->item);
-  if (out != NULL)
-    *out = h;
+  *out = h;
   return ACORE_OK;
 
 fail:
@@ -808,24 +772,18 @@ int acore_loop_call_soon_threadsafe(acore_loop_t *loop, acore_callback_fn fn,
     rc = ACORE_EINVAL;
     goto fail;
   }
-  h = acore__malloc(sizeof(*h));
+  h = acore__handle_new_threadsafe(loop);
   if (h == NULL) {
     rc = ACORE_ENOMEM;
     goto fail;
   }
-  memset(h, 0, sizeof(*h));
-  h->item.kind = ACORE__ITEM_CALL;
-  h->item.u32 = 1u << 3; /* H_MALLOCED: freed with acore__free */
-  h->heap_index = (size_t)-1;
-  atomic_init(&h->refs, 1);
-  h->loop = loop;
   h->fn = fn;
   h->ud = ud;
   h->ud_free = ud_free;
   uv_mutex_lock(&loop->mutex);
   if (loop->closed) {
     uv_mutex_unlock(&loop->mutex);
-    acore__free(h);
+    acore__handle_release(h);
     rc = ACORE_ECLOSED;
     goto fail;
   }

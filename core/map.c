@@ -268,17 +268,15 @@ int acore_map(acore_loop_t *loop, size_t n, size_t k, acore_map_fn fn,
   const unsigned known = ACORE_MAP_SETTLE_ALL | ACORE_MAP_CANCEL_ON_ERROR |
                          ACORE_MAP_DRAIN;
   map *m = NULL;
-  int rc = ACORE_OK;
+  int rc;
 
-  if (loop == NULL || fn == NULL || out == NULL || k == 0 ||
-      (flags & ~known) || n > SIZE_MAX / sizeof(acore_future_t *))
+  if (fn == NULL || out == NULL || k == 0 || (flags & ~known) ||
+      n > SIZE_MAX / sizeof(acore_future_t *))
     rc = ACORE_EINVAL;
-  else if (ACORE__WRONG_THREAD(loop))
-    rc = ACORE_EWRONGTHREAD;
-  else if (loop->closed)
-    rc = ACORE_ECLOSED;
-  else if ((m = (map *)acore__xfuture_new(loop, sizeof(*m), &map_ops,
-                                          ACORE__F_NOSET)) == NULL)
+  else
+    rc = acore__loop_check(loop);
+  if (rc == ACORE_OK && (m = (map *)acore__xfuture_new(
+                             loop, sizeof(*m), &map_ops, ACORE__F_NOSET)) == NULL)
     rc = ACORE_ENOMEM;
   if (rc != ACORE_OK) {
     if (ud_free != NULL)

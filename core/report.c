@@ -26,19 +26,12 @@ struct acore_context {
 
 int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
                                  void *ud, acore_free_fn ud_free) {
-  int rc;
+  int rc = acore__loop_check(loop);
 
-  if (loop == NULL) {
-    rc = ACORE_EINVAL;
-    goto fail;
-  }
-  if (ACORE__WRONG_THREAD(loop)) {
-    rc = ACORE_EWRONGTHREAD;
-    goto fail;
-  }
-  if (loop->closed) {
-    rc = ACORE_ECLOSED;
-    goto fail;
+  if (rc != ACORE_OK) {
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
   }
   if (loop->eh_free != NULL)
     loop->eh_free(loop->eh_ud);
@@ -46,11 +39,6 @@ int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
   loop->eh_ud = ud;
   loop->eh_free = ud_free;
   return ACORE_OK;
-
-fail:
-  if (ud_free != NULL)
-    ud_free(ud);
-  return rc;
 }
 
 static const char *report_kind_text(int kind) {

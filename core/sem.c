@@ -51,13 +51,12 @@ static void on_leave(acore__waitq *wq, acore__waiter *w) {
 int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
                   acore_sem_t **out) {
   acore_sem_t *sem;
+  int rc;
 
-  if (loop == NULL || out == NULL || (flags & ~(unsigned)ACORE_SEM_BOUNDED))
+  if (out == NULL || (flags & ~(unsigned)ACORE_SEM_BOUNDED))
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
   if ((sem = acore__calloc(1, sizeof(*sem))) == NULL)
     return ACORE_ENOMEM;
   atomic_init(&sem->refs, 1);

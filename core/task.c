@@ -52,15 +52,9 @@ static acore_task_t *task_of(acore_future_t *f) {
 int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
                      acore_free_fn ud_free, acore_task_t **out) {
   acore_task_t *t;
-  int rc = ACORE_OK;
+  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check(loop);
 
-  if (loop == NULL || fn == NULL)
-    rc = ACORE_EINVAL;
-  else if (ACORE__WRONG_THREAD(loop))
-    rc = ACORE_EWRONGTHREAD;
-  else if (loop->closed)
-    rc = ACORE_ECLOSED;
-  else if ((t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
+  if (rc == ACORE_OK && (t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
     rc = ACORE_ENOMEM;
   if (rc != ACORE_OK) {
     if (ud_free != NULL)
@@ -118,21 +112,10 @@ static void release_awaited(acore_task_t *t) {
 /* The task is over: complete its future, let go of everything. */
 static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
-  char *requested = t->fut.v.msg; /* a pending task keeps its cancel msg */
 
-  if (state == ACORE_FUTURE_CANCELLED && v.msg == NULL && requested == NULL &&
-      t->awaited != NULL) /* the message the step saw: the awaited one's */
-    v.msg = acore__strdup(acore_future_cancel_message(t->awaited));
-  release_awaited(t);
-  if (state == ACORE_FUTURE_CANCELLED) {
-    if (v.msg == NULL)
-      v.msg = requested;
-    else
-      acore__free(requested);
-  } else {
-    acore__free(requested);
-  }
+  acore__free(t->fut.v.msg); /* a pending task keeps its cancel message */
   t->fut.v.msg = NULL;
+  release_awaited(t);
   acore__queue_remove(&t->tnode);
   loop->ntasks--;
   set_phase(t, PH_DONE);
@@ -150,10 +133,15 @@ static void finish_error(acore_task_t *t, acore_error_t *err) {
   finish(t, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 
+/* Cancelled with the message requested, else the one the step saw (the
+ * awaited future's). */
 static void finish_cancelled(acore_task_t *t) {
-  acore__value v;
+  acore__value v = acore__value_ptr(NULL, NULL);
 
-  memset(&v, 0, sizeof(v));
+  v.msg = t->fut.v.msg;
+  t->fut.v.msg = NULL;
+  if (v.msg == NULL && t->awaited != NULL)
+    v.msg = acore__strdup(acore_future_cancel_message(t->awaited));
   finish(t, ACORE_FUTURE_CANCELLED, ACORE_VALUE_NONE, v);
 }
 
@@ -198,8 +186,7 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
     t->awaited = f = s->await;
     s->await = NULL;
     if (f->state != ACORE_FUTURE_PENDING) {
-      set_phase(t, PH_READY);
-      T_PHASE(t) = PH_WAITING; /* resumed by a done future */
+      set_phase(t, PH_WAITING); /* resumed at once by a done future */
       return true;
     }
     wait_on(t, f);
@@ -379,15 +366,12 @@ int acore_task_step_status(const acore_task_t *task) {
 
 int acore_task_cancel(acore_task_t *task, const char *message) {
   char *msg = NULL;
-  acore_loop_t *loop;
+  int rc;
 
   if (task == NULL)
     return ACORE_EINVAL;
-  loop = task->fut.loop;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
+  if ((rc = acore__loop_check(task->fut.loop)) != ACORE_OK)
+    return rc;
   if (task->fut.state != ACORE_FUTURE_PENDING)
     return 0;
   if (message != NULL && (msg = acore__strdup(message)) == NULL)

@@ -10,8 +10,9 @@
  * - A handle is queued in exactly one place at a time: the heap, the ready
  *   queue, or nowhere (ACORE__H_DONE: ran, cancelled or dropped). A done
  *   handle never touches its loop again, so a handle the user holds may
- *   outlive the loop: user-held handles are plain allocations, the others
- *   come from the loop's cache.
+ *   outlive the loop: user-held handles (and call_soon_threadsafe's, made
+ *   on other threads) are plain allocations, the others come from the
+ *   loop's cache - also a combinator's timer, which it only borrows.
  */
 #include "internal.h"
 
@@ -99,16 +100,12 @@ static void heap_remove(acore_loop_t *loop, acore_handle_t *h) {
     sift_down(loop, i);
 }
 
-size_t acore__timers_collect(acore_loop_t *loop, uint64_t now) {
-  size_t n = 0;
-
+void acore__timers_collect(acore_loop_t *loop, uint64_t now) {
   while (loop->heap_len > 0 && loop->heap[0]->when <= now) {
     acore_handle_t *h = loop->heap[0];
     heap_remove(loop, h);
     acore__loop_push(loop, &h->item);
-    n++;
   }
-  return n;
 }
 
 /* ---- handles ----------------------------------------------------------------- */
@@ -123,7 +120,7 @@ void acore__handle_release(acore_handle_t *h) {
 }
 
 /* Mark done and let go of the user data (the call will never run). */
-static void handle_finish(acore_handle_t *h) {
+void acore__handle_drop(acore_handle_t *h) {
   h->item.u32 |= H_DONE;
   if (h->ud_free != NULL)
     h->ud_free(h->ud);
@@ -132,57 +129,55 @@ static void handle_finish(acore_handle_t *h) {
 
 void acore__handle_run(acore_loop_t *loop, acore_handle_t *h) {
   (void)loop;
-  h->item.u32 |= H_DONE;
+  h->item.u32 |= H_DONE; /* cancelling it from inside fn returns 0 */
   h->fn(h->ud);
-  if (h->ud_free != NULL)
-    h->ud_free(h->ud);
-  acore__handle_release(h);
+  acore__handle_drop(h);
 }
-
-void acore__handle_drop(acore_handle_t *h) { handle_finish(h); }
 
 void acore__timers_drop(acore_loop_t *loop) {
   while (loop->heap_len > 0) {
     acore_handle_t *h = loop->heap[loop->heap_len - 1];
     loop->heap_len--;
     h->heap_index = NOT_IN_HEAP;
-    handle_finish(h);
+    acore__handle_drop(h);
   }
 }
 
-/* A handle for a call: from the cache when only the loop holds it. */
-static acore_handle_t *handle_new(acore_loop_t *loop, bool user_ref) {
-  acore_handle_t *h;
+/* A handle with `refs` references: a plain allocation (H_MALLOCED, which
+ * may outlive the loop and be made on any thread) or from the loop's
+ * cache (loop thread, only the loop holds it). */
+static acore_handle_t *handle_new(acore_loop_t *loop, bool malloced,
+                                  unsigned refs) {
+  acore_handle_t *h = malloced ? acore__malloc(sizeof(*h))
+                               : acore__obj_alloc(loop, ACORE__SLAB_HANDLE);
 
-  if (user_ref) {
-    h = acore__malloc(sizeof(*h));
-    if (h == NULL)
-      return NULL;
-  } else {
-    h = acore__obj_alloc(loop, ACORE__SLAB_HANDLE);
-    if (h == NULL)
-      return NULL;
-  }
+  if (h == NULL)
+    return NULL;
   memset(h, 0, sizeof(*h));
   h->item.kind = ACORE__ITEM_CALL;
-  h->item.u32 = user_ref ? H_MALLOCED : 0;
-  atomic_init(&h->refs, user_ref ? 2 : 1);
+  h->item.u32 = malloced ? H_MALLOCED : 0;
+  atomic_init(&h->refs, refs);
   h->loop = loop;
   h->heap_index = NOT_IN_HEAP;
   return h;
 }
 
 acore_handle_t *acore__handle_new_call(acore_loop_t *loop, bool user_ref) {
-  return handle_new(loop, user_ref);
+  return handle_new(loop, user_ref, user_ref ? 2 : 1);
+}
+
+acore_handle_t *acore__handle_new_threadsafe(acore_loop_t *loop) {
+  return handle_new(loop, true, 1);
 }
 
 static int schedule_at(acore_loop_t *loop, uint64_t when, acore_callback_fn fn,
-                       void *ud, acore_free_fn ud_free, acore_handle_t **out) {
+                       void *ud, acore_free_fn ud_free, bool user_ref,
+                       acore_handle_t **out) {
   acore_handle_t *h;
 
   if (heap_reserve(loop) != ACORE_OK)
     goto nomem;
-  h = handle_new(loop, out != NULL);
+  h = acore__handle_new_call(loop, user_ref);
   if (h == NULL)
     goto nomem;
   h->item.u32 |= H_TIMER;
@@ -206,13 +201,7 @@ nomem:
 }
 
 static int check_call(acore_loop_t *loop, acore_callback_fn fn, double t) {
-  if (loop == NULL || fn == NULL || isnan(t))
-    return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(loop))
-    return ACORE_EWRONGTHREAD;
-  if (loop->closed)
-    return ACORE_ECLOSED;
-  return ACORE_OK;
+  return fn == NULL || isnan(t) ? ACORE_EINVAL : acore__loop_check(loop);
 }
 
 static uint64_t seconds_to_ns(double s) {
@@ -223,32 +212,39 @@ static uint64_t seconds_to_ns(double s) {
   return (uint64_t)(s * 1e9 + 0.5);
 }
 
-int acore_loop_call_later(acore_loop_t *loop, double delay,
-                          acore_callback_fn fn, void *ud,
-                          acore_free_fn ud_free, acore_handle_t **out) {
-  int rc = check_call(loop, fn, delay);
+/* call_later (`t` a delay) or call_at (`t` a time); see acore__timer. */
+static int schedule(acore_loop_t *loop, double t, bool absolute,
+                    acore_callback_fn fn, void *ud, acore_free_fn ud_free,
+                    bool user_ref, acore_handle_t **out) {
+  int rc = check_call(loop, fn, t);
 
-  if (rc == ACORE_OK && delay < 0)
+  if (rc == ACORE_OK && !absolute && t < 0)
     rc = ACORE_EINVAL;
   if (rc != ACORE_OK) {
     if (ud_free != NULL)
       ud_free(ud);
     return rc;
   }
-  return schedule_at(loop, acore__loop_now(loop) + seconds_to_ns(delay), fn,
-                     ud, ud_free, out);
+  return schedule_at(loop,
+                     (absolute ? 0 : acore__loop_now(loop)) + seconds_to_ns(t),
+                     fn, ud, ud_free, user_ref, out);
+}
+
+int acore_loop_call_later(acore_loop_t *loop, double delay,
+                          acore_callback_fn fn, void *ud,
+                          acore_free_fn ud_free, acore_handle_t **out) {
+  return schedule(loop, delay, false, fn, ud, ud_free, out != NULL, out);
 }
 
 int acore_loop_call_at(acore_loop_t *loop, double when, acore_callback_fn fn,
                        void *ud, acore_free_fn ud_free, acore_handle_t **out) {
-  int rc = check_call(loop, fn, when);
+  return schedule(loop, when, true, fn, ud, ud_free, out != NULL, out);
+}
 
-  if (rc != ACORE_OK) {
-    if (ud_free != NULL)
-      ud_free(ud);
-    return rc;
-  }
-  return schedule_at(loop, seconds_to_ns(when), fn, ud, ud_free, out);
+int acore__timer(acore_loop_t *loop, double t, bool absolute,
+                 acore_callback_fn fn, void *ud, acore_free_fn ud_free,
+                 acore_handle_t **borrowed) {
+  return schedule(loop, t, absolute, fn, ud, ud_free, false, borrowed);
 }
 
 int acore_handle_cancel(acore_handle_t *h) {
@@ -266,7 +262,7 @@ int acore_handle_cancel(acore_handle_t *h) {
   else
     acore__queue_remove(&h->item.node);
   h->item.u32 |= H_CANCELLED;
-  handle_finish(h);
+  acore__handle_drop(h);
   return 1;
 }
 

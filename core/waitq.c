@@ -11,8 +11,6 @@
  */
 #include "waitq.h"
 
-#include <string.h>
-
 static void leave(acore__waiter *w) {
   acore__waitq *wq = w->wq;
 
@@ -81,8 +79,7 @@ void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free) {
   assert(!w->x.fut.loop->closed && w->x.fut.state == ACORE_FUTURE_PENDING);
   v = acore__value_ptr(ptr, ptr_free);
   acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT,
-                         ptr || ptr_free ? ACORE_VALUE_PTR : ACORE_VALUE_NONE,
-                         v);
+                         acore__ptr_kind(ptr, ptr_free), v);
 }
 
 void acore__waiter_fail(acore__waiter *w, int code, const char *message) {
@@ -95,12 +92,16 @@ void acore__waiter_fail(acore__waiter *w, int code, const char *message) {
   acore__future_complete(&w->x.fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 
+/* The caller checked the loop: no public entry's checks again. */
 acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value) {
-  acore_future_t *f;
+  acore_future_t *f = acore__obj_alloc(loop, ACORE__SLAB_FUTURE);
 
-  if (acore_future_new(loop, &f) != ACORE_OK)
+  if (f == NULL)
     return NULL;
-  acore_future_set_int(f, value);
+  acore__future_init(loop, f, 0);
+  f->state = ACORE_FUTURE_RESULT;
+  f->kind = ACORE_VALUE_INT;
+  f->v = acore__value_int(value);
   return f;
 }
 

@@ -28,8 +28,6 @@
  */
 #include "exec.h"
 
-#include <string.h>
-
 struct acore__exloop {
   acore__closer closer;    /* on loop->closers while the loop is open */
   acore_loop_t *loop;
@@ -177,6 +175,14 @@ static void deliver(acore__exloop *el, acore_work_t *job) {
   job_release(job);
 }
 
+static void deliver_all(acore__exloop *el, acore__queue *q) {
+  while (!acore__queue_empty(q)) {
+    acore__queue *n = acore__queue_head(q);
+    acore__queue_remove(n);
+    deliver(el, acore__queue_data(n, acore_work_t, node));
+  }
+}
+
 static void el_drain(acore__exloop *el) {
   acore__queue q;
 
@@ -184,11 +190,7 @@ static void el_drain(acore__exloop *el) {
   acore__queue_move(&el->done, &q);
   uv_mutex_unlock(&el->mutex);
   el->ndrains++;
-  while (!acore__queue_empty(&q)) {
-    acore__queue *n = acore__queue_head(&q);
-    acore__queue_remove(n);
-    deliver(el, acore__queue_data(n, acore_work_t, node));
-  }
+  deliver_all(el, &q);
 }
 
 void acore__work_post(acore_work_t *job) {
@@ -225,8 +227,7 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
 
     untrack(el, job);
     dropped = acore__executor_cancel_job(job->ex, job);
-    if (job->x.fut.state == ACORE_FUTURE_PENDING)
-      acore__future_cancel(&job->x.fut, NULL);
+    acore__future_cancel(&job->x.fut, NULL);
     if (dropped)
       job_release(job); /* never runs; a running one is freed later */
   }
@@ -236,11 +237,7 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
   uv_mutex_unlock(&el->mutex);
   while (atomic_load(&el->sending) > 0)
     uv_sleep(0); /* a poster is waking us: let it finish */
-  while (!acore__queue_empty(&q)) {
-    acore__queue *n = acore__queue_head(&q);
-    acore__queue_remove(n);
-    deliver(el, acore__queue_data(n, acore_work_t, node));
-  }
+  deliver_all(el, &q);
   if (el->dflt != NULL && el->dflt_own)
     acore_executor_shutdown(el->dflt, ACORE_EXECUTOR_CANCEL_PENDING);
   acore_executor_unref(el->dflt);
@@ -254,27 +251,19 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
  * started; otherwise its token is raised. The future is cancelled now. */
 static int job_cancel(acore_future_t *f, const char *message) {
   acore_work_t *job = (acore_work_t *)f;
-  acore__value v;
+  int rc = acore__future_cancel(f, message); /* 1, or ENOMEM: no change */
 
-  memset(&v, 0, sizeof(v));
-  if (message != NULL && (v.msg = acore__strdup(message)) == NULL)
-    return ACORE_ENOMEM;
-  if (acore__executor_cancel_job(job->ex, job)) {
-    acore__future_complete(f, ACORE_FUTURE_CANCELLED, ACORE_VALUE_NONE, v);
+  if (rc == 1 && acore__executor_cancel_job(job->ex, job)) {
     assert(atomic_load(&f->refs) > 1); /* the caller holds one */
     untrack(job->el, job);
     job_release(job);
-    return 1;
   }
-  acore__future_complete(f, ACORE_FUTURE_CANCELLED, ACORE_VALUE_NONE, v);
-  return 1;
+  return rc;
 }
 
 static const acore__future_ops job_ops = { job_cancel, NULL };
 
 /* ---- running work --------------------------------------------------------------- */
-
-static int check_loop(acore_loop_t *loop) { return acore__loop_check(loop); }
 
 static acore_work_t *job_new(acore__exloop *el, acore_executor_t *ex,
                              acore_work_fn fn, void *ud,
@@ -305,7 +294,7 @@ int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
 
   if (fn == NULL)
     rc = ACORE_EINVAL;
-  else if ((rc = check_loop(loop)) == ACORE_OK &&
+  else if ((rc = acore__loop_check(loop)) == ACORE_OK &&
            (rc = el_get(loop, &el)) == ACORE_OK && ex == NULL)
     rc = el_default(el, &ex);
   if (rc != ACORE_OK)
@@ -337,7 +326,7 @@ int acore_loop_default_executor(acore_loop_t *loop, acore_executor_t **out) {
 
   if (out == NULL)
     return ACORE_EINVAL;
-  if ((rc = check_loop(loop)) != ACORE_OK ||
+  if ((rc = acore__loop_check(loop)) != ACORE_OK ||
       (rc = el_get(loop, &el)) != ACORE_OK ||
       (rc = el_default(el, &ex)) != ACORE_OK)
     return rc;
@@ -352,7 +341,8 @@ int acore_loop_set_default_executor(acore_loop_t *loop, acore_executor_t *ex) {
 
   if (ex == NULL)
     return ACORE_EINVAL;
-  if ((rc = check_loop(loop)) != ACORE_OK || (rc = el_get(loop, &el)) != ACORE_OK)
+  if ((rc = acore__loop_check(loop)) != ACORE_OK ||
+      (rc = el_get(loop, &el)) != ACORE_OK)
     return rc;
   old = el->dflt;
   if (old != NULL && el->dflt_own)
@@ -435,9 +425,7 @@ int acore_work_set_bytes(acore_work_t *work, const void *data, size_t len) {
   acore__value v;
   int rc = settable(work);
 
-  if (rc == ACORE_OK && data == NULL && len > 0)
-    rc = ACORE_EINVAL;
-  if (rc == ACORE_OK)
+  if (rc == ACORE_OK) /* EINVAL for data NULL with len > 0 */
     rc = acore__value_bytes(data, len, &v);
   if (rc != ACORE_OK)
     return rc;

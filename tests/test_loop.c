@@ -557,6 +557,10 @@ static void test_loop_einval(void **state) {
                                       NULL), ACORE_EINVAL);
   assert_int_equal(acore_loop_call_at(loop, 1, NULL, NULL, tu_count_free,
                                       NULL), ACORE_EINVAL);
+  assert_int_equal(acore_loop_call_at(NULL, 1, log_cb, NULL, tu_count_free,
+                                      NULL), ACORE_EINVAL);
+  assert_int_equal(acore_loop_call_later(loop, 1, NULL, NULL, tu_count_free,
+                                         NULL), ACORE_EINVAL);
   assert_int_equal(acore_loop_call_soon_threadsafe(NULL, log_cb, NULL,
                                                    tu_count_free),
                    ACORE_EINVAL);
@@ -565,7 +569,7 @@ static void test_loop_einval(void **state) {
                    ACORE_EINVAL);
   assert_int_equal(acore_loop_set_error_handler(NULL, NULL, NULL,
                                                 tu_count_free), ACORE_EINVAL);
-  assert_int_equal(tu_frees, 10); /* ud passed even to failing calls */
+  assert_int_equal(tu_frees, 12); /* ud passed even to failing calls */
   assert_int_equal(acore_loop_report(NULL, ACORE_REPORT_UNRETRIEVED, NULL,
                                      NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_loop_report(loop, 99, NULL, NULL, NULL),
@@ -589,6 +593,37 @@ static void test_loop_einval(void **state) {
   acore_loop_default_error_handler(loop, NULL);
   /* Nothing was scheduled by any of the failing calls. */
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+}
+
+/* The call's own allocation (the watch on `fut`) fails: ENOMEM, and the loop
+ * did not run; the next call runs it. */
+static void test_loop_run_until_complete_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_loop_call_soon(loop, complete_int, f, NULL, NULL),
+                   ACORE_OK);
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_ENOMEM);
+  tu_alloc_fail_at(0);
+  assert_int_equal(acore_future_done(f), 0); /* complete_int did not run */
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
+  assert_int_equal(acore_future_done(f), 1);
+  acore_future_unref(f);
+}
+
+static void test_loop_run_until_complete_foreign_future(void **state) {
+  acore_loop_t *loop = TU_LOOP(state), *other = tu_loop_new(0);
+  acore_future_t *f;
+
+  assert_int_equal(acore_future_new(other, &f), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_EINVAL);
+  assert_int_equal(acore_future_done(f), 0);
+  assert_int_equal(acore_loop_is_running(loop), 0);
+  acore_future_unref(f);
+  acore_loop_close(other);
+  acore_loop_unref(other);
 }
 
 static void test_loop_advance_needs_virtual_clock(void **state) {
@@ -624,6 +659,76 @@ static void test_loop_report_to_handler(void **state) {
   assert_int_equal(r.count, 1);
 }
 
+/* A slow-callback report names what ran, also when the item that ran freed
+ * itself (every object its own allocation, so ASan sees a late read). */
+extern int acore__slab_disabled; /* internal: one malloc per object */
+
+static void spin_cb(void *ud) {
+  uint64_t t0 = uv_hrtime();
+
+  (void)ud;
+  while (uv_hrtime() == t0) /* any time counts as slow: threshold 0 */
+    ;
+}
+
+static void spin_done_cb(acore_future_t *fut, void *ud) {
+  (void)fut;
+  spin_cb(ud);
+}
+
+static int spin_step(acore_task_t *t, void *ud) {
+  spin_cb(ud);
+  return acore_task_return_int(t, 1);
+}
+
+static void test_loop_debug_slow_report_after_item_freed(void **state) {
+  acore_loop_options_t *opts;
+  acore_loop_t *loop;
+  acore_future_t *f;
+  acore_task_t *t;
+  acore_handle_t *h;
+  long live = tu_alloc_live();
+  tu_reports r;
+
+  (void)state;
+  acore__slab_disabled = 1;
+  assert_int_equal(acore_loop_options_new(&opts), ACORE_OK);
+  assert_int_equal(acore_loop_options_set_flags(opts, ACORE_LOOP_DEBUG),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_options_set_slow_callback(opts, 0), ACORE_OK);
+  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  acore_loop_options_free(opts);
+  tu_capture_reports(loop, &r);
+  assert_int_equal(acore_loop_call_soon(loop, spin_cb, NULL, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(r.count, 1);
+  assert_int_equal(r.last_kind, ACORE_REPORT_SLOW_CALLBACK);
+  assert_non_null(strstr(r.last_message, "a callback took"));
+  assert_string_equal(r.last_name, "");
+  assert_int_equal(acore_loop_call_soon(loop, spin_cb, NULL, NULL, &h),
+                   ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(f, spin_done_cb, NULL, NULL),
+                   ACORE_OK);
+  acore_future_unref(f); /* the queued callback keeps it */
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  acore_handle_unref(h);
+  assert_int_equal(r.count, 3);
+  assert_non_null(strstr(r.last_message, "a callback took"));
+  assert_int_equal(acore_task_spawn(loop, spin_step, NULL, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_task_set_name(t, "spinner"), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(r.count, 4);
+  assert_non_null(strstr(r.last_message, "a task step took"));
+  assert_string_equal(r.last_name, "spinner");
+  acore_task_unref(t);
+  tu_loop_free(loop, live);
+  acore__slab_disabled = 0;
+}
+
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, tu_teardown)
 
 int main(void) {
@@ -653,8 +758,11 @@ int main(void) {
     T(test_loop_timers_fire_with_coarse_uv_clock, tu_setup),
     cmocka_unit_test(test_loop_options),
     T(test_loop_einval, tu_setup),
+    T(test_loop_run_until_complete_foreign_future, tu_setup),
+    T(test_loop_run_until_complete_enomem, tu_setup_walk),
     T(test_loop_advance_needs_virtual_clock, tu_setup),
     T(test_loop_report_to_handler, tu_setup),
+    cmocka_unit_test(test_loop_debug_slow_report_after_item_freed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,7 +224,8 @@ typedef void (*acore_error_handler_fn)(acore_loop_t *loop,
 enum {
   /* Debug mode: loop-thread-only calls from other threads return
    * ACORE_EWRONGTHREAD; callbacks and steps slower than the slow-callback
-   * threshold are reported to the error handler. */
+   * threshold are reported to the error handler (ACORE_REPORT_SLOW_CALLBACK;
+   * a step's report carries its task). */
   ACORE_LOOP_DEBUG = 1u << 0,
   /* Virtual clock: the loop's time starts at 0 and moves only by
    * acore_loop_advance(); the loop never sleeps waiting for a timer. */

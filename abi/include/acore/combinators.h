@@ -80,7 +80,9 @@ enum {
  * Cancel: cancels every child that is not done and returns 1 if any
  *   accepted; the gather then ends cancelled once its children are done.
  *   If every child is already done, returns 0 and the gather completes
- *   normally (asyncio's rule).
+ *   normally (asyncio's rule). The message is copied for the gather first
+ *   (ACORE_ENOMEM, nothing cancelled, if that fails); a child whose own
+ *   copy of it cannot be made is cancelled without a message.
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (loop or out
  *          NULL, futures NULL with n > 0, a NULL future, a future of
  *          another loop, unknown flags); ACORE_ENOMEM; ACORE_ECLOSED.
@@ -249,7 +251,8 @@ ACORE_API void acore_timeout_free(acore_timeout_t *scope);
  * they complete, with an optional overall timeout. Two ways to read them:
  * - `fn` (may be NULL) is called fn(future, ud) once per future as it
  *   completes (the original future, borrowed for the call), in completion
- *   order, each on its own loop iteration;
+ *   order, never inside this call (futures that complete in the same
+ *   iteration are handed out in that iteration);
  * - acore_as_completed_next() hands out the next one as a future.
  * The returned future completes with no value once every future is done,
  * or fails with ACORE_ETIMEDOUT when the timeout passes first (futures
