@@ -17,7 +17,9 @@
  * Usage: bench_combinators [workload...]  (a name selects itself and the
  * workloads named "<name>_*").
  */
+#define BENCH_NAME "bench_combinators"
 #include "acore.h"
+#include "bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,30 +28,11 @@
 
 enum { REPS = 5, W2_N = 100000 };
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "bench_combinators: %s\n", what);
-    exit(1);
-  }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* One loop for every repetition (steady state, as bench_core). */
 static acore_loop_t *loop;
 
 static void report(const char *name, double *v) {
-  qsort(v, REPS, sizeof(v[0]), cmp_double);
-  printf("RESULT acore %s %.1f %s\n", name, v[REPS / 2],
+  printf("RESULT acore %s %.1f %s\n", name, quantile(v, REPS, 0.5),
          strncmp(name, "W2", 2) == 0 ? "ns/task" : "ns/child");
   fflush(stdout);
 }

@@ -12,7 +12,9 @@
  * Each prints "RESULT acore <workload> <median of 5> <unit>".
  * Usage: bench_core [workload...]
  */
+#define BENCH_NAME "bench_core"
 #include "acore.h"
+#include "bench_util.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -22,32 +24,13 @@
 
 enum { REPS = 5 };
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "bench_core: %s\n", what);
-    exit(1);
-  }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static void run_reps(const char *name, const char *unit, double (*rep)(void)) {
   double v[REPS];
   int i;
 
   for (i = 0; i < REPS; i++)
     v[i] = rep();
-  qsort(v, REPS, sizeof(v[0]), cmp_double);
-  printf("RESULT acore %s %.1f %s\n", name, v[REPS / 2], unit);
+  printf("RESULT acore %s %.1f %s\n", name, quantile(v, REPS, 0.5), unit);
   fflush(stdout);
 }
 

@@ -17,48 +17,15 @@
  * Usage: bench_executor [W4] [LAT]
  */
 #define _GNU_SOURCE
+#define BENCH_NAME "bench_executor"
 #include "acore.h"
+#include "bench_util.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 enum { REPS = 5, W4_N = 100000, W4_INTS = 100, LAT_N = 20000 };
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
-             1000000000u +
-         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
-}
-
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "bench_executor: %s\n", what);
-    exit(1);
-  }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Sorts `v`; the element at fraction q. */
-static double quantile(double *v, size_t n, double q) {
-  qsort(v, n, sizeof(v[0]), cmp_double);
-  return v[(size_t)(q * (double)(n - 1) + 0.5)];
-}
 
 static void report(const char *name, double value, const char *unit) {
   printf("RESULT acore %s %.1f %s\n", name, value, unit);
@@ -234,22 +201,6 @@ static void lat_report(const char *placement, int worker_cpu) {
   report(name, quantile(p99, REPS, 0.5), "us");
 }
 
-static void run_lat(void) {
-  cpu_set_t saved;
-
-  check(sched_getaffinity(0, sizeof(saved), &saved) == 0, "getaffinity");
-  if (!CPU_ISSET(0, &saved)) {
-    printf("# LAT skipped: CPU 0 not available\n");
-    return;
-  }
-  lat_report("same", 0);
-  if (CPU_ISSET(1, &saved))
-    lat_report("cross", 1);
-  else
-    printf("# LAT_cross skipped: CPU 1 not available\n");
-  check(sched_setaffinity(0, sizeof(saved), &saved) == 0, "setaffinity");
-}
-
 static int selected(int argc, char **argv, const char *name) {
   int i;
 
@@ -267,6 +218,6 @@ int main(int argc, char **argv) {
   if (selected(argc, argv, "W4"))
     run_w4();
   if (selected(argc, argv, "LAT"))
-    run_lat();
+    run_lat_placements(lat_report);
   return 0;
 }

@@ -15,7 +15,9 @@
  * Usage: bench_sync [workload...] (default: all).
  * Prints "RESULT acore <workload> <value> <unit>", medians of 5 runs.
  */
+#define BENCH_NAME "bench_sync"
 #include "acore.h"
+#include "bench_util.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -26,25 +28,6 @@
 #define REPS 5
 #define W3_N 10000
 #define W3_SLOTS 100
-
-static double now_ns(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "bench_sync: check failed: %s\n", what);
-    exit(1);
-  }
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static int nsel;
 static char **sel;
@@ -67,8 +50,7 @@ static void report(const char *workload, const char *unit, double (*rep)(void)) 
 
   for (i = 0; i < REPS; i++)
     v[i] = rep();
-  qsort(v, REPS, sizeof(v[0]), cmp_double);
-  printf("RESULT acore %s %.1f %s\n", workload, v[REPS / 2], unit);
+  printf("RESULT acore %s %.1f %s\n", workload, quantile(v, REPS, 0.5), unit);
   fflush(stdout);
 }
 

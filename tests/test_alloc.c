@@ -66,6 +66,8 @@ static int scenario(acore_loop_t *loop) {
   TRY(acore_loop_call_soon(loop, on_call, NULL, NULL, NULL), 1);
   TRY(acore_loop_call_soon(loop, on_call, NULL, NULL, &h), 1);
   TRY(acore_loop_call_later(loop, 0.001, on_call, NULL, NULL, NULL), 1);
+  TRY(acore_loop_call_at(loop, acore_loop_time(loop), on_call, NULL, NULL,
+                         NULL), 1);
   TRY(acore_loop_call_soon_threadsafe(loop, on_call, NULL, NULL), 1);
   TRY(acore_future_new(loop, &f), 0);
   if (f != NULL) {

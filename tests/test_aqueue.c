@@ -24,6 +24,8 @@ static int fut_item(acore_future_t *f) {
   return I(item);
 }
 
+static int cmp_tens(const void *a, const void *b, void *ud);
+
 static void test_aqueue_einval(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_queue_t *q;
@@ -38,7 +40,11 @@ static void test_aqueue_einval(void **state) {
   tu_frees = 0;
   assert_int_equal(acore_queue_new_priority(loop, 0, NULL, NULL,
                                             tu_count_free, &q), ACORE_EINVAL);
-  assert_int_equal(tu_frees, 1);
+  assert_int_equal(acore_queue_new_priority(NULL, 0, cmp_tens, NULL,
+                                            tu_count_free, &q), ACORE_EINVAL);
+  assert_int_equal(acore_queue_new_priority(loop, 0, cmp_tens, NULL,
+                                            tu_count_free, NULL), ACORE_EINVAL);
+  assert_int_equal(tu_frees, 3); /* ud freed on every failure */
   assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
   assert_int_equal(acore_queue_put(NULL, NULL, NULL, &f), ACORE_EINVAL);
   assert_int_equal(acore_queue_put(q, NULL, NULL, NULL), ACORE_EINVAL);
@@ -354,6 +360,36 @@ static void test_aqueue_alloc_failure_walk(void **state) {
   assert_true(nth > 3 && nth < 60);
 }
 
+/* A priority queue and a join: each allocation fails in turn. */
+static void test_aqueue_priority_join_alloc_failure_walk(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_future_t *j;
+  long nth;
+  int rc;
+
+  for (nth = 1; nth < 60; nth++) {
+    tu_alloc_fail_at(nth);
+    tu_frees = 0;
+    j = NULL;
+    rc = acore_queue_new_priority(loop, 0, cmp_tens, NULL, tu_count_free, &q);
+    if (rc != ACORE_OK) {
+      assert_int_equal(tu_frees, 1); /* ud freed on failure too */
+    } else {
+      if ((rc = acore_queue_put_nowait(q, P(1), NULL)) == ACORE_OK &&
+          (rc = acore_queue_join(q, &j)) == ACORE_OK)
+        assert_int_equal(acore_future_done(j), 0);
+      acore_future_unref(j);
+      acore_queue_unref(q);
+    }
+    tu_alloc_fail_at(0);
+    if (rc == ACORE_OK)
+      break;
+    assert_int_equal(rc, ACORE_ENOMEM);
+  }
+  assert_true(nth > 2 && nth < 60);
+}
+
 extern int acore__slab_disabled; /* internal: one malloc per object */
 
 int main(void) {
@@ -372,6 +408,7 @@ int main(void) {
     T(test_aqueue_served_then_cancelled_gives_item_back),
     T(test_aqueue_unref_frees_items),
     T(test_aqueue_alloc_failure_walk),
+    T(test_aqueue_priority_join_alloc_failure_walk),
 #undef T
   };
   acore__slab_disabled = 1;

@@ -19,7 +19,9 @@ static void test_cond_einval(void **state) {
   tu_frees = 0;
   assert_int_equal(acore_cond_wait_for(cond, NULL, NULL, tu_count_free, NULL),
                    ACORE_EINVAL);
-  assert_int_equal(tu_frees, 1);
+  assert_int_equal(acore_cond_wait_for(NULL, NULL, NULL, tu_count_free, &f),
+                   ACORE_EINVAL);
+  assert_int_equal(tu_frees, 2);
   assert_int_equal(acore_cond_notify(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_cond_notify_all(NULL), ACORE_EINVAL);
   assert_null(acore_cond_lock(NULL));
@@ -39,6 +41,16 @@ static void test_cond_lock_of_another_loop(void **state) {
   acore_lock_unref(lock);
   assert_int_equal(acore_loop_close(other), ACORE_OK);
   acore_loop_unref(other);
+}
+
+/* Take the condition's lock (no task: the owner is "no task"), then wait,
+ * which releases it. */
+static acore_future_t *locked_wait(acore_cond_t *cond) {
+  acore_future_t *w;
+
+  assert_int_equal(acore_lock_try_acquire(acore_cond_lock(cond)), ACORE_OK);
+  assert_int_equal(acore_cond_wait(cond, &w), ACORE_OK);
+  return w;
 }
 
 static void test_cond_requires_the_lock(void **state) {
@@ -62,8 +74,7 @@ static void test_cond_wait_releases_and_reacquires(void **state) {
 
   assert_int_equal(acore_cond_new(loop, NULL, &cond), ACORE_OK);
   lock = acore_cond_lock(cond);
-  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
-  assert_int_equal(acore_cond_wait(cond, &w), ACORE_OK);
+  w = locked_wait(cond);
   assert_int_equal(acore_lock_locked(lock), 0); /* released */
   assert_int_equal(acore_cond_waiting(cond), 1);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
@@ -85,8 +96,7 @@ static void test_cond_cancel_reacquires_first(void **state) {
 
   assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
   assert_int_equal(acore_cond_new(loop, lock, &cond), ACORE_OK);
-  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
-  assert_int_equal(acore_cond_wait(cond, &w), ACORE_OK);
+  w = locked_wait(cond);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_future_cancel(w, "stop"), 1);
   assert_int_equal(acore_future_done(w), 0); /* waits for the lock */
@@ -110,10 +120,8 @@ static void test_cond_notify_n_in_order_and_all(void **state) {
 
   assert_int_equal(acore_cond_new(loop, NULL, &cond), ACORE_OK);
   lock = acore_cond_lock(cond);
-  for (i = 0; i < 4; i++) {
-    assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
-    assert_int_equal(acore_cond_wait(cond, &w[i]), ACORE_OK);
-  }
+  for (i = 0; i < 4; i++)
+    w[i] = locked_wait(cond);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 2), 2);
   assert_int_equal(acore_cond_waiting(cond), 2);
@@ -142,10 +150,8 @@ static void test_cond_notified_then_cancelled_passes_it_on(void **state) {
 
   assert_int_equal(acore_cond_new(loop, NULL, &cond), ACORE_OK);
   lock = acore_cond_lock(cond);
-  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
-  assert_int_equal(acore_cond_wait(cond, &a), ACORE_OK);
-  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
-  assert_int_equal(acore_cond_wait(cond, &b), ACORE_OK);
+  a = locked_wait(cond);
+  b = locked_wait(cond);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 1), 1); /* a */
   assert_int_equal(acore_future_cancel(a, NULL), 1); /* passes to b */

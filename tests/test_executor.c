@@ -76,16 +76,24 @@ static int gate_arrived(void *arg) {
   return atomic_load(&((gate *)arg)->arrived) > 0;
 }
 
-static acore_executor_t *exec_new(unsigned max, unsigned min) {
+/* An executor with these bounds; idle < 0 keeps the default idle timeout. */
+static acore_executor_t *exec_make(unsigned max, unsigned min, double idle) {
   acore_executor_options_t *o;
   acore_executor_t *ex;
 
   assert_int_equal(acore_executor_options_new(&o), ACORE_OK);
   assert_int_equal(acore_executor_options_set_max_workers(o, max), ACORE_OK);
   assert_int_equal(acore_executor_options_set_min_workers(o, min), ACORE_OK);
+  if (idle >= 0)
+    assert_int_equal(acore_executor_options_set_idle_timeout(o, idle),
+                     ACORE_OK);
   assert_int_equal(acore_executor_new(o, &ex), ACORE_OK);
   acore_executor_options_free(o);
   return ex;
+}
+
+static acore_executor_t *exec_new(unsigned max, unsigned min) {
+  return exec_make(max, min, -1);
 }
 
 static int sum_ints(acore_work_t *w, void *ud) {
@@ -326,15 +334,8 @@ static void test_executor_never_exceeds_max_workers(void **state) {
 
 static void test_executor_idle_workers_retire(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
-  acore_executor_options_t *o;
-  acore_executor_t *ex;
+  acore_executor_t *ex = exec_make(4, 1, 0.01);
 
-  assert_int_equal(acore_executor_options_new(&o), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_max_workers(o, 4), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_min_workers(o, 1), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_idle_timeout(o, 0.01), ACORE_OK);
-  assert_int_equal(acore_executor_new(o, &ex), ACORE_OK);
-  acore_executor_options_free(o);
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_WORKERS), 1);
   run_limited(loop, ex, 32);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
@@ -349,15 +350,8 @@ static void test_executor_idle_workers_retire(void **state) {
 /* Lowering the maximum below the minimum lowers the minimum too. */
 static void test_executor_shrink_lowers_min(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
-  acore_executor_options_t *o;
-  acore_executor_t *ex;
+  acore_executor_t *ex = exec_make(3, 2, 0.01);
 
-  assert_int_equal(acore_executor_options_new(&o), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_max_workers(o, 3), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_min_workers(o, 2), ACORE_OK);
-  assert_int_equal(acore_executor_options_set_idle_timeout(o, 0.01), ACORE_OK);
-  assert_int_equal(acore_executor_new(o, &ex), ACORE_OK);
-  acore_executor_options_free(o);
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_WORKERS), 2);
   assert_int_equal(acore_executor_set_max_workers(ex, 1), ACORE_OK);
   wait_stat(ex, ACORE_EXECUTOR_STAT_WORKERS, 1);
@@ -848,6 +842,70 @@ static void test_executor_work_einval(void **state) {
   acore_future_unref(f);
 }
 
+/* On the worker: the copies of set_bytes and set_error_code fail; neither
+ * set anything, so a later set_int still counts. The loop thread is idle
+ * (waiting for this job) while the failure is armed. */
+static int sets_enomem(acore_work_t *w, void *ud) {
+  int ok;
+
+  (void)ud;
+  tu_alloc_fail_at(1);
+  ok = acore_work_set_bytes(w, "abc", 3) == ACORE_ENOMEM;
+  tu_alloc_fail_at(1);
+  ok = acore_work_set_error_code(w, ACORE_EIO, "m") == ACORE_ENOMEM && ok;
+  tu_alloc_fail_at(0);
+  return acore_work_set_int(w, ok ? 3 : 0);
+}
+
+static void test_executor_work_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  assert_int_equal(acore_run_in_executor(loop, NULL, sets_enomem, NULL, NULL,
+                                         &f), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
+  assert_int_equal(int_of(f), 3);
+  acore_future_unref(f);
+}
+
+/* The loop's executor record is the call's one allocation: ENOMEM, and the
+ * next call installs the executor. */
+static void test_executor_set_default_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_t *ex = exec_new(1, 0), *got;
+
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_loop_set_default_executor(loop, ex), ACORE_ENOMEM);
+  tu_alloc_fail_at(0);
+  assert_int_equal(acore_loop_set_default_executor(loop, ex), ACORE_OK);
+  assert_int_equal(acore_loop_default_executor(loop, &got), ACORE_OK);
+  assert_ptr_equal(got, ex);
+  acore_executor_unref(got);
+  acore_executor_unref(ex);
+}
+
+static void resize_elsewhere(void *ex) {
+  if (acore_executor_set_max_workers(ex, 3) != ACORE_OK)
+    abort();
+}
+
+/* "Thread: any": the maximum changes from another thread while the loop
+ * thread submits; every job still runs. */
+static void test_executor_set_max_workers_from_another_thread(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_t *ex = exec_new(1, 0);
+  uv_thread_t t;
+
+  run_limited(loop, ex, 16);
+  assert_int_equal(uv_thread_create(&t, resize_elsewhere, ex), 0);
+  run_limited(loop, ex, 16);
+  assert_int_equal(uv_thread_join(&t), 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_MAX_WORKERS), 3);
+  assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_COMPLETED), 32);
+  acore_executor_unref(ex);
+}
+
 typedef struct foreign_call { acore_loop_t *loop; int rc; } foreign_call;
 static void call_from_foreign(void *arg) {
   foreign_call *c = arg;
@@ -954,6 +1012,40 @@ static void test_executor_alloc_failure_walk(void **state) {
   }
 }
 
+/* Cancelling a queued job whose message cannot be copied: ACORE_ENOMEM
+ * and nothing changed (still queued, pending); a later cancel drops it. */
+static void test_executor_cancel_enomem_keeps_job(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_t *ex = exec_new(1, 0);
+  acore_future_t *g, *b;
+  gate gt;
+
+  gate_init(&gt);
+  atomic_store(&ran, 0);
+  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
+                   ACORE_OK);
+  assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
+                                         tu_count_free, &b), ACORE_OK);
+  wait_until(gate_arrived, &gt);
+  tu_alloc_fail_at(1); /* the message's copy */
+  assert_int_equal(acore_future_cancel(b, "not needed"), ACORE_ENOMEM);
+  tu_alloc_fail_at(0);
+  assert_int_equal(acore_future_done(b), 0);
+  assert_int_equal(tu_frees, 0);
+  assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_QUEUED), 1);
+  assert_int_equal(acore_future_cancel(b, "not needed"), 1);
+  assert_int_equal(tu_frees, 1); /* dropped: its ud_free ran */
+  assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_QUEUED), 0);
+  gate_open(&gt);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(atomic_load(&ran), 0); /* b never ran */
+  assert_string_equal(acore_future_cancel_message(b), "not needed");
+  acore_future_unref(g);
+  acore_future_unref(b);
+  acore_executor_unref(ex);
+  gate_destroy(&gt);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
@@ -969,9 +1061,12 @@ int main(void) {
     T(test_executor_shutdown),
     T(test_executor_shutdown_wait_from_own_work),
     T(test_executor_shutdown_from_another_thread),
+    T(test_executor_set_max_workers_from_another_thread),
     T(test_executor_100k_jobs_none_lost),
     T(test_executor_einval),
     T(test_executor_work_einval),
+    T(test_executor_work_enomem),
+    T(test_executor_set_default_enomem),
     T(test_executor_unretrieved_error_reported),
     cmocka_unit_test_setup_teardown(test_executor_debug_wrong_thread,
                                     tu_setup_debug, tu_teardown),
@@ -979,6 +1074,7 @@ int main(void) {
     cmocka_unit_test(test_executor_loop_close_with_work_in_flight),
     cmocka_unit_test(test_executor_closed_loop),
     cmocka_unit_test(test_executor_alloc_failure_walk),
+    T(test_executor_cancel_enomem_keeps_job),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -327,6 +327,34 @@ static void test_future_einval(void **state) {
   acore_future_unref(f);
 }
 
+/* The copies a completion makes (a cancel message, a new error, bytes)
+ * fail: ENOMEM, the future is still pending and nothing was scheduled. */
+static void test_future_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(f, record, NULL, NULL),
+                   ACORE_OK);
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_future_cancel(f, "why"), ACORE_ENOMEM);
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_future_set_error_code(f, ACORE_EIO, "m"),
+                   ACORE_ENOMEM);
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_future_set_bytes(f, "abc", 3), ACORE_ENOMEM);
+  tu_alloc_fail_at(0);
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 0);
+  assert_int_equal(acore_future_cancel(f, "why"), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 1);
+  assert_string_equal(acore_future_cancel_message(f), "why");
+  acore_future_unref(f);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
 
 int main(void) {
@@ -344,6 +372,8 @@ int main(void) {
     T(test_future_unref_on_another_thread),
     T(test_future_is_task),
     T(test_future_einval),
+    cmocka_unit_test_setup_teardown(test_future_enomem, tu_setup_walk,
+                                    tu_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

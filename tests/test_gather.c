@@ -368,6 +368,7 @@ static void test_gather_einval(void **state) {
   assert_int_equal(acore_gather_count(NULL), 0);
   assert_int_equal(acore_gather_count(f), 0);
   assert_null(acore_gather_child(f, 0));
+  assert_null(acore_gather_child(NULL, 0));
   acore_future_unref(f);
   acore_future_unref(o);
   acore_loop_close(other);

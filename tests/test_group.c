@@ -191,7 +191,9 @@ static void test_group_einval(void **state) {
   assert_int_equal(acore_group_spawn(g, NULL, NULL, tu_count_free, NULL),
                    ACORE_EINVAL);
   assert_int_equal(tu_frees, 2);
+  assert_int_equal(acore_group_size(g), 0); /* nothing spawned */
   assert_int_equal(acore_group_seal(NULL), ACORE_EINVAL);
+  assert_null(acore_group_ref(NULL));
   assert_int_equal(acore_group_size(NULL), 0);
   assert_null(acore_group_future(NULL));
   acore_future_new(TU_LOOP(state), &f);
@@ -206,7 +208,82 @@ static void test_group_einval(void **state) {
   acore_future_unref(f);
 }
 
+/* Owns: a spawned task's ud_free runs once, after its last step. */
+static void test_group_spawn_frees_ud_once(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 1, .value = 4};
+  acore_group_t *g;
+
+  tu_frees = 0;
+  assert_int_equal(acore_group_new(loop, &g), ACORE_OK);
+  assert_int_equal(acore_group_spawn(g, job_step, &j, tu_count_free, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_group_seal(g), ACORE_OK);
+  spin(loop, 1);
+  assert_int_equal(tu_frees, 0); /* still sleeping */
+  drive(loop, acore_group_future(g));
+  assert_int_equal(j.steps, 2);
+  assert_int_equal(tu_frees, 1);
+  acore_group_unref(g);
+  assert_int_equal(tu_frees, 1);
+}
+
 /* ---- allocation failures over every combinator ---- */
+
+/* A combinator's cancel copies its message: when the copy fails, ENOMEM and
+ * nothing was cancelled; the next cancel goes through. */
+static void test_combinators_cancel_message_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *c[3];
+  acore_group_t *grp;
+  int i;
+
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_gather(loop, &f, 1, 0, &c[0]), ACORE_OK);
+  assert_int_equal(acore_wait_for(f, 10, &c[1]), ACORE_OK);
+  assert_int_equal(acore_group_new(loop, &grp), ACORE_OK);
+  c[2] = acore_future_ref(acore_group_future(grp));
+  acore_group_unref(grp);
+  for (i = 0; i < 3; i++) {
+    tu_alloc_fail_at(1);
+    assert_int_equal(acore_future_cancel(c[i], "stop"), ACORE_ENOMEM);
+    tu_alloc_fail_at(0);
+  }
+  spin(loop, 2);
+  assert_int_equal(acore_future_done(f), 0);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(acore_future_done(c[i]), 0);
+  for (i = 0; i < 3; i++)
+    assert_int_equal(acore_future_cancel(c[i], "stop"), 1);
+  for (i = 0; i < 3; i++) {
+    drive(loop, c[i]);
+    assert_int_equal(acore_future_cancelled(c[i]), 1);
+    assert_string_equal(acore_future_cancel_message(c[i]), "stop");
+    acore_future_unref(c[i]);
+  }
+  assert_int_equal(acore_future_cancelled(f), 1);
+  acore_future_unref(f);
+}
+
+/* A child's copy of the message fails: the gather still cancels it,
+ * without a message, and ends cancelled as that child did. */
+static void test_gather_cancel_child_message_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *g;
+
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_gather(loop, &f, 1, 0, &g), ACORE_OK);
+  tu_alloc_fail_at(2); /* 1: the gather's copy; 2: the child's */
+  assert_int_equal(acore_future_cancel(g, "stop"), 1);
+  tu_alloc_fail_at(0);
+  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_null(acore_future_cancel_message(f));
+  drive(loop, g);
+  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_null(acore_future_cancel_message(g));
+  acore_future_unref(g);
+  acore_future_unref(f);
+}
 
 static int noop_step(acore_task_t *t, void *ud) {
   (void)t;
@@ -331,6 +408,9 @@ int main(void) {
     T(test_group_task_spawns_after_seal),
     T(test_group_pending_at_close),
     T(test_group_einval),
+    T(test_group_spawn_frees_ud_once),
+    T(test_combinators_cancel_message_enomem),
+    T(test_gather_cancel_child_message_enomem),
     T(test_group_cancelled_errors_reported),
 #undef T
     cmocka_unit_test(test_combinators_alloc_failure_walk),

@@ -67,12 +67,16 @@ static void test_sem_einval(void **state) {
   assert_int_equal(acore_sem_acquire(sem, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_many(sem, 0, &f), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_many(sem, 3, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_many(NULL, 1, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_many(sem, 1, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_finish(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_finish(sem, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_try_acquire(NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_try_acquire_many(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire_many(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_release(NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_release_many(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release_many(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_close(NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_available(NULL), 0);
   assert_int_equal(acore_sem_waiting(NULL), 0);
@@ -102,16 +106,25 @@ static void test_sem_fast_path_done_at_once(void **state) {
   acore_sem_unref(sem);
 }
 
-static void test_sem_fifo_order(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
+/* A semaphore with no permit and `n` queued acquires in w[0..n-1]. */
+static acore_sem_t *sem_with_waiters(acore_loop_t *loop, acore_future_t **w,
+                                     int n) {
   acore_sem_t *sem;
-  acore_future_t *f[4];
   int i;
 
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  for (i = 0; i < 4; i++)
-    assert_int_equal(acore_sem_acquire(sem, &f[i]), ACORE_OK);
-  assert_int_equal(acore_sem_waiting(sem), 4);
+  for (i = 0; i < n; i++)
+    assert_int_equal(acore_sem_acquire(sem, &w[i]), ACORE_OK);
+  assert_int_equal(acore_sem_waiting(sem), (size_t)n);
+  return sem;
+}
+
+static void test_sem_fifo_order(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f[4];
+  acore_sem_t *sem = sem_with_waiters(loop, f, 4);
+  int i;
+
   for (i = 0; i < 4; i++) {
     assert_int_equal(acore_sem_release(sem), ACORE_OK);
     assert_int_equal(acore_future_done(f[i]), 1);
@@ -149,13 +162,10 @@ static void test_sem_newcomer_never_overtakes(void **state) {
 }
 
 static void test_sem_cancel_queued_leaves_queue(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
-  acore_sem_t *sem;
-  acore_future_t *a, *b;
+  acore_future_t *w[2];
+  acore_sem_t *sem = sem_with_waiters(TU_LOOP(state), w, 2);
+  acore_future_t *a = w[0], *b = w[1];
 
-  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
   assert_int_equal(acore_future_cancel(a, "bye"), 1);
   assert_int_equal(acore_sem_waiting(sem), 1); /* left synchronously */
   assert_int_equal(acore_future_cancel(a, NULL), 0);
@@ -189,13 +199,10 @@ static void test_sem_cancel_big_head_serves_smaller(void **state) {
 }
 
 static void test_sem_dropped_waiter_leaves_queue(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
-  acore_sem_t *sem;
-  acore_future_t *a, *b;
+  acore_future_t *w[2];
+  acore_sem_t *sem = sem_with_waiters(TU_LOOP(state), w, 2);
+  acore_future_t *a = w[0], *b = w[1];
 
-  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
   acore_future_unref(a);
   assert_int_equal(acore_sem_waiting(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
@@ -246,12 +253,9 @@ static void test_sem_close_fails_waiters_and_later_acquires(void **state) {
 }
 
 static void test_sem_unref_fails_waiters(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
-  acore_sem_t *sem;
   acore_future_t *a;
+  acore_sem_t *sem = sem_with_waiters(TU_LOOP(state), &a, 1);
 
-  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
   acore_sem_unref(sem);
   assert_int_equal(acore_future_result(a, NULL), ACORE_ECLOSED);
   acore_future_unref(a);
@@ -369,12 +373,9 @@ static void test_sem_callbacks_never_synchronous(void **state) {
 }
 
 static void test_sem_refuse_public_setters(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
-  acore_sem_t *sem;
   acore_future_t *f;
+  acore_sem_t *sem = sem_with_waiters(TU_LOOP(state), &f, 1);
 
-  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
   assert_int_equal(acore_future_set_int(f, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_waiting(sem), 1);
   acore_future_unref(f);

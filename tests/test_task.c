@@ -499,6 +499,90 @@ static void test_task_einval(void **state) {
   assert_int_equal(acore_loop_task_count(loop), 0);
 }
 
+static int await_self_step(acore_task_t *t, void *ud) {
+  int *rc = ud;
+
+  rc[0] = acore_task_fail_code(t, 1, "not an error code");
+  rc[1] = acore_task_await(t, NULL);
+  return acore_task_await(t, acore_future_ref(acore_task_future(t)));
+}
+
+/* Inside the step: bad verdict arguments are EINVAL, and awaiting the
+ * task's own future (consumed) finishes the task with that EINVAL. */
+static void test_task_einval_inside_step(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t;
+  int rc[2] = {0, 0};
+
+  assert_int_equal(acore_task_spawn(loop, await_self_step, rc, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(rc[0], ACORE_EINVAL);
+  assert_int_equal(rc[1], ACORE_EINVAL);
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_EINVAL);
+  acore_task_unref(t);
+}
+
+static int two_steps(acore_task_t *t, void *ud) {
+  int *steps = ud;
+
+  assert_int_equal(tu_frees, 0); /* ud alive while steps run */
+  if ((*steps)++ == 0)
+    return acore_task_yield(t);
+  return acore_task_return_int(t, 1);
+}
+
+/* Owns: ud_free(ud) runs exactly once, after the last step. */
+static void test_task_ud_freed_once_after_last_step(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t;
+  int steps = 0;
+
+  tu_frees = 0;
+  assert_int_equal(acore_task_spawn(loop, two_steps, &steps, tu_count_free,
+                                    &t), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(steps, 2);
+  assert_int_equal(tu_frees, 1);
+  acore_task_unref(t);
+  assert_int_equal(tu_frees, 1);
+}
+
+static int fail_code_enomem_step(acore_task_t *t, void *ud) {
+  int *rc = ud;
+
+  tu_alloc_fail_at(1); /* the new error */
+  *rc = acore_task_fail_code(t, ACORE_EIO, "boom");
+  tu_alloc_fail_at(0);
+  return *rc;
+}
+
+/* Copies that fail: a name and a cancel message leave the task as it was;
+ * fail_code fails the task with ENOMEM instead. */
+static void test_task_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t;
+  char before[64];
+  int rc = 0;
+
+  assert_int_equal(acore_task_spawn(loop, fail_code_enomem_step, &rc, NULL,
+                                    &t), ACORE_OK);
+  snprintf(before, sizeof(before), "%s", acore_task_name(t));
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_task_set_name(t, "worker"), ACORE_ENOMEM);
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_task_cancel(t, "stop"), ACORE_ENOMEM);
+  tu_alloc_fail_at(0);
+  assert_string_equal(acore_task_name(t), before);
+  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(rc, ACORE_ENOMEM);
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_ENOMEM);
+  acore_task_unref(t);
+}
+
 static int await_foreign_step(acore_task_t *t, void *ud) {
   acore_future_t *f = acore_future_ref(ud); /* of another loop */
   return acore_task_await(t, f);
@@ -543,6 +627,10 @@ int main(void) {
     T(test_task_names_and_introspection),
     T(test_task_not_settable_from_outside),
     T(test_task_einval),
+    T(test_task_einval_inside_step),
+    T(test_task_ud_freed_once_after_last_step),
+    cmocka_unit_test_setup_teardown(test_task_enomem, tu_setup_walk,
+                                    tu_teardown),
     T(test_task_await_foreign_future_fails),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <stdatomic.h>
+#include <string.h>
 #include <uv.h>
 
 enum { NTHREADS = 8, NCALLS = 100000 };
@@ -109,6 +110,77 @@ static void test_threadsafe_refcounts(void **state) {
   assert_int_equal(acore_loop_is_closed(loop), 0);
 }
 
+typedef struct handles {
+  acore_error_t *err;
+  acore_task_t *task;
+  acore_group_t *grp;
+  uv_sem_t main_done; /* the loop thread no longer uses them */
+  int ok;
+} handles;
+
+static void use_and_drop(void *ud) {
+  handles *h = ud;
+  int i;
+
+  for (i = 0; i < 1000; i++) {
+    acore_error_unref(acore_error_ref(h->err));
+    acore_task_unref(acore_task_ref(h->task));
+    acore_group_unref(acore_group_ref(h->grp));
+  }
+  h->ok = acore_error_code(h->err) == ACORE_EIO &&
+          strcmp(acore_error_message(h->err), "m") == 0 &&
+          acore_task_future(h->task) != NULL &&
+          acore_group_future(h->grp) != NULL;
+  uv_sem_wait(&h->main_done);
+  acore_error_unref(h->err); /* the last references */
+  acore_task_unref(h->task);
+  acore_group_unref(h->grp);
+}
+
+static int finish_step(acore_task_t *t, void *ud) {
+  (void)ud;
+  return acore_task_return_int(t, 1);
+}
+
+/* "Thread: any": errors, tasks and groups are referenced, read and finally
+ * released on another thread while the loop thread does the same. */
+static void test_threadsafe_handles_released_elsewhere(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  handles h = {0};
+  uv_thread_t th;
+  int i;
+
+  assert_int_equal(acore_error_new(ACORE_EIO, "m", &h.err), ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, finish_step, NULL, NULL, &h.task),
+                   ACORE_OK);
+  assert_int_equal(acore_group_new(loop, &h.grp), ACORE_OK);
+  assert_int_equal(acore_group_seal(h.grp), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_done(acore_group_future(h.grp)), 1);
+  assert_int_equal(acore_future_result(acore_task_future(h.task), NULL),
+                   ACORE_OK);
+  assert_int_equal(uv_sem_init(&h.main_done, 0), 0);
+  /* Our own references while both threads use them; the other thread's
+   * (the creation references) are dropped last, after ours. */
+  acore_error_ref(h.err);
+  acore_task_ref(h.task);
+  acore_group_ref(h.grp);
+  assert_int_equal(uv_thread_create(&th, use_and_drop, &h), 0);
+  for (i = 0; i < 1000; i++) {
+    acore_error_unref(acore_error_ref(h.err));
+    acore_task_unref(acore_task_ref(h.task));
+    acore_group_unref(acore_group_ref(h.grp));
+  }
+  acore_error_unref(h.err);
+  acore_task_unref(h.task);
+  acore_group_unref(h.grp);
+  uv_sem_post(&h.main_done);
+  uv_thread_join(&th);
+  uv_sem_destroy(&h.main_done);
+  assert_int_equal(h.ok, 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* deferred frees */
+}
+
 static void late_call(void *ud) {
   (void)ud;
   total++;
@@ -137,6 +209,7 @@ int main(void) {
     T(test_threadsafe_8_threads_order_kept),
     T(test_threadsafe_stop_from_another_thread),
     T(test_threadsafe_refcounts),
+    T(test_threadsafe_handles_released_elsewhere),
     T(test_threadsafe_after_close),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

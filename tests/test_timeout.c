@@ -310,6 +310,36 @@ static void test_timeout_scope_einval(void **state) {
   acore_task_unref(t);
 }
 
+/* Each allocation of a reschedule fails in turn: ENOMEM, and the scope
+ * keeps its deadline. */
+static void test_timeout_scope_reschedule_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  double first = acore_loop_time(loop) + 100, second = first + 100;
+  acore_timeout_t *s;
+  acore_task_t *t;
+  long nth;
+  int rc;
+
+  assert_int_equal(acore_task_spawn(loop, idle_step, NULL, NULL, &t), ACORE_OK);
+  assert_int_equal(acore_timeout_new(t, first, &s), ACORE_OK);
+  for (nth = 1; nth < 20; nth++) {
+    tu_alloc_fail_at(nth);
+    rc = acore_timeout_reschedule(s, second);
+    tu_alloc_fail_at(0);
+    if (rc == ACORE_OK)
+      break;
+    assert_int_equal(rc, ACORE_ENOMEM);
+    assert_true(acore_timeout_when(s) == first);
+  }
+  assert_true(nth > 1 && nth < 20);
+  assert_true(acore_timeout_when(s) == second);
+  assert_int_equal(acore_timeout_exit(s, ACORE_OK), ACORE_OK);
+  acore_timeout_free(s);
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  acore_task_unref(t);
+}
+
 static void test_timeout_scope_free_unexited(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   job j = {.delay = 10, .absorb = 1, .value = 3};
@@ -348,6 +378,8 @@ int main(void) {
     T(test_timeout_scope_einval),
     T(test_timeout_scope_free_unexited),
 #undef T
+    cmocka_unit_test_setup_teardown(test_timeout_scope_reschedule_enomem,
+                                    tu_setup_walk, tu_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

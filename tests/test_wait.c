@@ -154,7 +154,9 @@ static void test_wait_einval(void **state) {
   assert_null(w);
   assert_int_equal(acore_wait_done_count(f), 0);
   assert_int_equal(acore_wait_pending_count(NULL), 0);
+  assert_int_equal(acore_wait_done_count(NULL), 0);
   assert_null(acore_wait_done(f, 0));
+  assert_null(acore_wait_done(NULL, 0));
   assert_null(acore_wait_pending(NULL, 0));
   acore_future_unref(f);
   acore_future_unref(o);
@@ -238,6 +240,29 @@ static void test_as_completed_iterator_and_timeout(void **state) {
   acore_future_unref(ac);
 }
 
+/* fn never runs inside the call, even for futures already done; then once
+ * per future, in completion order. */
+static void test_as_completed_fn_never_inside_call(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *fs[3], *ac;
+  order o = {{0}, 0};
+  int i;
+
+  new3(loop, fs);
+  for (i = 0; i < 3; i++)
+    acore_future_set_int(fs[i], i);
+  assert_int_equal(acore_as_completed(loop, fs, 3, ACORE_NO_TIMEOUT,
+                                      on_completed, &o, NULL, &ac), ACORE_OK);
+  assert_int_equal(o.n, 0); /* not inside the call */
+  drive(loop, ac);
+  assert_int_equal(o.n, 3);
+  for (i = 0; i < 3; i++)
+    assert_ptr_equal(o.seen[i], fs[i]);
+  assert_int_equal(acore_future_result(ac, NULL), ACORE_OK);
+  unref3(fs);
+  acore_future_unref(ac);
+}
+
 static void test_as_completed_next_cancel_loses_nothing(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *fs[3], *ac, *nx;
@@ -291,7 +316,11 @@ static void test_as_completed_einval(void **state) {
                                       tu_count_free, &ac), ACORE_EINVAL);
   assert_int_equal(acore_as_completed(NULL, &f, 1, 1, NULL, NULL,
                                       tu_count_free, NULL), ACORE_EINVAL);
-  assert_int_equal(tu_frees, 3); /* ud freed on every failure */
+  assert_int_equal(acore_as_completed(loop, &f, 1, 1, NULL, NULL,
+                                      tu_count_free, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_as_completed(loop, &f, 1, 0.0 / 0.0, NULL, NULL,
+                                      tu_count_free, &ac), ACORE_EINVAL);
+  assert_int_equal(tu_frees, 5); /* ud freed on every failure */
   assert_null(ac);
   assert_int_equal(acore_as_completed_next(NULL, &nx), ACORE_EINVAL);
   assert_int_equal(acore_as_completed_next(f, &nx), ACORE_EINVAL);
@@ -435,6 +464,7 @@ int main(void) {
     T(test_as_completed_iterator_and_timeout),
     T(test_as_completed_next_cancel_loses_nothing),
     T(test_as_completed_cancel),
+    T(test_as_completed_fn_never_inside_call),
     T(test_as_completed_einval),
     T(test_shield_cancel_leaves_inner_running),
     T(test_shield_passes_result),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
+#include "internal.h" /* acore__slab_disabled */
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@ static int setup_flags(void **state, unsigned flags) {
   tu_alloc_install();
   tu_alloc_fail_at(0);
   fx->live_before = tu_alloc_live();
+  fx->slab_before = -1; /* untouched */
   fx->loop = tu_loop_new(flags);
   tu_frees = 0;
   *state = fx;
@@ -101,6 +103,14 @@ static int setup_flags(void **state, unsigned flags) {
 }
 
 int tu_setup(void **state) { return setup_flags(state, 0); }
+int tu_setup_walk(void **state) {
+  int slab_before = acore__slab_disabled;
+
+  acore__slab_disabled = 1;
+  setup_flags(state, 0);
+  ((tu_fixture *)*state)->slab_before = slab_before;
+  return 0;
+}
 int tu_setup_virtual(void **state) {
   return setup_flags(state, ACORE_LOOP_VIRTUAL_CLOCK);
 }
@@ -111,6 +121,8 @@ int tu_teardown(void **state) {
 
   tu_alloc_fail_at(0);
   tu_loop_free(fx->loop, fx->live_before);
+  if (fx->slab_before >= 0)
+    acore__slab_disabled = fx->slab_before;
   free(fx);
   return 0;
 }

@@ -35,10 +35,14 @@ void tu_loop_free(acore_loop_t *loop, long live_before);
 typedef struct tu_fixture {
   acore_loop_t *loop;
   long live_before;
+  int slab_before; /* tu_setup_walk: the object cache's setting to restore */
 } tu_fixture;
 int tu_setup(void **state);         /* real clock */
 int tu_setup_virtual(void **state); /* virtual clock */
 int tu_setup_debug(void **state);   /* debug mode, real clock */
+/* Real clock, and every object its own allocation for the loop's lifetime
+ * (no per-loop object cache), so tu_alloc_fail_at reaches each one. */
+int tu_setup_walk(void **state);
 int tu_teardown(void **state);
 #define TU_LOOP(state) (((tu_fixture *)*(state))->loop)
 

@@ -40,45 +40,15 @@
 #include <time.h>
 #include <uv.h>
 
+#define BENCH_NAME "uv_peers"
+#include "../bench_util.h" /* clock, quantiles, check, LAT driver */
+
 #define REPS 5
 
 #define container_of(ptr, type, field) \
   ((type *)((char *)(ptr) - offsetof(type, field)))
 
 /* ---- helpers: clock, statistics, failure ---- */
-
-static uint64_t now_ns(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time of the whole process (all threads), user plus system. */
-static uint64_t cpu_ns(void)
-{
-  struct rusage ru;
-
-  getrusage(RUSAGE_SELF, &ru);
-  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
-             1000000000u +
-         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
-/* Sorts `v` in place; returns the element at fraction `q` (0.5 = median). */
-static double quantile(double *v, size_t n, double q)
-{
-  qsort(v, n, sizeof *v, cmp_double);
-  return v[(size_t)(q * (double)(n - 1) + 0.5)];
-}
 
 static void report(const char *workload, double value, const char *unit)
 {
@@ -88,14 +58,7 @@ static void report(const char *workload, double value, const char *unit)
 
 static void fail(const char *what)
 {
-  fprintf(stderr, "uv_peers: %s\n", what);
-  exit(1);
-}
-
-static void check(int ok, const char *what)
-{
-  if (!ok)
-    fail(what);
+  check(0, what);
 }
 
 static void check_uv(int rc, const char *call)
@@ -945,19 +908,7 @@ static void lat_report(const char *placement, int worker_cpu)
 
 static void run_lat(void)
 {
-  cpu_set_t saved;
-
-  check(sched_getaffinity(0, sizeof saved, &saved) == 0, "sched_getaffinity");
-  if (!CPU_ISSET(0, &saved)) {
-    printf("# LAT skipped: CPU 0 not available\n");
-    return;
-  }
-  lat_report("same", 0);
-  if (CPU_ISSET(1, &saved))
-    lat_report("cross", 1);
-  else
-    printf("# LAT_cross skipped: CPU 1 not available\n");
-  check(sched_setaffinity(0, sizeof saved, &saved) == 0, "sched_setaffinity");
+  run_lat_placements(lat_report);
 }
 
 /* ---- main: workload selection ---- */
