@@ -8,31 +8,22 @@ asyncio and uvloop.
 n futures are made outside the timed region; timed: the gather (or wait)
 call, completing every future, and running until the gather (wait) is
 done - the same as bench/bench_combinators.c. Median of 5 runs, a fresh
-loop per run. W2 is in py_peers.py.
+loop per run (py_peers.run_reps). W2 is in py_peers.py.
 Usage: /usr/bin/python3 py_comb_peers.py --impl asyncio|uvloop
 """
 
 import argparse
 import asyncio
-import gc
-import statistics
 import sys
-import time
 
-REPS = 5
+from py_peers import REPS, now_ns, run_reps
+
 SIZES = [("1k", 1_000), ("10k", 10_000), ("100k", 100_000)]
-
-
-def new_loop(impl):
-    if impl == "uvloop":
-        import uvloop
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 async def one(loop, n, use_wait):
     futs = [loop.create_future() for _ in range(n)]
-    t0 = time.perf_counter_ns()
+    t0 = now_ns()
     if use_wait:
         waiter = asyncio.ensure_future(asyncio.wait(futs))
     else:
@@ -40,7 +31,7 @@ async def one(loop, n, use_wait):
     for i, f in enumerate(futs):
         f.set_result(i)
     res = await waiter
-    t1 = time.perf_counter_ns()
+    t1 = now_ns()
     if use_wait:
         assert len(res[0]) == n
     else:
@@ -56,17 +47,9 @@ def main():
           f"median of {REPS} runs", flush=True)
     for use_wait, name in ((False, "gather"), (True, "wait")):
         for label, n in SIZES:
-            values = []
-            for _ in range(REPS):
-                gc.collect()
-                loop = new_loop(args.impl)
-                try:
-                    values.append(loop.run_until_complete(
-                        one(loop, n, use_wait)))
-                finally:
-                    loop.close()
-            print(f"RESULT {args.impl} {name}_{label} "
-                  f"{statistics.median(values):.1f} ns/child", flush=True)
+            run_reps(args.impl, f"{name}_{label}", "ns/child",
+                     lambda loop: loop.run_until_complete(
+                         one(loop, n, use_wait)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 """py_peers.py - the acore benchmark workloads on CPython asyncio and uvloop.
 
 The same workloads as uv_peers.c, written the way a Python user would.
+The workload functions take the asyncio-like module to call (`aio`:
+asyncio by default; bench/python/acore_py_bench.py passes acore).
 Prints one line per figure, the median of REPS repetitions:
 
     RESULT <asyncio|uvloop> <workload> <value> <unit>
@@ -39,12 +41,13 @@ def new_loop(impl):
     return asyncio.new_event_loop()
 
 
-def run_reps(impl, workload, unit, rep):
-    """Runs rep(loop) REPS times, each on a fresh loop; reports the median."""
+def run_reps(impl, workload, unit, rep, make_loop=new_loop):
+    """Runs rep(loop) REPS times, each on a fresh loop (make_loop(impl));
+    reports the median."""
     values = []
     for _ in range(REPS):
         gc.collect()
-        loop = new_loop(impl)
+        loop = make_loop(impl)
         try:
             values.append(rep(loop))
         finally:
@@ -139,10 +142,10 @@ async def w2a_task(loop):
     return await fut
 
 
-async def w2a_main(loop):
+async def w2a_main(loop, aio=asyncio):
     t0 = now_ns()
     tasks = [loop.create_task(w2a_task(loop)) for _ in range(W2A_N)]
-    results = await asyncio.gather(*tasks)
+    results = await aio.gather(*tasks)
     t1 = now_ns()
     assert sum(results) == W2A_N
     return (t1 - t0) / W2A_N
@@ -160,15 +163,15 @@ def run_w2a(impl):
 W2_N = 100_000
 
 
-async def w2_task(i):
-    await asyncio.sleep(0)
+async def w2_task(i, aio):
+    await aio.sleep(0)
     return i
 
 
-async def w2_main(loop):
+async def w2_main(loop, aio=asyncio):
     t0 = now_ns()
-    tasks = [loop.create_task(w2_task(i)) for i in range(W2_N)]
-    results = await asyncio.gather(*tasks)
+    tasks = [loop.create_task(w2_task(i, aio)) for i in range(W2_N)]
+    results = await aio.gather(*tasks)
     t1 = now_ns()
     assert sum(results) == W2_N * (W2_N - 1) // 2
     return (t1 - t0) / W2_N
@@ -197,12 +200,12 @@ async def w3_job(loop, sem, gauge):
         gauge[0] -= 1
 
 
-async def w3_main(loop):
+async def w3_main(loop, aio=asyncio):
     gauge = [0, 0]  # in flight, max in flight
     t0 = now_ns()
-    sem = asyncio.Semaphore(W3_SLOTS)
+    sem = aio.Semaphore(W3_SLOTS)
     tasks = [loop.create_task(w3_job(loop, sem, gauge)) for _ in range(W3_N)]
-    await asyncio.gather(*tasks)
+    await aio.gather(*tasks)
     t1 = now_ns()
     assert gauge == [0, W3_SLOTS]
     return (t1 - t0) / W3_N
@@ -227,10 +230,10 @@ def w4_job(data):
     return sum(data)
 
 
-async def w4_main(loop, pool):
+async def w4_main(loop, pool, aio=asyncio):
     t0 = now_ns()
     futs = [loop.run_in_executor(pool, w4_job, W4_DATA) for _ in range(W4_N)]
-    results = await asyncio.gather(*futs)
+    results = await aio.gather(*futs)
     t1 = now_ns()
     assert results == [sum(W4_DATA)] * W4_N
     return (t1 - t0) / W4_N
@@ -255,20 +258,20 @@ async def w6_task(loop):
     await loop.create_future()
 
 
-async def w6_main(loop):
+async def w6_main(loop, aio=asyncio):
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         tasks = [loop.create_task(w6_task(loop)) for _ in range(W6_N)]
-        await asyncio.sleep(0)  # every task now awaits its future
+        await aio.sleep(0)  # every task now awaits its future
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
     assert not any(t.done() for t in tasks)
     for t in tasks:
         t.cancel()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    results = await aio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, aio.CancelledError) for r in results)
     return (after - before) / W6_N
 
 

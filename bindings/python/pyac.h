@@ -57,6 +57,9 @@ typedef struct pyac_gil {
 
 pyac_gil pyac_gil_enter(void);
 void pyac_gil_leave(pyac_gil g);
+/* Take back the GIL a runner released on this thread, if it is released
+ * (pyac_tls_saved); a no-op otherwise. */
+void pyac_gil_retake(void);
 
 /* ---- contextvars --------------------------------------------------------- */
 
@@ -124,7 +127,6 @@ typedef struct PyHandle {
   PyObject *args;         /* tuple */
   PyObject *context;      /* or NULL */
   PyLoop *loop;           /* strong */
-  double when;            /* timers: loop time; else -1 */
   uint8_t cancelled;
 } PyHandle;
 
@@ -138,6 +140,14 @@ extern PyTypeObject PyacLoop_Type, PyacFuture_Type, PyacTask_Type,
 extern PyObject *pyac_CancelledError, *pyac_InvalidStateError, *pyac_Error;
 
 /* ---- shared helpers ------------------------------------------------------ */
+
+/* tp_new of the binding's plain types: tp_alloc, counted in pyac_live. */
+PyObject *pyac_counted_new(PyTypeObject *type, PyObject *args, PyObject *kw);
+/* am_await / tp_iter of an object that is its own iterator. */
+PyObject *pyac_self(PyObject *o);
+/* tp_iternext from an am_send outcome: the yielded value for PYGEN_NEXT,
+ * else NULL with StopIteration(r) set (r consumed) or r's exception. */
+PyObject *pyac_next_from_send(PySendResult sr, PyObject *r);
 
 /* Raise the Python exception for acore error code `rc` (< 0). NULL. */
 PyObject *pyac_raise(int rc);
@@ -154,11 +164,46 @@ void pyac_callback_error(PyLoop *loop, PyObject *source);
 /* Stop the loop and re-raise `exc` out of its runner. */
 void pyac_set_fatal(PyLoop *loop, PyObject *exc);
 
+/* The loop a Future(loop=...) or Task(loop=...) argument names: the
+ * running one for None (borrowed); NULL + RuntimeError if none. */
+PyLoop *pyac_loop_arg(PyObject *loop);
+/* The C future of `o`, an acore.Future that is not cleared (borrowed);
+ * NULL + TypeError otherwise. */
+acore_future_t *pyac_c_future(PyObject *o);
 PyFuture *pyac_future_new(PyLoop *loop, PyTypeObject *type);
 PyObject *pyac_future_result(PyFuture *f);   /* result() */
 void pyac_future_dealloc_body(PyFuture *f);
 /* A Future wrapping `fut`, taking over the caller's reference. */
 PyFuture *pyac_future_wrap(PyLoop *loop, acore_future_t *fut);
+/* ---- waiters (pyac_waiter.c) ---------------------------------------------
+ * The awaitable a synchronisation primitive returns when a call must
+ * wait: it yields its C future while that is pending; once it is done the
+ * task resumes and the kind's `take` finishes the call. A waiter whose
+ * outcome will never be taken (an exception thrown in, or dropped) cancels
+ * a pending future, or has the kind's `give_back` return what a done one
+ * was granted. A waiter is awaited at most once. */
+typedef struct PyWaiter PyWaiter;
+typedef struct pyac_waiter_kind {
+  /* The outcome for the task (a new reference), or NULL + exception. */
+  PyObject *(*take)(PyWaiter *w);
+  /* Return what the done future was granted; swallows errors. Or NULL. */
+  void (*give_back)(PyWaiter *w);
+} pyac_waiter_kind;
+
+struct PyWaiter {
+  PyObject_HEAD
+  const pyac_waiter_kind *kind;
+  PyObject *owner;        /* strong: the semaphore or queue */
+  PyFuture *fut;          /* the wrapper of the C future the task awaits */
+  int finished;           /* taken or given back */
+};
+
+/* A waiter of `owner` on `fut` (consumes the caller's reference; on
+ * failure `fut` is cancelled). NULL + exception on failure. */
+PyObject *pyac_waiter_new(const pyac_waiter_kind *kind, PyObject *owner,
+                          PyLoop *loop, acore_future_t *fut);
+int pyac_waiter_type_init(void);
+
 int pyac_exec_init(PyObject *m);
 int pyac_sync_init(PyObject *m);
 int pyac_queue_init(PyObject *m);

@@ -16,6 +16,32 @@
 
 #include "acore/combinators.h"
 
+/* The C futures of the tuple `children`, in a new PyMem array in `*out`,
+ * marked shared (the combinator will hold them). 0; 1 when an item is not
+ * an acore future (of `loop`, unless NULL): nothing done; -1 + exception. */
+static int c_futures(PyObject *children, PyLoop *loop, acore_future_t ***out) {
+  Py_ssize_t i, n = PyTuple_GET_SIZE(children);
+  acore_future_t **v;
+
+  for (i = 0; i < n; i++) {
+    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
+    if (!PyacFuture_Check(c) || c->fut == NULL || (loop && c->loop != loop))
+      return 1;
+  }
+  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
+  if (v == NULL) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
+    v[i] = c->fut;
+    c->shared = 1;
+  }
+  *out = v;
+  return 0;
+}
+
 /* _sleep(delay): a future done `delay` seconds from now (acore_sleep). */
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg) {
   double d = PyFloat_AsDouble(arg);
@@ -36,7 +62,6 @@ PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg) {
 PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args) {
   PyObject *children;
   int settle = 0, rc;
-  Py_ssize_t i, n;
   acore_future_t **v, *fut;
   PyFuture *g;
 
@@ -44,20 +69,11 @@ PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args) {
                         &settle) ||
       pyac_loop_check(loop) < 0)
     return NULL;
-  n = PyTuple_GET_SIZE(children);
-  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
-  if (v == NULL)
-    return PyErr_NoMemory();
-  for (i = 0; i < n; i++) {
-    PyObject *c = PyTuple_GET_ITEM(children, i);
-    if (!PyacFuture_Check(c) || ((PyFuture *)c)->fut == NULL) {
-      PyMem_Free(v);
-      return PyErr_Format(PyExc_TypeError, "an acore future was expected");
-    }
-    v[i] = ((PyFuture *)c)->fut;
-    ((PyFuture *)c)->shared = 1; /* the combinator holds it */
-  }
-  rc = acore_gather(loop->loop, v, (size_t)n,
+  if ((rc = c_futures(children, NULL, &v)) != 0)
+    return rc < 0 ? NULL
+                  : PyErr_Format(PyExc_TypeError,
+                                 "an acore future was expected");
+  rc = acore_gather(loop->loop, v, (size_t)PyTuple_GET_SIZE(children),
                     settle ? ACORE_GATHER_SETTLE_ALL : 0, &fut);
   PyMem_Free(v);
   if (rc < 0)
@@ -98,7 +114,6 @@ PyObject *pyac_loop_wait(PyLoop *loop, PyObject *args) {
   PyObject *fs, *children, *tmo = Py_None, *w;
   int when, rc;
   double timeout;
-  Py_ssize_t i, n;
   acore_future_t **v, *fut;
 
   if (!PyArg_ParseTuple(args, "Oi|O:_wait", &fs, &when, &tmo) ||
@@ -106,23 +121,12 @@ PyObject *pyac_loop_wait(PyLoop *loop, PyObject *args) {
     return NULL;
   if ((children = PySequence_Tuple(fs)) == NULL)
     return NULL;
-  n = PyTuple_GET_SIZE(children);
-  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
-  if (v == NULL) {
+  if ((rc = c_futures(children, loop, &v)) != 0) {
     Py_DECREF(children);
-    return PyErr_NoMemory();
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
   }
-  for (i = 0; i < n; i++) {
-    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
-    if (!PyacFuture_Check(c) || c->fut == NULL || c->loop != loop) {
-      PyMem_Free(v);
-      Py_DECREF(children);
-      Py_RETURN_NONE;
-    }
-    v[i] = c->fut;
-    c->shared = 1; /* the combinator holds it */
-  }
-  rc = acore_wait(loop->loop, v, (size_t)n, when, timeout, &fut);
+  rc = acore_wait(loop->loop, v, (size_t)PyTuple_GET_SIZE(children), when,
+                  timeout, &fut);
   PyMem_Free(v);
   if (rc < 0) {
     Py_DECREF(children);
@@ -171,7 +175,6 @@ fail:
 PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args) {
   PyObject *children, *tmo = Py_None;
   double timeout;
-  Py_ssize_t i, n;
   acore_future_t **v, *fut;
   int rc;
 
@@ -179,22 +182,12 @@ PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args) {
                         &tmo) ||
       pyac_loop_check(loop) < 0 || parse_timeout(tmo, &timeout) < 0)
     return NULL;
-  n = PyTuple_GET_SIZE(children);
-  v = PyMem_Malloc(sizeof(*v) * (size_t)(n ? n : 1));
-  if (v == NULL)
-    return PyErr_NoMemory();
-  for (i = 0; i < n; i++) {
-    PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
-    if (!PyacFuture_Check(c) || c->fut == NULL || c->loop != loop) {
-      PyMem_Free(v);
-      return PyErr_Format(PyExc_TypeError,
-                          "an acore future of this loop was expected");
-    }
-    v[i] = c->fut;
-    c->shared = 1; /* the combinator holds it */
-  }
-  rc = acore_as_completed(loop->loop, v, (size_t)n, timeout, NULL, NULL, NULL,
-                          &fut);
+  if ((rc = c_futures(children, loop, &v)) != 0)
+    return rc < 0 ? NULL
+                  : PyErr_Format(PyExc_TypeError,
+                                 "an acore future of this loop was expected");
+  rc = acore_as_completed(loop->loop, v, (size_t)PyTuple_GET_SIZE(children),
+                          timeout, NULL, NULL, NULL, &fut);
   PyMem_Free(v);
   if (rc < 0)
     return pyac_raise(rc);
@@ -204,14 +197,12 @@ PyObject *pyac_loop_as_completed(PyLoop *loop, PyObject *args) {
 /* _as_completed_next(ac): a Future whose result is the next completed
  * future (read its address with _as_completed_pick). */
 PyObject *pyac_loop_as_completed_next(PyLoop *loop, PyObject *ac) {
-  acore_future_t *next;
+  acore_future_t *f = pyac_c_future(ac), *next;
   int rc;
 
-  if (!PyacFuture_Check(ac) || ((PyFuture *)ac)->fut == NULL)
-    return PyErr_Format(PyExc_TypeError, "an acore future was expected");
-  if (pyac_loop_check(loop) < 0)
+  if (f == NULL || pyac_loop_check(loop) < 0)
     return NULL;
-  rc = acore_as_completed_next(((PyFuture *)ac)->fut, &next);
+  rc = acore_as_completed_next(f, &next);
   if (rc < 0)
     return pyac_raise(rc);
   return (PyObject *)pyac_future_wrap(loop, next);
@@ -220,13 +211,14 @@ PyObject *pyac_loop_as_completed_next(PyLoop *loop, PyObject *ac) {
 /* _as_completed_pick(next): the address of the future `next` hands out
  * (raises as the next future does: TimeoutError, CancelledError). */
 PyObject *pyac_loop_as_completed_pick(PyLoop *loop, PyObject *next) {
+  acore_future_t *f = pyac_c_future(next);
   void *p = NULL;
   int rc;
 
   (void)loop;
-  if (!PyacFuture_Check(next) || ((PyFuture *)next)->fut == NULL)
-    return PyErr_Format(PyExc_TypeError, "an acore future was expected");
-  rc = acore_future_result(((PyFuture *)next)->fut, &p);
+  if (f == NULL)
+    return NULL;
+  rc = acore_future_result(f, &p);
   if (rc < 0)
     return pyac_raise(rc);
   return PyLong_FromVoidPtr(p);

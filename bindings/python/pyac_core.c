@@ -32,13 +32,20 @@ PyObject *pyac_CancelledError, *pyac_InvalidStateError, *pyac_Error;
 
 /* ---- the GIL --------------------------------------------------------------- */
 
+void pyac_gil_retake(void) {
+  PyThreadState *ts = pyac_tls_saved;
+
+  if (ts != NULL) {
+    pyac_tls_saved = NULL;
+    PyEval_RestoreThread(ts);
+  }
+}
+
 pyac_gil pyac_gil_enter(void) {
   pyac_gil g = {0, PyGILState_UNLOCKED};
 
   if (pyac_tls_saved != NULL) {
-    PyThreadState *ts = pyac_tls_saved;
-    pyac_tls_saved = NULL;
-    PyEval_RestoreThread(ts);
+    pyac_gil_retake();
   } else if ((pyac_tls_tstate == NULL ||
               _PyThreadState_UncheckedGet() != pyac_tls_tstate) &&
              !PyGILState_Check()) {
@@ -62,6 +69,34 @@ void pyac_obj_free(void *obj) {
   pyac_crefs--;
   Py_DECREF((PyObject *)obj);
   pyac_gil_leave(g);
+}
+
+/* ---- small shared pieces ------------------------------------------------- */
+
+PyObject *pyac_counted_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  PyObject *self = type->tp_alloc(type, 0);
+
+  (void)args;
+  (void)kw;
+  if (self != NULL)
+    pyac_live++;
+  return self;
+}
+
+PyObject *pyac_self(PyObject *o) { return Py_NewRef(o); }
+
+PyObject *pyac_next_from_send(PySendResult sr, PyObject *r) {
+  PyObject *stop;
+
+  if (sr == PYGEN_NEXT || r == NULL)
+    return sr == PYGEN_NEXT ? r : NULL;
+  stop = PyObject_CallOneArg(PyExc_StopIteration, r);
+  Py_DECREF(r);
+  if (stop != NULL) {
+    PyErr_SetObject(PyExc_StopIteration, stop);
+    Py_DECREF(stop);
+  }
+  return NULL;
 }
 
 /* ---- contextvars ---------------------------------------------------------- */

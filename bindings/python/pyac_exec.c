@@ -212,15 +212,6 @@ static void executor_dealloc(PyExecutor *self) {
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *executor_new(PyTypeObject *type, PyObject *a, PyObject *k) {
-  PyObject *self = type->tp_alloc(type, 0);
-  (void)a;
-  (void)k;
-  if (self != NULL)
-    pyac_live++;
-  return self;
-}
-
 static PyMethodDef executor_methods[] = {
     {"shutdown", (PyCFunction)(void (*)(void))executor_shutdown,
      METH_VARARGS | METH_KEYWORDS, NULL},
@@ -237,7 +228,7 @@ static PyTypeObject PyacExecutor_Type = {
     .tp_doc = "The C half of acore.Executor (acore/executor.h).",
     .tp_methods = executor_methods,
     .tp_init = (initproc)executor_init,
-    .tp_new = executor_new,
+    .tp_new = pyac_counted_new,
 };
 
 static PyMethodDef exec_functions[] = {

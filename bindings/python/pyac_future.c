@@ -67,15 +67,19 @@ static PyObject *future_tp_new(PyTypeObject *type, PyObject *args,
   static char *kwlist[] = {"loop", NULL};
   PyObject *loop = Py_None;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "|$O:Future", kwlist, &loop))
+  PyLoop *l;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|$O:Future", kwlist, &loop) ||
+      (l = pyac_loop_arg(loop)) == NULL)
     return NULL;
-  if (loop == Py_None)
-    loop = (PyObject *)pyac_running_loop();
-  if (loop == NULL || !PyObject_TypeCheck(loop, &PyacLoop_Type)) {
-    PyErr_SetString(PyExc_RuntimeError, "no running acore loop");
-    return NULL;
-  }
-  return (PyObject *)pyac_future_new((PyLoop *)loop, type);
+  return (PyObject *)pyac_future_new(l, type);
+}
+
+acore_future_t *pyac_c_future(PyObject *o) {
+  if (PyacFuture_Check(o) && ((PyFuture *)o)->fut != NULL)
+    return ((PyFuture *)o)->fut;
+  PyErr_SetString(PyExc_TypeError, "an acore future was expected");
+  return NULL;
 }
 
 /* c_obj if C still holds it: a pointer result can be moved out of the
@@ -547,22 +551,11 @@ static PySendResult future_am_send(PyFuture *f, PyObject *arg,
 }
 
 static PyObject *future_iternext(PyFuture *f) {
-  PyObject *r, *stop;
+  PyObject *r;
+  PySendResult sr = future_am_send(f, Py_None, &r);
 
-  if (future_am_send(f, Py_None, &r) == PYGEN_NEXT)
-    return r;
-  if (r == NULL)
-    return NULL;
-  stop = PyObject_CallOneArg(PyExc_StopIteration, r);
-  Py_DECREF(r);
-  if (stop != NULL) {
-    PyErr_SetObject(PyExc_StopIteration, stop);
-    Py_DECREF(stop);
-  }
-  return NULL;
+  return pyac_next_from_send(sr, r);
 }
-
-static PyObject *future_self(PyObject *f) { return Py_NewRef(f); }
 
 static PyObject *future_await_method(PyObject *f, PyObject *noarg) {
   (void)noarg;
@@ -642,7 +635,7 @@ static PyMethodDef future_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyAsyncMethods future_async = {
-    .am_await = future_self,
+    .am_await = pyac_self,
     .am_send = (sendfunc)future_am_send,
 };
 
@@ -658,7 +651,7 @@ PyTypeObject PyacFuture_Type = {
     .tp_traverse = (traverseproc)future_traverse,
     .tp_clear = (inquiry)future_clear,
     .tp_weaklistoffset = offsetof(PyFuture, weakreflist),
-    .tp_iter = future_self,
+    .tp_iter = pyac_self,
     .tp_iternext = (iternextfunc)future_iternext,
     .tp_methods = future_methods,
     .tp_getset = future_getset,

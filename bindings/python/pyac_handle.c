@@ -83,7 +83,6 @@ static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
   /* asyncio: context=None means a copy of the caller's context */
   h->context = ctx ? Py_NewRef(ctx) : pyac_ctx_capture();
   h->loop = (PyLoop *)Py_NewRef(loop);
-  h->when = -1.0;
   h->cancelled = 0;
   if (n > 0 && (h->args = PyTuple_New(n)) != NULL)
     for (i = 0; i < n; i++)
@@ -136,8 +135,6 @@ PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
     Py_DECREF(h);
     return pyac_raise(rc);
   }
-  if (h->h != NULL)
-    h->when = acore_handle_when(h->h);
   return (PyObject *)h;
 }
 
@@ -161,13 +158,17 @@ static PyObject *handle_cancelled(PyHandle *h, PyObject *noarg) {
   return PyBool_FromLong(h->cancelled);
 }
 
+/* The loop time a timer is due at (a call_soon handle, or a threadsafe
+ * one with no C handle, has none). */
 static PyObject *handle_when(PyHandle *h, PyObject *noarg) {
+  double when = acore_handle_when(h->h);
+
   (void)noarg;
-  if (h->when < 0) {
+  if (when < 0) {
     PyErr_SetString(PyExc_AttributeError, "not a timer handle");
     return NULL;
   }
-  return PyFloat_FromDouble(h->when);
+  return PyFloat_FromDouble(when);
 }
 
 static PyObject *handle_repr(PyHandle *h) {

@@ -28,6 +28,16 @@ static __thread PyLoop *tls_running;
 
 PyLoop *pyac_running_loop(void) { return tls_running; }
 
+PyLoop *pyac_loop_arg(PyObject *loop) {
+  if (loop == Py_None)
+    loop = (PyObject *)tls_running;
+  if (loop == NULL || !PyObject_TypeCheck(loop, &PyacLoop_Type)) {
+    PyErr_SetString(PyExc_RuntimeError, "no running acore loop");
+    return NULL;
+  }
+  return (PyLoop *)loop;
+}
+
 int pyac_loop_check(PyLoop *loop) {
   if (loop->loop != NULL && !acore_loop_is_closed(loop->loop))
     return 0;
@@ -183,15 +193,6 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
   return 0;
 }
 
-static PyObject *loop_tp_new(PyTypeObject *type, PyObject *a, PyObject *k) {
-  PyObject *self = type->tp_alloc(type, 0);
-  (void)a;
-  (void)k;
-  if (self != NULL)
-    pyac_live++;
-  return self;
-}
-
 /* Close the C loop with the GIL released (executor joins may need it). */
 static int close_c_loop(PyLoop *self) {
   PyThreadState *prev = pyac_tls_saved;
@@ -205,11 +206,7 @@ static int close_c_loop(PyLoop *self) {
   close_uv_handle(&self->sigpoll);
   pyac_tls_saved = PyEval_SaveThread();
   rc = acore_loop_close(self->loop);
-  if (pyac_tls_saved != NULL) {
-    PyThreadState *ts = pyac_tls_saved;
-    pyac_tls_saved = NULL;
-    PyEval_RestoreThread(ts);
-  }
+  pyac_gil_retake();
   pyac_tls_saved = prev;
   return rc;
 }
@@ -274,6 +271,16 @@ static PyObject *raise_fatal(PyLoop *self) {
   return NULL;
 }
 
+/* -1 + RuntimeError if the loop is closed or already running. */
+static int check_startable(PyLoop *self) {
+  if (pyac_loop_check(self) < 0)
+    return -1;
+  if (acore_loop_is_running(self->loop) != 1)
+    return 0;
+  PyErr_SetString(PyExc_RuntimeError, "This event loop is already running");
+  return -1;
+}
+
 static int run_released(PyLoop *self, acore_future_t *f) {
   PyThreadState *prev_saved = pyac_tls_saved, *prev_ts = pyac_tls_tstate;
   PyLoop *prev_running = tls_running;
@@ -284,11 +291,7 @@ static int run_released(PyLoop *self, acore_future_t *f) {
   pyac_tls_saved = pyac_tls_tstate = PyEval_SaveThread();
   rc = f ? acore_loop_run_until_complete(self->loop, f)
          : acore_loop_run(self->loop);
-  if (pyac_tls_saved != NULL) {
-    PyThreadState *ts = pyac_tls_saved;
-    pyac_tls_saved = NULL;
-    PyEval_RestoreThread(ts);
-  }
+  pyac_gil_retake();
   pyac_tls_saved = prev_saved;
   pyac_tls_tstate = prev_ts;
   pyac_tls_depth--;
@@ -302,17 +305,10 @@ static PyObject *loop_run(PyLoop *self, PyObject *arg) {
   acore_future_t *f = NULL;
   int rc;
 
-  if (pyac_loop_check(self) < 0)
+  if (check_startable(self) < 0)
     return NULL;
-  if (acore_loop_is_running(self->loop) == 1) {
-    PyErr_SetString(PyExc_RuntimeError, "This event loop is already running");
+  if (arg != Py_None && (f = pyac_c_future(arg)) == NULL)
     return NULL;
-  }
-  if (arg != Py_None) {
-    if (!PyacFuture_Check(arg) || ((PyFuture *)arg)->fut == NULL)
-      return PyErr_Format(PyExc_TypeError, "an acore future was expected");
-    f = ((PyFuture *)arg)->fut;
-  }
   Py_XINCREF(arg);
   if (f != NULL && (rc = acore_loop_hold(self->loop)) < 0) {
     Py_DECREF(arg);
@@ -334,12 +330,8 @@ static PyObject *loop_run_forever(PyLoop *self, PyObject *noarg) {
   int rc;
 
   (void)noarg;
-  if (pyac_loop_check(self) < 0)
+  if (check_startable(self) < 0)
     return NULL;
-  if (acore_loop_is_running(self->loop) == 1) {
-    PyErr_SetString(PyExc_RuntimeError, "This event loop is already running");
-    return NULL;
-  }
   rc = acore_loop_hold(self->loop);
   if (rc == ACORE_OK) {
     rc = run_released(self, NULL);
@@ -535,7 +527,7 @@ PyTypeObject PyacLoop_Type = {
     .tp_weaklistoffset = offsetof(PyLoop, weakreflist),
     .tp_methods = loop_methods,
     .tp_init = (initproc)loop_init,
-    .tp_new = loop_tp_new,
+    .tp_new = pyac_counted_new,
 };
 
 int pyac_loop_type_init(PyObject *m) {

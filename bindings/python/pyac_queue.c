@@ -17,11 +17,11 @@
  *   box lives on its queue's list until it is taken out or freed, so the
  *   queue's tp_traverse shows the collector every item C holds: a queue
  *   that holds itself, directly or through its items, is collected.
- * - A get that must wait returns a waiter whose C future the task awaits;
- *   when the task resumes, acore_queue_get_finish() either hands the item
- *   over (moved out with acore_future_steal_result) or - when a
- *   cancellation is delivered at that step - puts it back at the front of
- *   the queue, so a cancelled getter never loses an item.
+ * - A get that must wait returns a waiter (pyac_waiter.c) whose C future
+ *   the task awaits; when the task resumes, acore_queue_get_finish() either
+ *   hands the item over (moved out with acore_future_steal_result) or -
+ *   when a cancellation is delivered at that step - puts it back at the
+ *   front of the queue, so a cancelled getter never loses an item.
  * - A priority queue compares with Python's `<` from a C callback. Every
  *   call that can compare (put, get, a getter giving its item back) is made
  *   from Python with the GIL held; the callback still takes the GIL
@@ -52,14 +52,6 @@ typedef struct PyQueue {
   Py_ssize_t pre_unfinished; /* unfinished items before binding */
 } PyQueue;
 
-typedef struct PyQWaiter {
-  PyObject_HEAD
-  PyQueue *queue;
-  PyFuture *fut;
-  int get;               /* 1: a get; 0: a put */
-  int finished;
-} PyQWaiter;
-
 typedef struct PyEvent {
   PyObject_HEAD
   acore_event_t *ev;
@@ -67,10 +59,8 @@ typedef struct PyEvent {
   int set;               /* before binding */
 } PyEvent;
 
-static PyTypeObject PyacQueue_Type, PyacQWaiter_Type, PyacEvent_Type;
+static PyTypeObject PyacQueue_Type, PyacEvent_Type;
 static PyObject *exc_empty, *exc_full;
-
-static PyObject *self_ref(PyObject *o) { return Py_NewRef(o); }
 
 static PyLoop *bind_loop(void) {
   PyLoop *loop = pyac_running_loop();
@@ -264,22 +254,17 @@ static PyObject *pending_put(PyQueue *self, PyObject *item) {
   Py_RETURN_NONE;
 }
 
-/* ---- the waiter of a get or put -------------------------------------------- */
+/* ---- the waiter kinds of a get and a put ------------------------------- */
 
-/* The waiter's outcome once its future is done: the item (get), None
- * (put), or an exception. */
-static PyObject *waiter_outcome(PyQWaiter *w) {
+/* A get's outcome: the item, moved out of the future, or an exception. */
+static PyObject *get_take(PyWaiter *w) {
+  PyQueue *self = (PyQueue *)w->owner;
   acore_future_t *fut = w->fut->fut;
   void *item = NULL;
   int rc;
 
-  w->finished = 1;
-  if (!w->get) {
-    rc = acore_future_result(fut, NULL);
-    return rc == ACORE_OK ? Py_NewRef(Py_None) : pyac_raise(rc);
-  }
-  rc = acore_queue_get_finish(w->queue->q, fut);
-  if (cmp_check(w->queue) < 0)
+  rc = acore_queue_get_finish(self->q, fut);
+  if (cmp_check(self) < 0)
     return NULL;
   if (rc != ACORE_OK)
     return rc == ACORE_ECANCELLED ? (PyErr_SetNone(pyac_CancelledError), NULL)
@@ -290,138 +275,32 @@ static PyObject *waiter_outcome(PyQWaiter *w) {
   return box_take(item); /* the reference C held is now ours */
 }
 
-static PySendResult qwaiter_send(PyQWaiter *w, PyObject *arg, PyObject **res) {
-  (void)arg;
-  if (w->finished) {
-    PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited waiter");
-    *res = NULL;
-    return PYGEN_ERROR;
-  }
-  if (acore_future_done(w->fut->fut) != 1) {
-    w->fut->blocking = 1;
-    *res = Py_NewRef(w->fut);
-    return PYGEN_NEXT;
-  }
-  *res = waiter_outcome(w);
-  return *res ? PYGEN_RETURN : PYGEN_ERROR;
-}
-
-static PyObject *qwaiter_next(PyQWaiter *w) {
-  PyObject *r, *e;
-
-  if (qwaiter_send(w, Py_None, &r) == PYGEN_NEXT)
-    return r;
-  if (r == NULL)
-    return NULL;
-  e = PyObject_CallOneArg(PyExc_StopIteration, r);
-  Py_DECREF(r);
-  if (e != NULL) {
-    PyErr_SetObject(PyExc_StopIteration, e);
-    Py_DECREF(e);
-  }
-  return NULL;
-}
-
-/* A served get that a cancellation reaches outside a task step (no
- * delivery acore can see): the item goes back with put_nowait. */
-static void give_back(PyQWaiter *w) {
+/* A served get whose item will never be taken: unless the finish put it
+ * back already (a cancellation delivered to the task's step), it goes back
+ * with put_nowait. */
+static void get_give_back(PyWaiter *w) {
+  PyQueue *self = (PyQueue *)w->owner;
   void *item = NULL;
 
-  if (acore_future_steal_result(w->fut->fut, box_free, &item) != ACORE_OK ||
-      item == NULL)
-    return;
-  if (acore_queue_put_nowait(w->queue->q, item, box_free) != ACORE_OK)
+  if (acore_queue_get_finish(self->q, w->fut->fut) == ACORE_OK &&
+      acore_future_steal_result(w->fut->fut, box_free, &item) == ACORE_OK &&
+      item != NULL &&
+      acore_queue_put_nowait(self->q, item, box_free) != ACORE_OK)
     box_free(item);
-  (void)cmp_check(w->queue);
+  (void)cmp_check(self);
   PyErr_Clear();
 }
 
-/* throw(exc...): settle the get or put first, then raise `exc`. */
-static PyObject *qwaiter_throw(PyQWaiter *w, PyObject *args) {
-  PyObject *typ = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
-  PyObject *val = PyTuple_GET_SIZE(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
-  int rc;
+/* A put's outcome: None once the item is in, or an exception. */
+static PyObject *put_take(PyWaiter *w) {
+  int rc = acore_future_result(w->fut->fut, NULL);
 
-  if (!w->finished && acore_future_done(w->fut->fut) == 1) {
-    w->finished = 1;
-    if (w->get) {
-      rc = acore_queue_get_finish(w->queue->q, w->fut->fut);
-      if (rc == ACORE_OK)
-        give_back(w);
-      (void)cmp_check(w->queue);
-      PyErr_Clear();
-    }
-  } else if (!w->finished) {
-    acore_future_cancel(w->fut->fut, NULL);
-    w->finished = 1;
-  }
-  if (typ == NULL)
-    return PyErr_Format(PyExc_TypeError, "throw expects an exception");
-  if (PyExceptionInstance_Check(typ))
-    PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
-  else
-    PyErr_SetObject(typ, val && val != Py_None ? val : NULL);
-  return NULL;
+  return rc == ACORE_OK ? Py_NewRef(Py_None) : pyac_raise(rc);
 }
 
-static void qwaiter_dealloc(PyQWaiter *w) {
-  PyObject *et, *ev, *tb;
-
-  PyErr_Fetch(&et, &ev, &tb);
-  if (!w->finished && w->fut != NULL && w->fut->fut != NULL) {
-    if (acore_future_done(w->fut->fut) != 1)
-      acore_future_cancel(w->fut->fut, NULL); /* never inserts / takes */
-    else if (w->get && w->queue->q != NULL &&
-             acore_future_cancelled(w->fut->fut) == 0 &&
-             acore_future_error(w->fut->fut) == NULL)
-      give_back(w); /* served, never taken: back into the queue */
-  }
-  PyErr_Restore(et, ev, tb);
-  Py_CLEAR(w->fut);
-  Py_CLEAR(w->queue);
-  pyac_live--;
-  PyObject_Free(w);
-}
-
-static PyMethodDef qwaiter_methods[] = {
-    {"throw", (PyCFunction)qwaiter_throw, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL}};
-
-static PyAsyncMethods qwaiter_async = {.am_await = self_ref,
-                                       .am_send = (sendfunc)qwaiter_send};
-
-static PyTypeObject PyacQWaiter_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "acore._QueueWaiter",
-    .tp_basicsize = sizeof(PyQWaiter),
-    .tp_dealloc = (destructor)qwaiter_dealloc,
-    .tp_as_async = &qwaiter_async,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_iter = self_ref,
-    .tp_iternext = (iternextfunc)qwaiter_next,
-    .tp_methods = qwaiter_methods,
-};
-
-static PyObject *qwaiter_new(PyQueue *self, acore_future_t *fut, int get) {
-  PyQWaiter *w = PyObject_New(PyQWaiter, &PyacQWaiter_Type);
-
-  if (w == NULL) {
-    acore_future_cancel(fut, NULL);
-    acore_future_unref(fut);
-    return NULL;
-  }
-  pyac_live++;
-  w->queue = (PyQueue *)Py_NewRef(self);
-  w->get = get;
-  w->finished = 0;
-  w->fut = pyac_future_wrap(self->loop, fut);
-  if (w->fut == NULL) {
-    w->finished = 1;
-    Py_DECREF(w);
-    return NULL;
-  }
-  return (PyObject *)w;
-}
+/* (a put given up before it was served never inserts its item) */
+static const pyac_waiter_kind get_waiter = {get_take, get_give_back};
+static const pyac_waiter_kind put_waiter = {put_take, NULL};
 
 /* ---- the queue ----------------------------------------------------------------- */
 
@@ -468,7 +347,7 @@ static PyObject *queue_put(PyQueue *self, PyObject *item) {
     box_free(b);
     return pyac_raise(rc);
   }
-  return qwaiter_new(self, fut, 0);
+  return pyac_waiter_new(&put_waiter, (PyObject *)self, self->loop, fut);
 }
 
 static PyObject *queue_get_nowait(PyQueue *self, PyObject *noarg) {
@@ -519,7 +398,7 @@ static PyObject *queue_get(PyQueue *self, PyObject *noarg) {
   rc = acore_queue_get(self->q, &fut);
   if (rc != ACORE_OK)
     return pyac_raise(rc);
-  return qwaiter_new(self, fut, 1);
+  return pyac_waiter_new(&get_waiter, (PyObject *)self, self->loop, fut);
 }
 
 static PyObject *queue_task_done(PyQueue *self, PyObject *noarg) {
@@ -603,15 +482,6 @@ static int queue_init(PyQueue *self, PyObject *args, PyObject *kw) {
   return 0;
 }
 
-static PyObject *obj_new(PyTypeObject *type, PyObject *a, PyObject *k) {
-  PyObject *s = type->tp_alloc(type, 0);
-  (void)a;
-  (void)k;
-  if (s != NULL)
-    pyac_live++;
-  return s;
-}
-
 /* The pending list and the boxed items are visible to the collector
  * through the Python subclass (subtype_traverse reaches a base's
  * tp_traverse). */
@@ -674,7 +544,7 @@ static PyTypeObject PyacQueue_Type = {
     .tp_methods = queue_methods,
     .tp_getset = queue_getset,
     .tp_init = (initproc)queue_init,
-    .tp_new = obj_new,
+    .tp_new = pyac_counted_new,
 };
 
 /* ---- the event ----------------------------------------------------------------- */
@@ -774,14 +644,13 @@ static PyTypeObject PyacEvent_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "The C half of acore.Event (acore/sync.h).",
     .tp_methods = event_methods,
-    .tp_new = obj_new,
+    .tp_new = pyac_counted_new,
 };
 
 int pyac_queue_init(PyObject *m) {
   PyObject *mod;
 
-  if (PyType_Ready(&PyacQueue_Type) < 0 || PyType_Ready(&PyacQWaiter_Type) < 0 ||
-      PyType_Ready(&PyacEvent_Type) < 0)
+  if (PyType_Ready(&PyacQueue_Type) < 0 || PyType_Ready(&PyacEvent_Type) < 0)
     return -1;
   mod = PyImport_ImportModule("asyncio.queues");
   if (mod == NULL)

@@ -9,10 +9,11 @@
  *   binds its primitives to a loop the same way); releases before that
  *   just count.
  * - acquire() returns a ready-made awaitable when a permit is free and
- *   nobody waits (no future at all); otherwise a waiter whose C future the
- *   task awaits. The waiter finishes the acquisition when the task resumes
- *   (acore_sem_acquire_finish): a cancellation thrown in at that point
- *   gives a granted permit back to the next waiter, so nothing is lost.
+ *   nobody waits (no future at all); otherwise a waiter (pyac_waiter.c)
+ *   whose C future the task awaits. The waiter finishes the acquisition
+ *   when the task resumes (acore_sem_acquire_finish): a cancellation
+ *   thrown in at that point gives a granted permit back to the next
+ *   waiter, so nothing is lost.
  */
 #include "pyac.h"
 
@@ -28,20 +29,13 @@ typedef struct PySem {
   int is_lock;           /* acore.Lock: over-release is a RuntimeError */
 } PySem;
 
-typedef struct PySemWaiter {
-  PyObject_HEAD
-  PySem *sem;
-  PyFuture *fut;       /* the acquire future */
-  int finished;
-} PySemWaiter;
-
 /* An awaitable that is already done with `value` (stateless: shared). */
 typedef struct PyDone {
   PyObject_HEAD
   PyObject *value;
 } PyDone;
 
-static PyTypeObject PyacSem_Type, PyacSemWaiter_Type, PyacDone_Type;
+static PyTypeObject PyacSem_Type, PyacDone_Type;
 static PyObject *done_true, *done_none;
 
 /* ---- the done awaitable --------------------------------------------------- */
@@ -53,17 +47,10 @@ static PySendResult done_send(PyDone *d, PyObject *arg, PyObject **res) {
 }
 
 static PyObject *done_next(PyDone *d) {
-  PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, d->value);
-  if (e != NULL) {
-    PyErr_SetObject(PyExc_StopIteration, e);
-    Py_DECREF(e);
-  }
-  return NULL;
+  return pyac_next_from_send(PYGEN_RETURN, Py_NewRef(d->value));
 }
 
-static PyObject *self_ref(PyObject *o) { return Py_NewRef(o); }
-
-static PyAsyncMethods done_async = {.am_await = self_ref,
+static PyAsyncMethods done_async = {.am_await = pyac_self,
                                     .am_send = (sendfunc)done_send};
 
 static PyTypeObject PyacDone_Type = {
@@ -72,7 +59,7 @@ static PyTypeObject PyacDone_Type = {
     .tp_basicsize = sizeof(PyDone),
     .tp_as_async = &done_async,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_iter = self_ref,
+    .tp_iter = pyac_self,
     .tp_iternext = (iternextfunc)done_next,
 };
 
@@ -116,97 +103,28 @@ static PyObject *finish_rc(int rc) {
   return pyac_raise(rc);
 }
 
-/* ---- the waiter ------------------------------------------------------------- */
+/* ---- the waiter kind ----------------------------------------------------- */
 
-static PySendResult waiter_send(PySemWaiter *w, PyObject *arg, PyObject **res) {
-  int rc;
-
-  (void)arg;
-  if (acore_future_done(w->fut->fut) != 1) {
-    w->fut->blocking = 1;
-    *res = Py_NewRef(w->fut); /* the task awaits the C future */
-    return PYGEN_NEXT;
-  }
-  rc = acore_sem_acquire_finish(w->sem->sem, w->fut->fut);
-  w->finished = 1;
-  *res = finish_rc(rc);
-  return *res ? PYGEN_RETURN : PYGEN_ERROR;
+static PyObject *sem_take(PyWaiter *w) {
+  return finish_rc(acore_sem_acquire_finish(((PySem *)w->owner)->sem,
+                                            w->fut->fut));
 }
 
-static PyObject *waiter_next(PySemWaiter *w) {
-  PyObject *r, *e;
+/* Granted, never taken: the permit goes back (unless the finish already
+ * gave it back for a cancellation delivered to the task's step). */
+static void sem_give_back(PyWaiter *w) {
+  acore_sem_t *sem = ((PySem *)w->owner)->sem;
 
-  if (waiter_send(w, Py_None, &r) == PYGEN_NEXT)
-    return r;
-  if (r == NULL)
-    return NULL;
-  e = PyObject_CallOneArg(PyExc_StopIteration, r);
-  Py_DECREF(r);
-  if (e != NULL) {
-    PyErr_SetObject(PyExc_StopIteration, e);
-    Py_DECREF(e);
-  }
-  return NULL;
+  if (acore_sem_acquire_finish(sem, w->fut->fut) == ACORE_OK)
+    acore_sem_release(sem);
 }
 
-/* throw(exc...): a cancellation (or other exception) thrown into the
- * awaiting coroutine: settle the acquisition first, then raise it. */
-static PyObject *waiter_throw(PySemWaiter *w, PyObject *args) {
-  PyObject *typ = PyTuple_GET_SIZE(args) > 0 ? PyTuple_GET_ITEM(args, 0) : NULL;
-  PyObject *val = PyTuple_GET_SIZE(args) > 1 ? PyTuple_GET_ITEM(args, 1) : NULL;
-
-  if (!w->finished && acore_future_done(w->fut->fut) == 1) {
-    if (acore_sem_acquire_finish(w->sem->sem, w->fut->fut) == ACORE_OK)
-      acore_sem_release(w->sem->sem); /* not for a cancellation step */
-    w->finished = 1;
-  } else if (!w->finished) {
-    acore_future_cancel(w->fut->fut, NULL);
-    w->finished = 1;
-  }
-  if (typ == NULL)
-    return PyErr_Format(PyExc_TypeError, "throw expects an exception");
-  if (PyExceptionInstance_Check(typ))
-    PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
-  else
-    PyErr_SetObject(typ, val && val != Py_None ? val : NULL);
-  return NULL;
-}
-
-static void waiter_dealloc(PySemWaiter *w) {
-  if (!w->finished && w->fut->fut != NULL && acore_future_done(w->fut->fut) == 1 &&
-      acore_future_cancelled(w->fut->fut) == 0 && w->sem->sem != NULL &&
-      acore_future_error(w->fut->fut) == NULL)
-    acore_sem_release(w->sem->sem); /* granted, never taken: give back */
-  Py_CLEAR(w->fut);
-  Py_CLEAR(w->sem);
-  pyac_live--;
-  PyObject_Free(w);
-}
-
-static PyMethodDef waiter_methods[] = {
-    {"throw", (PyCFunction)waiter_throw, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL}};
-
-static PyAsyncMethods waiter_async = {.am_await = self_ref,
-                                      .am_send = (sendfunc)waiter_send};
-
-static PyTypeObject PyacSemWaiter_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "acore._SemaphoreWaiter",
-    .tp_basicsize = sizeof(PySemWaiter),
-    .tp_dealloc = (destructor)waiter_dealloc,
-    .tp_as_async = &waiter_async,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_iter = self_ref,
-    .tp_iternext = (iternextfunc)waiter_next,
-    .tp_methods = waiter_methods,
-};
+static const pyac_waiter_kind sem_waiter = {sem_take, sem_give_back};
 
 /* ---- the semaphore ---------------------------------------------------------- */
 
 static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   acore_future_t *fut;
-  PySemWaiter *w;
   int rc;
 
   (void)noarg;
@@ -217,22 +135,7 @@ static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   rc = acore_sem_acquire(s->sem, &fut);
   if (rc < 0)
     return pyac_raise(rc);
-  w = PyObject_New(PySemWaiter, &PyacSemWaiter_Type);
-  if (w == NULL) {
-    acore_future_cancel(fut, NULL);
-    acore_future_unref(fut);
-    return NULL;
-  }
-  pyac_live++;
-  w->sem = (PySem *)Py_NewRef(s);
-  w->finished = 0;
-  w->fut = pyac_future_wrap(s->loop, fut);
-  if (w->fut == NULL) {
-    w->finished = 1;
-    Py_DECREF(w);
-    return NULL;
-  }
-  return (PyObject *)w;
+  return pyac_waiter_new(&sem_waiter, (PyObject *)s, s->loop, fut);
 }
 
 static PyObject *released_too_often(PySem *s) {
@@ -296,15 +199,6 @@ static int sem_init(PySem *s, PyObject *args, PyObject *kw) {
   return 0;
 }
 
-static PyObject *sem_new(PyTypeObject *type, PyObject *a, PyObject *k) {
-  PyObject *s = type->tp_alloc(type, 0);
-  (void)a;
-  (void)k;
-  if (s != NULL)
-    pyac_live++;
-  return s;
-}
-
 static void sem_dealloc(PySem *s) {
   acore_sem_unref(s->sem);
   s->sem = NULL;
@@ -350,12 +244,11 @@ static PyTypeObject PyacSem_Type = {
     .tp_methods = sem_methods,
     .tp_getset = sem_getset,
     .tp_init = (initproc)sem_init,
-    .tp_new = sem_new,
+    .tp_new = pyac_counted_new,
 };
 
 int pyac_sync_init(PyObject *m) {
-  if (PyType_Ready(&PyacDone_Type) < 0 || PyType_Ready(&PyacSem_Type) < 0 ||
-      PyType_Ready(&PyacSemWaiter_Type) < 0)
+  if (PyType_Ready(&PyacDone_Type) < 0 || PyType_Ready(&PyacSem_Type) < 0)
     return -1;
   done_true = done_new(Py_True);
   done_none = done_new(Py_None);

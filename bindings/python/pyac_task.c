@@ -254,17 +254,21 @@ static int is_coroutine(PyObject *o) {
           PyObject_HasAttrString(o, "throw"));
 }
 
-PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
-                           PyObject *context) {
-  PyTask *t;
+/* str(name) (its UTF-8 form made), or None for None; NULL + exception. */
+static PyObject *name_str(PyObject *name) {
+  if (name == NULL || name == Py_None)
+    return Py_NewRef(Py_None);
+  name = PyObject_Str(name);
+  if (name != NULL && PyUnicode_AsUTF8(name) == NULL)
+    Py_CLEAR(name);
+  return name;
+}
+
+static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
+  PyTask *t = (PyTask *)pyac_future_new(loop, &PyacTask_Type);
   acore_task_t *task;
-  const char *cname;
   int rc;
 
-  if (!is_coroutine(coro))
-    return PyErr_Format(PyExc_TypeError, "a coroutine was expected, got %R",
-                        coro);
-  t = (PyTask *)pyac_future_new(loop, &PyacTask_Type);
   if (t == NULL)
     return NULL;
   t->coro = Py_NewRef(coro);
@@ -278,19 +282,28 @@ PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
                         task_release, &task);
   if (rc < 0) {
     Py_DECREF(t);
-    return pyac_raise(rc);
+    return (PyTask *)pyac_raise(rc);
   }
   t->task = task;
   t->base.fut = acore_task_future(task);
   task_link(loop, t);
-  if (name != NULL && name != Py_None) {
-    PyObject *s = PyObject_Str(name);
-    cname = s ? PyUnicode_AsUTF8(s) : NULL;
-    rc = cname ? acore_task_set_name(task, cname) : ACORE_ENOMEM;
-    Py_XDECREF(s);
-    if (cname == NULL)
-      PyErr_Clear();
-  }
+  return t;
+}
+
+PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
+                           PyObject *context) {
+  PyTask *t;
+
+  if (!is_coroutine(coro))
+    return PyErr_Format(PyExc_TypeError, "a coroutine was expected, got %R",
+                        coro);
+  /* str(name) first, as asyncio: a name that is no string spawns nothing */
+  if ((name = name_str(name)) == NULL)
+    return NULL;
+  t = task_spawn(loop, coro, context);
+  if (t != NULL && name != Py_None) /* ENOMEM: the default name stays */
+    (void)acore_task_set_name(t->task, PyUnicode_AsUTF8(name));
+  Py_DECREF(name);
   return (PyObject *)t;
 }
 
@@ -368,20 +381,22 @@ static int task_traverse(PyTask *t, visitproc visit, void *arg) {
   return PyacFuture_Type.tp_traverse((PyObject *)t, visit, arg);
 }
 
-static int task_clear(PyTask *t) {
+/* What the Task adds to its Future. */
+static void task_clear_own(PyTask *t) {
   Py_CLEAR(t->coro);
   Py_CLEAR(t->context);
   Py_CLEAR(t->throw_exc);
   t->task = NULL;
+}
+
+static int task_clear(PyTask *t) {
+  task_clear_own(t);
   return PyacFuture_Type.tp_clear((PyObject *)t);
 }
 
 static void task_dealloc(PyTask *t) {
   PyObject_GC_UnTrack(t);
-  Py_CLEAR(t->coro);
-  Py_CLEAR(t->context);
-  Py_CLEAR(t->throw_exc);
-  t->task = NULL;
+  task_clear_own(t);
   pyac_future_dealloc_body(&t->base);
   pyac_live--;
   Py_TYPE(t)->tp_free((PyObject *)t);
@@ -399,18 +414,14 @@ static PyMethodDef task_methods[] = {
 static PyObject *task_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"coro", "loop", "name", "context", NULL};
   PyObject *coro, *loop = Py_None, *name = Py_None, *ctx = Py_None;
+  PyLoop *l;
 
   (void)type;
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OOO:Task", kwlist, &coro,
-                                   &loop, &name, &ctx))
+                                   &loop, &name, &ctx) ||
+      (l = pyac_loop_arg(loop)) == NULL)
     return NULL;
-  if (loop == Py_None)
-    loop = (PyObject *)pyac_running_loop();
-  if (loop == NULL || !PyObject_TypeCheck(loop, &PyacLoop_Type)) {
-    PyErr_SetString(PyExc_RuntimeError, "no running acore loop");
-    return NULL;
-  }
-  return pyac_task_create((PyLoop *)loop, coro, name, ctx);
+  return pyac_task_create(l, coro, name, ctx);
 }
 
 PyTypeObject PyacTask_Type = {

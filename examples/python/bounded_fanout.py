@@ -40,6 +40,7 @@ async def main(port):
             finally:
                 gauge[0] -= 1
 
+    # acore.bounded_map(fn, items, limit) packages this same pattern.
     with acore.Executor(max_workers=IN_FLIGHT) as ex:
         replies = await acore.gather(*[call(i) for i in range(N_CALLS)])
     assert replies == [f"ok {i}" for i in range(N_CALLS)]

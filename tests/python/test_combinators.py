@@ -36,6 +36,23 @@ class TestCombinators(LoopTestCase):
             return await acore.gather(c, c)
         self.assertEqual(self.run_co(main()), [1, 1])
 
+    def test_gather_bad_input_and_awaitables(self):
+        # Not awaitable: TypeError; an object with __await__ is wrapped in
+        # a task; coroutines alone need a running loop.
+        class Awaitable:
+            def __await__(self):
+                return (yield from acore.sleep(0, "a").__await__())
+
+        async def main():
+            with self.assertRaises(TypeError):
+                acore.gather(42)
+            return await acore.gather(Awaitable(), value_after("c"))
+        self.assertEqual(self.run_co(main()), ["a", "c"])
+        c = value_after(1)
+        with self.assertRaises(RuntimeError):
+            acore.gather(c)
+        c.close()
+
     def test_gather_first_exception_others_keep_running(self):
         async def main():
             slow = acore.create_task(value_after("slow", 0.005))
@@ -369,6 +386,34 @@ class TestAsCompletedC(LoopTestCase):
             del it
             await acore.gather(*ts)
         self.run_co(main())
+
+
+
+class TestLowLevelArguments(LoopTestCase):
+    """The loop's C entry points of the combinators refuse what is not an
+    acore future (of this loop) before doing anything."""
+
+    def test_lowlevel_combinators_refuse_non_futures(self):
+        other = acore.Loop()
+        try:
+            foreign = other.create_future()
+            fut = self.loop.create_future()
+            with self.assertRaises(TypeError):
+                self.loop._gather((fut, object()), False)
+            with self.assertRaises(TypeError):
+                self.loop._as_completed((fut, foreign), None)
+            self.assertIsNone(self.loop._wait([fut, foreign], 0))
+            self.assertIsNone(self.loop._wait([object()], 0))
+            with self.assertRaises(TypeError):
+                self.loop._as_completed_next(object())
+            with self.assertRaises(TypeError):
+                self.loop._as_completed_pick(None)
+            with self.assertRaises(TypeError):
+                self.loop._run(object())
+            self.assertFalse(fut.done())
+            del foreign, fut
+        finally:
+            other.close()
 
 
 if __name__ == "__main__":

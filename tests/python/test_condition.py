@@ -93,6 +93,30 @@ class TestCondition(LoopTestCase):
             self.assertEqual(calls, ["acquire", "release"] * 4)
         self.run_co(main())
 
+    def test_lock_subclass_overriding_only_release(self):
+        # acquire() is the stock one (taken through C), release() the
+        # subclass's: async with and wait() both call it.
+        calls = []
+
+        class ReleaseLock(acore.Lock):
+            def release(self):
+                calls.append("release")
+                super().release()
+
+        async def main():
+            cond = acore.Condition(ReleaseLock())
+            async with cond:
+                self.assertTrue(cond.locked())
+            self.assertEqual(calls, ["release"])
+            t = acore.create_task(self._wait_once(cond))
+            await settle()
+            async with cond:
+                cond.notify()
+            self.assertTrue(await t)
+            self.assertEqual(calls, ["release"] * 4)
+            self.assertFalse(cond.locked())
+        self.run_co(main())
+
     def test_on_an_asyncio_loop_with_an_asyncio_lock(self):
         async def main():
             cond = acore.Condition(asyncio.Lock())

@@ -4,6 +4,7 @@
 import threading
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 
 import acore
 from pyac_testcase import LoopTestCase
@@ -61,6 +62,99 @@ class TestExecutor(LoopTestCase):
             return await self.loop.run_in_executor(None, pow, 2, 10)
         self.assertEqual(self.run_co(main()), 1024)
         self.assertEqual(ran, [])
+
+
+class TestExecutorClaims(LoopTestCase):
+    """The docstring claims of Executor, run_in_executor and the loop's
+    default executor."""
+
+    def _blocked_worker(self, submit):
+        # A job that holds the only worker until `gate` is set; returns
+        # its future and the gate, once the job has started.
+        gate, started = threading.Event(), threading.Event()
+
+        def first():
+            started.set()
+            gate.wait(30)
+            return "first"
+        fut = submit(first)
+        self.assertTrue(started.wait(30))
+        return fut, gate
+
+    def test_executor_submit_needs_a_running_loop(self):
+        with acore.Executor(1) as ex:
+            with self.assertRaises(RuntimeError):
+                ex.submit(print)
+
+            async def main():
+                return await ex.submit(pow, 2, 5)
+            self.assertEqual(self.run_co(main()), 32)
+
+    def test_executor_bad_max_workers(self):
+        with self.assertRaises(ValueError):
+            acore.Executor(0)
+        with self.assertRaises(TypeError):
+            acore.Executor("4")
+
+    def test_executor_shutdown_cancel_futures_never_runs_queued(self):
+        ran = []
+
+        async def main():
+            ex = acore.Executor(1)
+            first, gate = self._blocked_worker(ex.submit)
+            queued = ex.submit(ran.append, 1)
+            ex.shutdown(wait=False, cancel_futures=True)
+            gate.set()
+            self.assertEqual(await first, "first")   # started: runs on
+            self.assertTrue(queued.cancelled())
+            with self.assertRaises(RuntimeError):    # no new work
+                ex.submit(print)
+            ex.shutdown(wait=True)
+        self.run_co(main())
+        self.assertEqual(ran, [])
+
+    def test_run_in_executor_concurrent_futures_executor(self):
+        # Any concurrent.futures executor: result, the original exception,
+        # and cancelling the acore future cancels a job not yet started.
+        err = KeyError("in pool")
+        ran = []
+
+        def bad():
+            raise err
+
+        async def main():
+            with ThreadPoolExecutor(1) as pool:
+                self.assertEqual(
+                    await self.loop.run_in_executor(pool, sum, [1, 2]), 3)
+                with self.assertRaises(KeyError) as cm:
+                    await self.loop.run_in_executor(pool, bad)
+                self.assertIs(cm.exception, err)
+                first, gate = self._blocked_worker(
+                    lambda fn: self.loop.run_in_executor(pool, fn))
+                queued = self.loop.run_in_executor(pool, ran.append, 1)
+                queued.cancel()
+                gate.set()
+                self.assertEqual(await first, "first")
+                self.assertTrue(queued.cancelled())
+        self.run_co(main())
+        self.assertEqual(ran, [])
+
+    def test_set_and_shutdown_default_executor(self):
+        # None means the executor given to set_default_executor();
+        # shutdown_default_executor() shuts it down and forgets it.
+        async def main():
+            ex = acore.Executor(1)
+            self.loop.set_default_executor(ex)
+            self.assertEqual(
+                await self.loop.run_in_executor(None, pow, 2, 3), 8)
+            self.assertEqual(ex.stats()["completed"], 1)   # ran on ex
+            await self.loop.shutdown_default_executor()
+            with self.assertRaises(RuntimeError):    # ex is shut down
+                ex.submit(print)
+            self.assertEqual(                        # the loop's own again
+                await self.loop.run_in_executor(None, pow, 2, 4), 16)
+            self.assertEqual(ex.stats()["completed"], 1)
+        self.run_co(main())
 
 
 if __name__ == "__main__":

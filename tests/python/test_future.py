@@ -188,5 +188,24 @@ class TestFuture(LoopTestCase):
         self.assertEqual(cm.exception.value, 3)
 
 
+
+class TestConstructorLoop(LoopTestCase):
+    def test_future_and_task_need_an_acore_loop(self):
+        with self.assertRaises(RuntimeError):
+            acore.Future()                       # no running loop
+        with self.assertRaises(RuntimeError):
+            acore.Future(loop=object())
+
+        async def co():
+            pass
+        c = co()
+        with self.assertRaises(RuntimeError):
+            acore.Task(c)
+        with self.assertRaises(RuntimeError):
+            acore.Task(c, loop=object())
+        c.close()
+        self.assertIs(acore.Future(loop=self.loop).get_loop(), self.loop)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -14,6 +14,26 @@ from pyac_testcase import LoopTestCase, live
 
 
 class TestLeaks(LoopTestCase):
+    def _assert_flat(self, one_round, what):
+        # 100 rounds warm caches and free lists; 250 more must leave
+        # traced memory (almost) where it was.
+        async def rounds(n):
+            for _ in range(n):
+                await one_round()
+        self.run_co(rounds(100))
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            self.run_co(rounds(250))
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        growth = after - before
+        print(f"\ntracemalloc growth over {what}: {growth} bytes")
+        self.assertLess(growth, 64 * 1024)
+
     def test_leaks_refcounts_back_to_baseline(self):
         def cb(*a):
             pass
@@ -84,23 +104,7 @@ class TestLeaks(LoopTestCase):
             c.cancel()
             await acore.gather(c, return_exceptions=True)
             return r
-
-        async def main(n):
-            for _ in range(n):
-                await one_round()
-        self.run_co(main(100))               # warm caches and free lists
-        gc.collect()
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            self.run_co(main(250))           # 2,000 mixed operations
-            gc.collect()
-            after = tracemalloc.get_traced_memory()[0]
-        finally:
-            tracemalloc.stop()
-        growth = after - before
-        print(f"\ntracemalloc growth over 2,000 operations: {growth} bytes")
-        self.assertLess(growth, 64 * 1024)
+        self._assert_flat(one_round, "2,000 operations")  # 250 x 8
 
     def test_leaks_tracemalloc_queue_event_wait(self):
         async def one_round():
@@ -128,24 +132,7 @@ class TestLeaks(LoopTestCase):
                 except TimeoutError:
                     pass
             slow.cancel()
-
-        async def main(n):
-            for _ in range(n):
-                await one_round()
-        self.run_co(main(100))               # warm caches and free lists
-        gc.collect()
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            self.run_co(main(250))
-            gc.collect()
-            after = tracemalloc.get_traced_memory()[0]
-        finally:
-            tracemalloc.stop()
-        growth = after - before
-        print(f"\ntracemalloc growth over 250 queue/event/wait rounds: "
-              f"{growth} bytes")
-        self.assertLess(growth, 64 * 1024)
+        self._assert_flat(one_round, "250 queue/event/wait rounds")
 
     def test_leaks_cycle_through_result_collected(self):
         # A task whose result refers back to the task: the cycle passes

@@ -246,5 +246,101 @@ class TestLoopErrors(LoopTestCase):
             self.loop.set_exception_handler(3)
 
 
+class TestModuleFunctions(LoopTestCase):
+    """acore.run, ensure_future and the loop accessors: their docstring
+    claims and their errors on bad input (asyncio's)."""
+
+    def test_run_refuses_a_non_coroutine(self):
+        fut = self.loop.create_future()
+        for bad in (42, fut, print):
+            with self.assertRaises(ValueError):
+                acore.run(bad)
+
+    def test_run_refuses_inside_a_running_loop(self):
+        async def inner():
+            return 1
+
+        async def main():
+            coro = inner()
+            with self.assertRaises(RuntimeError):
+                acore.run(coro)
+            coro.close()
+        self.run_co(main())
+
+    def test_run_cancels_and_awaits_what_is_left(self):
+        cleaned = []
+
+        async def left():
+            try:
+                await acore.sleep(100)
+            finally:
+                cleaned.append(True)
+
+        async def main():
+            acore.create_task(left())
+            await acore.sleep(0)
+            return "done"
+        self.assertEqual(acore.run(main()), "done")
+        self.assertEqual(cleaned, [True])
+
+    def test_ensure_future_kinds_and_type_error(self):
+        class Awaitable:
+            def __await__(self):
+                return (yield from acore.sleep(0, "awaited").__await__())
+
+        async def main():
+            fut = self.loop.create_future()
+            self.assertIs(acore.ensure_future(fut), fut)     # as it is
+            t = acore.ensure_future(acore.sleep(0, "coro"))
+            self.assertIsInstance(t, acore.Task)
+            w = acore.ensure_future(Awaitable())
+            self.assertIsInstance(w, acore.Task)
+            with self.assertRaises(TypeError):
+                acore.ensure_future(42)
+            fut.cancel()
+            return await t, await w
+        self.assertEqual(self.run_co(main()), ("coro", "awaited"))
+
+    def test_ensure_future_needs_a_loop_for_a_coroutine(self):
+        coro = acore.sleep(0)
+        with self.assertRaises(RuntimeError):
+            acore.ensure_future(coro)
+        coro.close()
+
+    def test_get_event_loop_and_new_event_loop(self):
+        with self.assertRaises(RuntimeError):
+            acore.get_event_loop()              # none running
+
+        async def main():
+            return acore.get_event_loop()
+        self.assertIs(self.run_co(main()), self.loop)
+        with acore.new_event_loop() as loop:
+            self.assertIsInstance(loop, acore.Loop)
+            self.assertIsNot(loop, self.loop)
+
+    def test_debug_flag(self):
+        self.assertFalse(self.loop.get_debug())
+        self.loop.set_debug(1)
+        self.assertIs(self.loop.get_debug(), True)
+        with acore.Loop(debug=True) as loop:
+            self.assertTrue(loop.get_debug())
+
+
+
+class TestHandleWhen(LoopTestCase):
+    def test_handle_when_only_for_timers(self):
+        h = self.loop.call_soon(lambda: None)
+        with self.assertRaises(AttributeError):
+            h.when()
+        h = self.loop.call_soon_threadsafe(lambda: None)
+        with self.assertRaises(AttributeError):
+            h.when()
+        t = self.loop.call_at(self.loop.time() + 5, lambda: None)
+        when = t.when()
+        t.cancel()                       # still answers once cancelled
+        self.assertEqual(t.when(), when)
+        self.loop.run()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -179,6 +179,40 @@ class TestSync(LoopTestCase):
         self.assertEqual(r, [x * x for x in range(30)])
         self.assertLessEqual(peak, 4)
 
+    def test_bounded_map_bad_limit(self):
+        async def main():
+            for limit in (0, -1):
+                with self.assertRaises(ValueError):
+                    await acore.bounded_map(acore.sleep, [0], limit)
+            with self.assertRaises(TypeError):
+                await acore.bounded_map(acore.sleep, [0], "2")
+            self.assertEqual(await acore.bounded_map(acore.sleep, [], 1), [])
+        self.run_co(main())
+
+    def test_bounded_map_error_cancels_the_calls_in_flight(self):
+        # The first exception propagates once the calls in flight (and the
+        # ones not started) have been cancelled.
+        started, cancelled = [], []
+
+        async def fn(x):
+            started.append(x)
+            if x == 1:
+                await acore.sleep(0)        # 0, 1 and 2 have all started
+                raise KeyError(x)
+            try:
+                await acore.sleep(100)
+            except asyncio.CancelledError:
+                cancelled.append(x)
+                raise
+
+        async def main():
+            with self.assertRaises(KeyError):
+                await acore.bounded_map(fn, range(6), 3)
+            self.assertEqual(sorted(started), [0, 1, 2])
+            self.assertEqual(sorted(cancelled), [0, 2])   # already done
+            self.assertEqual(acore.all_tasks(), {acore.current_task()})
+        self.run_co(main())
+
     def test_lock_subclass_async_with_calls_its_acquire_release(self):
         log = []
 
@@ -531,6 +565,103 @@ class TestEventC(LoopTestCase):
             ev = acore.Event()
             acore.create_task(ev.wait())
             await acore.sleep(0)
+        self.run_co(main())
+
+
+
+class TestWaiters(LoopTestCase):
+    """The awaitable a semaphore or queue call returns when it must wait
+    (pyac_waiter.c): awaited once; dropped or thrown into, it gives back
+    what it was granted."""
+
+    def test_waiter_semaphore_awaited_twice_raises(self):
+        async def main():
+            sem = acore.Semaphore(0)
+            w = sem.__aenter__()                 # no permit: a waiter
+            self.loop.call_soon(sem.release)
+            self.assertIs(await w, True)
+            with self.assertRaises(RuntimeError):
+                await w                          # not a second permit
+            self.assertTrue(sem.locked())
+            sem.release()
+            self.assertFalse(sem.locked())
+        self.run_co(main())
+
+    def test_waiter_semaphore_dropped_pending_leaves_the_queue(self):
+        async def main():
+            sem = acore.Semaphore(0)
+            w = sem._acquire()
+            del w                                # never awaited
+            sem.release()
+            self.assertFalse(sem.locked())       # the permit went to nobody
+            self.assertIs(await sem.acquire(), True)
+        self.run_co(main())
+
+    def test_waiter_semaphore_dropped_granted_gives_permit_back(self):
+        async def main():
+            sem = acore.Semaphore(0)
+            w = sem._acquire()
+            sem.release()                        # granted to w
+            self.assertTrue(sem.locked())
+            del w                                # never taken
+            self.assertFalse(sem.locked())
+            self.assertIs(await sem.acquire(), True)
+        self.run_co(main())
+
+    def test_waiter_semaphore_throw_settles_then_raises(self):
+        async def main():
+            sem = acore.Semaphore(0)
+            w = sem._acquire()
+            sem.release()                        # granted to w
+            with self.assertRaises(KeyError):
+                w.throw(KeyError("x"))           # given back first
+            self.assertFalse(sem.locked())
+            with self.assertRaises(RuntimeError):
+                await w                          # settled: not reusable
+            self.assertIs(await sem.acquire(), True)
+            w = sem._acquire()                   # pending
+            with self.assertRaises(TypeError):
+                w.throw()                        # no exception given
+            sem.release()                        # w left the queue
+            self.assertFalse(sem.locked())
+        self.run_co(main())
+
+    def test_waiter_queue_dropped_served_getter_gives_item_back(self):
+        async def main():
+            q = acore.Queue()
+            w = q._get()
+            q.put_nowait("x")                    # handed to w
+            self.assertEqual(q.qsize(), 0)
+            del w                                # never taken
+            self.assertEqual(q.get_nowait(), "x")
+        self.run_co(main())
+
+    def test_waiter_queue_get_and_put_awaited_twice_raise(self):
+        async def main():
+            q = acore.Queue(1)
+            g = q._get()
+            self.loop.call_soon(q.put_nowait, "a")
+            self.assertEqual(await g, "a")
+            with self.assertRaises(RuntimeError):
+                await g
+            q.put_nowait("b")
+            p = q._put("c")                      # full: a waiter
+            self.loop.call_soon(q.get_nowait)
+            self.assertIsNone(await p)
+            with self.assertRaises(RuntimeError):
+                await p
+            self.assertEqual(q.get_nowait(), "c")
+        self.run_co(main())
+
+    def test_waiter_queue_dropped_pending_put_never_inserts(self):
+        async def main():
+            q = acore.Queue(1)
+            q.put_nowait("a")
+            p = q._put("b")
+            del p                                # given up before served
+            self.assertEqual(q.get_nowait(), "a")
+            await acore.sleep(0)
+            self.assertEqual(q.qsize(), 0)
         self.run_co(main())
 
 

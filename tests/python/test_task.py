@@ -316,5 +316,27 @@ class TestTask(LoopTestCase):
         self.run_co(t)
 
 
+
+class TestTaskName(LoopTestCase):
+    def test_task_bad_name_spawns_nothing(self):
+        class BadName:
+            def __str__(self):
+                raise KeyError("no name")
+        ran = []
+
+        async def co():
+            ran.append(1)
+        c = co()
+        with self.assertRaises(KeyError):
+            self.loop.create_task(c, name=BadName())
+        with self.assertRaises(KeyError):
+            acore.Task(c, loop=self.loop, name=BadName())
+        self.assertEqual(self.loop._task_count(), 0)
+        t = self.loop.create_task(c, name=42)
+        self.assertEqual(t.get_name(), "42")
+        self.loop.run_until_complete(t)
+        self.assertEqual(ran, [1])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -53,6 +53,17 @@ class VirtualCase(LoopTestCase):
     def now(self):
         return self.loop.time()
 
+    async def cancel_from_outside(self, body, after=1):
+        """Run body(seen) as a task, cancel it after `after` seconds, check
+        that the CancelledError comes out of it; return `seen`."""
+        seen = []
+        t = acore.create_task(body(seen))
+        await acore.sleep(after)
+        t.cancel()
+        with self.assertRaises(CancelledError):
+            await t
+        return seen
+
 
 class TestWaitFor(VirtualCase):
     def test_no_timeout_just_awaits_in_the_calling_task(self):
@@ -613,12 +624,7 @@ class TestTimeoutNesting(VirtualCase):
 
         async def main():
             loop = acore.get_running_loop()
-            cms = []
-            t = acore.create_task(body(cms))
-            await acore.sleep(1)
-            t.cancel()
-            with self.assertRaises(CancelledError):
-                await t
+            cms = await self.cancel_from_outside(body)
             self.assertFalse(cms[0].expired())
             cms = []
             t = acore.create_task(body_same_turn(cms))
@@ -734,12 +740,7 @@ class TestTaskGroupSemantics(VirtualCase):
             return "not reached"
 
         async def main():
-            kids = []
-            t = acore.create_task(body(kids))
-            await acore.sleep(1)
-            t.cancel()
-            with self.assertRaises(CancelledError):
-                await t
+            kids = await self.cancel_from_outside(body)
             self.assertTrue(all(k.cancelled() for k in kids))
         self.run_v(main())
 
@@ -753,12 +754,7 @@ class TestTaskGroupSemantics(VirtualCase):
             return "not reached"
 
         async def main():
-            kids = []
-            t = acore.create_task(body(kids))
-            await acore.sleep(1)
-            t.cancel()
-            with self.assertRaises(CancelledError):
-                await t
+            kids = await self.cancel_from_outside(body)
             self.assertTrue(kids[0].cancelled())
         self.run_v(main())
 
@@ -778,15 +774,8 @@ class TestTaskGroupSemantics(VirtualCase):
                 log.append("cancel delivered")
                 raise
 
-        async def main():
-            log = []
-            t = acore.create_task(body(log))
-            await acore.sleep(2)      # the group is waiting for slow_to_cancel
-            t.cancel()
-            with self.assertRaises(CancelledError):
-                await t
-            return log
-        self.assertEqual(self.run_v(main()),
+        # at 2 the group is waiting for slow_to_cancel
+        self.assertEqual(self.run_v(self.cancel_from_outside(body, 2)),
                          [("group", 1), "cancel delivered"])
 
     def test_base_error_in_body_propagates_alone(self):

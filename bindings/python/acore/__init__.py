@@ -50,7 +50,6 @@ logger = _logging.getLogger("acore")
 
 _REPORT_UNRETRIEVED = _lowlevel.ACORE_REPORT_UNRETRIEVED
 _REPORT_TASK_PENDING = _lowlevel.ACORE_REPORT_TASK_PENDING
-_REPORT_SLOW = _lowlevel.ACORE_REPORT_SLOW_CALLBACK
 
 
 class Loop(_lowlevel.LoopBase):
@@ -160,6 +159,9 @@ class Loop(_lowlevel.LoopBase):
         return self._debug
 
     def set_debug(self, enabled):
+        """Only changes what get_debug() returns: the C loop's debug mode
+        (thread checks, slow-callback reports) is fixed at creation, by
+        Loop(debug=True)."""
         self._debug = bool(enabled)
 
     def address(self):
@@ -193,8 +195,7 @@ class Loop(_lowlevel.LoopBase):
         """Run func(*args) on `executor` (an acore.Executor, a
         concurrent.futures executor, or None for the loop's default) and
         return an acore future of its result."""
-        from ._executor import run_in_executor
-        return run_in_executor(self, executor, func, args)
+        return _run_in_executor(self, executor, func, args)
 
     # ---- errors ----
 
@@ -353,12 +354,11 @@ def _cancel_all_tasks(loop):
         t.cancel()
     loop.run_until_complete(gather(*pending, return_exceptions=True))
     for t in pending:
-        if t.cancelled():
-            continue
-        if t.exception() is not None:
+        exc = None if t.cancelled() else t.exception()
+        if exc is not None:
             loop.call_exception_handler({
                 "message": "unhandled exception during acore.run() shutdown",
-                "exception": t.exception(), "task_name": t.get_name()})
+                "exception": exc, "task_name": t.get_name()})
 
 
 from ._combinators import (  # noqa: E402
@@ -368,4 +368,5 @@ from ._combinators import (  # noqa: E402
 from ._sync import (  # noqa: E402
     Semaphore, BoundedSemaphore, Lock, Event, Condition, Queue, LifoQueue,
     PriorityQueue, QueueEmpty, QueueFull, bounded_map)
-from ._executor import Executor  # noqa: E402
+from ._executor import (  # noqa: E402
+    Executor, run_in_executor as _run_in_executor)

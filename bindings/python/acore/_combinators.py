@@ -34,18 +34,12 @@ import types as _types
 from asyncio.exceptions import CancelledError
 
 from . import _lowlevel
+from . import ensure_future, get_running_loop as _loop
 
 Future = _lowlevel.Future
 FIRST_COMPLETED = _atasks.FIRST_COMPLETED
 FIRST_EXCEPTION = _atasks.FIRST_EXCEPTION
 ALL_COMPLETED = _atasks.ALL_COMPLETED
-
-
-def _loop():
-    loop = _lowlevel._get_running_loop()
-    if loop is None:
-        raise RuntimeError("no running event loop")
-    return loop
 
 
 @_types.coroutine
@@ -73,11 +67,7 @@ def _children(aws, loop):
             if fut is None:
                 if loop is None:
                     loop = _loop()
-                if hasattr(a, "send") and hasattr(a, "throw"):
-                    fut = loop.create_task(a)
-                else:
-                    from . import ensure_future
-                    fut = ensure_future(a, loop=loop)
+                fut = ensure_future(a, loop=loop)
                 made[id(a)] = fut
         if loop is None:
             loop = fut.get_loop()
@@ -112,7 +102,6 @@ def shield(arg):
     cancellation. Cancelling the outer leaves the inner running; the inner
     is kept alive until it is done, and if it then fails its exception
     counts as retrieved (the caller gave up on it by cancelling)."""
-    from . import ensure_future
     inner = ensure_future(arg)
     if inner.done():
         return inner
@@ -197,7 +186,6 @@ async def wait_for(fut, timeout):
     if timeout is None:
         return await fut
     if timeout <= 0:
-        from . import ensure_future
         fut = ensure_future(fut)
         if fut.done():
             return fut.result()
@@ -242,8 +230,7 @@ def as_completed(fs, *, timeout=None):
 
 
 def _as_completed(fs, timeout):
-    from . import ensure_future
-    from ._sync import Lock
+    from ._sync import Lock     # _sync imports this module
     loop = _loop()
     todo = {ensure_future(f, loop=loop) for f in set(fs)}
     if not all(isinstance(f, Future) and f.get_loop() is loop

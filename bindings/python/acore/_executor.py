@@ -8,7 +8,7 @@ the loop (and C work without the GIL in parallel). loop.run_in_executor()
 also accepts any concurrent.futures.Executor.
 """
 
-from . import _lowlevel
+from . import _lowlevel, get_running_loop
 
 
 class Executor(_lowlevel.ExecutorBase):
@@ -21,10 +21,7 @@ class Executor(_lowlevel.ExecutorBase):
 
     def submit(self, fn, *args):
         """Run fn(*args) on the running loop's behalf; returns its future."""
-        loop = _lowlevel._get_running_loop()
-        if loop is None:
-            raise RuntimeError("no running event loop")
-        return _lowlevel._run_in_executor(loop, self, fn, args)
+        return _lowlevel._run_in_executor(get_running_loop(), self, fn, args)
 
     def __enter__(self):
         return self
@@ -67,7 +64,7 @@ def run_in_executor(loop, executor, func, args):
     if executor is None:
         executor = loop._default_executor
     if executor is None or isinstance(executor, _lowlevel.ExecutorBase):
-        return _lowlevel._run_in_executor(loop, executor, func, tuple(args))
+        return _lowlevel._run_in_executor(loop, executor, func, args)
     fut = loop.create_future()
     _chain(loop, fut, executor.submit(func, *args))
     return fut

@@ -18,7 +18,8 @@ import asyncio.queues as _queues
 from collections import deque as _deque
 from types import GenericAlias as _GenericAlias
 
-from . import _lowlevel
+from . import _lowlevel, get_running_loop
+from ._combinators import gather
 
 
 class Semaphore(_lowlevel.SemaphoreBase):
@@ -55,7 +56,6 @@ class BoundedSemaphore(Semaphore):
     """A Semaphore whose release() past the initial value raises
     ValueError."""
     _bounded = True
-
 
 
 class Lock(Semaphore):
@@ -121,15 +121,13 @@ class Condition:
         self.locked = lock.locked
         self.acquire = lock.acquire
         self.release = lock.release
-        # A stock acore.Lock is driven through its C methods directly (no
+        # A stock acore.Lock is acquired through its C method directly (no
         # coroutine, no Python wrapper in between).
         cls = type(lock)
-        if (isinstance(lock, Lock) and cls.acquire is Semaphore.acquire
-                and cls.release is Lock.release):
+        if isinstance(lock, Lock) and cls.acquire is Semaphore.acquire:
             self._c_acquire = lock._acquire
-            self._c_release = _lowlevel.SemaphoreBase.release.__get__(lock)
         else:
-            self._c_acquire = self._c_release = None
+            self._c_acquire = None
         # Futures of the waiters not yet notified, oldest first. notify()
         # takes them out; a cancelled waiter takes itself out.
         self._waiters = _deque()
@@ -143,14 +141,8 @@ class Condition:
         return _await_none(self._lock.acquire())
 
     def __aexit__(self, exc_type, exc, tb):
-        self._release()
+        self._lock.release()
         return _DONE_NONE
-
-    def _release(self):
-        if self._c_release is None:
-            self._lock.release()
-        else:
-            self._c_release()
 
     def _bind(self, loop):
         # The first wait() binds the condition to the running loop (and
@@ -180,7 +172,7 @@ class Condition:
         if loop is not self._loop or loop is None:
             loop = self._bind(loop)
         fut = loop.create_future()
-        self._release()
+        lock.release()
         self._waiters.append(fut)
         err = None
         try:
@@ -344,17 +336,24 @@ class PriorityQueue(Queue):
 async def bounded_map(fn, items, limit):
     """Run ``await fn(item)`` for every item with at most `limit` in flight;
     return the results in input order (the first exception propagates after
-    the calls in flight have been cancelled)."""
-    from . import _lowlevel, gather
+    the calls in flight have been cancelled; no call starts after it)."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     sem = Semaphore(limit)
+    failed = False
 
     async def one(item):
+        nonlocal failed
         async with sem:
-            return await fn(item)
+            if failed:      # a permit freed by the failure: start no more
+                raise _aexc.CancelledError
+            try:
+                return await fn(item)
+            except BaseException:
+                failed = True
+                raise
 
-    loop = _lowlevel._get_running_loop()
+    loop = get_running_loop()
     tasks = [loop.create_task(one(item)) for item in items]
     try:
         return await gather(*tasks)
