@@ -53,6 +53,17 @@ static int gated(acore_work_t *w, void *ud) {
   return acore_work_set_int(w, 7);
 }
 
+/* Occupy `ex`'s one worker with a job that waits at `gt` (gate_open
+ * lets it finish): jobs submitted after it stay queued. */
+static acore_future_t *hold_worker(acore_loop_t *loop, acore_executor_t *ex,
+                                   gate *gt) {
+  acore_future_t *g;
+
+  assert_int_equal(acore_run_in_executor(loop, ex, gated, gt, NULL, &g),
+                   ACORE_OK);
+  return g;
+}
+
 /* Poll `cond(arg)` (no timing assertion: up to a minute). */
 static void wait_until(int (*cond)(void *), void *arg) {
   int i;
@@ -380,8 +391,7 @@ static void test_executor_stats_and_cancel_before_start(void **state) {
   gate_init(&gt);
   atomic_store(&ran, 0);
   loop_thread = uv_thread_self();
-  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
-                   ACORE_OK);
+  g = hold_worker(loop, ex, &gt);
   assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
                                          ud_free_on_loop, &a), ACORE_OK);
   assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
@@ -479,8 +489,7 @@ static void test_executor_task_cancel_reaches_job(void **state) {
 
   gate_init(&gt);
   atomic_store(&ran, 0);
-  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
-                   ACORE_OK);
+  g = hold_worker(loop, ex, &gt);
   assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
                                          tu_count_free, &f), ACORE_OK);
   assert_int_equal(acore_task_spawn(loop, await_job, f, NULL, &t), ACORE_OK);
@@ -511,8 +520,7 @@ static void test_executor_shutdown(void **state) {
   gate_init(&gt);
   atomic_store(&ran, 0);
   loop_thread = uv_thread_self();
-  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
-                   ACORE_OK);
+  g = hold_worker(loop, ex, &gt);
   for (i = 0; i < 3; i++)
     assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
                                            ud_free_on_loop, &f[i]), ACORE_OK);
@@ -567,8 +575,7 @@ static void test_executor_shutdown_from_another_thread(void **state) {
                    ACORE_OK);
   assert_int_equal(acore_executor_new(o, &ex), ACORE_OK);
   acore_executor_options_free(o);
-  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
-                   ACORE_OK);
+  g = hold_worker(loop, ex, &gt);
   for (i = 0; i < 3; i++)
     assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
                                            ud_free_on_loop, &f[i]), ACORE_OK);
@@ -1022,8 +1029,7 @@ static void test_executor_cancel_enomem_keeps_job(void **state) {
 
   gate_init(&gt);
   atomic_store(&ran, 0);
-  assert_int_equal(acore_run_in_executor(loop, ex, gated, &gt, NULL, &g),
-                   ACORE_OK);
+  g = hold_worker(loop, ex, &gt);
   assert_int_equal(acore_run_in_executor(loop, ex, counted, NULL,
                                          tu_count_free, &b), ACORE_OK);
   wait_until(gate_arrived, &gt);
