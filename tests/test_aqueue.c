@@ -216,6 +216,34 @@ static void test_aqueue_task_done_and_join(void **state) {
   acore_queue_unref(q);
 }
 
+/* A putter that waited for room counts as unfinished once admitted: join
+ * waits for its task_done too. */
+static void test_aqueue_join_counts_waiting_putter(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_future_t *p, *j;
+
+  assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
+  assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
+  assert_int_equal(acore_queue_put(q, P(2), NULL, &p), ACORE_OK);
+  assert_int_equal(acore_future_done(p), 0);         /* waits for room */
+  assert_int_equal(acore_queue_unfinished(q), 1);
+  assert_int_equal(acore_queue_join(q, &j), ACORE_OK);
+  assert_int_equal(get_now(q), 1);                    /* admits the putter */
+  assert_int_equal(acore_future_done(p), 1);
+  assert_int_equal(acore_queue_unfinished(q), 2);
+  assert_int_equal(acore_queue_task_done(q), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_done(j), 0);          /* item 2 is not done */
+  assert_int_equal(get_now(q), 2);
+  assert_int_equal(acore_queue_task_done(q), ACORE_OK);
+  assert_int_equal(acore_future_done(j), 1);
+  assert_int_equal(acore_queue_task_done(q), ACORE_EINVALIDSTATE);
+  acore_future_unref(p);
+  acore_future_unref(j);
+  acore_queue_unref(q);
+}
+
 static void test_aqueue_shutdown_drains(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_queue_t *q;
@@ -403,6 +431,7 @@ int main(void) {
     T(test_aqueue_get_waits_fifo),
     T(test_aqueue_cancelled_getter_and_putter),
     T(test_aqueue_task_done_and_join),
+    T(test_aqueue_join_counts_waiting_putter),
     T(test_aqueue_shutdown_drains),
     T(test_aqueue_shutdown_immediate),
     T(test_aqueue_served_then_cancelled_gives_item_back),

@@ -237,6 +237,47 @@ static void test_future_unref_inside_callback(void **state) {
   assert_int_equal(ncalls, 2);
 }
 
+/* More queued callbacks than the 255 pins: the rest hold real references,
+ * so the future outlives its last user reference until the last one ran. */
+enum { MANY_CBS = 300 };
+static acore_future_t *many_fut;
+static int many_runs;
+
+static void many_cb(acore_future_t *f, void *ud) {
+  acore_future_t *other;
+  int64_t v = -1;
+
+  assert_ptr_equal(f, many_fut);
+  assert_int_equal((int)(intptr_t)ud, many_runs); /* in registration order */
+  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(v, 42);
+  /* A future made now must not take the memory of the live one. */
+  assert_int_equal(acore_future_new(acore_future_loop(f), &other), ACORE_OK);
+  assert_ptr_not_equal(other, f);
+  acore_future_unref(other);
+  many_runs++;
+}
+
+static void test_future_many_queued_callbacks_outlive_last_ref(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  int i;
+
+  tu_frees = 0;
+  many_runs = 0;
+  assert_int_equal(acore_future_new(loop, &many_fut), ACORE_OK);
+  for (i = 0; i < MANY_CBS; i++)
+    assert_int_equal(acore_future_add_done_callback(many_fut, many_cb,
+                                                    (void *)(intptr_t)i,
+                                                    tu_count_free), ACORE_OK);
+  assert_int_equal(acore_future_set_int(many_fut, 42), ACORE_OK);
+  acore_future_unref(many_fut); /* the last user reference, all queued */
+  assert_int_equal(many_runs, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(many_runs, MANY_CBS);
+  assert_int_equal(tu_frees, MANY_CBS);
+  /* teardown: the future was freed (no leak) */
+}
+
 static void unref_thread(void *ud) { acore_future_unref(ud); }
 
 static void test_future_unref_on_another_thread(void **state) {
@@ -369,6 +410,7 @@ int main(void) {
     T(test_future_remove_done_callback),
     T(test_future_callbacks_dropped_with_future),
     T(test_future_unref_inside_callback),
+    T(test_future_many_queued_callbacks_outlive_last_ref),
     T(test_future_unref_on_another_thread),
     T(test_future_is_task),
     T(test_future_einval),

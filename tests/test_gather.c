@@ -51,6 +51,44 @@ static void test_sleep_cancel_removes_timer(void **state) {
   acore_future_unref(z);
 }
 
+/* A cancelled long sleep takes its timer with it, while the future lives
+ * on: the loop has nothing left and run returns without time passing. */
+static int sleeper_step(acore_task_t *t, void *ud) {
+  acore_future_t *s;
+
+  (void)ud;
+  if (acore_task_step_status(t) == ACORE_ECANCELLED)
+    return acore_task_finish_cancelled(t);
+  assert_int_equal(acore_sleep(acore_task_loop(t), 3600.0, &s), ACORE_OK);
+  return acore_task_await(t, s);
+}
+
+static void test_sleep_cancel_disarms_timer(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  double t0 = acore_loop_time(loop);
+  acore_future_t *s;
+  acore_task_t *t;
+
+  assert_int_equal(acore_sleep(loop, 3600.0, &s), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 1); /* armed */
+  assert_int_equal(acore_future_cancel(s, NULL), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_true(acore_loop_time(loop) == t0);
+  /* The same through a task awaiting the sleep. */
+  assert_int_equal(acore_task_spawn(loop, sleeper_step, NULL, NULL, &t),
+                   ACORE_OK);
+  spin(loop, 2);
+  assert_int_equal(acore_future_done(acore_task_future(t)), 0);
+  assert_int_equal(acore_task_cancel(t, NULL), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_true(acore_loop_time(loop) == t0);
+  acore_task_unref(t);
+  acore_future_unref(s); /* the sleep outlived its cancel */
+}
+
 static void test_sleep_dropped_unfired(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *s;
@@ -525,6 +563,7 @@ int main(void) {
     T(test_sleep_zero_is_one_iteration),
     T(test_sleep_delay_virtual_clock),
     T(test_sleep_cancel_removes_timer),
+    T(test_sleep_cancel_disarms_timer),
     T(test_sleep_dropped_unfired),
     T(test_sleep_einval),
     T(test_gather_results_in_input_order),

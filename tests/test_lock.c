@@ -226,6 +226,48 @@ static void test_lock_cancel_queued_and_woken(void **state) {
   acore_lock_unref(lock);
 }
 
+/* A task granted the lock and cancelled before it ran releases it in
+ * acquire_finish: the next waiter owns it at once, and no "finished
+ * holding a lock" report. */
+static void test_lock_granted_then_cancelled_passes_on(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  acore_task_t *b, *c;
+  locker lb, lc;
+  int order[2], norder = 0;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK); /* held, no task */
+  lb = (locker){ .lock = lock, .order = order, .norder = &norder, .id = 1,
+                 .finish_rc = 1, .release_rc = 1 };
+  lc = (locker){ .lock = lock, .order = order, .norder = &norder, .id = 2,
+                 .finish_rc = 1, .release_rc = 1 };
+  b = spawn_locker(loop, &lb);
+  c = spawn_locker(loop, &lc);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(acore_lock_waiting(lock), 2);
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  assert_ptr_equal(acore_lock_owner(lock), b);          /* granted... */
+  assert_int_equal(acore_task_cancel(b, "go"), 1);      /* ...then cancelled */
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(lb.finish_rc, ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(acore_task_future(b)), 1);
+  assert_ptr_equal(acore_lock_owner(lock), c);          /* passed on at once */
+  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(lc.finish_rc, ACORE_OK);
+  assert_int_equal(lc.release_rc, ACORE_OK);
+  assert_int_equal(norder, 1);
+  assert_int_equal(order[0], 2);                        /* only c held it */
+  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(r.count, 0);
+  acore_task_unref(b);
+  acore_task_unref(c);
+  acore_lock_unref(lock);
+}
+
 static void test_lock_unref_fails_waiters(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_lock_t *lock;
@@ -337,6 +379,7 @@ int main(void) {
     T(test_lock_task_finishing_holding_is_reported),
     T(test_lock_no_report_when_released),
     T(test_lock_cancel_queued_and_woken),
+    T(test_lock_granted_then_cancelled_passes_on),
     T(test_lock_unref_fails_waiters),
     T(test_lock_loop_close_with_holder),
     T(test_lock_alloc_failure_walk),

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include <uv.h>
 
@@ -173,6 +174,124 @@ static void test_loop_handle_cancel_many_timers(void **state) {
   assert_int_equal(norder, 64); /* 200 minus 67 cancelled, capped log */
   for (i = 0; i < 200; i++)
     acore_handle_unref(h[i]);
+}
+
+/* ---- the timer heap against a sorted model ---- */
+
+enum { HEAP_MAX = 512 };
+
+typedef struct heap_model {
+  acore_handle_t *h[HEAP_MAX];
+  long when_ms[HEAP_MAX];     /* absolute deadline, in ms of loop time */
+  bool gone[HEAP_MAX];        /* fired or cancelled */
+  int n;                      /* timers scheduled; ids are 0..n-1 */
+  int fired[HEAP_MAX];        /* ids, in firing order, for one run */
+  int nfired;
+  long now_ms;
+  uint64_t rng;
+  acore_loop_t *loop;
+} heap_model;
+
+static heap_model HM;
+
+static unsigned heap_rand(unsigned bound) {
+  HM.rng ^= HM.rng << 13; /* xorshift64 */
+  HM.rng ^= HM.rng >> 7;
+  HM.rng ^= HM.rng << 17;
+  return (unsigned)(HM.rng % bound);
+}
+
+static void heap_fire_cb(void *ud) {
+  int id = (int)(intptr_t)ud;
+
+  assert_true(HM.nfired < HEAP_MAX);
+  HM.fired[HM.nfired++] = id;
+  /* never early */
+  assert_true(acore_loop_time(HM.loop) * 1000.0 + 1e-6 >= (double)HM.when_ms[id]);
+}
+
+/* Deadlines on a 10 ms grid from 50 ms ago (past due) to 300 ms ahead:
+ * many equal deadlines. */
+static void heap_schedule(int count) {
+  while (count-- > 0 && HM.n < HEAP_MAX) {
+    int id = HM.n++;
+    long when = HM.now_ms - 50 + 10 * (long)heap_rand(36);
+
+    HM.when_ms[id] = when;
+    assert_int_equal(acore_loop_call_at(HM.loop, (double)when / 1000.0,
+                                        heap_fire_cb, (void *)(intptr_t)id,
+                                        NULL, &HM.h[id]), ACORE_OK);
+  }
+}
+
+/* Cancel `count` random pending timers (most sit in the middle of the
+ * heap). */
+static void heap_cancel(int count) {
+  int tries;
+
+  for (tries = 0; count > 0 && tries < 1000; tries++) {
+    int id = (int)heap_rand((unsigned)HM.n);
+
+    if (HM.gone[id])
+      continue;
+    assert_int_equal(acore_handle_cancel(HM.h[id]), 1);
+    HM.gone[id] = true;
+    count--;
+  }
+}
+
+/* The pending timers due at `now`, sorted by (deadline, scheduling order). */
+static int heap_expected(int *out) {
+  int id, k = 0, i;
+
+  for (id = 0; id < HM.n; id++) {
+    if (HM.gone[id] || HM.when_ms[id] > HM.now_ms)
+      continue;
+    for (i = k; i > 0 && HM.when_ms[out[i - 1]] > HM.when_ms[id]; i--)
+      out[i] = out[i - 1];
+    out[i] = id;
+    k++;
+  }
+  return k;
+}
+
+/* Advance by `ms`, run, and check exactly the due timers fired, in order. */
+static void heap_step(long ms) {
+  int expect[HEAP_MAX], k, i;
+
+  assert_int_equal(acore_loop_advance(HM.loop, (double)ms / 1000.0), ACORE_OK);
+  HM.now_ms += ms;
+  k = heap_expected(expect);
+  HM.nfired = 0;
+  assert_int_equal(acore_loop_run(HM.loop), ACORE_OK);
+  assert_int_equal(HM.nfired, k);
+  for (i = 0; i < k; i++) {
+    assert_int_equal(HM.fired[i], expect[i]);
+    HM.gone[expect[i]] = true;
+  }
+}
+
+static void test_loop_timer_heap_random_order(void **state) {
+  int seed, round, id;
+
+  for (seed = 1; seed <= 12; seed++) {
+    memset(&HM, 0, sizeof(HM));
+    HM.loop = TU_LOOP(state);
+    HM.rng = 0x9e3779b97f4a7c15ull * (uint64_t)seed;
+    HM.now_ms = lround(acore_loop_time(HM.loop) * 1000.0);
+    heap_step(1000); /* a clock past 0: every deadline stays positive */
+    for (round = 0; round < 30; round++) {
+      heap_schedule(1 + (int)heap_rand(24));
+      heap_cancel((int)heap_rand(6));
+      heap_step(round % 5 == 4 ? 0 : (long)heap_rand(40));
+    }
+    heap_step(1000); /* the rest */
+    for (id = 0; id < HM.n; id++) {
+      assert_true(HM.gone[id]);
+      acore_handle_unref(HM.h[id]);
+    }
+    assert_int_equal(acore_loop_run_once(HM.loop, ACORE_RUN_NOWAIT), 0);
+  }
 }
 
 static void stop_cb(void *ud) { acore_loop_stop(ud); }
@@ -742,6 +861,7 @@ int main(void) {
     T(test_loop_call_later_real_clock, tu_setup),
     T(test_loop_handle_cancel, tu_setup_virtual),
     T(test_loop_handle_cancel_many_timers, tu_setup_virtual),
+    T(test_loop_timer_heap_random_order, tu_setup_virtual),
     T(test_loop_stop, tu_setup_virtual),
     T(test_loop_run_until_complete, tu_setup_virtual),
     T(test_loop_reentrant_run_is_busy, tu_setup),

@@ -292,6 +292,43 @@ static void test_map_start_error_is_job_error(void **state) {
   acore_future_unref(m);
 }
 
+/* Job errors the map looked at count as retrieved: freeing the jobs
+ * (with the map) reports nothing, though nobody else read them. */
+static void test_map_job_errors_marked_retrieved(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  const unsigned modes[] = { 0, ACORE_MAP_SETTLE_ALL };
+  acore_future_t *m;
+  tu_reports r;
+  size_t i;
+
+  tu_capture_reports(loop, &r);
+  for (i = 0; i < 2; i++) {
+    reset();
+    J.fail_at = 1;
+    assert_int_equal(acore_map(loop, 4, 2, job_fn, NULL, NULL, modes[i], &m),
+                     ACORE_OK);
+    assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
+    assert_int_equal(acore_loop_run(loop), ACORE_OK); /* every job ended */
+    assert_int_equal(J.finished, 4);
+    assert_int_equal(acore_future_result(m, NULL),
+                     modes[i] ? ACORE_OK : ACORE_EIO); /* the map's own */
+    acore_future_unref(m); /* frees the jobs: job 1's error unread here */
+    assert_int_equal(acore_loop_run(loop), ACORE_OK);
+    assert_int_equal(r.count, 0);
+  }
+  /* A job that could not start reads as a failed job: also retrieved. */
+  reset();
+  J.fail_at = 2;
+  J.start_error = ACORE_EBUSY;
+  assert_int_equal(acore_map(loop, 4, 2, job_fn, NULL, NULL,
+                             ACORE_MAP_SETTLE_ALL, &m), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
+  assert_non_null(acore_map_job(m, 2));
+  acore_future_unref(m);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(r.count, 0);
+}
+
 static void test_map_dropped_while_running(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *m;
@@ -363,6 +400,7 @@ int main(void) {
     T(test_map_drain_waits_for_cancelled),
     T(test_map_cancel),
     T(test_map_start_error_is_job_error),
+    T(test_map_job_errors_marked_retrieved),
     T(test_map_dropped_while_running),
     T(test_map_loop_close_while_running),
     T(test_map_alloc_failure_walk),

@@ -102,6 +102,30 @@ static void test_wait_for_outside_cancel_is_not_timeout(void **state) {
   acore_future_unref(w);
 }
 
+/* The timeout fired and the inner is still cleaning up when the wait_for
+ * is cancelled from outside: the outside cancel wins (gh-86296). */
+static void test_wait_for_cancel_while_timeout_cancelling(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 10, .cleanup = 3};
+  acore_task_t *t = spawn_job(loop, &j);
+  acore_future_t *w;
+
+  assert_int_equal(acore_wait_for(acore_task_future(t), 1.0, &w), ACORE_OK);
+  acore_loop_advance(loop, 1.0);
+  spin(loop, 4);
+  assert_int_equal(j.saw_cancel, 1);           /* the timeout cancelled it */
+  assert_int_equal(acore_future_done(w), 0);   /* ...it awaits its cleanup */
+  assert_int_equal(acore_future_cancel(w, "outside"), 1);
+  assert_int_equal(acore_future_done(w), 0);   /* waits for the inner */
+  drive(loop, w);
+  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_cancelled(w), 1);
+  assert_int_equal(acore_future_result(w, NULL), ACORE_ECANCELLED);
+  assert_string_equal(acore_future_cancel_message(w), "outside");
+  acore_task_unref(t);
+  acore_future_unref(w);
+}
+
 static void test_wait_for_timeout_zero_done_inner(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *f, *w;
@@ -366,6 +390,7 @@ int main(void) {
     T(test_wait_for_absorbed_value_wins),
     T(test_wait_for_cancel_same_iteration_not_swallowed),
     T(test_wait_for_outside_cancel_is_not_timeout),
+    T(test_wait_for_cancel_while_timeout_cancelling),
     T(test_wait_for_timeout_zero_done_inner),
     T(test_wait_for_einval),
     T(test_timeout_scope_expires),
