@@ -16,6 +16,8 @@
  * Each prints "RESULT acore <workload> <median of 5> <unit>".
  * Usage: bench_combinators [workload...]  (a name selects itself and the
  * workloads named "<name>_*").
+ *        bench_combinators --once WORKLOAD [--n N] [--rounds R]
+ *        (bench_util.h; N: tasks for W2*, ignored by gather_* and wait_*)
  */
 #define BENCH_NAME "bench_combinators"
 #include "acore.h"
@@ -58,37 +60,39 @@ static int w2_step(acore_task_t *t, void *ud) {
   return acore_task_return_int(t, st->index);
 }
 
-static w2_state w2_states[W2_N];
-
 static double w2_rep(void) {
-  static acore_future_t *fs[W2_N];
-  acore_future_t *g;
+  const size_t n = (size_t)bench_size(W2_N);
+  w2_state *w2_states = malloc(n * sizeof(*w2_states));
+  acore_future_t **fs = malloc(n * sizeof(*fs)), *g;
   acore_task_t *t;
   int64_t sum = 0, v;
   uint64_t t0, t1;
   size_t i;
 
-  t0 = now_ns();
-  for (i = 0; i < W2_N; i++) {
+  check(w2_states != NULL && fs != NULL, "malloc");
+  t0 = bench_start();
+  for (i = 0; i < n; i++) {
     w2_states[i].index = (int64_t)i;
     w2_states[i].stepped = 0;
     check(acore_task_spawn(loop, w2_step, &w2_states[i], NULL, &t) ==
               ACORE_OK, "spawn");
     fs[i] = acore_task_future(t);
   }
-  check(acore_gather(loop, fs, W2_N, 0, &g) == ACORE_OK, "gather");
-  for (i = 0; i < W2_N; i++)
+  check(acore_gather(loop, fs, n, 0, &g) == ACORE_OK, "gather");
+  for (i = 0; i < n; i++)
     acore_future_unref(fs[i]);
   check(acore_loop_run_until_complete(loop, g) == ACORE_OK, "run");
-  t1 = now_ns();
+  t1 = bench_stop();
   check(acore_future_result(g, NULL) == ACORE_OK, "gather failed");
-  for (i = 0; i < W2_N; i++) {
+  for (i = 0; i < n; i++) {
     check(acore_future_int(acore_gather_child(g, i), &v) == ACORE_OK, "int");
     sum += v;
   }
-  check(sum == (int64_t)W2_N * (W2_N - 1) / 2, "W2: wrong sum");
+  check(sum == (int64_t)n * ((int64_t)n - 1) / 2, "W2: wrong sum");
   acore_future_unref(g);
-  return (double)(t1 - t0) / W2_N;
+  free(fs);
+  free(w2_states);
+  return (double)(t1 - t0) / (double)n;
 }
 
 /* ---- gather / wait over n futures ---- */
@@ -104,7 +108,7 @@ static double many_rep(void) {
   check(fs != NULL, "malloc");
   for (i = 0; i < cur_n; i++)
     check(acore_future_new(loop, &fs[i]) == ACORE_OK, "future");
-  t0 = now_ns();
+  t0 = bench_start();
   if (use_wait)
     check(acore_wait(loop, fs, cur_n, ACORE_WAIT_ALL_COMPLETED,
                      ACORE_NO_TIMEOUT, &g) == ACORE_OK, "wait");
@@ -113,7 +117,7 @@ static double many_rep(void) {
   for (i = 0; i < cur_n; i++)
     acore_future_set_int(fs[i], (int64_t)i);
   check(acore_loop_run_until_complete(loop, g) == ACORE_OK, "run");
-  t1 = now_ns();
+  t1 = bench_stop();
   check(acore_future_result(g, NULL) == ACORE_OK, "result");
   if (use_wait)
     check(acore_wait_done_count(g) == cur_n, "wait: done set");
@@ -147,14 +151,39 @@ static int selected(int argc, char **argv, const char *name) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  static const struct { const char *name; size_t n; int wait; } many[] = {
-    {"gather_1k", 1000, 0},   {"gather_10k", 10000, 0},
-    {"gather_100k", 100000, 0}, {"wait_1k", 1000, 1},
-    {"wait_10k", 10000, 1},   {"wait_100k", 100000, 1}};
+static const struct { const char *name; size_t n; int wait; } many[] = {
+  {"gather_1k", 1000, 0},   {"gather_10k", 10000, 0},
+  {"gather_100k", 100000, 0}, {"wait_1k", 1000, 1},
+  {"wait_10k", 10000, 1},   {"wait_100k", 100000, 1}};
+
+/* --once: one workload, o->rounds rounds, REP lines (bench_util.h). */
+static int run_once(const char *prog, const bench_once *o) {
   size_t i;
 
+  use_sleep_future = strcmp(o->workload, "W2_sleepfuture") == 0;
+  if (use_sleep_future || strcmp(o->workload, "W2") == 0)
+    return bench_run_once("acore", o, "ns/task", w2_rep);
+  for (i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+    if (strcmp(many[i].name, o->workload) == 0) {
+      cur_n = many[i].n;
+      use_wait = many[i].wait;
+      return bench_run_once("acore", o, "ns/child", many_rep);
+    }
+  return bench_unknown(prog, o->workload);
+}
+
+int main(int argc, char **argv) {
+  bench_once once;
+  size_t i;
+  int rc;
+
   check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop");
+  if (bench_once_args(argc, argv, &once)) {
+    rc = run_once(argv[0], &once);
+    acore_loop_close(loop);
+    acore_loop_unref(loop);
+    return rc;
+  }
   if (selected(argc, argv, "W2"))
     run("W2", w2_rep);
   use_sleep_future = 1;

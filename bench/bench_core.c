@@ -11,12 +11,13 @@
  *               that never complete (heap growth from mallinfo2).
  * Each prints "RESULT acore <workload> <median of 5> <unit>".
  * Usage: bench_core [workload...]
+ *        bench_core --once WORKLOAD [--n N] [--rounds R]  (bench_util.h;
+ *        W6 and W6_held then also give the resident memory growth)
  */
 #define BENCH_NAME "bench_core"
 #include "acore.h"
 #include "bench_util.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,16 +93,17 @@ static void w1_produce(void *ud) {
 }
 
 static double w1_batched_rep(void) {
-  const long total = getenv("W1N") ? atol(getenv("W1N")) : 1000000;
+  const long total =
+      bench_size(getenv("W1N") ? atol(getenv("W1N")) : 1000000);
   uint64_t t0, t1;
 
   w1.loop = new_loop();
   w1.remaining = total;
   w1.done = 0;
-  t0 = now_ns();
+  t0 = bench_start();
   acore_loop_call_soon(w1.loop, w1_produce, NULL, NULL, NULL);
   acore_loop_run(w1.loop);
-  t1 = now_ns();
+  t1 = bench_stop();
   check(w1.done == total, "W1_batched: done callbacks missing");
   free_loop(w1.loop);
   return (double)(t1 - t0) / (double)total;
@@ -115,16 +117,16 @@ static void w1_on_done_chain(acore_future_t *f, void *ud) {
 }
 
 static double w1_single_rep(void) {
-  const long total = 200000;
+  const long total = bench_size(200000);
   uint64_t t0, t1;
 
   w1.loop = new_loop();
   w1.total = total;
   w1.done = 0;
-  t0 = now_ns();
+  t0 = bench_start();
   w1_arm(w1_on_done_chain);
   acore_loop_run(w1.loop);
-  t1 = now_ns();
+  t1 = bench_stop();
   check(w1.done == total, "W1_single: done callbacks missing");
   free_loop(w1.loop);
   return (double)(t1 - t0) / (double)total;
@@ -154,17 +156,17 @@ static int w2a_step(acore_task_t *t, void *ud) {
 }
 
 static double w2a_rep(void) {
-  const long n = 100000;
+  const long n = bench_size(100000);
   acore_loop_t *loop = new_loop();
   uint64_t t0, t1;
   long i;
 
   w2a_finished = 0;
-  t0 = now_ns();
+  t0 = bench_start();
   for (i = 0; i < n; i++)
     acore_task_spawn(loop, w2a_step, NULL, NULL, NULL);
   acore_loop_run(loop);
-  t1 = now_ns();
+  t1 = bench_stop();
   check(w2a_finished == n, "W2a: tasks left pending");
   free_loop(loop);
   return (double)(t1 - t0) / (double)n;
@@ -182,21 +184,17 @@ static int w6_step(acore_task_t *t, void *ud) {
   return acore_task_await(t, f);
 }
 
-static size_t heap_in_use(void) {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
 /* Bytes per pending task; `hold` keeps a reference to every task in an
  * array (as the peers must: asyncio's loop does not keep tasks alive);
  * without it the tasks are reached through the loop, which holds them. */
 static double w6_measure(int hold) {
-  const long n = 100000;
+  const long n = bench_size(100000);
   acore_loop_t *loop = fresh_loop(); /* heap growth from nothing */
   acore_task_t **tasks = NULL, *batch[256];
-  size_t before, after, got;
+  size_t before, after, rss_before, got;
   long i;
 
+  rss_before = rss_bytes();
   before = heap_in_use();
   if (hold) {
     tasks = malloc((size_t)n * sizeof(*tasks));
@@ -206,6 +204,7 @@ static double w6_measure(int hold) {
     acore_task_spawn(loop, w6_step, NULL, NULL, hold ? &tasks[i] : NULL);
   acore_loop_run(loop); /* every task now awaits its future */
   after = heap_in_use();
+  bench_rss_per_obj = ((double)rss_bytes() - (double)rss_before) / (double)n;
   check(acore_loop_task_count(loop) == (size_t)n, "W6: tasks missing");
   do { /* cancel them all, a batch at a time */
     acore_loop_all_tasks(loop, batch, 256, &got);
@@ -251,9 +250,27 @@ static int selected(const char *name, int argc, char **argv) {
   return 0;
 }
 
+/* --once: one workload, o->rounds rounds, REP lines (bench_util.h). */
+static int run_once(const char *prog, const bench_once *o) {
+  size_t i;
+  int rc;
+
+  for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+    if (strcmp(workloads[i].name, o->workload) == 0) {
+      rc = bench_run_once("acore", o, workloads[i].unit, workloads[i].rep);
+      if (shared_loop != NULL)
+        close_loop(shared_loop);
+      return rc;
+    }
+  return bench_unknown(prog, o->workload);
+}
+
 int main(int argc, char **argv) {
+  bench_once once;
   size_t i;
 
+  if (bench_once_args(argc, argv, &once))
+    return run_once(argv[0], &once);
   printf("# acore %s, median of %d runs\n", acore_version_string(), REPS);
   for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
     if (selected(workloads[i].name, argc, argv))

@@ -15,6 +15,7 @@
  *           an executor of one worker (default options otherwise).
  * Each prints "RESULT acore <workload> <median of 5> <unit>".
  * Usage: bench_executor [W4] [LAT]
+ *        bench_executor --once W4 [--n N] [--rounds R]  (bench_util.h)
  */
 #define _GNU_SOURCE
 #define BENCH_NAME "bench_executor"
@@ -70,45 +71,65 @@ static void w4_after(acore_future_t *f, void *ud) {
   w4_done++;
 }
 
-static void w4_rep(acore_loop_t *loop, acore_executor_t *ex, double *wall,
-                   double *cpu) {
-  uint64_t t0 = now_ns(), c0 = cpu_ns();
+/* The executor and loop every W4 round runs on (one pool for every round,
+ * so only the first starts its threads, as libuv's pool). */
+static struct {
+  acore_executor_t *ex;
+  acore_loop_t *loop;
+} w4;
+
+/* One round: W4_N jobs (or --n); returns wall ns per job. */
+static double w4_rep(void) {
+  const long n = bench_size(W4_N);
   acore_future_t *f;
+  uint64_t t0, t1;
   long i;
 
   w4_done = 0;
-  for (i = 0; i < W4_N; i++) {
-    check(acore_run_in_executor(loop, ex, w4_work, NULL, NULL, &f) == ACORE_OK,
-          "run_in_executor");
+  t0 = bench_start();
+  for (i = 0; i < n; i++) {
+    check(acore_run_in_executor(w4.loop, w4.ex, w4_work, NULL, NULL, &f) ==
+              ACORE_OK, "run_in_executor");
     check(acore_future_add_done_callback(f, w4_after, NULL, NULL) == ACORE_OK,
           "add_done_callback");
     acore_future_unref(f);
   }
-  check(acore_loop_run(loop) == ACORE_OK, "run");
-  *cpu = (double)(cpu_ns() - c0) / W4_N;
-  *wall = (double)(now_ns() - t0) / W4_N;
-  check(w4_done == W4_N, "W4 jobs missing");
+  check(acore_loop_run(w4.loop) == ACORE_OK, "run");
+  t1 = bench_stop();
+  check(w4_done == n, "W4 jobs missing");
+  return (double)(t1 - t0) / (double)n;
 }
 
-static void run_w4(void) {
-  double wall[REPS], cpu[REPS];
-  acore_executor_t *ex = executor(4, 0); /* lazy, as uv's pool */
-  acore_loop_t *loop;
+static void w4_setup(void) {
   int i;
 
   for (i = 0; i < W4_INTS; i++) {
     w4_data[i] = i;
     w4_expected += i;
   }
-  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop_new");
-  for (i = 0; i < REPS; i++)
-    w4_rep(loop, ex, &wall[i], &cpu[i]);
+  w4.ex = executor(4, 0); /* lazy, as uv's pool */
+  check(acore_loop_new(&w4.loop, NULL) == ACORE_OK, "loop_new");
+}
+
+static void w4_teardown(void) {
+  acore_loop_close(w4.loop);
+  acore_loop_unref(w4.loop);
+  acore_executor_shutdown(w4.ex, ACORE_EXECUTOR_WAIT);
+  acore_executor_unref(w4.ex);
+}
+
+static void run_w4(void) {
+  double wall[REPS], cpu[REPS];
+  int i;
+
+  w4_setup();
+  for (i = 0; i < REPS; i++) {
+    wall[i] = w4_rep();
+    cpu[i] = bench_cpu_per_op(wall[i]);
+  }
   report("W4", quantile(wall, REPS, 0.5), "ns/job");
   report("W4_cpu", quantile(cpu, REPS, 0.5), "ns/job");
-  acore_loop_close(loop);
-  acore_loop_unref(loop);
-  acore_executor_shutdown(ex, ACORE_EXECUTOR_WAIT);
-  acore_executor_unref(ex);
+  w4_teardown();
 }
 
 /* ---- LAT ---- */
@@ -213,6 +234,17 @@ static int selected(int argc, char **argv, const char *name) {
 }
 
 int main(int argc, char **argv) {
+  bench_once once;
+  int rc;
+
+  if (bench_once_args(argc, argv, &once)) {
+    if (strcmp(once.workload, "W4") != 0)
+      return bench_unknown(argv[0], once.workload);
+    w4_setup();
+    rc = bench_run_once("acore", &once, "ns/job", w4_rep);
+    w4_teardown();
+    return rc;
+  }
   printf("# acore %s executor, median of %d runs\n", acore_version_string(),
          REPS);
   if (selected(argc, argv, "W4"))

@@ -14,6 +14,8 @@
  *
  * Usage: bench_sync [workload...] (default: all).
  * Prints "RESULT acore <workload> <value> <unit>", medians of 5 runs.
+ * bench_sync --once WORKLOAD [--n N] [--rounds R]: one rep (bench_util.h);
+ * N is the number of jobs (W3*) or of operations (SEMQ_*).
  */
 #define BENCH_NAME "bench_sync"
 #include "acore.h"
@@ -119,26 +121,30 @@ static int w3_job_step(acore_task_t *t, void *ud) {
 
 static double w3_sem_rep(void) {
   acore_loop_t *loop = new_loop();
-  static w3_job jobs[W3_N];
+  const long n = bench_size(W3_N);
+  w3_job *jobs = malloc((size_t)n * sizeof(*jobs));
   double t0, t1;
-  int i;
+  long i;
 
+  check(jobs != NULL, "malloc");
   check(acore_sem_new(loop, W3_SLOTS, ACORE_SEM_BOUNDED, &w3.sem) == ACORE_OK,
         "sem");
   w3.in_flight = w3.peak = w3.done = 0;
-  t0 = now_ns();
-  for (i = 0; i < W3_N; i++) {
+  t0 = bench_start();
+  for (i = 0; i < n; i++) {
     jobs[i].at = 0;
     check(acore_task_spawn(loop, w3_job_step, &jobs[i], NULL, NULL) ==
           ACORE_OK, "spawn");
   }
   check(acore_loop_run(loop) == ACORE_OK, "run");
-  t1 = now_ns();
-  check(w3.done == W3_N && w3.peak == W3_SLOTS, "W3: bound not reached");
+  t1 = bench_stop();
+  check(w3.done == n && w3.peak == (n < W3_SLOTS ? n : W3_SLOTS),
+        "W3: bound not reached");
   check(acore_sem_available(w3.sem) == W3_SLOTS, "W3: permits leaked");
   acore_sem_unref(w3.sem);
+  free(jobs);
   free_loop(loop);
-  return (t1 - t0) / W3_N;
+  return (t1 - t0) / (double)n;
 }
 
 /* ---- the same tasks without the semaphore: what the tasks alone cost ---- */
@@ -153,19 +159,20 @@ static int notask_step(acore_task_t *t, void *ud) {
 
 static double w3_nosem_rep(void) {
   acore_loop_t *loop = new_loop();
+  const long n = bench_size(W3_N);
   double t0, t1;
-  int i;
+  long i;
 
   w3.done = 0;
-  t0 = now_ns();
-  for (i = 0; i < W3_N; i++)
+  t0 = bench_start();
+  for (i = 0; i < n; i++)
     check(acore_task_spawn(loop, notask_step, NULL, NULL, NULL) == ACORE_OK,
           "spawn");
   check(acore_loop_run(loop) == ACORE_OK, "run");
-  t1 = now_ns();
-  check(w3.done == W3_N, "W3_nosem: jobs missing");
+  t1 = bench_stop();
+  check(w3.done == n, "W3_nosem: jobs missing");
   free_loop(loop);
-  return (t1 - t0) / W3_N;
+  return (t1 - t0) / (double)n;
 }
 
 /* ---- W3 through the bounded map ---- */
@@ -180,19 +187,21 @@ static int map_job(acore_loop_t *loop, size_t i, void *ud,
 
 static double w3_map_rep(void) {
   acore_loop_t *loop = new_loop();
+  const long n = bench_size(W3_N);
   acore_future_t *m;
   double t0, t1;
 
-  t0 = now_ns();
-  check(acore_map(loop, W3_N, W3_SLOTS, map_job, NULL, NULL, 0, &m) ==
+  t0 = bench_start();
+  check(acore_map(loop, (size_t)n, W3_SLOTS, map_job, NULL, NULL, 0, &m) ==
         ACORE_OK, "map");
   check(acore_loop_run_until_complete(loop, m) == ACORE_OK, "run");
-  t1 = now_ns();
+  t1 = bench_stop();
   check(acore_future_result(m, NULL) == ACORE_OK, "map result");
-  check(acore_map_peak(m) == W3_SLOTS, "W3 map: bound not reached");
+  check(acore_map_peak(m) == (size_t)(n < W3_SLOTS ? n : W3_SLOTS),
+        "W3 map: bound not reached");
   acore_future_unref(m);
   free_loop(loop);
-  return (t1 - t0) / W3_N;
+  return (t1 - t0) / (double)n;
 }
 
 /* ---- a semaphore with N queued waiters ---- */
@@ -203,6 +212,7 @@ static size_t semq_n;
 
 static double semq_rep(void) {
   acore_loop_t *loop = new_loop();
+  const long ops = bench_size(SEMQ_OPS);
   acore_sem_t *sem;
   acore_future_t **ring;
   size_t i, head = 0;
@@ -213,15 +223,15 @@ static double semq_rep(void) {
   check(acore_sem_new(loop, 0, 0, &sem) == ACORE_OK, "sem");
   for (i = 0; i < semq_n; i++)
     check(acore_sem_acquire(sem, &ring[i]) == ACORE_OK, "acquire");
-  t0 = now_ns();
-  for (i = 0; i < SEMQ_OPS; i++) {
+  t0 = bench_start();
+  for (i = 0; i < (size_t)ops; i++) {
     /* the oldest waiter is served, a new one joins the tail */
     acore_sem_release(sem);
     acore_future_unref(ring[head]);
     acore_sem_acquire(sem, &ring[head]);
     head = (head + 1) % semq_n;
   }
-  t1 = now_ns();
+  t1 = bench_stop();
   check(acore_sem_waiting(sem) == semq_n, "SEMQ: queue length");
   for (i = 0; i < semq_n; i++)
     acore_future_unref(ring[i]);
@@ -229,14 +239,46 @@ static double semq_rep(void) {
   acore_loop_run(loop); /* done callbacks: none; drains nothing */
   free_loop(loop);
   free(ring);
-  return (t1 - t0) / SEMQ_OPS;
+  return (t1 - t0) / (double)ops;
+}
+
+static const struct {
+  const char *name;
+  const char *unit;
+  double (*rep)(void);
+  size_t semq_n;
+} once_table[] = {
+  {"W3", "ns/job", w3_sem_rep, 0},
+  {"W3_map", "ns/job", w3_map_rep, 0},
+  {"W3_nosem", "ns/job", w3_nosem_rep, 0},
+  {"SEMQ_1k", "ns/op", semq_rep, 1000},
+  {"SEMQ_10k", "ns/op", semq_rep, 10000},
+  {"SEMQ_100k", "ns/op", semq_rep, 100000},
+};
+
+/* --once: one workload, o->rounds rounds, REP lines (bench_util.h). */
+static int run_once(const char *prog, const bench_once *o) {
+  size_t i;
+  int rc;
+
+  for (i = 0; i < sizeof(once_table) / sizeof(once_table[0]); i++)
+    if (strcmp(once_table[i].name, o->workload) == 0) {
+      semq_n = once_table[i].semq_n;
+      rc = bench_run_once("acore", o, once_table[i].unit, once_table[i].rep);
+      close_shared_loop();
+      return rc;
+    }
+  return bench_unknown(prog, o->workload);
 }
 
 int main(int argc, char **argv) {
   static const size_t sizes[] = { 1000, 10000, 100000 };
   char name[64];
+  bench_once once;
   size_t i;
 
+  if (bench_once_args(argc, argv, &once))
+    return run_once(argv[0], &once);
   nsel = argc - 1;
   sel = argv + 1;
   report("W3", "ns/job", w3_sem_rep);

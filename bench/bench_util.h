@@ -12,9 +12,12 @@
 #ifndef ACORE_BENCH_UTIL_H
 #define ACORE_BENCH_UTIL_H
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <time.h>
 #ifdef _GNU_SOURCE
@@ -42,6 +45,57 @@ static inline uint64_t cpu_ns(void) {
          ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
+/* ---- the timed region: wall and CPU clocks read together ---- */
+
+static uint64_t bench_wall0, bench_wall1, bench_cpu0, bench_cpu1;
+
+/* Starts the timed region; returns the wall clock (as now_ns()). */
+static inline uint64_t bench_start(void) {
+  bench_cpu0 = cpu_ns();
+  return bench_wall0 = now_ns();
+}
+
+/* Ends the timed region; returns the wall clock (as now_ns()). */
+static inline uint64_t bench_stop(void) {
+  bench_wall1 = now_ns();
+  bench_cpu1 = cpu_ns();
+  return bench_wall1;
+}
+
+/* CPU ns per operation over the last timed region, whose wall time per
+ * operation was `wall_per_op`: the same count of operations divides both. */
+static inline double bench_cpu_per_op(double wall_per_op) {
+  double wall = (double)(bench_wall1 - bench_wall0);
+
+  return wall > 0 ? wall_per_op * (double)(bench_cpu1 - bench_cpu0) / wall : 0;
+}
+
+/* ---- memory ---- */
+
+/* Resident memory of the process in bytes (/proc/self/statm). */
+static inline size_t rss_bytes(void) {
+  unsigned long size = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+
+  if (f != NULL) {
+    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+      resident = 0;
+    fclose(f);
+  }
+  return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Bytes malloc has handed out and not taken back (headers included). */
+static inline size_t heap_in_use(void) {
+  struct mallinfo2 mi = mallinfo2();
+
+  return mi.uordblks + mi.hblkhd;
+}
+
+/* A memory workload stores here the resident growth per object it saw
+ * (its return value is the heap growth per object). */
+static double bench_rss_per_obj;
+
 static inline void check(int ok, const char *what) {
   if (!ok) {
     fprintf(stderr, "%s: %s\n", BENCH_NAME, what);
@@ -59,6 +113,80 @@ static inline int cmp_double(const void *a, const void *b) {
 static inline double quantile(double *v, size_t n, double q) {
   qsort(v, n, sizeof(v[0]), cmp_double);
   return v[(size_t)(q * (double)(n - 1) + 0.5)];
+}
+
+/* ---- one rep of one workload (--once) ---- */
+
+/* Operations per round for --once (0: each workload's own size). */
+static long bench_n;
+
+static inline long bench_size(long dflt) { return bench_n > 0 ? bench_n : dflt; }
+
+typedef struct bench_once {
+  const char *workload;
+  int rounds;
+} bench_once;
+
+static inline void bench_usage(const char *prog) {
+  fprintf(stderr, "usage: %s [workload...]\n"
+                  "       %s --once WORKLOAD [--n N] [--rounds R]\n",
+          prog, prog);
+  exit(2);
+}
+
+/* Returns 1 and fills `o` (and bench_n) when argv is a --once line, 0 when
+ * it is not (the program's default mode); exits 2 on a malformed one. */
+static inline int bench_once_args(int argc, char **argv, bench_once *o) {
+  int i;
+
+  if (argc < 2 || strcmp(argv[1], "--once") != 0)
+    return 0;
+  if (argc < 3)
+    bench_usage(argv[0]);
+  o->workload = argv[2];
+  o->rounds = 2;
+  for (i = 3; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--n") == 0)
+      bench_n = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--rounds") == 0)
+      o->rounds = atoi(argv[i + 1]);
+    else
+      bench_usage(argv[0]);
+  }
+  if (i != argc || bench_n < 0 || o->rounds < 1)
+    bench_usage(argv[0]);
+  return 1;
+}
+
+/* Prints the REP line of round `round` whose figure `value` the workload
+ * returned (see the top of this file). */
+static inline void bench_rep_line(const char *system, const char *workload,
+                                  const char *unit, int round, double value) {
+  printf("REP {\"system\": \"%s\", \"workload\": \"%s\", \"round\": %d, "
+         "\"n\": %ld, \"unit\": \"%s\", ",
+         system, workload, round, bench_n, unit);
+  if (strncmp(unit, "bytes/", 6) == 0)
+    printf("\"value\": %.1f, \"cpu\": null, \"heap\": %.1f}\n",
+           bench_rss_per_obj, value);
+  else
+    printf("\"value\": %.2f, \"cpu\": %.2f}\n", value,
+           bench_cpu_per_op(value));
+  fflush(stdout);
+}
+
+/* Runs `o->rounds` rounds of `rep` and prints their REP lines. */
+static inline int bench_run_once(const char *system, const bench_once *o,
+                                 const char *unit, double (*rep)(void)) {
+  int r;
+
+  for (r = 1; r <= o->rounds; r++)
+    bench_rep_line(system, o->workload, unit, r, rep());
+  return 0;
+}
+
+static inline int bench_unknown(const char *prog, const char *workload) {
+  fprintf(stderr, "%s: no workload %s for --once\n", prog, workload);
+  return 2;
 }
 
 #ifdef _GNU_SOURCE

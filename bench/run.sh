@@ -1,25 +1,12 @@
 #!/usr/bin/env bash
-# bench/run.sh BUILD_DIR - run every benchmark side by side in one run:
-# acore, the minimal hand-written libuv equivalent, CPython asyncio and
-# uvloop (Debian's /usr/bin/python3 with python3-uvloop). Each program
-# prints lines "RESULT <impl> <workload> <value> <unit>" (medians of 5).
+# bench/run.sh [options] BUILD_DIR - every benchmark, acore and its peers
+# alternated rep by rep within each workload (acore, the minimal libuv C
+# program; acore-py, uvloop, asyncio on Debian's /usr/bin/python3), wall
+# and CPU time per operation, the load average at the start of each rep,
+# memory per pending task, instruction counts (callgrind). Writes a results
+# file (--out, default bench-results.json) and prints its tables; then
+# `bench/report.py RESULTS` puts them in docs/PERFORMANCE.md. Options:
+# `bench/run.sh --help` (bench/runner.py). A quick run:
+#   bench/run.sh --reps 1 --scale 0.01 --instructions none build
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
-
-run() { echo "# $*" >&2; "$@"; }
-
-# acore (C) - one line per benchmark program
-run "$build/bench/bench_core"
-run "$build/bench/bench_sync"
-run "$build/bench/bench_executor"
-run "$build/bench/bench_combinators"
-# peers
-run "$build/bench/uv_peers"
-# acore's Python binding (same workloads as py_peers.py)
-PYTHONPATH="$build/bindings/python/pkg" run "$py" "$here/python/acore_py_bench.py"
-run "$py" "$here/peers/py_peers.py" --impl asyncio
-run "$py" "$here/peers/py_peers.py" --impl uvloop
-run "$py" "$here/peers/py_comb_peers.py" --impl asyncio
-run "$py" "$here/peers/py_comb_peers.py" --impl uvloop
+exec /usr/bin/python3 "$(cd "$(dirname "$0")" && pwd)/runner.py" "$@"

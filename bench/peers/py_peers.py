@@ -15,19 +15,54 @@ runs); no name runs them all.  Run it with Debian's /usr/bin/python3, which
 has python3-uvloop.  Each repetition gets a fresh event loop; a full
 collection runs before each so one repetition's garbage is not billed to
 the next.
+
+One rep, for bench/runner.py:
+
+    py_peers.py --impl IMPL --once WORKLOAD [--n N] [--rounds R]
+
+runs R rounds (default 2) of one workload with N operations (default: its
+own size) and prints one line per round, as the C programs do:
+
+    REP {"system": ..., "workload": ..., "round": r, "n": N, "unit": ...,
+         "value": V, "cpu": C}
+
+V is the workload's figure (wall ns per operation; for W6 the growth of the
+process's resident memory per task) and C the process's CPU time (user +
+sys, all threads) per operation over the same timed region (null for W6).
 """
 
 import argparse
 import asyncio
+import collections
 import gc
+import json
+import os
 import statistics
 import sys
 import time
-import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 REPS = 5
-now_ns = time.perf_counter_ns
+
+# The process CPU time (user + sys, all threads) at the last two now_ns()
+# calls: a rep's t0 and t1, so its CPU time comes with its wall time.
+_cpu_marks = collections.deque([0, 0], maxlen=2)
+
+
+def now_ns():
+    """The wall clock (perf_counter_ns); notes the CPU time beside it."""
+    _cpu_marks.append(time.process_time_ns())
+    return time.perf_counter_ns()
+
+
+def rss_bytes():
+    """The process's resident memory in bytes (/proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+# --once: (rounds, n) when set; run_reps then prints REP lines.
+ONCE = None
 
 
 def report(impl, workload, value, unit):
@@ -41,18 +76,32 @@ def new_loop(impl):
     return asyncio.new_event_loop()
 
 
+def rep_line(impl, workload, unit, rnd, value, n):
+    """Prints the REP line of one round (see the top of this file)."""
+    cpu = None
+    if not unit.startswith("bytes/"):
+        cpu = (_cpu_marks[1] - _cpu_marks[0]) / n
+    print("REP " + json.dumps({
+        "system": impl, "workload": workload, "round": rnd, "n": n,
+        "unit": unit, "value": round(value, 2),
+        "cpu": None if cpu is None else round(cpu, 2)}), flush=True)
+
+
 def run_reps(impl, workload, unit, rep, make_loop=new_loop):
     """Runs rep(loop) REPS times, each on a fresh loop (make_loop(impl));
-    reports the median."""
+    reports the median. With --once: ONCE's rounds, one REP line each."""
     values = []
-    for _ in range(REPS):
+    for rnd in range(1, (ONCE[0] if ONCE else REPS) + 1):
         gc.collect()
         loop = make_loop(impl)
         try:
             values.append(rep(loop))
         finally:
             loop.close()
-    report(impl, workload, statistics.median(values), unit)
+        if ONCE:
+            rep_line(impl, workload, unit, rnd, values[-1], ONCE[1])
+    if not ONCE:
+        report(impl, workload, statistics.median(values), unit)
 
 
 # ---- W1: future churn ----
@@ -207,7 +256,7 @@ async def w3_main(loop, aio=asyncio):
     tasks = [loop.create_task(w3_job(loop, sem, gauge)) for _ in range(W3_N)]
     await aio.gather(*tasks)
     t1 = now_ns()
-    assert gauge == [0, W3_SLOTS]
+    assert gauge == [0, min(W3_N, W3_SLOTS)]
     return (t1 - t0) / W3_N
 
 
@@ -248,8 +297,9 @@ def run_w4(impl):
 
 # ---- W6: memory per pending task ----
 # 100,000 tasks each awaiting a future that never completes; the growth of
-# memory traced by tracemalloc, divided by N (includes the list holding
-# the tasks).  Then all are cancelled and reaped.
+# the process's resident memory, divided by N (includes the list holding
+# the tasks; unlike tracemalloc, it sees memory that C code allocates, such
+# as acore's tasks).  Then all are cancelled and reaped.
 
 W6_N = 100_000
 
@@ -259,14 +309,10 @@ async def w6_task(loop):
 
 
 async def w6_main(loop, aio=asyncio):
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tasks = [loop.create_task(w6_task(loop)) for _ in range(W6_N)]
-        await aio.sleep(0)  # every task now awaits its future
-        after = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    before = rss_bytes()
+    tasks = [loop.create_task(w6_task(loop)) for _ in range(W6_N)]
+    await aio.sleep(0)  # every task now awaits its future
+    after = rss_bytes()
     assert not any(t.done() for t in tasks)
     for t in tasks:
         t.cancel()
@@ -281,6 +327,17 @@ def run_w6(impl):
 
 
 # ---- main: workload selection ----
+
+# The module variable that holds each workload's size (--n sets it).
+SIZES = {
+    "W1_batched": "W1_BATCHED_N",
+    "W1_single": "W1_SINGLE_N",
+    "W2a": "W2A_N",
+    "W2": "W2_N",
+    "W3": "W3_N",
+    "W4": "W4_N",
+    "W6": "W6_N",
+}
 
 WORKLOADS = {
     "W1_batched": run_w1_batched,
@@ -298,13 +355,51 @@ def selects(arg, name):
     return name == arg or name.startswith(arg + "_")
 
 
+def add_once_args(parser):
+    """The --once, --n and --rounds options (see the top of this file)."""
+    parser.add_argument("--once", metavar="WORKLOAD",
+                        help="one rep of one workload, REP lines")
+    parser.add_argument("--n", type=int, default=0,
+                        help="with --once: operations per round")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="with --once: rounds (default 2)")
+
+
+def start_once(parser, args, sizes=None, namespace=None):
+    """With --once: checks it, sets ONCE and the workload's size (the
+    variable sizes[workload] of `namespace`, or a fixed size when that is an
+    int); returns the workload's name (None without --once)."""
+    global ONCE
+    if not args.once:
+        return None
+    sizes = SIZES if sizes is None else sizes
+    namespace = globals() if namespace is None else namespace
+    if args.once not in sizes or args.n < 0 or args.rounds < 1:
+        parser.error(f"--once: unknown workload {args.once!r} or bad --n/"
+                     f"--rounds (workloads: {' '.join(sizes)})")
+    size = sizes[args.once]
+    if isinstance(size, int):
+        n = size
+    else:
+        if args.n:
+            namespace[size] = args.n
+        n = namespace[size]
+    ONCE = (args.rounds, n)
+    return args.once
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impl", choices=["asyncio", "uvloop"],
                         required=True)
     parser.add_argument("workloads", nargs="*", metavar="workload",
                         help="any of: " + " ".join(WORKLOADS))
+    add_once_args(parser)
     args = parser.parse_args()
+    once = start_once(parser, args)
+    if once:
+        WORKLOADS[once](args.impl)
+        return
     for arg in args.workloads:
         if not any(selects(arg, name) for name in WORKLOADS):
             parser.error(f"unknown workload {arg!r}")

@@ -7,7 +7,9 @@
  *     RESULT libuv <workload> <value> <unit>
  * the median of REPS repetitions.  Usage: uv_peers [workload...]; a name
  * selects itself and the workloads named "<name>_*" (W1 = all W1 runs);
- * no name runs them all.
+ * no name runs them all.  uv_peers --once WORKLOAD [--n N] [--rounds R]
+ * runs one rep of one workload (every one but LAT) and prints REP lines
+ * (bench_util.h); N is the workload's count of futures, tasks or jobs.
  *
  * Design notes:
  * - A "ready list" is asyncio's call_soon queue: a FIFO of intrusive nodes
@@ -353,17 +355,17 @@ static void w1_produce(struct rnode *n)
 /* Times 1,000,000 futures made 1,000 per iteration by `produce`. */
 static double w1_batched_run(void (*produce)(struct rnode *))
 {
-  const long total = 1000000;
+  const long total = bench_size(1000000);
   uint64_t t0, t1;
 
   sched_init();
   w1.remaining = total;
   w1.batch = 1000;
   w1.done = 0;
-  t0 = now_ns();
+  t0 = bench_start();
   sched_post(&w1.producer, produce);
   sched_run();
-  t1 = now_ns();
+  t1 = bench_stop();
   check(w1.done == total, "W1_batched: done callbacks missing");
   sched_close();
   return (double)(t1 - t0) / (double)total;
@@ -385,16 +387,16 @@ static void w1_on_done_chain(struct future *f, void *arg)
 
 static double w1_single_rep(void)
 {
-  const long total = 200000;
+  const long total = bench_size(200000);
   uint64_t t0, t1;
 
   sched_init();
   w1.total = total;
   w1.done = 0;
-  t0 = now_ns();
+  t0 = bench_start();
   w1_arm(w1_on_done_chain);
   sched_run();
-  t1 = now_ns();
+  t1 = bench_stop();
   check(w1.done == total, "W1_single: done callbacks missing");
   sched_close();
   return (double)(t1 - t0) / (double)total;
@@ -502,11 +504,11 @@ static double spawn_and_run(long n, void (*step)(struct task *))
 {
   uint64_t t0, t1;
 
-  t0 = now_ns();
+  t0 = bench_start();
   for (long i = 0; i < n; i++)
     task_spawn(step, i);
   sched_run();
-  t1 = now_ns();
+  t1 = bench_stop();
   check(tasks_pending == 0, "tasks left pending");
   return (double)(t1 - t0) / (double)n;
 }
@@ -543,7 +545,7 @@ static double w2a_rep(void)
   double ns;
 
   sched_init();
-  ns = spawn_and_run(W2A_N, w2a_step);
+  ns = spawn_and_run(bench_size(W2A_N), w2a_step);
   sched_close();
   return ns;
 }
@@ -580,15 +582,16 @@ static void w2_step(struct task *t)
 
 static double w2_rep(void)
 {
+  const long n = bench_size(W2_N);
   long sum = 0;
   double ns;
 
   sched_init();
-  w2_results = xmalloc(W2_N * sizeof *w2_results);
-  ns = spawn_and_run(W2_N, w2_step);
-  for (long i = 0; i < W2_N; i++)
+  w2_results = xmalloc((size_t)n * sizeof *w2_results);
+  ns = spawn_and_run(n, w2_step);
+  for (long i = 0; i < n; i++)
     sum += w2_results[i];
-  check(sum == (long)W2_N * (W2_N - 1) / 2, "W2: wrong sum");
+  check(sum == n * (n - 1) / 2, "W2: wrong sum");
   free(w2_results);
   sched_close();
   return ns;
@@ -660,14 +663,16 @@ static void w3_step(struct task *t)
 
 static double w3_rep(void)
 {
+  const long n = bench_size(W3_N);
   double ns;
 
   sched_init();
   w3.free_slots = W3_SLOTS;
   w3.in_flight = w3.max_in_flight = 0;
   fifo_init(&w3.waiters);
-  ns = spawn_and_run(W3_N, w3_step);
-  check(w3.max_in_flight == W3_SLOTS, "W3: semaphore bound not reached");
+  ns = spawn_and_run(n, w3_step);
+  check(w3.max_in_flight == (n < W3_SLOTS ? n : W3_SLOTS),
+        "W3: semaphore bound not reached");
   check(w3.free_slots == W3_SLOTS, "W3: slots leaked");
   sched_close();
   return ns;
@@ -714,37 +719,45 @@ static void w4_after(uv_work_t *req, int status)
   free(job);
 }
 
-static void w4_rep(double *wall, double *cpu)
+static void w4_setup(void)
 {
-  uint64_t t0, c0;
+  w4_expected = 0;
+  for (int i = 0; i < W4_INTS; i++) {
+    w4_data[i] = i;
+    w4_expected += i;
+  }
+}
+
+/* One round: W4_N jobs (or --n); returns wall ns per job. */
+static double w4_rep(void)
+{
+  const long n = bench_size(W4_N);
+  uint64_t t0, t1;
 
   sched_init();
   w4_done = 0;
-  t0 = now_ns();
-  c0 = cpu_ns();
-  for (long i = 0; i < W4_N; i++) {
+  t0 = bench_start();
+  for (long i = 0; i < n; i++) {
     struct w4_job *job = xmalloc(sizeof *job);
     check_uv(uv_queue_work(&sched.loop, &job->req, w4_work, w4_after),
              "uv_queue_work");
   }
   sched_run();
-  *cpu = (double)(cpu_ns() - c0) / W4_N;
-  *wall = (double)(now_ns() - t0) / W4_N;
-  check(w4_done == W4_N, "W4: jobs missing");
+  t1 = bench_stop();
+  check(w4_done == n, "W4: jobs missing");
   sched_close();
+  return (double)(t1 - t0) / (double)n;
 }
 
 static void run_w4(void)
 {
   double wall[REPS], cpu[REPS];
 
-  w4_expected = 0;
-  for (int i = 0; i < W4_INTS; i++) {
-    w4_data[i] = i;
-    w4_expected += i;
+  w4_setup();
+  for (int i = 0; i < REPS; i++) {
+    wall[i] = w4_rep();
+    cpu[i] = bench_cpu_per_op(wall[i]);
   }
-  for (int i = 0; i < REPS; i++)
-    w4_rep(&wall[i], &cpu[i]);
   report("W4", quantile(wall, REPS, 0.5), "ns/job");
   report("W4_cpu", quantile(cpu, REPS, 0.5), "ns/job");
 }
@@ -779,32 +792,28 @@ static void w6_cancel(struct task *t)
   sched_post(&t->node, task_run);
 }
 
-static size_t heap_in_use(void)
-{
-  struct mallinfo2 mi = mallinfo2();
-
-  return mi.uordblks + mi.hblkhd;
-}
-
 static double w6_rep(void)
 {
+  const long n = bench_size(W6_N);
   struct task **tasks;
-  size_t before, after;
+  size_t before, after, rss_before;
 
   sched_init();
+  rss_before = rss_bytes();
   before = heap_in_use();
-  tasks = xmalloc(W6_N * sizeof *tasks);
-  for (long i = 0; i < W6_N; i++)
+  tasks = xmalloc((size_t)n * sizeof *tasks);
+  for (long i = 0; i < n; i++)
     tasks[i] = task_spawn(w6_step, i);
   sched_run(); /* every task now awaits its future */
   after = heap_in_use();
-  for (long i = 0; i < W6_N; i++)
+  bench_rss_per_obj = ((double)rss_bytes() - (double)rss_before) / (double)n;
+  for (long i = 0; i < n; i++)
     w6_cancel(tasks[i]);
   sched_run();
   check(tasks_pending == 0, "W6: tasks left after cancel");
   free(tasks);
   sched_close();
-  return (double)(after - before) / W6_N;
+  return (double)(after - before) / (double)n;
 }
 
 static void run_w6(void)
@@ -913,6 +922,30 @@ static void run_lat(void)
 
 /* ---- main: workload selection ---- */
 
+/* --once: the workloads one rep of which is one figure. */
+static const struct {
+  const char *name;
+  const char *unit;
+  double (*rep)(void);
+} once_table[] = {
+  { "W1_batched", "ns/future", w1_batched_rep },
+  { "W1_single", "ns/future", w1_single_rep },
+  { "W1_batched_rec", "ns/future", w1_batched_rec_rep },
+  { "W2a", "ns/task", w2a_rep },
+  { "W2", "ns/task", w2_rep },
+  { "W3", "ns/job", w3_rep },
+  { "W4", "ns/job", w4_rep },
+  { "W6", "bytes/task", w6_rep },
+};
+
+static int run_once(const char *prog, const bench_once *o)
+{
+  for (size_t i = 0; i < sizeof once_table / sizeof once_table[0]; i++)
+    if (strcmp(once_table[i].name, o->workload) == 0)
+      return bench_run_once("libuv", o, once_table[i].unit, once_table[i].rep);
+  return bench_unknown(prog, o->workload);
+}
+
 static const struct workload {
   const char *name;
   void (*run)(void);
@@ -966,9 +999,14 @@ static void check_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-  check_args(argc, argv);
+  bench_once once;
+
   /* Must precede the first uv_queue_work: the pool size is read once. */
   setenv("UV_THREADPOOL_SIZE", "4", 1);
+  w4_setup();
+  if (bench_once_args(argc, argv, &once))
+    return run_once(argv[0], &once);
+  check_args(argc, argv);
   printf("# libuv %s, median of %d runs\n", uv_version_string(), REPS);
   for (size_t w = 0; w < N_WORKLOADS; w++)
     if (selected(argc, argv, workloads[w].name))

@@ -14,7 +14,11 @@ Usage: PYTHONPATH=<build>/bindings/python/pkg /usr/bin/python3
        W4 W6 Q1 E1 WT AC; none: all). Q1 (queue), E1 (event), WT (wait)
        and AC (as_completed) have no peer in py_peers.py; `--asyncio` runs
        those four on asyncio's loop and classes for comparison.
+       acore_py_bench.py --once WORKLOAD [--n N] [--rounds R]: one rep of
+       one of py_peers' workloads, REP lines (see py_peers.py).
 """
+
+import argparse
 
 import os
 import sys
@@ -210,8 +214,19 @@ def use_asyncio():
     _new_loop = new_loop
 
 
+def once(argv):
+    """--once WORKLOAD [--n N] [--rounds R] (py_peers.start_once)."""
+    parser = argparse.ArgumentParser(prog="acore_py_bench.py --once")
+    P.add_once_args(parser)
+    args = parser.parse_args(argv)
+    WORKLOADS[P.start_once(parser, args, namespace=vars(P))]()
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] == "--once":
+        once(args)
+        return
     if "--asyncio" in args:
         args = [a for a in args if a != "--asyncio"] or list(PEERLESS)
         if any(a not in PEERLESS for a in args):

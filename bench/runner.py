@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""runner.py - acore and its peers, alternated rep by rep (bench/run.sh).
+
+For each workload, each rep runs every system once, one after the other
+(C: acore, libuv; Python: acore-py, uvloop, asyncio), each in a process of
+its own started with `--once` (see bench/bench_util.h, py_peers.py). So
+the systems of one rep see about the same machine, and the ratio between
+them is taken within the rep; report.py gives the median ratio over the
+reps and its spread.
+
+A timed workload runs two rounds in its process: round 1 in a fresh
+process ("first round"), round 2 on a warm one (the steady state, the
+figure of record). A memory workload runs one round: the growth of the
+process's resident memory per pending task. Every record has the wall and
+CPU time (user + sys, all threads) per operation and the 1-minute load
+average read just before its process started.
+
+Instruction counts (callgrind), the figures a busy machine does not move:
+each program runs under callgrind with 1 and 2 rounds at N and at 2N
+operations; ((I(2 rounds, 2N) - I(1, 2N)) - (I(2, N) - I(1, N))) / N is
+the steady-state count per operation (start-up, imports and per-round
+set-up cancel out), (I(1, 2N) - I(1, N)) / N the first round's.
+
+Writes every record to a JSON file (--out) and prints report.py's tables.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import report  # noqa: E402  (the tables, shared with report.py)
+
+PY = "/usr/bin/python3"
+
+C_SYSTEMS = ["acore", "libuv"]
+PY_SYSTEMS = ["acore-py", "uvloop", "asyncio"]
+
+
+def W(group, name, n, progs, title, mem=False):
+    """A workload: `progs` maps each system to (program, its workload)."""
+    return {"group": group, "name": name, "n": n, "progs": progs,
+            "title": title, "mem": mem}
+
+
+def c_pair(core, workload, peer_workload=None):
+    return {"acore": (core, workload),
+            "libuv": ("uv_peers", peer_workload or workload)}
+
+
+def py_all(workload):
+    return {s: (s, workload) for s in PY_SYSTEMS}
+
+
+WORKLOADS = [
+    W("c", "W1_batched", 1_000_000, c_pair("bench_core", "W1_batched"),
+      "W1 batched: future + done callback + result, 1,000 per iteration"),
+    W("c", "W1_batched_rec", 1_000_000,
+      c_pair("bench_core", "W1_batched", "W1_batched_rec"),
+      "W1 batched against the floor with a record per callback"),
+    W("c", "W1_single", 200_000, c_pair("bench_core", "W1_single"),
+      "W1 single: one future per loop iteration"),
+    W("c", "W2a", 100_000, c_pair("bench_core", "W2a"),
+      "W2a: tasks awaiting a future completed by call_soon"),
+    W("c", "W2", 100_000, c_pair("bench_combinators", "W2"),
+      "W2: spawn, sleep(0) (a yield), gather"),
+    W("c", "W2_sleepfuture", 100_000,
+      c_pair("bench_combinators", "W2_sleepfuture", "W2"),
+      "W2 with the sleep(0) future"),
+    W("c", "W3", 10_000, c_pair("bench_sync", "W3"),
+      "W3: jobs under a semaphore of 100"),
+    W("c", "W3_map", 10_000, c_pair("bench_sync", "W3_map", "W3"),
+      "W3 through acore_map"),
+    W("c", "W4", 100_000, c_pair("bench_executor", "W4"),
+      "W4: tiny jobs on 4 workers, all submitted at once"),
+    W("c", "W6", 100_000, c_pair("bench_core", "W6_held", "W6"),
+      "W6: memory per pending task (tasks held in an array)", mem=True),
+    W("py", "W1_batched", 1_000_000, py_all("W1_batched"),
+      "W1 batched"),
+    W("py", "W1_single", 200_000, py_all("W1_single"), "W1 single"),
+    W("py", "W2a", 100_000, py_all("W2a"), "W2a: tasks awaiting a future"),
+    W("py", "W2", 100_000, py_all("W2"), "W2: spawn, sleep(0), gather"),
+    W("py", "W3", 10_000, py_all("W3"), "W3: semaphore of 100"),
+    W("py", "W4", 20_000, py_all("W4"),
+      "W4: tiny jobs on 4 worker threads"),
+    W("py", "W6", 100_000, py_all("W6"),
+      "W6: memory per pending task", mem=True),
+]
+
+# Instruction counts: (group, workload, N) - W1, W2, W3.
+INSTR = [
+    ("c", "W1_batched", 100_000), ("c", "W2", 20_000), ("c", "W3", 10_000),
+    ("py", "W1_batched", 10_000), ("py", "W2", 5_000), ("py", "W3", 5_000),
+]
+
+
+class Runner:
+    def __init__(self, build, skip):
+        self.build = os.path.abspath(build)
+        self.skip = set(skip)
+        pkg = os.path.join(self.build, "bindings", "python", "pkg")
+        self.env = dict(os.environ, PYTHONPATH=pkg)
+
+    def command(self, system, prog, workload, n, rounds):
+        once = ["--once", workload, "--n", str(n), "--rounds", str(rounds)]
+        if system in C_SYSTEMS:
+            return [os.path.join(self.build, "bench", prog)] + once
+        if system == "acore-py":
+            return [PY, os.path.join(HERE, "python",
+                                     "acore_py_bench.py")] + once
+        return [PY, os.path.join(HERE, "peers", "py_peers.py"),
+                "--impl", system] + once
+
+    def run(self, cmd, prefix=()):
+        p = subprocess.run(list(prefix) + cmd, env=self.env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            sys.exit(f"runner: {' '.join(cmd)} failed ({p.returncode}):\n"
+                     f"{p.stderr}")
+        return p
+
+    def reps(self, w, system, n, rounds):
+        prog, workload = w["progs"][system]
+        p = self.run(self.command(system, prog, workload, n, rounds))
+        lines = [json.loads(line[4:]) for line in p.stdout.splitlines()
+                 if line.startswith("REP ")]
+        if len(lines) != rounds:
+            sys.exit(f"runner: {prog} {workload}: {len(lines)} REP lines, "
+                     f"expected {rounds}:\n{p.stdout}")
+        return lines
+
+    def instructions(self, cmd):
+        env = dict(self.env, PYTHONHASHSEED="0")
+        p = subprocess.run(["valgrind", "--tool=callgrind",
+                            "--callgrind-out-file=/dev/null"] + cmd,
+                           env=env, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        m = re.search(r"Collected : (\d+)", p.stderr)
+        if p.returncode != 0 or not m:
+            sys.exit(f"runner: callgrind {' '.join(cmd)} failed:\n"
+                     f"{p.stderr[-2000:]}")
+        return int(m.group(1))
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def systems_of(w, skip):
+    return [s for s in (C_SYSTEMS if w["group"] == "c" else PY_SYSTEMS)
+            if s not in skip]
+
+
+def timed(runner, workloads, reps, scale, log):
+    """Every rep of every workload, the systems alternating; the records."""
+    records = []
+    for w in workloads:
+        n = max(1, int(w["n"] * scale))
+        rounds = 1 if w["mem"] else 2
+        for rep in range(1, reps + 1):
+            for system in systems_of(w, runner.skip):
+                load = load1()
+                for line in runner.reps(w, system, n, rounds):
+                    records.append({
+                        "group": w["group"], "workload": w["name"],
+                        "system": system, "rep": rep,
+                        "round": line["round"], "n": n, "unit": line["unit"],
+                        "value": line["value"], "cpu": line["cpu"],
+                        "heap": line.get("heap"), "load1": load})
+            log(f"# {w['group']} {w['name']} rep {rep}/{reps} "
+                f"(load {load:.2f})")
+    return records
+
+
+def instruction_counts(runner, which, scale, log):
+    counts = []
+    for group, name, n0 in INSTR:
+        if group not in which:
+            continue
+        w = next(x for x in WORKLOADS
+                 if x["group"] == group and x["name"] == name)
+        n = max(1, int(n0 * scale))
+        for system in systems_of(w, runner.skip):
+            prog, workload = w["progs"][system]
+            i = {(r, k): runner.instructions(
+                    runner.command(system, prog, workload, k, r))
+                 for r in (1, 2) for k in (n, 2 * n)}
+            steady = ((i[2, 2 * n] - i[1, 2 * n]) - (i[2, n] - i[1, n])) / n
+            first = (i[1, 2 * n] - i[1, n]) / n
+            counts.append({"group": group, "workload": name,
+                           "system": system, "n": n,
+                           "steady": round(steady, 1),
+                           "first": round(first, 1)})
+            log(f"# instructions {group} {name} {system}: "
+                f"{steady:.0f} per op")
+    return counts
+
+
+def versions(runner):
+    out = {"python": sys.version.split()[0]}
+    if "uvloop" not in runner.skip:
+        p = subprocess.run(
+            [PY, "-c", "import uvloop; print(uvloop.__version__)"],
+            text=True, stdout=subprocess.PIPE)
+        out["uvloop"] = p.stdout.strip()
+    p = subprocess.run(["pkg-config", "--modversion", "libuv"], text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out["libuv"] = p.stdout.strip()
+    p = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                       text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    out["commit"] = p.stdout.strip()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("build", help="build folder (RelWithDebInfo or Release)")
+    ap.add_argument("--out", default="bench-results.json",
+                    help="results file (default: bench-results.json)")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiply every workload's size (and the "
+                         "instruction counts' sizes) by this")
+    ap.add_argument("--only", default="",
+                    help="comma-separated workload names (both groups)")
+    ap.add_argument("--groups", default="c,py",
+                    help="c, py or c,py (default)")
+    ap.add_argument("--skip", action="append", default=[],
+                    metavar="SYSTEM", help="leave a system out")
+    ap.add_argument("--instructions", default="c,py",
+                    help="groups to count instructions for: c, py, c,py "
+                         "(default) or none")
+    ap.add_argument("--instr-only", default="",
+                    help="comma-separated workloads to count instructions "
+                         "for (default: W1_batched, W2, W3)")
+    ap.add_argument("--busy", type=float, default=0.75 * os.cpu_count(),
+                    help="1-minute load above which a run is busy "
+                         "(default: 0.75 x cores)")
+    args = ap.parse_args()
+    groups = set(args.groups.split(","))
+    only = set(filter(None, args.only.split(",")))
+    workloads = [w for w in WORKLOADS if w["group"] in groups and
+                 (not only or w["name"] in only)]
+    if not workloads:
+        ap.error("no workload selected")
+    runner = Runner(args.build, args.skip)
+    which = set() if args.instructions == "none" else \
+        set(args.instructions.split(","))
+    if which and shutil.which("valgrind") is None:
+        ap.error("valgrind not found: pass --instructions none")
+    instr_only = set(filter(None, args.instr_only.split(",")))
+    if instr_only:
+        global INSTR
+        INSTR = [x for x in INSTR if x[1] in instr_only]
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    meta = {
+        "command": " ".join(["bench/run.sh"] + sys.argv[1:]),
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(), "reps": args.reps, "scale": args.scale,
+        "busy_load": args.busy, "skipped": sorted(runner.skip),
+        "sizes": {f"{w['group']}:{w['name']}": max(1, int(w["n"] * args.scale))
+                  for w in workloads},
+        "titles": {f"{w['group']}:{w['name']}": w["title"]
+                   for w in workloads},
+        "load_start": load1(),
+    }
+    meta.update(versions(runner))
+    t0 = time.monotonic()
+    records = timed(runner, workloads, args.reps, args.scale, log)
+    counts = instruction_counts(runner, which, args.scale, log)
+    meta["load_end"] = load1()
+    meta["seconds"] = round(time.monotonic() - t0, 1)
+    results = {"meta": meta, "records": records, "instructions": counts}
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+    print(report.markdown(results))
+    log(f"# results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
