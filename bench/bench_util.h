@@ -8,6 +8,19 @@
  * Header-only (each benchmark is one C file). Define BENCH_NAME (the
  * program's name, for failure messages) before including it; build with
  * _GNU_SOURCE for the LAT driver's CPU affinity calls.
+ *
+ * One rep, for bench/runner.py: `PROG --once WORKLOAD [--n N] [--rounds R]`
+ * runs R rounds (default 2) of one workload with N operations (default: the
+ * workload's own size) in this process, and prints one line per round:
+ *   REP {"system": S, "workload": W, "round": r, "n": N, "unit": U,
+ *        "value": V, "cpu": C[, "heap": H]}
+ * N is the --n given (0: the workload's own size); V is the workload's
+ * figure in U. For a timed workload, V is wall ns per operation and C the
+ * process's CPU time (user + sys, all threads) per operation over the same
+ * region, which the workload brackets with bench_start() / bench_stop().
+ * For a memory workload (unit "bytes/..."), V is the growth of the
+ * process's resident memory per object and C is null; H is the growth of
+ * malloc's heap (mallinfo2) per object.
  */
 #ifndef ACORE_BENCH_UTIL_H
 #define ACORE_BENCH_UTIL_H
@@ -18,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <time.h>
 #ifdef _GNU_SOURCE
 #include <sched.h>
@@ -35,14 +47,15 @@ static inline uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* CPU time of the whole process (all threads), user plus system. */
+/* CPU time of the whole process (all threads), user plus system: what
+ * getrusage(RUSAGE_SELF) adds up, read from the process CPU clock, which
+ * counts in nanoseconds up to the call (getrusage's sum, in microseconds,
+ * can stay behind for a region as short as a few hundred of them). */
 static inline uint64_t cpu_ns(void) {
-  struct rusage ru;
+  struct timespec ts;
 
-  getrusage(RUSAGE_SELF, &ru);
-  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
-             1000000000u +
-         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the timed region: wall and CPU clocks read together ---- */

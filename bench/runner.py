@@ -81,6 +81,10 @@ WORKLOADS = [
       "W3 through acore_map"),
     W("c", "W4", 100_000, c_pair("bench_executor", "W4"),
       "W4: tiny jobs on 4 workers, all submitted at once"),
+    W("c", "SEMQ_1k", 100_000, {"acore": ("bench_sync", "SEMQ_1k")},
+      "semaphore release + re-acquire, 1,000 waiters queued"),
+    W("c", "SEMQ_100k", 100_000, {"acore": ("bench_sync", "SEMQ_100k")},
+      "the same, 100,000 waiters queued (flat: as SEMQ_1k)"),
     W("c", "W6", 100_000, c_pair("bench_core", "W6_held", "W6"),
       "W6: memory per pending task (tasks held in an array)", mem=True),
     W("py", "W1_batched", 1_000_000, py_all("W1_batched"),
@@ -157,7 +161,7 @@ def load1():
 
 def systems_of(w, skip):
     return [s for s in (C_SYSTEMS if w["group"] == "c" else PY_SYSTEMS)
-            if s not in skip]
+            if s in w["progs"] and s not in skip]
 
 
 def timed(runner, workloads, reps, scale, log):
