@@ -113,6 +113,15 @@ class Runner:
         pkg = os.path.join(self.build, "bindings", "python", "pkg")
         self.env = dict(os.environ, PYTHONPATH=pkg)
 
+    def missing_systems(self, workloads):
+        """The selected systems this machine cannot run."""
+        wanted = {s for w in workloads for s in systems_of(w, self.skip)}
+        checks = {"uvloop": "import uvloop", "acore-py": "import acore"}
+        return sorted(s for s, code in checks.items() if s in wanted and
+                      subprocess.run([PY, "-c", code], env=self.env,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL).returncode)
+
     def command(self, system, prog, workload, n, rounds):
         once = ["--once", workload, "--n", str(n), "--rounds", str(rounds)]
         if system in C_SYSTEMS:
@@ -258,6 +267,11 @@ def main():
     if not workloads:
         ap.error("no workload selected")
     runner = Runner(args.build, args.skip)
+    missing = runner.missing_systems(workloads)
+    if missing:
+        ap.error(f"{', '.join(missing)}: not found (uvloop: apt-get install "
+                 f"python3-uvloop; acore-py: the build folder's Python "
+                 f"binding); or leave out with --skip")
     which = set() if args.instructions == "none" else \
         set(args.instructions.split(","))
     if which and shutil.which("valgrind") is None:
