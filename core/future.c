@@ -9,7 +9,8 @@
  *   inside the completing call.
  * - A queued done callback pins its future (f->pins, no atomic operation;
  *   a real reference past 255 pins): a future whose last reference goes
- *   while pinned is marked DEAD and destroyed when the last pin goes. A
+ *   while pinned is marked DEAD and destroyed when the last pin goes,
+ *   unless a callback took a new reference meanwhile (that revives it). A
  *   waiting task holds a reference to the future it awaits, so f->cbs
  *   never outlives the future.
  * - Errors count as retrieved once read (result/error accessors); a failed
@@ -76,9 +77,13 @@ acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
   return &x->fut;
 }
 
+/* A reference taken from 0 can only come from a queued done callback of
+ * a future whose holders are all gone (it reaches the future through its
+ * pin, on the loop thread): the future lives on, no longer dead. */
 acore_future_t *acore_future_ref(acore_future_t *fut) {
-  if (fut != NULL)
-    atomic_fetch_add_explicit(&fut->refs, 1, memory_order_relaxed);
+  if (fut != NULL &&
+      atomic_fetch_add_explicit(&fut->refs, 1, memory_order_relaxed) == 0)
+    fut->flags &= (uint8_t)~ACORE__F_DEAD;
   return fut;
 }
 
@@ -110,6 +115,8 @@ void acore__future_pin(acore_future_t *f) {
 void acore__future_unpin(acore_future_t *f) { unpin(f, 0); }
 
 void acore__future_release(acore_future_t *f) {
+  if (atomic_load_explicit(&f->refs, memory_order_acquire) != 0)
+    return; /* revived by a callback before a deferred release */
   if (f->pins > 0)
     f->flags |= ACORE__F_DEAD;
   else
@@ -121,9 +128,11 @@ void acore_future_unref(acore_future_t *fut) {
 
   if (fut == NULL)
     return;
-  /* Holding the only reference, nobody can race us: skip the RMW. */
-  if (atomic_load_explicit(&fut->refs, memory_order_acquire) != 1 &&
-      atomic_fetch_sub_explicit(&fut->refs, 1, memory_order_acq_rel) != 1)
+  /* Holding the only reference, nobody can race us: skip the RMW (but
+   * leave 0 behind: a pinned future may be revived by its callbacks). */
+  if (atomic_load_explicit(&fut->refs, memory_order_acquire) == 1)
+    atomic_store_explicit(&fut->refs, 0, memory_order_relaxed);
+  else if (atomic_fetch_sub_explicit(&fut->refs, 1, memory_order_acq_rel) != 1)
     return;
   loop = fut->loop;
   if (acore__on_loop_thread(loop) && !loop->closed)
@@ -334,6 +343,76 @@ int acore__future_cancel(acore_future_t *f, const char *message) {
   return 1;
 }
 
+/* ---- cancelling a graph ---------------------------------------------------- */
+
+/* One future's own cancel: a task's, a composite's op, or the plain one. */
+static int cancel_one(acore_future_t *f, const char *message) {
+  if (f->flags & ACORE__F_TASK)
+    return acore__task_cancel((acore_task_t *)f, message);
+  if (f->flags & ACORE__F_CUSTOM) {
+    const acore__future_ops *ops = ((acore__xfuture *)f)->ops;
+    if (ops != NULL && ops->cancel != NULL)
+      return ops->cancel(f, message);
+  }
+  return acore__future_cancel(f, message);
+}
+
+/* The futures a cancel reached are listed through znext (free while a
+ * future has references), ended by this marker: a future is listed iff
+ * its znext is not NULL. */
+static char wave_end_marker;
+#define WAVE_END ((acore_future_t *)(void *)&wave_end_marker)
+
+/* The outermost cancel returns: forget the marks (all of them first: an
+ * unref may start a new cancel), then the references. */
+static void cancel_wave_end(acore_loop_t *loop) {
+  acore_future_t *f, *next;
+
+  for (f = loop->cwave; f != WAVE_END; f = f->znext)
+    f->flags &= (uint8_t)~(ACORE__F_CVISIT | ACORE__F_CACCEPT);
+  f = loop->cwave;
+  loop->cwave = NULL;
+  for (; f != WAVE_END; f = next) {
+    next = f->znext;
+    f->znext = NULL;
+    acore_future_unref(f);
+  }
+}
+
+int acore__cancel(acore_future_t *f, const char *message) {
+  acore_loop_t *loop = f->loop;
+  int rc;
+
+  if (f->state != ACORE_FUTURE_PENDING)
+    return 0;
+  if (f->flags & ACORE__F_CVISIT) { /* reached before by this cancel */
+    if (f->flags & ACORE__F_CACCEPT)
+      return 1;
+    if ((f->flags & ACORE__F_TASK) &&
+        acore__task_cancel_cycle((acore_task_t *)f) == 1) {
+      f->flags |= ACORE__F_CACCEPT;
+      return 1;
+    }
+    return 0;
+  }
+  if (atomic_load_explicit(&f->refs, memory_order_relaxed) == 0)
+    return cancel_one(f, message); /* znext may be taken: not marked */
+  if (f->znext == NULL) { /* listed, and held, until the wave ends */
+    f->znext = loop->cwave != NULL ? loop->cwave : WAVE_END;
+    loop->cwave = acore_future_ref(f);
+  }
+  f->flags |= ACORE__F_CVISIT;
+  loop->cdepth++;
+  rc = cancel_one(f, message);
+  if (rc == 1)
+    f->flags |= ACORE__F_CACCEPT;
+  else if (rc < 0) /* failed (ENOMEM): a later path may try again */
+    f->flags &= (uint8_t)~ACORE__F_CVISIT;
+  if (--loop->cdepth == 0)
+    cancel_wave_end(loop);
+  return rc;
+}
+
 int acore_future_cancel(acore_future_t *fut, const char *message) {
   int rc;
 
@@ -343,12 +422,7 @@ int acore_future_cancel(acore_future_t *fut, const char *message) {
     return acore_task_cancel((acore_task_t *)fut, message);
   if ((rc = acore__loop_check(fut->loop)) != ACORE_OK)
     return rc;
-  if ((fut->flags & ACORE__F_CUSTOM) && fut->state == ACORE_FUTURE_PENDING) {
-    const acore__future_ops *ops = ((acore__xfuture *)fut)->ops;
-    if (ops != NULL && ops->cancel != NULL)
-      return ops->cancel(fut, message);
-  }
-  return acore__future_cancel(fut, message);
+  return acore__cancel(fut, message);
 }
 
 /* ---- reading ---------------------------------------------------------------- */

@@ -103,7 +103,9 @@ enum { /* future flags */
   ACORE__F_STOLEN = 1u << 2,
   ACORE__F_CUSTOM = 1u << 3, /* an acore__xfuture with its own ops */
   ACORE__F_NOSET = 1u << 4,  /* public setters refuse it (EINVAL) */
-  ACORE__F_DEAD = 1u << 5    /* no references left; waits for pins == 0 */
+  ACORE__F_DEAD = 1u << 5,   /* no references left; waits for pins == 0 */
+  ACORE__F_CVISIT = 1u << 6, /* reached by the cancel under way */
+  ACORE__F_CACCEPT = 1u << 7 /* ... which it accepted (returned 1) */
 };
 
 typedef union acore__value {
@@ -212,6 +214,12 @@ static inline acore__value acore__value_err(acore_error_t *err) {
 /* Internal done callback, not counted as a user registration. */
 int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
                                acore__cbrec **out);
+/* Cancel `f` (checked by the caller) as part of the cancel under way, or
+ * of a new one: every future is cancelled at most once per cancel, however
+ * many paths lead to it (a later path gets the first answer), and a task
+ * reached again while its own cancel is passed on (it awaits, indirectly,
+ * itself) is woken to see the cancel. Returns as acore_future_cancel. */
+int acore__cancel(acore_future_t *f, const char *message);
 /* Cancel a plain future (no task routing, no checks): 1, 0 or ENOMEM. */
 int acore__future_cancel(acore_future_t *f, const char *message);
 /* A NUL-terminated copy of bytes into v->b. */
@@ -260,6 +268,12 @@ typedef struct acore__task_ident {
 void **acore__task_tscope(acore_task_t *t, bool create);
 
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
+/* acore_task_cancel() past its checks (through acore__cancel). */
+int acore__task_cancel(acore_task_t *t, const char *message);
+/* The task was reached again by the cancel it passes on to what it
+ * awaits: a cycle. Wake it (the cancel is delivered into its next step);
+ * 1 if it was woken, 0 when it waits for nothing pending. */
+int acore__task_cancel_cycle(acore_task_t *t);
 void acore__task_close(acore_task_t *t); /* loop close: cancel, release */
 void acore__task_destroy(acore_task_t *t);
 
@@ -332,6 +346,9 @@ struct acore_loop {
   bool owns_uv;
   bool running;
   bool closed;      /* written under mutex */
+  bool closing;     /* acore_loop_close() is at work (or done) */
+  bool in_uv_cb;    /* in one of acore's libuv callbacks (a host's uv_run) */
+  bool close_later; /* closed inside in_uv_cb: the last handle close frees */
   bool idle_on;
   bool stopped;     /* uv_stop was issued by acore_loop_stop */
   unsigned flags;
@@ -351,6 +368,8 @@ struct acore_loop {
   acore_task_t *current;
   acore__stage stage;
   acore__cbrec *uc_rec; /* run_until_complete's registration */
+  acore_future_t *cwave; /* futures the cancel under way reached (znext) */
+  unsigned cdepth;       /* nested acore__cancel calls */
   acore__queue closers; /* acore__closer records */
 
   /* timers: a binary min-heap on (when, seq) */
@@ -391,13 +410,14 @@ void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 void acore__loop_remove_closer(acore__closer *c);
 /* What every loop-thread entry point checks after its own arguments:
  * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another
- * thread), ACORE_ECLOSED, else ACORE_OK. */
+ * thread), ACORE_ECLOSED (closed, or being closed: nothing new may be
+ * scheduled then), else ACORE_OK. */
 static inline int acore__loop_check(const acore_loop_t *loop) {
   if (loop == NULL)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
-  return loop->closed ? ACORE_ECLOSED : ACORE_OK;
+  return loop->closing ? ACORE_ECLOSED : ACORE_OK;
 }
 
 uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */

@@ -431,9 +431,29 @@ static void iterate(acore_loop_t *loop) {
   }
 }
 
+/* A host runs the uv loop (no acore_loop_run* holds a reference): keep
+ * the loop alive through a callback that may drop its last reference; the
+ * close that this unref may then do must not spin the host's uv loop. */
+static bool cb_enter(acore_loop_t *loop) {
+  if (loop->running || loop->in_uv_cb)
+    return false;
+  acore_loop_ref(loop);
+  loop->in_uv_cb = true;
+  return true;
+}
+
+static void cb_leave(acore_loop_t *loop, bool entered) {
+  if (!entered)
+    return;
+  loop->in_uv_cb = false;
+  if (atomic_load_explicit(&loop->refs, memory_order_acquire) == 1)
+    loop->in_uv_cb = true; /* this unref closes: inside the callback still */
+  acore_loop_unref(loop);  /* loop may be gone */
+}
+
 static void on_check(uv_check_t *h) {
   acore_loop_t *loop = h->data;
-  bool was_running = loop->running;
+  bool was_running = loop->running, entered = cb_enter(loop);
 
   loop->running = true; /* also when a host runs the uv loop */
   iterate(loop);
@@ -444,6 +464,7 @@ static void on_check(uv_check_t *h) {
     loop->stopped = true;
   }
   update_handles(loop);
+  cb_leave(loop, entered);
 }
 
 static void drain_threadsafe(acore_loop_t *loop, acore__queue *q) {
@@ -460,6 +481,7 @@ static void drain_threadsafe(acore_loop_t *loop, acore__queue *q) {
 static void release_zombies(acore_future_t *z) {
   while (z != NULL) {
     acore_future_t *next = z->znext;
+    z->znext = NULL;
     acore__future_release(z);
     z = next;
   }
@@ -481,11 +503,15 @@ static void take_foreign(acore_loop_t *loop) {
 
 static void on_async(uv_async_t *h) {
   acore_loop_t *loop = h->data;
+  bool entered = cb_enter(loop);
 
   take_foreign(loop);
-  sync_async_ref(loop);
-  if (atomic_load(&loop->stop_req))
-    update_handles(loop); /* the check handle stops us after this poll */
+  if (!loop->closed) {
+    sync_async_ref(loop);
+    if (atomic_load(&loop->stop_req))
+      update_handles(loop); /* the check handle stops us after this poll */
+  }
+  cb_leave(loop, entered);
 }
 
 /* ---- running ----------------------------------------------------------------- */
@@ -635,9 +661,19 @@ void acore__loop_remove_closer(acore__closer *c) {
 
 /* ---- close -------------------------------------------------------------------- */
 
+/* The loop's memory is kept (one count in nlive) until the last handle
+ * closed, when that happens after acore_loop_close() returned. */
 static void on_handle_closed(uv_handle_t *h) {
   acore_loop_t *loop = h->data;
-  loop->closing_handles--;
+  bool last;
+
+  if (--loop->closing_handles > 0 || !loop->close_later)
+    return;
+  uv_mutex_lock(&loop->mutex);
+  last = --loop->nlive == 0;
+  uv_mutex_unlock(&loop->mutex);
+  if (last)
+    loop_free(loop);
 }
 
 static void close_uv(acore_loop_t *loop) {
@@ -648,6 +684,14 @@ static void close_uv(acore_loop_t *loop) {
   for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
     loop->closing_handles++;
     uv_close(hs[i], on_handle_closed);
+  }
+  if (loop->in_uv_cb && !loop->owns_uv) {
+    /* Inside the host's uv_run: it runs the close callbacks itself. */
+    uv_mutex_lock(&loop->mutex);
+    loop->nlive++;
+    uv_mutex_unlock(&loop->mutex);
+    loop->close_later = true;
+    return;
   }
   while (loop->closing_handles > 0)
     uv_run(loop->uv, UV_RUN_NOWAIT);
@@ -680,33 +724,49 @@ static void drop_threadsafe(acore__queue *q) {
   }
 }
 
+static bool close_left(const acore_loop_t *loop) {
+  return !acore__queue_empty(&loop->tasks) ||
+         !acore__queue_empty(&loop->cbrecs) ||
+         !acore__queue_empty(&loop->ready) || loop->heap_len > 0;
+}
+
+/* Cancel the tasks, drop every callback, ready item and timer; again
+ * while the cleanups that run meanwhile complete futures (which queues
+ * their callbacks). Nothing new can be scheduled: loop->closing. */
+static void close_drain(acore_loop_t *loop) {
+  do {
+    /* Tasks first: cancelling them completes futures whose callbacks are
+     * then dropped with everything else. */
+    while (!acore__queue_empty(&loop->tasks)) {
+      acore__queue *n = acore__queue_head(&loop->tasks);
+      acore__task_close(acore__queue_data(n, acore_task_t, tnode));
+    }
+    acore__future_drop_callbacks(loop);
+    drop_ready(loop);
+    acore__timers_drop(loop);
+  } while (close_left(loop));
+}
+
 int acore_loop_close(acore_loop_t *loop) {
   acore__queue q;
   acore_future_t *z;
 
   if (loop == NULL)
     return ACORE_EINVAL;
-  if (loop->closed)
+  if (loop->closing) /* closed, or a cleanup of this close calls it */
     return ACORE_OK;
   if (loop->running)
     return ACORE_EBUSY;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
+  loop->closing = true;
   while (!acore__queue_empty(&loop->closers)) {
     acore__queue *n = acore__queue_head(&loop->closers);
     acore__closer *c = acore__queue_data(n, acore__closer, node);
     acore__queue_remove(n);
     c->fn(c, loop);
   }
-  /* Tasks first: cancelling them completes futures whose callbacks are
-   * then dropped with everything else. */
-  while (!acore__queue_empty(&loop->tasks)) {
-    acore__queue *n = acore__queue_head(&loop->tasks);
-    acore__task_close(acore__queue_data(n, acore_task_t, tnode));
-  }
-  acore__future_drop_callbacks(loop);
-  drop_ready(loop);
-  acore__timers_drop(loop);
+  close_drain(loop);
   uv_mutex_lock(&loop->mutex);
   loop->closed = true;
   acore__queue_move(&loop->tsq, &q);

@@ -365,13 +365,28 @@ int acore_task_step_status(const acore_task_t *task) {
 /* ---- cancellation ---------------------------------------------------------------- */
 
 int acore_task_cancel(acore_task_t *task, const char *message) {
-  char *msg = NULL;
   int rc;
 
   if (task == NULL)
     return ACORE_EINVAL;
   if ((rc = acore__loop_check(task->fut.loop)) != ACORE_OK)
     return rc;
+  return acore__cancel(&task->fut, message);
+}
+
+int acore__task_cancel_cycle(acore_task_t *t) {
+  if (T_PHASE(t) != PH_WAITING || t->awaited == NULL ||
+      t->awaited->state != ACORE_FUTURE_PENDING)
+    return 0;
+  acore__queue_remove(&t->item.node); /* from the awaited future's list */
+  T_MUST_CANCEL(t) = 1;
+  acore__loop_push(t->fut.loop, &t->item); /* "resumed, queued" */
+  return 1;
+}
+
+int acore__task_cancel(acore_task_t *task, const char *message) {
+  char *msg = NULL;
+
   if (task->fut.state != ACORE_FUTURE_PENDING)
     return 0;
   if (message != NULL && (msg = acore__strdup(message)) == NULL)

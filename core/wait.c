@@ -8,7 +8,8 @@
  *   reference to the future and a registration whose ud is its slot;
  *   arrays live in the same allocation as the future.
  * - As in gather.c, registrations are reserved first and attached last,
- *   and the waiter holds a reference to itself while any is attached.
+ *   and the waiter holds a reference to itself while any is attached; its
+ *   timer holds one too, until the timer's cleanup has run.
  * - A wait completes once: when its condition is met, when its timer
  *   fires, or when it is cancelled. It then removes its registrations that
  *   have not run (asyncio removes its callbacks too) and its timer, and
@@ -142,7 +143,14 @@ static void on_timeout(void *ud) {
     finish(w, w->mode == MODE_WAIT ? ACORE_OK : ACORE_ETIMEDOUT);
 }
 
-static void timer_gone(void *ud) { ((waiter *)ud)->timer = NULL; }
+/* The timer holds a reference to the waiter: its cleanup runs after
+ * on_timeout returns, which may have dropped the waiter's last other. */
+static void timer_gone(void *ud) {
+  waiter *w = ud;
+
+  w->timer = NULL;
+  acore_future_unref(&w->x.fut);
+}
 
 /* ---- as_completed's queue ---------------------------------------------------------- */
 
@@ -268,9 +276,11 @@ static int start(acore_loop_t *loop, acore_future_t *const *futures, size_t n,
                  double timeout, waiter *w, acore_future_t **out) {
   int rc = reserve(w, n);
 
-  if (rc == ACORE_OK && n > 0 && !acore__comb_no_timeout(timeout))
+  if (rc == ACORE_OK && n > 0 && !acore__comb_no_timeout(timeout)) {
+    acore_future_ref(&w->x.fut); /* the timer's; timer_gone drops it */
     rc = acore__comb_timer(loop, timeout, 0, on_timeout, w, timer_gone,
                            &w->timer);
+  }
   if (rc != ACORE_OK) {
     size_t i;
     for (i = 0; i < n && w->slots[i].rec != NULL; i++)

@@ -285,7 +285,9 @@ ACORE_API acore_loop_t *acore_loop_ref(acore_loop_t *loop);
  * futures, tasks or handles of it exist. Dropping the last reference of a
  * loop that was not closed closes it first (from the loop thread; from
  * another thread the close is skipped and the loop leaks with a message to
- * stderr: close it on its own thread). Accepts NULL.
+ * stderr: close it on its own thread). Inside a callback the loop runs
+ * (also when a host's uv_run() drives it) the loop lives on until the
+ * callback returns. Accepts NULL.
  * Thread: any.  Since: 0.1 */
 ACORE_API void acore_loop_unref(acore_loop_t *loop);
 
@@ -351,7 +353,10 @@ ACORE_API int acore_loop_stop(acore_loop_t *loop);
  * callbacks, timers, done callbacks, task steps) is dropped with its
  * `ud_free` run once; acore's handles are removed from the uv loop (closed
  * too if acore made it). Later calls on the loop and its objects return
- * ACORE_ECLOSED. Closing twice is harmless.
+ * ACORE_ECLOSED - from the moment close starts, so a cleanup it runs that
+ * schedules something (call_soon, call_later, task_spawn, a done callback)
+ * is refused and its `ud_free` runs. Closing twice is harmless; a call
+ * from a cleanup of the close under way returns ACORE_OK at once.
  * Returns: ACORE_OK; ACORE_EINVAL; ACORE_EBUSY (the loop is running).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_loop_close(acore_loop_t *loop);
@@ -532,7 +537,9 @@ enum {
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_new(acore_loop_t *loop, acore_future_t **out);
 
-/* acore_future_ref() - take a reference; returns `fut`.
+/* acore_future_ref() - take a reference; returns `fut`. A done callback
+ * may take one on its future after the last was dropped: the future then
+ * lives on until that reference goes.
  * Thread: any.  Since: 0.1 */
 ACORE_API acore_future_t *acore_future_ref(acore_future_t *fut);
 
@@ -590,6 +597,9 @@ ACORE_API int acore_future_set_error_code(acore_future_t *fut, int code,
 
 /* acore_future_cancel() - cancel a pending future, with an optional message
  * (copied). A task is asked to cancel instead: see acore_task_cancel().
+ * A cancel passed on (to awaited futures, a gather's children) reaches
+ * each future once, however many paths lead to it; a task that awaits
+ * itself through such a path is woken, its next step cancelled.
  * Returns: 1 cancelled (or cancellation requested), 0 not cancelled (already
  *          done); ACORE_EINVAL; ACORE_ENOMEM (message copy); ACORE_ECLOSED.
  * Thread: loop.  Since: 0.1 */

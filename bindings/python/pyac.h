@@ -86,6 +86,7 @@ struct PyLoop {
   PyObject *empty_ctx;    /* shared empty contextvars.Context, or NULL */
   PyTask *tasks;          /* unfinished Python tasks (intrusive list) */
   Py_ssize_t ntasks;
+  int closing;            /* inside close(): a nested close() returns */
   PyObject *weakreflist;
 };
 

@@ -211,21 +211,31 @@ static int close_c_loop(PyLoop *self) {
   return rc;
 }
 
+static PyObject *raise_fatal(PyLoop *self);
+
+/* A KeyboardInterrupt or SystemExit raised by a coroutine that close
+ * closed leaves close() once the C loop is closed. A close() called from
+ * inside (a __del__ that close runs) returns at once. */
 static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
   int rc;
 
   (void)noarg;
-  if (self->loop == NULL || acore_loop_is_closed(self->loop) == 1)
+  if (self->loop == NULL || self->closing ||
+      acore_loop_is_closed(self->loop) == 1)
     Py_RETURN_NONE;
+  Py_CLEAR(self->fatal);
+  self->closing = 1;
   rc = close_c_loop(self);
+  self->closing = 0;
   if (rc == ACORE_EBUSY) {
     PyErr_SetString(PyExc_RuntimeError, "Cannot close a running event loop");
     return NULL;
   }
   if (rc < 0)
     return pyac_raise(rc);
-  Py_CLEAR(self->fatal);
   Py_CLEAR(self->empty_ctx);
+  if (self->fatal != NULL)
+    return raise_fatal(self);
   Py_RETURN_NONE;
 }
 

@@ -54,6 +54,24 @@ static void task_unlink(PyLoop *loop, PyTask *t) {
   loop->ntasks--;
 }
 
+/* coro.close() raised: KeyboardInterrupt and SystemExit leave close()
+ * once it is done (the loop's fatal exception); the others are reported
+ * as unraisable. */
+static void close_failed(PyTask *t) {
+  PyObject *exc = pyac_fetch_exc();
+
+  if (exc == NULL)
+    return;
+  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception)) {
+    if (t->base.loop->fatal == NULL)
+      t->base.loop->fatal = Py_NewRef(exc);
+  } else {
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    PyErr_WriteUnraisable(t->coro);
+  }
+  Py_DECREF(exc);
+}
+
 /* The step's ud_free: the task finished (or its loop closed). */
 static void task_release(void *ud) {
   PyTask *t = ud;
@@ -66,7 +84,7 @@ static void task_release(void *ud) {
      * "never awaited") */
     PyObject *r = PyObject_CallMethod(t->coro, "close", NULL);
     if (r == NULL)
-      PyErr_WriteUnraisable(t->coro);
+      close_failed(t);
     Py_XDECREF(r);
   }
   Py_CLEAR(t->coro);

@@ -3,6 +3,8 @@
 closing, errors in callbacks."""
 
 import contextvars
+import os
+import subprocess
 import sys
 import threading
 import unittest
@@ -184,6 +186,62 @@ class TestLoopRunning(LoopTestCase):
             with self.assertRaises(RuntimeError):
                 self.loop.close()
         self.run_co(main())
+
+    def run_child(self, source):
+        """Run `source` in a fresh interpreter (an abort there must not
+        take the test runner with it); its stdout and exit status."""
+        p = subprocess.run([sys.executable, "-c", source], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=os.environ.copy(), timeout=120)
+        return p.stdout, p.returncode, p.stderr
+
+    def test_loop_close_from_del_while_closing(self):
+        # close() closes the pending coroutine; the object its frame held
+        # closes the loop again from __del__.
+        out, rc, err = self.run_child(
+            "import acore\n"
+            "loop = acore.Loop()\n"
+            "class Closer:\n"
+            "    def __del__(self):\n"
+            "        loop.close()\n"
+            "        print('del', flush=True)\n"
+            "async def main():\n"
+            "    c = Closer()\n"
+            "    await acore.sleep(10)\n"
+            "task = loop.create_task(main())\n"
+            "loop.run_until_complete(acore.sleep(0))\n"
+            "loop.close()\n"
+            "print('closed', loop.is_closed(), task.cancelled(), flush=True)\n")
+        self.assertEqual((out.split(), rc), (["del", "closed", "True",
+                                              "True"], 0), err)
+
+    def close_raising(self, exc_type):
+        async def main():
+            try:
+                await acore.sleep(10)
+            finally:
+                raise exc_type()
+        seen = []
+
+        async def other():
+            try:
+                await acore.sleep(10)
+            finally:
+                seen.append("other closed")
+        self.loop.create_task(main())
+        self.loop.create_task(other())
+        self.run_co(acore.sleep(0))
+        with self.assertRaises(exc_type):
+            self.loop.close()
+        self.assertTrue(self.loop.is_closed())   # close finished its work
+        self.assertEqual(seen, ["other closed"])
+        self.loop.close()                        # and it is not raised again
+
+    def test_loop_close_propagates_keyboard_interrupt(self):
+        self.close_raising(KeyboardInterrupt)
+
+    def test_loop_close_propagates_system_exit(self):
+        self.close_raising(SystemExit)
 
     def test_loop_address_is_integer(self):
         self.assertIsInstance(self.loop.address(), int)

@@ -39,6 +39,24 @@ class TestLowLevel(unittest.TestCase):
         ll.acore_loop_close(loop)
         del loop
 
+    def test_lowlevel_done_callback_keeps_future(self):
+        # The producer drops the last reference while the callbacks are
+        # queued; the first callback keeps the future it is given.
+        loop = ll.acore_loop_new(None)
+        kept = []
+        fut = ll.acore_future_new(loop)
+        ll.acore_future_add_done_callback(fut, kept.append)
+        ll.acore_future_add_done_callback(fut, lambda f: None)
+        ll.acore_future_set_int(fut, 42)
+        del fut
+        ll.acore_loop_run(loop)
+        other = ll.acore_future_new(loop)    # may reuse a freed future
+        ll.acore_future_set_int(other, 7)
+        self.assertEqual(ll.acore_future_int(kept[0]), 42)
+        del other, kept
+        ll.acore_loop_close(loop)
+        del loop
+
     def test_lowlevel_errors_raise(self):
         loop = ll.acore_loop_new(None)
         fut = ll.acore_future_new(loop)
