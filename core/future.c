@@ -595,7 +595,7 @@ int acore_future_add_done_callback(acore_future_t *fut, acore_done_fn fn,
     rc = ACORE_EINVAL;
     goto fail;
   }
-  if ((rc = acore__loop_check(fut->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(fut->loop)) != ACORE_OK)
     goto fail;
   r = cbrec_new(fut, ACORE__ITEM_DONECB, fn, ud, ud_free);
   if (r == NULL) {

@@ -410,14 +410,21 @@ void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 void acore__loop_remove_closer(acore__closer *c);
 /* What every loop-thread entry point checks after its own arguments:
  * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another
- * thread), ACORE_ECLOSED (closed, or being closed: nothing new may be
- * scheduled then), else ACORE_OK. */
+ * thread), ACORE_ECLOSED, else ACORE_OK. */
 static inline int acore__loop_check(const acore_loop_t *loop) {
   if (loop == NULL)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
-  return loop->closing ? ACORE_ECLOSED : ACORE_OK;
+  return loop->closed ? ACORE_ECLOSED : ACORE_OK;
+}
+/* The same for the entry points that schedule a callback or a task: they
+ * refuse from the moment close starts (also inside the cleanups it runs),
+ * so nothing is scheduled that close would not see. */
+static inline int acore__loop_check_sched(const acore_loop_t *loop) {
+  int rc = acore__loop_check(loop);
+
+  return rc == ACORE_OK && loop->closing ? ACORE_ECLOSED : rc;
 }
 
 uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */

@@ -788,7 +788,7 @@ int acore_loop_close(acore_loop_t *loop) {
 int acore_loop_call_soon(acore_loop_t *loop, acore_callback_fn fn, void *ud,
                          acore_free_fn ud_free, acore_handle_t **out) {
   acore_handle_t *h;
-  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check(loop);
+  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check_sched(loop);
 
   if (rc != ACORE_OK)
     goto fail;

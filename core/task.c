@@ -52,7 +52,7 @@ static acore_task_t *task_of(acore_future_t *f) {
 int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
                      acore_free_fn ud_free, acore_task_t **out) {
   acore_task_t *t;
-  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check(loop);
+  int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check_sched(loop);
 
   if (rc == ACORE_OK && (t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
     rc = ACORE_ENOMEM;

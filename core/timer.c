@@ -201,7 +201,7 @@ nomem:
 }
 
 static int check_call(acore_loop_t *loop, acore_callback_fn fn, double t) {
-  return fn == NULL || isnan(t) ? ACORE_EINVAL : acore__loop_check(loop);
+  return fn == NULL || isnan(t) ? ACORE_EINVAL : acore__loop_check_sched(loop);
 }
 
 static uint64_t seconds_to_ns(double s) {

@@ -353,10 +353,11 @@ ACORE_API int acore_loop_stop(acore_loop_t *loop);
  * callbacks, timers, done callbacks, task steps) is dropped with its
  * `ud_free` run once; acore's handles are removed from the uv loop (closed
  * too if acore made it). Later calls on the loop and its objects return
- * ACORE_ECLOSED - from the moment close starts, so a cleanup it runs that
- * schedules something (call_soon, call_later, task_spawn, a done callback)
- * is refused and its `ud_free` runs. Closing twice is harmless; a call
- * from a cleanup of the close under way returns ACORE_OK at once.
+ * ACORE_ECLOSED; the calls that schedule something (call_soon, call_later,
+ * call_at, task_spawn, add_done_callback) do so from the moment close
+ * starts, so one made by a cleanup that close runs is refused (its
+ * `ud_free` runs) instead of being lost. Closing twice is harmless; a
+ * call from a cleanup of the close under way returns ACORE_OK at once.
  * Returns: ACORE_OK; ACORE_EINVAL; ACORE_EBUSY (the loop is running).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_loop_close(acore_loop_t *loop);
