@@ -11,13 +11,23 @@
  */
 #include "waitq.h"
 
+/* Once the loop is closed, waiters and their primitives may be destroyed
+ * on any thread, several at once: their queue links change under the
+ * loop's mutex then (and no hook runs: nothing completes any more). */
 static void leave(acore__waiter *w) {
-  acore__waitq *wq = w->wq;
+  acore_loop_t *loop = w->x.fut.loop;
+  acore__waitq *wq;
 
-  if (wq == NULL)
+  if (loop->closed) {
+    uv_mutex_lock(&loop->mutex);
+    acore__waiter_unlink(w);
+    uv_mutex_unlock(&loop->mutex);
+    return;
+  }
+  if ((wq = w->wq) == NULL)
     return;
   acore__waiter_unlink(w);
-  if (wq->on_leave != NULL && !w->x.fut.loop->closed)
+  if (wq->on_leave != NULL)
     wq->on_leave(wq, w);
 }
 
@@ -111,10 +121,12 @@ void acore__waitq_init(acore__waitq *wq, void *owner,
   wq->len = 0;
   wq->on_leave = on_leave;
   wq->owner = owner;
+  wq->loop = NULL;
 }
 
 void acore__waitq_push(acore__waitq *wq, acore__waiter *w) {
   assert(w->wq == NULL);
+  wq->loop = w->x.fut.loop;
   acore__queue_insert_tail(&wq->q, &w->node);
   w->wq = wq;
   wq->len++;
@@ -127,8 +139,18 @@ acore__waiter *acore__waitq_head(const acore__waitq *wq) {
 }
 
 void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message) {
+  acore_loop_t *loop = wq->loop;
   acore__waiter *w;
 
+  if (loop == NULL) /* nobody ever waited */
+    return;
+  if (loop->closed) { /* see leave(): only unlink, under the mutex */
+    uv_mutex_lock(&loop->mutex);
+    while ((w = acore__waitq_head(wq)) != NULL)
+      acore__waiter_unlink(w);
+    uv_mutex_unlock(&loop->mutex);
+    return;
+  }
   while ((w = acore__waitq_head(wq)) != NULL)
     acore__waiter_fail(w, code, message);
 }
@@ -142,7 +164,7 @@ void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj) {
   }
   /* destroy runs as the call's ud_free: once, on the loop thread - or here
    * if the call cannot be queued (the loop closed meanwhile). */
-  acore_loop_call_soon_threadsafe(loop, noop, obj, destroy);
+  acore__loop_post(loop, noop, obj, destroy); /* not bounded: never EAGAIN */
 }
 
 int acore__cancel_delivered(acore_future_t *fut) {

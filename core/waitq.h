@@ -12,6 +12,9 @@
  *   queue's on_leave hook runs so the owner can wake whoever is now first.
  * - A waiter leaves its queue before its future completes; nothing is ever
  *   completed once the loop is closed (acore__waiter_* check it).
+ * - Once the loop is closed, waiters and primitives may be destroyed on
+ *   any thread at once: the links of their queues change only under the
+ *   loop's mutex then.
  */
 #ifndef ACORE_WAITQ_H
 #define ACORE_WAITQ_H
@@ -28,6 +31,7 @@ struct acore__waitq {
   /* A waiter left by cancel or abandon (may be NULL). */
   void (*on_leave)(acore__waitq *wq, acore__waiter *w);
   void *owner;
+  acore_loop_t *loop; /* the waiters' loop, from the first push */
 };
 
 struct acore__waiter {
