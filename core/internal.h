@@ -317,6 +317,7 @@ struct acore_loop_options {
   unsigned flags;
   double slow_callback;
   void *uv_loop;
+  size_t threadsafe_limit;
 };
 
 /* Something that must hear of the loop's close before anything else is
@@ -384,6 +385,8 @@ struct acore_loop {
   const void *owner; /* the owning thread's marker (acore__on_loop_thread) */
   uv_mutex_t mutex;     /* guards the fields below and `closed` */
   acore__queue tsq;     /* call_soon_threadsafe records */
+  size_t tsq_len;       /* ... how many */
+  size_t tsq_limit;     /* ... at most (a public call; internal ones pass) */
   acore_future_t *zombies;
   size_t nlive;         /* futures, tasks and handles alive */
   atomic_int holds;
@@ -458,6 +461,11 @@ static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
 }
 /* An object of the loop is gone (closed path: takes the mutex). */
 void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
+/* call_soon_threadsafe without its bound, for acore's own calls that must
+ * not fail while the loop is open (a destruction that must run on the
+ * loop thread). Returns as acore_loop_call_soon_threadsafe. */
+int acore__loop_post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
+                     acore_free_fn ud_free);
 /* Defer a future's destruction to the loop thread (any thread). */
 void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f);
 void acore__loop_report(acore_loop_t *loop, int kind, const char *message,

@@ -31,6 +31,7 @@ int acore_loop_options_new(acore_loop_options_t **out) {
   if (o == NULL)
     return ACORE_ENOMEM;
   o->slow_callback = 0.1;
+  o->threadsafe_limit = ACORE_THREADSAFE_LIMIT_DEFAULT;
   *out = o;
   return ACORE_OK;
 }
@@ -49,6 +50,14 @@ int acore_loop_options_set_slow_callback(acore_loop_options_t *opts,
   if (opts == NULL || !(seconds >= 0))
     return ACORE_EINVAL;
   opts->slow_callback = seconds;
+  return ACORE_OK;
+}
+
+int acore_loop_options_set_threadsafe_limit(acore_loop_options_t *opts,
+                                            size_t limit) {
+  if (opts == NULL || limit == 0)
+    return ACORE_EINVAL;
+  opts->threadsafe_limit = limit;
   return ACORE_OK;
 }
 
@@ -274,6 +283,8 @@ int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
   loop->nlive = 1; /* the references */
   loop->flags = opts ? opts->flags : 0;
   loop->slow_ns = (uint64_t)((opts ? opts->slow_callback : 0.1) * 1e9);
+  loop->tsq_limit = opts ? opts->threadsafe_limit
+                         : ACORE_THREADSAFE_LIMIT_DEFAULT;
   loop->owner = &acore__thread_marker;
   loop->epoch = uv_hrtime();
   loop->next_task_id = 1;
@@ -494,6 +505,7 @@ static void take_foreign(acore_loop_t *loop) {
 
   uv_mutex_lock(&loop->mutex);
   acore__queue_move(&loop->tsq, &q);
+  loop->tsq_len = 0;
   z = loop->zombies;
   loop->zombies = NULL;
   uv_mutex_unlock(&loop->mutex);
@@ -770,6 +782,7 @@ int acore_loop_close(acore_loop_t *loop) {
   uv_mutex_lock(&loop->mutex);
   loop->closed = true;
   acore__queue_move(&loop->tsq, &q);
+  loop->tsq_len = 0;
   z = loop->zombies;
   loop->zombies = NULL;
   uv_mutex_unlock(&loop->mutex);
@@ -823,8 +836,9 @@ fail:
   return rc;
 }
 
-int acore_loop_call_soon_threadsafe(acore_loop_t *loop, acore_callback_fn fn,
-                                    void *ud, acore_free_fn ud_free) {
+/* `limit`: the most calls that may wait for the loop thread. */
+static int post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
+                acore_free_fn ud_free, size_t limit) {
   acore_handle_t *h;
   int rc;
 
@@ -841,13 +855,14 @@ int acore_loop_call_soon_threadsafe(acore_loop_t *loop, acore_callback_fn fn,
   h->ud = ud;
   h->ud_free = ud_free;
   uv_mutex_lock(&loop->mutex);
-  if (loop->closed) {
+  if (loop->closed || loop->tsq_len >= limit) {
+    rc = loop->closed ? ACORE_ECLOSED : ACORE_EAGAIN;
     uv_mutex_unlock(&loop->mutex);
     acore__handle_release(h);
-    rc = ACORE_ECLOSED;
     goto fail;
   }
   acore__queue_insert_tail(&loop->tsq, &h->item.node);
+  loop->tsq_len++;
   uv_async_send(&loop->async);
   uv_mutex_unlock(&loop->mutex);
   return ACORE_OK;
@@ -856,4 +871,14 @@ fail:
   if (ud_free != NULL)
     ud_free(ud);
   return rc;
+}
+
+int acore_loop_call_soon_threadsafe(acore_loop_t *loop, acore_callback_fn fn,
+                                    void *ud, acore_free_fn ud_free) {
+  return post(loop, fn, ud, ud_free, loop != NULL ? loop->tsq_limit : 0);
+}
+
+int acore__loop_post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
+                     acore_free_fn ud_free) {
+  return post(loop, fn, ud, ud_free, SIZE_MAX);
 }

@@ -265,6 +265,23 @@ ACORE_API int acore_loop_options_set_slow_callback(acore_loop_options_t *opts,
 ACORE_API int acore_loop_options_set_uv_loop(acore_loop_options_t *opts,
                                              void *uv_loop);
 
+/* The default of acore_loop_options_set_threadsafe_limit(). */
+#define ACORE_THREADSAFE_LIMIT_DEFAULT ((size_t)1 << 20)
+
+/* acore_loop_options_set_threadsafe_limit() - the most calls queued with
+ * acore_loop_call_soon_threadsafe() (and the acore_future_*_threadsafe()
+ * requests, which are such calls) that may wait for the loop thread to
+ * take them. A call made while `limit` wait fails with ACORE_EAGAIN at
+ * once, its `ud_free` run on the calling thread; it never blocks (the
+ * poster may be the loop thread, or a thread the loop waits for): the
+ * poster retries, waits or drops. The loop takes every waiting call each
+ * time it wakes up. Executor completions do not count and are never
+ * refused. SIZE_MAX: no bound. Default ACORE_THREADSAFE_LIMIT_DEFAULT.
+ * Returns: ACORE_OK; ACORE_EINVAL (opts NULL, limit 0).
+ * Thread: any.  Since: 0.1 */
+ACORE_API int acore_loop_options_set_threadsafe_limit(
+    acore_loop_options_t *opts, size_t limit);
+
 /* ------------------------------------------------------------------------ */
 /* Loop                                                                      */
 /* ------------------------------------------------------------------------ */
@@ -423,7 +440,9 @@ ACORE_API int acore_loop_call_at(acore_loop_t *loop, double when,
 
 /* acore_loop_call_soon_threadsafe() - queue fn(ud) from any thread and wake
  * the loop. Calls from one thread run in the order made.
- * Returns: ACORE_OK; ACORE_EINVAL; ACORE_ENOMEM; ACORE_ECLOSED.
+ * Returns: ACORE_OK; ACORE_EINVAL; ACORE_ENOMEM; ACORE_ECLOSED;
+ *          ACORE_EAGAIN (the loop's bound of waiting calls is reached:
+ *          acore_loop_options_set_threadsafe_limit).
  * Owns: `ud`; when this call fails, `ud_free(ud)` runs on the calling
  *       thread before it returns; otherwise on the loop thread.
  * Thread: any.  Since: 0.1 */

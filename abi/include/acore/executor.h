@@ -289,7 +289,9 @@ ACORE_API acore_loop_t *acore_work_loop(const acore_work_t *work);
 
 /* acore_future_set_result_threadsafe() - queue "complete with `value`".
  * Returns: ACORE_OK; ACORE_EINVAL (fut NULL); ACORE_ENOMEM;
- *          ACORE_ECLOSED (the loop is closed).
+ *          ACORE_ECLOSED (the loop is closed); ACORE_EAGAIN (the loop's
+ *          bound of waiting thread-safe calls is reached, see
+ *          acore_loop_options_set_threadsafe_limit).
  * Owns: `value` passes to acore on ACORE_OK only; on error the caller
  *       keeps it.  Thread: any.  Since: 0.1 */
 ACORE_API int acore_future_set_result_threadsafe(acore_future_t *fut,
