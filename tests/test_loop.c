@@ -594,6 +594,34 @@ static void test_loop_hold_keeps_run_waiting(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
 }
 
+/* With a hold and nothing to do, run waits: here for a call another
+ * thread posts 50 ms later (without the hold it would return at once). */
+static int posted_ran;
+
+static void posted_cb(void *ud) {
+  posted_ran++;
+  acore_loop_stop(ud);
+}
+
+static void post_later_thread(void *arg) {
+  uv_sleep(50);
+  assert_int_equal(acore_loop_call_soon_threadsafe(arg, posted_cb, arg, NULL),
+                   ACORE_OK);
+}
+
+static void test_loop_hold_waits_for_threadsafe_call(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  uv_thread_t th;
+
+  posted_ran = 0;
+  assert_int_equal(acore_loop_hold(loop), ACORE_OK);
+  assert_int_equal(uv_thread_create(&th, post_later_thread, loop), 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* nothing queued yet */
+  assert_int_equal(posted_ran, 1);
+  assert_int_equal(uv_thread_join(&th), 0);
+  assert_int_equal(acore_loop_release(loop), ACORE_OK);
+}
+
 static int early_fired;
 
 static void early_cb(void *ud) {
@@ -875,6 +903,7 @@ int main(void) {
     cmocka_unit_test(test_loop_ref_unref_closes),
     cmocka_unit_test(test_loop_future_outlives_loop_reference),
     T(test_loop_hold_keeps_run_waiting, tu_setup),
+    T(test_loop_hold_waits_for_threadsafe_call, tu_setup),
     T(test_loop_timers_fire_with_coarse_uv_clock, tu_setup),
     cmocka_unit_test(test_loop_options),
     T(test_loop_einval, tu_setup),

@@ -404,6 +404,35 @@ static void test_task_typed_results(void **state) {
     acore_task_unref(t[i]);
 }
 
+
+/* A second return in the same step replaces the first, which is freed at
+ * once (nothing leaks). */
+static int return_twice_step(acore_task_t *t, void *ud) {
+  (void)ud;
+  assert_int_equal(acore_task_return(t, (void *)1, tu_count_free),
+                   ACORE_TASK_DONE);
+  assert_int_equal(tu_frees, 0);
+  assert_int_equal(acore_task_return(t, (void *)2, tu_count_free),
+                   ACORE_TASK_DONE);
+  assert_int_equal(tu_frees, 1); /* the first value */
+  return ACORE_TASK_DONE;
+}
+
+static void test_task_second_return_frees_first(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t;
+  void *p = NULL;
+
+  tu_frees = 0;
+  assert_int_equal(acore_task_spawn(loop, return_twice_step, NULL, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_result(acore_task_future(t), &p), ACORE_OK);
+  assert_ptr_equal(p, (void *)2);
+  assert_int_equal(tu_frees, 1);
+  acore_task_unref(t);
+  assert_int_equal(tu_frees, 2); /* the result, with the task */
+}
 static void test_task_names_and_introspection(void **state) {
   static const int script[] = {S_AWAIT_NEW, S_FINISH_CANCELLED};
   acore_loop_t *loop = TU_LOOP(state);
@@ -624,6 +653,7 @@ int main(void) {
     T(test_task_fire_and_forget_error_reported),
     T(test_task_bad_verdicts_fail_the_task),
     T(test_task_typed_results),
+    T(test_task_second_return_frees_first),
     T(test_task_names_and_introspection),
     T(test_task_not_settable_from_outside),
     T(test_task_einval),
