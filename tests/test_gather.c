@@ -18,6 +18,27 @@ static void test_sleep_zero_is_one_iteration(void **state) {
   acore_future_unref(s);
 }
 
+/* sleep(0) is queued like call_soon: it is done before a call queued after
+ * it runs, in the same iteration. */
+static int zero_seen_done;
+
+static void check_zero_done(void *ud) {
+  zero_seen_done = acore_future_done(ud);
+}
+
+static void test_sleep_zero_in_call_soon_order(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *s;
+
+  zero_seen_done = -1;
+  assert_int_equal(acore_sleep(loop, 0, &s), ACORE_OK);
+  assert_int_equal(acore_loop_call_soon(loop, check_zero_done, s, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(zero_seen_done, 1);
+  acore_future_unref(s);
+}
+
 static void test_sleep_delay_virtual_clock(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *s;
@@ -561,6 +582,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_virtual, tu_teardown)
     T(test_sleep_zero_is_one_iteration),
+    T(test_sleep_zero_in_call_soon_order),
     T(test_sleep_delay_virtual_clock),
     T(test_sleep_cancel_removes_timer),
     T(test_sleep_cancel_disarms_timer),

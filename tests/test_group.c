@@ -39,6 +39,26 @@ static void test_group_sealed_empty_done_at_once(void **state) {
   acore_group_unref(g);
 }
 
+/* Every member finished, but the group is open: it waits for the seal. */
+static void test_group_waits_for_seal_when_all_finished(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job j = {.delay = 1, .value = 1};
+  acore_group_t *g;
+  acore_task_t *t;
+
+  assert_int_equal(acore_group_new(loop, &g), ACORE_OK);
+  assert_int_equal(acore_group_spawn(g, job_step, &j, NULL, &t), ACORE_OK);
+  drive(loop, acore_task_future(t));
+  spin(loop, 3);
+  assert_int_equal(acore_group_size(g), 0);
+  assert_int_equal(acore_future_done(acore_group_future(g)), 0); /* open */
+  assert_int_equal(acore_group_seal(g), ACORE_OK);
+  assert_int_equal(acore_future_state(acore_group_future(g)),
+                   ACORE_FUTURE_RESULT);
+  acore_task_unref(t);
+  acore_group_unref(g);
+}
+
 static void test_group_first_error_cancels_rest(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   job a = {.delay = 1, .fail_code = ACORE_EIO};
@@ -89,6 +109,25 @@ static void test_group_cancel_cancels_all(void **state) {
   assert_int_equal(acore_future_cancelled(acore_group_future(g)), 1);
   assert_string_equal(acore_future_cancel_message(acore_group_future(g)),
                       "stop");
+  acore_group_unref(g);
+}
+
+/* A second cancel of a group in progress changes nothing: the first
+ * message stays (and the second is not kept anywhere). */
+static void test_group_cancel_twice_keeps_first_message(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job a = {.delay = 5, .cleanup = 1, .value = 1};
+  acore_group_t *g;
+
+  assert_int_equal(acore_group_new(loop, &g), ACORE_OK);
+  assert_int_equal(acore_group_spawn(g, job_step, &a, NULL, NULL), ACORE_OK);
+  spin(loop, 1);
+  assert_int_equal(acore_future_cancel(acore_group_future(g), "first"), 1);
+  assert_int_equal(acore_future_cancel(acore_group_future(g), "second"), 1);
+  drive(loop, acore_group_future(g));
+  assert_int_equal(a.saw_cancel, 1);
+  assert_string_equal(acore_future_cancel_message(acore_group_future(g)),
+                      "first");
   acore_group_unref(g);
 }
 
@@ -402,8 +441,10 @@ int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_virtual, tu_teardown)
     T(test_group_completes_when_sealed_and_done),
     T(test_group_sealed_empty_done_at_once),
+    T(test_group_waits_for_seal_when_all_finished),
     T(test_group_first_error_cancels_rest),
     T(test_group_cancel_cancels_all),
+    T(test_group_cancel_twice_keeps_first_message),
     T(test_group_nested_never_swallows_cancel),
     T(test_group_task_spawns_after_seal),
     T(test_group_pending_at_close),

@@ -329,6 +329,28 @@ static void test_map_job_errors_marked_retrieved(void **state) {
   assert_int_equal(r.count, 0);
 }
 
+/* A job cancelled from outside is a failed job (ECANCELLED), not a
+ * success. */
+static void test_map_cancelled_job_fails_map(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *m;
+
+  reset();
+  J.hang_from = 0;
+  assert_int_equal(acore_map(loop, 3, 3, job_fn, NULL, NULL, 0, &m),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(acore_map_in_flight(m), 3);
+  assert_int_equal(acore_future_cancel(acore_map_job(m, 1), NULL), 1);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
+  assert_int_equal(acore_future_done(m), 1);
+  assert_int_equal(acore_future_result(m, NULL), ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(m), 0); /* failed, not cancelled */
+  unref_hung();
+  acore_future_unref(m);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+}
+
 static void test_map_dropped_while_running(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *m;
@@ -401,6 +423,7 @@ int main(void) {
     T(test_map_cancel),
     T(test_map_start_error_is_job_error),
     T(test_map_job_errors_marked_retrieved),
+    T(test_map_cancelled_job_fails_map),
     T(test_map_dropped_while_running),
     T(test_map_loop_close_while_running),
     T(test_map_alloc_failure_walk),

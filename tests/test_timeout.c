@@ -139,6 +139,112 @@ static void test_wait_for_timeout_zero_done_inner(void **state) {
   acore_future_unref(w);
 }
 
+/* Once the inner is done, the wait_for's timer is gone while the wait_for
+ * lives on; with no timeout, no timer is ever armed. */
+static void test_wait_for_leaves_no_timer(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w, *g, *w2;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_wait_for(f, 5.0, &w), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 1); /* armed */
+  acore_future_set_int(f, 1);
+  drive(loop, w);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  acore_future_new(loop, &g);
+  assert_int_equal(acore_wait_for(g, ACORE_NO_TIMEOUT, &w2), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_true(acore_loop_time(loop) < 1.0);
+  acore_future_cancel(g, NULL);
+  drive(loop, w2);
+  assert_int_equal(acore_future_cancelled(w2), 1);
+  acore_future_unref(f);
+  acore_future_unref(w);
+  acore_future_unref(g);
+  acore_future_unref(w2);
+}
+
+/* The inner's error handed over to the wait_for counts as retrieved: only
+ * the wait_for's own error, if nobody reads it, is reported. */
+static void test_wait_for_error_handed_over_is_retrieved(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *w;
+  tu_reports r;
+  int read;
+
+  tu_capture_reports(loop, &r);
+  for (read = 1; read >= 0; read--) {
+    acore_future_new(loop, &f);
+    assert_int_equal(acore_wait_for(f, 5.0, &w), ACORE_OK);
+    acore_future_set_error_code(f, ACORE_EIO, "io");
+    drive(loop, w);
+    if (read)
+      assert_int_equal(acore_future_result(w, NULL), ACORE_EIO);
+    acore_future_unref(f);
+    acore_future_unref(w);
+    assert_int_equal(acore_loop_run(loop), ACORE_OK);
+    assert_int_equal(r.count, read ? 0 : 1);
+  }
+}
+
+/* The outer scope expired; in its cleanup the task opens an inner scope,
+ * which expires too, and an outside cancel comes before the task runs: the
+ * inner scope must not turn that cancel into a timeout (the outer scope's
+ * request, already there at entry, is not the inner one's concern). */
+typedef struct cjob {
+  int at;
+  acore_timeout_t *outer, *inner;
+  int rc_inner, rc_outer;
+} cjob;
+
+static int cjob_step(acore_task_t *t, void *ud) {
+  cjob *j = ud;
+  acore_future_t *s;
+
+  switch (j->at++) {
+  case 0:
+    assert_int_equal(acore_timeout_new(t, 1.0, &j->outer), ACORE_OK);
+    assert_int_equal(acore_sleep(acore_task_loop(t), 10, &s), ACORE_OK);
+    return acore_task_await(t, s);
+  case 1: /* the outer deadline passed: clean up inside an inner scope */
+    assert_int_equal(acore_task_step_status(t), ACORE_ECANCELLED);
+    assert_int_equal(acore_timeout_new(t, 3.0, &j->inner), ACORE_OK);
+    assert_int_equal(acore_sleep(acore_task_loop(t), 10, &s), ACORE_OK);
+    return acore_task_await(t, s);
+  default:
+    j->rc_inner = acore_timeout_exit(j->inner, acore_task_step_status(t));
+    j->rc_outer = acore_timeout_exit(j->outer, j->rc_inner);
+    if (j->rc_outer == ACORE_ECANCELLED)
+      return acore_task_finish_cancelled(t);
+    return acore_task_return_int(t, j->rc_outer);
+  }
+}
+
+static void test_timeout_scope_inner_opened_while_outer_expiring(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  cjob j = {0};
+  acore_task_t *t;
+
+  assert_int_equal(acore_task_spawn(loop, cjob_step, &j, NULL, &t), ACORE_OK);
+  spin(loop, 1);
+  acore_loop_advance(loop, 1.0);
+  spin(loop, 3);
+  assert_int_equal(j.at, 2); /* in the cleanup, inner scope open */
+  acore_loop_advance(loop, 2.0);
+  spin(loop, 1); /* the inner deadline cancels the task; it has not run */
+  assert_int_equal(j.at, 2);
+  assert_int_equal(acore_task_cancel(t, "outside"), 1);
+  assert_int_equal(acore_task_cancelling(t), 3);
+  drive(loop, acore_task_future(t));
+  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(j.rc_inner, ACORE_ECANCELLED);
+  assert_int_equal(j.rc_outer, ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  acore_timeout_free(j.inner);
+  acore_timeout_free(j.outer);
+  acore_task_unref(t);
+}
+
 static void test_wait_for_einval(void **state) {
   acore_future_t *f, *w = NULL;
 
@@ -392,6 +498,8 @@ int main(void) {
     T(test_wait_for_outside_cancel_is_not_timeout),
     T(test_wait_for_cancel_while_timeout_cancelling),
     T(test_wait_for_timeout_zero_done_inner),
+    T(test_wait_for_leaves_no_timer),
+    T(test_wait_for_error_handed_over_is_retrieved),
     T(test_wait_for_einval),
     T(test_timeout_scope_expires),
     T(test_timeout_scope_not_reached),
@@ -399,6 +507,7 @@ int main(void) {
     T(test_timeout_scope_nested_innermost_wins),
     T(test_timeout_scope_outer_expires_inner_passes),
     T(test_timeout_scope_outside_cancel_never_timeout),
+    T(test_timeout_scope_inner_opened_while_outer_expiring),
     T(test_timeout_scope_deadline_in_past),
     T(test_timeout_scope_einval),
     T(test_timeout_scope_free_unexited),

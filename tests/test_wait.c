@@ -147,6 +147,8 @@ static void test_wait_einval(void **state) {
   assert_int_equal(acore_wait(loop, &f, 1, 7, 1, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &f, 1, 0, -1, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &f, 1, 0, 0.0 / 0.0, &w), ACORE_EINVAL);
+  /* no future, so no timer would refuse it: the check itself must */
+  assert_int_equal(acore_wait(loop, NULL, 0, 0, -0.5, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &o, 1, 0, 1, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &f, 1, 0, 1, NULL), ACORE_EINVAL);
   assert_int_equal(acore_wait_count(loop, &f, 1, 0, 1, &w), ACORE_EINVAL);
