@@ -274,6 +274,26 @@ static void test_executor_default_executor(void **state) {
   acore_executor_unref(mine); /* the loop still holds it until close */
 }
 
+/* The loop's own default executor is shut down when the loop closes: a
+ * reference kept past the close refuses new work. */
+static void test_executor_default_shut_down_at_close(void **state) {
+  acore_loop_t *other = TU_LOOP(state), *loop = tu_loop_new(0);
+  acore_executor_t *ex;
+  acore_future_t *f;
+
+  assert_int_equal(acore_loop_default_executor(loop, &ex), ACORE_OK);
+  assert_int_equal(acore_run_in_executor(other, ex, sum_ints, NULL, NULL, &f),
+                   ACORE_OK); /* open for any loop's work until then */
+  assert_int_equal(acore_loop_run_until_complete(other, f), ACORE_OK);
+  assert_int_equal(int_of(f), 5050);
+  acore_future_unref(f);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  acore_loop_unref(loop);
+  assert_int_equal(acore_run_in_executor(other, ex, sum_ints, NULL, NULL,
+                                         NULL), ACORE_ECLOSED);
+  acore_executor_unref(ex);
+}
+
 /* ---- the worker limit -------------------------------------------------------- */
 
 static atomic_int cur_running, max_seen, max_seen_after, after_flag;
@@ -1058,6 +1078,7 @@ int main(void) {
     T(test_executor_runs_work_on_a_worker),
     T(test_executor_result_kinds),
     T(test_executor_default_executor),
+    T(test_executor_default_shut_down_at_close),
     T(test_executor_never_exceeds_max_workers),
     T(test_executor_idle_workers_retire),
     T(test_executor_shrink_lowers_min),

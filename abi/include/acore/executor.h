@@ -212,7 +212,9 @@ ACORE_API int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
                                     acore_future_t **out);
 
 /* acore_loop_default_executor() - the loop's default executor (made now
- * with the default options if it does not exist yet).
+ * with the default options if it does not exist yet). One the loop made
+ * itself is shut down when the loop closes: a reference kept past the
+ * close sees ACORE_ECLOSED from acore_run_in_executor().
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL;
  *          ACORE_ENOMEM; ACORE_ECLOSED.
  * Thread: loop.  Since: 0.1 */
