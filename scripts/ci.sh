@@ -6,8 +6,10 @@
 #         build (build-test/: unit, ABI, package, Python, examples, the
 #         CI script test, and the unit tests again under valgrind), then the
 #         unit and Python tests under AddressSanitizer +
-#         UndefinedBehaviorSanitizer (build-asan/), and the threaded tests
-#         under ThreadSanitizer (build-tsan/).
+#         UndefinedBehaviorSanitizer (build-asan/; blocks in the per-loop
+#         object caches are poisoned while free), the unit tests there again
+#         with the caches off (ACORE_NO_CACHE=1: every object freed for
+#         real), and the threaded tests under ThreadSanitizer (build-tsan/).
 #
 # Each purpose has its own build folder and every option is passed on the
 # command line, so the two commands run in any order in one checkout; every
@@ -95,6 +97,8 @@ test)
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
   stage asan
   run_ctest build-asan
+  echo "== the unit tests again, object caches off (ACORE_NO_CACHE=1)"
+  ACORE_NO_CACHE=1 run_ctest build-asan -L unit
   echo "== ThreadSanitizer: the threaded tests"
   stage tsan
   run_ctest build-tsan -L threads
