@@ -14,6 +14,11 @@ option(ACORE_PYTHON "Build the Python binding" ON)
 # The interpreter the binding is built for and its tests run with: any
 # CPython >= 3.10 with its development headers. Empty: CMake's FindPython3
 # picks one (first on PATH); scripts/ci.sh pins Debian's /usr/bin/python3.
+# The libFuzzer harness (tests/fuzz, docs/internals/fuzzing.md): clang,
+# with ACORE_ASAN=ON; the library is built with coverage for it.
+option(ACORE_FUZZ "Build the libFuzzer harness and its bounded runs (clang)" OFF)
+set(ACORE_FUZZ_SECONDS 60 CACHE STRING
+    "Seconds of each of the two bounded fuzzing runs (0: corpus only)")
 set(ACORE_PYTHON_EXECUTABLE "" CACHE FILEPATH
     "Python interpreter for the binding and its tests (empty: search)")
 
@@ -38,6 +43,25 @@ if(ACORE_PYTHON AND ACORE_TSAN AND ACORE_TESTS)
                      "(CPython is not instrumented): pass -DACORE_PYTHON=OFF")
 endif()
 
+if(ACORE_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    acore_option_error("ACORE_FUZZ=ON needs clang (-DCMAKE_C_COMPILER=clang-14), "
+                       "not ${CMAKE_C_COMPILER_ID}")
+  endif()
+  if(NOT ACORE_TESTS OR NOT ACORE_ASAN)
+    acore_option_error("ACORE_FUZZ=ON needs ACORE_TESTS=ON and ACORE_ASAN=ON")
+  endif()
+  if(ACORE_PYTHON)
+    acore_option_error("ACORE_FUZZ=ON builds the harness only: "
+                       "pass -DACORE_PYTHON=OFF")
+  endif()
+endif()
+if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
+  acore_option_error("ACORE_FUZZ_SECONDS=${ACORE_FUZZ_SECONDS} is not a "
+                     "whole number of seconds")
+endif()
+
 message(STATUS "acore options: TESTS=${ACORE_TESTS} VALGRIND=${ACORE_VALGRIND} "
                "PYTHON=${ACORE_PYTHON} ASAN=${ACORE_ASAN} TSAN=${ACORE_TSAN} "
-               "BENCH=${ACORE_BENCH} BUILD_TYPE=${CMAKE_BUILD_TYPE}")
+               "BENCH=${ACORE_BENCH} FUZZ=${ACORE_FUZZ} "
+               "BUILD_TYPE=${CMAKE_BUILD_TYPE}")

@@ -4,12 +4,16 @@
 #   demo  install what is missing, build (build-demo/), run the demo
 #   test  install what is missing, build, run the whole suite: the normal
 #         build (build-test/: unit, ABI, package, Python, examples, the
-#         CI script test, and the unit tests again under valgrind), then the
+#         CI script test, the fuzz corpus replayed, and the unit tests and
+#         the corpus again under valgrind), then the
 #         unit and Python tests under AddressSanitizer +
 #         UndefinedBehaviorSanitizer (build-asan/; blocks in the per-loop
 #         object caches are poisoned while free), the unit tests there again
 #         with the caches off (ACORE_NO_CACHE=1: every object freed for
-#         real), and the threaded tests under ThreadSanitizer (build-tsan/).
+#         real), the threaded tests under ThreadSanitizer (build-tsan/),
+#         and last the libFuzzer harness (build-fuzz/, clang): the corpus as
+#         a regression run, then two bounded fuzzing runs in parallel
+#         (ACORE_FUZZ_SECONDS each, default 60).
 #
 # Each purpose has its own build folder and every option is passed on the
 # command line, so the two commands run in any order in one checkout; every
@@ -22,6 +26,9 @@ PACKAGES="cmake make gcc g++ pkg-config libuv1-dev libcmocka-dev swig \
 python3 python3-dev abigail-tools valgrind"
 JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
+TEST_PACKAGES="clang-14 libclang-rt-14-dev"   # the libFuzzer stage
+# Seconds of each of the two bounded fuzzing runs (0: the corpus only).
+FUZZ_SECONDS=${ACORE_FUZZ_SECONDS:-60}
 
 install_missing() {
   local missing=() p
@@ -38,17 +45,21 @@ install_missing() {
 
 # configure_build <dir> <cmake options...>: configure quietly, but show the
 # whole configure output when it fails.
+# configure_build <dir> <cmake options...> [--target <targets...>]:
+# configure quietly, but show the whole configure output when it fails.
 configure_build() {
-  local dir=$1 log
+  local dir=$1 log opts=() targets=()
   shift
+  while [ $# -gt 0 ] && [ "$1" != --target ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && targets=(--target "$@")
   mkdir -p "$dir"
   log="$dir/configure.log"
-  if ! cmake -S . -B "$dir" "$@" >"$log" 2>&1; then
+  if ! cmake -S . -B "$dir" "${opts[@]}" >"$log" 2>&1; then
     cat "$log" >&2
-    echo "== configure of $dir failed (options: $*)" >&2
+    echo "== configure of $dir failed (options: ${opts[*]})" >&2
     return 1
   fi
-  cmake --build "$dir" -j"$JOBS"
+  cmake --build "$dir" -j"$JOBS" "${targets[@]}"
 }
 
 # run_ctest <dir> [ctest options...]
@@ -62,25 +73,30 @@ run_ctest() {
 # folder, explicitly, one per line (tests/ci/ci_options.sh checks them).
 options() {
   local tests=ON valgrind=OFF python=ON pyexe=$PYTHON asan=OFF tsan=OFF
-  local bench=OFF
+  local bench=OFF fuzz=OFF cc=gcc cxx=g++
   case "$1" in
   demo) tests=OFF python=OFF pyexe= ;;
   test) valgrind=ON bench=ON ;;
   asan) asan=ON ;;
   tsan) tsan=ON python=OFF pyexe= ;;
+  fuzz) fuzz=ON asan=ON python=OFF pyexe= cc=clang-14 cxx=clang++-14 ;;
   *) echo "unknown stage: $1" >&2; return 2 ;;
   esac
-  printf '%s\n' -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACORE_TESTS=$tests \
+  printf '%s\n' -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$cc \
+    -DCMAKE_CXX_COMPILER=$cxx -DACORE_TESTS=$tests \
     -DACORE_VALGRIND=$valgrind -DACORE_PYTHON=$python \
     -DACORE_PYTHON_EXECUTABLE=$pyexe -DACORE_ASAN=$asan -DACORE_TSAN=$tsan \
-    -DACORE_BENCH=$bench
+    -DACORE_BENCH=$bench -DACORE_FUZZ=$fuzz \
+    -DACORE_FUZZ_SECONDS="$FUZZ_SECONDS"
 }
 
-# stage <name>: configure and build build-<name> with options <name>.
+# stage <name> [targets...]: configure build-<name> with options <name>
+# and build it (only the targets named, if any).
 stage() {
-  local opts
-  mapfile -t opts < <(options "$1")
-  configure_build "build-$1" "${opts[@]}"
+  local opts name=$1
+  shift
+  mapfile -t opts < <(options "$name")
+  configure_build "build-$name" "${opts[@]}" ${1:+--target} "$@"
 }
 
 case "${1:-}" in
@@ -90,7 +106,7 @@ demo)
   ./build-demo/examples/demo
   ;;
 test)
-  install_missing
+  install_missing $TEST_PACKAGES
   echo "== normal build: every test (unit tests also under valgrind)"
   stage test
   run_ctest build-test
@@ -102,12 +118,15 @@ test)
   echo "== ThreadSanitizer: the threaded tests"
   stage tsan
   run_ctest build-tsan -L threads
+  echo "== libFuzzer (clang): the corpus, then 2 x $FUZZ_SECONDS s of fuzzing"
+  stage fuzz fuzz_api fuzz_replay
+  run_ctest build-fuzz -L fuzz
   ;;
 options)
   options "${2:-}"
   ;;
 *)
-  echo "usage: $0 demo|test  (or: options demo|test|asan|tsan)" >&2
+  echo "usage: $0 demo|test  (or: options demo|test|asan|tsan|fuzz)" >&2
   exit 2
   ;;
 esac

@@ -18,7 +18,7 @@ mapfile -t declared < <(sed -n \
   's/^ *\(option\|set\)(\(ACORE_[A-Z_]*\|CMAKE_BUILD_TYPE\) .*/\2/p' \
   "$src/cmake/acore-options.cmake")
 [ ${#declared[@]} -ge 7 ] || fail "found only ${declared[*]} in acore-options.cmake"
-for stage in demo test asan tsan; do
+for stage in demo test asan tsan fuzz; do
   opts=$(bash "$ci" options "$stage")
   for o in "${declared[@]}" CMAKE_BUILD_TYPE; do
     grep -q -- "^-D$o=" <<<"$opts" || fail "stage $stage does not pass $o"
@@ -71,5 +71,8 @@ bad "needs ACORE_TESTS=ON" -DACORE_TESTS=OFF
 bad "cannot be combined" -DACORE_VALGRIND=OFF -DACORE_ASAN=ON -DACORE_TSAN=ON
 bad "cannot run sanitizer builds" -DACORE_ASAN=ON
 bad "not instrumented" -DACORE_VALGRIND=OFF -DACORE_TSAN=ON
+bad "needs clang" -DACORE_VALGRIND=OFF -DACORE_PYTHON=OFF -DACORE_ASAN=ON \
+  -DACORE_FUZZ=ON
+bad "not a whole number" -DACORE_FUZZ_SECONDS=ten
 rm -rf "$scratch"
 echo "ci options: ok"
