@@ -226,6 +226,7 @@ typedef struct script {
   uint32_t seq;    /* the task's own creation order */
   uint8_t prog[6]; /* what each step does */
   int pc;
+  acore_timeout_t *scope; /* an open timeout scope, or NULL */
 } script;
 
 static script SC[NSCRIPT];
@@ -233,7 +234,24 @@ static int nsc;
 
 static void script_free(void *ud) {
   script *sc = ud;
+
+  acore_timeout_free(sc->scope); /* dropped without a last step */
+  sc->scope = NULL;
   track_free(sc->tr);
+}
+
+/* Leave the task's timeout scope, if open, with the step's status. */
+static int leave_scope(script *sc, int status) {
+  int rc;
+
+  if (sc->scope == NULL)
+    return status;
+  rc = acore_timeout_exit(sc->scope, status);
+  FZ_CHECK(rc == status ||
+           (status == ACORE_ECANCELLED && rc == ACORE_ETIMEDOUT));
+  acore_timeout_free(sc->scope);
+  sc->scope = NULL;
+  return rc;
 }
 
 /* An older future (made before the task), so awaits never form a cycle. */
@@ -250,9 +268,15 @@ static int script_step(acore_task_t *t, void *ud) {
   uint8_t op = sc->pc < (int)sizeof(sc->prog) ? sc->prog[sc->pc] : 0xff;
   acore_future_t *f;
 
+  int status = acore_task_step_status(t);
+
   FZ_CHECK(atomic_load(&sc->tr->frees) == 0);
   sc->pc++;
-  if (acore_task_step_status(t) == ACORE_ECANCELLED) {
+  if (status == ACORE_ECANCELLED || op & 0x40 || op % 8 >= 4)
+    status = leave_scope(sc, status);
+  if (status == ACORE_ETIMEDOUT) /* the scope's deadline passed */
+    return acore_task_return_int(t, -1);
+  if (status == ACORE_ECANCELLED) {
     if (op % 4 == 0) { /* absorb the cancellation and go on */
       acore_task_uncancel(t);
       return acore_task_yield(t);
@@ -266,7 +290,11 @@ static int script_step(acore_task_t *t, void *ud) {
     if (f != NULL)
       return acore_task_await(t, acore_future_ref(f));
     return acore_task_yield(t);
-  case 2:
+  case 2: /* open a timeout scope, then yield */
+    if (sc->scope == NULL)
+      FZ_CHECK(acore_timeout_new(t, acore_loop_time(acore_task_loop(t)) +
+                                        (op >> 3 & 7) * 0.01,
+                                 &sc->scope) == ACORE_OK);
     return acore_task_yield(t);
   case 3:
     if (acore_sleep(acore_task_loop(t), (op >> 3) * 0.01, &f) == ACORE_OK)
@@ -295,6 +323,7 @@ static script *script_new(void) {
   sc->tr = tr;
   sc->seq = ++seq;
   sc->pc = 0;
+  sc->scope = NULL;
   for (i = 0; i < sizeof(sc->prog); i++)
     sc->prog[i] = (uint8_t)next();
   return sc;
