@@ -24,7 +24,7 @@ for stage in demo test asan tsan fuzz; do
     grep -q -- "^-D$o=" <<<"$opts" || fail "stage $stage does not pass $o"
   done
 done
-grep -q 'build-\$1' "$ci" || fail "ci.sh does not build each stage in its own folder"
+grep -Eq '"build-\$(1|name)"' "$ci" || fail "ci.sh does not build each stage in its own folder"
 n=$(grep -c -- '--no-tests=error' "$ci")
 [ "$n" -ge 1 ] || fail "ci.sh runs ctest without --no-tests=error"
 if grep -n 'ctest' "$ci" | grep -v -- '--no-tests=error' | grep -v '^[0-9]*: *#' |
