@@ -10,6 +10,13 @@
  *   list and are reused; chunks are returned when the loop's memory is
  *   freed. A slab is touched by the loop thread only (or under the loop's
  *   mutex once it is closed).
+ * - Under AddressSanitizer the blocks on a free list are poisoned (see
+ *   ACORE__POISON in internal.h); a chunk is unpoisoned before it is
+ *   returned, so the allocator behind the hook sees plain memory.
+ * - ACORE_NO_CACHE=1 in the environment turns the caches off for the
+ *   process (every block its own malloc), so the test command can run the
+ *   suite with every object freed for real; it is read once, when the first
+ *   loop is made, and never changes after.
  */
 #include "internal.h"
 
@@ -22,6 +29,17 @@ static acore_calloc_fn hook_calloc = calloc;
 static acore_dealloc_fn hook_free = free;
 
 int acore__slab_disabled;
+int acore__no_cache;
+
+static uv_once_t no_cache_once = UV_ONCE_INIT;
+
+static void no_cache_read(void) {
+  const char *v = getenv("ACORE_NO_CACHE");
+
+  acore__no_cache = v != NULL && strcmp(v, "1") == 0;
+}
+
+void acore__no_cache_init(void) { uv_once(&no_cache_once, no_cache_read); }
 
 void *acore__malloc(size_t size) { return hook_malloc(size); }
 
@@ -70,8 +88,14 @@ void acore_free(void *ptr) { acore__free(ptr); }
 
 enum { SLAB_FIRST_CHUNK = 8, SLAB_MAX_CHUNK = 512 };
 
-/* A chunk: one pointer linking the chunks, then the blocks. */
-#define CHUNK_HEADER (sizeof(max_align_t))
+/* A chunk: this header (padded to max_align_t), then the blocks. */
+typedef struct slab_chunk {
+  void *next;      /* the slab's chunks */
+  size_t nblocks;  /* blocks in this chunk */
+} slab_chunk;
+#define CHUNK_HEADER \
+  ((sizeof(slab_chunk) + sizeof(max_align_t) - 1) / sizeof(max_align_t) * \
+   sizeof(max_align_t))
 
 void acore__slab_init(acore__slab *s, size_t block_size) {
   size_t align = sizeof(void *);
@@ -85,17 +109,20 @@ void acore__slab_init(acore__slab *s, size_t block_size) {
 static int slab_grow(acore__slab *s) {
   size_t n = s->next_chunk;
   char *chunk = acore__malloc(CHUNK_HEADER + n * s->block_size);
+  slab_chunk *h = (slab_chunk *)chunk;
   size_t i;
 
   if (chunk == NULL)
     return ACORE_ENOMEM;
-  *(void **)chunk = s->chunks;
+  h->next = s->chunks;
+  h->nblocks = n;
   s->chunks = chunk;
   /* Thread the blocks onto the free list, first block first. */
   for (i = n; i-- > 0;) {
     void **b = (void **)(chunk + CHUNK_HEADER + i * s->block_size);
     *b = s->free_list;
     s->free_list = b;
+    ACORE__POISON(b, s->block_size);
   }
   if (s->next_chunk < SLAB_MAX_CHUNK)
     s->next_chunk *= 2;
@@ -105,29 +132,34 @@ static int slab_grow(acore__slab *s) {
 void *acore__slab_alloc(acore__slab *s) {
   void **b;
 
-  if (acore__slab_disabled)
+  if (acore__cache_off())
     return acore__malloc(s->block_size);
   if (s->free_list == NULL && slab_grow(s) != ACORE_OK)
     return NULL;
   b = s->free_list;
+  ACORE__UNPOISON(b, s->block_size);
   s->free_list = *b;
   return b;
 }
 
 void acore__slab_free(acore__slab *s, void *block) {
-  if (acore__slab_disabled) {
+  if (acore__cache_off()) {
     acore__free(block);
     return;
   }
   *(void **)block = s->free_list;
   s->free_list = block;
+  ACORE__POISON(block, s->block_size);
 }
 
 void acore__slab_destroy(acore__slab *s) {
   void *c = s->chunks;
 
   while (c != NULL) {
-    void *next = *(void **)c;
+    slab_chunk *h = c;
+    void *next = h->next;
+
+    ACORE__UNPOISON((char *)c + CHUNK_HEADER, h->nblocks * s->block_size);
     acore__free(c);
     c = next;
   }

@@ -56,6 +56,34 @@ void acore__slab_destroy(acore__slab *s);
 /* Tests: every block is its own malloc. Change it only while no block of
  * any loop is live (a block must be freed the way it was allocated). */
 extern int acore__slab_disabled;
+/* The environment's ACORE_NO_CACHE=1 (read once, when the first loop is
+ * made): the same, for a whole process. */
+extern int acore__no_cache;
+void acore__no_cache_init(void); /* reads the environment, once */
+static inline int acore__cache_off(void) {
+  return acore__slab_disabled | acore__no_cache;
+}
+
+/* Under AddressSanitizer a block on a free list is poisoned: a read or
+ * write through a stale pointer into a cached block is reported like one
+ * into freed memory. The free-list link is written before poisoning and
+ * read after unpoisoning. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ACORE__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(ACORE__ASAN)
+#define ACORE__ASAN 1
+#endif
+#ifdef ACORE__ASAN
+#include <sanitizer/asan_interface.h>
+#define ACORE__POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ACORE__UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ACORE__POISON(p, n) ((void)(p), (void)(n))
+#define ACORE__UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -443,6 +471,7 @@ static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
 
   if (b == NULL)
     return acore__obj_alloc_slow(loop, slab);
+  ACORE__UNPOISON(b, s->block_size);
   s->free_list = *b;
   loop->nlive++;
   return b;
@@ -450,10 +479,11 @@ static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
 
 /* Give an object back; slab -1: it came from acore__malloc. */
 static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
-  if (slab >= 0 && !loop->closed && !acore__slab_disabled) {
+  if (slab >= 0 && !loop->closed && !acore__cache_off()) {
     acore__slab *s = &loop->slabs[slab];
     *(void **)p = s->free_list;
     s->free_list = p;
+    ACORE__POISON(p, s->block_size);
     loop->nlive--;
     return;
   }

@@ -276,6 +276,7 @@ int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
 
   if (out == NULL)
     return ACORE_EINVAL;
+  acore__no_cache_init();
   loop = acore__calloc(1, sizeof(*loop));
   if (loop == NULL)
     return ACORE_ENOMEM;

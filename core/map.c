@@ -168,16 +168,24 @@ static int watch_job(map *m, acore_future_t *f) {
   return ACORE_OK;
 }
 
-/* A job whose fn failed: it reads as a future failed with `code`. */
+/* A job whose fn failed: it reads as a future failed with `code`. When
+ * even that future cannot be made (ENOMEM) the job reads as never started;
+ * under ACORE_MAP_SETTLE_ALL, where job errors do not complete the map,
+ * the map then ends with the error itself, so the failure is not lost. */
 static void job_not_started(map *m, size_t i, int code) {
+  acore_error_t *err = acore__error_make(code, "the job could not start");
   acore_future_t *f;
 
   if (acore_future_new(m->x.fut.loop, &f) == ACORE_OK) {
     acore_future_set_error_code(f, code, "the job could not start");
     acore_future_error(f); /* retrieved: the map reports it */
     m->jobs[i] = f;
+  } else if ((m->flags & ACORE_MAP_SETTLE_ALL) && m->err == NULL &&
+             m->x.fut.state == ACORE_FUTURE_PENDING) {
+    m->err = err; /* maybe_finish completes the map with it */
+    return;
   }
-  job_failed(m, acore__error_make(code, "the job could not start"));
+  job_failed(m, err);
 }
 
 static void start_job(map *m) {
@@ -196,9 +204,15 @@ static void start_job(map *m) {
     job_not_started(m, i, rc);
     return;
   }
+  if (watch_job(m, f) != ACORE_OK) {
+    /* Not watched (ENOMEM; watch_job cancelled it): the job reads as one
+     * that could not start, failed with ACORE_ENOMEM - also under
+     * ACORE_MAP_SETTLE_ALL, where the map's own error is dropped. */
+    acore_future_unref(f);
+    job_not_started(m, i, ACORE_ENOMEM);
+    return;
+  }
   m->jobs[i] = f;
-  if (watch_job(m, f) != ACORE_OK)
-    job_failed(m, acore__error_make(ACORE_ENOMEM, NULL));
 }
 
 static void start_jobs(map *m) {

@@ -9,14 +9,14 @@
 #include <string.h>
 
 static atomic_long live, made, fail_at;
-static atomic_int failed;
+static atomic_int failed, fail_sticky;
 int tu_frees;
 
 static int should_fail(void) {
   long n = atomic_fetch_add(&made, 1) + 1;
   long f = atomic_load(&fail_at);
 
-  if (f != 0 && n == f) {
+  if (f != 0 && (n == f || (n > f && atomic_load(&fail_sticky)))) {
     atomic_store(&failed, 1);
     return 1;
   }
@@ -63,8 +63,11 @@ void tu_alloc_install(void) {
 long tu_alloc_live(void) { return atomic_load(&live); }
 long tu_alloc_made(void) { return atomic_load(&made); }
 
-void tu_alloc_fail_at(long nth) {
+void tu_alloc_fail_at(long nth) { tu_alloc_fail_mode(nth, 0); }
+
+void tu_alloc_fail_mode(long nth, int and_later) {
   atomic_store(&failed, 0);
+  atomic_store(&fail_sticky, and_later);
   atomic_store(&fail_at, nth == 0 ? 0 : atomic_load(&made) + nth);
 }
 

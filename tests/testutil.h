@@ -23,6 +23,9 @@ long tu_alloc_live(void);         /* allocations not yet freed */
 long tu_alloc_made(void);         /* allocations made so far */
 void tu_alloc_fail_at(long nth);  /* fail the nth allocation from now
                                      (1-based); 0: never */
+/* As tu_alloc_fail_at; and_later: every allocation after the nth fails
+ * too, until the next tu_alloc_fail_at / tu_alloc_fail_mode. */
+void tu_alloc_fail_mode(long nth, int and_later);
 int tu_alloc_failed(void);        /* 1 once the planned failure happened */
 
 /* ---- loops ---- */

@@ -405,7 +405,9 @@ typedef int (*acore_map_fn)(acore_loop_t *loop, size_t i, void *ud,
  * with that error; the other jobs keep running and the rest still start. */
 enum {
   /* Complete only when every job is done, with no result; each job's
-   * outcome is read with acore_map_job() (asyncio return_exceptions). */
+   * outcome is read with acore_map_job() (asyncio return_exceptions). A
+   * job that could not start reads as failed with its code; if even that
+   * cannot be recorded (out of memory), the map fails with ACORE_ENOMEM. */
   ACORE_MAP_SETTLE_ALL = 1u << 0,
   /* On the first error, cancel the jobs in flight and start no more. */
   ACORE_MAP_CANCEL_ON_ERROR = 1u << 1,

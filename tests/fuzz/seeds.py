@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""tests/fuzz/seeds.py - writes the seed corpus of fuzz_api.c into corpus/.
+
+Each seed is a short scenario in the harness's input language (one opcode
+byte, then its argument bytes; see OPS in fuzz_api.c), so fuzzing starts
+from inputs that reach every operation. Run it after changing the opcode
+table: python3 tests/fuzz/seeds.py
+"""
+import os
+
+OPS = ["future_new", "set", "cancel", "dup", "add_cb", "remove_cb", "spawn",
+       "gather", "wait", "wait_for", "sleep", "shield", "as_completed", "sem",
+       "lock_event", "queue", "group", "executor", "run", "call", "misuse",
+       "read", "run2", "future_new2", "set2", "spawn2", "run3", "close"]
+OP = {name: i for i, name in enumerate(OPS)}
+
+
+def seq(*steps):
+    out = bytearray()
+    for name, *args in steps:
+        out.append(OP[name])
+        out.extend(args)
+    return bytes(out)
+
+
+RUN = ("run", 3, 0x80 | 20)  # advance 0.1 s, then 3 iterations
+SEEDS = {
+    "future_set_read": seq(("future_new", 0), ("add_cb", 0), ("set", 0, 0),
+                           RUN, ("read", 0), ("set", 0, 1), ("misuse", 2, 0)),
+    "future_cancel_cb": seq(("future_new", 1), ("add_cb", 1), ("add_cb", 1),
+                            ("remove_cb", 1), ("cancel", 1, 2), RUN,
+                            ("read", 1)),
+    "future_value_free": seq(("future_new", 0), ("set", 0, 4), ("dup", 0, 1),
+                             RUN, ("misuse", 3, 0)),
+    "task_await": seq(("future_new", 0), ("spawn", 1, 0, 8, 2, 7, 0, 0),
+                      RUN, ("set", 0, 0), RUN, ("read", 1)),
+    "task_cancel": seq(("future_new", 0), ("spawn", 1, 0, 8, 1, 0, 0, 0),
+                       RUN, ("cancel", 1, 3), RUN, ("cancel", 1, 1), RUN),
+    "task_sleep_fail": seq(("spawn", 2, 3 | 8 << 3, 4, 0, 0, 0, 0), RUN, RUN,
+                           ("read", 2), ("misuse", 1, 2)),
+    "gather": seq(("future_new", 0), ("future_new", 1), ("gather", 3, 0, 2),
+                  ("set", 0, 0), ("set", 1, 3), RUN, ("read", 2),
+                  ("gather", 3, 2, 3), ("cancel", 3, 0), RUN),
+    "gather_nested_cancel": seq(("future_new", 0), ("gather", 1, 1, 1),
+                                ("gather", 3, 4, 2), ("gather", 7, 0, 3),
+                                ("cancel", 3, 0), RUN, ("read", 3)),
+    "wait_timeout": seq(("future_new", 0), ("future_new", 1),
+                        ("wait", 3, 1, 5, 2), ("wait", 3, 4 | 2 << 3, 0x80, 3),
+                        RUN, ("set", 1, 0), RUN, ("read", 2), ("read", 3)),
+    "wait_for_shield": seq(("future_new", 0), ("wait_for", 0, 3, 1),
+                           ("shield", 0, 2), ("cancel", 2, 0), RUN,
+                           ("set", 0, 1), RUN, ("read", 1)),
+    "as_completed": seq(("future_new", 0), ("future_new", 1), ("sleep", 2, 3),
+                        ("as_completed", 7, 10, 3, 3), ("set", 0, 0), RUN,
+                        RUN, ("read", 3)),
+    "sem": seq(("sem", 0, 1 << 3 | 0x80, 0), ("sem", 0, 1, 1),
+               ("sem", 0, 2, 2), ("sem", 0, 3, 0), RUN, ("sem", 0, 3, 0),
+               ("sem", 0, 3, 0), ("sem", 0, 5, 0), ("sem", 0, 6, 0)),
+    "lock_event": seq(("lock_event", 0, 0), ("lock_event", 0, 1),
+                      ("lock_event", 2, 0), ("lock_event", 2, 0),
+                      ("lock_event", 5, 2), ("lock_event", 3, 0), RUN,
+                      ("lock_event", 4, 0), ("lock_event", 6, 0),
+                      ("lock_event", 7, 0)),
+    "queue": seq(("queue", 0, 0x10, 0), ("queue", 0, 1, 1), ("queue", 0, 2, 2),
+                 ("queue", 0, 3, 3), ("queue", 0, 5, 0), ("queue", 0, 6, 0),
+                 ("queue", 0, 7, 4), RUN, ("queue", 0, 6, 0),
+                 ("queue", 0, 6, 0), ("queue", 0, 8 | 0x10, 0),
+                 ("queue", 0, 4, 5), RUN),
+    "group": seq(("group", 0, 0, 0), ("group", 0, 1 | 8, 1, 7, 0, 0, 0, 0, 0),
+                 ("group", 0, 2, 0, 4, 0, 0, 0, 0, 0), ("group", 0, 4, 2),
+                 ("group", 0, 3, 0), RUN, RUN, ("read", 2)),
+    "executor": seq(("executor", 0), ("executor", 1), ("cancel", 1, 0),
+                    RUN, RUN, ("run", 3, 0)),
+    "calls": seq(("call", 0), ("call", 1 | 4 << 2), ("call", 3), RUN, RUN),
+    "close_early": seq(("future_new", 0), ("spawn", 1, 0, 0, 0, 0, 0, 0),
+                       ("sem", 0, 1 << 3, 0), ("sem", 0, 1, 2), ("close",),
+                       ("future_new", 3), ("set", 0, 0), ("cancel", 1, 1),
+                       ("sem", 0, 1, 2), ("queue", 1, 0, 0), ("run", 1, 0),
+                       ("misuse", 0, 0), ("misuse", 5, 0)),
+    "misuse": seq(("future_new", 0), ("misuse", 0, 0), ("misuse", 2, 0),
+                  ("misuse", 4, 0), ("misuse", 5, 0), ("wait", 1, 3, 0, 1),
+                  ("wait", 1, 4, 0, 1)),
+}
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+os.makedirs(here, exist_ok=True)
+for name, data in SEEDS.items():
+    with open(os.path.join(here, name), "wb") as f:
+        f.write(data)
+print(f"{len(SEEDS)} seeds in {here}")
