@@ -653,7 +653,7 @@ void acore__task_close(acore_task_t *t) {
   acore__loop_report(loop, ACORE_REPORT_TASK_PENDING,
                      "task was pending when its loop closed", NULL, &t->fut);
   acore__queue_remove(&t->item.node); /* from the ready queue or a future */
-  finish_cancelled(t, true);
+  finish_cancelled(t, t->fut.v.msg != NULL); /* a request's, else delivered */
 }
 
 void acore__task_destroy(acore_task_t *t) {

@@ -368,6 +368,29 @@ static void test_task_cancel_naive_acquire_gives_permit_back(void **state) {
   acore_sem_unref(sem);
 }
 
+/* The loop closes while the task cleans up after a cancel: it ends
+ * cancelled, with that cancel's message. */
+static void test_task_close_during_cleanup_keeps_message(void **state) {
+  static const int script[] = {F_HANDLE | V_AWAIT_NEW};
+  long live = tu_alloc_live();
+  acore_loop_t *loop = tu_loop_new(0);
+  tu_reports r;
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+
+  (void)state;
+  tu_capture_reports(loop, &r);
+  acore_task_cancel(t, "bye"); /* delivered to the first step */
+  acore_loop_run(loop);
+  assert_int_equal(j.steps, 1); /* awaiting its cleanup */
+  acore_loop_close(loop);
+  assert_int_equal(r.count, 1);
+  assert_string_equal(end_message(t), "bye");
+  job_done(&j);
+  acore_task_unref(t);
+  tu_loop_free(loop, live);
+}
+
 /* acore_task_resume(): status and awaited future in one call. */
 static void test_task_resume_reports_status_and_awaited(void **state) {
   static const int script[] = {V_AWAIT_EXT, V_AWAIT_EXT, V_RETURN};
@@ -441,6 +464,7 @@ int main(void) {
     T(test_task_cancelled_twice_ready_last_message),
     T(test_task_cancelled_twice_awaiting_task),
     T(test_task_cancel_naive_acquire_gives_permit_back),
+    T(test_task_close_during_cleanup_keeps_message),
     T(test_task_resume_reports_status_and_awaited),
     T(test_task_resume_einval),
   };
