@@ -487,7 +487,7 @@ int acore__task_cancel_cycle(acore_task_t *t) {
       t->awaited->state != ACORE_FUTURE_PENDING)
     return 0;
   acore__queue_remove(&t->item.node); /* from the awaited future's list */
-  T_MUST_CANCEL(t) = 1;
+  T_MUST_CANCEL(t) = MC_REQUEST;
   acore__loop_push(t->fut.loop, &t->item); /* "resumed, queued" */
   return 1;
 }
