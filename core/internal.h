@@ -143,6 +143,11 @@ typedef union acore__value {
   struct { char *data; size_t len; } b;
   acore_error_t *err;
   char *msg; /* cancel message (also a task's requested one) */
+  struct {   /* a pending task: */
+    char *msg;  /* the latest request's message (owned; aliases msg) */
+    void *dlv;  /* the delivered cancel's: its message (owned) or the
+                   cancelled future it came from (a reference) */
+  } tc;
 } acore__value;
 
 struct acore_future {
@@ -271,8 +276,9 @@ void acore__cbrec_attach(acore_future_t *f, acore__cbrec *r, acore_done_fn fn,
 
 struct acore_task {
   struct acore_future fut; /* first: a task is a future */
-  acore__item item;        /* b[0] must_cancel, b[1] step status, b[2] phase;
-                              u32 cancel requests */
+  acore__item item;        /* b[0] must_cancel, b[1] step status and
+                              delivery flags, b[2] phase; u32 cancel
+                              requests */
   acore_step_fn fn;
   void *ud;
   acore_free_fn ud_free;
@@ -302,6 +308,11 @@ int acore__task_cancel(acore_task_t *t, const char *message);
  * awaits: a cycle. Wake it (the cancel is delivered into its next step);
  * 1 if it was woken, 0 when it waits for nothing pending. */
 int acore__task_cancel_cycle(acore_task_t *t);
+/* acore_task_uncancel() without handling the cancel delivered to the
+ * running step (a timeout scope withdrawing its own request). */
+int acore__task_uncancel(acore_task_t *t);
+/* Mark the cancel delivered to `t`'s running step handled; no-op outside. */
+void acore__task_cancel_handled(acore_task_t *t);
 void acore__task_close(acore_task_t *t); /* loop close: cancel, release */
 void acore__task_destroy(acore_task_t *t);
 
@@ -365,6 +376,7 @@ typedef struct acore__stage {
   acore_error_t *err;      /* acore_task_fail's error */
   uint8_t kind;            /* ACORE_VALUE_* of a staged result */
   bool has_result;
+  bool cancel_open;        /* a cancel delivered to it, not handled yet */
   acore__value v;
 } acore__stage;
 

@@ -16,6 +16,12 @@
  *   done, or the task is ready or running, the request is kept
  *   (must_cancel) and delivered into the next step. A step that returns a
  *   result while a request is kept ends the task cancelled (asyncio).
+ * - Delivery (deliver()) records the message the step answers: the
+ *   awaited future's when it ended cancelled (a reference in dfut), else
+ *   the kept request's (moved into dmsg). It opens the stage's
+ *   cancel_open; unless uncancel, finish_cancelled or cancel_handled
+ *   closes it during the step, the step's verdict is replaced by
+ *   "finished cancelled" (CancelledError propagates unless caught).
  * - Phase WAITING also covers "resumed by the awaited future, queued on
  *   the ready queue": the item is then on the ready queue.
  */
@@ -25,9 +31,15 @@
 #include <string.h>
 
 enum { PH_READY = 1, PH_WAITING, PH_RUNNING, PH_DONE };
+enum { MC_REQUEST = 1, MC_AGAIN }; /* must_cancel: a kept request; redeliver */
 
 #define T_MUST_CANCEL(t) ((t)->item.b[0])
-#define T_STATUS(t) ((t)->item.b[1])
+#define T_STATUS(t) ((t)->item.b[1]) /* -status | DLV_* */
+#define T_DLV(t) ((t)->fut.v.tc.dlv)
+
+/* In T_STATUS, with the step status (-ACORE_ECANCELLED fits in ST_MASK):
+ * a cancel was delivered; its message is T_DLV's future's. */
+enum { ST_MASK = 0x3f, DLV_FUT = 0x40, DLV_ANY = 0x80 };
 #define T_PHASE(t) ((t)->item.b[2])
 #define T_NCANCEL(t) ((t)->item.u32)
 
@@ -69,6 +81,7 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->ud = ud;
   t->ud_free = ud_free;
   t->awaited = NULL;
+  T_DLV(t) = NULL;
   t->ident = (uintptr_t)(loop->next_task_id++ << 1) | 1;
   acore__queue_insert_tail(&loop->tasks, &t->tnode);
   loop->ntasks++;
@@ -109,12 +122,32 @@ static void release_awaited(acore_task_t *t) {
   acore_future_unref(f);
 }
 
+/* The message of the last delivered cancel. */
+static const char *delivered_msg(const acore_task_t *t) {
+  if (T_STATUS(t) & DLV_FUT)
+    return acore_future_cancel_message(T_DLV(t));
+  return T_DLV(t);
+}
+
+/* Forget the last delivered cancel. */
+static void drop_delivered(acore_task_t *t) {
+  void *d = T_DLV(t);
+
+  T_DLV(t) = NULL;
+  if (T_STATUS(t) & DLV_FUT)
+    acore_future_unref(d);
+  else
+    acore__free(d);
+  T_STATUS(t) &= ST_MASK;
+}
+
 /* The task is over: complete its future, let go of everything. */
 static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
 
   acore__free(t->fut.v.msg); /* a pending task keeps its cancel message */
   t->fut.v.msg = NULL;
+  drop_delivered(t);
   release_awaited(t);
   acore__queue_remove(&t->tnode);
   loop->ntasks--;
@@ -133,15 +166,20 @@ static void finish_error(acore_task_t *t, acore_error_t *err) {
   finish(t, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
 }
 
-/* Cancelled with the message requested, else the one the step saw (the
- * awaited future's). */
-static void finish_cancelled(acore_task_t *t) {
+/* Cancelled with the message of the cancel the step answers (the last
+ * one delivered), else - or with `request` - the latest request's. */
+static void finish_cancelled(acore_task_t *t, bool request) {
   acore__value v = acore__value_ptr(NULL, NULL);
 
-  v.msg = t->fut.v.msg;
-  t->fut.v.msg = NULL;
-  if (v.msg == NULL && t->awaited != NULL)
-    v.msg = acore__strdup(acore_future_cancel_message(t->awaited));
+  if (request || !(T_STATUS(t) & DLV_ANY)) {
+    v.msg = t->fut.v.msg;
+    t->fut.v.msg = NULL;
+  } else if (T_STATUS(t) & DLV_FUT) {
+    v.msg = acore__strdup(delivered_msg(t));
+  } else {
+    v.msg = T_DLV(t);
+    T_DLV(t) = NULL;
+  }
   finish(t, ACORE_FUTURE_CANCELLED, ACORE_VALUE_NONE, v);
 }
 
@@ -160,6 +198,7 @@ static void stage_clear(acore__stage *s) {
     acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
     s->has_result = false;
   }
+  s->cancel_open = false;
   s->task = NULL;
 }
 
@@ -197,7 +236,7 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
     return false;
   case ACORE_TASK_DONE:
     if (T_MUST_CANCEL(t)) { /* cancelled right before it returned */
-      finish_cancelled(t);
+      finish_cancelled(t, true);
       return false;
     }
     memset(&val, 0, sizeof(val));
@@ -208,7 +247,7 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
     s->has_result = false;
     return false;
   case ACORE_TASK_CANCELLED:
-    finish_cancelled(t);
+    finish_cancelled(t, false);
     return false;
   default:
     if (v < 0) {
@@ -223,25 +262,69 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
   return false;
 }
 
+/* Set the status of the step about to run: a cancel is delivered when the
+ * awaited future ended cancelled (its message wins, as in asyncio) or a
+ * request is kept. Returns true when one is. */
+static bool deliver(acore_task_t *t) {
+  acore_future_t *a = T_PHASE(t) == PH_WAITING ? t->awaited : NULL;
+  bool by_awaited = a != NULL && a->state == ACORE_FUTURE_CANCELLED;
+
+  T_STATUS(t) &= (uint8_t)~ST_MASK; /* ACORE_OK */
+  if (!by_awaited && !T_MUST_CANCEL(t))
+    return false;
+  T_STATUS(t) |= (uint8_t)-ACORE_ECANCELLED;
+  if (T_MUST_CANCEL(t) == MC_AGAIN) { /* the same cancel, once more */
+    T_MUST_CANCEL(t) = 0;
+    return true;
+  }
+  T_MUST_CANCEL(t) = 0;
+  drop_delivered(t);
+  T_STATUS(t) |= (uint8_t)-ACORE_ECANCELLED | DLV_ANY;
+  if (by_awaited) {
+    T_STATUS(t) |= DLV_FUT;
+    T_DLV(t) = acore_future_ref(a);
+  } else {
+    T_DLV(t) = t->fut.v.msg; /* the request is answered: its message moves */
+    t->fut.v.msg = NULL;
+  }
+  return true;
+}
+
+/* The step ignored the cancel delivered to it: it ends the task cancelled.
+ * A pending future it staged to await is cancelled (as the awaited future
+ * of a cancelled task is) and released by stage_clear(). One already done
+ * with a result may hold what the step took at once (a permit, an item):
+ * the task awaits it and the step runs again at once with the same cancel,
+ * so that its *_finish() call gives it back. */
+static int unhandled_cancel(acore_loop_t *loop, acore_task_t *t, int v) {
+  acore_future_t *f = loop->stage.await;
+
+  if (v == ACORE_TASK_AWAIT && f != NULL && f->state == ACORE_FUTURE_RESULT) {
+    T_MUST_CANCEL(t) = MC_AGAIN;
+    return v;
+  }
+  if (f != NULL)
+    acore_future_cancel(f, acore_task_cancel_message(t));
+  return ACORE_TASK_CANCELLED;
+}
+
 void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
   acore_task_t *prev = loop->current;
   bool again;
+  int v;
 
   /* No reference taken: t is not touched once a verdict finished it. */
   do {
-    bool resumed = T_PHASE(t) == PH_WAITING;
+    bool open = deliver(t);
 
-    T_STATUS(t) = ACORE_OK;
-    if (T_MUST_CANCEL(t)) {
-      T_MUST_CANCEL(t) = 0;
-      T_STATUS(t) = (uint8_t)-ACORE_ECANCELLED;
-    } else if (resumed && t->awaited->state == ACORE_FUTURE_CANCELLED) {
-      T_STATUS(t) = (uint8_t)-ACORE_ECANCELLED;
-    }
     set_phase(t, PH_RUNNING);
     loop->current = t;
     loop->stage.task = t;
-    again = apply_verdict(loop, t, t->fn(t, t->ud));
+    loop->stage.cancel_open = open;
+    v = t->fn(t, t->ud);
+    if (loop->stage.cancel_open) /* not handled: it propagates */
+      v = unhandled_cancel(loop, t, v);
+    again = apply_verdict(loop, t, v);
     stage_clear(&loop->stage);
     loop->current = prev;
   } while (again);
@@ -347,7 +430,32 @@ int acore_task_fail_code(acore_task_t *task, int code, const char *message) {
 }
 
 int acore_task_finish_cancelled(acore_task_t *task) {
-  return in_step(task) ? ACORE_TASK_CANCELLED : ACORE_EINVAL;
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  task->fut.loop->stage.cancel_open = false;
+  return ACORE_TASK_CANCELLED;
+}
+
+void acore__task_cancel_handled(acore_task_t *t) {
+  if (in_step(t))
+    t->fut.loop->stage.cancel_open = false;
+}
+
+int acore_task_cancel_handled(acore_task_t *task) {
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  acore__task_cancel_handled(task);
+  return ACORE_OK;
+}
+
+int acore_task_resume(acore_task_t *task, acore_future_t **awaited) {
+  if (awaited != NULL)
+    *awaited = NULL;
+  if (!in_step(task))
+    return ACORE_EINVAL;
+  if (awaited != NULL)
+    *awaited = task->awaited;
+  return -(int)(T_STATUS(task) & ST_MASK);
 }
 
 acore_future_t *acore_task_awaited(const acore_task_t *task) {
@@ -359,7 +467,7 @@ int acore_task_step_status(const acore_task_t *task) {
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(task->fut.loop))
     return ACORE_EWRONGTHREAD;
-  return -(int)T_STATUS(task);
+  return -(int)(T_STATUS(task) & ST_MASK);
 }
 
 /* ---- cancellation ---------------------------------------------------------------- */
@@ -379,7 +487,7 @@ int acore__task_cancel_cycle(acore_task_t *t) {
       t->awaited->state != ACORE_FUTURE_PENDING)
     return 0;
   acore__queue_remove(&t->item.node); /* from the awaited future's list */
-  T_MUST_CANCEL(t) = 1;
+  T_MUST_CANCEL(t) = MC_REQUEST;
   acore__loop_push(t->fut.loop, &t->item); /* "resumed, queued" */
   return 1;
 }
@@ -397,7 +505,7 @@ int acore__task_cancel(acore_task_t *task, const char *message) {
   if (T_PHASE(task) == PH_WAITING && task->awaited != NULL &&
       acore_future_cancel(task->awaited, message) == 1)
     return 1;
-  T_MUST_CANCEL(task) = 1;
+  T_MUST_CANCEL(task) = MC_REQUEST;
   return 1;
 }
 
@@ -409,26 +517,31 @@ int acore_task_cancelling(const acore_task_t *task) {
   return (int)T_NCANCEL(task);
 }
 
+int acore__task_uncancel(acore_task_t *t) {
+  if (T_NCANCEL(t) > 0 && --T_NCANCEL(t) == 0)
+    T_MUST_CANCEL(t) = 0;
+  return (int)T_NCANCEL(t);
+}
+
 int acore_task_uncancel(acore_task_t *task) {
   if (task == NULL)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(task->fut.loop))
     return ACORE_EWRONGTHREAD;
-  if (T_NCANCEL(task) > 0 && --T_NCANCEL(task) == 0)
-    T_MUST_CANCEL(task) = 0;
-  return (int)T_NCANCEL(task);
+  acore__task_cancel_handled(task); /* absorbs a cancel its step got */
+  return acore__task_uncancel(task);
 }
 
 const char *acore_task_cancel_message(const acore_task_t *task) {
   if (task == NULL)
     return NULL;
-  if (task->fut.v.msg != NULL &&
-      (task->fut.state == ACORE_FUTURE_PENDING ||
-       task->fut.state == ACORE_FUTURE_CANCELLED))
+  if (task->fut.state == ACORE_FUTURE_CANCELLED)
     return task->fut.v.msg;
-  if (task->fut.state == ACORE_FUTURE_PENDING && task->awaited != NULL)
-    return acore_future_cancel_message(task->awaited);
-  return NULL;
+  if (task->fut.state != ACORE_FUTURE_PENDING)
+    return NULL;
+  if (!(T_STATUS(task) & DLV_ANY))
+    return task->fut.v.msg; /* the latest request's */
+  return delivered_msg(task);
 }
 
 /* ---- names and introspection ------------------------------------------------------ */
@@ -540,12 +653,12 @@ void acore__task_close(acore_task_t *t) {
   acore__loop_report(loop, ACORE_REPORT_TASK_PENDING,
                      "task was pending when its loop closed", NULL, &t->fut);
   acore__queue_remove(&t->item.node); /* from the ready queue or a future */
-  finish_cancelled(t);
+  finish_cancelled(t, t->fut.v.msg != NULL); /* a request's, else delivered */
 }
 
 void acore__task_destroy(acore_task_t *t) {
   assert(T_PHASE(t) == PH_DONE);
-  release_awaited(t);
+  release_awaited(t); /* finish() dropped the delivered cancel */
   acore__free(ident_record(t));
   t->ident = 1;
 }

@@ -16,10 +16,11 @@
  *   acore_timeout_exit() withdraws that request (uncancel) and reports
  *   ACORE_ETIMEDOUT only when the task got ACORE_ECANCELLED and no request
  *   is left beyond those counted at entry and those of enclosing scopes
- *   that expired since. Open scopes of a task form a stack (the task's
- *   acore__task_tscope() slot, linked through `parent`), which is how an
- *   inner scope knows about the
- *   expired enclosing ones and so wins over them.
+ *   that expired since; only then is the step's cancel handled (any other
+ *   cancel still propagates). Open scopes of a task form a stack (the
+ *   task's acore__task_tscope() slot, linked through `parent`), which is
+ *   how an inner scope knows about the expired enclosing ones and so wins
+ *   over them.
  * - shield is a composite future fed by the inner's callback; its cancel
  *   is the plain one. The registration holds the shield and the shield
  *   holds the inner, so the inner lives until it completes.
@@ -251,9 +252,11 @@ int acore_timeout_exit(acore_timeout_t *scope, int status) {
   }
   scope->state = SC_EXPIRED;
   others = count_expiring(scope->parent) - scope->expiring0;
-  left = acore_task_uncancel(scope->task);
-  if (status == ACORE_ECANCELLED && left - others <= scope->base)
+  left = acore__task_uncancel(scope->task);
+  if (status == ACORE_ECANCELLED && left - others <= scope->base) {
+    acore__task_cancel_handled(scope->task); /* it became a timeout */
     return ACORE_ETIMEDOUT;
+  }
   return status;
 }
 

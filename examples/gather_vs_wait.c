@@ -30,8 +30,7 @@ static int fetch_step(acore_task_t *t, void *ud) {
       return ACORE_ENOMEM;
     return acore_task_await(t, s);
   }
-  if (acore_task_step_status(t) == ACORE_ECANCELLED)
-    return acore_task_finish_cancelled(t);
+  /* No cancel code: a cancel this step does not handle ends it cancelled. */
   if (f->fail)
     return acore_task_fail_code(t, ACORE_EIO, "fetch failed: server said no");
   return acore_task_return_int(t, f->value);

@@ -24,13 +24,15 @@ typedef struct call {
 static int call_step(acore_task_t *t, void *ud) {
   call *c = ud;
   acore_future_t *s;
+  int st = acore_task_resume(t, NULL);
 
   switch (c->at++) {
   case 0:
     acore_sleep(acore_task_loop(t), c->seconds, &s);
     return acore_task_await(t, s);
   case 1:
-    if (acore_task_step_status(t) == ACORE_ECANCELLED) {
+    if (st == ACORE_ECANCELLED) { /* except CancelledError: clean up, raise */
+      acore_task_cancel_handled(t);
       printf("  call: cancelled, cleaning up for %.0f ms\n", c->cleanup * 1e3);
       acore_sleep(acore_task_loop(t), c->cleanup, &s);
       return acore_task_await(t, s);
@@ -38,7 +40,7 @@ static int call_step(acore_task_t *t, void *ud) {
     return acore_task_return_int(t, 42);
   default:
     puts("  call: cleaned up");
-    return acore_task_finish_cancelled(t);
+    return acore_task_finish_cancelled(t); /* raise */
   }
 }
 
@@ -62,16 +64,16 @@ static int scoped_step(acore_task_t *t, void *ud) {
   scoped *s = ud;
   acore_loop_t *loop = acore_task_loop(t);
   acore_future_t *f;
-  int rc;
+  int st = acore_task_resume(t, NULL), rc;
 
   if (s->at == 0) {
     acore_timeout_new(t, acore_loop_time(loop) + 0.025, &s->scope);
     acore_timeout_reschedule(s->scope, acore_loop_time(loop) + 0.035);
-  } else if (acore_task_step_status(t) != ACORE_OK) {
-    rc = acore_timeout_exit(s->scope, acore_task_step_status(t));
+  } else if (st != ACORE_OK) {
+    rc = acore_timeout_exit(s->scope, st);
     printf("  scope: step %d interrupted: %s\n", s->at, acore_err_name(rc));
     acore_timeout_free(s->scope);
-    return rc == ACORE_ECANCELLED ? acore_task_finish_cancelled(t) : rc;
+    return rc; /* ACORE_ETIMEDOUT fails the task; a cancel propagates */
   }
   if (s->at++ == 5) { /* never reached: the deadline passes first */
     acore_timeout_free(s->scope);

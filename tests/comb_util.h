@@ -27,8 +27,11 @@ static int job_step(acore_task_t *t, void *ud) {
   acore_future_t *s;
 
   j->steps++;
-  if (acore_task_step_status(t) == ACORE_ECANCELLED)
+  if (acore_task_resume(t, NULL) == ACORE_ECANCELLED) {
     j->saw_cancel++;
+    if (j->absorb || j->cleanup > 0) /* caught: it decides below */
+      assert_int_equal(acore_task_cancel_handled(t), ACORE_OK);
+  }
   switch (j->at++) {
   case 0:
     assert_int_equal(acore_sleep(acore_task_loop(t), j->delay, &s), ACORE_OK);
@@ -48,6 +51,26 @@ static int job_step(acore_task_t *t, void *ud) {
   if (j->fail_code < 0)
     return acore_task_fail_code(t, j->fail_code, "job failed");
   return acore_task_return_int(t, j->value);
+}
+
+/* A task written the naive way: it sleeps `rounds` times `delay` seconds,
+ * never looking at the step status, then returns `value`. */
+typedef struct naive {
+  int rounds;
+  double delay;
+  int64_t value;
+  int steps;
+} naive;
+
+static inline int naive_step(acore_task_t *t, void *ud) {
+  naive *n = ud;
+  acore_future_t *s;
+
+  if (n->steps++ < n->rounds) {
+    assert_int_equal(acore_sleep(acore_task_loop(t), n->delay, &s), ACORE_OK);
+    return acore_task_await(t, s);
+  }
+  return acore_task_return_int(t, n->value);
 }
 
 static inline acore_task_t *spawn_job(acore_loop_t *loop, job *j) {

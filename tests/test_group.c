@@ -90,6 +90,34 @@ static void test_group_first_error_cancels_rest(void **state) {
   assert_int_equal(r.count, 0); /* the group spoke for the errors */
 }
 
+/* Tasks written the naive way are cancelled for good by the abort: the
+ * group ends at the first error, not after all their sleeps. */
+static void test_group_naive_tasks_abort_on_error(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  job a = {.delay = 1, .fail_code = ACORE_EIO};
+  naive b = {.rounds = 3, .delay = 5}, c = {.rounds = 3, .delay = 9};
+  acore_task_t *tb, *tc;
+  acore_group_t *g;
+  acore_error_t *err;
+
+  assert_int_equal(acore_group_new(loop, &g), ACORE_OK);
+  acore_group_spawn(g, job_step, &a, NULL, NULL);
+  acore_group_spawn(g, naive_step, &b, NULL, &tb);
+  acore_group_spawn(g, naive_step, &c, NULL, &tc);
+  assert_int_equal(acore_group_seal(g), ACORE_OK);
+  drive(loop, acore_group_future(g));
+  assert_true(acore_loop_time(loop) < 2.0);
+  err = acore_future_error(acore_group_future(g));
+  assert_int_equal(acore_error_child_count(err), 1);
+  assert_int_equal(acore_error_code(acore_error_child(err, 0)), ACORE_EIO);
+  assert_int_equal(acore_future_cancelled(acore_task_future(tb)), 1);
+  assert_int_equal(acore_future_cancelled(acore_task_future(tc)), 1);
+  assert_int_equal(b.steps, 2);
+  acore_task_unref(tb);
+  acore_task_unref(tc);
+  acore_group_unref(g);
+}
+
 static void test_group_cancel_cancels_all(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   job a = {.delay = 5, .value = 1};
@@ -443,6 +471,7 @@ int main(void) {
     T(test_group_sealed_empty_done_at_once),
     T(test_group_waits_for_seal_when_all_finished),
     T(test_group_first_error_cancels_rest),
+    T(test_group_naive_tasks_abort_on_error),
     T(test_group_cancel_cancels_all),
     T(test_group_cancel_twice_keeps_first_message),
     T(test_group_nested_never_swallows_cancel),

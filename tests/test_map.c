@@ -215,7 +215,8 @@ static int slow_step(acore_task_t *t, void *ud) {
     assert_int_equal(acore_future_new(acore_task_loop(t), &f), ACORE_OK);
     return acore_task_await(t, f); /* completed only by a cancel */
   case 1:
-    return acore_task_yield(t); /* clean up over one more step */
+    acore_task_cancel_handled(t); /* clean up over one more step */
+    return acore_task_yield(t);
   default:
     slow_done++;
     return acore_task_finish_cancelled(t);

@@ -9,7 +9,8 @@
 /* A scripted task: `script` lists what each step does. */
 enum { S_AWAIT_NEW, S_AWAIT_DONE, S_AWAIT_EXT, S_YIELD, S_RETURN, S_FAIL,
        S_FINISH_CANCELLED, S_UNCANCEL_AWAIT, S_CANCEL_SELF_AWAIT,
-       S_BAD_VERDICT, S_AWAIT_NOTHING, S_CANCEL_SELF_RETURN };
+       S_BAD_VERDICT, S_AWAIT_NOTHING, S_CANCEL_SELF_RETURN,
+       S_HANDLE_AWAIT_EXT };
 
 typedef struct job {
   const int *script;
@@ -23,11 +24,13 @@ typedef struct job {
 
 static int job_step(acore_task_t *t, void *ud) {
   job_t *j = ud;
-  acore_future_t *f;
+  acore_future_t *f, *done;
   const char *m = acore_task_cancel_message(t);
   int op = j->script[j->at++];
 
-  j->status[j->steps] = acore_task_step_status(t);
+  j->status[j->steps] = acore_task_resume(t, &done);
+  assert_int_equal(j->status[j->steps], acore_task_step_status(t));
+  assert_ptr_equal(done, acore_task_awaited(t));
   snprintf(j->msg[j->steps], 32, "%s", m ? m : "");
   j->steps++;
   assert_ptr_equal(acore_loop_current_task(acore_task_loop(t)), t);
@@ -49,6 +52,9 @@ static int job_step(acore_task_t *t, void *ud) {
     return acore_task_fail_code(t, ACORE_EIO, "step failed");
   case S_FINISH_CANCELLED:
     return acore_task_finish_cancelled(t);
+  case S_HANDLE_AWAIT_EXT:
+    assert_int_equal(acore_task_cancel_handled(t), ACORE_OK);
+    return acore_task_await(t, acore_future_ref(j->ext));
   case S_UNCANCEL_AWAIT:
     acore_task_uncancel(t);
     return acore_task_await(t, acore_future_ref(j->ext));
@@ -151,7 +157,8 @@ static void test_task_cancel_delivered_with_message(void **state) {
 }
 
 static void test_task_cleanup_over_more_steps(void **state) {
-  static const int script[] = {S_AWAIT_NEW, S_AWAIT_EXT, S_YIELD, S_FAIL};
+  static const int script[] = {S_AWAIT_NEW, S_HANDLE_AWAIT_EXT, S_YIELD,
+                               S_FAIL};
   acore_loop_t *loop = TU_LOOP(state);
   job_t j;
   acore_task_t *t = spawn(loop, &j, script);
@@ -167,6 +174,7 @@ static void test_task_cleanup_over_more_steps(void **state) {
   assert_int_equal(j.steps, 4);
   assert_int_equal(j.status[2], ACORE_OK); /* delivered once only */
   assert_int_equal(j.status[3], ACORE_OK);
+  assert_int_equal(acore_task_cancelling(t), 1); /* handling keeps count */
   /* It chose to fail instead of finishing cancelled. */
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),
                    ACORE_EIO);
@@ -250,7 +258,9 @@ static void test_task_finish_cancelled_keeps_awaited_message(void **state) {
   acore_task_unref(t);
 }
 
-static void test_task_cancel_before_first_step(void **state) {
+/* The first step gets the cancel; returning a result without handling it
+ * ends the task cancelled. */
+static void test_task_cancel_before_first_step_propagates(void **state) {
   static const int script[] = {S_RETURN};
   acore_loop_t *loop = TU_LOOP(state);
   job_t j;
@@ -258,9 +268,12 @@ static void test_task_cancel_before_first_step(void **state) {
 
   assert_int_equal(acore_task_cancel(t, "early"), 1);
   acore_loop_run(loop);
-  assert_int_equal(j.status[0], ACORE_ECANCELLED); /* declined: returned */
-  assert_int_equal(acore_future_state(acore_task_future(t)),
-                   ACORE_FUTURE_RESULT);
+  assert_int_equal(j.steps, 1);
+  assert_int_equal(j.status[0], ACORE_ECANCELLED);
+  assert_string_equal(j.msg[0], "early");
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
+                      "early");
   assert_int_equal(acore_task_cancelling(t), 1);
   acore_task_unref(t);
 }
@@ -481,6 +494,10 @@ static void test_task_not_settable_from_outside(void **state) {
   assert_int_equal(acore_task_yield(t), ACORE_EINVAL);
   assert_int_equal(acore_task_finish_cancelled(t), ACORE_EINVAL);
   assert_int_equal(acore_task_fail_code(t, ACORE_EIO, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_cancel_handled(t), ACORE_EINVAL);
+  f = acore_task_future(t); /* any value: the call clears it */
+  assert_int_equal(acore_task_resume(t, &f), ACORE_EINVAL);
+  assert_null(f);
   acore_future_new(loop, &f);
   assert_int_equal(acore_task_await(t, f), ACORE_EINVAL); /* consumed f */
   /* Cancelling through the future interface cancels the task. */
@@ -518,6 +535,8 @@ static void test_task_einval(void **state) {
   assert_int_equal(acore_task_fail(NULL, err), ACORE_EINVAL); /* consumed */
   assert_int_equal(acore_task_fail_code(NULL, ACORE_EIO, NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_finish_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_resume(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_cancel_handled(NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_cancel(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_cancelling(NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_uncancel(NULL), ACORE_EINVAL);
@@ -644,7 +663,7 @@ int main(void) {
     T(test_task_cleanup_over_more_steps),
     T(test_task_uncancel_and_go_on),
     T(test_task_cancel_during_step_seen_next),
-    T(test_task_cancel_before_first_step),
+    T(test_task_cancel_before_first_step_propagates),
     T(test_task_cancel_during_last_step_ends_cancelled),
     T(test_task_finish_cancelled_keeps_awaited_message),
     T(test_task_uncancel_drops_undelivered_request),

@@ -257,6 +257,25 @@ static void test_wait_for_einval(void **state) {
   acore_future_unref(f);
 }
 
+/* A naive inner task: the timeout's cancel ends it, so wait_for times out
+ * at the deadline instead of waiting for all its sleeps. */
+static void test_wait_for_naive_task_times_out(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  naive n = {.rounds = 3, .delay = 10, .value = 5};
+  acore_task_t *t;
+  acore_future_t *w;
+
+  assert_int_equal(acore_task_spawn(loop, naive_step, &n, NULL, &t), ACORE_OK);
+  assert_int_equal(acore_wait_for(acore_task_future(t), 1.0, &w), ACORE_OK);
+  drive(loop, w);
+  assert_int_equal(acore_future_result(w, NULL), ACORE_ETIMEDOUT);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(n.steps, 2);
+  assert_true(acore_loop_time(loop) < 2.0);
+  acore_task_unref(t);
+  acore_future_unref(w);
+}
+
 /* ---- scopes ---- */
 
 typedef struct sjob {
@@ -395,6 +414,80 @@ static void test_timeout_scope_outside_cancel_never_timeout(void **state) {
   sjob_done(&j, t);
 }
 
+/* A task that opens a scope and awaits a naive task, passing what it gets
+ * on without a second look. */
+typedef struct scoped {
+  acore_timeout_t *scope;
+  acore_task_t *inner;
+  int rc;
+} scoped;
+
+static int scoped_step(acore_task_t *t, void *ud) {
+  scoped *s = ud;
+  acore_future_t *done;
+  int st = acore_task_resume(t, &done);
+
+  if (done == NULL) {
+    assert_int_equal(acore_timeout_new(t, acore_loop_time(acore_task_loop(t))
+                                              + 1.0, &s->scope), ACORE_OK);
+    return acore_task_await(t, acore_future_ref(acore_task_future(s->inner)));
+  }
+  s->rc = acore_timeout_exit(s->scope, st);
+  return s->rc < 0 ? s->rc : acore_task_return_int(t, 1);
+}
+
+static acore_task_t *spawn_scoped(acore_loop_t *loop, scoped *s, naive *n) {
+  acore_task_t *t;
+
+  assert_int_equal(acore_task_spawn(loop, naive_step, n, NULL, &s->inner),
+                   ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, scoped_step, s, NULL, &t), ACORE_OK);
+  return t;
+}
+
+static void scoped_done(scoped *s, acore_task_t *t) {
+  acore_timeout_free(s->scope);
+  acore_task_unref(s->inner);
+  acore_task_unref(t);
+}
+
+/* The scope's cancel reaches the naive inner task, which ends cancelled;
+ * the scope then reports the timeout and the task fails with it. */
+static void test_timeout_scope_naive_inner_times_out(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  naive n = {.rounds = 3, .delay = 10, .value = 5};
+  scoped s = {0};
+  acore_task_t *t = spawn_scoped(loop, &s, &n);
+
+  drive(loop, acore_task_future(t));
+  assert_int_equal(s.rc, ACORE_ETIMEDOUT);
+  assert_int_equal(acore_future_cancelled(acore_task_future(s.inner)), 1);
+  assert_int_equal(acore_future_result(acore_task_future(t), NULL),
+                   ACORE_ETIMEDOUT);
+  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_true(acore_loop_time(loop) < 2.0);
+  scoped_done(&s, t);
+}
+
+/* A cancel from outside is no timeout: passed on as ACORE_ECANCELLED and
+ * returned as an error code, it still ends the task cancelled. */
+static void test_timeout_scope_outside_cancel_propagates(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  naive n = {.rounds = 3, .delay = 10, .value = 5};
+  scoped s = {0};
+  acore_task_t *t = spawn_scoped(loop, &s, &n);
+
+  spin(loop, 2);
+  assert_int_equal(acore_task_cancel(t, "outside"), 1);
+  drive(loop, acore_task_future(t));
+  assert_int_equal(s.rc, ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
+                      "outside");
+  assert_true(acore_loop_time(loop) < 1.0);
+  scoped_done(&s, t);
+}
+
 static void test_timeout_scope_deadline_in_past(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   sjob j = {.outer_when = -1, .inner_when = 0.0, .work = 10};
@@ -501,6 +594,7 @@ int main(void) {
     T(test_wait_for_leaves_no_timer),
     T(test_wait_for_error_handed_over_is_retrieved),
     T(test_wait_for_einval),
+    T(test_wait_for_naive_task_times_out),
     T(test_timeout_scope_expires),
     T(test_timeout_scope_not_reached),
     T(test_timeout_scope_reschedule_and_remove),
@@ -511,6 +605,8 @@ int main(void) {
     T(test_timeout_scope_deadline_in_past),
     T(test_timeout_scope_einval),
     T(test_timeout_scope_free_unexited),
+    T(test_timeout_scope_naive_inner_times_out),
+    T(test_timeout_scope_outside_cancel_propagates),
 #undef T
     cmocka_unit_test_setup_teardown(test_timeout_scope_reschedule_enomem,
                                     tu_setup_walk, tu_teardown),

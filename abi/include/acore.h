@@ -712,14 +712,50 @@ ACORE_API int acore_future_is_task(const acore_future_t *fut);
  * Awaiting a future that is already done does not suspend: the step runs
  * again at once. When resumed, acore_task_awaited() is the done future.
  *
+ * A step starts with one call that says why it runs and what it awaited:
+ *
+ *   acore_future_t *done;
+ *   int st = acore_task_resume(task, &done);  ACORE_OK or ACORE_ECANCELLED
+ *
  * Cancellation is a request. It is delivered into the next step:
- * acore_task_step_status() returns ACORE_ECANCELLED there and
- * acore_task_cancel_message() gives the message. If the task is awaiting a
- * future when cancelled, that future is cancelled too (and the task resumes
- * when it is done). The step may clean up over more steps, finish cancelled,
- * or go on (optionally acore_task_uncancel()). A cancel requested while the
- * step runs is seen at the next step; if that step returns a result instead
- * (ACORE_TASK_DONE), the task ends cancelled, as in asyncio.
+ * acore_task_resume() (and acore_task_step_status()) return ACORE_ECANCELLED
+ * there and acore_task_cancel_message() gives the message. If the task is
+ * awaiting a future when cancelled, that future is cancelled too (and the
+ * task resumes when it is done); a step also gets ACORE_ECANCELLED when the
+ * future it awaited ended cancelled for any other reason.
+ *
+ * A cancel propagates unless the step handles it (asyncio's CancelledError
+ * unless caught). A step that got ACORE_ECANCELLED handles it only by
+ * calling, during that step, acore_task_uncancel() (absorb: one request
+ * undone), acore_task_finish_cancelled() (answer: finish cancelled), or
+ * acore_task_cancel_handled() (catch: "I handle it", then return any
+ * verdict - await cleanup futures, return a value, fail). Reading the
+ * status or the message does not handle it. A step that does none of these
+ * ends the task cancelled with the delivered cancel's message, whatever it
+ * returns; a pending future it staged with acore_task_await() is cancelled
+ * and released, not awaited. One exception keeps resources safe: if it
+ * staged a future that already has a result (something taken at once, such
+ * as a semaphore permit), the task awaits it and the step runs again at
+ * once with the same cancel, so its acore_sem_acquire_finish() (or other
+ * *_finish call) gives the permit back. So a step that ignores the status
+ * is correct: cancelled, it ends cancelled. A handled cancel is delivered
+ * once; the steps after it run with ACORE_OK (cleanup over several steps
+ * awaits freely) until a new cancel arrives, which the step that gets it
+ * must handle again. acore_task_cancelling() counts requests; only
+ * acore_task_uncancel() lowers it (acore_task_cancel_handled() does not, as
+ * catching CancelledError does not in asyncio). acore_timeout_exit()
+ * handles the cancel only when it turns it into ACORE_ETIMEDOUT.
+ *
+ * A cancel requested while the step runs is seen at the next step; if the
+ * running step is the last one and returns a result (ACORE_TASK_DONE), the
+ * task ends cancelled with the request's message; if it fails, it ends
+ * with its error (asyncio 3.13).
+ *
+ * The message a task ends cancelled with is that of the cancel its step
+ * answers: the awaited future's when that future ended cancelled, else
+ * the latest request's. Cancelled twice while awaiting, a task ends with
+ * the first message (the awaited future was cancelled with it); twice
+ * while ready or running, with the second (asyncio 3.13).
  *
  * A task is a future: acore_task_future() gives it, so every function that
  * takes futures takes tasks; the future's reference count is the task's.
@@ -784,8 +820,30 @@ ACORE_API acore_future_t *acore_task_awaited(const acore_task_t *task);
 /* acore_task_step_status() - why this step runs: ACORE_OK, or
  * ACORE_ECANCELLED when a cancellation is delivered to it (the task was
  * cancelled, or the future it awaited ended cancelled); ACORE_EINVAL.
+ * Reading it does not handle the cancel (see "Tasks").
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_step_status(const acore_task_t *task);
+
+/* acore_task_resume() - the first call of a step: why it runs and what it
+ * awaited, in one call. *awaited (if `awaited` is not NULL) is
+ * acore_task_awaited(): the future the task last awaited, done now,
+ * borrowed until the step returns; NULL before the first await.
+ * Reading it does not handle a cancel (see "Tasks").
+ * Returns: ACORE_OK; ACORE_ECANCELLED (a cancel is delivered to this
+ *          step); ACORE_EINVAL (task NULL or not in its own running step;
+ *          *awaited is then NULL).
+ * Thread: loop (inside the task's step).  Since: 1.0 */
+ACORE_API int acore_task_resume(acore_task_t *task, acore_future_t **awaited);
+
+/* acore_task_cancel_handled() - "I handle this cancel, keep going" (asyncio:
+ * `except CancelledError:`): the cancel delivered to the running step no
+ * longer ends the task; the step's verdict stands (await cleanup futures,
+ * return a value, fail). Does not lower acore_task_cancelling(). Without a
+ * delivered cancel it does nothing.
+ * Returns: ACORE_OK; ACORE_EINVAL (task NULL or not in its own running
+ *          step).
+ * Thread: loop (inside the task's step).  Since: 1.0 */
+ACORE_API int acore_task_cancel_handled(acore_task_t *task);
 
 /* acore_task_return() - the verdict "finished with this pointer result"
  * (value_free as in acore_future_set_result).
@@ -812,8 +870,10 @@ ACORE_API int acore_task_fail(acore_task_t *task, acore_error_t *err);
 ACORE_API int acore_task_fail_code(acore_task_t *task, int code,
                                    const char *message);
 
-/* acore_task_finish_cancelled() - the verdict "finished cancelled", with
- * the cancel message the step saw (acore_task_cancel_message), if any.
+/* acore_task_finish_cancelled() - the verdict "finished cancelled" (handles
+ * a delivered cancel: asyncio's re-raise), with the message of the last
+ * cancel delivered to a step (acore_task_cancel_message), else the latest
+ * request's, else none.
  * Returns: ACORE_TASK_CANCELLED; ACORE_EINVAL.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_finish_cancelled(acore_task_t *task);
 
@@ -828,13 +888,17 @@ ACORE_API int acore_task_cancel(acore_task_t *task, const char *message);
 ACORE_API int acore_task_cancelling(const acore_task_t *task);
 
 /* acore_task_uncancel() - undo one cancel request; at 0, a request not yet
- * delivered is dropped.
+ * delivered is dropped. Called in the step that got ACORE_ECANCELLED, it
+ * also handles (absorbs) that cancel.
  * Returns: the remaining count (>= 0); ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_uncancel(acore_task_t *task);
 
-/* acore_task_cancel_message() - the message of the delivered (or last
- * requested) cancellation, borrowed, or NULL.  Thread: loop.  Since: 0.1 */
+/* acore_task_cancel_message() - borrowed, or NULL: once a cancel was
+ * delivered to a step, the message of the last one delivered (the awaited
+ * future's when it ended cancelled, else the request's); before that, the
+ * latest request's; once the task ended cancelled, the one it ended with.
+ * Thread: loop.  Since: 0.1 */
 ACORE_API const char *acore_task_cancel_message(const acore_task_t *task);
 
 /* acore_task_set_name() - name the task (copied); NULL restores the default

@@ -14,7 +14,9 @@
  *   sleep(0)) is acore_task_yield; anything else is thrown back into the
  *   coroutine as RuntimeError on the next step, as asyncio does.
  * - Verdicts: a return value becomes the task's result (ints and floats as
- *   C values); CancelledError finishes the task cancelled; any other
+ *   C values); CancelledError finishes the task cancelled (any other
+ *   outcome of a step that got a cancel marks it handled: the coroutine
+ *   caught it); any other
  *   exception fails it with an error whose payload is the exception object
  *   (KeyboardInterrupt / SystemExit also stop the loop and are re-raised by
  *   the runner).
@@ -259,6 +261,10 @@ static int task_step(acore_task_t *task, void *ud) {
     else
       v = on_error(t, task);
   }
+  /* A delivered cancel was thrown into the coroutine: unless CancelledError
+   * came back out, the coroutine caught it (asyncio's semantics). */
+  if (v != ACORE_TASK_CANCELLED)
+    acore_task_cancel_handled(task);
   tls_current = prev;
   pyac_gil_leave(g);
   return v;

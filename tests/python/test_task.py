@@ -145,6 +145,71 @@ class TestTask(LoopTestCase):
             return await t
         self.assertEqual(self.run_co(main()), "cleaned")
 
+    def test_task_cancel_caught_goes_on(self):
+        # Catching CancelledError (no uncancel) handles it: the coroutine
+        # goes on awaiting over several steps and returns.
+        async def child():
+            try:
+                await acore.sleep(10)
+            except asyncio.CancelledError:
+                pass
+            for _ in range(3):
+                await acore.sleep(0)
+            return "went on"
+
+        async def main():
+            t = acore.create_task(child())
+            await acore.sleep(0)
+            t.cancel()
+            r = await t
+            return r, t.cancelling()
+        self.assertEqual(self.run_co(main()), ("went on", 1))
+
+    def test_task_cancel_uncaught_ends_cancelled(self):
+        steps = []
+
+        async def child():
+            await acore.sleep(10)
+            steps.append("after")
+            await acore.sleep(10)
+
+        async def main():
+            t = acore.create_task(child())
+            await acore.sleep(0)
+            t.cancel("bye")
+            try:
+                await t
+            except asyncio.CancelledError as e:
+                return e.args, t.cancelled()
+        self.assertEqual(self.run_co(main()), (("bye",), True))
+        self.assertEqual(steps, [])
+
+    def _cancelled_twice(self, make_child, wait_first):
+        async def main():
+            t = acore.create_task(make_child())
+            if wait_first:
+                for _ in range(2):
+                    await acore.sleep(0)
+            t.cancel("a")
+            t.cancel("b")
+            try:
+                await t
+            except asyncio.CancelledError as e:
+                return e.args
+        return self.run_co(main())
+
+    def test_task_cancelled_twice_message(self):
+        # asyncio 3.13 (and 3.11): awaiting, the first message (the awaited
+        # future was cancelled with it); not started yet, the last.
+        async def waits():
+            await self.loop.create_future()
+
+        async def waits_task():
+            await acore.create_task(waits())
+        self.assertEqual(self._cancelled_twice(waits, True), ("a",))
+        self.assertEqual(self._cancelled_twice(waits_task, True), ("a",))
+        self.assertEqual(self._cancelled_twice(waits, False), ("b",))
+
     def test_task_awaited_future_cancelled_raises_inside(self):
         f = self.loop.create_future()
 

@@ -190,7 +190,7 @@ ACORE_API int acore_wait_for(acore_future_t *fut, double timeout,
  *     acore_timeout_new(t, acore_loop_time(loop) + 5.0, &job->scope);
  *     return acore_task_await(t, fetch(loop));
  *   case FETCHED:
- *     rc = acore_timeout_exit(job->scope, acore_task_step_status(t));
+ *     rc = acore_timeout_exit(job->scope, acore_task_resume(t, &done));
  *     acore_timeout_free(job->scope);
  *     if (rc == ACORE_ETIMEDOUT) ...     the deadline passed
  *     if (rc == ACORE_ECANCELLED) ...    cancelled from outside
@@ -233,7 +233,8 @@ ACORE_API int acore_timeout_expired(const acore_timeout_t *scope);
  * (ACORE_OK, ACORE_ECANCELLED, or any error code) and remove its deadline.
  * If the scope expired, its cancel request is withdrawn
  * (acore_task_uncancel) and an ACORE_ECANCELLED status becomes
- * ACORE_ETIMEDOUT when no other cancellation is outstanding.
+ * ACORE_ETIMEDOUT when no other cancellation is outstanding; only then is
+ * the step's cancel handled (see "Tasks" in acore.h).
  * Returns: the status to act on; ACORE_EINVAL (scope NULL, status > 0);
  *          ACORE_EINVALIDSTATE (already exited).
  * Thread: loop.  Since: 0.1 */
