@@ -171,6 +171,15 @@ static void deliver(acore_queue_t *q, slot s, bool front) {
 }
 
 static void admit_putters(acore_queue_t *q);
+static void all_done(acore_queue_t *q);
+
+/* An admitted put that will not go in: its count of unfinished items goes
+ * (join counts an admitted item from its admission on). */
+static void give_up(acore_queue_t *q, acore__waiter *p) {
+  p->n = PUT_GIVEN_UP;
+  if (q->unfinished > 0 && --q->unfinished == 0 && !q->loop->closed)
+    all_done(q);
+}
 
 /* An admitted put's item goes in (room reserved at admission). */
 static int commit(acore_queue_t *q, acore__waiter *p) {
@@ -181,12 +190,11 @@ static int commit(acore_queue_t *q, acore__waiter *p) {
   p->n = PUT_IN;
   q->reserved--;
   if (q->shutdown || q->loop->closed) { /* the future keeps (frees) it */
-    p->n = PUT_GIVEN_UP;
+    give_up(q, p);
     return ACORE_ECLOSED;
   }
   p->item = NULL;
   p->item_free = NULL;
-  q->unfinished++;
   deliver(q, s, false);
   admit_putters(q); /* handed to a getter: the room is still free */
   return ACORE_OK;
@@ -214,6 +222,7 @@ static void admit_putters(acore_queue_t *q) {
       return; /* no memory: it stays queued until the next get */
     }
     q->reserved++;
+    q->unfinished++;
     p->n = PUT_ADMITTED;
     acore__waiter_grant(p, 0);
     acore__cbrec_attach(&p->x.fut, r, commit_cb, acore_queue_ref(q),
@@ -446,8 +455,8 @@ int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut) {
     return ACORE_EINVAL; /* not a put's future */
   if (p->n != PUT_ADMITTED || !acore__cancel_delivered(fut))
     return commit(q, p);
-  p->n = PUT_GIVEN_UP; /* the item stays out, the room goes on */
-  q->reserved--;
+  q->reserved--; /* the item stays out, the room goes on */
+  give_up(q, p);
   admit_putters(q);
   return ACORE_ECANCELLED;
 }
