@@ -12,6 +12,13 @@
  * - Getters wait only while the store is empty, putters only while it is
  *   full: a put with a getter waiting hands the item straight to it, a get
  *   that frees room admits the first waiting putter. Each side is FIFO.
+ * - An admitted putter's future completes and room is kept for its item
+ *   (`reserved`), but the item goes in only when the putter's task has
+ *   resumed (asyncio's order): acore_queue_put_finish() in that step puts
+ *   it in, or - a cancellation delivered to that step - gives the room to
+ *   the next putter and keeps the item out, so a cancelled put never
+ *   inserts. A commit callback queued behind the task's wake-up puts the
+ *   item in if nobody finished the put (a caller that never calls finish).
  * - A getter's future owns the item it was given (pointer result with the
  *   item's destructor); a putter owns its item until it is admitted, and
  *   frees it if it never is (cancelled, shut down).
@@ -24,6 +31,8 @@
 #include <string.h>
 
 enum { PRIO = 2 };
+/* A putter's stage, in its waiter's `n`. */
+enum { PUT_WAITING = 2, PUT_ADMITTED, PUT_IN, PUT_GIVEN_UP };
 #define FRONT_SEQ ((uint64_t)1 << 63)
 
 typedef struct slot {
@@ -45,6 +54,7 @@ struct acore_queue {
   void *cmp_ud;
   acore_free_fn cmp_ud_free;
   size_t unfinished;
+  size_t reserved; /* admitted puts whose item is not in yet */
   acore__waitq getters, putters, joiners;
 };
 
@@ -58,7 +68,7 @@ static int reserve(acore_queue_t *q) {
   size_t cap, i;
   slot *nb;
 
-  if (q->len < q->cap)
+  if (q->len + q->reserved < q->cap)
     return ACORE_OK;
   cap = q->cap ? q->cap * 2 : 8;
   if (cap > SIZE_MAX / sizeof(slot) || (nb = acore__malloc(cap * sizeof(slot))) == NULL)
@@ -145,7 +155,7 @@ static slot store_pop(acore_queue_t *q) {
 }
 
 static bool has_room(const acore_queue_t *q) {
-  return q->maxsize == 0 || q->len < q->maxsize;
+  return q->maxsize == 0 || q->len + q->reserved < q->maxsize;
 }
 
 /* ---- moving items ---- */
@@ -160,21 +170,63 @@ static void deliver(acore_queue_t *q, slot s, bool front) {
     store_push(q, s, front);
 }
 
+static void admit_putters(acore_queue_t *q);
+static void all_done(acore_queue_t *q);
+
+/* An admitted put that will not go in: its count of unfinished items goes
+ * (join counts an admitted item from its admission on). */
+static void give_up(acore_queue_t *q, acore__waiter *p) {
+  p->n = PUT_GIVEN_UP;
+  if (q->unfinished > 0 && --q->unfinished == 0 && !q->loop->closed)
+    all_done(q);
+}
+
+/* An admitted put's item goes in (room reserved at admission). */
+static int commit(acore_queue_t *q, acore__waiter *p) {
+  slot s = { p->item, p->item_free, 0 };
+
+  if (p->n != PUT_ADMITTED)
+    return p->n == PUT_IN ? ACORE_OK : ACORE_ECANCELLED;
+  p->n = PUT_IN;
+  q->reserved--;
+  if (q->shutdown || q->loop->closed) { /* the future keeps (frees) it */
+    give_up(q, p);
+    return ACORE_ECLOSED;
+  }
+  p->item = NULL;
+  p->item_free = NULL;
+  deliver(q, s, false);
+  admit_putters(q); /* handed to a getter: the room is still free */
+  return ACORE_OK;
+}
+
+/* Queued behind the putter task's wake-up: the put's item goes in if the
+ * step did not finish the put. `ud`: the queue (a reference). */
+static void commit_cb(acore_future_t *f, void *ud) {
+  (void)commit(ud, (acore__waiter *)f);
+}
+
+static void queue_unref_cb(void *ud) { acore_queue_unref(ud); }
+
 /* Room was freed: admit waiting putters in order. */
 static void admit_putters(acore_queue_t *q) {
   acore__waiter *p;
 
   while (!q->loop->closed && has_room(q) &&
          (p = acore__waitq_head(&q->putters)) != NULL) {
-    slot s = { p->item, p->item_free, 0 };
+    acore__cbrec *r = acore__cbrec_reserve(q->loop);
 
-    if (acore__waitq_head(&q->getters) == NULL && reserve(q) != ACORE_OK)
+    if (r == NULL || (acore__waitq_head(&q->getters) == NULL &&
+                      reserve(q) != ACORE_OK)) {
+      acore__cbrec_unreserve(q->loop, r);
       return; /* no memory: it stays queued until the next get */
-    p->item = NULL;
-    p->item_free = NULL;
+    }
+    q->reserved++;
     q->unfinished++;
+    p->n = PUT_ADMITTED;
     acore__waiter_grant(p, 0);
-    deliver(q, s, false);
+    acore__cbrec_attach(&p->x.fut, r, commit_cb, acore_queue_ref(q),
+                        queue_unref_cb);
   }
 }
 
@@ -321,6 +373,7 @@ int acore_queue_put(acore_queue_t *q, void *item, acore_free_fn item_free,
     return ACORE_ENOMEM;
   w->item = item;
   w->item_free = item_free;
+  w->n = PUT_WAITING;
   acore__waitq_push(&q->putters, w);
   *out = &w->x.fut;
   return ACORE_OK;
@@ -385,6 +438,27 @@ static slot take_back(acore_future_t *fut) {
   }
   fut->flags |= ACORE__F_STOLEN;
   return s;
+}
+
+int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut) {
+  acore__waiter *p = (acore__waiter *)fut;
+  int rc;
+
+  if (q == NULL || fut == NULL || fut->loop != q->loop)
+    return ACORE_EINVAL;
+  if ((rc = acore_future_result(fut, NULL)) != ACORE_OK)
+    return rc;
+  if (!(fut->flags & ACORE__F_CUSTOM)) /* put at once */
+    return ACORE_OK;
+  if (((acore__xfuture *)fut)->ops != &acore__waiter_ops ||
+      p->n < PUT_ADMITTED || p->n > PUT_GIVEN_UP)
+    return ACORE_EINVAL; /* not a put's future */
+  if (p->n != PUT_ADMITTED || !acore__cancel_delivered(fut))
+    return commit(q, p);
+  q->reserved--; /* the item stays out, the room goes on */
+  give_up(q, p);
+  admit_putters(q);
+  return ACORE_ECANCELLED;
 }
 
 int acore_queue_get_finish(acore_queue_t *q, acore_future_t *fut) {

@@ -383,8 +383,10 @@ int acore__cancel(acore_future_t *f, const char *message) {
   acore_loop_t *loop = f->loop;
   int rc;
 
-  if (f->state != ACORE_FUTURE_PENDING)
+  if (f->state != ACORE_FUTURE_PENDING) {
+    f->flags |= ACORE__F_RETRIEVED; /* a cancel reads the error (asyncio) */
     return 0;
+  }
   if (f->flags & ACORE__F_CVISIT) { /* reached before by this cancel */
     if (f->flags & ACORE__F_CACCEPT)
       return 1;

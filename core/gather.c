@@ -85,12 +85,12 @@ static void cancel_others(gather *g) {
       acore_future_cancel(g->slots[i].child, NULL);
 }
 
-static void on_child(acore_future_t *c, void *ud) {
-  gslot *s = ud;
+/* Count the done child of slot `s` and finish the gather if it decides. */
+static void settle(gslot *s) {
   gather *g = s->g;
+  acore_future_t *c = s->child;
   bool bad = is_bad(c);
 
-  s->rec = NULL;
   g->ndone++;
   if (c->state == ACORE_FUTURE_ERROR)
     c->flags |= ACORE__F_RETRIEVED; /* the gather speaks for it */
@@ -107,6 +107,14 @@ static void on_child(acore_future_t *c, void *ud) {
   }
   if (g->ndone == g->n)
     finish_all(g);
+}
+
+static void on_child(acore_future_t *c, void *ud) {
+  gslot *s = ud;
+
+  (void)c;
+  s->rec = NULL;
+  settle(s);
 }
 
 /* A registration is gone (ran, or dropped at close). */
@@ -181,16 +189,31 @@ static int reserve(gather *g) {
   return ACORE_OK;
 }
 
+/* Register on the pending children; the children already done count at
+ * once, in input order (asyncio 3.12+), so a gather over done children is
+ * done when acore_gather returns. */
 static void attach(gather *g, acore_future_t *const *futures) {
   size_t i;
 
-  g->narmed = g->n;
-  acore_future_ref(&g->x.fut); /* the self-reference, while armed */
+  g->narmed = 0;
+  for (i = 0; i < g->n; i++)
+    if (futures[i]->state == ACORE_FUTURE_PENDING)
+      g->narmed++;
+  if (g->narmed > 0)
+    acore_future_ref(&g->x.fut); /* the self-reference, while armed */
   for (i = 0; i < g->n; i++) {
     gslot *s = &g->slots[i];
     s->child = acore_future_ref(futures[i]);
-    acore__cbrec_attach(s->child, s->rec, on_child, s, slot_gone);
+    if (s->child->state == ACORE_FUTURE_PENDING) {
+      acore__cbrec_attach(s->child, s->rec, on_child, s, slot_gone);
+    } else {
+      acore__cbrec_unreserve(g->x.fut.loop, s->rec);
+      s->rec = NULL;
+    }
   }
+  for (i = 0; i < g->n; i++)
+    if (g->slots[i].rec == NULL)
+      settle(&g->slots[i]);
 }
 
 int acore_gather(acore_loop_t *loop, acore_future_t *const *futures, size_t n,

@@ -101,7 +101,7 @@ static void on_timer(uv_timer_t *h) {
     return;
   now = acore__loop_now(loop);
   when = loop->heap[0]->when;
-  if (when <= now) {
+  if ((int64_t)when <= (int64_t)now) { /* deadlines are signed: timer.c */
     if (!loop->idle_on) {
       uv_idle_start(&loop->idle, on_idle);
       loop->idle_on = true;
@@ -113,7 +113,8 @@ static void on_timer(uv_timer_t *h) {
 }
 
 static bool timer_due(const acore_loop_t *loop) {
-  return loop->heap_len > 0 && loop->heap[0]->when <= acore__loop_now(loop);
+  return loop->heap_len > 0 &&
+         (int64_t)loop->heap[0]->when <= (int64_t)acore__loop_now(loop);
 }
 
 /* Make libuv's view match acore's: idle while work is ready (or a virtual
@@ -137,7 +138,8 @@ static void update_handles(acore_loop_t *loop) {
   if (loop->armed_when != loop->heap[0]->when ||
       !uv_is_active((uv_handle_t *)&loop->timer)) {
     uint64_t now = acore__loop_now(loop), when = loop->heap[0]->when;
-    uint64_t ms = when > now ? (when - now + 999999) / 1000000 : 0;
+    uint64_t ms =
+        (int64_t)when > (int64_t)now ? (when - now + 999999) / 1000000 : 0;
     uv_update_time(loop->uv);
     uv_timer_start(&loop->timer, on_timer, ms, 0);
     loop->armed_when = when;

@@ -6,7 +6,10 @@
  * Design notes
  * - Timers live in a binary min-heap ordered by (deadline, sequence), so
  *   equal deadlines run in the order they were scheduled.
- * - Deadlines are nanoseconds of loop time, read from a fresh clock.
+ * - Deadlines are nanoseconds of loop time, read from a fresh clock, and
+ *   compare as signed numbers: a deadline before the loop's time 0 keeps
+ *   its place, so calls whose deadlines have passed run in deadline order
+ *   (asyncio's order), not in the order they were scheduled.
  * - A handle is queued in exactly one place at a time: the heap, the ready
  *   queue, or nowhere (ACORE__H_DONE: ran, cancelled or dropped). A done
  *   handle never touches its loop again, so a handle the user holds may
@@ -31,7 +34,8 @@ enum {
 /* ---- the heap --------------------------------------------------------------- */
 
 static bool before(const acore_handle_t *a, const acore_handle_t *b) {
-  return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+  int64_t wa = (int64_t)a->when, wb = (int64_t)b->when;
+  return wa < wb || (wa == wb && a->seq < b->seq);
 }
 
 static void heap_set(acore_loop_t *loop, size_t i, acore_handle_t *h) {
@@ -101,7 +105,7 @@ static void heap_remove(acore_loop_t *loop, acore_handle_t *h) {
 }
 
 void acore__timers_collect(acore_loop_t *loop, uint64_t now) {
-  while (loop->heap_len > 0 && loop->heap[0]->when <= now) {
+  while (loop->heap_len > 0 && (int64_t)loop->heap[0]->when <= (int64_t)now) {
     acore_handle_t *h = loop->heap[0];
     heap_remove(loop, h);
     acore__loop_push(loop, &h->item);
@@ -204,12 +208,14 @@ static int check_call(acore_loop_t *loop, acore_callback_fn fn, double t) {
   return fn == NULL || isnan(t) ? ACORE_EINVAL : acore__loop_check_sched(loop);
 }
 
-static uint64_t seconds_to_ns(double s) {
-  if (s <= 0)
-    return 0;
+/* Seconds to signed nanoseconds, kept within +-2^62 so that the sums
+ * below cannot overflow. */
+static int64_t seconds_to_ns(double s) {
   if (s >= 1.8e10) /* about 570 years: treat as never */
-    return UINT64_MAX / 2;
-  return (uint64_t)(s * 1e9 + 0.5);
+    return INT64_MAX / 2;
+  if (s <= -1.8e10)
+    return -(INT64_MAX / 2);
+  return (int64_t)(s * 1e9 + (s < 0 ? -0.5 : 0.5));
 }
 
 /* call_later (`t` a delay) or call_at (`t` a time); see acore__timer. */
@@ -226,7 +232,8 @@ static int schedule(acore_loop_t *loop, double t, bool absolute,
     return rc;
   }
   return schedule_at(loop,
-                     (absolute ? 0 : acore__loop_now(loop)) + seconds_to_ns(t),
+                     (uint64_t)((absolute ? 0 : (int64_t)acore__loop_now(loop)) +
+                                seconds_to_ns(t)),
                      fn, ud, ud_free, user_ref, out);
 }
 
@@ -275,7 +282,7 @@ int acore_handle_cancelled(const acore_handle_t *h) {
 double acore_handle_when(const acore_handle_t *h) {
   if (h == NULL || !(h->item.u32 & H_TIMER))
     return -1.0;
-  return (double)h->when / 1e9;
+  return (double)(int64_t)h->when / 1e9;
 }
 
 acore_handle_t *acore_handle_ref(acore_handle_t *h) {

@@ -139,9 +139,14 @@ static void test_aqueue_put_waits_when_full(void **state) {
   assert_int_equal(get_now(q), 1);
   assert_int_equal(acore_future_done(p2), 1); /* admitted in order */
   assert_int_equal(acore_future_done(p3), 0);
+  assert_int_equal(acore_queue_size(q), 0); /* in once the put finishes */
+  assert_int_equal(acore_queue_put_finish(q, p2), ACORE_OK);
   assert_int_equal(get_now(q), 2);
-  assert_int_equal(get_now(q), 3);
   assert_int_equal(acore_future_done(p3), 1);
+  assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK);
+  assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK); /* once */
+  assert_int_equal(get_now(q), 3);
+  assert_int_equal(acore_queue_size(q), 0);
   acore_future_unref(p1);
   acore_future_unref(p2);
   acore_future_unref(p3);
@@ -337,6 +342,128 @@ static void test_aqueue_served_then_cancelled_gives_item_back(void **state) {
   acore_queue_unref(q);
 }
 
+/* A putter admitted (room freed), then its task cancelled before it ran:
+ * with put_finish its item stays out - with the put's future, freed with
+ * it - and the room goes to the next putter (asyncio's put()). */
+typedef struct putter {
+  acore_queue_t *q;
+  int at, rc, item;
+} putter;
+
+static int putter_step(acore_task_t *t, void *ud) {
+  putter *p = ud;
+  acore_future_t *f;
+
+  if (p->at++ == 0) {
+    assert_int_equal(acore_queue_put(p->q, P(p->item), tu_count_free, &f),
+                     ACORE_OK);
+    return acore_task_await(t, f);
+  }
+  p->rc = acore_queue_put_finish(p->q, acore_task_awaited(t));
+  return p->rc == ACORE_ECANCELLED ? acore_task_finish_cancelled(t)
+                                   : ACORE_TASK_DONE;
+}
+
+static void test_aqueue_admitted_then_cancelled_put_stays_out(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_task_t *ta, *tb;
+  putter a = { 0 }, b = { 0 };
+
+  tu_frees = 0;
+  assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
+  assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
+  a.q = b.q = q;
+  a.item = 2;
+  b.item = 3;
+  assert_int_equal(acore_task_spawn(loop, putter_step, &a, NULL, &ta),
+                   ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, putter_step, &b, NULL, &tb),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* both wait */
+  assert_int_equal(get_now(q), 1);                  /* a is admitted */
+  assert_int_equal(acore_queue_size(q), 0);         /* ... not in yet */
+  assert_int_equal(acore_task_cancel(ta, NULL), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(a.rc, ACORE_ECANCELLED);
+  assert_int_equal(acore_future_cancelled(acore_task_future(ta)), 1);
+  assert_int_equal(b.rc, ACORE_OK); /* the room went to b */
+  assert_int_equal(acore_queue_size(q), 1);
+  assert_int_equal(get_now(q), 3);
+  assert_int_equal(acore_queue_size(q), 0);
+  assert_int_equal(acore_queue_unfinished(q), 2); /* 1 and 3, not 2 */
+  acore_task_unref(ta);
+  acore_task_unref(tb);
+  assert_int_equal(tu_frees, 1); /* 2, freed with a's put future */
+  acore_queue_unref(q);
+}
+
+/* A putter admitted whose step does not call put_finish: the item goes in
+ * right after that step. */
+static int lazy_putter_step(acore_task_t *t, void *ud) {
+  putter *p = ud;
+  acore_future_t *f;
+
+  if (p->at++ == 0) {
+    assert_int_equal(acore_queue_put(p->q, P(p->item), NULL, &f), ACORE_OK);
+    return acore_task_await(t, f);
+  }
+  p->rc = (int)acore_queue_size(p->q); /* not in yet */
+  return ACORE_TASK_DONE;
+}
+
+static void test_aqueue_admitted_put_goes_in_without_finish(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_task_t *t;
+  putter p = { 0 };
+
+  assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
+  assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
+  p.q = q;
+  p.item = 2;
+  p.rc = -1;
+  assert_int_equal(acore_task_spawn(loop, lazy_putter_step, &p, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(get_now(q), 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(p.rc, 0);
+  assert_int_equal(get_now(q), 2);
+  assert_int_equal(acore_queue_put_finish(q, acore_task_awaited(t)),
+                   ACORE_EINVAL); /* the task is done: no awaited future */
+  acore_task_unref(t);
+  acore_queue_unref(q);
+}
+
+static void test_aqueue_put_finish_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_future_t *g, *p, *f;
+
+  assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
+  assert_int_equal(acore_queue_put(q, P(1), NULL, &f), ACORE_OK);
+  assert_int_equal(acore_queue_put_finish(NULL, f), ACORE_EINVAL);
+  assert_int_equal(acore_queue_put_finish(q, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_queue_put_finish(q, f), ACORE_OK); /* put at once */
+  assert_int_equal(acore_queue_put(q, P(2), NULL, &p), ACORE_OK);
+  assert_int_equal(acore_queue_put_finish(q, p), ACORE_EINVALIDSTATE);
+  assert_int_equal(get_now(q), 1);
+  assert_int_equal(acore_queue_get(q, &g), ACORE_OK); /* waits: 2 not in */
+  assert_int_equal(acore_future_done(g), 0);
+  assert_int_equal(acore_future_cancel(g, NULL), 1);
+  assert_int_equal(acore_queue_put_finish(q, g), ACORE_ECANCELLED);
+  acore_future_unref(g);
+  assert_int_equal(acore_queue_get(q, &g), ACORE_OK); /* waits */
+  assert_int_equal(acore_queue_put_finish(q, p), ACORE_OK); /* 2 to g */
+  assert_int_equal(acore_queue_put_finish(q, g), ACORE_EINVAL); /* a get's */
+  assert_int_equal(fut_item(g), 2);
+  acore_future_unref(g);
+  acore_future_unref(f);
+  acore_future_unref(p);
+  acore_queue_unref(q);
+}
+
 static void test_aqueue_unref_frees_items(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_queue_t *q;
@@ -435,6 +562,9 @@ int main(void) {
     T(test_aqueue_shutdown_drains),
     T(test_aqueue_shutdown_immediate),
     T(test_aqueue_served_then_cancelled_gives_item_back),
+    T(test_aqueue_admitted_then_cancelled_put_stays_out),
+    T(test_aqueue_admitted_put_goes_in_without_finish),
+    T(test_aqueue_put_finish_einval),
     T(test_aqueue_unref_frees_items),
     T(test_aqueue_alloc_failure_walk),
     T(test_aqueue_priority_join_alloc_failure_walk),

@@ -396,6 +396,59 @@ static void test_future_enomem(void **state) {
   acore_future_unref(f);
 }
 
+static void record_call(void *ud) { record(NULL, ud); }
+
+/* A done callback added to a done future is queued behind what is already
+ * queued (asyncio's call_soon order); removing it then finds nothing. */
+static void test_future_callback_on_done_future_queued_behind(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  acore_future_new(loop, &f);
+  acore_future_add_done_callback(f, record, (void *)1, NULL);
+  acore_loop_call_soon(loop, record_call, (void *)2, NULL, NULL);
+  acore_future_set_int(f, 0);
+  acore_loop_call_soon(loop, record_call, (void *)3, NULL, NULL);
+  acore_future_add_done_callback(f, record, (void *)4, NULL);
+  acore_loop_call_soon(loop, record_call, (void *)5, NULL, NULL);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)4), 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 5);
+  assert_int_equal(calls[0], 2); /* queued before the completion */
+  assert_int_equal(calls[1], 1); /* queued by the completion */
+  for (int i = 2; i < 5; i++)
+    assert_int_equal(calls[i], i + 1);
+  acore_future_unref(f);
+}
+
+static int fail_step(acore_task_t *t, void *ud) {
+  (void)ud;
+  return acore_task_fail_code(t, ACORE_EIO, "failed");
+}
+
+/* asyncio (bpo-30508): cancelling a failed future or task - a no-op -
+ * counts as reading its error, so it is not reported as never retrieved. */
+static void test_future_cancel_failed_counts_as_retrieved(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  acore_task_t *t;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  acore_future_new(loop, &f);
+  acore_future_set_error_code(f, ACORE_EIO, "lost");
+  assert_int_equal(acore_future_cancel(f, "late"), 0);
+  acore_future_unref(f);
+  assert_int_equal(r.count, 0);
+  assert_int_equal(acore_task_spawn(loop, fail_step, NULL, NULL, &t), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_state(acore_task_future(t)), ACORE_FUTURE_ERROR);
+  assert_int_equal(acore_task_cancel(t, NULL), 0);
+  acore_task_unref(t);
+  assert_int_equal(r.count, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
 
 int main(void) {
@@ -408,6 +461,8 @@ int main(void) {
     T(test_future_error_same_object),
     T(test_future_unretrieved_error_reported),
     T(test_future_remove_done_callback),
+    T(test_future_callback_on_done_future_queued_behind),
+    T(test_future_cancel_failed_counts_as_retrieved),
     T(test_future_callbacks_dropped_with_future),
     T(test_future_unref_inside_callback),
     T(test_future_many_queued_callbacks_outlive_last_ref),

@@ -164,6 +164,40 @@ static void test_gather_empty_completes_at_once(void **state) {
   acore_future_unref(g);
 }
 
+/* asyncio 3.12+: the children already done count at once, so a gather
+ * over done children is done when acore_gather returns, and one failed
+ * child decides at once; a pending child still needs the loop. */
+static void test_gather_done_children_count_at_once(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *fs[3], *g;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  acore_future_new(loop, &fs[0]);
+  acore_future_new(loop, &fs[1]);
+  acore_future_new(loop, &fs[2]);
+  acore_future_set_int(fs[0], 1);
+  acore_future_set_int(fs[1], 2);
+  assert_int_equal(acore_gather(loop, fs, 2, 0, &g), ACORE_OK);
+  assert_int_equal(acore_future_state(g), ACORE_FUTURE_RESULT);
+  assert_int_equal(int_of(acore_gather_child(g, 1)), 2);
+  acore_future_unref(g);
+  /* a failed done child before a pending one: the gather fails at once */
+  acore_future_unref(fs[1]);
+  acore_future_new(loop, &fs[1]);
+  acore_future_set_error_code(fs[1], ACORE_EIO, "bad");
+  assert_int_equal(acore_gather(loop, fs, 3, 0, &g), ACORE_OK);
+  assert_int_equal(acore_future_state(g), ACORE_FUTURE_ERROR);
+  assert_int_equal(acore_future_result(g, NULL), ACORE_EIO);
+  acore_future_set_int(fs[2], 3); /* the late child changes nothing */
+  spin(loop, 2);
+  assert_int_equal(acore_future_result(g, NULL), ACORE_EIO);
+  for (int i = 0; i < 3; i++)
+    acore_future_unref(fs[i]);
+  acore_future_unref(g);
+  assert_int_equal(r.count, 0); /* the gather read the child's error */
+}
+
 static void test_gather_same_future_twice(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *f, *fs[3], *g;
@@ -590,6 +624,7 @@ int main(void) {
     T(test_sleep_einval),
     T(test_gather_results_in_input_order),
     T(test_gather_empty_completes_at_once),
+    T(test_gather_done_children_count_at_once),
     T(test_gather_same_future_twice),
     T(test_gather_first_error_is_same_object),
     T(test_gather_settle_all_keeps_everything),

@@ -153,6 +153,36 @@ static void test_lock_fifo_tasks(void **state) {
   acore_lock_unref(lock);
 }
 
+/* The C lock hands itself to the first waiter at release, with its owner:
+ * locked() stays 1 through the hand-off (asyncio's Lock.locked() is False
+ * until the woken waiter runs; docs/sync.md says why C differs). */
+static void test_lock_locked_during_hand_off(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  acore_future_t *f;
+  acore_task_t *t;
+  locker l;
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  assert_int_equal(acore_lock_acquire(lock, &f), ACORE_OK); /* no task */
+  assert_int_equal(acore_lock_acquire_finish(lock, f), ACORE_OK);
+  acore_future_unref(f);
+  memset(&l, 0, sizeof(l));
+  l.lock = lock;
+  t = spawn_locker(loop, &l);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* t waits */
+  assert_int_equal(acore_lock_waiting(lock), 1);
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  assert_int_equal(acore_lock_locked(lock), 1);      /* handed to t */
+  assert_ptr_equal(acore_lock_owner(lock), t);
+  assert_int_equal(acore_lock_try_acquire(lock), ACORE_EAGAIN);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(l.release_rc, ACORE_OK);
+  assert_int_equal(acore_lock_locked(lock), 0);
+  acore_task_unref(t);
+  acore_lock_unref(lock);
+}
+
 static void test_lock_task_finishing_holding_is_reported(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_lock_t *lock;
@@ -376,6 +406,7 @@ int main(void) {
     T(test_lock_release_errors),
     T(test_lock_release_by_non_owner),
     T(test_lock_fifo_tasks),
+    T(test_lock_locked_during_hand_off),
     T(test_lock_task_finishing_holding_is_reported),
     T(test_lock_no_report_when_released),
     T(test_lock_cancel_queued_and_woken),

@@ -109,6 +109,27 @@ static void test_loop_virtual_clock_moves_only_when_advanced(void **state) {
   acore_handle_unref(h);
 }
 
+/* Calls whose deadlines have passed run in deadline order (asyncio), also
+ * deadlines before the loop's time 0, after the calls queued before. */
+static void test_loop_past_deadlines_run_in_deadline_order(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_handle_t *h;
+  double now = acore_loop_time(loop);
+
+  reset_log();
+  acore_loop_call_at(loop, now - 1, log_cb, (void *)3, NULL, NULL);
+  acore_loop_call_at(loop, now - 3, log_cb, (void *)1, NULL, &h);
+  acore_loop_call_at(loop, now - 2, log_cb, (void *)2, NULL, NULL);
+  acore_loop_call_at(loop, now, log_cb, (void *)4, NULL, NULL);
+  acore_loop_call_soon(loop, log_cb, (void *)0, NULL, NULL);
+  assert_true(acore_handle_when(h) == now - 3);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(norder, 5);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(order[i], i);
+  acore_handle_unref(h);
+}
+
 static void test_loop_deadline_from_fresh_clock(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_handle_t *h;
@@ -885,6 +906,7 @@ int main(void) {
     T(test_loop_due_timers_join_after_queued, tu_setup_virtual),
     T(test_loop_equal_deadlines_run_in_order, tu_setup_virtual),
     T(test_loop_virtual_clock_moves_only_when_advanced, tu_setup_virtual),
+    T(test_loop_past_deadlines_run_in_deadline_order, tu_setup_virtual),
     T(test_loop_deadline_from_fresh_clock, tu_setup),
     T(test_loop_call_later_real_clock, tu_setup),
     T(test_loop_handle_cancel, tu_setup_virtual),

@@ -23,6 +23,7 @@ typedef struct qf {
   int kind;   /* 'g' getter, 'p' putter */
   int item;   /* putter: its item; getter: the item expected once served */
   int st;     /* W_QUEUED, W_GRANTED, W_CANCELLED, W_CLOSED, W_DROPPED */
+  int fin;    /* putter: acore_queue_put_finish done */
 } qf;
 
 typedef struct qmodel {
@@ -97,10 +98,23 @@ static void qm_admit(qmodel *m) {
   }
 }
 
+/* Admitted puts go in when finished (acore_queue_put_finish): finish
+ * each at once, so the model puts admitted items in at admission. */
+static void qm_finish_puts(qmodel *m, acore_queue_t *q) {
+  int i;
+
+  for (i = 0; i < m->nf; i++)
+    if (m->f[i].kind == 'p' && m->f[i].st == W_GRANTED && !m->f[i].fin) {
+      CHECK(acore_queue_put_finish(q, m->f[i].f) == ACORE_OK);
+      m->f[i].fin = 1;
+    }
+}
+
 static void qm_check(qmodel *m, acore_queue_t *q) {
   int i;
   void *item;
 
+  qm_finish_puts(m, q);
   CHECK(acore_queue_size(q) == (size_t)m->nitems);
   CHECK(m->maxsize == 0 || (size_t)m->nitems <= m->maxsize || m->shut);
   for (i = 0; i < m->nf; i++) {

@@ -620,6 +620,8 @@ ACORE_API int acore_future_set_error_code(acore_future_t *fut, int code,
  * A cancel passed on (to awaited futures, a gather's children) reaches
  * each future once, however many paths lead to it; a task that awaits
  * itself through such a path is woken, its next step cancelled.
+ * Cancelling a failed future or task (a no-op) counts as reading its error:
+ * it is not reported as never retrieved.
  * Returns: 1 cancelled (or cancellation requested), 0 not cancelled (already
  *          done); ACORE_EINVAL; ACORE_ENOMEM (message copy); ACORE_ECLOSED.
  * Thread: loop.  Since: 0.1 */

@@ -10,8 +10,10 @@
  *   object this wrapper put in C, so the garbage collector sees it.
  * - Done callbacks are kept in the wrapper (cb0 + list, visible to the
  *   garbage collector); one C done callback ("armed") holding the wrapper
- *   dispatches them, each with the wrapper itself as argument. Callbacks
- *   added while a dispatch is queued join it; later ones arm a new one.
+ *   dispatches them, each with the wrapper itself as argument. A callback
+ *   added once the future is done gets a C registration of its own, so it
+ *   runs behind whatever was queued before it (asyncio's call_soon), and
+ *   remove_done_callback() then finds nothing to remove.
  *   Each entry is (fn, context): add_done_callback(context=None) copies
  *   the caller's context, as asyncio does, and the callback runs in it
  *   (Py_None stands for an empty one: see pyac_ctx_capture).
@@ -346,11 +348,25 @@ static PyObject *future_set_exception(PyFuture *f, PyObject *exc) {
     exc = inst = PyObject_CallNoArgs(exc);
   if (exc == NULL)
     return NULL;
-  if (!PyExceptionInstance_Check(exc) ||
-      PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_StopIteration)) {
+  if (!PyExceptionInstance_Check(exc)) {
     Py_XDECREF(inst);
     PyErr_SetString(PyExc_TypeError, "invalid exception object");
     return NULL;
+  }
+  /* asyncio 3.12+: a StopIteration is stored as a RuntimeError caused by it */
+  if (PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_StopIteration)) {
+    PyObject *wrap = PyObject_CallFunction(
+        PyExc_RuntimeError, "s",
+        "StopIteration interacts badly with generators and cannot be raised "
+        "into a Future");
+    if (wrap == NULL) {
+      Py_XDECREF(inst);
+      return NULL;
+    }
+    PyException_SetCause(wrap, Py_NewRef(exc));
+    PyException_SetContext(wrap, Py_NewRef(exc));
+    Py_XDECREF(inst);
+    exc = inst = wrap;
   }
   rc = pyac_error_from_exc(exc, &err);
   if (rc == ACORE_OK) {
@@ -363,15 +379,27 @@ static PyObject *future_set_exception(PyFuture *f, PyObject *exc) {
   return set_rc(rc);
 }
 
+/* cancel(msg=None): any object is accepted as the message, as asyncio
+ * does; C carries messages as text, so one that is not a str is stored as
+ * str(msg) (docs/python.md). */
 static PyObject *future_cancel(PyFuture *f, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"msg", NULL};
+  PyObject *obj = Py_None, *text = NULL;
   const char *msg = NULL;
   int rc;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "|z:cancel", kwlist, &msg) ||
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:cancel", kwlist, &obj) ||
       check_fut(f) < 0)
     return NULL;
+  if (obj != Py_None) {
+    text = PyUnicode_Check(obj) ? Py_NewRef(obj) : PyObject_Str(obj);
+    if (text == NULL || (msg = PyUnicode_AsUTF8(text)) == NULL) {
+      Py_XDECREF(text);
+      return NULL;
+    }
+  }
   rc = acore_future_cancel(f->fut, msg);
+  Py_XDECREF(text);
   if (rc == ACORE_ECLOSED)
     Py_RETURN_FALSE;
   if (rc < 0)
@@ -474,8 +502,53 @@ static int add_callback(PyFuture *f, PyObject *entry, PyObject *ctx) {
   return 0;
 }
 
+/* A callback added to a done future runs on its own, queued behind what is
+ * already queued (asyncio's call_soon): it does not join a dispatch
+ * queued at completion. `ud`: the tuple (future, entry). */
+static void late_trampoline(acore_future_t *fut, void *ud) {
+  pyac_gil g = pyac_gil_enter();
+  PyObject *pair = ud;
+
+  (void)fut;
+  run_callback((PyFuture *)PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1),
+               NULL);
+  pyac_gil_leave(g);
+}
+
+static void late_release(void *ud) {
+  pyac_gil g = pyac_gil_enter();
+
+  pyac_crefs--;
+  Py_DECREF((PyObject *)ud);
+  pyac_gil_leave(g);
+}
+
+static int add_late(PyFuture *f, PyObject *entry, PyObject *ctx) {
+  PyObject *e = ctx ? PyTuple_Pack(2, entry, ctx) : Py_NewRef(entry);
+  PyObject *pair = e ? PyTuple_Pack(2, (PyObject *)f, e) : NULL;
+  int rc;
+
+  Py_XDECREF(e);
+  if (pair == NULL)
+    return -1;
+  rc = acore_future_add_done_callback(f->fut, late_trampoline,
+                                      pyac_give(pair), late_release);
+  if (rc < 0) { /* late_release ran */
+    pyac_raise(rc);
+    return -1;
+  }
+  return 0;
+}
+
+/* add_callback, or add_late once the future is done. */
+static int add_entry(PyFuture *f, PyObject *entry, PyObject *ctx) {
+  if (acore_future_done(f->fut) == 1)
+    return add_late(f, entry, ctx);
+  return add_callback(f, entry, ctx);
+}
+
 int pyac_future_add_callback(PyFuture *f, PyObject *entry) {
-  return add_callback(f, entry, NULL);
+  return add_entry(f, entry, NULL);
 }
 
 static PyObject *future_add_done_callback(PyFuture *f, PyObject *const *args,
@@ -498,10 +571,10 @@ static PyObject *future_add_done_callback(PyFuture *f, PyObject *const *args,
     return NULL;
   /* asyncio: context=None means a copy of the caller's context */
   if (ctx != NULL) {
-    rc = add_callback(f, fn, ctx);
+    rc = add_entry(f, fn, ctx);
   } else {
     PyObject *copy = pyac_ctx_capture();
-    rc = copy ? add_callback(f, fn, copy) : -1;
+    rc = copy ? add_entry(f, fn, copy) : -1;
     Py_XDECREF(copy);
   }
   if (rc < 0)
@@ -514,9 +587,14 @@ static int entry_is(PyObject *entry, PyObject *fn) {
   return PyObject_RichCompareBool(e, fn, Py_EQ);
 }
 
+/* Once the future is done its callbacks are scheduled: as in asyncio,
+ * none can be removed any more (0). */
 static PyObject *future_remove_done_callback(PyFuture *f, PyObject *fn) {
   Py_ssize_t removed = 0, i;
   int eq;
+
+  if (f->fut == NULL || acore_future_done(f->fut) == 1)
+    return PyLong_FromSsize_t(0);
 
   if (f->cb0 != NULL) {
     if ((eq = entry_is(f->cb0, fn)) < 0)

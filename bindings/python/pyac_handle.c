@@ -8,13 +8,22 @@
  *   until the call ran, was cancelled or the loop closed (handle_release).
  * - Once the call ran or was cancelled, the handle lets go of the callable,
  *   its arguments and its context at once.
- * - An exception escaping the callable goes to the loop (pyac_callback_error).
+ * - An exception escaping the callable goes to the loop (pyac_callback_error)
+ *   with the handle, which the handler's context gets as "handle".
  * - contextvars as asyncio: every call runs inside a Context, the one given
  *   with context= or else a copy of the scheduling thread's current context
  *   taken at the call (pyac_ctx_capture: no copy when one is given, none
  *   either when the current context is empty).
  */
 #include "pyac.h"
+
+/* The callable's exception goes to the loop with the handle, which shows
+ * the callable again while it is reported. */
+static void handle_error(PyHandle *h, PyObject *fn) {
+  h->fn = Py_NewRef(fn);
+  pyac_callback_error(h->loop, (PyObject *)h);
+  Py_CLEAR(h->fn);
+}
 
 static void handle_run(void *ud) {
   PyHandle *h = ud;
@@ -32,10 +41,10 @@ static void handle_run(void *ud) {
       if (ctx != NULL)
         pyac_ctx_exit_keeping_error(h->loop, ctx);
       if (r == NULL)
-        pyac_callback_error(h->loop, fn); /* outside the callback's context */
+        handle_error(h, fn); /* outside the callback's context */
       Py_XDECREF(r);
     } else {
-      pyac_callback_error(h->loop, fn);
+      handle_error(h, fn);
     }
     Py_CLEAR(h->context);
     Py_DECREF(fn);

@@ -21,7 +21,10 @@
  *   the task awaits; when the task resumes, acore_queue_get_finish() either
  *   hands the item over (moved out with acore_future_steal_result) or -
  *   when a cancellation is delivered at that step - puts it back at the
- *   front of the queue, so a cancelled getter never loses an item.
+ *   front of the queue, so a cancelled getter never loses an item. A put
+ *   that waited is finished the same way (acore_queue_put_finish): its
+ *   item goes in when the task resumes, and stays out if a cancellation
+ *   is delivered then, so a cancelled put() never inserts (asyncio).
  * - A priority queue compares with Python's `<` from a C callback. Every
  *   call that can compare (put, get, a getter giving its item back) is made
  *   from Python with the GIL held; the callback still takes the GIL
@@ -291,16 +294,33 @@ static void get_give_back(PyWaiter *w) {
   PyErr_Clear();
 }
 
-/* A put's outcome: None once the item is in, or an exception. */
+/* A put's outcome once the task resumed: None with the item in, or an
+ * exception (a cancellation delivered now keeps the item out, as asyncio's
+ * put() does). */
 static PyObject *put_take(PyWaiter *w) {
-  int rc = acore_future_result(w->fut->fut, NULL);
+  PyQueue *self = (PyQueue *)w->owner;
+  int rc = acore_queue_put_finish(self->q, w->fut->fut);
 
+  if (cmp_check(self) < 0)
+    return NULL;
+  if (rc == ACORE_ECANCELLED)
+    return PyErr_SetNone(pyac_CancelledError), NULL;
   return rc == ACORE_OK ? Py_NewRef(Py_None) : pyac_raise(rc);
+}
+
+/* An admitted put whose outcome will never be taken (an exception thrown
+ * in: a cancellation keeps the item out; see put_take). */
+static void put_give_back(PyWaiter *w) {
+  PyQueue *self = (PyQueue *)w->owner;
+
+  (void)acore_queue_put_finish(self->q, w->fut->fut);
+  (void)cmp_check(self);
+  PyErr_Clear();
 }
 
 /* (a put given up before it was served never inserts its item) */
 static const pyac_waiter_kind get_waiter = {get_take, get_give_back};
-static const pyac_waiter_kind put_waiter = {put_take, NULL};
+static const pyac_waiter_kind put_waiter = {put_take, put_give_back};
 
 /* ---- the queue ----------------------------------------------------------------- */
 

@@ -14,6 +14,9 @@
  *   when the task resumes (acore_sem_acquire_finish): a cancellation
  *   thrown in at that point gives a granted permit back to the next
  *   waiter, so nothing is lost.
+ * - acore.Lock's locked() is asyncio's: true once a task has acquired the
+ *   lock and resumed (`held`), false from release() on, also while the
+ *   permit waits for the woken waiter to resume; release() then raises.
  */
 #include "pyac.h"
 
@@ -27,6 +30,7 @@ typedef struct PySem {
   Py_ssize_t initial;
   int bounded;
   int is_lock;           /* acore.Lock: over-release is a RuntimeError */
+  int held;              /* acore.Lock: acquired by a task that resumed */
 } PySem;
 
 /* An awaitable that is already done with `value` (stateless: shared). */
@@ -106,8 +110,12 @@ static PyObject *finish_rc(int rc) {
 /* ---- the waiter kind ----------------------------------------------------- */
 
 static PyObject *sem_take(PyWaiter *w) {
-  return finish_rc(acore_sem_acquire_finish(((PySem *)w->owner)->sem,
-                                            w->fut->fut));
+  PySem *s = (PySem *)w->owner;
+  int rc = acore_sem_acquire_finish(s->sem, w->fut->fut);
+
+  if (rc == ACORE_OK)
+    s->held = 1;
+  return finish_rc(rc);
 }
 
 /* Granted, never taken: the permit goes back (unless the finish already
@@ -130,8 +138,10 @@ static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   (void)noarg;
   if (sem_bind(s) < 0)
     return NULL;
-  if (acore_sem_try_acquire(s->sem) == ACORE_OK)
+  if (acore_sem_try_acquire(s->sem) == ACORE_OK) {
+    s->held = 1;
     return Py_NewRef(done_true);
+  }
   rc = acore_sem_acquire(s->sem, &fut);
   if (rc < 0)
     return pyac_raise(rc);
@@ -157,9 +167,12 @@ static PyObject *sem_release(PySem *s, PyObject *noarg) {
     s->value++;
     Py_RETURN_NONE;
   }
+  if (s->is_lock && !s->held)
+    return released_too_often(s);
   rc = acore_sem_release(s->sem);
   if (rc == ACORE_EOVERFLOW)
     return released_too_often(s);
+  s->held = 0;
   return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
 }
 
@@ -178,6 +191,9 @@ static PyObject *sem_locked(PySem *s, PyObject *noarg) {
   (void)noarg;
   if (s->sem == NULL)
     return PyBool_FromLong(s->value == 0);
+  if (s->is_lock) /* asyncio.Lock: unlocked from release() until the
+                     woken waiter resumes */
+    return PyBool_FromLong(s->held);
   return PyBool_FromLong(acore_sem_available(s->sem) == 0 ||
                          acore_sem_waiting(s->sem) > 0);
 }
@@ -209,7 +225,9 @@ static void sem_dealloc(PySem *s) {
 
 static PyObject *sem_repr(PySem *s) {
   return PyUnicode_FromFormat("<%s [%s]>", Py_TYPE(s)->tp_name,
-                              s->sem && acore_sem_available(s->sem) == 0
+                              (s->is_lock ? s->held
+                                          : s->sem &&
+                                                acore_sem_available(s->sem) == 0)
                                   ? "locked"
                                   : "unlocked");
 }

@@ -323,10 +323,14 @@ ACORE_API int acore_queue_new_priority(acore_loop_t *loop, size_t maxsize,
 ACORE_API acore_queue_t *acore_queue_ref(acore_queue_t *q);
 ACORE_API void acore_queue_unref(acore_queue_t *q);
 
-/* acore_queue_put() - put `item`; *out completes (int result 0) once it is
- * in the queue (at once when there is room and no putter waits). A putter
- * cancelled while waiting never inserts; a putter failed by shutdown fails
- * with ACORE_ECLOSED. In both cases `item_free(item)` runs when the put's
+/* acore_queue_put() - put `item`; *out completes (int result 0) at once
+ * when there is room and no putter waits, else when the putter is admitted
+ * (room was freed and it is first): the room is kept for it and the item
+ * goes in when the task that awaited *out resumes and calls
+ * acore_queue_put_finish(), or, if it does not, right after that step. A
+ * putter cancelled while waiting, or admitted and cancelled in the step
+ * that resumes it, never inserts; a putter failed by shutdown fails with
+ * ACORE_ECLOSED. In those cases `item_free(item)` runs when the put's
  * future is freed.
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL; ACORE_ENOMEM;
  *          ACORE_ECLOSED (shut down).
@@ -351,6 +355,19 @@ ACORE_API int acore_queue_put_nowait(acore_queue_t *q, void *item,
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL; ACORE_ENOMEM;
  *          ACORE_ECLOSED (shut down and empty).  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_queue_get(acore_queue_t *q, acore_future_t **out);
+
+/* acore_queue_put_finish() - call in the step resumed by a put future
+ * `fut` (asyncio's end of put()): puts the admitted item in. Does not
+ * consume `fut`.
+ * Returns: ACORE_OK (the item is in); ACORE_ECANCELLED (the put was
+ *          cancelled while waiting; or it was admitted but a cancellation
+ *          was delivered to this step - then the item stays out, with the
+ *          put's future, and the room goes to the next putter);
+ *          ACORE_ECLOSED (shut down before the item went in);
+ *          ACORE_EINVALIDSTATE (fut pending); ACORE_EINVAL (NULL, another
+ *          loop, not a put's future).
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut);
 
 /* acore_queue_get_finish() - as acore_sem_acquire_finish() for a get:
  * ACORE_OK (the item is in fut); ACORE_ECANCELLED (cancelled; or served and

@@ -201,8 +201,8 @@ class Loop(_lowlevel.LoopBase):
 
     def set_exception_handler(self, handler):
         """handler(loop, context) receives asyncio's context dicts; None
-        restores the default (a callback's exception then stops run() and
-        is re-raised from it; other reports are logged)."""
+        restores the default, which logs the report (as asyncio's does: a
+        callback's exception is logged and the loop goes on)."""
         if handler is not None and not callable(handler):
             raise TypeError("A callable object or None is expected")
         self._exception_handler = handler
@@ -244,12 +244,10 @@ class Loop(_lowlevel.LoopBase):
                              exc_info=True)
 
     def _callback_error(self, exc, source):
-        # From C: an exception escaped a callback (call_soon, a timer, a
-        # done callback). With no handler set it stops the loop and the
-        # runner re-raises it.
-        if self._exception_handler is None:
-            self._set_fatal(exc)
-            return
+        # From C: an exception (an Exception) escaped a callback: call_soon
+        # or a timer (`source` is its Handle) or a done callback (`source`
+        # is the callable). It goes to the handler, or is logged, and the
+        # loop goes on, as in asyncio.
         self.call_exception_handler({
             "message": f"Exception in callback {source!r}",
             "exception": exc, "handle": source})
@@ -264,6 +262,14 @@ class Loop(_lowlevel.LoopBase):
         context = {"message": message}
         if exc is not None:
             context["exception"] = exc
+        # asyncio's keys: "future" (never retrieved) or "task" (destroyed
+        # pending). The object is gone by the time C reports it (C
+        # futures are not resurrected): the key is there, its value None,
+        # and "task_name" names a task (docs/python.md).
+        if kind == _REPORT_UNRETRIEVED:
+            context["future"] = None
+        elif kind == _REPORT_TASK_PENDING:
+            context["task"] = None
         if name:
             context["task_name"] = name
         self.call_exception_handler(context)
