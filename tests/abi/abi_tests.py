@@ -354,6 +354,31 @@ class Scratch:
         with open(os.path.join(self.r, rel), "w") as f:
             f.write(text)
 
+    def check_constants(self):
+        return self.tool("check-constants", "--cc", self.a.cc)
+
+    def abi_files(self):
+        """{path: text} of every file the ABI tools write (abi/, minus the
+        headers and tools)."""
+        out, top = {}, os.path.join(self.r, "abi")
+        for dirpath, _, files in os.walk(top):
+            rel = os.path.relpath(dirpath, self.r)
+            if rel.startswith(("abi/include", "abi/tools")):
+                continue
+            for f in files:
+                with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                    out[os.path.join(rel, f)] = fh.read()
+        return out
+
+    def abi_diff(self, before):
+        now = self.abi_files()
+        return "changed: " + " ".join(sorted(k for k in set(now) | set(before)
+                                             if now.get(k) != before.get(k)))
+
+    def put_abi_files(self, files):
+        for k, v in files.items():
+            self.restore(k, v)
+
 
 def expect(results, what, r, fail, word):
     """Record one outcome: `fail` says whether the check must fail, and a
@@ -470,8 +495,131 @@ def case_moved_node(s, objs, res, tmp):
          "--cxx", s.a.cxx, "old-binary"]), False, "")
 
 
+CONSTANT_EDITS = (
+    ("ACORE_QUEUE_LIFO renumbered", "acore/sync.h", "ACORE_QUEUE_LIFO = 1",
+     "ACORE_QUEUE_LIFO = 2", "ACORE_QUEUE_LIFO"),
+    ("ACORE_EXECUTOR_STAT_QUEUED and _RUNNING swapped", "acore/executor.h",
+     "ACORE_EXECUTOR_STAT_QUEUED = 1,     /* jobs waiting for a worker */\n"
+     "  ACORE_EXECUTOR_STAT_RUNNING = 2,",
+     "ACORE_EXECUTOR_STAT_QUEUED = 2,     /* jobs waiting for a worker */\n"
+     "  ACORE_EXECUTOR_STAT_RUNNING = 1,", "ACORE_EXECUTOR_STAT_QUEUED"),
+    ("ACORE_EXECUTOR_MAX_WORKERS changed", "acore/executor.h",
+     "#define ACORE_EXECUTOR_MAX_WORKERS 1024", "#define ACORE_EXECUTOR_MAX_WORKERS 2048",
+     "ACORE_EXECUTOR_MAX_WORKERS"),
+    ("ACORE_NO_TIMEOUT changed", "acore/combinators.h", "#define ACORE_NO_TIMEOUT HUGE_VAL",
+     "#define ACORE_NO_TIMEOUT 1e300", "ACORE_NO_TIMEOUT"),
+)
+
+
+def case_constants(s, objs, res, tmp):
+    """Public constants of every header (enum and #define values) before a
+    release: any change fails until update.sh records it."""
+    for what, rel, old, new, word in CONSTANT_EDITS:
+        hdr = s.edit("abi/include/" + rel, old, new)
+        expect(res, f"check-constants when {what}", s.check_constants(), True, word)
+        s.restore("abi/include/" + rel, hdr)
+
+
+class Outcome:
+    """A result shaped like subprocess's, for facts measured in Python."""
+
+    def __init__(self, ok, text):
+        self.returncode, self.stdout = (0 if ok else 1), text
+
+
+def update(s, *args):
+    return s.tool("update", "--cc", s.a.cc, *args, "--objects", *s.objs)
+
+
+def case_release(s, objs, res, tmp):
+    """After `update --release`: released types, symbols and constants are
+    frozen; a failing update writes nothing; update is idempotent."""
+    s.objs = objs
+    r = update(s, "--release")
+    expect(res, "update --release", r, False, "")
+    if r.returncode:
+        return
+    frozen = s.abi_files()
+    released = {k: v for k, v in frozen.items() if k.startswith("abi/released/1.0/")}
+    expect(res, "update --release writes abi/released/1.0/ (headers, symbols, dump, "
+           "constants)", Outcome(len(released) >= 5 and
+                                 "abi/released/1.0/acore.abi.xml" in released, str(sorted(released))),
+           False, "")
+    for i in (1, 2):  # update twice, no change: passes and changes nothing
+        r = update(s)
+        expect(res, f"update run #{i} after the release, no change", r, False, "")
+        expect(res, f"... and the files are unchanged after run #{i}",
+               Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    # A released function's type changes.
+    hdr = s.edit("abi/include/acore.h", "acore_strerror(int code);",
+                 "acore_strerror(int64_t code);")
+    src, _ = relink_with(s, objs, "core/error.c", "acore_strerror(int code) {",
+                         "acore_strerror(int64_t code) {", "core/error.c")
+    r = update(s, "--new-node", "ACORE_1.1")
+    expect(res, "update --new-node after acore_strerror(int) became (int64_t) "
+           "post-release", r, True, "acore_strerror")
+    expect(res, "... and that failing update wrote nothing",
+           Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    s.link(objs)  # the old tools' way: rewrite the working baseline anyway
+    must(s.tool_cmd("snapshot", "--lib", s.lib), "abi.py snapshot")
+    expect(res, "check-abi after the working baseline was rewritten over the type "
+           "change (the 1.0 baseline still holds)", s.check("check-abi"), True,
+           "released 1.0")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/error.c", src)
+    s.compile(["core/error.c"])
+    s.put_abi_files(frozen)
+    # A released constant changes.
+    for what, rel, old, new, word in CONSTANT_EDITS:
+        text = s.edit("abi/include/" + rel, old, new)
+        r = update(s)
+        expect(res, f"update after the release when {what}", r, True, word)
+        expect(res, "... and that failing update wrote nothing",
+               Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+        consts = abi.compiled_constants(os.path.join(s.r, "abi", "include"), s.a.cc)
+        s.restore("abi/constants.txt", abi.render_constants(consts))  # forced
+        expect(res, f"check-constants after the release when {what} (working list "
+               "rewritten)", s.check_constants(), True, "released 1.0: " + word)
+        s.restore("abi/include/" + rel, text)
+        s.put_abi_files(frozen)
+    # A new function after the release.
+    hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
+                 "ACORE_API unsigned acore_version(void);\n"
+                 "ACORE_API int acore_version_next(void);")
+    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
+                         '#include "internal.h"\n'
+                         "int acore_version_next(void) { return 1; }\n", "core/version.c")
+    r = update(s)
+    expect(res, "update without --new-node after the release with a new function",
+           r, True, "--new-node")
+    expect(res, "... and that failing update wrote nothing (the map keeps its symbols)",
+           Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    r = update(s, "--new-node", "ACORE_1.1")
+    expect(res, "update --new-node ACORE_1.1 with the new function", r, False, "")
+    after = s.abi_files()
+    node = re.search(r"ACORE_1\.1 \{\s*global:\s*acore_version_next;\s*\} ACORE_1\.0;",
+                     after.get("abi/acore.map", ""))
+    expect(res, "... the map gains node ACORE_1.1 { acore_version_next; } ACORE_1.0",
+           Outcome(bool(node), after.get("abi/acore.map", "")), False, "")
+    expect(res, "... abi/released/1.0/ is untouched",
+           Outcome(all(after.get(k) == v for k, v in released.items()), ""), False, "")
+    s.link(objs)
+    for c in ("check-symbols", "check-exports", "check-abi"):
+        expect(res, f"{c} after the new node", s.check(c), False, "")
+    expect(res, "check-constants after the new node", s.check_constants(), False, "")
+    r = update(s)
+    expect(res, "update run again after the new node", r, False, "")
+    expect(res, "... and the files are unchanged",
+           Outcome(s.abi_files() == after, s.abi_diff(after)), False, "")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/version.c", src)
+    s.compile(["core/version.c"])
+    s.put_abi_files(frozen)
+
+
 CASES = (case_moved_node, case_param_type, case_dropped_symbol, case_undeclared_export,
-         case_no_debug_info, case_wildcard, case_renumbered, case_long)
+         case_no_debug_info, case_wildcard, case_renumbered, case_long, case_constants,
+         case_release)
 
 
 def t_checks_bite(a):
@@ -485,13 +633,13 @@ def t_checks_bite(a):
         # Control: regenerate the ABI files for the copy; every check passes.
         s = Scratch(tmp, a)
         objs = s.compile(a.sources)
-        must(s.tool_cmd("write-map"), "abi.py write-map")
+        must(s.tool_cmd("update", "--cc", a.cc, "--objects", *objs), "abi.py update")
         s.link(objs)
-        must(s.tool_cmd("snapshot", "--lib", s.lib), "abi.py snapshot")
         with open(os.path.join(s.r, "abi", "acore.map")) as f:
             s.map_text = f.read()
         for c in ("check-symbols", "check-exports", "check-abi"):
             expect(res, f"{c} on the unchanged copy", s.check(c), False, "")
+        expect(res, "check-constants on the unchanged copy", s.check_constants(), False, "")
         for case in CASES:
             case(s, objs, res, tmp)
     bad = [f"{what}\n    " + out.strip().replace("\n", "\n    ") for ok, what, out in res if not ok]
