@@ -717,6 +717,27 @@ def cmd_check_abi(a):
                   f"{a.lib} ({len(syms)} functions with types)", lines)
 
 
+def error_code_ranges(have):
+    """Error codes (ACORE_E<NAME>) are ints in acore's reserved ranges,
+    -1 ... -999 (docs/ABI.md "Reserved error-code ranges"), each used once;
+    ACORE_OK is 0."""
+    lines, seen = [], {}
+    if have.get("ACORE_OK") != ("int", "0"):
+        lines.append(f"ACORE_OK is {have.get('ACORE_OK')}, want int 0")
+    for n, (kind, value) in have.items():
+        if not re.fullmatch(r"ACORE_E[A-Z0-9]+", n):
+            continue
+        v = int(value) if kind == "int" else None
+        if v is None or not -999 <= v <= -1:
+            lines.append(f"{n}: {kind} {value} is outside acore's error-code ranges "
+                         "(-1 ... -999, docs/ABI.md)")
+        elif v in seen:
+            lines.append(f"{n}: {v} is already {seen[v]}")
+        else:
+            seen[v] = n
+    return lines
+
+
 def cmd_check_constants(a):
     """Every public constant (enum and #define values of every public
     header, as the compiler sees them) equals abi/constants.txt, and keeps
@@ -726,6 +747,7 @@ def cmd_check_constants(a):
     lines = constant_changes(read_constants(p["constants"]), have, False)
     if lines:
         lines.append("if the API changed on purpose: abi/tools/update.sh <builddir>")
+    lines += error_code_ranges(have)
     frozen = frozen_constant_changes(a.root, have)
     if frozen:
         lines += frozen + ["released constants never change (add a new one instead)"]

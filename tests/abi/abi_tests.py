@@ -3,12 +3,15 @@
 """abi_tests.py - the ABI tests that compile and run programs (registered in
 tests/abi/CMakeLists.txt, label "abi"):
 
-  old-binary   a program compiled against the released header and linked
-               against a stub of the released symbols (tests/abi/released/)
-               runs against the new library
+  old-binary   tests/abi/old_binary/, compiled against the released headers
+               (abi/released/<newest>/, or the tree's own before the first
+               release) and linked against a stub of the released symbols,
+               runs against a copy of the new library in a clean folder; it
+               must call every released function
   header       DESIGN 6 rules on every public header; the header compiles
                and links as C11 and as C++ (extern "C"); each sub-header
-               compiles alone; released constants keep their values
+               compiles alone; the 0.1 foundation constants
+               (tests/abi/released/acore.h) keep their values
   version      ACORE_VERSION_* == the CMake project version == the library's
                acore_version() / acore_version_string()
   checks-bite  mutates a scratch copy of the library and its ABI files and
@@ -58,12 +61,25 @@ def link_flags(lib):
 
 # ---- old binary -----------------------------------------------------------
 
-def released_stub(tmp, cc):
-    """A stand-in for the released library: every symbol of
-    tests/abi/released/symbols.txt in its version node, SONAME
-    libacore.so.1. A program linked against it records exactly the released
-    symbol versions, as a binary built against that release would."""
-    syms = abi.read_symbols(os.path.join(HERE, "released", "symbols.txt"))
+def released_api(root):
+    """(label, include dir, symbols.txt) of what an old binary is built
+    against: the newest release baseline abi/released/<v>/; before the first
+    release, the tree's own headers and abi/symbols.txt (so the program and
+    its coverage exist and keep compiling until then)."""
+    rel = abi.released_dirs(root)
+    if rel:
+        v, d = rel[-1]
+        return f"release {v}", os.path.join(d, "include"), os.path.join(d, "symbols.txt")
+    p = abi.paths(root)
+    return "the tree (no release yet)", p["include"], p["symbols"]
+
+
+def released_stub(tmp, cc, symbols):
+    """A stand-in for the released library: every symbol of `symbols` in
+    its version node, SONAME libacore.so.1. A program linked against it
+    records exactly the released symbol versions, as a binary built against
+    that release would."""
+    syms = abi.read_symbols(symbols)
     nodes = {}
     for s in syms:
         name, _, node = s.partition("@@")
@@ -79,37 +95,75 @@ def released_stub(tmp, cc):
     with open(os.path.join(d, "stub.map"), "w") as f:
         f.write(abi.render_map(vmap))
     must([cc, "-shared", "-fPIC", "-o", os.path.join(d, "libacore.so"),
-          os.path.join(d, "stub.c"), "-Wl,-soname,libacore.so.1",
+          os.path.join(d, "stub.c"), f"-Wl,-soname,{abi.SONAME}",
           "-Wl,--version-script=" + os.path.join(d, "stub.map")], "building the stub")
     return d, syms
 
 
+def build_old_binary(a, tmp):
+    """Compile tests/abi/old_binary/*.c in a clean folder against a copy of
+    the released headers (no other acore include path) and link it against
+    the released stub (no RPATH). Returns (exe, released symbols, label)."""
+    label, include, symbols = released_api(a.root)
+    inc = os.path.join(tmp, "include")
+    shutil.copytree(include, inc)
+    stub, syms = released_stub(tmp, a.cc, symbols)
+    exe = os.path.join(tmp, "old_binary")
+    srcdir = os.path.join(HERE, "old_binary")
+    srcs = sorted(os.path.join(srcdir, f) for f in os.listdir(srcdir) if f.endswith(".c"))
+    must([a.cc] + C_FLAGS + ["-I", inc, "-o", exe] + srcs +
+         ["-L" + stub, "-lacore", "-lm", "-ldl"],
+         f"building tests/abi/old_binary/ against {label}")
+    return exe, syms, label
+
+
 def t_old_binary(a):
-    """old_binary.c is built against the released header and linked against a
-    stub of the released library; it then runs against the new library."""
-    newdir = os.path.dirname(os.path.abspath(a.lib))
+    """tests/abi/old_binary/ is built against the released headers and a
+    stub of the released library, then run against the new library - a copy
+    in a clean folder, found only by LD_LIBRARY_PATH, with LD_BIND_NOW=1. It
+    must call every released function, load exactly that library, and
+    pass its checks."""
+    lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        stub, syms = released_stub(tmp, a.cc)
-        exe = os.path.join(tmp, "old_binary")
-        # No -I for abi/include: the only acore.h it can see is the released one.
-        must([a.cc] + C_FLAGS + ["-o", exe, os.path.join(HERE, "old_binary.c"),
-                                 "-L" + stub, "-lacore", f"-Wl,-rpath,{newdir}"],
-             "building old_binary.c against tests/abi/released/")
-        refs = set(re.findall(r"\b(acore_\w+@ACORE_[\d.]+)",
-                              must(["readelf", "--dyn-syms", "--wide", exe], "readelf")))
+        exe, syms, label = build_old_binary(a, tmp)
+        imports = must(["readelf", "--dyn-syms", "--wide", exe], "readelf")
+        refs = set(re.findall(r"\b(acore_\w+@ACORE_[\d.]+)", imports))
         released = {s.replace("@@", "@") for s in syms}
-        loads = must(["ldd", exe], "ldd")
-        r = run([exe])
-        print(r.stdout, end="")
-    lines = [f"{x}: not a released symbol version" for x in sorted(refs - released)]
-    if not refs:
-        lines.append("the program references no versioned acore symbol")
-    if os.path.join(newdir, "libacore.so.1") not in loads:
-        lines.append("it does not load the new library:\n" + loads)
-    print(f"old_binary: {len(refs)} references, all of released versions; "
-          f"loads {os.path.join(newdir, 'libacore.so.1')}")
-    return abi.report(r.returncode == 0 and not lines, "a program built against the "
-                      f"released ABI runs against {a.lib}", lines)
+        lines += [f"{x}: not a released symbol version" for x in sorted(refs - released)]
+        called = {r.partition("@")[0] for r in refs}
+        missed = sorted({s.partition("@")[0] for s in released} - called)
+        lines += [f"{x}: a released function tests/abi/old_binary/ never calls (add a "
+                  "call with a check of what it does)" for x in missed]
+        newso = abi.soname(a.lib)
+        if newso != abi.SONAME:
+            lines.append(f"the new library's SONAME is {newso}, old binaries need "
+                         f"{abi.SONAME}: they cannot load it")
+            return abi.report(False, "a program built against the released ABI runs "
+                              f"against {a.lib}", lines)
+        rundir = os.path.join(tmp, "run")
+        os.makedirs(rundir)
+        lib = os.path.join(rundir, abi.SONAME)
+        shutil.copy(os.path.realpath(a.lib), lib)
+        env = dict(os.environ, LD_LIBRARY_PATH=rundir, LD_BIND_NOW="1")
+        try:
+            r = subprocess.run([exe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env, timeout=240)
+            out, rc = r.stdout, r.returncode
+        except subprocess.TimeoutExpired as e:
+            out, rc = (e.stdout or b"").decode(errors="replace") + "\n(timed out)", 1
+        print(out, end="")
+        loaded = re.findall(r"^(?:loaded|mapped): (.*)$", out, re.M)
+        if not loaded:
+            lines.append("the program did not say which libacore it loaded")
+        lines += [f"it loaded {p}, not the library under test ({lib})"
+                  for p in loaded if os.path.realpath(p) != lib]
+        if rc:
+            lines.append(f"it failed (exit status {rc})")
+    print(f"old_binary: built against {label}; calls {len(called)} of "
+          f"{len(released)} released functions; ran {os.path.basename(lib)} from a clean "
+          "folder with LD_BIND_NOW=1")
+    return abi.report(not lines, "a program built against the released ABI runs "
+                      f"against {a.lib}", lines)
 
 
 # ---- header ---------------------------------------------------------------
@@ -171,6 +225,7 @@ def bad_types(ret, params):
 
 def check_types(body, name):
     bad = []
+    body = re.sub(r"\bACORE_DEPRECATED\s*\((?:\\.|[^)])*\)", " ", body)
     for m in re.finditer(r"\bACORE_API\b(.*?)\b(acore_\w+)\s*\((.*?)\)\s*;", body, re.S):
         for t in bad_types(m.group(1), m.group(3)):
             bad.append(f"{name}: {m.group(2)} uses type '{t}' (DESIGN 6)")
@@ -260,6 +315,36 @@ def compile_probes(a, tmp):
                       f"C++ ({', '.join(CXX_STDS)}); sub-headers self-contained", fails)
 
 
+DEPRECATED_PROBE = """#include "acore.h"
+ACORE_DEPRECATED("use acore_version()") unsigned probe_old(void);
+unsigned probe_old(void) { return acore_version(); }
+#if USE
+int main(void) { return (int)probe_old(); }
+#else
+int main(void) { return 0; }
+#endif
+"""
+
+
+def check_deprecated(a, tmp):
+    """ACORE_DEPRECATED(msg) warns at a use, naming the replacement, and is
+    silent otherwise, in C and C++."""
+    inc = os.path.join(a.root, "abi", "include")
+    fails = []
+    for comp, flags, ext in ((a.cc, C_FLAGS, "c"), (a.cxx, ["-std=c++11"] + CXX_FLAGS, "cpp")):
+        src = os.path.join(tmp, f"deprecated.{ext}")
+        with open(src, "w") as f:
+            f.write(DEPRECATED_PROBE)
+        for use in (0, 1):
+            r = run([comp] + flags + [f"-DUSE={use}", "-fsyntax-only", "-I", inc, src])
+            if use == 0 and r.returncode:
+                fails.append(f"{ext}: a deprecated declaration alone warns:\n{r.stdout}")
+            if use == 1 and (r.returncode == 0 or "use acore_version()" not in r.stdout):
+                fails.append(f"{ext}: using a deprecated function does not warn with the "
+                             f"replacement:\n{r.stdout}")
+    return abi.report(not fails, "ACORE_DEPRECATED(msg) warns at a use (C, C++)", fails)
+
+
 def t_header(a):
     inc = os.path.join(a.root, "abi", "include")
     bad = [b for h in abi.public_headers(inc) for b in lint_header(h, a.root)]
@@ -268,6 +353,7 @@ def t_header(a):
     with tempfile.TemporaryDirectory() as tmp:
         if not a.constants_only:
             rc |= compile_probes(a, tmp)
+            rc |= check_deprecated(a, tmp)
         rc |= check_released_constants(a, tmp)
     return rc
 
@@ -324,9 +410,9 @@ class Scratch:
         with concurrent.futures.ThreadPoolExecutor(2) as ex:
             return list(ex.map(one, sources))
 
-    def link(self, objs, map_path=None):
+    def link(self, objs, map_path=None, soname="libacore.so.1"):
         must([self.a.cc, "-shared", "-o", self.lib] + objs +
-             ["-Wl,-soname,libacore.so.1", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
+             [f"-Wl,-soname,{soname}", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
               "-Wl,--version-script=" + (map_path or os.path.join(self.r, "abi", "acore.map"))]
              + self.uv_libs + ["-pthread", "-lm"], "linking the scratch library")
 
@@ -478,6 +564,11 @@ def case_long(s, objs, res, tmp):
     s.restore("abi/include/acore.h", hdr)
 
 
+def old_binary(s):
+    return run([sys.executable, os.path.abspath(__file__), "--root", s.r, "--lib", s.lib,
+                "--cc", s.a.cc, "--cxx", s.a.cxx, "old-binary"])
+
+
 def case_moved_node(s, objs, res, tmp):
     """A released symbol moves to another version node: old programs break."""
     moved = os.path.join(tmp, "moved.map")
@@ -485,14 +576,53 @@ def case_moved_node(s, objs, res, tmp):
         f.write(s.map_text.replace("    acore_strerror;\n", "")
                 + "ACORE_1.1 {\n  global:\n    acore_strerror;\n} ACORE_1.0;\n")
     s.link(objs, moved)
-    r = run([sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
-             "--cxx", s.a.cxx, "old-binary"])
     expect(res, "old-binary when acore_strerror moves from ACORE_1.0 to ACORE_1.1",
-           r, True, "acore_strerror")
+           old_binary(s), True, "acore_strerror")
     s.link(objs)
-    expect(res, "old-binary on the unchanged copy", run(
-        [sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
-         "--cxx", s.a.cxx, "old-binary"]), False, "")
+    expect(res, "old-binary on the unchanged copy", old_binary(s), False, "")
+
+
+def case_old_binary_order(s, objs, res, tmp):
+    """call_soon runs last-in-first-out: the old binary's order checks fail."""
+    src, objs2 = relink_with(s, objs, "core/loop.c",
+                             "acore__queue_insert_tail(&loop->ready, &it->node);",
+                             "acore__queue_insert_tail(loop->ready.next, &it->node);",
+                             "core/loop.c")
+    s.link(objs2)
+    expect(res, "old-binary when call_soon runs last-in-first-out", old_binary(s), True,
+           'strcmp(ob_log, "123459")')
+    s.restore("core/loop.c", src)
+    s.compile(["core/loop.c"])
+    s.link(objs)
+
+
+def case_old_binary_soname(s, objs, res, tmp):
+    """The SONAME changes while a libacore.so.1 (the symlink) stays next to
+    the library: the old binary must not load that stale name."""
+    s.link(objs, soname="libacore.so.2")
+    expect(res, "old-binary when the SONAME becomes libacore.so.2 (libacore.so.1 left "
+           "in the folder)", old_binary(s), True, "SONAME")
+    s.link(objs)
+
+
+def case_old_binary_coverage(s, objs, res, tmp):
+    """A new function nobody calls from tests/abi/old_binary/: coverage fails."""
+    hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
+                 "ACORE_API unsigned acore_version(void);\n"
+                 "ACORE_API int acore_version_uncalled(void);")
+    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
+                         '#include "internal.h"\n'
+                         "int acore_version_uncalled(void) { return 1; }\n", "core/version.c")
+    saved = s.abi_files()
+    must(s.tool_cmd("update", "--cc", s.a.cc, "--objects", *objs), "abi.py update")
+    s.link(objs)
+    expect(res, "old-binary when acore_version_uncalled is declared and not called",
+           old_binary(s), True, "acore_version_uncalled: a released function")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/version.c", src)
+    s.compile(["core/version.c"])
+    s.put_abi_files(saved)
+    s.link(objs)
 
 
 CONSTANT_EDITS = (
@@ -518,6 +648,14 @@ def case_constants(s, objs, res, tmp):
         hdr = s.edit("abi/include/" + rel, old, new)
         expect(res, f"check-constants when {what}", s.check_constants(), True, word)
         s.restore("abi/include/" + rel, hdr)
+    for what, new, word in (("outside the reserved ranges (-1000)", "ACORE_EHOST = -1000",
+                             "outside acore's error-code ranges"),
+                            ("a value used twice (-16)", "ACORE_EHOST = -16",
+                             "is already ACORE_ETYPE")):
+        hdr = s.edit("abi/include/acore.h", "ACORE_EHOST = -17", new)
+        expect(res, f"check-constants when ACORE_EHOST takes {what}", s.check_constants(),
+               True, word)
+        s.restore("abi/include/acore.h", hdr)
 
 
 class Outcome:
@@ -617,7 +755,8 @@ def case_release(s, objs, res, tmp):
     s.put_abi_files(frozen)
 
 
-CASES = (case_moved_node, case_param_type, case_dropped_symbol, case_undeclared_export,
+CASES = (case_moved_node, case_old_binary_order, case_old_binary_soname,
+         case_old_binary_coverage, case_param_type, case_dropped_symbol, case_undeclared_export,
          case_no_debug_info, case_wildcard, case_renumbered, case_long, case_constants,
          case_release)
 
