@@ -648,13 +648,14 @@ def case_constants(s, objs, res, tmp):
         hdr = s.edit("abi/include/" + rel, old, new)
         expect(res, f"check-constants when {what}", s.check_constants(), True, word)
         s.restore("abi/include/" + rel, hdr)
-    for what, new, word in (("outside the reserved ranges (-1000)", "ACORE_EHOST = -1000",
-                             "outside acore's error-code ranges"),
-                            ("a value used twice (-16)", "ACORE_EHOST = -16",
-                             "is already ACORE_ETYPE")):
-        hdr = s.edit("abi/include/acore.h", "ACORE_EHOST = -17", new)
-        expect(res, f"check-constants when ACORE_EHOST takes {what}", s.check_constants(),
-               True, word)
+    for what, new, word in (("outside the reserved ranges (-1000)", "-1000",
+                             "ACORE_EEXTRA: int -1000 is outside acore's error-code ranges"),
+                            ("a value already used (-16)", "-16",
+                             "ACORE_EEXTRA: -16 is already ACORE_ETYPE")):
+        hdr = s.edit("abi/include/acore.h", "ACORE_EHOST = -17",
+                     f"ACORE_EHOST = -17, ACORE_EEXTRA = {new}")
+        expect(res, f"check-constants when a new error code ACORE_EEXTRA takes {what}",
+               s.check_constants(), True, word)
         s.restore("abi/include/acore.h", hdr)
 
 
