@@ -708,8 +708,9 @@ def case_release(s, objs, res, tmp):
     s.restore("core/error.c", src)
     s.compile(["core/error.c"])
     s.put_abi_files(frozen)
-    # A released constant changes.
-    for what, rel, old, new, word in CONSTANT_EDITS:
+    # A released constant changes (an enum in sync.h and a #define; all four
+    # edits are proven before a release by case_constants).
+    for what, rel, old, new, word in (CONSTANT_EDITS[0], CONSTANT_EDITS[3]):
         text = s.edit("abi/include/" + rel, old, new)
         r = update(s)
         expect(res, f"update after the release when {what}", r, True, word)
@@ -756,10 +757,13 @@ def case_release(s, objs, res, tmp):
     s.put_abi_files(frozen)
 
 
-CASES = (case_moved_node, case_old_binary_order, case_old_binary_soname,
-         case_old_binary_coverage, case_param_type, case_dropped_symbol, case_undeclared_export,
-         case_no_debug_info, case_wildcard, case_renumbered, case_long, case_constants,
-         case_release)
+CASES = {
+    "base": (case_moved_node, case_old_binary_order, case_old_binary_soname,
+             case_old_binary_coverage, case_param_type, case_dropped_symbol,
+             case_undeclared_export, case_no_debug_info, case_wildcard, case_renumbered,
+             case_long, case_constants),
+    "release": (case_release,),
+}
 
 
 def t_checks_bite(a):
@@ -780,7 +784,7 @@ def t_checks_bite(a):
         for c in ("check-symbols", "check-exports", "check-abi"):
             expect(res, f"{c} on the unchanged copy", s.check(c), False, "")
         expect(res, "check-constants on the unchanged copy", s.check_constants(), False, "")
-        for case in CASES:
+        for case in CASES[a.cases]:
             case(s, objs, res, tmp)
     bad = [f"{what}\n    " + out.strip().replace("\n", "\n    ") for ok, what, out in res if not ok]
     for ok, what, out in res:
@@ -788,7 +792,7 @@ def t_checks_bite(a):
         if ok and what.startswith("fails"):  # the evidence: what the check said
             for l in out.strip().splitlines()[:6]:
                 print("         | " + l)
-    return abi.report(not bad, f"the ABI checks bite ({len(res)} cases)", bad)
+    return abi.report(not bad, f"the ABI checks bite ({a.cases}: {len(res)} cases)", bad)
 
 
 def main():
@@ -807,6 +811,8 @@ def main():
     s.set_defaults(fn=t_version)
     s = sub.add_parser("checks-bite")
     s.add_argument("--sources", nargs="+", required=True)
+    s.add_argument("--cases", choices=sorted(CASES), default="base",
+                   help="base: the checks on one tree; release: after update --release")
     s.set_defaults(fn=t_checks_bite)
     a = ap.parse_args()
     a.root = os.path.abspath(a.root)
