@@ -41,6 +41,29 @@ static void options(void) {
   ob_vloop_done(loop);
 }
 
+/* A bound on waiting thread-safe calls: the one past it fails at once. */
+static void threadsafe_limit(void) {
+  acore_loop_options_t *opts = NULL;
+  acore_loop_t *loop = NULL;
+
+  CHECK(acore_loop_options_new(&opts) == ACORE_OK);
+  CHECK(acore_loop_options_set_threadsafe_limit(opts, 0) == ACORE_EINVAL);
+  CHECK(acore_loop_options_set_threadsafe_limit(opts, 2) == ACORE_OK);
+  CHECK(acore_loop_new(&loop, opts) == ACORE_OK);
+  acore_loop_options_free(opts);
+  ob_log_reset();
+  ob_freed = 0;
+  CHECK(acore_loop_call_soon_threadsafe(loop, ob_log_cb, OB_ID(1), ob_count_free) == ACORE_OK);
+  CHECK(acore_loop_call_soon_threadsafe(loop, ob_log_cb, OB_ID(2), ob_count_free) == ACORE_OK);
+  CHECK(acore_loop_call_soon_threadsafe(loop, ob_log_cb, OB_ID(3), ob_count_free) ==
+        ACORE_EAGAIN);
+  CHECK(ob_freed == 1); /* the refused call's ud_free ran at once */
+  CHECK(acore_loop_run(loop) == ACORE_OK);
+  CHECK(strcmp(ob_log, "12") == 0 && ob_freed == 3);
+  CHECK((size_t)ACORE_THREADSAFE_LIMIT_DEFAULT == (size_t)1 << 20);
+  ob_vloop_done(loop);
+}
+
 /* call_soon is first-in-first-out; timers run by deadline, ties in the
  * order scheduled, after the callbacks already queued. */
 static void order(void) {
@@ -169,6 +192,7 @@ static void closing(void) {
 
 void ob_loop(void) {
   options();
+  threadsafe_limit();
   order();
   stop();
   reports();
