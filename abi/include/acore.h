@@ -41,6 +41,15 @@ extern "C" {
 #define ACORE_API
 #endif
 
+/* Marks a deprecated function, after ACORE_API: a program that uses it gets
+ * a compiler warning that names the replacement `msg`; the function keeps
+ * working until the SONAME changes (docs/ABI.md "Deprecation"). */
+#if defined(__GNUC__)
+#define ACORE_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define ACORE_DEPRECATED(msg)
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Version                                                                   */
 /* ------------------------------------------------------------------------ */

@@ -45,7 +45,23 @@ def paths(root):
         "map": os.path.join(root, "abi", "acore.map"),
         "symbols": os.path.join(root, "abi", "symbols.txt"),
         "baseline": os.path.join(root, "abi", "acore.abi.xml"),
+        "constants": os.path.join(root, "abi", "constants.txt"),
+        "released": os.path.join(root, "abi", "released"),
     }
+
+
+def released_dirs(root):
+    """[(version, dir)] of every release baseline abi/released/<version>/,
+    oldest first. The tools never write into an existing one."""
+    top = paths(root)["released"]
+    if not os.path.isdir(top):
+        return []
+    out = []
+    for v in os.listdir(top):
+        d = os.path.join(top, v)
+        if re.fullmatch(r"\d+\.\d+", v) and os.path.isfile(os.path.join(d, "symbols.txt")):
+            out.append((v, d))
+    return sorted(out, key=lambda x: [int(n) for n in x[0].split(".")])
 
 
 def public_headers(include):
@@ -171,7 +187,7 @@ MAP_HEAD = """\
 def render_map(vmap):
     out = [MAP_HEAD.format(soname=SONAME, released=" ".join(vmap.released) or "none")]
     for i, (name, syms, parent) in enumerate(vmap.nodes):
-        out.append(f"{name} {{\n  global:\n")
+        out.append(f"{name} {{\n" + ("  global:\n" if syms or i == 0 else ""))
         out += [f"    {s};\n" for s in sorted(syms)]
         if i == 0:
             out.append("  local:\n    *;\n")
@@ -201,22 +217,136 @@ def next_map(vmap, declared, new_node=None, release=False):
     if unreleased_old - declared:
         raise AbiError("symbols of an unreleased older node vanished; edit the map: "
                        + " ".join(sorted(unreleased_old - declared)))
-    nodes[-1] = (last, fresh, parent)
-    if release and last not in released:
+    if last not in released:
+        nodes[-1] = (last, fresh, parent)
+    if release:
+        if last in released:
+            raise AbiError(f"node {last} is released already; nothing to release")
         released.append(last)
     return VersionMap(nodes, released)
 
 
+def read_text(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 def write_if_changed(path, text):
-    old = None
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            old = f.read()
+    """Replace `path` by `text` atomically (a sibling temporary file renamed
+    over it): a reader sees the old or the new file, never a partial one."""
+    old = read_text(path)
     if old != text:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
+        os.replace(tmp, path)
     return old != text
+
+
+# ---- constants -----------------------------------------------------------------
+
+# Object-like macros that are not ABI constants: the export and deprecation
+# attributes, the version (it moves with every release; abi_version checks
+# it) and include guards (they have no value anyway).
+_NOT_CONSTANT = re.compile(r"ACORE_(API|DEPRECATED\w*|VERSION_\w+|\w*_H)")
+
+
+def constant_names(include):
+    """Every enum constant and every valued object-like ACORE_ #define of the
+    public headers, in header order."""
+    names = []
+    for h in public_headers(include):
+        with open(h, encoding="utf-8") as f:
+            code = strip_comments(f.read())
+        body = strip_preprocessor(code)
+        for m in re.finditer(r"\benum\b[^{;]*\{(.*?)\}", body, re.S):
+            names += [i.partition("=")[0].strip() for i in m.group(1).split(",")
+                      if i.strip()]
+        for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+(ACORE_\w+)[ \t]+\S", code, re.M):
+            if not _NOT_CONSTANT.fullmatch(m.group(1)):
+                names.append(m.group(1))
+    return list(dict.fromkeys(names))
+
+
+_CONST_PROG = r"""
+#include <stdio.h>
+%(includes)s
+#define KIND(x) _Generic((x), float: "double", double: "double", \
+  long double: "double", int: "int", unsigned: "unsigned", long: "long", \
+  unsigned long: "unsigned long", long long: "long long", \
+  unsigned long long: "unsigned long long", default: "other")
+static void pf(const char *n, const char *k, double v) { printf("%%s\t%%s\t%%a\n", n, k, v); }
+static void pi(const char *n, const char *k, long long v) { printf("%%s\t%%s\t%%lld\n", n, k, v); }
+static void pu(const char *n, const char *k, unsigned long long v) { printf("%%s\t%%s\t%%llu\n", n, k, v); }
+#define P(x) _Generic((x), float: pf, double: pf, long double: pf, \
+  unsigned: pu, unsigned long: pu, unsigned long long: pu, default: pi)(#x, KIND(x), (x))
+int main(void) {
+%(prints)s  return 0;
+}
+"""
+
+
+def compiled_constants(include, cc):
+    """[(name, kind, value)] of every public constant, the values and types
+    as the C compiler sees them through the headers (not a regex)."""
+    names = constant_names(include)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "constants.c"), os.path.join(tmp, "constants")
+        incs = "".join(f'#include "{os.path.relpath(h, include)}"\n'
+                       for h in public_headers(include))
+        with open(src, "w", encoding="utf-8") as f:
+            f.write(_CONST_PROG % {"includes": incs,
+                                   "prints": "".join(f"  P({n});\n" for n in names)})
+        r = run([cc, "-std=c11", "-I", include, "-o", exe, src, "-lm"])
+        if r.returncode:
+            raise AbiError(f"compiling the constants of the headers failed:\n{r.stdout}")
+        r = run([exe])
+        if r.returncode:
+            raise AbiError(f"the constants program failed:\n{r.stdout}")
+    return [tuple(l.split("\t")) for l in r.stdout.splitlines()]
+
+
+def render_constants(consts):
+    return ("# abi/constants.txt - every public constant of the acore headers\n"
+            "# (enum values and #define values): name, C type, value as the\n"
+            "# compiler sees it. Generated by abi/tools/update.sh; see abi/README.md.\n"
+            + "".join("\t".join(c) + "\n" for c in consts))
+
+
+def read_constants(path):
+    """{name: (kind, value)} of a constants.txt."""
+    text = read_text(path)
+    if text is None:
+        raise AbiError(f"{path} is missing (abi/tools/update.sh <builddir> writes it)")
+    out = {}
+    for l in text.splitlines():
+        if l.strip() and not l.startswith("#"):
+            f = l.split("\t")
+            out[f[0]] = tuple(f[1:])
+    return out
+
+
+def constant_changes(want, have, frozen):
+    """Lines describing how `have` ({name: (kind, value)}) differs from
+    `want`; with `frozen`, additions are allowed."""
+    lines = []
+    for n, kv in want.items():
+        if n not in have:
+            lines.append(f"{n}: {' '.join(kv)} is gone")
+        elif have[n] != kv:
+            lines.append(f"{n}: was {' '.join(kv)}, now {' '.join(have[n])}")
+    if not frozen:
+        lines += [f"{n}: new, {' '.join(have[n])}" for n in have if n not in want]
+    return lines
+
+
+def frozen_constant_changes(root, have):
+    return [f"released {v}: {l}" for v, d in released_dirs(root)
+            for l in constant_changes(read_constants(os.path.join(d, "constants.txt")),
+                                      have, True)]
 
 
 # ---- reading a built library -------------------------------------------------
@@ -345,21 +475,26 @@ def cmd_linkmap(a):
                      "-Wl,--no-undefined-version\n")
 
 
-def write_snapshot(root, lib):
-    """Write abi/symbols.txt and abi/acore.abi.xml from a built library."""
-    p = paths(root)
+def snapshot_texts(root, lib):
+    """(symbols.txt text, acore.abi.xml text, [symbols]) of a built library."""
     if not has_debug_info(lib):
         raise AbiError(f"{lib} has no debug info; build with -g (the baseline needs it)")
     syms = exported(lib)
     text = ("# abi/symbols.txt - every symbol " + SONAME + " exports, with its\n"
             "# version node. Generated by abi/tools/update.sh; see abi/README.md.\n"
             + "".join(s + "\n" for s in syms))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "acore.abi.xml")
+        abidw_dump(lib, paths(root)["include"], out)
+        xml = read_text(out)
+    return text, xml, syms
+
+
+def write_snapshot(root, lib):
+    """Write abi/symbols.txt and abi/acore.abi.xml from a built library."""
+    p = paths(root)
+    text, xml, syms = snapshot_texts(root, lib)
     write_if_changed(p["symbols"], text)
-    tmp = p["baseline"] + ".tmp"
-    abidw_dump(lib, p["include"], tmp)
-    with open(tmp, encoding="utf-8") as f:
-        xml = f.read()
-    os.unlink(tmp)
     write_if_changed(p["baseline"], xml)
     return syms
 
@@ -386,43 +521,99 @@ def find_lib(builddir):
     raise AbiError(f"no libacore.so in {builddir}")
 
 
-def cmd_update(a):
-    """The one command: map from headers, relink, symbols + baseline, verify."""
-    p = paths(a.root)
-    cache = os.path.join(a.builddir, "CMakeCache.txt")
-    if not os.path.exists(cache):
-        raise AbiError(f"{a.builddir} is not a configured build folder")
-    with open(cache, encoding="utf-8") as f:
-        if re.search(r"^ACORE_[AT]SAN:BOOL=(ON|1|TRUE)", f.read(), re.M | re.I):
-            raise AbiError("use a normal build folder, not a sanitizer build")
-    before = set(read_symbols(p["symbols"])) if os.path.exists(p["symbols"]) else set()
-    cmd_write_map(a)
-    r = subprocess.run(["cmake", "--build", a.builddir, "--target", "acore", "-j2"])
+def link_library(objects, map_path, out, cc):
+    """Link `objects` into `out` the way the build links libacore.so."""
+    uv = run(["pkg-config", "--libs", "libuv"])
+    if uv.returncode:
+        raise AbiError(f"pkg-config --libs libuv failed:\n{uv.stdout}")
+    r = run([cc, "-shared", "-o", out] + list(objects) +
+            [f"-Wl,-soname,{SONAME}", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
+             f"-Wl,--version-script={map_path}"] + uv.stdout.split() + ["-pthread", "-lm"])
+    if r.returncode:
+        raise AbiError(f"linking the candidate library failed:\n{r.stdout}")
+
+
+def build_objects(builddir):
+    """Build the library in `builddir`; its object files and C compiler."""
+    cache = read_text(os.path.join(builddir, "CMakeCache.txt"))
+    if cache is None:
+        raise AbiError(f"{builddir} is not a configured build folder")
+    if re.search(r"^ACORE_[AT]SAN:BOOL=(ON|1|TRUE)", cache, re.M | re.I):
+        raise AbiError("use a normal build folder, not a sanitizer build")
+    cc = re.search(r"^CMAKE_C_COMPILER:\w+=(.*)$", cache, re.M)
+    r = subprocess.run(["cmake", "--build", builddir, "--target", "acore", "-j2"])
     if r.returncode:
         raise AbiError("building the library failed")
-    lib = find_lib(a.builddir)
-    syms = set(write_snapshot(a.root, lib))
-    for s in sorted(syms - before):
+    listing = read_text(os.path.join(builddir, "abi", "objects.txt"))
+    if listing is None:
+        raise AbiError(f"{builddir}/abi/objects.txt is missing; reconfigure the build")
+    return [l for l in listing.split("\n") if l.strip()], (cc.group(1) if cc else "cc")
+
+
+def cmd_update(a):
+    """The one command. Everything is computed and checked first, in a
+    scratch copy: the new map, a candidate library linked with it, its
+    symbols, abidw baseline and constants; the checks (including those
+    against every release baseline) must pass on the candidate. Only then
+    are the files replaced, each atomically. A failing run writes nothing."""
+    p = paths(a.root)
+    if a.objects:
+        objects, cc = a.objects, a.cc
+    else:
+        objects, cc = build_objects(a.builddir)
+    vmap = next_map(parse_map(p["map"]), set(declarations(p["include"])),
+                    a.new_node, a.release)
+    with tempfile.TemporaryDirectory() as tmp:
+        cand = os.path.join(tmp, "root")
+        os.makedirs(os.path.join(cand, "abi"))
+        os.symlink(p["include"], paths(cand)["include"])
+        if os.path.isdir(p["released"]):
+            os.symlink(p["released"], paths(cand)["released"])
+        cp = paths(cand)
+        files = {"map": render_map(vmap)}
+        write_if_changed(cp["map"], files["map"])
+        lib = os.path.join(tmp, SONAME)
+        link_library(objects, cp["map"], lib, cc)
+        files["symbols"], files["baseline"], syms = snapshot_texts(cand, lib)
+        files["constants"] = render_constants(compiled_constants(p["include"], cc))
+        for k in ("symbols", "baseline", "constants"):
+            write_if_changed(cp[k], files[k])
+        ns = argparse.Namespace(root=cand, lib=lib, cc=cc, quiet=True)
+        bad = [c(ns) for c in (cmd_check_symbols, cmd_check_exports, cmd_check_abi,
+                               cmd_check_constants)]
+        if any(bad):
+            raise AbiError("the new ABI files fail the checks (see above); "
+                           "nothing was written")
+        before = set(read_symbols(p["symbols"])) if os.path.exists(p["symbols"]) else set()
+        stage = None
+        if a.release:
+            version = vmap.nodes[-1][0].replace("ACORE_", "")
+            dst = os.path.join(p["released"], version)
+            if os.path.exists(dst):
+                raise AbiError(f"{dst} exists already; nothing was written")
+            stage = os.path.join(p["released"], f".{version}.tmp{os.getpid()}")
+            shutil.rmtree(stage, ignore_errors=True)
+            shutil.copytree(p["include"], os.path.join(stage, "include"))
+            for k, name in (("symbols", "symbols.txt"), ("baseline", "acore.abi.xml"),
+                            ("constants", "constants.txt"), ("map", "acore.map")):
+                write_if_changed(os.path.join(stage, name), files[k])
+        changed = [k for k in ("map", "symbols", "baseline", "constants")
+                   if write_if_changed(p[k], files[k])]
+        if stage:
+            os.rename(stage, dst)
+            print(f"abi/released/{version}/ written: the {version} release baseline "
+                  "(headers, symbols, abidw dump, constants, map); never rewritten")
+    for s in sorted(set(syms) - before):
         print(f"  + {s}")
-    for s in sorted(before - syms):
+    for s in sorted(before - set(syms)):
         print(f"  - {s}")
-    if a.release:
-        snapshot_released_headers(a.root)
-    bad = [c(argparse.Namespace(root=a.root, lib=lib, quiet=True))
-           for c in (cmd_check_symbols, cmd_check_exports, cmd_check_abi)]
-    if any(bad):
-        raise AbiError("the checks fail right after regenerating (see above)")
+    print("changed: " + (", ".join(os.path.relpath(p[k], a.root) for k in changed)
+                         if changed else "nothing"))
+    if not a.objects:  # relink the build folder's library with the new map
+        r = subprocess.run(["cmake", "--build", a.builddir, "--target", "acore", "-j2"])
+        if r.returncode:
+            raise AbiError("relinking the library failed")
     print(f"done: {len(syms)} symbols; review `git diff abi/` and commit it")
-
-
-def snapshot_released_headers(root):
-    """At a release: the old-binary test builds against this release's
-    headers and links against a stub with this release's symbols."""
-    dst = os.path.join(root, "tests", "abi", "released")
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(paths(root)["include"], dst)
-    shutil.copy(paths(root)["symbols"], os.path.join(dst, "symbols.txt"))
-    print("tests/abi/released/ now holds the released headers and symbols")
 
 
 # ---- commands: checks --------------------------------------------------------
@@ -457,9 +648,13 @@ def cmd_check_symbols(a):
             where = nodes.get(name)
             lines.append(f"{s}: " + (f"the map puts it in {where}" if where
                                      else "not named in abi/acore.map"))
+    for v, d in released_dirs(a.root):
+        lines += [f"{s}: released in {v}, not exported with that version"
+                  for s in read_symbols(os.path.join(d, "symbols.txt")) if s not in have]
     if lines:
         lines.append("if the API changed on purpose: abi/tools/update.sh <builddir>")
-    return report(not lines, f"{len(have)} exported symbols of {a.lib} == abi/symbols.txt", lines)
+    return report(not lines, f"{len(have)} exported symbols of {a.lib} == abi/symbols.txt"
+                  f" (and keep the {len(released_dirs(a.root))} releases' symbols)", lines)
 
 
 def cmd_check_exports(a):
@@ -501,13 +696,63 @@ def cmd_check_abi(a):
         if lines:
             return report(False, "refusing: the ABI dump lacks type information", lines)
         r = run([need_tool("abidiff"), p["baseline"], fresh])
-    lines = r.stdout.rstrip().splitlines()
-    if r.returncode:
-        lines.append(f"abidiff exit status {r.returncode} (bits: 1 error, 2 usage, "
-                     "4 ABI change, 8 incompatible change)")
+        lines = r.stdout.rstrip().splitlines()
+        if r.returncode:
+            lines.append(f"abidiff exit status {r.returncode} (bits: 1 error, 2 usage, "
+                         "4 ABI change, 8 incompatible change)")
+            lines.append("if the API changed on purpose: abi/tools/update.sh <builddir>")
+        ok = r.returncode == 0
+        # Every release baseline: its functions keep their exact types
+        # (functions added since are not a change; anything else is).
+        for v, d in released_dirs(a.root):
+            rr = run([need_tool("abidiff"), "--no-added-syms",
+                      os.path.join(d, "acore.abi.xml"), fresh])
+            if rr.returncode:
+                ok = False
+                lines += [f"released {v}: " + l for l in rr.stdout.rstrip().splitlines()]
+                lines.append(f"released {v}: abidiff exit status {rr.returncode}: a "
+                             "released function changed; give the new form a new name")
+    n = len(released_dirs(a.root))
+    return report(ok, f"abidiff abi/acore.abi.xml and {n} release baseline(s) vs "
+                  f"{a.lib} ({len(syms)} functions with types)", lines)
+
+
+def error_code_ranges(have):
+    """Error codes (ACORE_E<NAME>) are ints in acore's reserved ranges,
+    -1 ... -999 (docs/ABI.md "Reserved error-code ranges"), each used once;
+    ACORE_OK is 0."""
+    lines, seen = [], {}
+    if have.get("ACORE_OK") != ("int", "0"):
+        lines.append(f"ACORE_OK is {have.get('ACORE_OK')}, want int 0")
+    for n, (kind, value) in have.items():
+        if not re.fullmatch(r"ACORE_E[A-Z0-9]+", n):
+            continue
+        v = int(value) if kind == "int" else None
+        if v is None or not -999 <= v <= -1:
+            lines.append(f"{n}: {kind} {value} is outside acore's error-code ranges "
+                         "(-1 ... -999, docs/ABI.md)")
+        elif v in seen:
+            lines.append(f"{n}: {v} is already {seen[v]}")
+        else:
+            seen[v] = n
+    return lines
+
+
+def cmd_check_constants(a):
+    """Every public constant (enum and #define values of every public
+    header, as the compiler sees them) equals abi/constants.txt, and keeps
+    the value every release baseline recorded."""
+    p = paths(a.root)
+    have = {n: (k, v) for n, k, v in compiled_constants(p["include"], a.cc)}
+    lines = constant_changes(read_constants(p["constants"]), have, False)
+    if lines:
         lines.append("if the API changed on purpose: abi/tools/update.sh <builddir>")
-    return report(r.returncode == 0, f"abidiff abi/acore.abi.xml vs {a.lib} "
-                  f"({len(syms)} functions with types)", lines)
+    lines += error_code_ranges(have)
+    frozen = frozen_constant_changes(a.root, have)
+    if frozen:
+        lines += frozen + ["released constants never change (add a new one instead)"]
+    return report(not lines, f"{len(have)} public constants == abi/constants.txt "
+                  f"and the {len(released_dirs(a.root))} release baseline(s)", lines)
 
 
 def cmd_check_map(a):
@@ -536,18 +781,27 @@ def main(argv=None):
     s.set_defaults(fn=cmd_linkmap)
     for name, fn in (("write-map", cmd_write_map), ("update", cmd_update)):
         s = sub.add_parser(name, help="regenerate " + ("the map" if fn is cmd_write_map
-                                                       else "map, symbols and baseline"))
+                                                       else "map, symbols, baseline, constants"))
         s.add_argument("--new-node", help="open a new version node, e.g. ACORE_1.1")
         s.add_argument("--release", action="store_true",
-                       help="mark the open node released (frozen)")
+                       help="mark the open node released (frozen) and write "
+                            "abi/released/<version>/")
         if fn is cmd_update:
-            s.add_argument("builddir")
+            g = s.add_mutually_exclusive_group(required=True)
+            g.add_argument("builddir", nargs="?", help="a configured normal build folder")
+            g.add_argument("--objects", nargs="+",
+                           help="link these object files instead of building (self-test)")
+            s.add_argument("--cc", default=os.environ.get("CC", "cc"),
+                           help="C compiler with --objects")
         s.set_defaults(fn=fn)
     for name, fn in (("snapshot", cmd_snapshot), ("check-symbols", cmd_check_symbols),
                      ("check-exports", cmd_check_exports), ("check-abi", cmd_check_abi)):
         s = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
         s.add_argument("--lib", required=True)
         s.set_defaults(fn=fn)
+    s = sub.add_parser("check-constants", help=cmd_check_constants.__doc__.split("\n")[0])
+    s.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    s.set_defaults(fn=cmd_check_constants)
     s = sub.add_parser("check-map", help=cmd_check_map.__doc__.split("\n")[0])
     s.set_defaults(fn=cmd_check_map)
     a = ap.parse_args(argv)

@@ -4,14 +4,16 @@
 #   abi/acore.map      (the version script, from the ACORE_API declarations)
 #   abi/symbols.txt    (the exported symbols of the relinked library)
 #   abi/acore.abi.xml  (the abidw baseline)
-# then run the ABI checks once. Review `git diff abi/` and commit it.
+#   abi/constants.txt  (every public constant, as the compiler sees it)
+# Everything is computed and checked first (also against every release
+# baseline in abi/released/); a run that fails writes nothing. Review
+# `git diff abi/` and commit it.
 #
 # Usage: abi/tools/update.sh [--new-node ACORE_1.<n>] [--release] <builddir>
 #   --new-node  open a new version node (needed for the first addition after
 #               a release: released nodes are frozen)
-#   --release   mark the open node released and copy the headers to
-#               tests/abi/released/ (the old-binary test then builds
-#               against them)
+#   --release   mark the open node released and write the release baseline
+#               abi/released/<version>/ (never rewritten afterwards)
 # See abi/README.md.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

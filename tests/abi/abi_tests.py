@@ -3,12 +3,15 @@
 """abi_tests.py - the ABI tests that compile and run programs (registered in
 tests/abi/CMakeLists.txt, label "abi"):
 
-  old-binary   a program compiled against the released header and linked
-               against a stub of the released symbols (tests/abi/released/)
-               runs against the new library
+  old-binary   tests/abi/old_binary/, compiled against the released headers
+               (abi/released/<newest>/, or the tree's own before the first
+               release) and linked against a stub of the released symbols,
+               runs against a copy of the new library in a clean folder; it
+               must call every released function
   header       DESIGN 6 rules on every public header; the header compiles
                and links as C11 and as C++ (extern "C"); each sub-header
-               compiles alone; released constants keep their values
+               compiles alone; the 0.1 foundation constants
+               (tests/abi/released/acore.h) keep their values
   version      ACORE_VERSION_* == the CMake project version == the library's
                acore_version() / acore_version_string()
   checks-bite  mutates a scratch copy of the library and its ABI files and
@@ -58,12 +61,25 @@ def link_flags(lib):
 
 # ---- old binary -----------------------------------------------------------
 
-def released_stub(tmp, cc):
-    """A stand-in for the released library: every symbol of
-    tests/abi/released/symbols.txt in its version node, SONAME
-    libacore.so.1. A program linked against it records exactly the released
-    symbol versions, as a binary built against that release would."""
-    syms = abi.read_symbols(os.path.join(HERE, "released", "symbols.txt"))
+def released_api(root):
+    """(label, include dir, symbols.txt) of what an old binary is built
+    against: the newest release baseline abi/released/<v>/; before the first
+    release, the tree's own headers and abi/symbols.txt (so the program and
+    its coverage exist and keep compiling until then)."""
+    rel = abi.released_dirs(root)
+    if rel:
+        v, d = rel[-1]
+        return f"release {v}", os.path.join(d, "include"), os.path.join(d, "symbols.txt")
+    p = abi.paths(root)
+    return "the tree (no release yet)", p["include"], p["symbols"]
+
+
+def released_stub(tmp, cc, symbols):
+    """A stand-in for the released library: every symbol of `symbols` in
+    its version node, SONAME libacore.so.1. A program linked against it
+    records exactly the released symbol versions, as a binary built against
+    that release would."""
+    syms = abi.read_symbols(symbols)
     nodes = {}
     for s in syms:
         name, _, node = s.partition("@@")
@@ -79,37 +95,75 @@ def released_stub(tmp, cc):
     with open(os.path.join(d, "stub.map"), "w") as f:
         f.write(abi.render_map(vmap))
     must([cc, "-shared", "-fPIC", "-o", os.path.join(d, "libacore.so"),
-          os.path.join(d, "stub.c"), "-Wl,-soname,libacore.so.1",
+          os.path.join(d, "stub.c"), f"-Wl,-soname,{abi.SONAME}",
           "-Wl,--version-script=" + os.path.join(d, "stub.map")], "building the stub")
     return d, syms
 
 
+def build_old_binary(a, tmp):
+    """Compile tests/abi/old_binary/*.c in a clean folder against a copy of
+    the released headers (no other acore include path) and link it against
+    the released stub (no RPATH). Returns (exe, released symbols, label)."""
+    label, include, symbols = released_api(a.root)
+    inc = os.path.join(tmp, "include")
+    shutil.copytree(include, inc)
+    stub, syms = released_stub(tmp, a.cc, symbols)
+    exe = os.path.join(tmp, "old_binary")
+    srcdir = os.path.join(HERE, "old_binary")
+    srcs = sorted(os.path.join(srcdir, f) for f in os.listdir(srcdir) if f.endswith(".c"))
+    must([a.cc] + C_FLAGS + ["-I", inc, "-o", exe] + srcs +
+         ["-L" + stub, "-lacore", "-lm", "-ldl"],
+         f"building tests/abi/old_binary/ against {label}")
+    return exe, syms, label
+
+
 def t_old_binary(a):
-    """old_binary.c is built against the released header and linked against a
-    stub of the released library; it then runs against the new library."""
-    newdir = os.path.dirname(os.path.abspath(a.lib))
+    """tests/abi/old_binary/ is built against the released headers and a
+    stub of the released library, then run against the new library - a copy
+    in a clean folder, found only by LD_LIBRARY_PATH, with LD_BIND_NOW=1. It
+    must call every released function, load exactly that library, and
+    pass its checks."""
+    lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        stub, syms = released_stub(tmp, a.cc)
-        exe = os.path.join(tmp, "old_binary")
-        # No -I for abi/include: the only acore.h it can see is the released one.
-        must([a.cc] + C_FLAGS + ["-o", exe, os.path.join(HERE, "old_binary.c"),
-                                 "-L" + stub, "-lacore", f"-Wl,-rpath,{newdir}"],
-             "building old_binary.c against tests/abi/released/")
-        refs = set(re.findall(r"\b(acore_\w+@ACORE_[\d.]+)",
-                              must(["readelf", "--dyn-syms", "--wide", exe], "readelf")))
+        exe, syms, label = build_old_binary(a, tmp)
+        imports = must(["readelf", "--dyn-syms", "--wide", exe], "readelf")
+        refs = set(re.findall(r"\b(acore_\w+@ACORE_[\d.]+)", imports))
         released = {s.replace("@@", "@") for s in syms}
-        loads = must(["ldd", exe], "ldd")
-        r = run([exe])
-        print(r.stdout, end="")
-    lines = [f"{x}: not a released symbol version" for x in sorted(refs - released)]
-    if not refs:
-        lines.append("the program references no versioned acore symbol")
-    if os.path.join(newdir, "libacore.so.1") not in loads:
-        lines.append("it does not load the new library:\n" + loads)
-    print(f"old_binary: {len(refs)} references, all of released versions; "
-          f"loads {os.path.join(newdir, 'libacore.so.1')}")
-    return abi.report(r.returncode == 0 and not lines, "a program built against the "
-                      f"released ABI runs against {a.lib}", lines)
+        lines += [f"{x}: not a released symbol version" for x in sorted(refs - released)]
+        called = {r.partition("@")[0] for r in refs}
+        missed = sorted({s.partition("@")[0] for s in released} - called)
+        lines += [f"{x}: a released function tests/abi/old_binary/ never calls (add a "
+                  "call with a check of what it does)" for x in missed]
+        newso = abi.soname(a.lib)
+        if newso != abi.SONAME:
+            lines.append(f"the new library's SONAME is {newso}, old binaries need "
+                         f"{abi.SONAME}: they cannot load it")
+            return abi.report(False, "a program built against the released ABI runs "
+                              f"against {a.lib}", lines)
+        rundir = os.path.join(tmp, "run")
+        os.makedirs(rundir)
+        lib = os.path.join(rundir, abi.SONAME)
+        shutil.copy(os.path.realpath(a.lib), lib)
+        env = dict(os.environ, LD_LIBRARY_PATH=rundir, LD_BIND_NOW="1")
+        try:
+            r = subprocess.run([exe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=env, timeout=240)
+            out, rc = r.stdout, r.returncode
+        except subprocess.TimeoutExpired as e:
+            out, rc = (e.stdout or b"").decode(errors="replace") + "\n(timed out)", 1
+        print(out, end="")
+        loaded = re.findall(r"^(?:loaded|mapped): (.*)$", out, re.M)
+        if not loaded:
+            lines.append("the program did not say which libacore it loaded")
+        lines += [f"it loaded {p}, not the library under test ({lib})"
+                  for p in loaded if os.path.realpath(p) != lib]
+        if rc:
+            lines.append(f"it failed (exit status {rc})")
+    print(f"old_binary: built against {label}; calls {len(called)} of "
+          f"{len(released)} released functions; ran {os.path.basename(lib)} from a clean "
+          "folder with LD_BIND_NOW=1")
+    return abi.report(not lines, "a program built against the released ABI runs "
+                      f"against {a.lib}", lines)
 
 
 # ---- header ---------------------------------------------------------------
@@ -171,6 +225,7 @@ def bad_types(ret, params):
 
 def check_types(body, name):
     bad = []
+    body = re.sub(r"\bACORE_DEPRECATED\s*\((?:\\.|[^)])*\)", " ", body)
     for m in re.finditer(r"\bACORE_API\b(.*?)\b(acore_\w+)\s*\((.*?)\)\s*;", body, re.S):
         for t in bad_types(m.group(1), m.group(3)):
             bad.append(f"{name}: {m.group(2)} uses type '{t}' (DESIGN 6)")
@@ -260,6 +315,36 @@ def compile_probes(a, tmp):
                       f"C++ ({', '.join(CXX_STDS)}); sub-headers self-contained", fails)
 
 
+DEPRECATED_PROBE = """#include "acore.h"
+ACORE_DEPRECATED("use acore_version()") unsigned probe_old(void);
+unsigned probe_old(void) { return acore_version(); }
+#if USE
+int main(void) { return (int)probe_old(); }
+#else
+int main(void) { return 0; }
+#endif
+"""
+
+
+def check_deprecated(a, tmp):
+    """ACORE_DEPRECATED(msg) warns at a use, naming the replacement, and is
+    silent otherwise, in C and C++."""
+    inc = os.path.join(a.root, "abi", "include")
+    fails = []
+    for comp, flags, ext in ((a.cc, C_FLAGS, "c"), (a.cxx, ["-std=c++11"] + CXX_FLAGS, "cpp")):
+        src = os.path.join(tmp, f"deprecated.{ext}")
+        with open(src, "w") as f:
+            f.write(DEPRECATED_PROBE)
+        for use in (0, 1):
+            r = run([comp] + flags + [f"-DUSE={use}", "-fsyntax-only", "-I", inc, src])
+            if use == 0 and r.returncode:
+                fails.append(f"{ext}: a deprecated declaration alone warns:\n{r.stdout}")
+            if use == 1 and (r.returncode == 0 or "use acore_version()" not in r.stdout):
+                fails.append(f"{ext}: using a deprecated function does not warn with the "
+                             f"replacement:\n{r.stdout}")
+    return abi.report(not fails, "ACORE_DEPRECATED(msg) warns at a use (C, C++)", fails)
+
+
 def t_header(a):
     inc = os.path.join(a.root, "abi", "include")
     bad = [b for h in abi.public_headers(inc) for b in lint_header(h, a.root)]
@@ -268,6 +353,7 @@ def t_header(a):
     with tempfile.TemporaryDirectory() as tmp:
         if not a.constants_only:
             rc |= compile_probes(a, tmp)
+            rc |= check_deprecated(a, tmp)
         rc |= check_released_constants(a, tmp)
     return rc
 
@@ -324,9 +410,9 @@ class Scratch:
         with concurrent.futures.ThreadPoolExecutor(2) as ex:
             return list(ex.map(one, sources))
 
-    def link(self, objs, map_path=None):
+    def link(self, objs, map_path=None, soname="libacore.so.1"):
         must([self.a.cc, "-shared", "-o", self.lib] + objs +
-             ["-Wl,-soname,libacore.so.1", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
+             [f"-Wl,-soname,{soname}", "-Wl,--no-undefined", "-Wl,--no-undefined-version",
               "-Wl,--version-script=" + (map_path or os.path.join(self.r, "abi", "acore.map"))]
              + self.uv_libs + ["-pthread", "-lm"], "linking the scratch library")
 
@@ -353,6 +439,31 @@ class Scratch:
     def restore(self, rel, text):
         with open(os.path.join(self.r, rel), "w") as f:
             f.write(text)
+
+    def check_constants(self):
+        return self.tool("check-constants", "--cc", self.a.cc)
+
+    def abi_files(self):
+        """{path: text} of every file the ABI tools write (abi/, minus the
+        headers and tools)."""
+        out, top = {}, os.path.join(self.r, "abi")
+        for dirpath, _, files in os.walk(top):
+            rel = os.path.relpath(dirpath, self.r)
+            if rel.startswith(("abi/include", "abi/tools")):
+                continue
+            for f in files:
+                with open(os.path.join(dirpath, f), encoding="utf-8") as fh:
+                    out[os.path.join(rel, f)] = fh.read()
+        return out
+
+    def abi_diff(self, before):
+        now = self.abi_files()
+        return "changed: " + " ".join(sorted(k for k in set(now) | set(before)
+                                             if now.get(k) != before.get(k)))
+
+    def put_abi_files(self, files):
+        for k, v in files.items():
+            self.restore(k, v)
 
 
 def expect(results, what, r, fail, word):
@@ -453,6 +564,11 @@ def case_long(s, objs, res, tmp):
     s.restore("abi/include/acore.h", hdr)
 
 
+def old_binary(s):
+    return run([sys.executable, os.path.abspath(__file__), "--root", s.r, "--lib", s.lib,
+                "--cc", s.a.cc, "--cxx", s.a.cxx, "old-binary"])
+
+
 def case_moved_node(s, objs, res, tmp):
     """A released symbol moves to another version node: old programs break."""
     moved = os.path.join(tmp, "moved.map")
@@ -460,18 +576,194 @@ def case_moved_node(s, objs, res, tmp):
         f.write(s.map_text.replace("    acore_strerror;\n", "")
                 + "ACORE_1.1 {\n  global:\n    acore_strerror;\n} ACORE_1.0;\n")
     s.link(objs, moved)
-    r = run([sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
-             "--cxx", s.a.cxx, "old-binary"])
     expect(res, "old-binary when acore_strerror moves from ACORE_1.0 to ACORE_1.1",
-           r, True, "acore_strerror")
+           old_binary(s), True, "acore_strerror")
     s.link(objs)
-    expect(res, "old-binary on the unchanged copy", run(
-        [sys.executable, os.path.abspath(__file__), "--lib", s.lib, "--cc", s.a.cc,
-         "--cxx", s.a.cxx, "old-binary"]), False, "")
+    expect(res, "old-binary on the unchanged copy", old_binary(s), False, "")
 
 
-CASES = (case_moved_node, case_param_type, case_dropped_symbol, case_undeclared_export,
-         case_no_debug_info, case_wildcard, case_renumbered, case_long)
+def case_old_binary_order(s, objs, res, tmp):
+    """call_soon runs last-in-first-out: the old binary's order checks fail."""
+    src, objs2 = relink_with(s, objs, "core/loop.c",
+                             "acore__queue_insert_tail(&loop->ready, &it->node);",
+                             "acore__queue_insert_tail(loop->ready.next, &it->node);",
+                             "core/loop.c")
+    s.link(objs2)
+    expect(res, "old-binary when call_soon runs last-in-first-out", old_binary(s), True,
+           'strcmp(ob_log, "123459")')
+    s.restore("core/loop.c", src)
+    s.compile(["core/loop.c"])
+    s.link(objs)
+
+
+def case_old_binary_soname(s, objs, res, tmp):
+    """The SONAME changes while a libacore.so.1 (the symlink) stays next to
+    the library: the old binary must not load that stale name."""
+    s.link(objs, soname="libacore.so.2")
+    expect(res, "old-binary when the SONAME becomes libacore.so.2 (libacore.so.1 left "
+           "in the folder)", old_binary(s), True, "SONAME")
+    s.link(objs)
+
+
+def case_old_binary_coverage(s, objs, res, tmp):
+    """A new function nobody calls from tests/abi/old_binary/: coverage fails."""
+    hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
+                 "ACORE_API unsigned acore_version(void);\n"
+                 "ACORE_API int acore_version_uncalled(void);")
+    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
+                         '#include "internal.h"\n'
+                         "int acore_version_uncalled(void) { return 1; }\n", "core/version.c")
+    saved = s.abi_files()
+    must(s.tool_cmd("update", "--cc", s.a.cc, "--objects", *objs), "abi.py update")
+    s.link(objs)
+    expect(res, "old-binary when acore_version_uncalled is declared and not called",
+           old_binary(s), True, "acore_version_uncalled: a released function")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/version.c", src)
+    s.compile(["core/version.c"])
+    s.put_abi_files(saved)
+    s.link(objs)
+
+
+CONSTANT_EDITS = (
+    ("ACORE_QUEUE_LIFO renumbered", "acore/sync.h", "ACORE_QUEUE_LIFO = 1",
+     "ACORE_QUEUE_LIFO = 2", "ACORE_QUEUE_LIFO"),
+    ("ACORE_EXECUTOR_STAT_QUEUED and _RUNNING swapped", "acore/executor.h",
+     "ACORE_EXECUTOR_STAT_QUEUED = 1,     /* jobs waiting for a worker */\n"
+     "  ACORE_EXECUTOR_STAT_RUNNING = 2,",
+     "ACORE_EXECUTOR_STAT_QUEUED = 2,     /* jobs waiting for a worker */\n"
+     "  ACORE_EXECUTOR_STAT_RUNNING = 1,", "ACORE_EXECUTOR_STAT_QUEUED"),
+    ("ACORE_EXECUTOR_MAX_WORKERS changed", "acore/executor.h",
+     "#define ACORE_EXECUTOR_MAX_WORKERS 1024", "#define ACORE_EXECUTOR_MAX_WORKERS 2048",
+     "ACORE_EXECUTOR_MAX_WORKERS"),
+    ("ACORE_NO_TIMEOUT changed", "acore/combinators.h", "#define ACORE_NO_TIMEOUT HUGE_VAL",
+     "#define ACORE_NO_TIMEOUT 1e300", "ACORE_NO_TIMEOUT"),
+)
+
+
+def case_constants(s, objs, res, tmp):
+    """Public constants of every header (enum and #define values) before a
+    release: any change fails until update.sh records it."""
+    for what, rel, old, new, word in CONSTANT_EDITS:
+        hdr = s.edit("abi/include/" + rel, old, new)
+        expect(res, f"check-constants when {what}", s.check_constants(), True, word)
+        s.restore("abi/include/" + rel, hdr)
+    for what, new, word in (("outside the reserved ranges (-1000)", "-1000",
+                             "ACORE_EEXTRA: int -1000 is outside acore's error-code ranges"),
+                            ("a value already used (-16)", "-16",
+                             "ACORE_EEXTRA: -16 is already ACORE_ETYPE")):
+        hdr = s.edit("abi/include/acore.h", "ACORE_EHOST = -17",
+                     f"ACORE_EHOST = -17, ACORE_EEXTRA = {new}")
+        expect(res, f"check-constants when a new error code ACORE_EEXTRA takes {what}",
+               s.check_constants(), True, word)
+        s.restore("abi/include/acore.h", hdr)
+
+
+class Outcome:
+    """A result shaped like subprocess's, for facts measured in Python."""
+
+    def __init__(self, ok, text):
+        self.returncode, self.stdout = (0 if ok else 1), text
+
+
+def update(s, *args):
+    return s.tool("update", "--cc", s.a.cc, *args, "--objects", *s.objs)
+
+
+def case_release(s, objs, res, tmp):
+    """After `update --release`: released types, symbols and constants are
+    frozen; a failing update writes nothing; update is idempotent."""
+    s.objs = objs
+    r = update(s, "--release")
+    expect(res, "update --release", r, False, "")
+    if r.returncode:
+        return
+    frozen = s.abi_files()
+    released = {k: v for k, v in frozen.items() if k.startswith("abi/released/1.0/")}
+    expect(res, "update --release writes abi/released/1.0/ (headers, symbols, dump, "
+           "constants)", Outcome(len(released) >= 5 and
+                                 "abi/released/1.0/acore.abi.xml" in released, str(sorted(released))),
+           False, "")
+    for i in (1, 2):  # update twice, no change: passes and changes nothing
+        r = update(s)
+        expect(res, f"update run #{i} after the release, no change", r, False, "")
+        expect(res, f"... and the files are unchanged after run #{i}",
+               Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    # A released function's type changes.
+    hdr = s.edit("abi/include/acore.h", "acore_strerror(int code);",
+                 "acore_strerror(int64_t code);")
+    src, _ = relink_with(s, objs, "core/error.c", "acore_strerror(int code) {",
+                         "acore_strerror(int64_t code) {", "core/error.c")
+    r = update(s, "--new-node", "ACORE_1.1")
+    expect(res, "update --new-node after acore_strerror(int) became (int64_t) "
+           "post-release", r, True, "acore_strerror")
+    expect(res, "... and that failing update wrote nothing",
+           Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    s.link(objs)  # the old tools' way: rewrite the working baseline anyway
+    must(s.tool_cmd("snapshot", "--lib", s.lib), "abi.py snapshot")
+    expect(res, "check-abi after the working baseline was rewritten over the type "
+           "change (the 1.0 baseline still holds)", s.check("check-abi"), True,
+           "released 1.0")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/error.c", src)
+    s.compile(["core/error.c"])
+    s.put_abi_files(frozen)
+    # A released constant changes (an enum in sync.h and a #define; all four
+    # edits are proven before a release by case_constants).
+    for what, rel, old, new, word in (CONSTANT_EDITS[0], CONSTANT_EDITS[3]):
+        text = s.edit("abi/include/" + rel, old, new)
+        r = update(s)
+        expect(res, f"update after the release when {what}", r, True, word)
+        expect(res, "... and that failing update wrote nothing",
+               Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+        consts = abi.compiled_constants(os.path.join(s.r, "abi", "include"), s.a.cc)
+        s.restore("abi/constants.txt", abi.render_constants(consts))  # forced
+        expect(res, f"check-constants after the release when {what} (working list "
+               "rewritten)", s.check_constants(), True, "released 1.0: " + word)
+        s.restore("abi/include/" + rel, text)
+        s.put_abi_files(frozen)
+    # A new function after the release.
+    hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
+                 "ACORE_API unsigned acore_version(void);\n"
+                 "ACORE_API int acore_version_next(void);")
+    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
+                         '#include "internal.h"\n'
+                         "int acore_version_next(void) { return 1; }\n", "core/version.c")
+    r = update(s)
+    expect(res, "update without --new-node after the release with a new function",
+           r, True, "--new-node")
+    expect(res, "... and that failing update wrote nothing (the map keeps its symbols)",
+           Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
+    r = update(s, "--new-node", "ACORE_1.1")
+    expect(res, "update --new-node ACORE_1.1 with the new function", r, False, "")
+    after = s.abi_files()
+    node = re.search(r"ACORE_1\.1 \{\s*global:\s*acore_version_next;\s*\} ACORE_1\.0;",
+                     after.get("abi/acore.map", ""))
+    expect(res, "... the map gains node ACORE_1.1 { acore_version_next; } ACORE_1.0",
+           Outcome(bool(node), after.get("abi/acore.map", "")), False, "")
+    expect(res, "... abi/released/1.0/ is untouched",
+           Outcome(all(after.get(k) == v for k, v in released.items()), ""), False, "")
+    s.link(objs)
+    for c in ("check-symbols", "check-exports", "check-abi"):
+        expect(res, f"{c} after the new node", s.check(c), False, "")
+    expect(res, "check-constants after the new node", s.check_constants(), False, "")
+    r = update(s)
+    expect(res, "update run again after the new node", r, False, "")
+    expect(res, "... and the files are unchanged",
+           Outcome(s.abi_files() == after, s.abi_diff(after)), False, "")
+    s.restore("abi/include/acore.h", hdr)
+    s.restore("core/version.c", src)
+    s.compile(["core/version.c"])
+    s.put_abi_files(frozen)
+
+
+CASES = {
+    "base": (case_moved_node, case_old_binary_order, case_old_binary_soname,
+             case_old_binary_coverage, case_param_type, case_dropped_symbol,
+             case_undeclared_export, case_no_debug_info, case_wildcard, case_renumbered,
+             case_long, case_constants),
+    "release": (case_release,),
+}
 
 
 def t_checks_bite(a):
@@ -485,14 +777,14 @@ def t_checks_bite(a):
         # Control: regenerate the ABI files for the copy; every check passes.
         s = Scratch(tmp, a)
         objs = s.compile(a.sources)
-        must(s.tool_cmd("write-map"), "abi.py write-map")
+        must(s.tool_cmd("update", "--cc", a.cc, "--objects", *objs), "abi.py update")
         s.link(objs)
-        must(s.tool_cmd("snapshot", "--lib", s.lib), "abi.py snapshot")
         with open(os.path.join(s.r, "abi", "acore.map")) as f:
             s.map_text = f.read()
         for c in ("check-symbols", "check-exports", "check-abi"):
             expect(res, f"{c} on the unchanged copy", s.check(c), False, "")
-        for case in CASES:
+        expect(res, "check-constants on the unchanged copy", s.check_constants(), False, "")
+        for case in CASES[a.cases]:
             case(s, objs, res, tmp)
     bad = [f"{what}\n    " + out.strip().replace("\n", "\n    ") for ok, what, out in res if not ok]
     for ok, what, out in res:
@@ -500,7 +792,7 @@ def t_checks_bite(a):
         if ok and what.startswith("fails"):  # the evidence: what the check said
             for l in out.strip().splitlines()[:6]:
                 print("         | " + l)
-    return abi.report(not bad, f"the ABI checks bite ({len(res)} cases)", bad)
+    return abi.report(not bad, f"the ABI checks bite ({a.cases}: {len(res)} cases)", bad)
 
 
 def main():
@@ -519,6 +811,8 @@ def main():
     s.set_defaults(fn=t_version)
     s = sub.add_parser("checks-bite")
     s.add_argument("--sources", nargs="+", required=True)
+    s.add_argument("--cases", choices=sorted(CASES), default="base",
+                   help="base: the checks on one tree; release: after update --release")
     s.set_defaults(fn=t_checks_bite)
     a = ap.parse_args()
     a.root = os.path.abspath(a.root)
