@@ -214,13 +214,11 @@ static void admit_putters(acore_queue_t *q) {
 
   while (!q->loop->closed && has_room(q) &&
          (p = acore__waitq_head(&q->putters)) != NULL) {
-    acore__cbrec *r = acore__cbrec_reserve(q->loop);
+    acore__cbrec *r = p->spare; /* reserved by acore_queue_put() */
 
-    if (r == NULL || (acore__waitq_head(&q->getters) == NULL &&
-                      reserve(q) != ACORE_OK)) {
-      acore__cbrec_unreserve(q->loop, r);
+    if (acore__waitq_head(&q->getters) == NULL && reserve(q) != ACORE_OK)
       return; /* no memory: it stays queued until the next get */
-    }
+    p->spare = NULL;
     q->reserved++;
     q->unfinished++;
     p->n = PUT_ADMITTED;
@@ -371,6 +369,10 @@ int acore_queue_put(acore_queue_t *q, void *item, acore_free_fn item_free,
   }
   if ((w = acore__waiter_new(q->loop, sizeof(*w), NULL)) == NULL)
     return ACORE_ENOMEM;
+  if ((w->spare = acore__cbrec_reserve(q->loop)) == NULL) {
+    acore_future_unref(&w->x.fut);
+    return ACORE_ENOMEM;
+  }
   w->item = item;
   w->item_free = item_free;
   w->n = PUT_WAITING;

@@ -44,6 +44,8 @@ static void waiter_destroy(acore_future_t *f) {
 
   leave(w);
   acore__watch_drop(f->loop, &w->watch);
+  acore__cbrec_unreserve(f->loop, w->spare);
+  w->spare = NULL;
   if (w->item_free != NULL)
     w->item_free(w->item);
   w->item = NULL;

@@ -46,6 +46,9 @@ struct acore__waiter {
   /* lock: called instead of completing with 1 when the lock is granted
    * (the condition's re-acquire), or NULL. */
   void (*on_grant)(acore__waiter *w);
+  /* queue: a putter's record for its admission, reserved when it starts
+   * waiting so that admitting it never allocates (NULL once used). */
+  acore__cbrec *spare;
 };
 
 /* A pending waiter of `size` bytes (>= sizeof(acore__waiter)) with `ops`
