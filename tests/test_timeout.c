@@ -208,6 +208,7 @@ static int cjob_step(acore_task_t *t, void *ud) {
     return acore_task_await(t, s);
   case 1: /* the outer deadline passed: clean up inside an inner scope */
     assert_int_equal(acore_task_step_status(t), ACORE_ECANCELLED);
+    assert_int_equal(acore_task_cancel_handled(t), ACORE_OK); /* catch */
     assert_int_equal(acore_timeout_new(t, 3.0, &j->inner), ACORE_OK);
     assert_int_equal(acore_sleep(acore_task_loop(t), 10, &s), ACORE_OK);
     return acore_task_await(t, s);
