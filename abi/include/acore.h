@@ -287,7 +287,7 @@ ACORE_API int acore_loop_options_set_uv_loop(acore_loop_options_t *opts,
  * time it wakes up. Executor completions do not count and are never
  * refused. SIZE_MAX: no bound. Default ACORE_THREADSAFE_LIMIT_DEFAULT.
  * Returns: ACORE_OK; ACORE_EINVAL (opts NULL, limit 0).
- * Thread: any.  Since: 0.1 */
+ * Thread: any.  Since: 1.0 */
 ACORE_API int acore_loop_options_set_threadsafe_limit(
     acore_loop_options_t *opts, size_t limit);
 

@@ -16,6 +16,8 @@ static void options(void) {
   CHECK(acore_loop_options_set_slow_callback(opts, -1.0) == ACORE_EINVAL);
   CHECK(acore_loop_options_set_slow_callback(opts, 0.5) == ACORE_OK);
   CHECK(acore_loop_options_set_uv_loop(opts, NULL) == ACORE_OK);
+  CHECK(acore_loop_options_set_threadsafe_limit(opts, 0) == ACORE_EINVAL);
+  CHECK(acore_loop_options_set_threadsafe_limit(opts, 1024) == ACORE_OK);
   CHECK(acore_loop_new(&loop, opts) == ACORE_OK);
   acore_loop_options_free(opts);
   acore_loop_options_free(NULL);

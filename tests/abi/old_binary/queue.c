@@ -74,6 +74,9 @@ static void waiting(acore_loop_t *loop) {
   CHECK(acore_future_done(g) == 1 && acore_queue_get_finish(q, g) == ACORE_OK);
   CHECK(acore_future_result(g, &item) == ACORE_OK && item == OB_ID(1));
   CHECK(acore_future_done(p2) == 1 && acore_queue_size(q) == 1);
+  CHECK(acore_queue_put_finish(NULL, p2) == ACORE_EINVAL);
+  CHECK(acore_queue_put_finish(q, p2) == ACORE_OK); /* already in */
+  CHECK(acore_queue_size(q) == 1);
   CHECK(acore_queue_unfinished(q) == 2);
   CHECK(acore_queue_join(q, &j) == ACORE_OK && acore_future_done(j) == 0);
   CHECK(acore_queue_task_done(q) == ACORE_OK);

@@ -121,13 +121,17 @@ static int stubborn(acore_task_t *t, void *ud) {
     return acore_task_await(t, f); /* never completed: cancelled */
   case 1:
     CHECK(acore_task_step_status(t) == ACORE_ECANCELLED);
+    CHECK(acore_task_resume(t, &f) == ACORE_ECANCELLED);
+    CHECK(f == acore_task_awaited(t));
     CHECK(acore_future_cancelled(acore_task_awaited(t)) == 1);
     CHECK(strcmp(acore_task_cancel_message(t), "please") == 0);
     CHECK(acore_task_cancelling(t) == 1);
     CHECK(acore_task_uncancel(t) == 0);
+    CHECK(acore_task_cancel_handled(t) == ACORE_OK);
     return acore_task_yield(t);
   default:
     CHECK(acore_task_step_status(t) == ACORE_OK);
+    CHECK(acore_task_resume(t, NULL) == ACORE_OK);
     return acore_task_return_int(t, 7);
   }
 }
@@ -142,6 +146,8 @@ static void cancelling(acore_loop_t *loop) {
   CHECK(acore_task_cancel(t, "please") == 1);
   acore_loop_run(loop);
   CHECK(at == 3 && ob_int(acore_task_future(t)) == 7);
+  CHECK(acore_task_cancel_handled(t) == ACORE_EINVAL); /* not in its step */
+  CHECK(acore_task_resume(t, NULL) == ACORE_EINVAL);
   CHECK(acore_task_cancel(t, NULL) == 0); /* done */
   acore_task_unref(t);
 }
