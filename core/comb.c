@@ -82,7 +82,7 @@ static bool take_result(acore_future_t *src, acore__value *v) {
     if (src->v.p.free != NULL) { /* move it, as steal_result would */
       src->v.p.ptr = NULL;
       src->v.p.free = NULL;
-      src->flags |= ACORE__F_STOLEN;
+      ACORE__FUTURE_FLAG(src, ACORE__F_STOLEN);
     }
     return true;
   case ACORE_VALUE_BYTES:
@@ -106,7 +106,7 @@ void acore__comb_handover(acore_future_t *dst, acore_future_t *src) {
     acore__future_complete(dst, ACORE_FUTURE_RESULT, src->kind, v);
     return;
   case ACORE_FUTURE_ERROR:
-    src->flags |= ACORE__F_RETRIEVED;
+    ACORE__FUTURE_FLAG(src, ACORE__F_RETRIEVED);
     v.err = acore_error_ref(src->v.err);
     acore__future_complete(dst, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
     return;

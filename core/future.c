@@ -118,7 +118,7 @@ void acore__future_release(acore_future_t *f) {
   if (atomic_load_explicit(&f->refs, memory_order_acquire) != 0)
     return; /* revived by a callback before a deferred release */
   if (f->pins > 0)
-    f->flags |= ACORE__F_DEAD;
+    ACORE__FUTURE_FLAG(f, ACORE__F_DEAD);
   else
     acore__future_destroy(f);
 }
@@ -456,7 +456,7 @@ acore_loop_t *acore_future_loop(const acore_future_t *fut) {
 }
 
 int acore_future_is_task(const acore_future_t *fut) {
-  return fut ? (fut->flags & ACORE__F_TASK) != 0 : ACORE_EINVAL;
+  return fut ? (ACORE__LOAD(fut->flags) & ACORE__F_TASK) != 0 : ACORE_EINVAL;
 }
 
 /* The status of reading a result: OK only for a result. */
@@ -467,7 +467,7 @@ static int read_status(acore_future_t *f) {
   case ACORE_FUTURE_RESULT:
     return ACORE_OK;
   case ACORE_FUTURE_ERROR:
-    f->flags |= ACORE__F_RETRIEVED;
+    ACORE__FUTURE_FLAG(f, ACORE__F_RETRIEVED);
     return f->v.err->code;
   case ACORE_FUTURE_CANCELLED:
     return ACORE_ECANCELLED;
@@ -541,14 +541,14 @@ int acore_future_steal_result(acore_future_t *fut, acore_free_fn tag,
   *out = fut->v.p.ptr;
   fut->v.p.ptr = NULL;
   fut->v.p.free = NULL;
-  fut->flags |= ACORE__F_STOLEN;
+  ACORE__FUTURE_FLAG(fut, ACORE__F_STOLEN);
   return ACORE_OK;
 }
 
 acore_error_t *acore_future_error(acore_future_t *fut) {
   if (fut == NULL || fut->state != ACORE_FUTURE_ERROR)
     return NULL;
-  fut->flags |= ACORE__F_RETRIEVED;
+  ACORE__FUTURE_FLAG(fut, ACORE__F_RETRIEVED);
   return fut->v.err;
 }
 

@@ -93,7 +93,7 @@ static void settle(gslot *s) {
 
   g->ndone++;
   if (c->state == ACORE_FUTURE_ERROR)
-    c->flags |= ACORE__F_RETRIEVED; /* the gather speaks for it */
+    ACORE__FUTURE_FLAG(c, ACORE__F_RETRIEVED); /* the gather speaks for it */
   if (g->x.fut.state != ACORE_FUTURE_PENDING)
     return;
   if (bad && g->first_bad == NO_SLOT) {

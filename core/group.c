@@ -98,7 +98,7 @@ static void on_task(acore_future_t *f, void *ud) {
   m->finished = true;
   g->nfinished++;
   if (f->state == ACORE_FUTURE_ERROR) {
-    f->flags |= ACORE__F_RETRIEVED; /* the group speaks for it */
+    ACORE__FUTURE_FLAG(f, ACORE__F_RETRIEVED); /* the group speaks for it */
     g->errors[g->nerrors++] = acore_error_ref(f->v.err);
     if (!g->aborting)
       abort_all(g, NULL);
@@ -182,7 +182,7 @@ acore_future_t *acore_group_future(acore_group_t *group) {
 }
 
 acore_group_t *acore_group_from_future(acore_future_t *fut) {
-  if (fut == NULL || !(fut->flags & ACORE__F_CUSTOM) ||
+  if (fut == NULL || !(ACORE__LOAD(fut->flags) & ACORE__F_CUSTOM) ||
       ((acore__xfuture *)fut)->ops != &group_ops)
     return NULL;
   return (acore_group_t *)fut;

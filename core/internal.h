@@ -136,6 +136,17 @@ enum { /* future flags */
   ACORE__F_CACCEPT = 1u << 7 /* ... which it accepted (returned 1) */
 };
 
+/* Fields that functions of any thread read (acore_future_is_task reads a
+ * future's flags; acore_loop_is_running/_is_closed/_time read the loop's
+ * running, closed and vnow) are written by the loop thread only, through
+ * these relaxed atomic stores (plain moves on common CPUs), and read
+ * with ACORE__LOAD off the loop thread, so the reads are not data races. */
+#define ACORE__STORE(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
+#define ACORE__LOAD(lv) __atomic_load_n(&(lv), __ATOMIC_RELAXED)
+/* Set a mutable flag bit (RETRIEVED, STOLEN, DEAD) on the loop thread. */
+#define ACORE__FUTURE_FLAG(f, bit) \
+  ACORE__STORE((f)->flags, (uint8_t)((f)->flags | (bit)))
+
 typedef union acore__value {
   struct { void *ptr; acore_free_fn free; } p;
   int64_t i;
@@ -301,6 +312,10 @@ typedef struct acore__task_ident {
  * (with create) or no scope (without). */
 void **acore__task_tscope(acore_task_t *t, bool create);
 
+/* The task's name: its own, or the default "Task-<id>" written into
+ * `buf` (ACORE__TASK_NAME_BUF bytes). Allocates nothing. */
+#define ACORE__TASK_NAME_BUF 32
+const char *acore__task_name(const acore_task_t *t, char *buf);
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
 /* acore_task_cancel() past its checks (through acore__cancel). */
 int acore__task_cancel(acore_task_t *t, const char *message);
@@ -408,7 +423,7 @@ struct acore_loop {
   uint64_t next_task_id;
   acore_task_t *current;
   acore__stage stage;
-  acore__cbrec *uc_rec; /* run_until_complete's registration */
+  acore_future_t *uc_fut; /* run_until_complete's future, or NULL */
   acore_future_t *cwave; /* futures the cancel under way reached (znext) */
   unsigned cdepth;       /* nested acore__cancel calls */
   acore__queue closers; /* acore__closer records */
@@ -435,6 +450,16 @@ struct acore_loop {
   acore_error_handler_fn eh;
   void *eh_ud;
   acore_free_fn eh_free;
+
+  /* poll.c: the poll hook and the wake-up fd */
+  uv_prepare_t prepare; /* active while a hook is set */
+  acore_poll_fn poll_fn;
+  void *poll_ud;
+  acore_free_fn poll_free;
+  bool nowait;          /* this run's poll never blocks (ACORE_RUN_NOWAIT) */
+  bool poll_waiting;    /* BEFORE was called; AFTER is due */
+  bool in_poll_hook;    /* the hook is running */
+  uv_poll_t *wakeup;    /* the wake-up fd's handle, or NULL */
 
   acore__slab slabs[ACORE__SLAB_COUNT];
 };
@@ -471,6 +496,12 @@ static inline int acore__loop_check_sched(const acore_loop_t *loop) {
 }
 
 uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
+/* poll.c: set up the prepare handle at creation; announce the end of a
+ * wait (the check handle, first thing); close both handles at close
+ * (each counted in loop->closing_handles until its close callback). */
+void acore__poll_init(acore_loop_t *loop);
+void acore__poll_after(acore_loop_t *loop);
+void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed);
 void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
 void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
 void *acore__obj_alloc_slow(acore_loop_t *loop, int slab);

@@ -74,7 +74,7 @@ __thread char acore__thread_marker __attribute__((tls_model("initial-exec")));
 
 uint64_t acore__loop_now(const acore_loop_t *loop) {
   if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
-    return loop->vnow;
+    return ACORE__LOAD(loop->vnow);
   return uv_hrtime() - loop->epoch;
 }
 
@@ -117,11 +117,17 @@ static bool timer_due(const acore_loop_t *loop) {
          (int64_t)loop->heap[0]->when <= (int64_t)acore__loop_now(loop);
 }
 
+/* run_until_complete's future is done: the next iteration is its last. */
+static bool uc_done(const acore_loop_t *loop) {
+  return loop->uc_fut != NULL && loop->uc_fut->state != ACORE_FUTURE_PENDING;
+}
+
 /* Make libuv's view match acore's: idle while work is ready (or a virtual
  * timer is due), the uv timer armed for the earliest real deadline. */
 static void update_handles(acore_loop_t *loop) {
   bool virt = (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK) != 0;
-  bool want_idle = !acore__queue_empty(&loop->ready) || (virt && timer_due(loop));
+  bool want_idle = !acore__queue_empty(&loop->ready) ||
+                   (virt && timer_due(loop)) || uc_done(loop);
 
   if (want_idle && !loop->idle_on)
     uv_idle_start(&loop->idle, on_idle);
@@ -257,6 +263,7 @@ static int loop_init_uv(acore_loop_t *loop, void *host) {
   uv_check_start(&loop->check, on_check);
   uv_unref((uv_handle_t *)&loop->check);
   uv_unref((uv_handle_t *)&loop->async);
+  acore__poll_init(loop);
   return ACORE_OK;
 }
 
@@ -352,19 +359,25 @@ int acore_loop_backend_fd(acore_loop_t *loop) {
 }
 
 int acore_loop_backend_timeout(acore_loop_t *loop) {
-  uint64_t now, ms;
+  uint64_t now, when, ms;
   int host, rc;
 
   if ((rc = acore__loop_check(loop)) != ACORE_OK)
     return rc;
-  if (!acore__queue_empty(&loop->ready) || timer_due(loop))
+  if (!acore__queue_empty(&loop->ready))
     return 0;
   /* libuv's own wait, for the host's handles on the same uv loop. */
   host = uv_loop_alive(loop->uv) ? uv_backend_timeout(loop->uv) : -1;
-  if (loop->heap_len == 0 || (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
+  if (loop->heap_len == 0)
     return host;
+  /* One clock read for both questions: due? and how long until then. */
   now = acore__loop_now(loop);
-  ms = (loop->heap[0]->when - now + 999999) / 1000000;
+  when = loop->heap[0]->when;
+  if (when <= now)
+    return 0;
+  if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
+    return host;
+  ms = (when - now + 999999) / 1000000;
   if (ms > INT32_MAX)
     ms = INT32_MAX;
   return host >= 0 && (uint64_t)host < ms ? host : (int)ms;
@@ -468,12 +481,18 @@ static void cb_leave(acore_loop_t *loop, bool entered) {
 static void on_check(uv_check_t *h) {
   acore_loop_t *loop = h->data;
   bool was_running = loop->running, entered = cb_enter(loop);
+  bool last = uc_done(loop); /* as asyncio: the iteration after fut's */
+  bool stop;
 
-  loop->running = true; /* also when a host runs the uv loop */
+  acore__poll_after(loop);
+  ACORE__STORE(loop->running, true); /* also when a host runs the uv loop */
   iterate(loop);
-  loop->running = was_running;
-  if (atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
-      atomic_exchange(&loop->stop_req, 0)) {
+  ACORE__STORE(loop->running, was_running);
+  if (last)
+    loop->uc_fut = NULL;
+  stop = atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
+         atomic_exchange(&loop->stop_req, 0);
+  if (stop || last) {
     uv_stop(loop->uv);
     loop->stopped = true;
   }
@@ -543,14 +562,16 @@ static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   int r;
 
   loop->owner = &acore__thread_marker;
-  loop->running = true;
+  ACORE__STORE(loop->running, true);
   loop->stopped = false;
+  loop->nowait = mode == UV_RUN_NOWAIT;
   acore_loop_ref(loop);
   take_foreign(loop);
   sync_async_ref(loop);
   update_handles(loop);
   r = uv_run(loop->uv, mode);
-  loop->running = false;
+  ACORE__STORE(loop->running, false);
+  loop->nowait = false;
   acore_loop_unref(loop);
   return r;
 }
@@ -579,13 +600,6 @@ int acore_loop_run_once(acore_loop_t *loop, unsigned flags) {
   return r != 0 || loop->heap_len > 0 || !acore__queue_empty(&loop->ready);
 }
 
-static void on_complete(acore_future_t *fut, void *ud) {
-  acore_loop_t *loop = ud;
-  (void)fut;
-  loop->uc_rec = NULL;
-  atomic_store(&loop->stop_req, 1);
-}
-
 int acore_loop_run_until_complete(acore_loop_t *loop, acore_future_t *fut) {
   int rc;
 
@@ -593,15 +607,10 @@ int acore_loop_run_until_complete(acore_loop_t *loop, acore_future_t *fut) {
     return ACORE_EINVAL;
   if ((rc = run_check(loop)) != ACORE_OK)
     return rc;
-  rc = acore__future_add_internal(fut, on_complete, loop, &loop->uc_rec);
-  if (rc != ACORE_OK)
-    return rc;
   acore_future_ref(fut);
+  loop->uc_fut = fut; /* the check handle stops the run (no allocation) */
   run_uv(loop, UV_RUN_DEFAULT);
-  if (loop->uc_rec != NULL) { /* stopped before it ran */
-    acore__cbrec_drop(loop, loop->uc_rec);
-    loop->uc_rec = NULL;
-  }
+  loop->uc_fut = NULL;
   rc = fut->state != ACORE_FUTURE_PENDING ? ACORE_OK : ACORE_EAGAIN;
   acore_future_unref(fut);
   return rc;
@@ -624,11 +633,11 @@ int acore_loop_stop(acore_loop_t *loop) {
 }
 
 int acore_loop_is_closed(const acore_loop_t *loop) {
-  return loop ? loop->closed : ACORE_EINVAL;
+  return loop ? ACORE__LOAD(loop->closed) : ACORE_EINVAL;
 }
 
 int acore_loop_is_running(const acore_loop_t *loop) {
-  return loop ? loop->running : ACORE_EINVAL;
+  return loop ? ACORE__LOAD(loop->running) : ACORE_EINVAL;
 }
 
 int acore_loop_advance(acore_loop_t *loop, double seconds) {
@@ -640,7 +649,7 @@ int acore_loop_advance(acore_loop_t *loop, double seconds) {
     return rc;
   if (!(loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
     return ACORE_EINVALIDSTATE;
-  loop->vnow += (uint64_t)(seconds * 1e9 + 0.5);
+  ACORE__STORE(loop->vnow, loop->vnow + (uint64_t)(seconds * 1e9 + 0.5));
   update_handles(loop);
   return ACORE_OK;
 }
@@ -700,6 +709,7 @@ static void close_uv(acore_loop_t *loop) {
     loop->closing_handles++;
     uv_close(hs[i], on_handle_closed);
   }
+  acore__poll_close(loop, on_handle_closed);
   if (loop->in_uv_cb && !loop->owns_uv) {
     /* Inside the host's uv_run: it runs the close callbacks itself. */
     uv_mutex_lock(&loop->mutex);
@@ -783,7 +793,7 @@ int acore_loop_close(acore_loop_t *loop) {
   }
   close_drain(loop);
   uv_mutex_lock(&loop->mutex);
-  loop->closed = true;
+  ACORE__STORE(loop->closed, true);
   acore__queue_move(&loop->tsq, &q);
   loop->tsq_len = 0;
   z = loop->zombies;

@@ -20,6 +20,7 @@ struct acore_context {
   acore_future_t *fut;
   acore_task_t *task;
   const char *name;
+  char namebuf[ACORE__TASK_NAME_BUF]; /* a default name, made here */
 };
 
 /* ---- error handler --------------------------------------------------------------- */
@@ -59,7 +60,7 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
   ctx.err = err;
   ctx.fut = fut;
   ctx.task = fut ? acore_task_from_future(fut) : NULL;
-  ctx.name = ctx.task ? acore_task_name(ctx.task) : "";
+  ctx.name = ctx.task ? acore__task_name(ctx.task, ctx.namebuf) : "";
   if (loop != NULL && !loop->closed && loop->eh != NULL)
     loop->eh(loop, &ctx, loop->eh_ud);
   else

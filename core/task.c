@@ -56,7 +56,8 @@ static void set_phase(acore_task_t *t, uint8_t to) {
 }
 
 static acore_task_t *task_of(acore_future_t *f) {
-  return (f != NULL && (f->flags & ACORE__F_TASK)) ? (acore_task_t *)f : NULL;
+  return (f != NULL && (ACORE__LOAD(f->flags) & ACORE__F_TASK))
+             ? (acore_task_t *)f : NULL;
 }
 
 /* ---- spawn ------------------------------------------------------------------- */
@@ -606,20 +607,33 @@ int acore_task_set_name(acore_task_t *task, const char *name) {
   return ident_set(task, name);
 }
 
-const char *acore_task_name(const acore_task_t *task) {
-  acore_task_t *t = (acore_task_t *)task;
-  char buf[32];
+const char *acore__task_name(const acore_task_t *t, char *buf) {
+  const acore__task_ident *r = ident_record(t);
 
-  if (t == NULL)
-    return "";
-  /* The default name is made on first use, then kept. */
-  if (ident_record(t) == NULL || !ident_record(t)->named) {
-    snprintf(buf, sizeof(buf), "Task-%llu",
-             (unsigned long long)acore_task_id(t));
-    if (ident_set(t, buf) != ACORE_OK)
-      return "Task";
+  if (r != NULL && r->named)
+    return r->name;
+  snprintf(buf, ACORE__TASK_NAME_BUF, "Task-%llu",
+           (unsigned long long)acore_task_id(t));
+  return buf;
+}
+
+int acore_task_name(const acore_task_t *task, char *buf, size_t cap) {
+  char dflt[ACORE__TASK_NAME_BUF];
+  const char *name;
+  size_t len;
+
+  if (task == NULL || (buf == NULL && cap > 0))
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
+  name = acore__task_name(task, dflt);
+  len = strlen(name);
+  if (cap > 0) {
+    size_t n = len < cap ? len : cap - 1;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
   }
-  return ident_record(t)->name;
+  return len > INT32_MAX ? INT32_MAX : (int)len;
 }
 
 acore_task_t *acore_loop_current_task(acore_loop_t *loop) {

@@ -397,7 +397,7 @@ static int next_done(waiter *w, acore_future_t *next) {
 
   switch (ac->state) {
   case ACORE_FUTURE_ERROR:
-    ac->flags |= ACORE__F_RETRIEVED; /* handed on to the next future */
+    ACORE__FUTURE_FLAG(ac, ACORE__F_RETRIEVED); /* handed on to the next future */
     acore__comb_handover(next, ac);
     return ACORE_OK;
   case ACORE_FUTURE_CANCELLED:

@@ -446,6 +446,15 @@ static void test_task_second_return_frees_first(void **state) {
   acore_task_unref(t);
   assert_int_equal(tu_frees, 2); /* the result, with the task */
 }
+
+/* The task's name as a string (tests only: one buffer). */
+static const char *name_of(const acore_task_t *t) {
+  static char buf[64];
+
+  assert_true(acore_task_name(t, buf, sizeof(buf)) >= 0);
+  return buf;
+}
+
 static void test_task_names_and_introspection(void **state) {
   static const int script[] = {S_AWAIT_NEW, S_FINISH_CANCELLED};
   acore_loop_t *loop = TU_LOOP(state);
@@ -454,12 +463,12 @@ static void test_task_names_and_introspection(void **state) {
   acore_task_t *all[4];
   size_t n;
 
-  assert_string_equal(acore_task_name(t1), "Task-1");
+  assert_string_equal(name_of(t1), "Task-1");
   assert_int_equal(acore_task_id(t2), 2);
   assert_int_equal(acore_task_set_name(t2, "worker"), ACORE_OK);
-  assert_string_equal(acore_task_name(t2), "worker");
+  assert_string_equal(name_of(t2), "worker");
   assert_int_equal(acore_task_set_name(t2, NULL), ACORE_OK);
-  assert_string_equal(acore_task_name(t2), "Task-2");
+  assert_string_equal(name_of(t2), "Task-2");
   assert_int_equal(acore_loop_all_tasks(loop, all, 1, &n), ACORE_OK);
   assert_int_equal(n, 2);
   assert_ptr_equal(all[0], t1);
@@ -542,7 +551,7 @@ static void test_task_einval(void **state) {
   assert_int_equal(acore_task_uncancel(NULL), ACORE_EINVAL);
   assert_null(acore_task_cancel_message(NULL));
   assert_int_equal(acore_task_set_name(NULL, "x"), ACORE_EINVAL);
-  assert_string_equal(acore_task_name(NULL), "");
+  assert_int_equal(acore_task_name(NULL, NULL, 0), ACORE_EINVAL);
   assert_int_equal(acore_task_id(NULL), 0);
   assert_int_equal(acore_loop_task_count(loop), 0);
 }
@@ -606,6 +615,36 @@ static int fail_code_enomem_step(acore_task_t *t, void *ud) {
   return *rc;
 }
 
+/* Reading a name allocates nothing and changes nothing (it used to make
+ * and keep a record for the default name, and gave "Task" when that
+ * allocation failed); a small buffer gets the name cut, the length whole. */
+static void test_task_name_allocates_nothing(void **state) {
+  static const int script[] = {S_FINISH_CANCELLED};
+  acore_loop_t *loop = TU_LOOP(state);
+  job_t j;
+  acore_task_t *t = spawn(loop, &j, script);
+  char buf[8];
+  long made = tu_alloc_made();
+
+  tu_alloc_fail_at(1);
+  assert_int_equal(acore_task_name(t, buf, sizeof(buf)), 6);
+  assert_string_equal(buf, "Task-1");
+  assert_int_equal(acore_task_name(t, NULL, 0), 6);
+  assert_int_equal(acore_task_name(t, buf, 4), 6);
+  assert_string_equal(buf, "Tas");
+  assert_int_equal(acore_task_name(t, buf, 1), 6);
+  assert_string_equal(buf, "");
+  assert_int_equal(acore_task_name(t, NULL, 1), ACORE_EINVAL);
+  assert_int_equal(tu_alloc_failed(), 0);
+  tu_alloc_fail_at(0);
+  assert_int_equal(tu_alloc_made(), made);
+  assert_int_equal(acore_task_set_name(t, "a-long-name"), ACORE_OK);
+  assert_int_equal(acore_task_name(t, buf, sizeof(buf)), 11);
+  assert_string_equal(buf, "a-long-");
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  acore_task_unref(t);
+}
+
 /* Copies that fail: a name and a cancel message leave the task as it was;
  * fail_code fails the task with ENOMEM instead. */
 static void test_task_enomem(void **state) {
@@ -616,13 +655,13 @@ static void test_task_enomem(void **state) {
 
   assert_int_equal(acore_task_spawn(loop, fail_code_enomem_step, &rc, NULL,
                                     &t), ACORE_OK);
-  snprintf(before, sizeof(before), "%s", acore_task_name(t));
+  snprintf(before, sizeof(before), "%s", name_of(t));
   tu_alloc_fail_at(1);
   assert_int_equal(acore_task_set_name(t, "worker"), ACORE_ENOMEM);
   tu_alloc_fail_at(1);
   assert_int_equal(acore_task_cancel(t, "stop"), ACORE_ENOMEM);
   tu_alloc_fail_at(0);
-  assert_string_equal(acore_task_name(t), before);
+  assert_string_equal(name_of(t), before);
   assert_int_equal(acore_task_cancelling(t), 0);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(rc, ACORE_ENOMEM);
@@ -674,6 +713,7 @@ int main(void) {
     T(test_task_typed_results),
     T(test_task_second_return_frees_first),
     T(test_task_names_and_introspection),
+    T(test_task_name_allocates_nothing),
     T(test_task_not_settable_from_outside),
     T(test_task_einval),
     T(test_task_einval_inside_step),

@@ -336,6 +336,50 @@ ACORE_API int acore_loop_backend_fd(acore_loop_t *loop);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_loop_backend_timeout(acore_loop_t *loop);
 
+/* What a poll hook is told (acore_poll_fn's `phase`). */
+enum {
+  /* The loop is about to wait for events and may block (nothing is ready
+   * and the wait has no zero timeout): release an interpreter lock now. */
+  ACORE_POLL_BEFORE = 1,
+  /* The wait that followed BEFORE is over; the loop's callbacks run next.
+   * Every BEFORE is followed by exactly one AFTER, in the same iteration. */
+  ACORE_POLL_AFTER = 2,
+  /* The wake-up fd (acore_loop_set_wakeup_fd) became readable and was
+   * drained; comes between a BEFORE and its AFTER when the loop waited. */
+  ACORE_POLL_WAKEUP = 3
+};
+
+/* A poll hook: called on the loop thread with one ACORE_POLL_* phase. */
+typedef void (*acore_poll_fn)(acore_loop_t *loop, int phase, void *ud);
+
+/* acore_loop_set_poll_hook() - call fn(loop, phase, ud) around the loop's
+ * waits for events, so a binding can release its interpreter lock while
+ * the loop sleeps without reaching libuv. A wait that cannot block (work
+ * is ready, or acore_loop_run_once() with ACORE_RUN_NOWAIT) is not
+ * announced, so a busy loop never calls it. Between BEFORE and AFTER only
+ * libuv callbacks of other handles on the same uv loop and the WAKEUP
+ * phase may run. NULL `fn` removes the hook. The previous hook's `ud_free`
+ * runs now; a hook replaced between BEFORE and AFTER gets no AFTER.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL); ACORE_EBUSY (called from
+ *          inside the hook); ACORE_ECLOSED.
+ * Owns: `ud` (see the conventions): `ud_free(ud)` runs when the hook is
+ *       replaced or removed, when the loop closes, or now if this fails.
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn,
+                                       void *ud, acore_free_fn ud_free);
+
+/* acore_loop_set_wakeup_fd() - also wake the loop when `fd` becomes
+ * readable (a signal wake-up fd, e.g. Python's signal.set_wakeup_fd): the
+ * loop makes `fd` non-blocking, reads it empty and calls the poll hook
+ * with ACORE_POLL_WAKEUP. The fd does not keep the loop running. -1 stops
+ * watching; a new fd replaces the old one. The caller keeps `fd` open
+ * while it is watched and closes it afterwards.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL, fd < -1); ACORE_ENOMEM;
+ *          ACORE_EIO (libuv cannot watch it: not pollable, or already
+ *          watched on this uv loop); ACORE_ECLOSED.
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd);
+
 /* acore_loop_run() - run until there is no more work: nothing ready, no
  * timer pending (under the virtual clock: none due), no host handle active,
  * no hold (acore_loop_hold) - or until acore_loop_stop().
@@ -917,12 +961,20 @@ ACORE_API const char *acore_task_cancel_message(const acore_task_t *task);
  * Returns: ACORE_OK; ACORE_EINVAL; ACORE_ENOMEM.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_set_name(acore_task_t *task, const char *name);
 
-/* acore_task_name() - the task's name, borrowed until it changes; "" for
- * NULL.  Thread: loop.  Since: 0.1 */
-ACORE_API const char *acore_task_name(const acore_task_t *task);
+/* acore_task_name() - copy the task's name ("Task-<id>" until
+ * acore_task_set_name gives another) into `buf`, NUL-terminated and cut
+ * to `cap` - 1 bytes (nothing is written when cap is 0: ask for the
+ * length with (task, NULL, 0)). Allocates nothing and changes nothing.
+ * Returns: the name's full length in bytes (>= 0, without the NUL; it was
+ *          cut when >= cap); ACORE_EINVAL (task NULL, buf NULL with
+ *          cap > 0).
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_task_name(const acore_task_t *task, char *buf,
+                              size_t cap);
 
 /* acore_task_id() - the task's number, unique on its loop (from 1);
- * 0 for NULL.  Thread: any.  Since: 0.1 */
+ * 0 for NULL.  Thread: loop (naming a task replaces the record that
+ * holds the id).  Since: 0.1 */
 ACORE_API uint64_t acore_task_id(const acore_task_t *task);
 
 /* acore_loop_current_task() - the task whose step is running, borrowed, or

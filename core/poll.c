@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * poll.c - the poll hook and the wake-up fd: what a binding needs to
+ * release its interpreter lock while the loop sleeps, and to be woken by
+ * a signal, without reaching libuv.
+ *
+ * Design notes
+ * - A prepare handle (active only while a hook is set, unreferenced) runs
+ *   just before libuv computes its poll timeout. If that wait may block
+ *   (see may_block), the hook
+ *   is told BEFORE and poll_waiting is set; the check handle, which runs
+ *   right after the poll, tells it AFTER first thing. So a busy loop never
+ *   calls the hook, and every BEFORE has exactly one AFTER.
+ * - The wake-up fd is a heap-allocated, unreferenced uv_poll handle: a
+ *   replaced one is closed and freed by its close callback, so it can be
+ *   replaced at any time. Its callback drains the fd and tells the hook
+ *   WAKEUP.
+ * - in_poll_hook refuses re-entrant hook changes (ACORE_EBUSY), so a hook
+ *   is never freed while it runs.
+ */
+#include "internal.h"
+
+#include <unistd.h>
+
+static void call_hook(acore_loop_t *loop, int phase) {
+  loop->in_poll_hook = true;
+  loop->poll_fn(loop, phase, loop->poll_ud);
+  loop->in_poll_hook = false;
+}
+
+/* The poll that follows may block: no run without waiting, nothing ready
+ * (acore's idle handle is off) and something keeps the uv loop alive.
+ * (uv_backend_timeout() cannot tell from here: libuv 1.44 answers 0
+ * inside a prepare callback.) */
+static bool may_block(const acore_loop_t *loop) {
+  return !loop->nowait && !loop->idle_on && uv_loop_alive(loop->uv);
+}
+
+static void on_prepare(uv_prepare_t *h) {
+  acore_loop_t *loop = h->data;
+
+  if (loop->poll_fn == NULL || !may_block(loop))
+    return;
+  loop->poll_waiting = true;
+  call_hook(loop, ACORE_POLL_BEFORE);
+}
+
+void acore__poll_init(acore_loop_t *loop) {
+  uv_prepare_init(loop->uv, &loop->prepare);
+  loop->prepare.data = loop;
+  uv_unref((uv_handle_t *)&loop->prepare);
+}
+
+void acore__poll_after(acore_loop_t *loop) {
+  if (!loop->poll_waiting)
+    return;
+  loop->poll_waiting = false;
+  if (loop->poll_fn != NULL)
+    call_hook(loop, ACORE_POLL_AFTER);
+}
+
+static void drop_hook(acore_loop_t *loop) {
+  acore_free_fn ud_free = loop->poll_free;
+  void *ud = loop->poll_ud;
+
+  loop->poll_fn = NULL;
+  loop->poll_ud = NULL;
+  loop->poll_free = NULL;
+  loop->poll_waiting = false;
+  if (ud_free != NULL)
+    ud_free(ud);
+}
+
+int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn, void *ud,
+                             acore_free_fn ud_free) {
+  int rc = acore__loop_check(loop);
+
+  if (rc == ACORE_OK && loop->in_poll_hook)
+    rc = ACORE_EBUSY;
+  if (rc != ACORE_OK) {
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
+  }
+  drop_hook(loop);
+  if (fn == NULL) {
+    uv_prepare_stop(&loop->prepare);
+    if (ud_free != NULL)
+      ud_free(ud);
+    return ACORE_OK;
+  }
+  loop->poll_fn = fn;
+  loop->poll_ud = ud;
+  loop->poll_free = ud_free;
+  uv_prepare_start(&loop->prepare, on_prepare);
+  return ACORE_OK;
+}
+
+/* ---- the wake-up fd ---------------------------------------------------------- */
+
+static void free_poll(uv_handle_t *h) { acore__free(h); }
+
+static void on_wakeup(uv_poll_t *p, int status, int events) {
+  acore_loop_t *loop = p->data;
+  char buf[64];
+  int fd;
+
+  (void)status;
+  (void)events;
+  if (uv_fileno((uv_handle_t *)p, &fd) == 0)
+    while (read(fd, buf, sizeof(buf)) > 0)
+      ;
+  if (loop->poll_fn != NULL)
+    call_hook(loop, ACORE_POLL_WAKEUP);
+}
+
+static void stop_wakeup(acore_loop_t *loop) {
+  if (loop->wakeup == NULL)
+    return;
+  uv_close((uv_handle_t *)loop->wakeup, free_poll);
+  loop->wakeup = NULL;
+}
+
+/* 1 when `fd` is the one watched now. */
+static int watching(const acore_loop_t *loop, int fd) {
+  int cur;
+
+  return loop->wakeup != NULL &&
+         uv_fileno((const uv_handle_t *)loop->wakeup, &cur) == 0 && cur == fd;
+}
+
+int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd) {
+  uv_poll_t *p;
+  int rc = fd < -1 ? ACORE_EINVAL : acore__loop_check(loop);
+
+  if (rc != ACORE_OK || watching(loop, fd))
+    return rc;
+  if (fd == -1) {
+    stop_wakeup(loop);
+    return ACORE_OK;
+  }
+  if ((p = acore__malloc(sizeof(*p))) == NULL)
+    return ACORE_ENOMEM;
+  if (uv_poll_init(loop->uv, p, fd) != 0) {
+    acore__free(p);
+    return ACORE_EIO;
+  }
+  p->data = loop;
+  if (uv_poll_start(p, UV_READABLE, on_wakeup) != 0) {
+    uv_close((uv_handle_t *)p, free_poll);
+    return ACORE_EIO;
+  }
+  uv_unref((uv_handle_t *)p);
+  stop_wakeup(loop);
+  loop->wakeup = p;
+  return ACORE_OK;
+}
+
+/* ---- close -------------------------------------------------------------------- */
+
+static void on_wakeup_closed(uv_handle_t *h) {
+  acore_loop_t *loop = h->data;
+
+  acore__free(h);
+  loop->closing_handles--;
+}
+
+void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed) {
+  drop_hook(loop);
+  loop->closing_handles++;
+  uv_close((uv_handle_t *)&loop->prepare, on_closed);
+  if (loop->wakeup != NULL) {
+    loop->closing_handles++;
+    uv_close((uv_handle_t *)loop->wakeup, on_wakeup_closed);
+    loop->wakeup = NULL;
+  }
+}
