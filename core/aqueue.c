@@ -402,7 +402,6 @@ int acore_queue_get_nowait(acore_queue_t *q, void **item,
 
 int acore_queue_get(acore_queue_t *q, acore_future_t **out) {
   acore__waiter *w;
-  acore_future_t *f;
   slot s;
   int rc;
 
@@ -411,12 +410,12 @@ int acore_queue_get(acore_queue_t *q, acore_future_t **out) {
   if ((rc = check_queue(q)) != ACORE_OK)
     return rc;
   if (q->len > 0) {
-    if ((rc = acore_future_new(q->loop, &f)) != ACORE_OK)
-      return rc;
+    if ((w = acore__waiter_for(&q->getters, q->loop)) == NULL)
+      return ACORE_ENOMEM;
     s = store_pop(q);
-    acore_future_set_result(f, s.item, s.item_free);
+    acore__waiter_give(w, s.item, s.item_free);
     admit_putters(q);
-    *out = f;
+    *out = &w->x.fut;
     return ACORE_OK;
   }
   if (q->shutdown)
@@ -438,7 +437,7 @@ static slot take_back(acore_future_t *fut) {
     fut->v.p.ptr = NULL;
     fut->v.p.free = NULL;
   }
-  fut->flags |= ACORE__F_STOLEN;
+  ACORE__FUTURE_FLAG(fut, ACORE__F_STOLEN);
   return s;
 }
 
@@ -466,8 +465,8 @@ int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut) {
 int acore_queue_get_finish(acore_queue_t *q, acore_future_t *fut) {
   int rc;
 
-  if (q == NULL || fut == NULL || fut->loop != q->loop)
-    return ACORE_EINVAL;
+  if (q == NULL || fut == NULL || acore__waiter_of(fut, &q->getters) == NULL)
+    return ACORE_EINVAL; /* only this queue's gets give an item back */
   if ((rc = acore_future_result(fut, NULL)) != ACORE_OK)
     return rc;
   if (!acore__cancel_delivered(fut))

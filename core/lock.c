@@ -191,7 +191,6 @@ static int take_now(acore_lock_t *lock) {
 
 int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
   acore__waiter *w;
-  acore_future_t *f;
   int rc;
 
   if (out == NULL)
@@ -199,13 +198,14 @@ int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
   if ((rc = check_lock(lock)) != ACORE_OK)
     return rc;
   if (!lock->locked && lock->wq.len == 0) {
-    if ((f = acore__done_future(lock->loop, 1)) == NULL)
+    if ((w = acore__waiter_for(&lock->wq, lock->loop)) == NULL)
       return ACORE_ENOMEM;
     if ((rc = take_now(lock)) != ACORE_OK) {
-      acore_future_unref(f);
+      acore_future_unref(&w->x.fut);
       return rc;
     }
-    *out = f;
+    acore__waiter_grant(w, 1);
+    *out = &w->x.fut;
     return ACORE_OK;
   }
   if ((w = acore__waiter_new(lock->loop, sizeof(*w), NULL)) == NULL)
@@ -223,8 +223,8 @@ int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
 int acore_lock_acquire_finish(acore_lock_t *lock, acore_future_t *fut) {
   int rc;
 
-  if (lock == NULL || fut == NULL || fut->loop != lock->loop)
-    return ACORE_EINVAL;
+  if (lock == NULL || fut == NULL || acore__waiter_of(fut, &lock->wq) == NULL)
+    return ACORE_EINVAL; /* only this lock's acquires */
   if ((rc = acore_future_result(fut, NULL)) != ACORE_OK)
     return rc;
   if (!acore__cancel_delivered(fut))

@@ -14,6 +14,9 @@
  *   have changed. Waiter futures complete with the int result n.
  * - acquire_finish() gives a granted-then-cancelled waiter's permits back
  *   and zeroes the future's result, so a second call gives back nothing.
+ *   It accepts only futures this semaphore handed out (every acquire's
+ *   future is a waiter made for its queue, also when granted at once), so
+ *   no other future can add permits past the bound.
  */
 #include "waitq.h"
 
@@ -91,7 +94,6 @@ void acore_sem_unref(acore_sem_t *sem) {
 
 int acore_sem_acquire_many(acore_sem_t *sem, size_t n, acore_future_t **out) {
   acore__waiter *w;
-  acore_future_t *f;
   int rc;
 
   if (sem == NULL || out == NULL || n == 0 ||
@@ -102,10 +104,12 @@ int acore_sem_acquire_many(acore_sem_t *sem, size_t n, acore_future_t **out) {
   if (sem->closed)
     return ACORE_ECLOSED;
   if (sem->wq.len == 0 && sem->value >= n) {
-    if ((f = acore__done_future(sem->loop, (int64_t)n)) == NULL)
+    if ((w = acore__waiter_for(&sem->wq, sem->loop)) == NULL)
       return ACORE_ENOMEM;
     sem->value -= n;
-    *out = f;
+    w->n = n;
+    acore__waiter_grant(w, (int64_t)n);
+    *out = &w->x.fut;
     return ACORE_OK;
   }
   if ((w = acore__waiter_new(sem->loop, sizeof(*w), NULL)) == NULL)
@@ -123,8 +127,8 @@ int acore_sem_acquire(acore_sem_t *sem, acore_future_t **out) {
 int acore_sem_acquire_finish(acore_sem_t *sem, acore_future_t *fut) {
   int rc;
 
-  if (sem == NULL || fut == NULL || fut->loop != sem->loop)
-    return ACORE_EINVAL;
+  if (sem == NULL || fut == NULL || acore__waiter_of(fut, &sem->wq) == NULL)
+    return ACORE_EINVAL; /* only this semaphore's acquires give back */
   if ((rc = acore_future_result(fut, NULL)) != ACORE_OK)
     return rc;
   if (!acore__cancel_delivered(fut))

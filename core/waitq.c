@@ -126,11 +126,29 @@ void acore__waitq_init(acore__waitq *wq, void *owner,
   wq->loop = NULL;
 }
 
+acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop) {
+  acore__waiter *w = acore__waiter_new(loop, sizeof(*w), NULL);
+
+  if (w != NULL)
+    w->origin = wq;
+  return w;
+}
+
+acore__waiter *acore__waiter_of(acore_future_t *fut, const acore__waitq *wq) {
+  acore__waiter *w = (acore__waiter *)fut;
+
+  if (!(fut->flags & ACORE__F_CUSTOM) ||
+      ((acore__xfuture *)fut)->ops != &acore__waiter_ops || w->origin != wq)
+    return NULL;
+  return w;
+}
+
 void acore__waitq_push(acore__waitq *wq, acore__waiter *w) {
   assert(w->wq == NULL);
   wq->loop = w->x.fut.loop;
   acore__queue_insert_tail(&wq->q, &w->node);
   w->wq = wq;
+  w->origin = wq;
   wq->len++;
 }
 

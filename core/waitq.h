@@ -38,6 +38,7 @@ struct acore__waiter {
   acore__xfuture x;     /* first: the future handed out */
   acore__queue node;    /* in wq->q */
   acore__waitq *wq;     /* the queue it waits in, or NULL */
+  acore__waitq *origin; /* the queue it was made for (kept once served) */
   size_t n;             /* semaphore: permits asked for */
   void *item;           /* queue: a putter's item */
   acore_free_fn item_free;
@@ -66,6 +67,12 @@ void acore__waiter_fail(acore__waiter *w, int code, const char *message);
 void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free);
 /* A done future with an int result (the fast path); NULL on ENOMEM. */
 acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value);
+/* A pending waiter made for `wq` but not queued (a fast path that serves
+ * it at once with acore__waiter_grant/_give); NULL on ENOMEM. */
+acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop);
+/* `fut` as a waiter handed out for `wq` (queued or served), else NULL:
+ * what the _finish() calls accept. */
+acore__waiter *acore__waiter_of(acore_future_t *fut, const acore__waitq *wq);
 
 void acore__waitq_init(acore__waitq *wq, void *owner,
                        void (*on_leave)(acore__waitq *, acore__waiter *));

@@ -447,6 +447,56 @@ static void test_sem_alloc_failure_walk(void **state) {
 
 extern int acore__slab_disabled; /* internal: one malloc per object */
 
+/* A task cancelled while it awaits a future it did not get from the
+ * semaphore passes that future to acquire_finish: refused, and the bound
+ * holds (it used to add the future's int result to the permits). */
+typedef struct foreign {
+  acore_sem_t *sem;
+  acore_future_t *fut;
+  int at, finish_rc;
+} foreign;
+
+static int foreign_step(acore_task_t *t, void *ud) {
+  foreign *fs = ud;
+
+  if (fs->at++ == 0)
+    return acore_task_await(t, acore_future_ref(fs->fut));
+  fs->finish_rc = acore_sem_acquire_finish(fs->sem, acore_task_awaited(t));
+  return acore_task_finish_cancelled(t);
+}
+
+static void test_sem_finish_refuses_foreign_future(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_sem_t *sem, *other;
+  acore_future_t *a;
+  acore_task_t *t;
+  foreign fs = {0};
+
+  assert_int_equal(acore_sem_new(loop, 1, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_new(loop, 1, 0, &other), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &fs.fut), ACORE_OK);
+  fs.sem = sem;
+  fs.finish_rc = 1;
+  assert_int_equal(acore_task_spawn(loop, foreign_step, &fs, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_ptr_equal(acore_task_awaited(t), fs.fut);
+  assert_int_equal(acore_future_set_int(fs.fut, 5), ACORE_OK);
+  assert_int_equal(acore_task_cancel(t, NULL), 1);
+  run_all(loop);
+  assert_int_equal(fs.finish_rc, ACORE_EINVAL);
+  assert_int_equal(acore_sem_available(sem), 1); /* not 6 */
+  /* Another semaphore's acquire future is refused too. */
+  assert_int_equal(acore_sem_acquire(other, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire_finish(sem, a), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire_finish(other, a), ACORE_OK);
+  acore_future_unref(a);
+  acore_future_unref(fs.fut);
+  acore_task_unref(t);
+  acore_sem_unref(other);
+  acore_sem_unref(sem);
+}
+
 int main(void) {
   acore__slab_disabled = 1; /* allocation walks see every object */
   const struct CMUnitTest tests[] = {
@@ -464,6 +514,7 @@ int main(void) {
     T(test_sem_tasks_bounded_in_flight),
     T(test_sem_task_cancel_while_queued),
     T(test_sem_woken_then_cancelled_gives_permit_back),
+    T(test_sem_finish_refuses_foreign_future),
     T(test_sem_callbacks_never_synchronous),
     T(test_sem_refuse_public_setters),
     T(test_sem_alloc_failure_walk),
