@@ -345,7 +345,8 @@ static int spawn_locked(acore_executor_t *ex) {
 #endif
   if (rc != 0) {
     acore__free(w);
-    return rc == UV_ENOMEM || rc == UV_EAGAIN ? ACORE_ENOMEM : ACORE_EIO;
+    /* EAGAIN (no thread or stack to be had) is the documented ACORE_EIO */
+    return rc == UV_ENOMEM ? ACORE_ENOMEM : ACORE_EIO;
   }
   acore__queue_insert_tail(&ex->workers, &w->node);
   ex->nworkers++;

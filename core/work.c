@@ -285,18 +285,41 @@ static acore_work_t *job_new(acore__exloop *el, acore_executor_t *ex,
   return job;
 }
 
+/* Undo what a failed acore_run_in_executor() set up for the loop: the
+ * default executor it made, and the delivery state it made (no job of it
+ * is in flight, and the loop still needs no closer for it). */
+static void el_undo(acore__exloop *el, bool made_el, bool made_dflt) {
+  if (made_dflt) {
+    acore_executor_shutdown(el->dflt, 0);
+    acore_executor_unref(el->dflt);
+    el->dflt = NULL;
+    el->dflt_own = false;
+  }
+  if (made_el) {
+    assert(el->ninflight == 0);
+    acore__loop_remove_closer(&el->closer);
+    acore__waker_close(&el->waker, on_el_closed);
+  }
+}
+
 int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
                           acore_work_fn fn, void *ud, acore_free_fn ud_free,
                           acore_future_t **out) {
-  acore__exloop *el;
+  acore__exloop *el = NULL;
   acore_work_t *job;
+  bool made_el = false, made_dflt = false;
   int rc;
 
   if (fn == NULL)
     rc = ACORE_EINVAL;
-  else if ((rc = acore__loop_check(loop)) == ACORE_OK &&
-           (rc = el_get(loop, &el)) == ACORE_OK && ex == NULL)
-    rc = el_default(el, &ex);
+  else if ((rc = acore__loop_check(loop)) == ACORE_OK) {
+    made_el = el_find(loop) == NULL;
+    if ((rc = el_get(loop, &el)) == ACORE_OK && ex == NULL) {
+      made_dflt = el->dflt == NULL;
+      rc = el_default(el, &ex);
+      made_dflt = made_dflt && rc == ACORE_OK;
+    }
+  }
   if (rc != ACORE_OK)
     goto fail;
   if ((job = job_new(el, ex, fn, ud, ud_free)) == NULL) {
@@ -314,6 +337,8 @@ int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
   return ACORE_OK;
 
 fail:
+  if (el != NULL) /* a failed call leaves nothing behind */
+    el_undo(el, made_el, made_dflt);
   if (ud_free != NULL)
     ud_free(ud);
   return rc;

@@ -5,6 +5,8 @@
  * work in flight, bad input and allocation failure. Runs under
  * ThreadSanitizer in the test command (label threads). */
 #include "testutil.h"
+
+#include <uv.h>
 #include "exec.h"
 
 #include <stdatomic.h>
@@ -790,6 +792,32 @@ static void test_executor_loop_close_with_work_in_flight(void **state) {
 
 /* ---- bad input and allocation failure ---------------------------------------- */
 
+/* A worker thread that cannot start (its stack cannot be mapped: the
+ * system says EAGAIN) is ACORE_EIO, as documented, not ACORE_ENOMEM. */
+static void test_executor_thread_start_failure_is_eio(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_options_t *o;
+  acore_executor_t *ex = NULL;
+
+  assert_int_equal(acore_executor_options_new(&o), ACORE_OK);
+  /* larger than the whole address space of x86-64 user code */
+  assert_int_equal(acore_executor_options_set_stack_size(o, (size_t)1 << 47),
+                   ACORE_OK);
+  assert_int_equal(acore_executor_options_set_min_workers(o, 1), ACORE_OK);
+  assert_int_equal(acore_executor_new(o, &ex), ACORE_EIO);
+  assert_null(ex);
+  assert_int_equal(acore_executor_options_set_min_workers(o, 0), ACORE_OK);
+  assert_int_equal(acore_executor_new(o, &ex), ACORE_OK);
+  tu_frees = 0;
+  assert_int_equal(acore_run_in_executor(loop, ex, NULL, NULL, NULL, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_run_in_executor(loop, ex, sum_ints, NULL,
+                                         tu_count_free, NULL), ACORE_EIO);
+  assert_int_equal(tu_frees, 1);
+  acore_executor_unref(ex);
+  acore_executor_options_free(o);
+}
+
 static void test_executor_einval(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_executor_options_t *o;
@@ -985,6 +1013,69 @@ static void test_executor_unretrieved_error_reported(void **state) {
   assert_int_equal(r.last_code, ACORE_EIO);
 }
 
+static void count_handle(uv_handle_t *h, void *arg) {
+  (void)h;
+  ++*(int *)arg;
+}
+
+static int uv_handles(acore_loop_t *loop) {
+  int n = 0;
+
+  uv_walk(acore_loop_uv(loop), count_handle, &n);
+  return n;
+}
+
+/* A failed acore_run_in_executor() leaves nothing behind: not the default
+ * executor it made, nor the loop's delivery state (handles and memory come
+ * back once the loop turns), whichever step failed. */
+static void test_executor_failed_run_leaves_nothing(void **state) {
+  acore_executor_t *shut;
+  long nth, live;
+  int rc, handles, slab = acore__slab_disabled;
+
+  (void)state;
+  acore__slab_disabled = 1; /* freed objects go back to the allocator */
+  for (nth = 1;; nth++) {
+    long before = (tu_alloc_install(), tu_alloc_live());
+    acore_loop_t *loop = tu_loop_new(0);
+
+    live = tu_alloc_live();
+    handles = uv_handles(loop);
+    tu_alloc_fail_at(nth);
+    rc = acore_run_in_executor(loop, NULL, sum_ints, NULL, NULL, NULL);
+    tu_alloc_fail_at(0);
+    if (rc == ACORE_OK) {
+      assert_int_equal(acore_loop_run(loop), ACORE_OK);
+      tu_loop_free(loop, before);
+      break;
+    }
+    assert_int_equal(rc, ACORE_ENOMEM);
+    assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+    assert_int_equal(tu_alloc_live(), live);
+    assert_int_equal(uv_handles(loop), handles);
+    tu_loop_free(loop, before);
+  }
+  assert_true(nth > 2);
+  /* Refused by a shut-down executor, on a loop's first use. */
+  {
+    long before = tu_alloc_live();
+    acore_loop_t *loop = tu_loop_new(0);
+
+    assert_int_equal(acore_executor_new(NULL, &shut), ACORE_OK);
+    assert_int_equal(acore_executor_shutdown(shut, 0), ACORE_OK);
+    live = tu_alloc_live();
+    handles = uv_handles(loop);
+    assert_int_equal(acore_run_in_executor(loop, shut, sum_ints, NULL, NULL,
+                                           NULL), ACORE_ECLOSED);
+    assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+    assert_int_equal(tu_alloc_live(), live);
+    assert_int_equal(uv_handles(loop), handles);
+    acore_executor_unref(shut);
+    tu_loop_free(loop, before);
+  }
+  acore__slab_disabled = slab;
+}
+
 /* Fail the 1st, 2nd, ... allocation of a first use of the default
  * executor on a fresh loop until it succeeds. */
 static void test_executor_alloc_failure_walk(void **state) {
@@ -1076,6 +1167,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
     T(test_executor_runs_work_on_a_worker),
+    T(test_executor_thread_start_failure_is_eio),
+    T(test_executor_failed_run_leaves_nothing),
     T(test_executor_result_kinds),
     T(test_executor_default_executor),
     T(test_executor_default_shut_down_at_close),
