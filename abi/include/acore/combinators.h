@@ -23,14 +23,17 @@
 
 #include "../acore.h"
 
-#include <math.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* No timeout (any infinite value works). */
-#define ACORE_NO_TIMEOUT HUGE_VAL
+/* No timeout: positive infinity (any infinite value works), made without
+ * <math.h> so this header does not bring it to every consumer. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ACORE_NO_TIMEOUT (__builtin_inf())
+#else
+#define ACORE_NO_TIMEOUT (1e308 * 10.0)
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Sleep                                                                     */
