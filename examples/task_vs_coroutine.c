@@ -38,10 +38,11 @@ typedef struct child {
 
 static void child_say(acore_task_t *t, child_t *c, const char *what) {
   acore_task_t *cur = acore_loop_current_task(acore_task_loop(t));
+  char name[64];
 
+  acore_task_name(cur, name, sizeof(name));
   printf("  [iteration %d] %s: %s (running in task %s, tasks alive %zu)\n",
-         iteration, c->label, what, acore_task_name(cur),
-         acore_loop_task_count(loop));
+         iteration, c->label, what, name, acore_loop_task_count(loop));
 }
 
 static int child_step(acore_task_t *t, void *ud) {
@@ -82,8 +83,8 @@ static int parent_step(acore_task_t *t, void *ud) {
       if (acore_task_spawn(loop, child_step, &p->child, NULL, &task) != 0)
         return ACORE_ENOMEM;
       acore_task_set_name(task, "child-task");
-      printf("  [iteration %d] parent: spawned %s, awaiting it\n", iteration,
-             acore_task_name(task));
+      printf("  [iteration %d] parent: spawned child-task, awaiting it\n",
+             iteration);
       p->at = PARENT_WAITING;
       return acore_task_await(t, acore_task_future(task));
     }

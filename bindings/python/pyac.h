@@ -12,7 +12,7 @@
  *   every loop is closed and every future is gone (the tests check it).
  * - GIL: running a loop releases the GIL; the first trampoline that needs it
  *   takes it back (pyac_gil_enter) and keeps it until the loop is about to
- *   poll (a uv_prepare handle releases it again), so a batch of callbacks
+ *   wait (its poll hook releases it again), so a batch of callbacks
  *   pays for one GIL hand-off, not one each. Off the loop thread,
  *   pyac_gil_enter() is PyGILState_Ensure().
  * - One wrapper per C future created from Python: the wrapper is what done
@@ -78,11 +78,6 @@ struct PyLoop {
   PyObject_HEAD
   acore_loop_t *loop;
   PyObject *fatal;        /* exception to re-raise out of the runner */
-  void *prep;             /* uv_prepare_t *: releases the GIL before poll */
-  void *sigpoll;          /* uv_poll_t *: the signal wake-up fd */
-  void *idle;             /* uv_idle_t *: keeps a GIL-holding poll short */
-  void *wake;             /* uv_timer_t *: bounds a poll by acore's timers */
-  int idle_on;
   PyObject *empty_ctx;    /* shared empty contextvars.Context, or NULL */
   PyTask *tasks;          /* unfinished Python tasks (intrusive list) */
   Py_ssize_t ntasks;

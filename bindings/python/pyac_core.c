@@ -7,8 +7,8 @@
  * Design notes
  * - pyac_tls_saved is the thread state a runner released on this thread
  *   (NULL while the thread holds the GIL). A trampoline that finds it set
- *   takes the GIL back and leaves it taken; the loop's prepare handle (run
- *   just before libuv polls) and the runner's exit give it back.
+ *   takes the GIL back and leaves it taken; the loop's poll hook (told
+ *   before a wait that may block) and the runner's exit give it back.
  *   pyac_tls_tstate is the runner's thread state: when it is the one
  *   holding the GIL, a trampoline needs no further check.
  * - Errors carry exceptions as payloads tagged with pyac_obj_free, so

@@ -2,14 +2,17 @@
 /*
  * pyac_loop.c - acore.LoopBase: the C half of acore.Loop. It owns the
  * acore_loop_t, runs it with the GIL released, forwards the loop's reports
- * to Python, and watches the signal wake-up fd so Ctrl-C stops a loop that
- * is blocked in poll.
+ * to Python, and has the loop watch the signal wake-up fd so Ctrl-C stops a
+ * loop that is blocked waiting.
  *
  * Design notes
  * - The runner releases the GIL around acore_loop_run*(); trampolines take
- *   it back lazily; a uv_prepare handle gives it back before a poll that
- *   may block (uv_backend_timeout != 0), so workers and other threads run
- *   while the loop sleeps, and a busy loop does not bounce the GIL.
+ *   it back lazily; the loop's poll hook gives it back before a wait that
+ *   may block (acore announces only those), so workers and other threads
+ *   run while the loop sleeps, and a busy loop does not bounce the GIL.
+ * - Ctrl-C: Python's signal wake-up fd is the loop's wake-up fd
+ *   (acore_loop_set_wakeup_fd); the hook's WAKEUP phase runs the signal
+ *   handlers and stops the loop when one raises.
  * - An exception that must leave the loop (KeyboardInterrupt, SystemExit,
  *   a callback error with no handler set) is stored in `fatal`, the loop is
  *   stopped, and the runner raises it when acore returns.
@@ -19,10 +22,6 @@
  */
 #include "pyac.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <uv.h>
 
 static __thread PyLoop *tls_running;
 
@@ -45,59 +44,23 @@ int pyac_loop_check(PyLoop *loop) {
   return -1;
 }
 
-/* ---- libuv helpers ------------------------------------------------------------ */
+/* ---- the poll hook ------------------------------------------------------------ */
 
-static void on_idle(uv_idle_t *h) { (void)h; }
-
-/* Before libuv polls: if acore has nothing ready, the poll may block, so
- * give the GIL back. If acore reports work (or cannot tell), keep the GIL
- * and make sure this poll does not block (an unreferenced idle handle),
- * so holding the GIL never stalls another thread. */
-static void on_wake(uv_timer_t *t) { (void)t; }
-
-static void on_prepare(uv_prepare_t *p) {
-  PyLoop *self = p->data;
-  int bt, busy;
-
-  if (self->idle_on) { /* our own idle handle must not count */
-    uv_idle_stop(self->idle);
-    self->idle_on = 0;
-  }
-  bt = self->loop != NULL ? acore_loop_backend_timeout(self->loop) : -1;
-  busy = bt == 0;
-  if (busy && self->idle != NULL) {
-    uv_idle_start(self->idle, on_idle);
-    self->idle_on = 1;
-  } else if (bt > 0 && self->wake != NULL) {
-    /* acore's next deadline bounds this poll even if libuv's own timer
-     * for it already fired (its millisecond clock can run ahead of
-     * acore's deadline by a few ms): see docs/python.md */
-    uv_timer_start(self->wake, on_wake, (uint64_t)bt, 0);
-  }
-  if (!busy && pyac_tls_depth > 0 && pyac_tls_saved == NULL &&
-      PyGILState_Check())
-    pyac_tls_saved = PyEval_SaveThread();
-}
-
-static void free_on_close(uv_handle_t *h) { free(h); }
-
-static void close_uv_handle(void **slot) {
-  uv_handle_t *h = *slot;
-
-  *slot = NULL;
-  if (h != NULL)
-    uv_close(h, free_on_close);
-}
-
-static void on_signal_fd(uv_poll_t *p, int status, int events) {
-  PyLoop *self = p->data;
-  char buf[64];
+/* Before a wait that may block: give the GIL back if a trampoline took it.
+ * On a signal wake-up: run the signal handlers; one that raises (Ctrl-C's
+ * KeyboardInterrupt) stops the loop and is re-raised by the runner. */
+static void on_poll(acore_loop_t *l, int phase, void *ud) {
+  PyLoop *self = ud;
   pyac_gil g;
 
-  (void)status;
-  (void)events;
-  while (read(p->io_watcher.fd, buf, sizeof(buf)) > 0)
-    ;
+  (void)l;
+  if (phase == ACORE_POLL_BEFORE) {
+    if (pyac_tls_depth > 0 && pyac_tls_saved == NULL && PyGILState_Check())
+      pyac_tls_saved = PyEval_SaveThread();
+    return;
+  }
+  if (phase != ACORE_POLL_WAKEUP)
+    return;
   g = pyac_gil_enter();
   if (PyErr_CheckSignals() < 0) {
     PyObject *exc = pyac_fetch_exc();
@@ -142,7 +105,6 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"flags", NULL};
   unsigned flags = 0;
   acore_loop_options_t *opts = NULL;
-  uv_prepare_t *prep;
   int rc;
 
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|I:LoopBase", kwlist, &flags))
@@ -161,34 +123,11 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
     pyac_raise(rc);
     return -1;
   }
-  prep = malloc(sizeof(*prep));
-  if (prep == NULL || uv_prepare_init(acore_loop_uv(self->loop), prep) != 0) {
-    free(prep);
-    PyErr_NoMemory();
+  rc = acore_loop_set_poll_hook(self->loop, on_poll, self, NULL);
+  if (rc != ACORE_OK) {
+    pyac_raise(rc);
     return -1;
   }
-  prep->data = self;
-  uv_prepare_start(prep, on_prepare);
-  uv_unref((uv_handle_t *)prep);
-  self->prep = prep;
-  self->idle = malloc(sizeof(uv_idle_t));
-  if (self->idle == NULL ||
-      uv_idle_init(acore_loop_uv(self->loop), self->idle) != 0) {
-    free(self->idle);
-    self->idle = NULL;
-    PyErr_NoMemory();
-    return -1;
-  }
-  uv_unref((uv_handle_t *)self->idle);
-  self->wake = malloc(sizeof(uv_timer_t));
-  if (self->wake == NULL ||
-      uv_timer_init(acore_loop_uv(self->loop), self->wake) != 0) {
-    free(self->wake);
-    self->wake = NULL;
-    PyErr_NoMemory();
-    return -1;
-  }
-  uv_unref((uv_handle_t *)self->wake);
   acore_loop_set_error_handler(self->loop, report_trampoline, self, NULL);
   return 0;
 }
@@ -200,10 +139,6 @@ static int close_c_loop(PyLoop *self) {
 
   if (acore_loop_is_running(self->loop) == 1)
     return ACORE_EBUSY;
-  close_uv_handle(&self->prep);
-  close_uv_handle(&self->idle);
-  close_uv_handle(&self->wake);
-  close_uv_handle(&self->sigpoll);
   pyac_tls_saved = PyEval_SaveThread();
   rc = acore_loop_close(self->loop);
   pyac_gil_retake();
@@ -381,26 +316,18 @@ static PyObject *loop_set_fatal(PyLoop *self, PyObject *exc) {
 }
 
 static PyObject *loop_signal_fd(PyLoop *self, PyObject *arg) {
-  int fd = PyLong_AsLong(arg);
-  uv_poll_t *p;
+  int fd = PyLong_AsLong(arg), rc;
 
   if (fd == -1 && PyErr_Occurred())
     return NULL;
-  close_uv_handle(&self->sigpoll);
-  if (fd < 0)
+  if (fd < 0 && (self->loop == NULL || acore_loop_is_closed(self->loop) == 1))
     Py_RETURN_NONE;
   if (pyac_loop_check(self) < 0)
     return NULL;
-  p = malloc(sizeof(*p));
-  if (p == NULL || uv_poll_init(acore_loop_uv(self->loop), p, fd) != 0) {
-    free(p);
+  rc = acore_loop_set_wakeup_fd(self->loop, fd < 0 ? -1 : fd);
+  if (rc == ACORE_EIO)
     return PyErr_Format(PyExc_OSError, "cannot watch fd %d", fd);
-  }
-  p->data = self;
-  uv_poll_start(p, UV_READABLE, on_signal_fd);
-  uv_unref((uv_handle_t *)p);
-  self->sigpoll = p;
-  Py_RETURN_NONE;
+  return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
 }
 
 /* ---- small methods ------------------------------------------------------------- */

@@ -343,9 +343,30 @@ PyObject *pyac_all_tasks(PyLoop *loop) {
 
 /* ---- methods ------------------------------------------------------------------- */
 
+/* The C task's name as a str (acore_task_name copies it). */
+static PyObject *task_name_str(acore_task_t *task) {
+  char small[64], *buf = small;
+  int len = task ? acore_task_name(task, small, sizeof(small)) : 0;
+  PyObject *s;
+
+  if (len < 0)
+    return pyac_raise(len);
+  if (task == NULL)
+    small[0] = '\0';
+  if ((size_t)len >= sizeof(small)) {
+    if ((buf = PyMem_Malloc((size_t)len + 1)) == NULL)
+      return PyErr_NoMemory();
+    acore_task_name(task, buf, (size_t)len + 1);
+  }
+  s = PyUnicode_FromStringAndSize(buf, len);
+  if (buf != small)
+    PyMem_Free(buf);
+  return s;
+}
+
 static PyObject *task_get_name(PyTask *t, PyObject *noarg) {
   (void)noarg;
-  return PyUnicode_FromString(t->task ? acore_task_name(t->task) : "");
+  return task_name_str(t->task);
 }
 
 static PyObject *task_set_name(PyTask *t, PyObject *name) {
@@ -386,6 +407,7 @@ static PyObject *task_uncancel(PyTask *t, PyObject *noarg) {
 
 static PyObject *task_repr(PyTask *t) {
   const char *state = "pending";
+  PyObject *name, *r;
 
   if (t->base.fut == NULL)
     state = "cleared";
@@ -393,9 +415,12 @@ static PyObject *task_repr(PyTask *t) {
     state = "cancelled";
   else if (acore_future_done(t->base.fut) == 1)
     state = "finished";
-  return PyUnicode_FromFormat("<Task %s name='%s' coro=%R>", state,
-                              t->task ? acore_task_name(t->task) : "",
-                              t->coro ? t->coro : Py_None);
+  if ((name = task_name_str(t->task)) == NULL)
+    return NULL;
+  r = PyUnicode_FromFormat("<Task %s name='%U' coro=%R>", state, name,
+                           t->coro ? t->coro : Py_None);
+  Py_DECREF(name);
+  return r;
 }
 
 static int task_traverse(PyTask *t, visitproc visit, void *arg) {
