@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <uv.h>
 
 /* The phases the hook saw, in order. */
 static int phases[64];
@@ -44,16 +45,35 @@ static void assert_paired(void) {
 
 static void nop(void *ud) { (void)ud; }
 
+/* The loop is held and has nothing to do, so it waits (BEFORE, then
+ * AFTER) until another thread, once it sees the loop running, sends it the
+ * call that releases the hold. */
+static void release_hold(void *ud) {
+  assert_int_equal(acore_loop_release(ud), ACORE_OK);
+}
+
+static void post_release(void *arg) {
+  acore_loop_t *loop = arg;
+
+  while (acore_loop_is_running(loop) != 1)
+    uv_sleep(1);
+  uv_sleep(20);
+  assert_int_equal(acore_loop_call_soon_threadsafe(loop, release_hold, loop,
+                                                   NULL), ACORE_OK);
+}
+
 static void test_poll_hook_around_blocking_wait(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
+  uv_thread_t th;
 
   nphases = 0;
   assert_int_equal(acore_loop_set_poll_hook(loop, record_phase, NULL, NULL),
                    ACORE_OK);
-  assert_int_equal(acore_loop_call_later(loop, 0.02, nop, NULL, NULL, NULL),
-                   ACORE_OK);
+  assert_int_equal(acore_loop_hold(loop), ACORE_OK);
+  assert_int_equal(uv_thread_create(&th, post_release, loop), 0);
   assert_int_equal(nphases, 0);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  uv_thread_join(&th);
   assert_true(count_phase(ACORE_POLL_BEFORE) >= 1);
   assert_int_equal(count_phase(ACORE_POLL_BEFORE),
                    count_phase(ACORE_POLL_AFTER));
@@ -127,14 +147,16 @@ static void rehook(acore_loop_t *loop, int phase, void *ud) {
 
 static void test_poll_hook_busy_inside(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
+  uv_thread_t th;
 
   tu_frees = 0;
   busy_rc = 0;
   assert_int_equal(acore_loop_set_poll_hook(loop, rehook, NULL, NULL),
                    ACORE_OK);
-  assert_int_equal(acore_loop_call_later(loop, 0.01, nop, NULL, NULL, NULL),
-                   ACORE_OK);
+  assert_int_equal(acore_loop_hold(loop), ACORE_OK); /* it must wait */
+  assert_int_equal(uv_thread_create(&th, post_release, loop), 0);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  uv_thread_join(&th);
   assert_int_equal(busy_rc, ACORE_EBUSY);
   assert_true(tu_frees >= 1); /* the refused ud was freed */
 }
