@@ -22,7 +22,7 @@ typedef struct shared {
   atomic_int go;           /* the other thread runs while set */
   atomic_int left;         /* the other thread no longer touches objects */
   atomic_int saw_running, saw_closed;
-  long calls;
+  atomic_long calls;      /* rounds the other thread made */
 } shared;
 
 static void nop(void *ud) { (void)ud; }
@@ -80,7 +80,7 @@ static void other_thread(void *arg) {
   while (atomic_load(&s->go)) {
     touch_objects(s);
     touch_loop(s);
-    s->calls++;
+    atomic_fetch_add(&s->calls, 1);
   }
   atomic_store(&s->left, 1);
   /* The loop closes now: is_closed turns 1 while this thread watches. */
@@ -147,7 +147,11 @@ static void test_anythread_functions_race_free(void **state) {
   make_objects(&s);
   atomic_store(&s.go, 1);
   assert_int_equal(uv_thread_create(&th, other_thread, &s), 0);
-  for (i = 0; i < 2000 && (i < 200 || !atomic_load(&s.saw_running)); i++) {
+  /* at least 200 iterations, and until the other thread made 20 rounds
+   * (it may start late on a loaded machine) */
+  for (i = 0; i < 200 || atomic_load(&s.calls) < 20 ||
+              (i < 2000 && !atomic_load(&s.saw_running));
+       i++) {
     assert_int_equal(acore_loop_call_soon(s.loop, churn, &s, NULL, NULL),
                      ACORE_OK);
     assert_true(acore_loop_run_once(s.loop, ACORE_RUN_NOWAIT) >= 0);
@@ -163,7 +167,7 @@ static void test_anythread_functions_race_free(void **state) {
   assert_int_equal(acore_loop_close(s.loop), ACORE_OK); /* while watched */
   uv_thread_join(&th);
   assert_int_equal(atomic_load(&s.saw_closed), 1);
-  assert_true(s.calls > 0);
+  assert_true(atomic_load(&s.calls) >= 20);
   acore_loop_unref(s.loop);
   acore_loop_close(s.vloop);
   acore_loop_unref(s.vloop);
