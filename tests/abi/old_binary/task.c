@@ -32,6 +32,7 @@ static int doubler(acore_task_t *t, void *ud) {
 
 static void steps(acore_loop_t *loop) {
   acore_task_t *t = NULL;
+  char nm[32];
   int at = 0;
 
   ob_log_reset();
@@ -42,9 +43,11 @@ static void steps(acore_loop_t *loop) {
   CHECK(acore_task_from_future(acore_task_future(t)) == t);
   CHECK(acore_future_is_task(acore_task_future(t)) == 1);
   CHECK(acore_task_loop(t) == loop);
-  CHECK(strncmp(acore_task_name(t), "Task-", 5) == 0);
+  CHECK(acore_task_name(t, nm, sizeof(nm)) > 5 && strncmp(nm, "Task-", 5) == 0);
+  CHECK(acore_task_name(t, NULL, 0) == (int)strlen(nm));
   CHECK(acore_task_set_name(t, "doubler") == ACORE_OK);
-  CHECK(strcmp(acore_task_name(t), "doubler") == 0);
+  CHECK(acore_task_name(t, nm, sizeof(nm)) == 7 && strcmp(nm, "doubler") == 0);
+  CHECK(acore_task_name(t, nm, 4) == 7 && strcmp(nm, "dou") == 0);
   CHECK(acore_task_id(t) >= 1 && acore_task_id(NULL) == 0);
   CHECK(acore_loop_run_until_complete(loop, acore_task_future(t)) == ACORE_EAGAIN);
   CHECK(strcmp(ob_log, "0") == 0);
