@@ -83,7 +83,7 @@ acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
 acore_future_t *acore_future_ref(acore_future_t *fut) {
   if (fut != NULL &&
       atomic_fetch_add_explicit(&fut->refs, 1, memory_order_relaxed) == 0)
-    fut->flags &= (uint8_t)~ACORE__F_DEAD;
+    ACORE__STORE(fut->flags, (uint8_t)(fut->flags & ~ACORE__F_DEAD));
   return fut;
 }
 
@@ -369,7 +369,8 @@ static void cancel_wave_end(acore_loop_t *loop) {
   acore_future_t *f, *next;
 
   for (f = loop->cwave; f != WAVE_END; f = f->znext)
-    f->flags &= (uint8_t)~(ACORE__F_CVISIT | ACORE__F_CACCEPT);
+    ACORE__STORE(f->flags,
+                 (uint8_t)(f->flags & ~(ACORE__F_CVISIT | ACORE__F_CACCEPT)));
   f = loop->cwave;
   loop->cwave = NULL;
   for (; f != WAVE_END; f = next) {
@@ -384,7 +385,7 @@ int acore__cancel(acore_future_t *f, const char *message) {
   int rc;
 
   if (f->state != ACORE_FUTURE_PENDING) {
-    f->flags |= ACORE__F_RETRIEVED; /* a cancel reads the error (asyncio) */
+    ACORE__FUTURE_FLAG(f, ACORE__F_RETRIEVED); /* a cancel reads the error */
     return 0;
   }
   if (f->flags & ACORE__F_CVISIT) { /* reached before by this cancel */
@@ -392,7 +393,7 @@ int acore__cancel(acore_future_t *f, const char *message) {
       return 1;
     if ((f->flags & ACORE__F_TASK) &&
         acore__task_cancel_cycle((acore_task_t *)f) == 1) {
-      f->flags |= ACORE__F_CACCEPT;
+      ACORE__FUTURE_FLAG(f, ACORE__F_CACCEPT);
       return 1;
     }
     return 0;
@@ -403,13 +404,13 @@ int acore__cancel(acore_future_t *f, const char *message) {
     f->znext = loop->cwave != NULL ? loop->cwave : WAVE_END;
     loop->cwave = acore_future_ref(f);
   }
-  f->flags |= ACORE__F_CVISIT;
+  ACORE__FUTURE_FLAG(f, ACORE__F_CVISIT);
   loop->cdepth++;
   rc = cancel_one(f, message);
   if (rc == 1)
-    f->flags |= ACORE__F_CACCEPT;
+    ACORE__FUTURE_FLAG(f, ACORE__F_CACCEPT);
   else if (rc < 0) /* failed (ENOMEM): a later path may try again */
-    f->flags &= (uint8_t)~ACORE__F_CVISIT;
+    ACORE__STORE(f->flags, (uint8_t)(f->flags & ~ACORE__F_CVISIT));
   if (--loop->cdepth == 0)
     cancel_wave_end(loop);
   return rc;

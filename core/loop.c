@@ -373,7 +373,7 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
   /* One clock read for both questions: due? and how long until then. */
   now = acore__loop_now(loop);
   when = loop->heap[0]->when;
-  if (when <= now)
+  if ((int64_t)when <= (int64_t)now) /* deadlines compare as signed */
     return 0;
   if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
     return host;
