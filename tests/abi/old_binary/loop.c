@@ -3,6 +3,7 @@
 #include "ob.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static void options(void) {
   acore_loop_options_t *opts = NULL;
@@ -192,6 +193,50 @@ static void closing(void) {
   acore_loop_unref(loop);
 }
 
+/* The poll hook around a real wait, and the wake-up fd's phase. */
+static void on_poll(acore_loop_t *loop, int phase, void *ud) {
+  (void)loop;
+  (void)ud;
+  ob_log_add(phase == ACORE_POLL_BEFORE   ? 'B'
+             : phase == ACORE_POLL_AFTER  ? 'A'
+             : phase == ACORE_POLL_WAKEUP ? 'W'
+                                          : '?');
+}
+
+static void polling(void) {
+  acore_loop_t *loop = NULL;
+  int fds[2];
+  size_t i, n;
+
+  CHECK(acore_loop_new(&loop, NULL) == ACORE_OK);
+  CHECK(acore_loop_set_poll_hook(NULL, on_poll, NULL, NULL) == ACORE_EINVAL);
+  CHECK(acore_loop_set_wakeup_fd(loop, -2) == ACORE_EINVAL);
+  ob_freed = 0;
+  CHECK(acore_loop_set_poll_hook(loop, on_poll, OB_ID(1), ob_count_free) ==
+        ACORE_OK);
+  CHECK(pipe(fds) == 0);
+  CHECK(acore_loop_set_wakeup_fd(loop, fds[0]) == ACORE_OK);
+  CHECK(write(fds[1], "x", 1) == 1);
+  ob_log_reset();
+  CHECK(acore_loop_call_later(loop, 0.05, ob_log_cb, OB_ID(7), NULL, NULL) ==
+        ACORE_OK);
+  CHECK(acore_loop_run(loop) == ACORE_OK);
+  /* waits announced in pairs, the fd's wake-up inside the first, then the
+   * timer's callback */
+  n = strlen(ob_log);
+  CHECK(n >= 4 && strncmp(ob_log, "BW", 2) == 0 && ob_log[n - 1] == '7');
+  for (i = 0; i + 1 < n; i++)
+    CHECK(ob_log[i] != 'B' || ob_log[i + 1] == 'A' || ob_log[i + 1] == 'W');
+  CHECK(ob_log[n - 2] == 'A');
+  CHECK(acore_loop_set_wakeup_fd(loop, -1) == ACORE_OK);
+  CHECK(acore_loop_set_poll_hook(loop, NULL, NULL, NULL) == ACORE_OK);
+  CHECK(ob_freed == 1); /* the replaced hook's ud_free */
+  CHECK(acore_loop_close(loop) == ACORE_OK);
+  acore_loop_unref(loop);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 void ob_loop(void) {
   options();
   threadsafe_limit();
@@ -199,4 +244,5 @@ void ob_loop(void) {
   stop();
   reports();
   closing();
+  polling();
 }
