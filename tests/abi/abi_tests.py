@@ -636,8 +636,8 @@ CONSTANT_EDITS = (
     ("ACORE_EXECUTOR_MAX_WORKERS changed", "acore/executor.h",
      "#define ACORE_EXECUTOR_MAX_WORKERS 1024", "#define ACORE_EXECUTOR_MAX_WORKERS 2048",
      "ACORE_EXECUTOR_MAX_WORKERS"),
-    ("ACORE_NO_TIMEOUT changed", "acore/combinators.h", "#define ACORE_NO_TIMEOUT HUGE_VAL",
-     "#define ACORE_NO_TIMEOUT 1e300", "ACORE_NO_TIMEOUT"),
+    ("ACORE_NO_TIMEOUT changed", "acore/combinators.h", "#define ACORE_NO_TIMEOUT (__builtin_inf())",
+     "#define ACORE_NO_TIMEOUT (1e300)", "ACORE_NO_TIMEOUT"),
 )
 
 
