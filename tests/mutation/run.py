@@ -22,6 +22,7 @@ Usage:
 See docs/internals/mutation.md.
 """
 import argparse
+import re
 import os
 import shutil
 import subprocess
@@ -32,6 +33,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# add_test(<name> "<program>" ...) in a CTestTestfile.cmake ([=[name]=] too).
+ADD_TEST = r'add_test\((?:\[=\[)?([^\]\s"]+)(?:\]=\])? "([^"]+)"'
 DEFAULT_LIST = os.path.join(HERE, "mutants.txt")
 
 # The unit tests most likely to catch a mutant of each file: built and run
@@ -188,7 +191,21 @@ class Runner:
                  if line.strip().startswith("Test") and "#" in line]
         if rc != 0 or not names:
             sys.exit("no unit tests found:\n" + out)
-        return names
+        # A test named after no target (fuzz_corpus runs fuzz_replay) needs
+        # the programs its command names: build those instead.
+        rc, out = sh(["cmake", "--build", self.build, "--target", "help"],
+                     self.build)
+        known = {line.split(":")[0].strip(". ").split()[-1]
+                 for line in out.splitlines() if line.strip()}
+        programs = set()
+        for d, _, files in os.walk(self.build):
+            if "CTestTestfile.cmake" in files:
+                with open(os.path.join(d, "CTestTestfile.cmake")) as f:
+                    text = f.read()
+                for m in re.finditer(ADD_TEST, text):
+                    if m.group(1) in names:
+                        programs.add(os.path.basename(m.group(2)))
+        return sorted((set(names) | programs) & known)
 
     def build_tree(self, targets=None):
         cmd = ["cmake", "--build", self.build, "-j%d" % self.args.jobs]
