@@ -177,7 +177,7 @@ struct acore_executor_options {};
 %ignore acore_work_set_bytes;
 %ignore acore_work_set_error;
 %ignore acore_work_set_error_code;
-%ignore acore_work_cancelled;
+%ignore acore_work_is_cancelled;
 %ignore acore_work_loop;
 %ignore acore_future_set_result_threadsafe;
 %ignore acore_future_set_bytes_threadsafe;

@@ -442,12 +442,12 @@ static int state_of(const acore_future_t *f) {
 
 int acore_future_state(const acore_future_t *fut) { return state_of(fut); }
 
-int acore_future_done(const acore_future_t *fut) {
+int acore_future_is_done(const acore_future_t *fut) {
   int s = state_of(fut);
   return s < 0 ? s : s != ACORE_FUTURE_PENDING;
 }
 
-int acore_future_cancelled(const acore_future_t *fut) {
+int acore_future_is_cancelled(const acore_future_t *fut) {
   int s = state_of(fut);
   return s < 0 ? s : s == ACORE_FUTURE_CANCELLED;
 }

@@ -260,7 +260,7 @@ int acore_lock_release(acore_lock_t *lock) {
   return ACORE_OK;
 }
 
-int acore_lock_locked(const acore_lock_t *lock) {
+int acore_lock_is_locked(const acore_lock_t *lock) {
   return lock ? lock->locked : ACORE_EINVAL;
 }
 

@@ -221,7 +221,7 @@ double acore_timeout_when(const acore_timeout_t *scope) {
   return scope ? scope->when : -1.0;
 }
 
-int acore_timeout_expired(const acore_timeout_t *scope) {
+int acore_timeout_is_expired(const acore_timeout_t *scope) {
   if (scope == NULL)
     return ACORE_EINVAL;
   return scope->state == SC_EXPIRING || scope->state == SC_EXPIRED;

@@ -273,7 +273,7 @@ int acore_handle_cancel(acore_handle_t *h) {
   return 1;
 }
 
-int acore_handle_cancelled(const acore_handle_t *h) {
+int acore_handle_is_cancelled(const acore_handle_t *h) {
   if (h == NULL)
     return ACORE_EINVAL;
   return (h->item.u32 & H_CANCELLED) != 0;

@@ -485,7 +485,7 @@ int acore_work_set_error_code(acore_work_t *work, int code,
   return rc;
 }
 
-int acore_work_cancelled(const acore_work_t *work) {
+int acore_work_is_cancelled(const acore_work_t *work) {
   if (work == NULL)
     return ACORE_EINVAL;
   return atomic_load_explicit(&work->cancel, memory_order_relaxed) != 0;

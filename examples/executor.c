@@ -47,7 +47,7 @@ static int hash_file(acore_work_t *w, void *ud) {
   if (f == NULL)
     return acore_work_set_error_code(w, ACORE_EIO, "cannot open the file");
   while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-    if (acore_work_cancelled(w)) { /* nobody wants the result any more */
+    if (acore_work_is_cancelled(w)) { /* nobody wants the result any more */
       fclose(f);
       return ACORE_ECANCELLED;
     }

@@ -100,7 +100,7 @@ int main(void) {
   acore_wait_for(f, 0.020, &w);
   acore_loop_run_until_complete(loop, w);
   printf("  slow: %s, call done: %d\n",
-         acore_err_name(acore_future_result(w, NULL)), acore_future_done(f));
+         acore_err_name(acore_future_result(w, NULL)), acore_future_is_done(f));
   acore_future_unref(w);
   acore_future_unref(f);
   f = spawn_call(loop, &fast);
@@ -136,7 +136,7 @@ int main(void) {
   acore_loop_run_until_complete(loop, f);
   acore_future_int(f, &v);
   printf("  shield cancelled: %d, work result %lld\n",
-         acore_future_cancelled(sh), (long long)v);
+         acore_future_is_cancelled(sh), (long long)v);
   acore_future_unref(sh);
   acore_future_unref(f);
 

@@ -84,13 +84,13 @@ static inline acore_task_t *spawn_job(acore_loop_t *loop, job *j) {
 static inline void drive(acore_loop_t *loop, acore_future_t *f) {
   int i;
 
-  for (i = 0; i < 10000 && !acore_future_done(f); i++) {
+  for (i = 0; i < 10000 && !acore_future_is_done(f); i++) {
     int rc = acore_loop_run_until_complete(loop, f);
     assert_true(rc == ACORE_OK || rc == ACORE_EAGAIN);
-    if (!acore_future_done(f))
+    if (!acore_future_is_done(f))
       assert_int_equal(acore_loop_advance(loop, 0.25), ACORE_OK);
   }
-  assert_true(acore_future_done(f));
+  assert_true(acore_future_is_done(f));
 }
 
 /* Run `k` iterations without waiting. */

@@ -132,17 +132,17 @@ static void test_aqueue_put_waits_when_full(void **state) {
 
   assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
   assert_int_equal(acore_queue_put(q, P(1), NULL, &p1), ACORE_OK);
-  assert_int_equal(acore_future_done(p1), 1);
+  assert_int_equal(acore_future_is_done(p1), 1);
   assert_int_equal(acore_queue_put(q, P(2), NULL, &p2), ACORE_OK);
   assert_int_equal(acore_queue_put(q, P(3), NULL, &p3), ACORE_OK);
-  assert_int_equal(acore_future_done(p2), 0);
+  assert_int_equal(acore_future_is_done(p2), 0);
   assert_int_equal(get_now(q), 1);
-  assert_int_equal(acore_future_done(p2), 1); /* admitted in order */
-  assert_int_equal(acore_future_done(p3), 0);
+  assert_int_equal(acore_future_is_done(p2), 1); /* admitted in order */
+  assert_int_equal(acore_future_is_done(p3), 0);
   assert_int_equal(acore_queue_size(q), 0); /* in once the put finishes */
   assert_int_equal(acore_queue_put_finish(q, p2), ACORE_OK);
   assert_int_equal(get_now(q), 2);
-  assert_int_equal(acore_future_done(p3), 1);
+  assert_int_equal(acore_future_is_done(p3), 1);
   assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK);
   assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK); /* once */
   assert_int_equal(get_now(q), 3);
@@ -163,7 +163,7 @@ static void test_aqueue_get_waits_fifo(void **state) {
   assert_int_equal(acore_queue_get(q, &g2), ACORE_OK);
   assert_int_equal(acore_queue_put_nowait(q, P(7), NULL), ACORE_OK);
   assert_int_equal(fut_item(g1), 7);
-  assert_int_equal(acore_future_done(g2), 0);
+  assert_int_equal(acore_future_is_done(g2), 0);
   assert_int_equal(acore_queue_put_nowait(q, P(8), NULL), ACORE_OK);
   assert_int_equal(fut_item(g2), 8);
   assert_int_equal(acore_queue_size(q), 0);
@@ -203,18 +203,18 @@ static void test_aqueue_task_done_and_join(void **state) {
 
   assert_int_equal(acore_queue_new(loop, 0, ACORE_QUEUE_FIFO, &q), ACORE_OK);
   assert_int_equal(acore_queue_join(q, &j0), ACORE_OK);
-  assert_int_equal(acore_future_done(j0), 1);
+  assert_int_equal(acore_future_is_done(j0), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_EINVALIDSTATE);
   assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
   assert_int_equal(acore_queue_put_nowait(q, P(2), NULL), ACORE_OK);
   assert_int_equal(acore_queue_join(q, &j), ACORE_OK);
   assert_int_equal(get_now(q), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
-  assert_int_equal(acore_future_done(j), 0);
+  assert_int_equal(acore_future_is_done(j), 0);
   assert_int_equal(get_now(q), 2);
   assert_int_equal(acore_queue_unfinished(q), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
-  assert_int_equal(acore_future_done(j), 1);
+  assert_int_equal(acore_future_is_done(j), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_EINVALIDSTATE);
   acore_future_unref(j);
   acore_future_unref(j0);
@@ -231,18 +231,18 @@ static void test_aqueue_join_counts_waiting_putter(void **state) {
   assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
   assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
   assert_int_equal(acore_queue_put(q, P(2), NULL, &p), ACORE_OK);
-  assert_int_equal(acore_future_done(p), 0);         /* waits for room */
+  assert_int_equal(acore_future_is_done(p), 0);         /* waits for room */
   assert_int_equal(acore_queue_unfinished(q), 1);
   assert_int_equal(acore_queue_join(q, &j), ACORE_OK);
   assert_int_equal(get_now(q), 1);                    /* admits the putter */
-  assert_int_equal(acore_future_done(p), 1);
+  assert_int_equal(acore_future_is_done(p), 1);
   assert_int_equal(acore_queue_unfinished(q), 2);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_done(j), 0);          /* item 2 is not done */
+  assert_int_equal(acore_future_is_done(j), 0);          /* item 2 is not done */
   assert_int_equal(get_now(q), 2);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
-  assert_int_equal(acore_future_done(j), 1);
+  assert_int_equal(acore_future_is_done(j), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_EINVALIDSTATE);
   acore_future_unref(p);
   acore_future_unref(j);
@@ -281,7 +281,7 @@ static void test_aqueue_shutdown_immediate(void **state) {
   assert_int_equal(acore_queue_shutdown(q, ACORE_QUEUE_IMMEDIATE), ACORE_OK);
   assert_int_equal(tu_frees, 2);
   assert_int_equal(acore_queue_size(q), 0);
-  assert_int_equal(acore_future_done(j), 1); /* dropped items count done */
+  assert_int_equal(acore_future_is_done(j), 1); /* dropped items count done */
   acore_future_unref(j);
   acore_queue_unref(q);
   /* a waiting getter fails */
@@ -386,7 +386,7 @@ static void test_aqueue_admitted_then_cancelled_put_stays_out(void **state) {
   assert_int_equal(acore_task_cancel(ta, NULL), 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(a.rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(acore_task_future(ta)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(ta)), 1);
   assert_int_equal(b.rc, ACORE_OK); /* the room went to b */
   assert_int_equal(acore_queue_size(q), 1);
   assert_int_equal(get_now(q), 3);
@@ -450,7 +450,7 @@ static void test_aqueue_put_finish_einval(void **state) {
   assert_int_equal(acore_queue_put_finish(q, p), ACORE_EINVALIDSTATE);
   assert_int_equal(get_now(q), 1);
   assert_int_equal(acore_queue_get(q, &g), ACORE_OK); /* waits: 2 not in */
-  assert_int_equal(acore_future_done(g), 0);
+  assert_int_equal(acore_future_is_done(g), 0);
   assert_int_equal(acore_future_cancel(g, NULL), 1);
   assert_int_equal(acore_queue_put_finish(q, g), ACORE_ECANCELLED);
   acore_future_unref(g);
@@ -533,7 +533,7 @@ static void test_aqueue_priority_join_alloc_failure_walk(void **state) {
     } else {
       if ((rc = acore_queue_put_nowait(q, P(1), NULL)) == ACORE_OK &&
           (rc = acore_queue_join(q, &j)) == ACORE_OK)
-        assert_int_equal(acore_future_done(j), 0);
+        assert_int_equal(acore_future_is_done(j), 0);
       acore_future_unref(j);
       acore_queue_unref(q);
     }

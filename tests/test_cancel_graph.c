@@ -36,9 +36,9 @@ static acore_task_t *spawn_waiter(acore_loop_t *loop, waiter *w) {
 static void run_until_done(acore_loop_t *loop, acore_task_t *t) {
   int i;
 
-  for (i = 0; i < 100 && !acore_future_done(acore_task_future(t)); i++)
+  for (i = 0; i < 100 && !acore_future_is_done(acore_task_future(t)); i++)
     acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
 }
 
 /* ---- cycles ---- */
@@ -60,8 +60,8 @@ static void test_task_cancel_mutual_await(void **state) {
   assert_int_equal(acore_task_cancelling(b), 1);
   run_until_done(loop, a);
   run_until_done(loop, b);
-  assert_int_equal(acore_future_cancelled(acore_task_future(a)), 1);
-  assert_int_equal(acore_future_cancelled(acore_task_future(b)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(a)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(b)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(a)),
                       "stop");
   acore_task_unref(a);
@@ -83,7 +83,7 @@ static void test_task_cancel_await_ring(void **state) {
   assert_int_equal(acore_future_cancel(acore_task_future(t[1]), NULL), 1);
   for (i = 0; i < 3; i++) {
     run_until_done(loop, t[i]);
-    assert_int_equal(acore_future_cancelled(acore_task_future(t[i])), 1);
+    assert_int_equal(acore_future_is_cancelled(acore_task_future(t[i])), 1);
     assert_int_equal(acore_task_cancelling(t[i]), 1);
     acore_task_unref(t[i]);
   }
@@ -124,8 +124,8 @@ static void test_task_cancel_awaits_gather_of_itself(void **state) {
   assert_int_equal(acore_task_cancel(t, NULL), 1);
   run_until_done(loop, t);
   assert_int_equal(w.saw_cancel, 1);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
-  assert_int_equal(acore_future_cancelled(other), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(other), 1);
   acore_task_unref(t);
   acore_future_unref(other);
 }
@@ -157,9 +157,9 @@ static void cancel_shared(acore_loop_t *loop, int depth) {
   assert_int_equal(acore_task_cancelling(leaf), 2);
   run_until_done(loop, leaf);
   assert_int_equal(lw.saw_cancel, 1);
-  for (k = 0; k < depth + 10 && !acore_future_done(g); k++)
+  for (k = 0; k < depth + 10 && !acore_future_is_done(g); k++)
     acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_int_equal(acore_future_is_cancelled(g), 1);
   acore_future_unref(g);
   acore_task_unref(leaf);
 }
@@ -195,11 +195,11 @@ static void test_gather_cancel_diamond_of_tasks(void **state) {
   assert_int_equal(acore_task_cancelling(t2), 1);
   run_until_done(loop, t1);
   run_until_done(loop, t2);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t1)), 1);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t2)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t1)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t2)), 1);
   acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-  assert_int_equal(acore_future_cancelled(outer), 1);
-  assert_int_equal(acore_future_cancelled(hold), 1);
+  assert_int_equal(acore_future_is_cancelled(outer), 1);
+  assert_int_equal(acore_future_is_cancelled(hold), 1);
   acore_future_unref(hold);
   acore_future_unref(outer);
   acore_future_unref(inner);

@@ -75,14 +75,14 @@ static void test_cond_wait_releases_and_reacquires(void **state) {
   assert_int_equal(acore_cond_new(loop, NULL, &cond), ACORE_OK);
   lock = acore_cond_lock(cond);
   w = locked_wait(cond);
-  assert_int_equal(acore_lock_locked(lock), 0); /* released */
+  assert_int_equal(acore_lock_is_locked(lock), 0); /* released */
   assert_int_equal(acore_cond_waiting(cond), 1);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 1), 1);
-  assert_int_equal(acore_future_done(w), 0); /* lock still ours */
+  assert_int_equal(acore_future_is_done(w), 0); /* lock still ours */
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w), 1); /* re-acquired, then done */
-  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_future_is_done(w), 1); /* re-acquired, then done */
+  assert_int_equal(acore_lock_is_locked(lock), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   acore_future_unref(w);
   acore_cond_unref(cond);
@@ -99,12 +99,12 @@ static void test_cond_cancel_reacquires_first(void **state) {
   w = locked_wait(cond);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_future_cancel(w, "stop"), 1);
-  assert_int_equal(acore_future_done(w), 0); /* waits for the lock */
+  assert_int_equal(acore_future_is_done(w), 0); /* waits for the lock */
   assert_int_equal(acore_cond_waiting(cond), 0);
   assert_int_equal(acore_future_cancel(w, NULL), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(w), 1);
-  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_future_is_cancelled(w), 1);
+  assert_int_equal(acore_lock_is_locked(lock), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   acore_future_unref(w);
   acore_cond_unref(cond);
@@ -126,16 +126,16 @@ static void test_cond_notify_n_in_order_and_all(void **state) {
   assert_int_equal(acore_cond_notify(cond, 2), 2);
   assert_int_equal(acore_cond_waiting(cond), 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w[0]), 1); /* holds the lock */
-  assert_int_equal(acore_future_done(w[1]), 0); /* queued on the lock */
+  assert_int_equal(acore_future_is_done(w[0]), 1); /* holds the lock */
+  assert_int_equal(acore_future_is_done(w[1]), 0); /* queued on the lock */
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w[1]), 1);
+  assert_int_equal(acore_future_is_done(w[1]), 1);
   assert_int_equal(acore_cond_notify_all(cond), 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w[2]), 1);
-  assert_int_equal(acore_future_done(w[3]), 0);
+  assert_int_equal(acore_future_is_done(w[2]), 1);
+  assert_int_equal(acore_future_is_done(w[3]), 0);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w[3]), 1);
+  assert_int_equal(acore_future_is_done(w[3]), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   for (i = 0; i < 4; i++)
     acore_future_unref(w[i]);
@@ -157,10 +157,10 @@ static void test_cond_notified_then_cancelled_passes_it_on(void **state) {
   assert_int_equal(acore_future_cancel(a, NULL), 1); /* passes to b */
   assert_int_equal(acore_cond_waiting(cond), 0);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(a), 1);
+  assert_int_equal(acore_future_is_cancelled(a), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(b), 1);
-  assert_int_equal(acore_future_cancelled(b), 0);
+  assert_int_equal(acore_future_is_done(b), 1);
+  assert_int_equal(acore_future_is_cancelled(b), 0);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   acore_future_unref(a);
   acore_future_unref(b);
@@ -194,19 +194,19 @@ static void test_cond_wait_for_predicate(void **state) {
   assert_int_equal(acore_cond_notify_all(cond), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(calls, 2); /* checked with the lock: false, waits on */
-  assert_int_equal(acore_future_done(w), 0);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_future_is_done(w), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   assert_int_equal(acore_cond_waiting(cond), 1);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   counter = 2;
   assert_int_equal(acore_cond_notify(cond, 1), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_future_done(w), 1);
+  assert_int_equal(acore_future_is_done(w), 1);
   assert_int_equal(tu_frees, 1);
   /* true at once: done now, lock still held */
   assert_int_equal(acore_cond_wait_for(cond, at_least_two, NULL,
                                        tu_count_free, &now), ACORE_OK);
-  assert_int_equal(acore_future_done(now), 1);
+  assert_int_equal(acore_future_is_done(now), 1);
   assert_int_equal(tu_frees, 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   acore_future_unref(w);
@@ -279,7 +279,7 @@ static void test_cond_tasks_resume_owning_the_lock(void **state) {
   assert_ptr_equal(ca.owner_after, a);
   assert_ptr_equal(cb.owner_after, b);
   assert_int_equal(r.count, 0);
-  assert_int_equal(acore_lock_locked(acore_cond_lock(cond)), 0);
+  assert_int_equal(acore_lock_is_locked(acore_cond_lock(cond)), 0);
   acore_task_unref(a);
   acore_task_unref(b);
   acore_task_unref(n);

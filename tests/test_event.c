@@ -67,11 +67,11 @@ static void test_event_wait_when_set_and_clear(void **state) {
   assert_int_equal(acore_event_set(ev), ACORE_OK);
   assert_int_equal(acore_event_is_set(ev), 1);
   assert_int_equal(acore_event_wait(ev, &a), ACORE_OK);
-  assert_int_equal(acore_future_done(a), 1);
+  assert_int_equal(acore_future_is_done(a), 1);
   assert_int_equal(acore_event_clear(ev), ACORE_OK);
   assert_int_equal(acore_event_is_set(ev), 0);
   assert_int_equal(acore_event_wait(ev, &b), ACORE_OK);
-  assert_int_equal(acore_future_done(b), 0);
+  assert_int_equal(acore_future_is_done(b), 0);
   acore_future_unref(a);
   acore_future_unref(b);
   acore_event_unref(ev);
@@ -90,7 +90,7 @@ static void test_event_cancelled_waiter_leaves(void **state) {
   acore_future_unref(b); /* dropped: leaves too */
   assert_int_equal(acore_event_waiting(ev), 0);
   assert_int_equal(acore_event_set(ev), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(a), 1);
+  assert_int_equal(acore_future_is_cancelled(a), 1);
   acore_future_unref(a);
   acore_event_unref(ev);
 }

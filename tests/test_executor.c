@@ -234,7 +234,7 @@ static void test_executor_result_kinds(void **state) {
   assert_string_equal(acore_error_message(acore_future_error(f[3])),
                       "disk on fire");
   assert_int_equal(acore_future_result(f[4], NULL), ACORE_ETIMEDOUT);
-  assert_int_equal(acore_future_cancelled(f[5]), 1);
+  assert_int_equal(acore_future_is_cancelled(f[5]), 1);
   assert_int_equal(acore_future_result(f[6], &p), ACORE_OK);
   assert_null(p);
   assert_int_equal(int_of(f[7]), 1);
@@ -426,7 +426,7 @@ static void test_executor_stats_and_cancel_before_start(void **state) {
   /* cancel b before it started: it never runs, ud_free runs now */
   assert_int_equal(acore_future_cancel(b, "not needed"), 1);
   assert_int_equal(tu_frees, 1);
-  assert_int_equal(acore_future_cancelled(b), 1);
+  assert_int_equal(acore_future_is_cancelled(b), 1);
   assert_string_equal(acore_future_cancel_message(b), "not needed");
   assert_int_equal(acore_future_cancel(b, NULL), 0);
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_QUEUED), 1);
@@ -458,7 +458,7 @@ static int until_cancelled(acore_work_t *w, void *ud) {
   gate *g = ud;
 
   atomic_fetch_add(&g->arrived, 1);
-  while (!acore_work_cancelled(w))
+  while (!acore_work_is_cancelled(w))
     uv_sleep(1);
   atomic_fetch_add(&polls_seen, 1);
   return acore_work_set_result(w, strdup("late"), free_late);
@@ -478,14 +478,14 @@ static void test_executor_cancel_while_running(void **state) {
                                          ud_free_on_loop, &f), ACORE_OK);
   wait_until(gate_arrived, &gt);
   assert_int_equal(acore_future_cancel(f, NULL), 1);
-  assert_int_equal(acore_future_cancelled(f), 1); /* at once */
+  assert_int_equal(acore_future_is_cancelled(f), 1); /* at once */
   assert_int_equal(tu_frees, 0); /* the job still runs */
   assert_int_equal(acore_loop_run(loop), ACORE_OK); /* until it is back */
   assert_int_equal(atomic_load(&polls_seen), 1);
   assert_int_equal(late_frees, 1); /* its late result was freed */
   assert_int_equal(tu_frees, 1);
   assert_int_equal(atomic_load(&free_off_loop), 0);
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   acore_future_unref(f);
   acore_executor_unref(ex);
   gate_destroy(&gt);
@@ -497,7 +497,7 @@ static int await_job(acore_task_t *t, void *ud) {
 
   if (acore_task_awaited(t) == NULL)
     return acore_task_await(t, acore_future_ref(f));
-  return acore_future_cancelled(acore_task_awaited(t))
+  return acore_future_is_cancelled(acore_task_awaited(t))
              ? acore_task_finish_cancelled(t)
              : acore_task_return_int(t, 1);
 }
@@ -517,11 +517,11 @@ static void test_executor_task_cancel_reaches_job(void **state) {
   assert_int_equal(acore_task_spawn(loop, await_job, f, NULL, &t), ACORE_OK);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(acore_task_cancel(t, NULL), 1);
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   assert_int_equal(tu_frees, 1);
   gate_open(&gt);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(atomic_load(&ran), 0);
   acore_task_unref(t);
   acore_future_unref(f);
@@ -559,7 +559,7 @@ static void test_executor_shutdown(void **state) {
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_WORKERS), 0);
   assert_int_equal(acore_loop_run(loop), ACORE_OK); /* deliveries */
   for (i = 0; i < 3; i++) {
-    assert_int_equal(acore_future_cancelled(f[i]), 1);
+    assert_int_equal(acore_future_is_cancelled(f[i]), 1);
     acore_future_unref(f[i]);
   }
   assert_int_equal(int_of(g), 7);
@@ -609,7 +609,7 @@ static void test_executor_shutdown_from_another_thread(void **state) {
   gate_open(&gt);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   for (i = 0; i < 3; i++) {
-    assert_int_equal(acore_future_cancelled(f[i]), 1);
+    assert_int_equal(acore_future_is_cancelled(f[i]), 1);
     acore_future_unref(f[i]);
   }
   assert_int_equal(atomic_load(&ran), 0);
@@ -764,8 +764,8 @@ static void close_with_work(int wait_executor) {
   wait_until(gate_arrived, &gt);
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
   assert_int_equal(tu_frees, 1); /* the queued one, never run */
-  assert_int_equal(acore_future_cancelled(f), 1);
-  assert_int_equal(acore_future_cancelled(q), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(q), 1);
   acore_future_unref(f);
   acore_future_unref(q);
   acore_loop_unref(loop);
@@ -871,14 +871,14 @@ static void test_executor_einval(void **state) {
   assert_int_equal(acore_work_set_error(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_work_set_error_code(NULL, ACORE_EIO, NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_work_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_work_is_cancelled(NULL), ACORE_EINVAL);
   assert_null(acore_work_loop(NULL));
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_COMPLETED), 0);
   acore_executor_unref(ex);
 }
 
 static int bad_sets(acore_work_t *w, void *ud) {
-  int ok = acore_work_loop(w) == ud && acore_work_cancelled(w) == 0 &&
+  int ok = acore_work_loop(w) == ud && acore_work_is_cancelled(w) == 0 &&
            acore_work_set_bytes(w, NULL, 3) == ACORE_EINVAL &&
            acore_work_set_error(w, NULL) == ACORE_EINVAL &&
            acore_work_set_error_code(w, 1, NULL) == ACORE_EINVAL;
@@ -1147,7 +1147,7 @@ static void test_executor_cancel_enomem_keeps_job(void **state) {
   tu_alloc_fail_at(1); /* the message's copy */
   assert_int_equal(acore_future_cancel(b, "not needed"), ACORE_ENOMEM);
   tu_alloc_fail_at(0);
-  assert_int_equal(acore_future_done(b), 0);
+  assert_int_equal(acore_future_is_done(b), 0);
   assert_int_equal(tu_frees, 0);
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_QUEUED), 1);
   assert_int_equal(acore_future_cancel(b, "not needed"), 1);

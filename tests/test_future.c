@@ -48,7 +48,7 @@ static void test_future_cancel_callbacks_not_synchronous(void **state) {
   acore_loop_run(loop);
   assert_int_equal(ncalls, 1);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_CANCELLED);
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   assert_string_equal(acore_future_cancel_message(f), "stop it");
   assert_int_equal(acore_future_result(f, NULL), ACORE_ECANCELLED);
   acore_future_unref(f);
@@ -324,8 +324,8 @@ static void test_future_einval(void **state) {
   acore_future_unref(NULL);
   assert_null(acore_future_loop(NULL));
   assert_int_equal(acore_future_state(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_done(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_is_done(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_is_cancelled(NULL), ACORE_EINVAL);
   assert_int_equal(acore_future_set_result(NULL, NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_future_set_int(NULL, 0), ACORE_EINVAL);
   assert_int_equal(acore_future_set_double(NULL, 0), ACORE_EINVAL);

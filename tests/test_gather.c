@@ -11,7 +11,7 @@ static void test_sleep_zero_is_one_iteration(void **state) {
   acore_future_t *s;
 
   assert_int_equal(acore_sleep(loop, 0, &s), ACORE_OK);
-  assert_int_equal(acore_future_done(s), 0);
+  assert_int_equal(acore_future_is_done(s), 0);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(acore_future_state(s), ACORE_FUTURE_RESULT);
   assert_int_equal(acore_future_set_int(s, 1), ACORE_EINVAL); /* not settable */
@@ -23,7 +23,7 @@ static void test_sleep_zero_is_one_iteration(void **state) {
 static int zero_seen_done;
 
 static void check_zero_done(void *ud) {
-  zero_seen_done = acore_future_done(ud);
+  zero_seen_done = acore_future_is_done(ud);
 }
 
 static void test_sleep_zero_in_call_soon_order(void **state) {
@@ -45,10 +45,10 @@ static void test_sleep_delay_virtual_clock(void **state) {
 
   assert_int_equal(acore_sleep(loop, 2.0, &s), ACORE_OK);
   spin(loop, 3);
-  assert_int_equal(acore_future_done(s), 0);
+  assert_int_equal(acore_future_is_done(s), 0);
   acore_loop_advance(loop, 1.5);
   spin(loop, 2);
-  assert_int_equal(acore_future_done(s), 0);
+  assert_int_equal(acore_future_is_done(s), 0);
   acore_loop_advance(loop, 0.5);
   spin(loop, 1);
   assert_int_equal(acore_future_state(s), ACORE_FUTURE_RESULT);
@@ -100,10 +100,10 @@ static void test_sleep_cancel_disarms_timer(void **state) {
   assert_int_equal(acore_task_spawn(loop, sleeper_step, NULL, NULL, &t),
                    ACORE_OK);
   spin(loop, 2);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 0);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 0);
   assert_int_equal(acore_task_cancel(t, NULL), 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
   assert_true(acore_loop_time(loop) == t0);
   acore_task_unref(t);
@@ -252,14 +252,14 @@ static void test_gather_settle_all_keeps_everything(void **state) {
                    ACORE_OK);
   acore_future_set_error_code(fs[0], ACORE_EIO, "x");
   spin(loop, 2);
-  assert_int_equal(acore_future_done(g), 0); /* waits for all */
+  assert_int_equal(acore_future_is_done(g), 0); /* waits for all */
   acore_future_cancel(fs[1], "c");
   acore_future_set_int(fs[2], 3);
   drive(loop, g);
   assert_int_equal(acore_future_result(g, NULL), ACORE_OK);
   assert_int_equal(acore_future_result(acore_gather_child(g, 0), NULL),
                    ACORE_EIO);
-  assert_int_equal(acore_future_cancelled(acore_gather_child(g, 1)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_gather_child(g, 1)), 1);
   assert_int_equal(int_of(acore_gather_child(g, 2)), 3);
   for (i = 0; i < 3; i++)
     acore_future_unref(fs[i]);
@@ -282,7 +282,7 @@ static void test_gather_cancel_on_error(void **state) {
   spin(loop, 1);
   assert_int_equal(acore_future_result(g, NULL), ACORE_EIO); /* at once */
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_task_unref(t);
   acore_future_unref(f);
   acore_future_unref(g);
@@ -304,9 +304,9 @@ static void test_gather_drain_waits_for_cancelled(void **state) {
   acore_future_set_error_code(f, ACORE_EIO, NULL);
   spin(loop, 5);
   assert_int_equal(j.saw_cancel, 1);
-  assert_int_equal(acore_future_done(g), 0); /* the task still cleans up */
+  assert_int_equal(acore_future_is_done(g), 0); /* the task still cleans up */
   drive(loop, g);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
   assert_int_equal(acore_future_result(g, NULL), ACORE_EIO);
   acore_task_unref(t);
   acore_future_unref(f);
@@ -322,8 +322,8 @@ static void test_gather_drain_alone_lets_others_finish(void **state) {
   assert_int_equal(acore_gather(loop, fs, 2, ACORE_GATHER_DRAIN, &g), ACORE_OK);
   acore_future_set_error_code(fs[0], ACORE_EIO, NULL);
   spin(loop, 3);
-  assert_int_equal(acore_future_done(g), 0);
-  assert_int_equal(acore_future_done(fs[1]), 0); /* not cancelled */
+  assert_int_equal(acore_future_is_done(g), 0);
+  assert_int_equal(acore_future_is_done(fs[1]), 0); /* not cancelled */
   acore_future_set_int(fs[1], 1);
   drive(loop, g);
   assert_int_equal(acore_future_result(g, NULL), ACORE_EIO);
@@ -344,13 +344,13 @@ static void test_gather_cancel_cancels_children(void **state) {
   assert_int_equal(acore_gather(loop, fs, 2, 0, &g), ACORE_OK);
   spin(loop, 1);
   assert_int_equal(acore_future_cancel(g, "bye"), 1);
-  assert_int_equal(acore_future_cancelled(f), 1);
-  assert_int_equal(acore_future_done(g), 0); /* ends once children did */
+  assert_int_equal(acore_future_is_cancelled(f), 1);
+  assert_int_equal(acore_future_is_done(g), 0); /* ends once children did */
   drive(loop, g);
-  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_int_equal(acore_future_is_cancelled(g), 1);
   assert_string_equal(acore_future_cancel_message(g), "bye");
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_task_unref(t);
   acore_future_unref(f);
   acore_future_unref(g);
@@ -370,7 +370,7 @@ static void test_gather_cancel_settle_all_ends_cancelled(void **state) {
   drive(loop, g);
   /* The child absorbed it and returned, but the gather was cancelled. */
   assert_int_equal(int_of(acore_gather_child(g, 0)), 5);
-  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_int_equal(acore_future_is_cancelled(g), 1);
   acore_task_unref(t);
   acore_future_unref(g);
 }
@@ -384,10 +384,10 @@ static void test_gather_child_cancelled_on_its_own(void **state) {
   assert_int_equal(acore_gather(loop, fs, 2, 0, &g), ACORE_OK);
   acore_future_cancel(fs[1], "own");
   drive(loop, g);
-  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_int_equal(acore_future_is_cancelled(g), 1);
   assert_int_equal(acore_future_result(g, NULL), ACORE_ECANCELLED);
   assert_string_equal(acore_future_cancel_message(g), "own");
-  assert_int_equal(acore_future_done(fs[0]), 0);
+  assert_int_equal(acore_future_is_done(fs[0]), 0);
   acore_future_unref(fs[0]);
   acore_future_unref(fs[1]);
   acore_future_unref(g);
@@ -422,10 +422,10 @@ static void test_gather_of_gathers_composes(void **state) {
   assert_int_equal(acore_gather(loop, fs, 2, 0, &inner), ACORE_OK);
   assert_int_equal(acore_gather(loop, &inner, 1, 0, &outer), ACORE_OK);
   assert_int_equal(acore_future_cancel(outer, NULL), 1); /* reaches a, b */
-  assert_int_equal(acore_future_cancelled(a), 1);
-  assert_int_equal(acore_future_cancelled(b), 1);
+  assert_int_equal(acore_future_is_cancelled(a), 1);
+  assert_int_equal(acore_future_is_cancelled(b), 1);
   drive(loop, outer);
-  assert_int_equal(acore_future_cancelled(outer), 1);
+  assert_int_equal(acore_future_is_cancelled(outer), 1);
   acore_future_unref(a);
   acore_future_unref(b);
   acore_future_unref(inner);
@@ -501,7 +501,7 @@ static void test_gather_cancelled_through_awaiting_task(void **state) {
   drive(loop, acore_task_future(t));
   assert_int_equal(a.status, ACORE_ECANCELLED);
   assert_int_equal(j[0].saw_cancel + j[1].saw_cancel, 2);
-  assert_int_equal(acore_future_cancelled(a.g), 1);
+  assert_int_equal(acore_future_is_cancelled(a.g), 1);
   for (i = 0; i < 2; i++)
     acore_future_unref(fs[i]);
   acore_future_unref(a.g);
@@ -549,7 +549,7 @@ static acore_future_t *random_combinator(acore_loop_t *loop,
 }
 
 static void finish_randomly(acore_future_t *f) {
-  if (acore_future_done(f))
+  if (acore_future_is_done(f))
     return;
   switch (rnd(3)) {
   case 0:
@@ -606,7 +606,7 @@ static void test_gather_random_compositions(void **state) {
     }
     spin(loop, 5);
     for (i = 0; i < np; i++) {
-      assert_int_equal(acore_future_done(pool[i]), 1);
+      assert_int_equal(acore_future_is_done(pool[i]), 1);
       acore_future_unref(pool[i]);
     }
   }

@@ -18,7 +18,7 @@ static void test_group_completes_when_sealed_and_done(void **state) {
                                        i == 0 ? &t : NULL), ACORE_OK);
   assert_int_equal(acore_group_size(g), 3);
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_future_done(acore_group_future(g)), 0); /* open */
+  assert_int_equal(acore_future_is_done(acore_group_future(g)), 0); /* open */
   assert_int_equal(acore_group_seal(g), ACORE_OK);
   assert_int_equal(acore_group_seal(g), ACORE_OK); /* twice: harmless */
   drive(loop, acore_group_future(g));
@@ -51,7 +51,7 @@ static void test_group_waits_for_seal_when_all_finished(void **state) {
   drive(loop, acore_task_future(t));
   spin(loop, 3);
   assert_int_equal(acore_group_size(g), 0);
-  assert_int_equal(acore_future_done(acore_group_future(g)), 0); /* open */
+  assert_int_equal(acore_future_is_done(acore_group_future(g)), 0); /* open */
   assert_int_equal(acore_group_seal(g), ACORE_OK);
   assert_int_equal(acore_future_state(acore_group_future(g)),
                    ACORE_FUTURE_RESULT);
@@ -110,8 +110,8 @@ static void test_group_naive_tasks_abort_on_error(void **state) {
   err = acore_future_error(acore_group_future(g));
   assert_int_equal(acore_error_child_count(err), 1);
   assert_int_equal(acore_error_code(acore_error_child(err, 0)), ACORE_EIO);
-  assert_int_equal(acore_future_cancelled(acore_task_future(tb)), 1);
-  assert_int_equal(acore_future_cancelled(acore_task_future(tc)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(tb)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(tc)), 1);
   assert_int_equal(b.steps, 2);
   acore_task_unref(tb);
   acore_task_unref(tc);
@@ -134,7 +134,7 @@ static void test_group_cancel_cancels_all(void **state) {
                    ACORE_EINVALIDSTATE); /* shutting down */
   drive(loop, acore_group_future(g));
   assert_int_equal(a.saw_cancel + b.saw_cancel, 2);
-  assert_int_equal(acore_future_cancelled(acore_group_future(g)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_group_future(g)), 1);
   assert_string_equal(acore_future_cancel_message(acore_group_future(g)),
                       "stop");
   acore_group_unref(g);
@@ -198,9 +198,9 @@ static void test_group_nested_never_swallows_cancel(void **state) {
   assert_int_equal(n.inner_job.saw_cancel, 1);
   /* The inner job absorbed the cancel and returned, yet the inner group
    * ended cancelled, so the task awaiting it saw the cancellation. */
-  assert_int_equal(acore_future_cancelled(acore_group_future(n.inner)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_group_future(n.inner)), 1);
   assert_int_equal(n.saw_cancel, 1);
-  assert_int_equal(acore_future_cancelled(acore_group_future(outer)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_group_future(outer)), 1);
   acore_group_unref(outer);
   acore_group_unref(n.inner);
 }
@@ -317,18 +317,18 @@ static void test_combinators_cancel_message_enomem(void **state) {
     tu_alloc_fail_at(0);
   }
   spin(loop, 2);
-  assert_int_equal(acore_future_done(f), 0);
+  assert_int_equal(acore_future_is_done(f), 0);
   for (i = 0; i < 3; i++)
-    assert_int_equal(acore_future_done(c[i]), 0);
+    assert_int_equal(acore_future_is_done(c[i]), 0);
   for (i = 0; i < 3; i++)
     assert_int_equal(acore_future_cancel(c[i], "stop"), 1);
   for (i = 0; i < 3; i++) {
     drive(loop, c[i]);
-    assert_int_equal(acore_future_cancelled(c[i]), 1);
+    assert_int_equal(acore_future_is_cancelled(c[i]), 1);
     assert_string_equal(acore_future_cancel_message(c[i]), "stop");
     acore_future_unref(c[i]);
   }
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   acore_future_unref(f);
 }
 
@@ -343,10 +343,10 @@ static void test_gather_cancel_child_message_enomem(void **state) {
   tu_alloc_fail_at(2); /* 1: the gather's copy; 2: the child's */
   assert_int_equal(acore_future_cancel(g, "stop"), 1);
   tu_alloc_fail_at(0);
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   assert_null(acore_future_cancel_message(f));
   drive(loop, g);
-  assert_int_equal(acore_future_cancelled(g), 1);
+  assert_int_equal(acore_future_is_cancelled(g), 1);
   assert_null(acore_future_cancel_message(g));
   acore_future_unref(g);
   acore_future_unref(f);
@@ -458,7 +458,7 @@ static void test_group_cancelled_errors_reported(void **state) {
   spin(loop, 1);
   acore_future_cancel(acore_group_future(g), NULL);
   drive(loop, acore_group_future(g));
-  assert_int_equal(acore_future_cancelled(acore_group_future(g)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_group_future(g)), 1);
   assert_int_equal(r.count, 1); /* the error is not lost */
   assert_int_equal(r.last_code, ACORE_EIO);
   acore_group_unref(g);

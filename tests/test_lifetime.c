@@ -117,7 +117,7 @@ static void release_before_timeout(acore_loop_t *loop, int which) {
   assert_true(tq_intact());
   assert_int_equal(tu_frees, which == AS_COMPLETED);
   for (i = 0; i < 2; i++) {
-    assert_int_equal(acore_future_done(fs[i]), 0); /* never cancelled */
+    assert_int_equal(acore_future_is_done(fs[i]), 0); /* never cancelled */
     acore_future_unref(fs[i]);
   }
 }

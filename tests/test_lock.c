@@ -62,12 +62,12 @@ static void test_lock_einval(void **state) {
   assert_int_equal(acore_lock_acquire_finish(lock, NULL), ACORE_EINVAL);
   assert_int_equal(acore_lock_try_acquire(NULL), ACORE_EINVAL);
   assert_int_equal(acore_lock_release(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_lock_locked(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_lock_is_locked(NULL), ACORE_EINVAL);
   assert_null(acore_lock_owner(NULL));
   assert_int_equal(acore_lock_waiting(NULL), 0);
   assert_null(acore_lock_ref(NULL));
   acore_lock_unref(NULL);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_lock_unref(lock);
 }
 
@@ -79,8 +79,8 @@ static void test_lock_release_errors(void **state) {
   assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
   assert_int_equal(acore_lock_release(lock), ACORE_EINVALIDSTATE);
   assert_int_equal(acore_lock_acquire(lock, &f), ACORE_OK); /* no task */
-  assert_int_equal(acore_future_done(f), 1);
-  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_future_is_done(f), 1);
+  assert_int_equal(acore_lock_is_locked(lock), 1);
   assert_null(acore_lock_owner(lock));
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_EAGAIN);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
@@ -117,11 +117,11 @@ static void test_lock_release_by_non_owner(void **state) {
                    ACORE_OK);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(other_release_rc, ACORE_ENOTOWNER);
-  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_lock_is_locked(lock), 1);
   acore_future_set_int(gate, 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(l.release_rc, ACORE_OK);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_task_unref(owner);
   acore_task_unref(other);
   acore_future_unref(gate);
@@ -149,7 +149,7 @@ static void test_lock_fifo_tasks(void **state) {
     assert_int_equal(l[i].release_rc, ACORE_OK);
     acore_task_unref(t[i]);
   }
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_lock_unref(lock);
 }
 
@@ -173,12 +173,12 @@ static void test_lock_locked_during_hand_off(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK); /* t waits */
   assert_int_equal(acore_lock_waiting(lock), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
-  assert_int_equal(acore_lock_locked(lock), 1);      /* handed to t */
+  assert_int_equal(acore_lock_is_locked(lock), 1);      /* handed to t */
   assert_ptr_equal(acore_lock_owner(lock), t);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_EAGAIN);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(l.release_rc, ACORE_OK);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_task_unref(t);
   acore_lock_unref(lock);
 }
@@ -202,7 +202,7 @@ static void test_lock_task_finishing_holding_is_reported(void **state) {
   assert_int_equal(r.last_code, ACORE_ENOTOWNER);
   assert_int_equal(lb.finish_rc, ACORE_OK); /* b got it afterwards */
   assert_int_equal(lb.release_rc, ACORE_OK);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_task_unref(a);
   acore_task_unref(b);
   acore_lock_unref(lock);
@@ -249,7 +249,7 @@ static void test_lock_cancel_queued_and_woken(void **state) {
   assert_int_equal(lb.finish_rc, ACORE_ECANCELLED);
   assert_int_equal(lc.finish_rc, ACORE_OK);
   assert_int_equal(lc.release_rc, ACORE_OK);
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   acore_task_unref(a);
   acore_task_unref(b);
   acore_task_unref(c);
@@ -283,15 +283,15 @@ static void test_lock_granted_then_cancelled_passes_on(void **state) {
   assert_int_equal(acore_task_cancel(b, "go"), 1);      /* ...then cancelled */
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(lb.finish_rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(acore_task_future(b)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(b)), 1);
   assert_ptr_equal(acore_lock_owner(lock), c);          /* passed on at once */
-  assert_int_equal(acore_lock_locked(lock), 1);
+  assert_int_equal(acore_lock_is_locked(lock), 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(lc.finish_rc, ACORE_OK);
   assert_int_equal(lc.release_rc, ACORE_OK);
   assert_int_equal(norder, 1);
   assert_int_equal(order[0], 2);                        /* only c held it */
-  assert_int_equal(acore_lock_locked(lock), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0);
   assert_int_equal(r.count, 0);
   acore_task_unref(b);
   acore_task_unref(c);
@@ -353,7 +353,7 @@ static int walk_step(acore_task_t *t, void *ud) {
     if (rc == ACORE_OK)
       break;
     assert_int_equal(rc, ACORE_ENOMEM);
-    assert_int_equal(acore_lock_locked(lock), 0);
+    assert_int_equal(acore_lock_is_locked(lock), 0);
   }
   assert_true(nth > 2 && nth < 20); /* two allocations can fail */
   assert_int_equal(acore_lock_release(lock), ACORE_OK);

@@ -165,12 +165,12 @@ static void test_loop_handle_cancel(void **state) {
   tu_frees = 0;
   acore_loop_call_soon(loop, log_cb, (void *)1, tu_count_free, &a);
   acore_loop_call_later(loop, 1.0, log_cb, (void *)2, tu_count_free, &b);
-  assert_int_equal(acore_handle_cancelled(a), 0);
+  assert_int_equal(acore_handle_is_cancelled(a), 0);
   assert_int_equal(acore_handle_cancel(a), 1);
   assert_int_equal(acore_handle_cancel(b), 1);
   assert_int_equal(tu_frees, 2); /* ud_free runs at once */
   assert_int_equal(acore_handle_cancel(a), 0);
-  assert_int_equal(acore_handle_cancelled(a), 1);
+  assert_int_equal(acore_handle_is_cancelled(a), 1);
   assert_true(acore_handle_when(a) == -1.0);
   acore_loop_advance(loop, 2.0);
   acore_loop_run(loop);
@@ -440,12 +440,12 @@ static void test_loop_close_reports_pending_task(void **state) {
   acore_task_spawn(loop, never_step, NULL, NULL, &t);
   acore_task_set_name(t, "forever");
   acore_loop_run(loop);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 0);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 0);
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
   assert_int_equal(r.count, 1);
   assert_int_equal(r.last_kind, ACORE_REPORT_TASK_PENDING);
   assert_string_equal(r.last_name, "forever");
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(acore_loop_task_count(loop), 0);
   acore_task_unref(t);
 }
@@ -622,7 +622,7 @@ static void test_loop_future_outlives_loop_reference(void **state) {
   acore_loop_close(loop);
   acore_loop_unref(loop); /* memory stays while f exists */
   assert_int_equal(acore_future_set_int(f, 1), ACORE_ECLOSED);
-  assert_int_equal(acore_future_done(f), 0); /* frozen as it was */
+  assert_int_equal(acore_future_is_done(f), 0); /* frozen as it was */
   acore_future_unref(f);
   assert_int_equal(tu_alloc_live(), live);
 }
@@ -766,7 +766,7 @@ static void test_loop_einval(void **state) {
   assert_int_equal(acore_loop_report(loop, 99, NULL, NULL, NULL),
                    ACORE_EINVAL);
   assert_int_equal(acore_handle_cancel(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_handle_cancelled(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_handle_is_cancelled(NULL), ACORE_EINVAL);
   assert_true(acore_handle_when(NULL) == -1.0);
   assert_null(acore_handle_ref(NULL));
   acore_handle_unref(NULL);
@@ -802,7 +802,7 @@ static void test_loop_run_until_complete_allocates_nothing(void **state) {
   assert_int_equal(tu_alloc_failed(), 0);
   tu_alloc_fail_at(0);
   assert_int_equal(tu_alloc_made(), made);
-  assert_int_equal(acore_future_done(f), 1);
+  assert_int_equal(acore_future_is_done(f), 1);
   acore_future_unref(f);
 }
 
@@ -812,7 +812,7 @@ static void test_loop_run_until_complete_foreign_future(void **state) {
 
   assert_int_equal(acore_future_new(other, &f), ACORE_OK);
   assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_EINVAL);
-  assert_int_equal(acore_future_done(f), 0);
+  assert_int_equal(acore_future_is_done(f), 0);
   assert_int_equal(acore_loop_is_running(loop), 0);
   acore_future_unref(f);
   acore_loop_close(other);

@@ -30,7 +30,7 @@ typedef struct reply { acore_future_t *f; int i; } reply;
 static void do_reply(void *ud) {
   reply *r = ud;
 
-  if (acore_future_done(r->f) == 0) {
+  if (acore_future_is_done(r->f) == 0) {
     if (r->i == J.fail_at)
       acore_future_set_error_code(r->f, ACORE_EIO, "job failed");
     else
@@ -137,7 +137,7 @@ static void test_map_empty(void **state) {
 
   reset();
   assert_int_equal(acore_map(loop, 0, 4, job_fn, NULL, NULL, 0, &m), ACORE_OK);
-  assert_int_equal(acore_future_done(m), 0);
+  assert_int_equal(acore_future_is_done(m), 0);
   assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
   assert_int_equal(acore_future_result(m, NULL), ACORE_OK);
   acore_future_unref(m);
@@ -193,8 +193,8 @@ static void test_map_cancel_on_error(void **state) {
   assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
   assert_int_equal(acore_future_result(m, NULL), ACORE_EIO);
   assert_int_equal(J.started, 3);
-  assert_int_equal(acore_future_cancelled(acore_map_job(m, 1)), 1);
-  assert_int_equal(acore_future_cancelled(acore_map_job(m, 2)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_map_job(m, 1)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_map_job(m, 2)), 1);
   assert_null(acore_map_job(m, 3)); /* never started */
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(J.started, 3);
@@ -267,11 +267,11 @@ static void test_map_cancel(void **state) {
   assert_int_equal(J.started, 2);
   assert_int_equal(acore_future_cancel(m, "enough"), 1);
   assert_int_equal(tu_frees, 1); /* no more starts: ud freed */
-  assert_int_equal(acore_future_cancelled(acore_map_job(m, 0)), 1);
-  assert_int_equal(acore_future_cancelled(acore_map_job(m, 1)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_map_job(m, 0)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_map_job(m, 1)), 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(J.started, 2);
-  assert_int_equal(acore_future_cancelled(m), 1);
+  assert_int_equal(acore_future_is_cancelled(m), 1);
   unref_hung();
   acore_future_unref(m);
 }
@@ -344,9 +344,9 @@ static void test_map_cancelled_job_fails_map(void **state) {
   assert_int_equal(acore_map_in_flight(m), 3);
   assert_int_equal(acore_future_cancel(acore_map_job(m, 1), NULL), 1);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_future_done(m), 1);
+  assert_int_equal(acore_future_is_done(m), 1);
   assert_int_equal(acore_future_result(m, NULL), ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(m), 0); /* failed, not cancelled */
+  assert_int_equal(acore_future_is_cancelled(m), 0); /* failed, not cancelled */
   unref_hung();
   acore_future_unref(m);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);

@@ -94,7 +94,7 @@ static void test_sem_fast_path_done_at_once(void **state) {
 
   assert_int_equal(acore_sem_new(loop, 3, 0, &sem), ACORE_OK);
   assert_int_equal(acore_sem_acquire_many(sem, 2, &f), ACORE_OK);
-  assert_int_equal(acore_future_done(f), 1);
+  assert_int_equal(acore_future_is_done(f), 1);
   assert_int_equal(acore_future_int(f, &v), ACORE_OK);
   assert_int_equal(v, 2);
   assert_int_equal(acore_sem_available(sem), 1);
@@ -127,9 +127,9 @@ static void test_sem_fifo_order(void **state) {
 
   for (i = 0; i < 4; i++) {
     assert_int_equal(acore_sem_release(sem), ACORE_OK);
-    assert_int_equal(acore_future_done(f[i]), 1);
+    assert_int_equal(acore_future_is_done(f[i]), 1);
     if (i + 1 < 4)
-      assert_int_equal(acore_future_done(f[i + 1]), 0);
+      assert_int_equal(acore_future_is_done(f[i + 1]), 0);
   }
   assert_int_equal(acore_sem_available(sem), 0);
   for (i = 0; i < 4; i++)
@@ -144,17 +144,17 @@ static void test_sem_newcomer_never_overtakes(void **state) {
 
   assert_int_equal(acore_sem_new(loop, 1, 0, &sem), ACORE_OK);
   assert_int_equal(acore_sem_acquire_many(sem, 2, &big), ACORE_OK);
-  assert_int_equal(acore_future_done(big), 0);
+  assert_int_equal(acore_future_is_done(big), 0);
   /* one permit is free, but a waiter is queued: the newcomer queues */
   assert_int_equal(acore_sem_acquire(sem, &small), ACORE_OK);
-  assert_int_equal(acore_future_done(small), 0);
+  assert_int_equal(acore_future_is_done(small), 0);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
   assert_int_equal(acore_sem_available(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK); /* 2 free: big */
-  assert_int_equal(acore_future_done(big), 1);
-  assert_int_equal(acore_future_done(small), 0);
+  assert_int_equal(acore_future_is_done(big), 1);
+  assert_int_equal(acore_future_is_done(small), 0);
   assert_int_equal(acore_sem_release_many(sem, 2), ACORE_OK);
-  assert_int_equal(acore_future_done(small), 1);
+  assert_int_equal(acore_future_is_done(small), 1);
   assert_int_equal(acore_sem_available(sem), 1);
   acore_future_unref(big);
   acore_future_unref(small);
@@ -170,8 +170,8 @@ static void test_sem_cancel_queued_leaves_queue(void **state) {
   assert_int_equal(acore_sem_waiting(sem), 1); /* left synchronously */
   assert_int_equal(acore_future_cancel(a, NULL), 0);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_future_done(b), 1);
-  assert_int_equal(acore_future_cancelled(a), 1);
+  assert_int_equal(acore_future_is_done(b), 1);
+  assert_int_equal(acore_future_is_cancelled(a), 1);
   assert_int_equal(acore_sem_available(sem), 0);
   acore_future_unref(a);
   acore_future_unref(b);
@@ -187,10 +187,10 @@ static void test_sem_cancel_big_head_serves_smaller(void **state) {
   assert_int_equal(acore_sem_acquire_many(sem, 3, &big), ACORE_OK);
   assert_int_equal(acore_sem_acquire(sem, &s1), ACORE_OK);
   assert_int_equal(acore_sem_acquire(sem, &s2), ACORE_OK);
-  assert_int_equal(acore_future_done(s1), 0);
+  assert_int_equal(acore_future_is_done(s1), 0);
   assert_int_equal(acore_future_cancel(big, NULL), 1);
-  assert_int_equal(acore_future_done(s1), 1); /* served inside cancel */
-  assert_int_equal(acore_future_done(s2), 1);
+  assert_int_equal(acore_future_is_done(s1), 1); /* served inside cancel */
+  assert_int_equal(acore_future_is_done(s2), 1);
   assert_int_equal(acore_sem_available(sem), 0);
   acore_future_unref(big);
   acore_future_unref(s1);
@@ -206,7 +206,7 @@ static void test_sem_dropped_waiter_leaves_queue(void **state) {
   acore_future_unref(a);
   assert_int_equal(acore_sem_waiting(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_future_done(b), 1);
+  assert_int_equal(acore_future_is_done(b), 1);
   acore_future_unref(b);
   acore_sem_unref(sem);
 }
@@ -308,7 +308,7 @@ static void test_sem_task_cancel_while_queued(void **state) {
   assert_int_equal(acore_task_cancel(t, "stop"), 1);
   assert_int_equal(acore_sem_waiting(sem), 0); /* inside the cancel call */
   run_all(loop);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(w.finish_rc, ACORE_ECANCELLED);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
   assert_int_equal(acore_sem_available(sem), 1);
@@ -337,9 +337,9 @@ static void test_sem_woken_then_cancelled_gives_permit_back(void **state) {
   assert_int_equal(acore_task_cancel(tb, NULL), 1); /* before B ran */
   run_all(loop);
   assert_int_equal(b.finish_rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(acore_task_future(tb)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(tb)), 1);
   assert_int_equal(c.finish_rc, ACORE_OK);
-  assert_int_equal(acore_future_done(acore_task_future(tc)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(tc)), 1);
   assert_int_equal(acore_sem_available(sem), 1);
   assert_int_equal(acore_sem_waiting(sem), 0);
   acore_task_unref(tb);
@@ -415,7 +415,7 @@ static int alloc_scenario(acore_loop_t *loop) {
     goto out;
   }
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_future_done(b), 1);
+  assert_int_equal(acore_future_is_done(b), 1);
 out:
   if (a == NULL)
     assert_int_equal(acore_sem_available(sem), 1);

@@ -59,13 +59,13 @@ static void sm_check(semmodel *m, acore_sem_t *sem) {
 
     switch (m->f[i].st) {
     case W_QUEUED:
-      CHECK(acore_future_done(f) == 0);
+      CHECK(acore_future_is_done(f) == 0);
       break;
     case W_GRANTED:
       CHECK(acore_future_int(f, &v) == ACORE_OK && v == (int64_t)m->f[i].n);
       break;
     case W_CANCELLED:
-      CHECK(acore_future_cancelled(f) == 1);
+      CHECK(acore_future_is_cancelled(f) == 1);
       break;
     case W_CLOSED:
       CHECK(acore_future_result(f, NULL) == ACORE_ECLOSED);
@@ -317,7 +317,7 @@ static void lock_tasks_sequence(acore_loop_t *loop) {
   }
   drain(loop);
   CHECK(acore_loop_task_count(loop) == 0);
-  CHECK(acore_lock_locked(lock) == 0 && acore_lock_waiting(lock) == 0);
+  CHECK(acore_lock_is_locked(lock) == 0 && acore_lock_waiting(lock) == 0);
   CHECK(r.count == 0);
   for (i = 0; i < NT; i++)
     acore_task_unref(t[i]);
@@ -428,7 +428,7 @@ static int consumer_step(acore_task_t *t, void *ud) {
     return acore_task_await(t, f);
   default:
     CHECK(acore_lock_owner(lock) == t); /* also when cancelled */
-    if (acore_future_cancelled(acore_task_awaited(t))) {
+    if (acore_future_is_cancelled(acore_task_awaited(t))) {
       CHECK(acore_lock_release(lock) == ACORE_OK);
       return acore_task_finish_cancelled(t);
     }
@@ -487,7 +487,7 @@ static void cond_tasks_sequence(acore_loop_t *loop) {
   step_now = -1;
   CHECK(acore_loop_task_count(loop) == 0); /* no lost wake-up, no hang */
   CHECK(cs.produced == cs.consumed + cs.tokens);
-  CHECK(acore_lock_locked(acore_cond_lock(cs.cond)) == 0);
+  CHECK(acore_lock_is_locked(acore_cond_lock(cs.cond)) == 0);
   CHECK(acore_cond_waiting(cs.cond) == 0);
   CHECK(r.count == 0);
   for (i = 0; i < NT; i++)
@@ -528,7 +528,7 @@ static void hop_cb(void *ud) {
   hop *h = ud;
   mjob *j = &h->r->j[h->i];
 
-  if (acore_future_done(j->f) == 1) { /* cancelled meanwhile */
+  if (acore_future_is_done(j->f) == 1) { /* cancelled meanwhile */
     free(h);
     return;
   }
@@ -610,7 +610,7 @@ static void map_sequence(acore_loop_t *loop) {
     any_fail |= r.j[i].plan != J_OK;
   }
   CHECK(acore_map(loop, r.n, r.k, mjob_fn, &r, NULL, flags, &m) == ACORE_OK);
-  for (iter = 0; acore_future_done(m) == 0; iter++) {
+  for (iter = 0; acore_future_is_done(m) == 0; iter++) {
     step_now = iter;
     if (cancel && iter == cancel_at)
       CHECK(acore_future_cancel(m, NULL) == 1);
@@ -619,11 +619,11 @@ static void map_sequence(acore_loop_t *loop) {
   }
   step_now = -1;
   if ((flags & ACORE_MAP_DRAIN) || (flags & ACORE_MAP_SETTLE_ALL))
-    CHECK(acore_map_in_flight(m) == 0 || acore_future_cancelled(m));
+    CHECK(acore_map_in_flight(m) == 0 || acore_future_is_cancelled(m));
   drain(loop);
   CHECK((size_t)r.peak <= r.k && acore_map_peak(m) <= r.k);
   rc = acore_future_result(m, NULL);
-  if (acore_future_cancelled(m)) {
+  if (acore_future_is_cancelled(m)) {
     CHECK(cancel);
   } else if (flags & ACORE_MAP_SETTLE_ALL) {
     CHECK(rc == ACORE_OK && (size_t)r.next_expected == r.n);
@@ -647,7 +647,7 @@ static void map_sequence(acore_loop_t *loop) {
   }
   for (i = 0; i < r.n; i++) { /* outcomes in input order */
     acore_future_t *f = acore_map_job(m, i);
-    if (f == NULL || acore_future_cancelled(f))
+    if (f == NULL || acore_future_is_cancelled(f))
       continue;
     if (r.j[i].plan == J_OK)
       CHECK(acore_future_int(f, &v) == ACORE_OK && v == (int64_t)i * 2);

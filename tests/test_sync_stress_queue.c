@@ -121,7 +121,7 @@ static void qm_check(qmodel *m, acore_queue_t *q) {
     qf *e = &m->f[i];
     switch (e->st) {
     case W_QUEUED:
-      CHECK(acore_future_done(e->f) == 0);
+      CHECK(acore_future_is_done(e->f) == 0);
       break;
     case W_GRANTED:
       CHECK(acore_future_result(e->f, &item) == ACORE_OK);
@@ -129,7 +129,7 @@ static void qm_check(qmodel *m, acore_queue_t *q) {
         CHECK((int)(intptr_t)item == e->item);
       break;
     case W_CANCELLED:
-      CHECK(acore_future_cancelled(e->f) == 1);
+      CHECK(acore_future_is_cancelled(e->f) == 1);
       break;
     case W_CLOSED:
       CHECK(acore_future_result(e->f, NULL) == ACORE_ECLOSED);

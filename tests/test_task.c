@@ -127,7 +127,7 @@ static void test_task_yield_runs_next_iteration(void **state) {
   assert_int_equal(j.steps, 2);
   acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
   assert_int_equal(j.steps, 3);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
   acore_task_unref(t);
 }
 
@@ -140,16 +140,16 @@ static void test_task_cancel_delivered_with_message(void **state) {
 
   acore_loop_run(loop);
   awaited = acore_task_awaited(t);
-  assert_int_equal(acore_future_done(awaited), 0);
+  assert_int_equal(acore_future_is_done(awaited), 0);
   assert_int_equal(acore_task_cancel(t, "enough"), 1);
   assert_int_equal(acore_task_cancelling(t), 1);
-  assert_int_equal(acore_future_cancelled(awaited), 1); /* cancels it too */
+  assert_int_equal(acore_future_is_cancelled(awaited), 1); /* cancels it too */
   assert_int_equal(j.steps, 1);                         /* not synchronous */
   acore_loop_run(loop);
   assert_int_equal(j.steps, 2);
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(j.msg[1], "enough");
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "enough");
   assert_int_equal(acore_task_cancel(t, NULL), 0); /* done: not cancelled */
@@ -216,12 +216,12 @@ static void test_task_cancel_during_step_seen_next(void **state) {
   assert_int_equal(j.steps, 1);
   assert_int_equal(j.status[0], ACORE_OK);
   /* The future it went on to await was cancelled on its behalf. */
-  assert_int_equal(acore_future_cancelled(j.ext), 1);
+  assert_int_equal(acore_future_is_cancelled(j.ext), 1);
   acore_loop_run(loop);
   assert_int_equal(j.steps, 2);
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(j.msg[1], "from inside");
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_future_unref(j.ext);
   acore_task_unref(t);
 }
@@ -233,7 +233,7 @@ static void test_task_cancel_during_last_step_ends_cancelled(void **state) {
   acore_task_t *t = spawn(loop, &j, script);
 
   acore_loop_run(loop);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "too late");
   acore_task_unref(t);
@@ -271,7 +271,7 @@ static void test_task_cancel_before_first_step_propagates(void **state) {
   assert_int_equal(j.steps, 1);
   assert_int_equal(j.status[0], ACORE_ECANCELLED);
   assert_string_equal(j.msg[0], "early");
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "early");
   assert_int_equal(acore_task_cancelling(t), 1);
@@ -328,8 +328,8 @@ static void test_task_cancel_propagates_to_awaited_task(void **state) {
   acore_task_cancel(outer, "both");
   assert_int_equal(acore_task_cancelling(inner), 1);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_cancelled(acore_task_future(inner)), 1);
-  assert_int_equal(acore_future_cancelled(acore_task_future(outer)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(inner)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(outer)), 1);
   assert_int_equal(jo.status[1], ACORE_ECANCELLED);
   assert_string_equal(jo.msg[1], "both");
   acore_task_unref(inner);
@@ -512,7 +512,7 @@ static void test_task_not_settable_from_outside(void **state) {
   /* Cancelling through the future interface cancels the task. */
   assert_int_equal(acore_future_cancel(acore_task_future(t), "via future"), 1);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_task_unref(t);
 }
 

@@ -73,7 +73,7 @@ static void job_done(job_t *j) {
 }
 
 static const char *end_message(acore_task_t *t) {
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   return acore_future_cancel_message(acore_task_future(t));
 }
 
@@ -95,8 +95,8 @@ static void test_task_cancel_naive_step_ends_cancelled(void **state) {
   assert_int_equal(j.steps, 2);
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(end_message(t), "stop");
-  assert_int_equal(acore_future_cancelled(first), 1);
-  assert_int_equal(acore_future_cancelled(j.staged), 1); /* never awaited */
+  assert_int_equal(acore_future_is_cancelled(first), 1);
+  assert_int_equal(acore_future_is_cancelled(j.staged), 1); /* never awaited */
   assert_null(acore_task_awaited(t));
   acore_future_unref(first);
   job_done(&j);
@@ -170,7 +170,7 @@ static void test_task_cancel_handled_then_fail_keeps_error(void **state) {
   acore_loop_run(loop);
   assert_int_equal(acore_future_result(acore_task_future(t1), NULL),
                    ACORE_EIO);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t2)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t2)), 1);
   job_done(&j1);
   job_done(&j2);
   acore_task_unref(t1);
@@ -251,7 +251,7 @@ static void test_task_cancel_during_step_unhandled_next(void **state) {
 
   acore_future_new(loop, &j.ext);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_cancelled(j.ext), 1);
+  assert_int_equal(acore_future_is_cancelled(j.ext), 1);
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(end_message(t), "self");
   job_done(&j);
@@ -441,7 +441,7 @@ static void test_task_resume_einval(void **state) {
   acore_future_cancel(seen[1], NULL);
   acore_loop_run(loop);
   assert_ptr_equal(seen[0], seen[1]); /* the awaited future, borrowed */
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_future_unref(seen[1]);
   acore_task_unref(t);
 }

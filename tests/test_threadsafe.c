@@ -156,7 +156,7 @@ static void test_threadsafe_handles_released_elsewhere(void **state) {
   assert_int_equal(acore_group_new(loop, &h.grp), ACORE_OK);
   assert_int_equal(acore_group_seal(h.grp), ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_done(acore_group_future(h.grp)), 1);
+  assert_int_equal(acore_future_is_done(acore_group_future(h.grp)), 1);
   assert_int_equal(acore_future_result(acore_task_future(h.task), NULL),
                    ACORE_OK);
   assert_int_equal(uv_sem_init(&h.main_done, 0), 0);

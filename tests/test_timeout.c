@@ -45,9 +45,9 @@ static void test_wait_for_timeout_waits_for_cancelling(void **state) {
   acore_loop_advance(loop, 1.0);
   spin(loop, 4);
   assert_int_equal(j.saw_cancel, 1);           /* inner was cancelled */
-  assert_int_equal(acore_future_done(w), 0);   /* ...and is cleaning up */
+  assert_int_equal(acore_future_is_done(w), 0);   /* ...and is cleaning up */
   drive(loop, w);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
   assert_int_equal(acore_future_result(w, NULL), ACORE_ETIMEDOUT);
   assert_true(acore_loop_time(loop) >= 4.0);
   acore_task_unref(t);
@@ -77,7 +77,7 @@ static void test_wait_for_cancel_same_iteration_not_swallowed(void **state) {
   acore_future_set_int(f, 1);                 /* inner completes... */
   assert_int_equal(acore_future_cancel(w, "outer"), 1); /* ...and outer cancelled */
   drive(loop, w);
-  assert_int_equal(acore_future_cancelled(w), 1); /* gh-86296 */
+  assert_int_equal(acore_future_is_cancelled(w), 1); /* gh-86296 */
   assert_string_equal(acore_future_cancel_message(w), "outer");
   assert_int_equal(int_of(f), 1); /* the value stays on the inner */
   acore_future_unref(f);
@@ -114,12 +114,12 @@ static void test_wait_for_cancel_while_timeout_cancelling(void **state) {
   acore_loop_advance(loop, 1.0);
   spin(loop, 4);
   assert_int_equal(j.saw_cancel, 1);           /* the timeout cancelled it */
-  assert_int_equal(acore_future_done(w), 0);   /* ...it awaits its cleanup */
+  assert_int_equal(acore_future_is_done(w), 0);   /* ...it awaits its cleanup */
   assert_int_equal(acore_future_cancel(w, "outside"), 1);
-  assert_int_equal(acore_future_done(w), 0);   /* waits for the inner */
+  assert_int_equal(acore_future_is_done(w), 0);   /* waits for the inner */
   drive(loop, w);
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
-  assert_int_equal(acore_future_cancelled(w), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(w), 1);
   assert_int_equal(acore_future_result(w, NULL), ACORE_ECANCELLED);
   assert_string_equal(acore_future_cancel_message(w), "outside");
   acore_task_unref(t);
@@ -157,7 +157,7 @@ static void test_wait_for_leaves_no_timer(void **state) {
   assert_true(acore_loop_time(loop) < 1.0);
   acore_future_cancel(g, NULL);
   drive(loop, w2);
-  assert_int_equal(acore_future_cancelled(w2), 1);
+  assert_int_equal(acore_future_is_cancelled(w2), 1);
   acore_future_unref(f);
   acore_future_unref(w);
   acore_future_unref(g);
@@ -237,10 +237,10 @@ static void test_timeout_scope_inner_opened_while_outer_expiring(void **state) {
   assert_int_equal(acore_task_cancel(t, "outside"), 1);
   assert_int_equal(acore_task_cancelling(t), 3);
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 1);
   assert_int_equal(j.rc_inner, ACORE_ECANCELLED);
   assert_int_equal(j.rc_outer, ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_timeout_free(j.inner);
   acore_timeout_free(j.outer);
   acore_task_unref(t);
@@ -270,7 +270,7 @@ static void test_wait_for_naive_task_times_out(void **state) {
   assert_int_equal(acore_wait_for(acore_task_future(t), 1.0, &w), ACORE_OK);
   drive(loop, w);
   assert_int_equal(acore_future_result(w, NULL), ACORE_ETIMEDOUT);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(n.steps, 2);
   assert_true(acore_loop_time(loop) < 2.0);
   acore_task_unref(t);
@@ -330,7 +330,7 @@ static void test_timeout_scope_expires(void **state) {
 
   drive(loop, acore_task_future(t));
   assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT);
-  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 1);
   assert_int_equal(j.cancelling_after, 0); /* the request was withdrawn */
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),
                    ACORE_ETIMEDOUT);
@@ -345,7 +345,7 @@ static void test_timeout_scope_not_reached(void **state) {
 
   drive(loop, acore_task_future(t));
   assert_int_equal(j.rc_inner, ACORE_OK);
-  assert_int_equal(acore_timeout_expired(j.inner), 0);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 0);
   assert_int_equal(acore_loop_backend_timeout(loop), -1); /* timer removed */
   sjob_done(&j, t);
 }
@@ -361,7 +361,7 @@ static void test_timeout_scope_reschedule_and_remove(void **state) {
   assert_true(acore_timeout_when(j.inner) == 2.0);
   acore_loop_advance(loop, 1.5);
   spin(loop, 2);
-  assert_int_equal(acore_timeout_expired(j.inner), 0); /* moved past 1.0 */
+  assert_int_equal(acore_timeout_is_expired(j.inner), 0); /* moved past 1.0 */
   assert_int_equal(acore_timeout_reschedule(j.inner, ACORE_NO_TIMEOUT),
                    ACORE_OK); /* removed */
   drive(loop, acore_task_future(t));
@@ -376,8 +376,8 @@ static void test_timeout_scope_nested_innermost_wins(void **state) {
   acore_task_t *t = spawn_sjob(loop, &j);
 
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_timeout_expired(j.outer), 1);
-  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(acore_timeout_is_expired(j.outer), 1);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 1);
   assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT); /* the inner reports it */
   assert_int_equal(j.rc_outer, ACORE_ETIMEDOUT); /* passed through */
   assert_int_equal(j.cancelling_after, 0);
@@ -390,7 +390,7 @@ static void test_timeout_scope_outer_expires_inner_passes(void **state) {
   acore_task_t *t = spawn_sjob(loop, &j);
 
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_timeout_expired(j.inner), 0);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 0);
   assert_int_equal(j.rc_inner, ACORE_ECANCELLED); /* not its deadline */
   assert_int_equal(j.rc_outer, ACORE_ETIMEDOUT);
   sjob_done(&j, t);
@@ -407,11 +407,11 @@ static void test_timeout_scope_outside_cancel_never_timeout(void **state) {
   assert_int_equal(acore_task_cancelling(t), 2);
   assert_int_equal(acore_task_cancel(t, "outside"), 1); /* before it runs */
   drive(loop, acore_task_future(t));
-  assert_int_equal(acore_timeout_expired(j.inner), 1);
+  assert_int_equal(acore_timeout_is_expired(j.inner), 1);
   assert_int_equal(j.rc_inner, ACORE_ECANCELLED);
   assert_int_equal(j.rc_outer, ACORE_ECANCELLED);
   assert_int_equal(j.cancelling_after, 1); /* the outside request remains */
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   sjob_done(&j, t);
 }
 
@@ -462,7 +462,7 @@ static void test_timeout_scope_naive_inner_times_out(void **state) {
 
   drive(loop, acore_task_future(t));
   assert_int_equal(s.rc, ACORE_ETIMEDOUT);
-  assert_int_equal(acore_future_cancelled(acore_task_future(s.inner)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(s.inner)), 1);
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),
                    ACORE_ETIMEDOUT);
   assert_int_equal(acore_task_cancelling(t), 0);
@@ -482,7 +482,7 @@ static void test_timeout_scope_outside_cancel_propagates(void **state) {
   assert_int_equal(acore_task_cancel(t, "outside"), 1);
   drive(loop, acore_task_future(t));
   assert_int_equal(s.rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "outside");
   assert_true(acore_loop_time(loop) < 1.0);
@@ -497,7 +497,7 @@ static void test_timeout_scope_deadline_in_past(void **state) {
   acore_loop_advance(loop, 1.0);
   t = spawn_sjob(loop, &j);
   spin(loop, 4); /* expires without the clock moving */
-  assert_int_equal(acore_future_done(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 1);
   assert_int_equal(j.rc_inner, ACORE_ETIMEDOUT);
   sjob_done(&j, t);
 }
@@ -519,7 +519,7 @@ static void test_timeout_scope_einval(void **state) {
   assert_null(s);
   assert_int_equal(acore_timeout_reschedule(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_timeout_exit(NULL, 0), ACORE_EINVAL);
-  assert_int_equal(acore_timeout_expired(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_timeout_is_expired(NULL), ACORE_EINVAL);
   assert_true(acore_timeout_when(NULL) == -1.0);
   acore_timeout_free(NULL);
   assert_int_equal(acore_timeout_new(t, 1, &s), ACORE_OK);
@@ -572,7 +572,7 @@ static void test_timeout_scope_free_unexited(void **state) {
 
   assert_int_equal(acore_timeout_new(t, 0.0, &s), ACORE_OK);
   spin(loop, 1); /* the deadline passes: the task is asked to cancel */
-  assert_int_equal(acore_timeout_expired(s), 1);
+  assert_int_equal(acore_timeout_is_expired(s), 1);
   assert_int_equal(acore_task_cancelling(t), 1);
   acore_timeout_free(s); /* exits: the request is withdrawn */
   assert_int_equal(acore_task_cancelling(t), 0);

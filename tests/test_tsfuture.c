@@ -119,7 +119,7 @@ static void test_tsfuture_every_kind(void **state) {
   assert_int_equal(acore_future_cancel_threadsafe(f[5], "bye"), ACORE_OK);
   assert_int_equal(acore_future_set_result_threadsafe(f[6], NULL, NULL),
                    ACORE_OK);
-  assert_int_equal(acore_future_done(f[0]), 0); /* queued, not applied */
+  assert_int_equal(acore_future_is_done(f[0]), 0); /* queued, not applied */
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(acore_future_result(f[0], &p), ACORE_OK);
   assert_string_equal(p, "x");
@@ -129,7 +129,7 @@ static void test_tsfuture_every_kind(void **state) {
   assert_int_equal(len, 2);
   assert_int_equal(acore_future_result(f[3], NULL), ACORE_EBUSY);
   assert_int_equal(acore_future_result(f[4], NULL), ACORE_EIO);
-  assert_int_equal(acore_future_cancelled(f[5]), 1);
+  assert_int_equal(acore_future_is_cancelled(f[5]), 1);
   assert_string_equal(acore_future_cancel_message(f[5]), "bye");
   assert_int_equal(acore_future_result(f[6], &p), ACORE_OK);
   assert_null(p);
@@ -166,12 +166,12 @@ static void test_tsfuture_done_or_refused_frees_value(void **state) {
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(value_frees, 2); /* both ignored, values freed */
-  assert_int_equal(acore_future_done(acore_task_future(t)), 0);
+  assert_int_equal(acore_future_is_done(acore_task_future(t)), 0);
   /* a cancel request does reach a task */
   assert_int_equal(acore_future_cancel_threadsafe(acore_task_future(t), NULL),
                    ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(acore_task_future(t)), 1);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   acore_task_unref(t);
   acore_future_unref(f);
 }
@@ -192,7 +192,7 @@ static void test_tsfuture_closed_loop(void **state) {
   assert_int_equal(acore_future_set_bytes_threadsafe(g, "b", 1), ACORE_OK);
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
   assert_int_equal(value_frees, 1);
-  assert_int_equal(acore_future_done(f), 0);
+  assert_int_equal(acore_future_is_done(f), 0);
   /* refused on a closed loop: the caller keeps its value */
   assert_int_equal(acore_future_set_result_threadsafe(f, keep, free_value),
                    ACORE_ECLOSED);
@@ -213,7 +213,7 @@ static int wait_token(acore_work_t *w, void *ud) {
   atomic_int *started = ud;
 
   atomic_store(started, 1);
-  while (!acore_work_cancelled(w))
+  while (!acore_work_is_cancelled(w))
     uv_sleep(1);
   return ACORE_ECANCELLED;
 }
@@ -232,7 +232,7 @@ static void test_tsfuture_cancel_reaches_a_job(void **state) {
   assert_int_equal(acore_future_set_int_threadsafe(f, 5), ACORE_OK);
   assert_int_equal(acore_future_cancel_threadsafe(f, NULL), ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(f), 1);
+  assert_int_equal(acore_future_is_cancelled(f), 1);
   acore_future_unref(f);
 }
 
@@ -260,7 +260,7 @@ static void test_tsfuture_einval(void **state) {
                    ACORE_EINVAL);
   assert_int_equal(acore_future_cancel_threadsafe(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_int_equal(acore_future_done(f), 0); /* nothing was queued */
+  assert_int_equal(acore_future_is_done(f), 0); /* nothing was queued */
   acore_future_unref(f);
 }
 
@@ -290,11 +290,11 @@ static void test_tsfuture_alloc_failure_walk(void **state) {
       assert_int_equal(acore_loop_run(loop), ACORE_OK);
       if (rc != ACORE_OK) {
         assert_int_equal(rc, ACORE_ENOMEM);
-        assert_int_equal(acore_future_done(f), 0);
+        assert_int_equal(acore_future_is_done(f), 0);
         assert_int_equal(value_frees, 0); /* the caller keeps it */
         free(v);
       } else {
-        assert_int_equal(acore_future_done(f), 1);
+        assert_int_equal(acore_future_is_done(f), 1);
         if (kind == 2)
           assert_int_equal(acore_future_result(f, NULL), ACORE_EIO);
         if (kind != 0)

@@ -25,7 +25,7 @@ static void test_wait_first_completed_sets(void **state) {
   assert_int_equal(acore_wait(loop, fs, 3, ACORE_WAIT_FIRST_COMPLETED,
                               ACORE_NO_TIMEOUT, &w), ACORE_OK);
   spin(loop, 2);
-  assert_int_equal(acore_future_done(w), 0);
+  assert_int_equal(acore_future_is_done(w), 0);
   assert_int_equal(acore_wait_done_count(w), 0); /* pending: no sets */
   acore_future_set_int(fs[2], 1);
   drive(loop, w);
@@ -36,7 +36,7 @@ static void test_wait_first_completed_sets(void **state) {
   assert_ptr_equal(acore_wait_pending(w, 0), fs[0]); /* input order */
   assert_ptr_equal(acore_wait_pending(w, 1), fs[1]);
   assert_null(acore_wait_pending(w, 2));
-  assert_int_equal(acore_future_done(fs[0]), 0); /* never cancels */
+  assert_int_equal(acore_future_is_done(fs[0]), 0); /* never cancels */
   unref3(fs);
   acore_future_unref(w);
 }
@@ -53,7 +53,7 @@ static void test_wait_first_error_ignores_cancel(void **state) {
   acore_future_cancel(fs[0], NULL);
   acore_future_set_int(fs[1], 1);
   spin(loop, 3);
-  assert_int_equal(acore_future_done(w), 0);
+  assert_int_equal(acore_future_is_done(w), 0);
   acore_future_set_error_code(fs[2], ACORE_EIO, NULL);
   drive(loop, w);
   assert_int_equal(acore_wait_done_count(w), 3);
@@ -78,11 +78,11 @@ static void test_wait_all_completed_and_count(void **state) {
   spin(loop, 2);
   acore_future_set_int(fs[0], 1);
   spin(loop, 2);
-  assert_int_equal(acore_future_done(w2), 1);
+  assert_int_equal(acore_future_is_done(w2), 1);
   assert_int_equal(acore_wait_done_count(w2), 2);
   assert_ptr_equal(acore_wait_done(w2, 0), fs[0]);
   assert_ptr_equal(acore_wait_pending(w2, 0), fs[2]);
-  assert_int_equal(acore_future_done(w), 0);
+  assert_int_equal(acore_future_is_done(w), 0);
   acore_future_set_int(fs[2], 1);
   drive(loop, w);
   assert_int_equal(acore_wait_done_count(w), 3);
@@ -105,7 +105,7 @@ static void test_wait_timeout_returns_what_is_done(void **state) {
   assert_int_equal(acore_future_result(w, NULL), ACORE_OK); /* no error */
   assert_int_equal(acore_wait_done_count(w), 1);
   assert_int_equal(acore_wait_pending_count(w), 2);
-  assert_int_equal(acore_future_done(fs[0]), 0);
+  assert_int_equal(acore_future_is_done(fs[0]), 0);
   unref3(fs);
   acore_future_unref(w);
 }
@@ -118,8 +118,8 @@ static void test_wait_cancel_touches_nothing(void **state) {
   assert_int_equal(acore_wait(loop, fs, 3, ACORE_WAIT_ALL_COMPLETED, 5.0, &w),
                    ACORE_OK);
   assert_int_equal(acore_future_cancel(w, NULL), 1);
-  assert_int_equal(acore_future_cancelled(w), 1);
-  assert_int_equal(acore_future_done(fs[0]), 0);
+  assert_int_equal(acore_future_is_cancelled(w), 1);
+  assert_int_equal(acore_future_is_done(fs[0]), 0);
   assert_int_equal(acore_loop_backend_timeout(loop), -1); /* timer gone */
   unref3(fs);
   acore_future_unref(w);
@@ -130,7 +130,7 @@ static void test_wait_empty_done_at_once(void **state) {
 
   assert_int_equal(acore_wait(TU_LOOP(state), NULL, 0,
                               ACORE_WAIT_FIRST_COMPLETED, 1.0, &w), ACORE_OK);
-  assert_int_equal(acore_future_done(w), 1);
+  assert_int_equal(acore_future_is_done(w), 1);
   assert_int_equal(acore_wait_done_count(w), 0);
   acore_future_unref(w);
 }
@@ -293,13 +293,13 @@ static void test_as_completed_cancel(void **state) {
                                       on_completed, &o, NULL, &ac), ACORE_OK);
   assert_int_equal(acore_as_completed_next(ac, &nx), ACORE_OK);
   assert_int_equal(acore_future_cancel(ac, NULL), 1);
-  assert_int_equal(acore_future_cancelled(nx), 1);
+  assert_int_equal(acore_future_is_cancelled(nx), 1);
   acore_future_set_int(fs[0], 1);
   spin(loop, 2);
   assert_int_equal(o.n, 0); /* fn not called after the cancel */
   assert_int_equal(acore_as_completed_next(ac, &nx2), ACORE_OK);
-  assert_int_equal(acore_future_cancelled(nx2), 1);
-  assert_int_equal(acore_future_done(fs[1]), 0); /* nothing cancelled */
+  assert_int_equal(acore_future_is_cancelled(nx2), 1);
+  assert_int_equal(acore_future_is_done(fs[1]), 0); /* nothing cancelled */
   acore_future_unref(nx);
   acore_future_unref(nx2);
   unref3(fs);
@@ -340,7 +340,7 @@ static void test_shield_cancel_leaves_inner_running(void **state) {
   assert_int_equal(acore_shield(acore_task_future(t), &s), ACORE_OK);
   spin(loop, 1);
   assert_int_equal(acore_future_cancel(s, NULL), 1);
-  assert_int_equal(acore_future_cancelled(s), 1);
+  assert_int_equal(acore_future_is_cancelled(s), 1);
   acore_future_unref(s);
   drive(loop, acore_task_future(t));
   assert_int_equal(j.saw_cancel, 0);
@@ -430,7 +430,7 @@ static void test_as_completed_fn_cancels_inside(void **state) {
   spin(loop, 3);
   assert_int_equal(c.calls, 11); /* once: not called after the cancel */
   assert_int_equal(tu_frees, 1); /* freed once, after fn returned */
-  assert_int_equal(acore_future_cancelled(c.ac), 1);
+  assert_int_equal(acore_future_is_cancelled(c.ac), 1);
   unref3(fs);
   acore_future_unref(c.ac);
 }
@@ -443,9 +443,9 @@ static void test_wait_first_error_already_failed(void **state) {
   acore_future_set_error_code(fs[1], ACORE_EIO, NULL);
   assert_int_equal(acore_wait(loop, fs, 3, ACORE_WAIT_FIRST_ERROR,
                               ACORE_NO_TIMEOUT, &w), ACORE_OK);
-  assert_int_equal(acore_future_done(w), 0); /* never inside the call */
+  assert_int_equal(acore_future_is_done(w), 0); /* never inside the call */
   spin(loop, 1);
-  assert_int_equal(acore_future_done(w), 1);
+  assert_int_equal(acore_future_is_done(w), 1);
   assert_ptr_equal(acore_wait_done(w, 0), fs[1]);
   acore_future_result(fs[1], NULL);
   unref3(fs);

@@ -157,7 +157,7 @@ PyObject *pyac_loop_wait_split(PyLoop *loop, PyObject *args) {
     goto fail;
   for (i = 0; i < PyTuple_GET_SIZE(children); i++) {
     PyFuture *c = (PyFuture *)PyTuple_GET_ITEM(children, i);
-    int d = c->fut != NULL && acore_future_done(c->fut) == 1;
+    int d = c->fut != NULL && acore_future_is_done(c->fut) == 1;
     if (PySet_Add(d ? done : pending, (PyObject *)c) < 0)
       goto fail;
     if (d && retrieve)

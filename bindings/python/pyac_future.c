@@ -286,12 +286,12 @@ static PyObject *future_exception(PyFuture *f, PyObject *noarg) {
 
 static PyObject *future_done(PyFuture *f, PyObject *noarg) {
   (void)noarg;
-  return PyBool_FromLong(f->fut != NULL && acore_future_done(f->fut) == 1);
+  return PyBool_FromLong(f->fut != NULL && acore_future_is_done(f->fut) == 1);
 }
 
 static PyObject *future_cancelled(PyFuture *f, PyObject *noarg) {
   (void)noarg;
-  return PyBool_FromLong(f->fut != NULL && acore_future_cancelled(f->fut) == 1);
+  return PyBool_FromLong(f->fut != NULL && acore_future_is_cancelled(f->fut) == 1);
 }
 
 /* ---- completing -------------------------------------------------------------- */
@@ -542,7 +542,7 @@ static int add_late(PyFuture *f, PyObject *entry, PyObject *ctx) {
 
 /* add_callback, or add_late once the future is done. */
 static int add_entry(PyFuture *f, PyObject *entry, PyObject *ctx) {
-  if (acore_future_done(f->fut) == 1)
+  if (acore_future_is_done(f->fut) == 1)
     return add_late(f, entry, ctx);
   return add_callback(f, entry, ctx);
 }
@@ -593,7 +593,7 @@ static PyObject *future_remove_done_callback(PyFuture *f, PyObject *fn) {
   Py_ssize_t removed = 0, i;
   int eq;
 
-  if (f->fut == NULL || acore_future_done(f->fut) == 1)
+  if (f->fut == NULL || acore_future_is_done(f->fut) == 1)
     return PyLong_FromSsize_t(0);
 
   if (f->cb0 != NULL) {

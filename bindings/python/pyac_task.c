@@ -411,9 +411,9 @@ static PyObject *task_repr(PyTask *t) {
 
   if (t->base.fut == NULL)
     state = "cleared";
-  else if (acore_future_cancelled(t->base.fut) == 1)
+  else if (acore_future_is_cancelled(t->base.fut) == 1)
     state = "cancelled";
-  else if (acore_future_done(t->base.fut) == 1)
+  else if (acore_future_is_done(t->base.fut) == 1)
     state = "finished";
   if ((name = task_name_str(t->task)) == NULL)
     return NULL;

@@ -23,7 +23,7 @@ static void settle(PyWaiter *w) {
   if (w->finished || w->fut == NULL || w->fut->fut == NULL)
     return;
   w->finished = 1;
-  if (acore_future_done(w->fut->fut) != 1)
+  if (acore_future_is_done(w->fut->fut) != 1)
     acore_future_cancel(w->fut->fut, NULL);
   else if (w->kind->give_back != NULL)
     w->kind->give_back(w);
@@ -36,7 +36,7 @@ static PySendResult waiter_send(PyWaiter *w, PyObject *arg, PyObject **res) {
     *res = NULL;
     return PYGEN_ERROR;
   }
-  if (acore_future_done(w->fut->fut) != 1) {
+  if (acore_future_is_done(w->fut->fut) != 1) {
     w->fut->blocking = 1;
     *res = Py_NewRef(w->fut); /* the task awaits the C future */
     return PYGEN_NEXT;

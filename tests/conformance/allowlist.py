@@ -9,7 +9,7 @@ _GATHER = ("a gather that is cancelled, or whose child is cancelled, ends "
            "asyncio's outer future instead ends finished with a "
            "CancelledError as its exception. Awaiting it raises "
            "CancelledError in both. In acore's C core cancelled is a "
-           "state that C code tests with acore_future_cancelled(); a gather "
+           "state that C code tests with acore_future_is_cancelled(); a gather "
            "must not look failed to it (docs/python.md)")
 _MESSAGE = ("a cancel message that is not a str is kept as str(msg): the C "
             "core carries cancel messages as text across futures, tasks and "

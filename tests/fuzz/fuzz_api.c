@@ -332,7 +332,7 @@ static script *script_new(void) {
 /* ---- callbacks ---- */
 static void on_done(acore_future_t *f, void *ud) {
   track_call(ud);
-  FZ_CHECK(acore_future_done(f) == 1);
+  FZ_CHECK(acore_future_is_done(f) == 1);
 }
 
 static void on_call(void *ud) { track_call(ud); }
@@ -349,12 +349,12 @@ static void on_report(acore_loop_t *loop, const acore_context_t *ctx,
 static void on_completed(acore_future_t *f, void *ud) {
   track *t = ud;
   FZ_CHECK(atomic_load(&t->frees) == 0); /* called once per child */
-  FZ_CHECK(acore_future_done(f) == 1);
+  FZ_CHECK(acore_future_is_done(f) == 1);
 }
 
 static int on_work(acore_work_t *w, void *ud) {
   track_call(ud);
-  if (acore_work_cancelled(w))
+  if (acore_work_is_cancelled(w))
     return ACORE_ECANCELLED;
   return acore_work_set_int(w, 7);
 }
@@ -378,7 +378,7 @@ static void op_set(void) {
 
   if (s->f == NULL)
     return;
-  was_done = acore_future_done(s->f);
+  was_done = acore_future_is_done(s->f);
   switch (how % 6) {
   case 0:
     rc = acore_future_set_int(s->f, how);
@@ -419,7 +419,7 @@ static void op_cancel(void) {
 
   if (s->f == NULL)
     return;
-  was_done = acore_future_done(s->f);
+  was_done = acore_future_is_done(s->f);
   if (acore_future_is_task(s->f) && how & 1)
     rc = acore_task_cancel(acore_task_from_future(s->f),
                            how & 2 ? "stop" : NULL);
@@ -458,7 +458,7 @@ static void op_remove_cb(void) {
 
   if (s->f == NULL || s->cb == NULL)
     return;
-  was_done = acore_future_done(s->f);
+  was_done = acore_future_is_done(s->f);
   rc = acore_future_remove_done_callback(s->f, on_done, s->cb);
   FZ_CHECK(rc >= 0 || rc == ACORE_ECLOSED);
   if (was_done)
@@ -664,7 +664,7 @@ static void op_lock_event(void) {
              rc == ACORE_ENOMEM);
     break;
   case 2:
-    was_locked = acore_lock_locked(LK);
+    was_locked = acore_lock_is_locked(LK);
     rc = acore_lock_release(LK);
     if (!closed && !was_locked)
       FZ_CHECK(rc == ACORE_EINVALIDSTATE);
@@ -899,7 +899,7 @@ static void op_misuse(void) {
                               acore_future_ref(s->f)) == ACORE_EINVAL);
     break;
   case 2: /* read a pending future's value */
-    if (s->f == NULL || acore_future_done(s->f))
+    if (s->f == NULL || acore_future_is_done(s->f))
       return;
     FZ_CHECK(acore_future_int(s->f, &v) == ACORE_EINVALIDSTATE);
     break;
@@ -930,7 +930,7 @@ static void op_read(void) {
   size_t len;
   void *p;
 
-  if (s->f == NULL || !acore_future_done(s->f))
+  if (s->f == NULL || !acore_future_is_done(s->f))
     return;
   switch (acore_future_state(s->f)) {
   case ACORE_FUTURE_ERROR:
@@ -945,7 +945,7 @@ static void op_read(void) {
                acore_future_value_kind(s->f) != ACORE_VALUE_PTR);
     break;
   default:
-    FZ_CHECK(acore_future_cancelled(s->f) == 1);
+    FZ_CHECK(acore_future_is_cancelled(s->f) == 1);
     break;
   }
 }

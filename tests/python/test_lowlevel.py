@@ -112,7 +112,7 @@ class TestLowLevel(unittest.TestCase):
         self.assertEqual(ll.acore_queue_maxsize(q), 4)
         g = ll.acore_queue_get(q)                # waits: empty
         j = ll.acore_queue_join(q)               # nothing put: done
-        self.assertEqual(ll.acore_future_done(j), 1)
+        self.assertEqual(ll.acore_future_is_done(j), 1)
         ll.acore_queue_shutdown(q, ll.ACORE_QUEUE_IMMEDIATE)
         ll.acore_loop_run(loop)
         with self.assertRaises(RuntimeError):    # ECLOSED
@@ -120,7 +120,7 @@ class TestLowLevel(unittest.TestCase):
         lock = ll.acore_lock_new(loop)
         cond = ll.acore_cond_new(loop, lock)
         self.assertEqual(ll.acore_cond_waiting(cond), 0)
-        self.assertEqual(ll.acore_lock_locked(lock), 0)
+        self.assertEqual(ll.acore_lock_is_locked(lock), 0)
         del sem, fut, ev, w, q, g, j, cond, lock
         ll.acore_loop_close(loop)
         del loop
@@ -143,7 +143,7 @@ class TestLowLevel(unittest.TestCase):
         ll.acore_group_seal(group)
         ll.acore_loop_run(loop)
         self.assertEqual(len(ran), 1)
-        self.assertEqual(ll.acore_future_done(wf), 1)
+        self.assertEqual(ll.acore_future_is_done(wf), 1)
         self.assertEqual(ll.acore_task_id(t), ran[0])
         del s, sh, wf, group, t
         ll.acore_loop_close(loop)

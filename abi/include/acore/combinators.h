@@ -227,10 +227,10 @@ ACORE_API int acore_timeout_reschedule(acore_timeout_t *scope, double when);
  * NULL.  Thread: loop.  Since: 0.1 */
 ACORE_API double acore_timeout_when(const acore_timeout_t *scope);
 
-/* acore_timeout_expired() - 1 once the deadline passed while the scope was
+/* acore_timeout_is_expired() - 1 once the deadline passed while the scope was
  * open (it cancelled the task), else 0; ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_timeout_expired(const acore_timeout_t *scope);
+ACORE_API int acore_timeout_is_expired(const acore_timeout_t *scope);
 
 /* acore_timeout_exit() - leave the scope with the `status` the step got
  * (ACORE_OK, ACORE_ECANCELLED, or any error code) and remove its deadline.

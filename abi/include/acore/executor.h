@@ -11,7 +11,7 @@
  *
  *   static int hash_file(acore_work_t *w, void *ud) {
  *     uint64_t h = 0;
- *     ... read the file named by ud, polling acore_work_cancelled(w) ...
+ *     ... read the file named by ud, polling acore_work_is_cancelled(w) ...
  *     return acore_work_set_int(w, (int64_t)h);
  *   }
  *   acore_future_t *fut;
@@ -26,7 +26,7 @@
  * guarantees the work function never runs (its `ud_free` runs at once, on
  * the loop thread). Cancelling it while it runs completes the future as
  * cancelled at once and raises the job's cancellation token, which the
- * work may poll with acore_work_cancelled(); whatever it still produces is
+ * work may poll with acore_work_is_cancelled(); whatever it still produces is
  * freed by acore.
  *
  * Closing a loop cancels its jobs that have not started (they never run)
@@ -260,11 +260,11 @@ ACORE_API int acore_work_set_error(acore_work_t *work, acore_error_t *err);
 ACORE_API int acore_work_set_error_code(acore_work_t *work, int code,
                                         const char *message);
 
-/* acore_work_cancelled() - the cancellation token: 1 once the job's future
+/* acore_work_is_cancelled() - the cancellation token: 1 once the job's future
  * was cancelled (also by the close of its loop), else 0; ACORE_EINVAL for
  * NULL. One relaxed atomic load: poll it in loops.
  * Thread: the worker running the job.  Since: 0.1 */
-ACORE_API int acore_work_cancelled(const acore_work_t *work);
+ACORE_API int acore_work_is_cancelled(const acore_work_t *work);
 
 /* acore_work_loop() - the loop the job's future belongs to, borrowed (for
  * acore_loop_call_soon_threadsafe); NULL for NULL.

@@ -169,11 +169,11 @@ ACORE_API int acore_lock_try_acquire(acore_lock_t *lock);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_lock_release(acore_lock_t *lock);
 
-/* acore_lock_locked() - 1 locked, 0 not; ACORE_EINVAL.
+/* acore_lock_is_locked() - 1 locked, 0 not; ACORE_EINVAL.
  * acore_lock_owner() - the owning task, borrowed, or NULL.
  * acore_lock_waiting() - queued acquires (0 for NULL).
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_lock_locked(const acore_lock_t *lock);
+ACORE_API int acore_lock_is_locked(const acore_lock_t *lock);
 ACORE_API acore_task_t *acore_lock_owner(const acore_lock_t *lock);
 ACORE_API size_t acore_lock_waiting(const acore_lock_t *lock);
 

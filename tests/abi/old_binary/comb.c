@@ -33,7 +33,7 @@ static void sleeping(acore_loop_t *loop) {
   CHECK(acore_sleep(loop, -1.0, &s) == ACORE_EINVAL);
   CHECK(acore_sleep(loop, 3.0, &s) == ACORE_OK);
   acore_loop_run(loop);
-  CHECK(acore_future_done(s) == 0);
+  CHECK(acore_future_is_done(s) == 0);
   acore_loop_advance(loop, 3.0);
   acore_loop_run(loop);
   CHECK(acore_future_state(s) == ACORE_FUTURE_RESULT);
@@ -79,7 +79,7 @@ static void waiting(acore_loop_t *loop) {
   CHECK(acore_wait_done(w, 0) == f[1]);
   CHECK(acore_wait_pending(w, 0) == f[0] && acore_wait_pending(w, 1) == f[2]);
   CHECK(acore_wait_done(w, 1) == NULL);
-  CHECK(acore_future_done(c) == 0);
+  CHECK(acore_future_is_done(c) == 0);
   acore_loop_advance(loop, 1.0);
   CHECK(acore_loop_run_until_complete(loop, c) == ACORE_OK);
   CHECK(acore_wait_done_count(c) == 2 && acore_wait_done(c, 0) == f[1] &&
@@ -105,7 +105,7 @@ static void wait_for(acore_loop_t *loop) {
   acore_loop_advance(loop, 1.0);
   acore_loop_run(loop);
   CHECK(acore_error_code(acore_future_error(a)) == ACORE_ETIMEDOUT);
-  CHECK(acore_future_cancelled(slow) == 1);
+  CHECK(acore_future_is_cancelled(slow) == 1);
   acore_future_unref(a);
   acore_future_unref(b);
   acore_loop_advance(loop, 10.0);
@@ -131,11 +131,11 @@ static int scoped_step(acore_task_t *t, void *ud) {
     CHECK(isinf(acore_timeout_when(s->scope)));
     CHECK(acore_timeout_reschedule(s->scope, acore_loop_time(loop) + 4.0) == ACORE_OK);
     s->when = acore_timeout_when(s->scope);
-    CHECK(acore_timeout_expired(s->scope) == 0);
+    CHECK(acore_timeout_is_expired(s->scope) == 0);
     acore_future_new(loop, &never);
     return acore_task_await(t, never);
   }
-  s->expired = acore_timeout_expired(s->scope);
+  s->expired = acore_timeout_is_expired(s->scope);
   s->exit_rc = acore_timeout_exit(s->scope, acore_task_step_status(t));
   CHECK(acore_timeout_exit(s->scope, ACORE_OK) == ACORE_EINVALIDSTATE);
   acore_timeout_free(s->scope);

@@ -16,7 +16,7 @@ static int worker(acore_work_t *w, void *ud) {
   switch (*(const char *)ud) {
   case 'i':
     work_loop_seen = acore_work_loop(w);
-    CHECK(acore_work_cancelled(w) == 0);
+    CHECK(acore_work_is_cancelled(w) == 0);
     CHECK(acore_work_set_int(w, 64) == ACORE_OK);
     return acore_work_set_int(w, 65) == ACORE_EINVALIDSTATE ? ACORE_OK : ACORE_EIO;
   case 'd': return acore_work_set_double(w, 1.5);
@@ -135,7 +135,7 @@ static void threadsafe(acore_loop_t *loop) {
   CHECK(acore_future_set_error_code_threadsafe(f[5], ACORE_EIO, "ts") == ACORE_OK);
   CHECK(acore_future_cancel_threadsafe(f[6], "ts") == ACORE_OK);
   acore_error_unref(e);
-  CHECK(acore_future_done(f[0]) == 0); /* queued, not applied yet */
+  CHECK(acore_future_is_done(f[0]) == 0); /* queued, not applied yet */
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "0123456") == 0);
   CHECK(ob_int(f[0]) == 11);
@@ -144,7 +144,7 @@ static void threadsafe(acore_loop_t *loop) {
   CHECK(acore_future_result(f[3], &p) == ACORE_OK && p == ob_ids);
   CHECK(acore_error_code(acore_future_error(f[4])) == ACORE_EHOST);
   CHECK(acore_error_code(acore_future_error(f[5])) == ACORE_EIO);
-  CHECK(acore_future_cancelled(f[6]) == 1);
+  CHECK(acore_future_is_cancelled(f[6]) == 1);
   for (i = 0; i < 7; i++)
     acore_future_unref(f[i]);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static void on_done(acore_future_t *fut, void *ud) {
-  CHECK(acore_future_done(fut) == 1);
+  CHECK(acore_future_is_done(fut) == 1);
   ob_log_add(*(const char *)ud);
 }
 
@@ -22,7 +22,7 @@ static void results(acore_loop_t *loop) {
 
   CHECK(acore_future_new(loop, &f) == ACORE_OK);
   CHECK(acore_future_loop(f) == loop && acore_future_loop(NULL) == NULL);
-  CHECK(acore_future_state(f) == ACORE_FUTURE_PENDING && acore_future_done(f) == 0);
+  CHECK(acore_future_state(f) == ACORE_FUTURE_PENDING && acore_future_is_done(f) == 0);
   CHECK(acore_future_result(f, &p) == ACORE_EINVALIDSTATE);
   CHECK(acore_future_value_kind(f) == ACORE_VALUE_NONE);
   CHECK(acore_future_set_result(f, &value_freed, value_free) == ACORE_OK);
@@ -85,7 +85,7 @@ static void failures(acore_loop_t *loop) {
   CHECK(acore_future_cancel_message(f) == NULL);
   CHECK(acore_future_cancel(f, "stop") == 1);
   CHECK(acore_future_cancel(f, "again") == 0);
-  CHECK(acore_future_state(f) == ACORE_FUTURE_CANCELLED && acore_future_cancelled(f) == 1);
+  CHECK(acore_future_state(f) == ACORE_FUTURE_CANCELLED && acore_future_is_cancelled(f) == 1);
   CHECK(strcmp(acore_future_cancel_message(f), "stop") == 0);
   CHECK(acore_future_result(f, &p) == ACORE_ECANCELLED);
   CHECK(acore_future_is_task(f) == 0);

@@ -115,7 +115,7 @@ static void shielding(acore_loop_t *loop) {
   CHECK(acore_future_new(loop, &inner) == ACORE_OK);
   CHECK(acore_shield(inner, &sh) == ACORE_OK && sh != inner);
   CHECK(acore_future_cancel(sh, NULL) == 1);
-  CHECK(acore_future_cancelled(sh) == 1 && acore_future_done(inner) == 0);
+  CHECK(acore_future_is_cancelled(sh) == 1 && acore_future_is_done(inner) == 0);
   CHECK(acore_future_set_int(inner, 4) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(ob_int(inner) == 4);

@@ -86,9 +86,9 @@ static void order(void) {
   CHECK(acore_handle_when(h) == -1.0 && acore_handle_when(t) == 1.0);
   CHECK(acore_handle_ref(h) == h);
   acore_handle_unref(h);
-  CHECK(acore_handle_cancelled(h) == 0);
+  CHECK(acore_handle_is_cancelled(h) == 0);
   CHECK(acore_handle_cancel(h) == 1 && ob_freed == 1);
-  CHECK(acore_handle_cancel(h) == 0 && acore_handle_cancelled(h) == 1);
+  CHECK(acore_handle_cancel(h) == 0 && acore_handle_is_cancelled(h) == 1);
   CHECK(strlen(ob_log) == 0); /* nothing runs inside the calls */
   CHECK(acore_loop_run(loop) == ACORE_OK);
   /* first in, first out; the thread-safe call joins after them */

@@ -66,26 +66,26 @@ static void waiting(acore_loop_t *loop) {
   CHECK(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q) == ACORE_OK);
   CHECK(acore_queue_ref(q) == q);
   acore_queue_unref(q);
-  CHECK(acore_queue_get(q, &g) == ACORE_OK && acore_future_done(g) == 0);
+  CHECK(acore_queue_get(q, &g) == ACORE_OK && acore_future_is_done(g) == 0);
   CHECK(acore_queue_put(q, OB_ID(1), NULL, &p1) == ACORE_OK);
   CHECK(acore_queue_put(q, OB_ID(2), NULL, &p2) == ACORE_OK);
   CHECK(acore_queue_put_nowait(q, OB_ID(3), NULL) == ACORE_EFULL);
   acore_loop_run(loop);
-  CHECK(acore_future_done(g) == 1 && acore_queue_get_finish(q, g) == ACORE_OK);
+  CHECK(acore_future_is_done(g) == 1 && acore_queue_get_finish(q, g) == ACORE_OK);
   CHECK(acore_future_result(g, &item) == ACORE_OK && item == OB_ID(1));
-  CHECK(acore_future_done(p2) == 1 && acore_queue_size(q) == 1);
+  CHECK(acore_future_is_done(p2) == 1 && acore_queue_size(q) == 1);
   CHECK(acore_queue_put_finish(NULL, p2) == ACORE_EINVAL);
   CHECK(acore_queue_put_finish(q, p2) == ACORE_OK); /* already in */
   CHECK(acore_queue_size(q) == 1);
   CHECK(acore_queue_unfinished(q) == 2);
-  CHECK(acore_queue_join(q, &j) == ACORE_OK && acore_future_done(j) == 0);
+  CHECK(acore_queue_join(q, &j) == ACORE_OK && acore_future_is_done(j) == 0);
   CHECK(acore_queue_task_done(q) == ACORE_OK);
   CHECK(acore_queue_get_nowait(q, &item, &item_free) == ACORE_OK && item == OB_ID(2));
   CHECK(acore_queue_get_nowait(q, &item, &item_free) == ACORE_EEMPTY);
   CHECK(acore_queue_task_done(q) == ACORE_OK);
   CHECK(acore_queue_task_done(q) == ACORE_EINVALIDSTATE);
   acore_loop_run(loop);
-  CHECK(acore_future_done(j) == 1);
+  CHECK(acore_future_is_done(j) == 1);
   CHECK(acore_queue_shutdown(q, ACORE_QUEUE_IMMEDIATE) == ACORE_OK);
   CHECK(acore_queue_put_nowait(q, OB_ID(4), NULL) == ACORE_ECLOSED);
   CHECK(acore_queue_get(q, &late) == ACORE_ECLOSED);
@@ -115,7 +115,7 @@ static void mapping(acore_loop_t *loop) {
   CHECK(acore_map(loop, 5, 0, job, NULL, NULL, 0, &m) == ACORE_EINVAL);
   CHECK(acore_map(loop, 5, 2, job, OB_ID(0), ob_count_free, 0, &m) == ACORE_OK);
   CHECK(ob_log[0] == '\0' && acore_map_job(m, 0) == NULL); /* nothing inside the call */
-  for (i = 0; i < 8 && !acore_future_done(m); i++) {
+  for (i = 0; i < 8 && !acore_future_is_done(m); i++) {
     acore_loop_run(loop);
     CHECK(acore_map_in_flight(m) <= 2);
     acore_loop_advance(loop, 1.0);
@@ -125,7 +125,7 @@ static void mapping(acore_loop_t *loop) {
   CHECK(acore_map_peak(m) == 2 && acore_map_in_flight(m) == 0);
   CHECK(acore_future_state(m) == ACORE_FUTURE_RESULT);
   CHECK(ob_int(acore_map_job(m, 4)) == 4 && acore_map_job(m, 5) == NULL);
-  CHECK(acore_future_done(acore_map_job(m, 0)) == 1);
+  CHECK(acore_future_is_done(acore_map_job(m, 0)) == 1);
   CHECK(ob_freed == 1);
   acore_future_unref(m);
 }

@@ -21,11 +21,11 @@ static void semaphores(acore_loop_t *loop) {
   acore_sem_unref(s);
   CHECK(acore_sem_try_acquire(s) == ACORE_OK && acore_sem_available(s) == 1);
   CHECK(acore_sem_try_acquire_many(s, 2) == ACORE_EAGAIN);
-  CHECK(acore_sem_acquire(s, &a) == ACORE_OK && acore_future_done(a) == 1);
+  CHECK(acore_sem_acquire(s, &a) == ACORE_OK && acore_future_is_done(a) == 1);
   CHECK(acore_sem_acquire_finish(s, a) == ACORE_OK);
   CHECK(acore_sem_available(s) == 0);
   ob_log_reset();
-  CHECK(acore_sem_acquire_many(s, 2, &b) == ACORE_OK && acore_future_done(b) == 0);
+  CHECK(acore_sem_acquire_many(s, 2, &b) == ACORE_OK && acore_future_is_done(b) == 0);
   CHECK(acore_sem_acquire(s, &c) == ACORE_OK); /* queued behind b */
   acore_future_add_done_callback(b, on_done, OB_ID(2), NULL);
   acore_future_add_done_callback(c, on_done, OB_ID(1), NULL);
@@ -54,16 +54,16 @@ static void locks(acore_loop_t *loop) {
   CHECK(acore_lock_new(loop, &l) == ACORE_OK);
   CHECK(acore_lock_ref(l) == l);
   acore_lock_unref(l);
-  CHECK(acore_lock_locked(l) == 0 && acore_lock_owner(l) == NULL);
-  CHECK(acore_lock_acquire(l, &a) == ACORE_OK && acore_future_done(a) == 1);
+  CHECK(acore_lock_is_locked(l) == 0 && acore_lock_owner(l) == NULL);
+  CHECK(acore_lock_acquire(l, &a) == ACORE_OK && acore_future_is_done(a) == 1);
   CHECK(acore_lock_acquire_finish(l, a) == ACORE_OK);
-  CHECK(acore_lock_locked(l) == 1 && acore_lock_try_acquire(l) == ACORE_EAGAIN);
-  CHECK(acore_lock_acquire(l, &b) == ACORE_OK && acore_future_done(b) == 0);
+  CHECK(acore_lock_is_locked(l) == 1 && acore_lock_try_acquire(l) == ACORE_EAGAIN);
+  CHECK(acore_lock_acquire(l, &b) == ACORE_OK && acore_future_is_done(b) == 0);
   CHECK(acore_lock_waiting(l) == 1);
   CHECK(acore_lock_release(l) == ACORE_OK);
   acore_loop_run(loop);
-  CHECK(acore_future_done(b) == 1 && acore_lock_acquire_finish(l, b) == ACORE_OK);
-  CHECK(acore_lock_locked(l) == 1 && acore_lock_waiting(l) == 0);
+  CHECK(acore_future_is_done(b) == 1 && acore_lock_acquire_finish(l, b) == ACORE_OK);
+  CHECK(acore_lock_is_locked(l) == 1 && acore_lock_waiting(l) == 0);
   CHECK(acore_lock_release(l) == ACORE_OK);
   CHECK(acore_lock_release(l) == ACORE_EINVALIDSTATE);
   CHECK(acore_lock_try_acquire(l) == ACORE_OK && acore_lock_release(l) == ACORE_OK);
@@ -90,7 +90,7 @@ static void events(acore_loop_t *loop) {
   CHECK(acore_event_set(e) == ACORE_OK && acore_event_is_set(e) == 1);
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "123") == 0 && ob_int(w[0]) == 1);
-  CHECK(acore_event_wait(e, &now) == ACORE_OK && acore_future_done(now) == 1);
+  CHECK(acore_event_wait(e, &now) == ACORE_OK && acore_future_is_done(now) == 1);
   CHECK(acore_event_clear(e) == ACORE_OK && acore_event_is_set(e) == 0);
   acore_future_unref(now);
   for (i = 0; i < 3; i++)

@@ -107,7 +107,7 @@ static void results(acore_loop_t *loop) {
         strcmp(data, "xyz") == 0);
   CHECK(acore_error_code(acore_future_error(acore_task_future(t[3]))) == ACORE_EHOST);
   CHECK(acore_error_code(acore_future_error(acore_task_future(t[4]))) == ACORE_EOVERFLOW);
-  CHECK(acore_future_cancelled(acore_task_future(t[5])) == 1);
+  CHECK(acore_future_is_cancelled(acore_task_future(t[5])) == 1);
   CHECK(acore_future_state(acore_task_future(t[6])) == ACORE_FUTURE_RESULT);
   for (i = 0; i < 7; i++)
     acore_task_unref(t[i]);
@@ -126,7 +126,7 @@ static int stubborn(acore_task_t *t, void *ud) {
     CHECK(acore_task_step_status(t) == ACORE_ECANCELLED);
     CHECK(acore_task_resume(t, &f) == ACORE_ECANCELLED);
     CHECK(f == acore_task_awaited(t));
-    CHECK(acore_future_cancelled(acore_task_awaited(t)) == 1);
+    CHECK(acore_future_is_cancelled(acore_task_awaited(t)) == 1);
     CHECK(strcmp(acore_task_cancel_message(t), "please") == 0);
     CHECK(acore_task_cancelling(t) == 1);
     CHECK(acore_task_uncancel(t) == 0);

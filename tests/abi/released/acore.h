@@ -424,9 +424,9 @@ ACORE_API int acore_loop_call_soon_threadsafe(acore_loop_t *loop,
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_handle_cancel(acore_handle_t *h);
 
-/* acore_handle_cancelled() - 1 if cancelled, 0 if not; ACORE_EINVAL.
+/* acore_handle_is_cancelled() - 1 if cancelled, 0 if not; ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_handle_cancelled(const acore_handle_t *h);
+ACORE_API int acore_handle_is_cancelled(const acore_handle_t *h);
 
 /* acore_handle_when() - the loop time a timer handle is due at; -1.0 for a
  * call_soon handle or NULL.  Thread: loop.  Since: 0.1 */
@@ -544,10 +544,10 @@ ACORE_API acore_loop_t *acore_future_loop(const acore_future_t *fut);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_state(const acore_future_t *fut);
 
-/* acore_future_done() / acore_future_cancelled() - 1 or 0; ACORE_EINVAL.
+/* acore_future_is_done() / acore_future_is_cancelled() - 1 or 0; ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_future_done(const acore_future_t *fut);
-ACORE_API int acore_future_cancelled(const acore_future_t *fut);
+ACORE_API int acore_future_is_done(const acore_future_t *fut);
+ACORE_API int acore_future_is_cancelled(const acore_future_t *fut);
 
 /* acore_future_set_result() - complete with a pointer result.
  * `value_free(value)`, when not NULL, runs when the future is freed.
