@@ -140,7 +140,7 @@ static double w3_sem_rep(void) {
   t1 = bench_stop();
   check(w3.done == n && w3.peak == (n < W3_SLOTS ? n : W3_SLOTS),
         "W3: bound not reached");
-  check(acore_sem_available(w3.sem) == W3_SLOTS, "W3: permits leaked");
+  check(acore_sem_available_count(w3.sem) == W3_SLOTS, "W3: permits leaked");
   acore_sem_unref(w3.sem);
   free(jobs);
   free_loop(loop);
@@ -197,7 +197,7 @@ static double w3_map_rep(void) {
   check(acore_loop_run_until_complete(loop, m) == ACORE_OK, "run");
   t1 = bench_stop();
   check(acore_future_result(m, NULL) == ACORE_OK, "map result");
-  check(acore_map_peak(m) == (size_t)(n < W3_SLOTS ? n : W3_SLOTS),
+  check(acore_map_peak_count(m) == (size_t)(n < W3_SLOTS ? n : W3_SLOTS),
         "W3 map: bound not reached");
   acore_future_unref(m);
   free_loop(loop);
@@ -232,7 +232,7 @@ static double semq_rep(void) {
     head = (head + 1) % semq_n;
   }
   t1 = bench_stop();
-  check(acore_sem_waiting(sem) == semq_n, "SEMQ: queue length");
+  check(acore_sem_waiter_count(sem) == semq_n, "SEMQ: queue length");
   for (i = 0; i < semq_n; i++)
     acore_future_unref(ring[i]);
   acore_sem_unref(sem);

@@ -527,12 +527,12 @@ int acore_queue_shutdown(acore_queue_t *q, unsigned flags) {
   return ACORE_OK;
 }
 
-size_t acore_queue_size(const acore_queue_t *q) { return q ? q->len : 0; }
+size_t acore_queue_item_count(const acore_queue_t *q) { return q ? q->len : 0; }
 
-size_t acore_queue_maxsize(const acore_queue_t *q) {
+size_t acore_queue_capacity(const acore_queue_t *q) {
   return q ? q->maxsize : 0;
 }
 
-size_t acore_queue_unfinished(const acore_queue_t *q) {
+size_t acore_queue_unfinished_count(const acore_queue_t *q) {
   return q ? q->unfinished : 0;
 }

@@ -244,6 +244,6 @@ int acore_cond_notify_all(acore_cond_t *cond) {
   return acore_cond_notify(cond, SIZE_MAX);
 }
 
-size_t acore_cond_waiting(const acore_cond_t *cond) {
+size_t acore_cond_waiter_count(const acore_cond_t *cond) {
   return cond ? cond->wq.len : 0;
 }

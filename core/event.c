@@ -103,6 +103,6 @@ int acore_event_is_set(const acore_event_t *ev) {
   return ev ? ev->set : ACORE_EINVAL;
 }
 
-size_t acore_event_waiting(const acore_event_t *ev) {
+size_t acore_event_waiter_count(const acore_event_t *ev) {
   return ev ? ev->wq.len : 0;
 }

@@ -248,7 +248,7 @@ int acore_gather(acore_loop_t *loop, acore_future_t *const *futures, size_t n,
   return ACORE_OK;
 }
 
-size_t acore_gather_count(const acore_future_t *gather_fut) {
+size_t acore_gather_child_count(const acore_future_t *gather_fut) {
   gather *g = gather_of(gather_fut);
   return g ? g->n : 0;
 }

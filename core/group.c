@@ -264,6 +264,6 @@ int acore_group_seal(acore_group_t *group) {
   return ACORE_OK;
 }
 
-size_t acore_group_size(const acore_group_t *group) {
+size_t acore_group_task_count(const acore_group_t *group) {
   return group ? group->nmembers - group->nfinished : 0;
 }

@@ -268,6 +268,6 @@ acore_task_t *acore_lock_owner(const acore_lock_t *lock) {
   return lock ? lock->owner : NULL;
 }
 
-size_t acore_lock_waiting(const acore_lock_t *lock) {
+size_t acore_lock_waiter_count(const acore_lock_t *lock) {
   return lock ? lock->wq.len : 0;
 }

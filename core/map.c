@@ -327,13 +327,13 @@ acore_future_t *acore_map_job(acore_future_t *fut, size_t i) {
   return m != NULL && i < m->n ? m->jobs[i] : NULL;
 }
 
-size_t acore_map_in_flight(acore_future_t *fut) {
+size_t acore_map_in_flight_count(acore_future_t *fut) {
   map *m = map_of(fut);
 
   return m ? m->in_flight : 0;
 }
 
-size_t acore_map_peak(acore_future_t *fut) {
+size_t acore_map_peak_count(acore_future_t *fut) {
   map *m = map_of(fut);
 
   return m ? m->peak : 0;

@@ -189,10 +189,10 @@ int acore_sem_close(acore_sem_t *sem) {
   return ACORE_OK;
 }
 
-size_t acore_sem_available(const acore_sem_t *sem) {
+size_t acore_sem_available_count(const acore_sem_t *sem) {
   return sem ? sem->value : 0;
 }
 
-size_t acore_sem_waiting(const acore_sem_t *sem) {
+size_t acore_sem_waiter_count(const acore_sem_t *sem) {
   return sem ? sem->wq.len : 0;
 }

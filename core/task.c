@@ -510,7 +510,7 @@ int acore__task_cancel(acore_task_t *task, const char *message) {
   return 1;
 }
 
-int acore_task_cancelling(const acore_task_t *task) {
+int acore_task_cancelling_count(const acore_task_t *task) {
   if (task == NULL)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(task->fut.loop))

@@ -12,7 +12,7 @@
  *   outside cancel first (never swallowed, gh-86296), then timeout (only if
  *   the inner really ended cancelled), else the inner's own outcome.
  * - A timeout scope is asyncio's Timeout: on expiry it cancels the task
- *   (one request, counted by acore_task_cancelling) and becomes EXPIRING;
+ *   (one request, counted by acore_task_cancelling_count) and becomes EXPIRING;
  *   acore_timeout_exit() withdraws that request (uncancel) and reports
  *   ACORE_ETIMEDOUT only when the task got ACORE_ECANCELLED and no request
  *   is left beyond those counted at entry and those of enclosing scopes
@@ -199,7 +199,7 @@ int acore_timeout_new(acore_task_t *task, double when, acore_timeout_t **out) {
   slot = (acore_timeout_t **)acore__task_tscope(task, true);
   s->parent = *slot;
   *slot = s;
-  s->base = acore_task_cancelling(task);
+  s->base = acore_task_cancelling_count(task);
   s->expiring0 = count_expiring(s->parent);
   *out = s;
   return ACORE_OK;

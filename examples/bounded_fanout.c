@@ -105,7 +105,7 @@ static int with_map(acore_loop_t *loop, int limit) {
     return 1;
   acore_loop_run_until_complete(loop, m);
   rc = acore_future_result(m, NULL);
-  printf("  map peak reported by acore_map_peak(): %zu\n", acore_map_peak(m));
+  printf("  map peak reported by acore_map_peak_count(): %zu\n", acore_map_peak_count(m));
   acore_future_unref(m);
   return rc != ACORE_OK;
 }

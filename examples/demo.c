@@ -160,7 +160,7 @@ int main(void) {
   acore_map(d.loop, CALLS, LIMIT, map_job, &d, NULL, 0, &map);
   acore_loop_run_until_complete(d.loop, map);
   map_rc = acore_future_result(map, NULL);
-  map_peak = acore_map_peak(map);
+  map_peak = acore_map_peak_count(map);
   printf("%d remote calls through acore_map(), at most %d in flight (peak "
          "%zu), in %.3f s\n", CALLS, LIMIT, map_peak,
          acore_loop_time(d.loop) - t1);

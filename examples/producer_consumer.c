@@ -35,8 +35,8 @@ static int producer_step(acore_task_t *t, void *ud) {
     free(item);
     return ACORE_ECLOSED;
   }
-  if (acore_queue_size(queue) > (size_t)max_size)
-    max_size = (int)acore_queue_size(queue);
+  if (acore_queue_item_count(queue) > (size_t)max_size)
+    max_size = (int)acore_queue_item_count(queue);
   return acore_task_await(t, f); /* resumed once the item is queued */
 }
 

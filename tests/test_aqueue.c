@@ -60,12 +60,12 @@ static void test_aqueue_einval(void **state) {
   assert_int_equal(acore_queue_join(q, NULL), ACORE_EINVAL);
   assert_int_equal(acore_queue_shutdown(NULL, 0), ACORE_EINVAL);
   assert_int_equal(acore_queue_shutdown(q, 0x40), ACORE_EINVAL);
-  assert_int_equal(acore_queue_size(NULL), 0);
-  assert_int_equal(acore_queue_maxsize(NULL), 0);
-  assert_int_equal(acore_queue_unfinished(NULL), 0);
+  assert_int_equal(acore_queue_item_count(NULL), 0);
+  assert_int_equal(acore_queue_capacity(NULL), 0);
+  assert_int_equal(acore_queue_unfinished_count(NULL), 0);
   assert_null(acore_queue_ref(NULL));
   acore_queue_unref(NULL);
-  assert_int_equal(acore_queue_maxsize(q), 1);
+  assert_int_equal(acore_queue_capacity(q), 1);
   acore_queue_unref(q);
 }
 
@@ -121,7 +121,7 @@ static void test_aqueue_nowait_full_empty(void **state) {
   assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
   assert_int_equal(acore_queue_put_nowait(q, P(2), NULL), ACORE_OK);
   assert_int_equal(acore_queue_put_nowait(q, P(3), NULL), ACORE_EFULL);
-  assert_int_equal(acore_queue_size(q), 2);
+  assert_int_equal(acore_queue_item_count(q), 2);
   acore_queue_unref(q);
 }
 
@@ -139,14 +139,14 @@ static void test_aqueue_put_waits_when_full(void **state) {
   assert_int_equal(get_now(q), 1);
   assert_int_equal(acore_future_is_done(p2), 1); /* admitted in order */
   assert_int_equal(acore_future_is_done(p3), 0);
-  assert_int_equal(acore_queue_size(q), 0); /* in once the put finishes */
+  assert_int_equal(acore_queue_item_count(q), 0); /* in once the put finishes */
   assert_int_equal(acore_queue_put_finish(q, p2), ACORE_OK);
   assert_int_equal(get_now(q), 2);
   assert_int_equal(acore_future_is_done(p3), 1);
   assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK);
   assert_int_equal(acore_queue_put_finish(q, p3), ACORE_OK); /* once */
   assert_int_equal(get_now(q), 3);
-  assert_int_equal(acore_queue_size(q), 0);
+  assert_int_equal(acore_queue_item_count(q), 0);
   acore_future_unref(p1);
   acore_future_unref(p2);
   acore_future_unref(p3);
@@ -166,7 +166,7 @@ static void test_aqueue_get_waits_fifo(void **state) {
   assert_int_equal(acore_future_is_done(g2), 0);
   assert_int_equal(acore_queue_put_nowait(q, P(8), NULL), ACORE_OK);
   assert_int_equal(fut_item(g2), 8);
-  assert_int_equal(acore_queue_size(q), 0);
+  assert_int_equal(acore_queue_item_count(q), 0);
   acore_future_unref(g1);
   acore_future_unref(g2);
   acore_queue_unref(q);
@@ -188,7 +188,7 @@ static void test_aqueue_cancelled_getter_and_putter(void **state) {
   assert_int_equal(acore_queue_put(q, P(9), tu_count_free, &p), ACORE_OK);
   assert_int_equal(acore_future_cancel(p, NULL), 1);
   assert_int_equal(get_now(q), 6);
-  assert_int_equal(acore_queue_size(q), 0); /* 9 was never inserted */
+  assert_int_equal(acore_queue_item_count(q), 0); /* 9 was never inserted */
   acore_future_unref(p);
   assert_int_equal(tu_frees, 1); /* its item freed */
   acore_future_unref(g1);
@@ -212,7 +212,7 @@ static void test_aqueue_task_done_and_join(void **state) {
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
   assert_int_equal(acore_future_is_done(j), 0);
   assert_int_equal(get_now(q), 2);
-  assert_int_equal(acore_queue_unfinished(q), 1);
+  assert_int_equal(acore_queue_unfinished_count(q), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
   assert_int_equal(acore_future_is_done(j), 1);
   assert_int_equal(acore_queue_task_done(q), ACORE_EINVALIDSTATE);
@@ -232,11 +232,11 @@ static void test_aqueue_join_counts_waiting_putter(void **state) {
   assert_int_equal(acore_queue_put_nowait(q, P(1), NULL), ACORE_OK);
   assert_int_equal(acore_queue_put(q, P(2), NULL, &p), ACORE_OK);
   assert_int_equal(acore_future_is_done(p), 0);         /* waits for room */
-  assert_int_equal(acore_queue_unfinished(q), 1);
+  assert_int_equal(acore_queue_unfinished_count(q), 1);
   assert_int_equal(acore_queue_join(q, &j), ACORE_OK);
   assert_int_equal(get_now(q), 1);                    /* admits the putter */
   assert_int_equal(acore_future_is_done(p), 1);
-  assert_int_equal(acore_queue_unfinished(q), 2);
+  assert_int_equal(acore_queue_unfinished_count(q), 2);
   assert_int_equal(acore_queue_task_done(q), ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(acore_future_is_done(j), 0);          /* item 2 is not done */
@@ -280,7 +280,7 @@ static void test_aqueue_shutdown_immediate(void **state) {
   assert_int_equal(acore_queue_join(q, &j), ACORE_OK);
   assert_int_equal(acore_queue_shutdown(q, ACORE_QUEUE_IMMEDIATE), ACORE_OK);
   assert_int_equal(tu_frees, 2);
-  assert_int_equal(acore_queue_size(q), 0);
+  assert_int_equal(acore_queue_item_count(q), 0);
   assert_int_equal(acore_future_is_done(j), 1); /* dropped items count done */
   acore_future_unref(j);
   acore_queue_unref(q);
@@ -331,7 +331,7 @@ static void test_aqueue_served_then_cancelled_gives_item_back(void **state) {
   assert_int_equal(acore_task_cancel(ta, NULL), 1); /* 1 is in its future */
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(a.rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_queue_size(q), 2);
+  assert_int_equal(acore_queue_item_count(q), 2);
   assert_int_equal(acore_task_spawn(loop, getter_step, &b, NULL, &tb),
                    ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
@@ -382,16 +382,16 @@ static void test_aqueue_admitted_then_cancelled_put_stays_out(void **state) {
                    ACORE_OK);
   assert_int_equal(acore_loop_run(loop), ACORE_OK); /* both wait */
   assert_int_equal(get_now(q), 1);                  /* a is admitted */
-  assert_int_equal(acore_queue_size(q), 0);         /* ... not in yet */
+  assert_int_equal(acore_queue_item_count(q), 0);         /* ... not in yet */
   assert_int_equal(acore_task_cancel(ta, NULL), 1);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(a.rc, ACORE_ECANCELLED);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(ta)), 1);
   assert_int_equal(b.rc, ACORE_OK); /* the room went to b */
-  assert_int_equal(acore_queue_size(q), 1);
+  assert_int_equal(acore_queue_item_count(q), 1);
   assert_int_equal(get_now(q), 3);
-  assert_int_equal(acore_queue_size(q), 0);
-  assert_int_equal(acore_queue_unfinished(q), 2); /* 1 and 3, not 2 */
+  assert_int_equal(acore_queue_item_count(q), 0);
+  assert_int_equal(acore_queue_unfinished_count(q), 2); /* 1 and 3, not 2 */
   acore_task_unref(ta);
   acore_task_unref(tb);
   assert_int_equal(tu_frees, 1); /* 2, freed with a's put future */
@@ -408,7 +408,7 @@ static int lazy_putter_step(acore_task_t *t, void *ud) {
     assert_int_equal(acore_queue_put(p->q, P(p->item), NULL, &f), ACORE_OK);
     return acore_task_await(t, f);
   }
-  p->rc = (int)acore_queue_size(p->q); /* not in yet */
+  p->rc = (int)acore_queue_item_count(p->q); /* not in yet */
   return ACORE_TASK_DONE;
 }
 

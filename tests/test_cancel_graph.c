@@ -56,8 +56,8 @@ static void test_task_cancel_mutual_await(void **state) {
   acore_loop_run_once(loop, ACORE_RUN_NOWAIT); /* both wait */
   assert_ptr_equal(acore_task_awaited(a), acore_task_future(b));
   assert_int_equal(acore_task_cancel(a, "stop"), 1);
-  assert_int_equal(acore_task_cancelling(a), 1);
-  assert_int_equal(acore_task_cancelling(b), 1);
+  assert_int_equal(acore_task_cancelling_count(a), 1);
+  assert_int_equal(acore_task_cancelling_count(b), 1);
   run_until_done(loop, a);
   run_until_done(loop, b);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(a)), 1);
@@ -84,7 +84,7 @@ static void test_task_cancel_await_ring(void **state) {
   for (i = 0; i < 3; i++) {
     run_until_done(loop, t[i]);
     assert_int_equal(acore_future_is_cancelled(acore_task_future(t[i])), 1);
-    assert_int_equal(acore_task_cancelling(t[i]), 1);
+    assert_int_equal(acore_task_cancelling_count(t[i]), 1);
     acore_task_unref(t[i]);
   }
 }
@@ -152,9 +152,9 @@ static void cancel_shared(acore_loop_t *loop, int depth) {
     g = next;
   }
   assert_int_equal(acore_future_cancel(g, "all"), 1);
-  assert_int_equal(acore_task_cancelling(leaf), 1);
+  assert_int_equal(acore_task_cancelling_count(leaf), 1);
   assert_int_equal(acore_future_cancel(g, "again"), 1); /* a new cancel */
-  assert_int_equal(acore_task_cancelling(leaf), 2);
+  assert_int_equal(acore_task_cancelling_count(leaf), 2);
   run_until_done(loop, leaf);
   assert_int_equal(lw.saw_cancel, 1);
   for (k = 0; k < depth + 10 && !acore_future_is_done(g); k++)
@@ -190,9 +190,9 @@ static void test_gather_cancel_diamond_of_tasks(void **state) {
   fs[1] = acore_task_future(t2);
   assert_int_equal(acore_gather(loop, fs, 2, 0, &outer), ACORE_OK);
   assert_int_equal(acore_future_cancel(outer, NULL), 1);
-  assert_int_equal(acore_task_cancelling(leaf), 1);
-  assert_int_equal(acore_task_cancelling(t1), 1);
-  assert_int_equal(acore_task_cancelling(t2), 1);
+  assert_int_equal(acore_task_cancelling_count(leaf), 1);
+  assert_int_equal(acore_task_cancelling_count(t1), 1);
+  assert_int_equal(acore_task_cancelling_count(t2), 1);
   run_until_done(loop, t1);
   run_until_done(loop, t2);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(t1)), 1);

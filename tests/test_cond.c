@@ -25,7 +25,7 @@ static void test_cond_einval(void **state) {
   assert_int_equal(acore_cond_notify(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_cond_notify_all(NULL), ACORE_EINVAL);
   assert_null(acore_cond_lock(NULL));
-  assert_int_equal(acore_cond_waiting(NULL), 0);
+  assert_int_equal(acore_cond_waiter_count(NULL), 0);
   assert_null(acore_cond_ref(NULL));
   acore_cond_unref(NULL);
   acore_cond_unref(cond);
@@ -76,7 +76,7 @@ static void test_cond_wait_releases_and_reacquires(void **state) {
   lock = acore_cond_lock(cond);
   w = locked_wait(cond);
   assert_int_equal(acore_lock_is_locked(lock), 0); /* released */
-  assert_int_equal(acore_cond_waiting(cond), 1);
+  assert_int_equal(acore_cond_waiter_count(cond), 1);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 1), 1);
   assert_int_equal(acore_future_is_done(w), 0); /* lock still ours */
@@ -100,7 +100,7 @@ static void test_cond_cancel_reacquires_first(void **state) {
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_future_cancel(w, "stop"), 1);
   assert_int_equal(acore_future_is_done(w), 0); /* waits for the lock */
-  assert_int_equal(acore_cond_waiting(cond), 0);
+  assert_int_equal(acore_cond_waiter_count(cond), 0);
   assert_int_equal(acore_future_cancel(w, NULL), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(acore_future_is_cancelled(w), 1);
@@ -124,7 +124,7 @@ static void test_cond_notify_n_in_order_and_all(void **state) {
     w[i] = locked_wait(cond);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 2), 2);
-  assert_int_equal(acore_cond_waiting(cond), 2);
+  assert_int_equal(acore_cond_waiter_count(cond), 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(acore_future_is_done(w[0]), 1); /* holds the lock */
   assert_int_equal(acore_future_is_done(w[1]), 0); /* queued on the lock */
@@ -155,7 +155,7 @@ static void test_cond_notified_then_cancelled_passes_it_on(void **state) {
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   assert_int_equal(acore_cond_notify(cond, 1), 1); /* a */
   assert_int_equal(acore_future_cancel(a, NULL), 1); /* passes to b */
-  assert_int_equal(acore_cond_waiting(cond), 0);
+  assert_int_equal(acore_cond_waiter_count(cond), 0);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(acore_future_is_cancelled(a), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
@@ -196,7 +196,7 @@ static void test_cond_wait_for_predicate(void **state) {
   assert_int_equal(calls, 2); /* checked with the lock: false, waits on */
   assert_int_equal(acore_future_is_done(w), 0);
   assert_int_equal(acore_lock_is_locked(lock), 0);
-  assert_int_equal(acore_cond_waiting(cond), 1);
+  assert_int_equal(acore_cond_waiter_count(cond), 1);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
   counter = 2;
   assert_int_equal(acore_cond_notify(cond, 1), 1);

@@ -23,7 +23,7 @@ static void test_event_einval(void **state) {
   assert_int_equal(acore_event_wait(NULL, &f), ACORE_EINVAL);
   assert_int_equal(acore_event_wait(ev, NULL), ACORE_EINVAL);
   assert_int_equal(acore_event_is_set(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_event_waiting(NULL), 0);
+  assert_int_equal(acore_event_waiter_count(NULL), 0);
   assert_null(acore_event_ref(NULL));
   acore_event_unref(NULL);
   assert_int_equal(acore_event_is_set(ev), 0);
@@ -44,9 +44,9 @@ static void test_event_set_wakes_in_fifo_order(void **state) {
                                                     (void *)(intptr_t)i, NULL),
                      ACORE_OK);
   }
-  assert_int_equal(acore_event_waiting(ev), 4);
+  assert_int_equal(acore_event_waiter_count(ev), 4);
   assert_int_equal(acore_event_set(ev), ACORE_OK);
-  assert_int_equal(acore_event_waiting(ev), 0);
+  assert_int_equal(acore_event_waiter_count(ev), 0);
   assert_int_equal(norder, 0); /* callbacks never run inside set */
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(norder, 4);
@@ -86,9 +86,9 @@ static void test_event_cancelled_waiter_leaves(void **state) {
   assert_int_equal(acore_event_wait(ev, &a), ACORE_OK);
   assert_int_equal(acore_event_wait(ev, &b), ACORE_OK);
   assert_int_equal(acore_future_cancel(a, NULL), 1);
-  assert_int_equal(acore_event_waiting(ev), 1);
+  assert_int_equal(acore_event_waiter_count(ev), 1);
   acore_future_unref(b); /* dropped: leaves too */
-  assert_int_equal(acore_event_waiting(ev), 0);
+  assert_int_equal(acore_event_waiter_count(ev), 0);
   assert_int_equal(acore_event_set(ev), ACORE_OK);
   assert_int_equal(acore_future_is_cancelled(a), 1);
   acore_future_unref(a);

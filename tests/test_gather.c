@@ -146,7 +146,7 @@ static void test_gather_results_in_input_order(void **state) {
     acore_future_unref(fs[i]); /* the gather holds them */
   drive(loop, g);
   assert_int_equal(acore_future_result(g, NULL), ACORE_OK);
-  assert_int_equal(acore_gather_count(g), 3);
+  assert_int_equal(acore_gather_child_count(g), 3);
   assert_int_equal(int_of(acore_gather_child(g, 0)), 30);
   assert_int_equal(int_of(acore_gather_child(g, 1)), 10);
   assert_int_equal(int_of(acore_gather_child(g, 2)), 20);
@@ -160,7 +160,7 @@ static void test_gather_empty_completes_at_once(void **state) {
 
   assert_int_equal(acore_gather(TU_LOOP(state), NULL, 0, 0, &g), ACORE_OK);
   assert_int_equal(acore_future_state(g), ACORE_FUTURE_RESULT);
-  assert_int_equal(acore_gather_count(g), 0);
+  assert_int_equal(acore_gather_child_count(g), 0);
   acore_future_unref(g);
 }
 
@@ -458,8 +458,8 @@ static void test_gather_einval(void **state) {
   assert_int_equal(acore_gather(loop, &f, 1, 1u << 7, &g), ACORE_EINVAL);
   assert_int_equal(acore_gather(loop, &o, 1, 0, &g), ACORE_EINVAL);
   assert_null(g);
-  assert_int_equal(acore_gather_count(NULL), 0);
-  assert_int_equal(acore_gather_count(f), 0);
+  assert_int_equal(acore_gather_child_count(NULL), 0);
+  assert_int_equal(acore_gather_child_count(f), 0);
   assert_null(acore_gather_child(f, 0));
   assert_null(acore_gather_child(NULL, 0));
   acore_future_unref(f);

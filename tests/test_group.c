@@ -16,14 +16,14 @@ static void test_group_completes_when_sealed_and_done(void **state) {
   for (i = 0; i < 3; i++)
     assert_int_equal(acore_group_spawn(g, job_step, &j[i], NULL,
                                        i == 0 ? &t : NULL), ACORE_OK);
-  assert_int_equal(acore_group_size(g), 3);
+  assert_int_equal(acore_group_task_count(g), 3);
   drive(loop, acore_task_future(t));
   assert_int_equal(acore_future_is_done(acore_group_future(g)), 0); /* open */
   assert_int_equal(acore_group_seal(g), ACORE_OK);
   assert_int_equal(acore_group_seal(g), ACORE_OK); /* twice: harmless */
   drive(loop, acore_group_future(g));
   assert_int_equal(acore_future_result(acore_group_future(g), NULL), ACORE_OK);
-  assert_int_equal(acore_group_size(g), 0);
+  assert_int_equal(acore_group_task_count(g), 0);
   assert_ptr_equal(acore_group_from_future(acore_group_future(g)), g);
   acore_task_unref(t);
   acore_group_unref(g);
@@ -50,7 +50,7 @@ static void test_group_waits_for_seal_when_all_finished(void **state) {
   assert_int_equal(acore_group_spawn(g, job_step, &j, NULL, &t), ACORE_OK);
   drive(loop, acore_task_future(t));
   spin(loop, 3);
-  assert_int_equal(acore_group_size(g), 0);
+  assert_int_equal(acore_group_task_count(g), 0);
   assert_int_equal(acore_future_is_done(acore_group_future(g)), 0); /* open */
   assert_int_equal(acore_group_seal(g), ACORE_OK);
   assert_int_equal(acore_future_state(acore_group_future(g)),
@@ -258,10 +258,10 @@ static void test_group_einval(void **state) {
   assert_int_equal(acore_group_spawn(g, NULL, NULL, tu_count_free, NULL),
                    ACORE_EINVAL);
   assert_int_equal(tu_frees, 2);
-  assert_int_equal(acore_group_size(g), 0); /* nothing spawned */
+  assert_int_equal(acore_group_task_count(g), 0); /* nothing spawned */
   assert_int_equal(acore_group_seal(NULL), ACORE_EINVAL);
   assert_null(acore_group_ref(NULL));
-  assert_int_equal(acore_group_size(NULL), 0);
+  assert_int_equal(acore_group_task_count(NULL), 0);
   assert_null(acore_group_future(NULL));
   acore_future_new(TU_LOOP(state), &f);
   assert_null(acore_group_from_future(f));

@@ -64,7 +64,7 @@ static void test_lock_einval(void **state) {
   assert_int_equal(acore_lock_release(NULL), ACORE_EINVAL);
   assert_int_equal(acore_lock_is_locked(NULL), ACORE_EINVAL);
   assert_null(acore_lock_owner(NULL));
-  assert_int_equal(acore_lock_waiting(NULL), 0);
+  assert_int_equal(acore_lock_waiter_count(NULL), 0);
   assert_null(acore_lock_ref(NULL));
   acore_lock_unref(NULL);
   assert_int_equal(acore_lock_is_locked(lock), 0);
@@ -171,7 +171,7 @@ static void test_lock_locked_during_hand_off(void **state) {
   l.lock = lock;
   t = spawn_locker(loop, &l);
   assert_int_equal(acore_loop_run(loop), ACORE_OK); /* t waits */
-  assert_int_equal(acore_lock_waiting(lock), 1);
+  assert_int_equal(acore_lock_waiter_count(lock), 1);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(acore_lock_is_locked(lock), 1);      /* handed to t */
   assert_ptr_equal(acore_lock_owner(lock), t);
@@ -238,9 +238,9 @@ static void test_lock_cancel_queued_and_woken(void **state) {
   b = spawn_locker(loop, &lb);
   c = spawn_locker(loop, &lc);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_lock_waiting(lock), 3);
+  assert_int_equal(acore_lock_waiter_count(lock), 3);
   assert_int_equal(acore_task_cancel(a, NULL), 1); /* queued: leaves */
-  assert_int_equal(acore_lock_waiting(lock), 2);
+  assert_int_equal(acore_lock_waiter_count(lock), 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK); /* b is granted */
   assert_ptr_equal(acore_lock_owner(lock), b);
   assert_int_equal(acore_task_cancel(b, NULL), 1);      /* before b ran */
@@ -277,7 +277,7 @@ static void test_lock_granted_then_cancelled_passes_on(void **state) {
   b = spawn_locker(loop, &lb);
   c = spawn_locker(loop, &lc);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_lock_waiting(lock), 2);
+  assert_int_equal(acore_lock_waiter_count(lock), 2);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_ptr_equal(acore_lock_owner(lock), b);          /* granted... */
   assert_int_equal(acore_task_cancel(b, "go"), 1);      /* ...then cancelled */
@@ -306,7 +306,7 @@ static void test_lock_unref_fails_waiters(void **state) {
   assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
   assert_int_equal(acore_lock_acquire(lock, &a), ACORE_OK);
   assert_int_equal(acore_lock_acquire(lock, &b), ACORE_OK);
-  assert_int_equal(acore_lock_waiting(lock), 1);
+  assert_int_equal(acore_lock_waiter_count(lock), 1);
   acore_lock_unref(lock);
   assert_int_equal(acore_future_result(b, NULL), ACORE_ECLOSED);
   acore_future_unref(a);
@@ -378,7 +378,7 @@ static void test_lock_alloc_failure_walk(void **state) {
       if (rc == ACORE_OK)
         rc = acore_lock_acquire(lock, &g);
       if (rc != ACORE_OK)
-        assert_int_equal(acore_lock_waiting(lock), 0);
+        assert_int_equal(acore_lock_waiter_count(lock), 0);
       acore_future_unref(g);
       acore_future_unref(f);
       acore_lock_unref(lock);

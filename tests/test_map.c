@@ -97,8 +97,8 @@ static void test_map_einval(void **state) {
                              NULL), ACORE_EINVAL);
   assert_int_equal(tu_frees, 5);
   assert_null(acore_map_job(NULL, 0));
-  assert_int_equal(acore_map_in_flight(NULL), 0);
-  assert_int_equal(acore_map_peak(NULL), 0);
+  assert_int_equal(acore_map_in_flight_count(NULL), 0);
+  assert_int_equal(acore_map_peak_count(NULL), 0);
   assert_int_equal(acore_future_new(loop, &m), ACORE_OK);
   assert_null(acore_map_job(m, 0)); /* not a map */
   acore_future_unref(m);
@@ -119,8 +119,8 @@ static void test_map_bounded_results_in_order(void **state) {
   assert_int_equal(acore_future_result(m, NULL), ACORE_OK);
   assert_int_equal(J.started, 20);
   assert_int_equal(J.peak, 3);
-  assert_int_equal(acore_map_peak(m), 3);
-  assert_int_equal(acore_map_in_flight(m), 0);
+  assert_int_equal(acore_map_peak_count(m), 3);
+  assert_int_equal(acore_map_in_flight_count(m), 0);
   assert_int_equal(tu_frees, 1);
   for (i = 0; i < 20; i++) {
     assert_int_equal(acore_future_int(acore_map_job(m, i), &v), ACORE_OK);
@@ -250,7 +250,7 @@ static void test_map_drain_waits_for_cancelled(void **state) {
   assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
   assert_int_equal(acore_future_result(m, NULL), ACORE_EIO);
   assert_int_equal(slow_done, 2); /* both finished before the map */
-  assert_int_equal(acore_map_in_flight(m), 0);
+  assert_int_equal(acore_map_in_flight_count(m), 0);
   acore_future_unref(m);
 }
 
@@ -341,7 +341,7 @@ static void test_map_cancelled_job_fails_map(void **state) {
   assert_int_equal(acore_map(loop, 3, 3, job_fn, NULL, NULL, 0, &m),
                    ACORE_OK);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_map_in_flight(m), 3);
+  assert_int_equal(acore_map_in_flight_count(m), 3);
   assert_int_equal(acore_future_cancel(acore_map_job(m, 1), NULL), 1);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(acore_future_is_done(m), 1);
@@ -377,7 +377,7 @@ static void test_map_loop_close_while_running(void **state) {
   assert_int_equal(acore_map(loop, 10, 3, job_fn, NULL, tu_count_free, 0, &m),
                    ACORE_OK);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_map_in_flight(m), 3);
+  assert_int_equal(acore_map_in_flight_count(m), 3);
   acore_future_unref(m);
   unref_hung();
   assert_int_equal(acore_loop_close(loop), ACORE_OK); /* teardown: no leak */

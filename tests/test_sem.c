@@ -78,11 +78,11 @@ static void test_sem_einval(void **state) {
   assert_int_equal(acore_sem_release_many(sem, 0), ACORE_EINVAL);
   assert_int_equal(acore_sem_release_many(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_close(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_sem_available(NULL), 0);
-  assert_int_equal(acore_sem_waiting(NULL), 0);
+  assert_int_equal(acore_sem_available_count(NULL), 0);
+  assert_int_equal(acore_sem_waiter_count(NULL), 0);
   assert_null(acore_sem_ref(NULL));
   acore_sem_unref(NULL);
-  assert_int_equal(acore_sem_available(sem), 2); /* nothing changed */
+  assert_int_equal(acore_sem_available_count(sem), 2); /* nothing changed */
   acore_sem_unref(sem);
 }
 
@@ -97,11 +97,11 @@ static void test_sem_fast_path_done_at_once(void **state) {
   assert_int_equal(acore_future_is_done(f), 1);
   assert_int_equal(acore_future_int(f, &v), ACORE_OK);
   assert_int_equal(v, 2);
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
   assert_int_equal(acore_sem_release_many(sem, 3), ACORE_OK);
-  assert_int_equal(acore_sem_available(sem), 3);
+  assert_int_equal(acore_sem_available_count(sem), 3);
   acore_future_unref(f);
   acore_sem_unref(sem);
 }
@@ -115,7 +115,7 @@ static acore_sem_t *sem_with_waiters(acore_loop_t *loop, acore_future_t **w,
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
   for (i = 0; i < n; i++)
     assert_int_equal(acore_sem_acquire(sem, &w[i]), ACORE_OK);
-  assert_int_equal(acore_sem_waiting(sem), (size_t)n);
+  assert_int_equal(acore_sem_waiter_count(sem), (size_t)n);
   return sem;
 }
 
@@ -131,7 +131,7 @@ static void test_sem_fifo_order(void **state) {
     if (i + 1 < 4)
       assert_int_equal(acore_future_is_done(f[i + 1]), 0);
   }
-  assert_int_equal(acore_sem_available(sem), 0);
+  assert_int_equal(acore_sem_available_count(sem), 0);
   for (i = 0; i < 4; i++)
     acore_future_unref(f[i]);
   acore_sem_unref(sem);
@@ -149,13 +149,13 @@ static void test_sem_newcomer_never_overtakes(void **state) {
   assert_int_equal(acore_sem_acquire(sem, &small), ACORE_OK);
   assert_int_equal(acore_future_is_done(small), 0);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK); /* 2 free: big */
   assert_int_equal(acore_future_is_done(big), 1);
   assert_int_equal(acore_future_is_done(small), 0);
   assert_int_equal(acore_sem_release_many(sem, 2), ACORE_OK);
   assert_int_equal(acore_future_is_done(small), 1);
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   acore_future_unref(big);
   acore_future_unref(small);
   acore_sem_unref(sem);
@@ -167,12 +167,12 @@ static void test_sem_cancel_queued_leaves_queue(void **state) {
   acore_future_t *a = w[0], *b = w[1];
 
   assert_int_equal(acore_future_cancel(a, "bye"), 1);
-  assert_int_equal(acore_sem_waiting(sem), 1); /* left synchronously */
+  assert_int_equal(acore_sem_waiter_count(sem), 1); /* left synchronously */
   assert_int_equal(acore_future_cancel(a, NULL), 0);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
   assert_int_equal(acore_future_is_cancelled(a), 1);
-  assert_int_equal(acore_sem_available(sem), 0);
+  assert_int_equal(acore_sem_available_count(sem), 0);
   acore_future_unref(a);
   acore_future_unref(b);
   acore_sem_unref(sem);
@@ -191,7 +191,7 @@ static void test_sem_cancel_big_head_serves_smaller(void **state) {
   assert_int_equal(acore_future_cancel(big, NULL), 1);
   assert_int_equal(acore_future_is_done(s1), 1); /* served inside cancel */
   assert_int_equal(acore_future_is_done(s2), 1);
-  assert_int_equal(acore_sem_available(sem), 0);
+  assert_int_equal(acore_sem_available_count(sem), 0);
   acore_future_unref(big);
   acore_future_unref(s1);
   acore_future_unref(s2);
@@ -204,7 +204,7 @@ static void test_sem_dropped_waiter_leaves_queue(void **state) {
   acore_future_t *a = w[0], *b = w[1];
 
   acore_future_unref(a);
-  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_sem_waiter_count(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
   acore_future_unref(b);
@@ -217,12 +217,12 @@ static void test_sem_bounded_overrelease(void **state) {
 
   assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
   assert_int_equal(acore_sem_release(sem), ACORE_EOVERFLOW);
-  assert_int_equal(acore_sem_available(sem), 2);
+  assert_int_equal(acore_sem_available_count(sem), 2);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
   assert_int_equal(acore_sem_release_many(sem, 2), ACORE_EOVERFLOW);
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_sem_available(sem), 2);
+  assert_int_equal(acore_sem_available_count(sem), 2);
   acore_sem_unref(sem);
   /* unbounded: SIZE_MAX is the limit */
   assert_int_equal(acore_sem_new(loop, SIZE_MAX - 1, 0, &sem), ACORE_OK);
@@ -242,7 +242,7 @@ static void test_sem_close_fails_waiters_and_later_acquires(void **state) {
   assert_int_equal(acore_sem_close(sem), ACORE_OK);
   assert_int_equal(acore_sem_close(sem), ACORE_OK);
   assert_int_equal(acore_future_result(b, NULL), ACORE_ECLOSED);
-  assert_int_equal(acore_sem_waiting(sem), 0);
+  assert_int_equal(acore_sem_waiter_count(sem), 0);
   assert_int_equal(acore_sem_acquire(sem, &c), ACORE_ECLOSED);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_ECLOSED);
   assert_int_equal(acore_sem_release(sem), ACORE_OK); /* holder gives back */
@@ -280,7 +280,7 @@ static void test_sem_tasks_bounded_in_flight(void **state) {
   for (i = 0; i < 5; i++)
     assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(norder, 2);
-  assert_int_equal(acore_sem_waiting(sem), 4);
+  assert_int_equal(acore_sem_waiter_count(sem), 4);
   assert_int_equal(acore_future_set_int(gate, 1), ACORE_OK);
   run_all(loop);
   assert_int_equal(norder, 6);
@@ -288,7 +288,7 @@ static void test_sem_tasks_bounded_in_flight(void **state) {
     assert_int_equal(order[i], i);
     acore_task_unref(t[i]);
   }
-  assert_int_equal(acore_sem_available(sem), 2);
+  assert_int_equal(acore_sem_available_count(sem), 2);
   acore_future_unref(gate);
   acore_sem_unref(sem);
 }
@@ -304,14 +304,14 @@ static void test_sem_task_cancel_while_queued(void **state) {
   w.n = 1;
   t = spawn_worker(loop, &w);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_sem_waiter_count(sem), 1);
   assert_int_equal(acore_task_cancel(t, "stop"), 1);
-  assert_int_equal(acore_sem_waiting(sem), 0); /* inside the cancel call */
+  assert_int_equal(acore_sem_waiter_count(sem), 0); /* inside the cancel call */
   run_all(loop);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(w.finish_rc, ACORE_ECANCELLED);
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   acore_task_unref(t);
   acore_sem_unref(sem);
 }
@@ -331,17 +331,17 @@ static void test_sem_woken_then_cancelled_gives_permit_back(void **state) {
   tb = spawn_worker(loop, &b);
   tc = spawn_worker(loop, &c);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
-  assert_int_equal(acore_sem_waiting(sem), 2);
+  assert_int_equal(acore_sem_waiter_count(sem), 2);
   assert_int_equal(acore_sem_release(sem), ACORE_OK); /* B is granted */
-  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_sem_waiter_count(sem), 1);
   assert_int_equal(acore_task_cancel(tb, NULL), 1); /* before B ran */
   run_all(loop);
   assert_int_equal(b.finish_rc, ACORE_ECANCELLED);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(tb)), 1);
   assert_int_equal(c.finish_rc, ACORE_OK);
   assert_int_equal(acore_future_is_done(acore_task_future(tc)), 1);
-  assert_int_equal(acore_sem_available(sem), 1);
-  assert_int_equal(acore_sem_waiting(sem), 0);
+  assert_int_equal(acore_sem_available_count(sem), 1);
+  assert_int_equal(acore_sem_waiter_count(sem), 0);
   acore_task_unref(tb);
   acore_task_unref(tc);
   acore_sem_unref(sem);
@@ -377,7 +377,7 @@ static void test_sem_refuse_public_setters(void **state) {
   acore_sem_t *sem = sem_with_waiters(TU_LOOP(state), &f, 1);
 
   assert_int_equal(acore_future_set_int(f, 1), ACORE_EINVAL);
-  assert_int_equal(acore_sem_waiting(sem), 1);
+  assert_int_equal(acore_sem_waiter_count(sem), 1);
   acore_future_unref(f);
   acore_sem_unref(sem);
 }
@@ -409,16 +409,16 @@ static int alloc_scenario(acore_loop_t *loop) {
     return rc;
   if ((rc = acore_sem_acquire(sem, &a)) != ACORE_OK)
     goto out;
-  assert_int_equal(acore_sem_available(sem), 0);
+  assert_int_equal(acore_sem_available_count(sem), 0);
   if ((rc = acore_sem_acquire(sem, &b)) != ACORE_OK) {
-    assert_int_equal(acore_sem_waiting(sem), 0);
+    assert_int_equal(acore_sem_waiter_count(sem), 0);
     goto out;
   }
   assert_int_equal(acore_sem_release(sem), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
 out:
   if (a == NULL)
-    assert_int_equal(acore_sem_available(sem), 1);
+    assert_int_equal(acore_sem_available_count(sem), 1);
   acore_future_unref(a);
   acore_future_unref(b);
   acore_sem_unref(sem);
@@ -485,7 +485,7 @@ static void test_sem_finish_refuses_foreign_future(void **state) {
   assert_int_equal(acore_task_cancel(t, NULL), 1);
   run_all(loop);
   assert_int_equal(fs.finish_rc, ACORE_EINVAL);
-  assert_int_equal(acore_sem_available(sem), 1); /* not 6 */
+  assert_int_equal(acore_sem_available_count(sem), 1); /* not 6 */
   /* Another semaphore's acquire future is refused too. */
   assert_int_equal(acore_sem_acquire(other, &a), ACORE_OK);
   assert_int_equal(acore_sem_acquire_finish(sem, a), ACORE_EINVAL);

@@ -63,8 +63,8 @@ static void make_waiters(round_t *r) {
                      ACORE_OK);
     assert_int_equal(acore_queue_get(r->q, &r->futs[3 * i + 2]), ACORE_OK);
   }
-  assert_int_equal(acore_sem_waiting(r->sem), NWAIT);
-  assert_int_equal(acore_lock_waiting(r->lock), NWAIT);
+  assert_int_equal(acore_sem_waiter_count(r->sem), NWAIT);
+  assert_int_equal(acore_lock_waiter_count(r->lock), NWAIT);
   assert_int_equal(acore_loop_close(r->loop), ACORE_OK);
 }
 
@@ -96,8 +96,8 @@ static void test_sync_closed_waiters_released_on_threads(void **state) {
     memset(&r, 0, sizeof(r));
     make_waiters(&r);
     release_on_threads(&r);
-    assert_int_equal(acore_sem_waiting(r.sem), 0);
-    assert_int_equal(acore_lock_waiting(r.lock), 0);
+    assert_int_equal(acore_sem_waiter_count(r.sem), 0);
+    assert_int_equal(acore_lock_waiter_count(r.lock), 0);
     drop_primitives(&r);
     acore_loop_unref(r.loop);
     assert_int_equal(tu_alloc_live(), live);

@@ -51,8 +51,8 @@ static void sm_check(semmodel *m, acore_sem_t *sem) {
   int i;
   int64_t v;
 
-  CHECK(acore_sem_available(sem) == m->avail);
-  CHECK(acore_sem_waiting(sem) == (size_t)m->nq);
+  CHECK(acore_sem_available_count(sem) == m->avail);
+  CHECK(acore_sem_waiter_count(sem) == (size_t)m->nq);
   CHECK(!m->bounded || m->avail <= m->bound);
   for (i = 0; i < m->nf; i++) {
     acore_future_t *f = m->f[i].f;
@@ -237,12 +237,12 @@ static void sem_tasks_sequence(acore_loop_t *loop) {
     if (acore_loop_run_once(loop, ACORE_RUN_NOWAIT) == 0)
       break;
     CHECK(in_use >= 0 && (size_t)in_use <= value);
-    CHECK(acore_sem_available(sem) + (size_t)in_use <= value);
+    CHECK(acore_sem_available_count(sem) + (size_t)in_use <= value);
   }
   drain(loop);
   CHECK(acore_loop_task_count(loop) == 0);        /* no hang */
-  CHECK(acore_sem_available(sem) == value);        /* no lost permit */
-  CHECK(acore_sem_waiting(sem) == 0);
+  CHECK(acore_sem_available_count(sem) == value);        /* no lost permit */
+  CHECK(acore_sem_waiter_count(sem) == 0);
   CHECK((size_t)peak <= value);
   for (i = 0; i < NT; i++)
     acore_task_unref(t[i]);
@@ -317,7 +317,7 @@ static void lock_tasks_sequence(acore_loop_t *loop) {
   }
   drain(loop);
   CHECK(acore_loop_task_count(loop) == 0);
-  CHECK(acore_lock_is_locked(lock) == 0 && acore_lock_waiting(lock) == 0);
+  CHECK(acore_lock_is_locked(lock) == 0 && acore_lock_waiter_count(lock) == 0);
   CHECK(r.count == 0);
   for (i = 0; i < NT; i++)
     acore_task_unref(t[i]);
@@ -374,7 +374,7 @@ static void event_sequence(acore_loop_t *loop) {
       }
     }
     CHECK(acore_event_is_set(ev) == set);
-    CHECK(acore_event_waiting(ev) == (size_t)nq);
+    CHECK(acore_event_waiter_count(ev) == (size_t)nq);
     for (i = 0; i < nf; i++)
       if (f[i].st != W_DROPPED)
         CHECK(acore_future_state(f[i].f) ==
@@ -488,7 +488,7 @@ static void cond_tasks_sequence(acore_loop_t *loop) {
   CHECK(acore_loop_task_count(loop) == 0); /* no lost wake-up, no hang */
   CHECK(cs.produced == cs.consumed + cs.tokens);
   CHECK(acore_lock_is_locked(acore_cond_lock(cs.cond)) == 0);
-  CHECK(acore_cond_waiting(cs.cond) == 0);
+  CHECK(acore_cond_waiter_count(cs.cond) == 0);
   CHECK(r.count == 0);
   for (i = 0; i < NT; i++)
     acore_task_unref(t[i]);
@@ -619,9 +619,9 @@ static void map_sequence(acore_loop_t *loop) {
   }
   step_now = -1;
   if ((flags & ACORE_MAP_DRAIN) || (flags & ACORE_MAP_SETTLE_ALL))
-    CHECK(acore_map_in_flight(m) == 0 || acore_future_is_cancelled(m));
+    CHECK(acore_map_in_flight_count(m) == 0 || acore_future_is_cancelled(m));
   drain(loop);
-  CHECK((size_t)r.peak <= r.k && acore_map_peak(m) <= r.k);
+  CHECK((size_t)r.peak <= r.k && acore_map_peak_count(m) <= r.k);
   rc = acore_future_result(m, NULL);
   if (acore_future_is_cancelled(m)) {
     CHECK(cancel);

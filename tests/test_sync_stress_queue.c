@@ -115,7 +115,7 @@ static void qm_check(qmodel *m, acore_queue_t *q) {
   void *item;
 
   qm_finish_puts(m, q);
-  CHECK(acore_queue_size(q) == (size_t)m->nitems);
+  CHECK(acore_queue_item_count(q) == (size_t)m->nitems);
   CHECK(m->maxsize == 0 || (size_t)m->nitems <= m->maxsize || m->shut);
   for (i = 0; i < m->nf; i++) {
     qf *e = &m->f[i];
@@ -348,7 +348,7 @@ static void queue_tasks_sequence(acore_loop_t *loop) {
       CHECK(acore_queue_put_nowait(q, (void *)(intptr_t)put, item_free) ==
             ACORE_OK);
     acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-    CHECK(got + (int)acore_queue_size(q) <= put);
+    CHECK(got + (int)acore_queue_item_count(q) <= put);
   }
   for (i = 0; i < NT; i++)
     acore_task_cancel(t[i], NULL);
@@ -356,8 +356,8 @@ static void queue_tasks_sequence(acore_loop_t *loop) {
   step_now = -1;
   CHECK(acore_loop_task_count(loop) == 0);
   /* every item: taken by a getter that kept it, or still queued */
-  CHECK(got + (int)acore_queue_size(q) == put);
-  CHECK(acore_queue_unfinished(q) == acore_queue_size(q));
+  CHECK(got + (int)acore_queue_item_count(q) == put);
+  CHECK(acore_queue_unfinished_count(q) == acore_queue_item_count(q));
   while (acore_queue_get_nowait(q, &item, NULL) == ACORE_OK)
     item_free(item);
   for (i = 0; i < NT; i++)

@@ -101,7 +101,7 @@ static void test_sync_threads_debug_wrong_thread(void **state) {
   assert_int_equal(pthread_join(t, NULL), 0);
   for (i = 0; i < 4; i++)
     assert_int_equal(w.rc[i], ACORE_EWRONGTHREAD);
-  assert_int_equal(acore_sem_available(w.sem), 1);
+  assert_int_equal(acore_sem_available_count(w.sem), 1);
   acore_sem_unref(w.sem);
   acore_queue_unref(w.q);
   acore_event_unref(w.ev);

@@ -142,7 +142,7 @@ static void test_task_cancel_delivered_with_message(void **state) {
   awaited = acore_task_awaited(t);
   assert_int_equal(acore_future_is_done(awaited), 0);
   assert_int_equal(acore_task_cancel(t, "enough"), 1);
-  assert_int_equal(acore_task_cancelling(t), 1);
+  assert_int_equal(acore_task_cancelling_count(t), 1);
   assert_int_equal(acore_future_is_cancelled(awaited), 1); /* cancels it too */
   assert_int_equal(j.steps, 1);                         /* not synchronous */
   acore_loop_run(loop);
@@ -174,7 +174,7 @@ static void test_task_cleanup_over_more_steps(void **state) {
   assert_int_equal(j.steps, 4);
   assert_int_equal(j.status[2], ACORE_OK); /* delivered once only */
   assert_int_equal(j.status[3], ACORE_OK);
-  assert_int_equal(acore_task_cancelling(t), 1); /* handling keeps count */
+  assert_int_equal(acore_task_cancelling_count(t), 1); /* handling keeps count */
   /* It chose to fail instead of finishing cancelled. */
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),
                    ACORE_EIO);
@@ -196,7 +196,7 @@ static void test_task_uncancel_and_go_on(void **state) {
   acore_loop_run(loop);
   acore_task_cancel(t, "maybe");
   acore_loop_run(loop);
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   acore_future_set_int(j.ext, 1);
   acore_loop_run(loop);
   assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
@@ -251,7 +251,7 @@ static void test_task_finish_cancelled_keeps_awaited_message(void **state) {
   acore_loop_run(loop);
   assert_int_equal(j.status[1], ACORE_ECANCELLED);
   assert_string_equal(j.msg[1], "outside");
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "outside");
   acore_future_unref(j.ext);
@@ -274,7 +274,7 @@ static void test_task_cancel_before_first_step_propagates(void **state) {
   assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_string_equal(acore_future_cancel_message(acore_task_future(t)),
                       "early");
-  assert_int_equal(acore_task_cancelling(t), 1);
+  assert_int_equal(acore_task_cancelling_count(t), 1);
   acore_task_unref(t);
 }
 
@@ -326,7 +326,7 @@ static void test_task_cancel_propagates_to_awaited_task(void **state) {
   jo.ext = acore_task_future(inner);
   acore_loop_run(loop);
   acore_task_cancel(outer, "both");
-  assert_int_equal(acore_task_cancelling(inner), 1);
+  assert_int_equal(acore_task_cancelling_count(inner), 1);
   acore_loop_run(loop);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(inner)), 1);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(outer)), 1);
@@ -547,7 +547,7 @@ static void test_task_einval(void **state) {
   assert_int_equal(acore_task_resume(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_cancel_handled(NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_cancel(NULL, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_task_cancelling(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_cancelling_count(NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_uncancel(NULL), ACORE_EINVAL);
   assert_null(acore_task_cancel_message(NULL));
   assert_int_equal(acore_task_set_name(NULL, "x"), ACORE_EINVAL);
@@ -662,7 +662,7 @@ static void test_task_enomem(void **state) {
   assert_int_equal(acore_task_cancel(t, "stop"), ACORE_ENOMEM);
   tu_alloc_fail_at(0);
   assert_string_equal(name_of(t), before);
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(rc, ACORE_ENOMEM);
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),

@@ -134,7 +134,7 @@ static void test_task_cancel_naive_error_path_ends_cancelled(void **state) {
   acore_loop_run(loop);
   assert_string_equal(j.msg[1], "gone");
   assert_string_equal(end_message(t), "gone");
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   job_done(&j);
   acore_task_unref(t);
 }
@@ -152,7 +152,7 @@ static void test_task_cancel_handled_then_return_value(void **state) {
   acore_loop_run(loop);
   assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 7);
-  assert_int_equal(acore_task_cancelling(t), 1); /* not lowered */
+  assert_int_equal(acore_task_cancelling_count(t), 1); /* not lowered */
   job_done(&j);
   acore_task_unref(t);
 }
@@ -189,7 +189,7 @@ static void test_task_uncancel_absorbs_cancel(void **state) {
   acore_task_cancel(t, NULL);
   acore_loop_run(loop);
   assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   job_done(&j);
   acore_task_unref(t);
 }
@@ -214,7 +214,7 @@ static void test_task_cancel_during_cleanup_propagates(void **state) {
   assert_int_equal(j.status[2], ACORE_ECANCELLED);
   assert_string_equal(j.msg[2], "second");
   assert_string_equal(end_message(t), "second");
-  assert_int_equal(acore_task_cancelling(t), 2);
+  assert_int_equal(acore_task_cancelling_count(t), 2);
   job_done(&j);
   acore_task_unref(t);
 }
@@ -271,7 +271,7 @@ static void test_task_cancel_during_last_step(void **state) {
   assert_string_equal(end_message(t1), "self");
   assert_int_equal(acore_future_result(acore_task_future(t2), NULL),
                    ACORE_EIO);
-  assert_int_equal(acore_task_cancelling(t2), 1);
+  assert_int_equal(acore_task_cancelling_count(t2), 1);
   acore_task_unref(t1);
   acore_task_unref(t2);
 }
@@ -292,7 +292,7 @@ static void test_task_cancelled_twice_awaiting_first_message(void **state) {
   acore_loop_run(loop);
   assert_string_equal(j.msg[1], "a");
   assert_string_equal(end_message(t), "a");
-  assert_int_equal(acore_task_cancelling(t), 2);
+  assert_int_equal(acore_task_cancelling_count(t), 2);
   job_done(&j);
   acore_task_unref(t);
 }
@@ -326,7 +326,7 @@ static void test_task_cancelled_twice_awaiting_task(void **state) {
   acore_loop_run(loop);
   acore_task_cancel(outer, "a");
   acore_task_cancel(outer, "b");
-  assert_int_equal(acore_task_cancelling(inner), 2);
+  assert_int_equal(acore_task_cancelling_count(inner), 2);
   acore_loop_run(loop);
   assert_string_equal(end_message(inner), "a");
   assert_string_equal(end_message(outer), "a");
@@ -363,7 +363,7 @@ static void test_task_cancel_naive_acquire_gives_permit_back(void **state) {
   acore_task_cancel(t, "early");
   acore_loop_run(loop);
   assert_string_equal(end_message(t), "early");
-  assert_int_equal(acore_sem_available(sem), 1);
+  assert_int_equal(acore_sem_available_count(sem), 1);
   acore_task_unref(t);
   acore_sem_unref(sem);
 }

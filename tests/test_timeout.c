@@ -235,7 +235,7 @@ static void test_timeout_scope_inner_opened_while_outer_expiring(void **state) {
   spin(loop, 1); /* the inner deadline cancels the task; it has not run */
   assert_int_equal(j.at, 2);
   assert_int_equal(acore_task_cancel(t, "outside"), 1);
-  assert_int_equal(acore_task_cancelling(t), 3);
+  assert_int_equal(acore_task_cancelling_count(t), 3);
   drive(loop, acore_task_future(t));
   assert_int_equal(acore_timeout_is_expired(j.inner), 1);
   assert_int_equal(j.rc_inner, ACORE_ECANCELLED);
@@ -304,7 +304,7 @@ static int sjob_step(acore_task_t *t, void *ud) {
   j->rc_inner = j->inner ? acore_timeout_exit(j->inner, st) : st;
   j->rc_outer = j->outer ? acore_timeout_exit(j->outer, j->rc_inner)
                          : j->rc_inner;
-  j->cancelling_after = acore_task_cancelling(t);
+  j->cancelling_after = acore_task_cancelling_count(t);
   if (j->rc_outer == ACORE_ECANCELLED)
     return acore_task_finish_cancelled(t);
   return j->rc_outer < 0 ? j->rc_outer : acore_task_return_int(t, 1);
@@ -404,7 +404,7 @@ static void test_timeout_scope_outside_cancel_never_timeout(void **state) {
   spin(loop, 1);
   acore_loop_advance(loop, 2.0);
   spin(loop, 1); /* both deadlines pass and cancel the task */
-  assert_int_equal(acore_task_cancelling(t), 2);
+  assert_int_equal(acore_task_cancelling_count(t), 2);
   assert_int_equal(acore_task_cancel(t, "outside"), 1); /* before it runs */
   drive(loop, acore_task_future(t));
   assert_int_equal(acore_timeout_is_expired(j.inner), 1);
@@ -465,7 +465,7 @@ static void test_timeout_scope_naive_inner_times_out(void **state) {
   assert_int_equal(acore_future_is_cancelled(acore_task_future(s.inner)), 1);
   assert_int_equal(acore_future_result(acore_task_future(t), NULL),
                    ACORE_ETIMEDOUT);
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   assert_true(acore_loop_time(loop) < 2.0);
   scoped_done(&s, t);
 }
@@ -573,9 +573,9 @@ static void test_timeout_scope_free_unexited(void **state) {
   assert_int_equal(acore_timeout_new(t, 0.0, &s), ACORE_OK);
   spin(loop, 1); /* the deadline passes: the task is asked to cancel */
   assert_int_equal(acore_timeout_is_expired(s), 1);
-  assert_int_equal(acore_task_cancelling(t), 1);
+  assert_int_equal(acore_task_cancelling_count(t), 1);
   acore_timeout_free(s); /* exits: the request is withdrawn */
-  assert_int_equal(acore_task_cancelling(t), 0);
+  assert_int_equal(acore_task_cancelling_count(t), 0);
   drive(loop, acore_task_future(t));
   assert_int_equal(int_of(acore_task_future(t)), 3);
   acore_task_unref(t);

@@ -796,7 +796,7 @@ ACORE_API int acore_future_is_task(const acore_future_t *fut);
  * is correct: cancelled, it ends cancelled. A handled cancel is delivered
  * once; the steps after it run with ACORE_OK (cleanup over several steps
  * awaits freely) until a new cancel arrives, which the step that gets it
- * must handle again. acore_task_cancelling() counts requests; only
+ * must handle again. acore_task_cancelling_count() counts requests; only
  * acore_task_uncancel() lowers it (acore_task_cancel_handled() does not, as
  * catching CancelledError does not in asyncio). acore_timeout_exit()
  * handles the cancel only when it turns it into ACORE_ETIMEDOUT.
@@ -893,7 +893,7 @@ ACORE_API int acore_task_resume(acore_task_t *task, acore_future_t **awaited);
 /* acore_task_cancel_handled() - "I handle this cancel, keep going" (asyncio:
  * `except CancelledError:`): the cancel delivered to the running step no
  * longer ends the task; the step's verdict stands (await cleanup futures,
- * return a value, fail). Does not lower acore_task_cancelling(). Without a
+ * return a value, fail). Does not lower acore_task_cancelling_count(). Without a
  * delivered cancel it does nothing.
  * Returns: ACORE_OK; ACORE_EINVAL (task NULL or not in its own running
  *          step).
@@ -937,10 +937,10 @@ ACORE_API int acore_task_finish_cancelled(acore_task_t *task);
  *          ACORE_ECLOSED.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_cancel(acore_task_t *task, const char *message);
 
-/* acore_task_cancelling() - the number of cancel requests not undone by
+/* acore_task_cancelling_count() - the number of cancel requests not undone by
  * uncancel (asyncio's cancelling()); ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_task_cancelling(const acore_task_t *task);
+ACORE_API int acore_task_cancelling_count(const acore_task_t *task);
 
 /* acore_task_uncancel() - undo one cancel request; at 0, a request not yet
  * delivered is dropped. Called in the step that got ACORE_ECANCELLED, it

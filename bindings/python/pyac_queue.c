@@ -407,7 +407,7 @@ static PyObject *queue_get(PyQueue *self, PyObject *noarg) {
   (void)noarg;
   if (queue_bind(self) < 0)
     return NULL;
-  if (acore_queue_size(self->q) > 0) {
+  if (acore_queue_item_count(self->q) > 0) {
     item = queue_get_nowait(self, NULL);
     if (item == NULL)
       return NULL;
@@ -447,7 +447,7 @@ static PyObject *queue_join(PyQueue *self, PyObject *noarg) {
     Py_RETURN_NONE;
   if (queue_bind(self) < 0)
     return NULL;
-  if (acore_queue_unfinished(self->q) == 0)
+  if (acore_queue_unfinished_count(self->q) == 0)
     Py_RETURN_NONE;
   rc = acore_queue_join(self->q, &fut);
   if (rc != ACORE_OK)
@@ -460,14 +460,14 @@ static PyObject *queue_qsize(PyQueue *self, PyObject *noarg) {
   if (self->q == NULL)
     return PyLong_FromSsize_t(self->pending ? PyList_GET_SIZE(self->pending)
                                             : 0);
-  return PyLong_FromSize_t(acore_queue_size(self->q));
+  return PyLong_FromSize_t(acore_queue_item_count(self->q));
 }
 
 static PyObject *queue_unfinished(PyQueue *self, PyObject *noarg) {
   (void)noarg;
   if (self->q == NULL)
     return PyLong_FromSsize_t(self->pre_unfinished);
-  return PyLong_FromSize_t(acore_queue_unfinished(self->q));
+  return PyLong_FromSize_t(acore_queue_unfinished_count(self->q));
 }
 
 static PyObject *queue_maxsize(PyQueue *self, void *closure) {
@@ -637,7 +637,7 @@ static PyObject *event_wait(PyEvent *self, PyObject *noarg) {
 
 static PyObject *event_waiting(PyEvent *self, PyObject *noarg) {
   (void)noarg;
-  return PyLong_FromSize_t(acore_event_waiting(self->ev));
+  return PyLong_FromSize_t(acore_event_waiter_count(self->ev));
 }
 
 static void event_dealloc(PyEvent *self) {

@@ -194,8 +194,8 @@ static PyObject *sem_locked(PySem *s, PyObject *noarg) {
   if (s->is_lock) /* asyncio.Lock: unlocked from release() until the
                      woken waiter resumes */
     return PyBool_FromLong(s->held);
-  return PyBool_FromLong(acore_sem_available(s->sem) == 0 ||
-                         acore_sem_waiting(s->sem) > 0);
+  return PyBool_FromLong(acore_sem_available_count(s->sem) == 0 ||
+                         acore_sem_waiter_count(s->sem) > 0);
 }
 
 static int sem_init(PySem *s, PyObject *args, PyObject *kw) {
@@ -227,7 +227,7 @@ static PyObject *sem_repr(PySem *s) {
   return PyUnicode_FromFormat("<%s [%s]>", Py_TYPE(s)->tp_name,
                               (s->is_lock ? s->held
                                           : s->sem &&
-                                                acore_sem_available(s->sem) == 0)
+                                                acore_sem_available_count(s->sem) == 0)
                                   ? "locked"
                                   : "unlocked");
 }

@@ -397,7 +397,7 @@ static PyObject *task_get_context(PyTask *t, PyObject *noarg) {
 
 static PyObject *task_cancelling(PyTask *t, PyObject *noarg) {
   (void)noarg;
-  return PyLong_FromLong(t->task ? acore_task_cancelling(t->task) : 0);
+  return PyLong_FromLong(t->task ? acore_task_cancelling_count(t->task) : 0);
 }
 
 static PyObject *task_uncancel(PyTask *t, PyObject *noarg) {

@@ -93,9 +93,9 @@ enum {
 ACORE_API int acore_gather(acore_loop_t *loop, acore_future_t *const *futures,
                            size_t n, unsigned flags, acore_future_t **out);
 
-/* acore_gather_count() - the number of children of a gather future; 0 for
+/* acore_gather_child_count() - the number of children of a gather future; 0 for
  * NULL or a future that is not a gather.  Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_gather_count(const acore_future_t *gather);
+ACORE_API size_t acore_gather_child_count(const acore_future_t *gather);
 
 /* acore_gather_child() - the i-th child (input order), borrowed: valid as
  * long as the gather future. NULL when out of range or not a gather.
@@ -201,7 +201,7 @@ ACORE_API int acore_wait_for(acore_future_t *fut, double timeout,
  * Scopes nest (open one inside another, exit in reverse order). The
  * innermost expired scope reports the timeout; an enclosing scope that
  * expired too passes ACORE_ETIMEDOUT through; a cancellation from outside
- * (one not made by an expired scope, counted with acore_task_cancelling)
+ * (one not made by an expired scope, counted with acore_task_cancelling_count)
  * is never turned into a timeout.
  */
 typedef struct acore_timeout acore_timeout_t;
@@ -360,9 +360,9 @@ ACORE_API int acore_group_spawn(acore_group_t *group, acore_step_fn fn,
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_group_seal(acore_group_t *group);
 
-/* acore_group_size() - the number of the group's unfinished tasks; 0 for
+/* acore_group_task_count() - the number of the group's unfinished tasks; 0 for
  * NULL.  Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_group_size(const acore_group_t *group);
+ACORE_API size_t acore_group_task_count(const acore_group_t *group);
 
 #ifdef __cplusplus
 }

@@ -113,10 +113,10 @@ ACORE_API int acore_sem_release_many(acore_sem_t *sem, size_t n);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_sem_close(acore_sem_t *sem);
 
-/* acore_sem_available() - free permits; acore_sem_waiting() - queued
+/* acore_sem_available_count() - free permits; acore_sem_waiter_count() - queued
  * requests; 0 for NULL.  Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_sem_available(const acore_sem_t *sem);
-ACORE_API size_t acore_sem_waiting(const acore_sem_t *sem);
+ACORE_API size_t acore_sem_available_count(const acore_sem_t *sem);
+ACORE_API size_t acore_sem_waiter_count(const acore_sem_t *sem);
 
 /* ------------------------------------------------------------------------ */
 /* Lock                                                                      */
@@ -171,11 +171,11 @@ ACORE_API int acore_lock_release(acore_lock_t *lock);
 
 /* acore_lock_is_locked() - 1 locked, 0 not; ACORE_EINVAL.
  * acore_lock_owner() - the owning task, borrowed, or NULL.
- * acore_lock_waiting() - queued acquires (0 for NULL).
+ * acore_lock_waiter_count() - queued acquires (0 for NULL).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_lock_is_locked(const acore_lock_t *lock);
 ACORE_API acore_task_t *acore_lock_owner(const acore_lock_t *lock);
-ACORE_API size_t acore_lock_waiting(const acore_lock_t *lock);
+ACORE_API size_t acore_lock_waiter_count(const acore_lock_t *lock);
 
 /* ------------------------------------------------------------------------ */
 /* Event                                                                     */
@@ -211,10 +211,10 @@ ACORE_API int acore_event_clear(acore_event_t *ev);
 ACORE_API int acore_event_wait(acore_event_t *ev, acore_future_t **out);
 
 /* acore_event_is_set() - 1 set, 0 clear; ACORE_EINVAL.
- * acore_event_waiting() - waiters (0 for NULL).
+ * acore_event_waiter_count() - waiters (0 for NULL).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_event_is_set(const acore_event_t *ev);
-ACORE_API size_t acore_event_waiting(const acore_event_t *ev);
+ACORE_API size_t acore_event_waiter_count(const acore_event_t *ev);
 
 /* ------------------------------------------------------------------------ */
 /* Condition                                                                 */
@@ -274,9 +274,9 @@ ACORE_API int acore_cond_wait_for(acore_cond_t *cond, acore_pred_fn fn,
 ACORE_API int acore_cond_notify(acore_cond_t *cond, size_t n);
 ACORE_API int acore_cond_notify_all(acore_cond_t *cond);
 
-/* acore_cond_waiting() - waiters not yet notified (0 for NULL).
+/* acore_cond_waiter_count() - waiters not yet notified (0 for NULL).
  * Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_cond_waiting(const acore_cond_t *cond);
+ACORE_API size_t acore_cond_waiter_count(const acore_cond_t *cond);
 
 /* ------------------------------------------------------------------------ */
 /* Queue                                                                     */
@@ -402,12 +402,12 @@ ACORE_API int acore_queue_join(acore_queue_t *q, acore_future_t **out);
  *          (loop closed).  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_queue_shutdown(acore_queue_t *q, unsigned flags);
 
-/* acore_queue_size() - items queued; acore_queue_maxsize() - the bound
- * (0: none); acore_queue_unfinished() - items put and not yet task_done;
+/* acore_queue_item_count() - items queued; acore_queue_capacity() - the bound
+ * (0: none); acore_queue_unfinished_count() - items put and not yet task_done;
  * 0 for NULL.  Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_queue_size(const acore_queue_t *q);
-ACORE_API size_t acore_queue_maxsize(const acore_queue_t *q);
-ACORE_API size_t acore_queue_unfinished(const acore_queue_t *q);
+ACORE_API size_t acore_queue_item_count(const acore_queue_t *q);
+ACORE_API size_t acore_queue_capacity(const acore_queue_t *q);
+ACORE_API size_t acore_queue_unfinished_count(const acore_queue_t *q);
 
 /* ------------------------------------------------------------------------ */
 /* Bounded map                                                               */
@@ -453,11 +453,11 @@ ACORE_API int acore_map(acore_loop_t *loop, size_t n, size_t k,
  * code.  Thread: loop.  Since: 0.1 */
 ACORE_API acore_future_t *acore_map_job(acore_future_t *map, size_t i);
 
-/* acore_map_in_flight() - jobs started and not done (0 for NULL or not a
- * map), and acore_map_peak() - the most ever in flight at once.
+/* acore_map_in_flight_count() - jobs started and not done (0 for NULL or not a
+ * map), and acore_map_peak_count() - the most ever in flight at once.
  * Thread: loop.  Since: 0.1 */
-ACORE_API size_t acore_map_in_flight(acore_future_t *map);
-ACORE_API size_t acore_map_peak(acore_future_t *map);
+ACORE_API size_t acore_map_in_flight_count(acore_future_t *map);
+ACORE_API size_t acore_map_peak_count(acore_future_t *map);
 
 #ifdef __cplusplus
 }

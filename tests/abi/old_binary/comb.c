@@ -49,7 +49,7 @@ static void gathering(acore_loop_t *loop) {
   f[2] = later_int(loop, 2.0, 20);
   CHECK(acore_gather(loop, f, 3, 1u << 20, &g) == ACORE_EINVAL);
   CHECK(acore_gather(loop, f, 3, ACORE_GATHER_SETTLE_ALL, &g) == ACORE_OK);
-  CHECK(acore_gather_count(g) == 3 && acore_gather_count(f[0]) == 0);
+  CHECK(acore_gather_child_count(g) == 3 && acore_gather_child_count(f[0]) == 0);
   acore_loop_advance(loop, 3.0);
   CHECK(acore_loop_run_until_complete(loop, g) == ACORE_OK);
   /* input order, not completion order */

@@ -45,14 +45,14 @@ static void groups(acore_loop_t *loop) {
   CHECK(acore_group_from_future(acore_group_future(g)) == g);
   CHECK(acore_group_spawn(g, member, OB_ID(2), ob_count_free, &a) == ACORE_OK);
   CHECK(acore_group_spawn(g, member, OB_ID(1), ob_count_free, NULL) == ACORE_OK);
-  CHECK(acore_group_size(g) == 2);
+  CHECK(acore_group_task_count(g) == 2);
   CHECK(acore_group_seal(g) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(strncmp(ob_log, "21", 2) == 0); /* spawned in order */
   acore_loop_advance(loop, 2.0);
   CHECK(acore_loop_run_until_complete(loop, acore_group_future(g)) == ACORE_OK);
   CHECK(acore_future_state(acore_group_future(g)) == ACORE_FUTURE_RESULT);
-  CHECK(acore_group_size(g) == 0 && ob_int(acore_task_future(a)) == 2);
+  CHECK(acore_group_task_count(g) == 0 && ob_int(acore_task_future(a)) == 2);
   acore_task_unref(a);
   acore_group_unref(g);
 

@@ -28,7 +28,7 @@ static void order(acore_loop_t *loop, int kind, const char *want) {
   CHECK(acore_queue_new(loop, 0, kind, &q) == ACORE_OK);
   for (i = 1; i <= 4; i++)
     CHECK(acore_queue_put_nowait(q, OB_ID(i), ob_count_free) == ACORE_OK);
-  CHECK(acore_queue_size(q) == 4 && acore_queue_maxsize(q) == 0);
+  CHECK(acore_queue_item_count(q) == 4 && acore_queue_capacity(q) == 0);
   drain(q);
   CHECK(strcmp(ob_log, want) == 0);
   acore_queue_unref(q);
@@ -73,11 +73,11 @@ static void waiting(acore_loop_t *loop) {
   acore_loop_run(loop);
   CHECK(acore_future_is_done(g) == 1 && acore_queue_get_finish(q, g) == ACORE_OK);
   CHECK(acore_future_result(g, &item) == ACORE_OK && item == OB_ID(1));
-  CHECK(acore_future_is_done(p2) == 1 && acore_queue_size(q) == 1);
+  CHECK(acore_future_is_done(p2) == 1 && acore_queue_item_count(q) == 1);
   CHECK(acore_queue_put_finish(NULL, p2) == ACORE_EINVAL);
   CHECK(acore_queue_put_finish(q, p2) == ACORE_OK); /* already in */
-  CHECK(acore_queue_size(q) == 1);
-  CHECK(acore_queue_unfinished(q) == 2);
+  CHECK(acore_queue_item_count(q) == 1);
+  CHECK(acore_queue_unfinished_count(q) == 2);
   CHECK(acore_queue_join(q, &j) == ACORE_OK && acore_future_is_done(j) == 0);
   CHECK(acore_queue_task_done(q) == ACORE_OK);
   CHECK(acore_queue_get_nowait(q, &item, &item_free) == ACORE_OK && item == OB_ID(2));
@@ -117,12 +117,12 @@ static void mapping(acore_loop_t *loop) {
   CHECK(ob_log[0] == '\0' && acore_map_job(m, 0) == NULL); /* nothing inside the call */
   for (i = 0; i < 8 && !acore_future_is_done(m); i++) {
     acore_loop_run(loop);
-    CHECK(acore_map_in_flight(m) <= 2);
+    CHECK(acore_map_in_flight_count(m) <= 2);
     acore_loop_advance(loop, 1.0);
   }
   CHECK(acore_loop_run_until_complete(loop, m) == ACORE_OK);
   CHECK(strcmp(ob_log, "01234") == 0); /* started in index order */
-  CHECK(acore_map_peak(m) == 2 && acore_map_in_flight(m) == 0);
+  CHECK(acore_map_peak_count(m) == 2 && acore_map_in_flight_count(m) == 0);
   CHECK(acore_future_state(m) == ACORE_FUTURE_RESULT);
   CHECK(ob_int(acore_map_job(m, 4)) == 4 && acore_map_job(m, 5) == NULL);
   CHECK(acore_future_is_done(acore_map_job(m, 0)) == 1);

@@ -19,20 +19,20 @@ static void semaphores(acore_loop_t *loop) {
   CHECK(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &s) == ACORE_OK);
   CHECK(acore_sem_ref(s) == s);
   acore_sem_unref(s);
-  CHECK(acore_sem_try_acquire(s) == ACORE_OK && acore_sem_available(s) == 1);
+  CHECK(acore_sem_try_acquire(s) == ACORE_OK && acore_sem_available_count(s) == 1);
   CHECK(acore_sem_try_acquire_many(s, 2) == ACORE_EAGAIN);
   CHECK(acore_sem_acquire(s, &a) == ACORE_OK && acore_future_is_done(a) == 1);
   CHECK(acore_sem_acquire_finish(s, a) == ACORE_OK);
-  CHECK(acore_sem_available(s) == 0);
+  CHECK(acore_sem_available_count(s) == 0);
   ob_log_reset();
   CHECK(acore_sem_acquire_many(s, 2, &b) == ACORE_OK && acore_future_is_done(b) == 0);
   CHECK(acore_sem_acquire(s, &c) == ACORE_OK); /* queued behind b */
   acore_future_add_done_callback(b, on_done, OB_ID(2), NULL);
   acore_future_add_done_callback(c, on_done, OB_ID(1), NULL);
-  CHECK(acore_sem_waiting(s) == 2);
+  CHECK(acore_sem_waiter_count(s) == 2);
   CHECK(acore_sem_release(s) == ACORE_OK); /* 1 free: b needs 2, c waits behind */
   acore_loop_run(loop);
-  CHECK(ob_log[0] == '\0' && acore_sem_available(s) == 1);
+  CHECK(ob_log[0] == '\0' && acore_sem_available_count(s) == 1);
   CHECK(acore_sem_release_many(s, 1) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "2") == 0 && ob_int(b) == 2);
@@ -59,11 +59,11 @@ static void locks(acore_loop_t *loop) {
   CHECK(acore_lock_acquire_finish(l, a) == ACORE_OK);
   CHECK(acore_lock_is_locked(l) == 1 && acore_lock_try_acquire(l) == ACORE_EAGAIN);
   CHECK(acore_lock_acquire(l, &b) == ACORE_OK && acore_future_is_done(b) == 0);
-  CHECK(acore_lock_waiting(l) == 1);
+  CHECK(acore_lock_waiter_count(l) == 1);
   CHECK(acore_lock_release(l) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(acore_future_is_done(b) == 1 && acore_lock_acquire_finish(l, b) == ACORE_OK);
-  CHECK(acore_lock_is_locked(l) == 1 && acore_lock_waiting(l) == 0);
+  CHECK(acore_lock_is_locked(l) == 1 && acore_lock_waiter_count(l) == 0);
   CHECK(acore_lock_release(l) == ACORE_OK);
   CHECK(acore_lock_release(l) == ACORE_EINVALIDSTATE);
   CHECK(acore_lock_try_acquire(l) == ACORE_OK && acore_lock_release(l) == ACORE_OK);
@@ -86,7 +86,7 @@ static void events(acore_loop_t *loop) {
     CHECK(acore_event_wait(e, &w[i]) == ACORE_OK);
     acore_future_add_done_callback(w[i], on_done, OB_ID(i + 1), NULL);
   }
-  CHECK(acore_event_waiting(e) == 3);
+  CHECK(acore_event_waiter_count(e) == 3);
   CHECK(acore_event_set(e) == ACORE_OK && acore_event_is_set(e) == 1);
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "123") == 0 && ob_int(w[0]) == 1);
@@ -161,7 +161,7 @@ static void conditions(acore_loop_t *loop) {
   CHECK(acore_cond_notify(j.c, 1) == ACORE_ENOTOWNER);
   CHECK(acore_task_spawn(loop, waiter, &j, NULL, &w) == ACORE_OK);
   acore_loop_run(loop);
-  CHECK(j.at == 2 && acore_cond_waiting(j.c) == 1);
+  CHECK(j.at == 2 && acore_cond_waiter_count(j.c) == 1);
   CHECK(acore_task_spawn(loop, notifier, &j, NULL, &n) == ACORE_OK);
   acore_loop_run(loop);
   acore_task_unref(n);

@@ -128,7 +128,7 @@ static int stubborn(acore_task_t *t, void *ud) {
     CHECK(f == acore_task_awaited(t));
     CHECK(acore_future_is_cancelled(acore_task_awaited(t)) == 1);
     CHECK(strcmp(acore_task_cancel_message(t), "please") == 0);
-    CHECK(acore_task_cancelling(t) == 1);
+    CHECK(acore_task_cancelling_count(t) == 1);
     CHECK(acore_task_uncancel(t) == 0);
     CHECK(acore_task_cancel_handled(t) == ACORE_OK);
     return acore_task_yield(t);

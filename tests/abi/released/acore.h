@@ -781,10 +781,10 @@ ACORE_API int acore_task_finish_cancelled(acore_task_t *task);
  *          ACORE_ECLOSED.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_cancel(acore_task_t *task, const char *message);
 
-/* acore_task_cancelling() - the number of cancel requests not undone by
+/* acore_task_cancelling_count() - the number of cancel requests not undone by
  * uncancel (asyncio's cancelling()); ACORE_EINVAL.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_task_cancelling(const acore_task_t *task);
+ACORE_API int acore_task_cancelling_count(const acore_task_t *task);
 
 /* acore_task_uncancel() - undo one cancel request; at 0, a request not yet
  * delivered is dropped.
