@@ -55,7 +55,7 @@ static int w2_step(acore_task_t *t, void *ud) {
     if (!use_sleep_future)
       return acore_task_yield(t);
     check(acore_sleep(acore_task_loop(t), 0, &s) == ACORE_OK, "sleep");
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   }
   return acore_task_return_int(t, st->index);
 }

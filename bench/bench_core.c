@@ -147,7 +147,7 @@ static int w2a_step(acore_task_t *t, void *ud) {
   if (f == NULL) {
     acore_future_new(acore_task_loop(t), &f);
     acore_loop_call_soon(acore_task_loop(t), reply, f, NULL, NULL);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   acore_future_int(f, &v);
   check(v == 1, "W2a: wrong result");
@@ -181,7 +181,7 @@ static int w6_step(acore_task_t *t, void *ud) {
   if (acore_task_step_status(t) == ACORE_ECANCELLED)
     return acore_task_finish_cancelled(t);
   acore_future_new(acore_task_loop(t), &f);
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 /* Bytes per pending task; `hold` keeps a reference to every task in an

@@ -105,12 +105,12 @@ static int w3_job_step(acore_task_t *t, void *ud) {
   case 0: {
     acore_future_t *f;
     check(acore_sem_acquire(w3.sem, &f) == ACORE_OK, "acquire");
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   case 1:
     if (++w3.in_flight > w3.peak)
       w3.peak = w3.in_flight;
-    return acore_task_await(t, remote_call(acore_task_loop(t)));
+    return acore_task_await_take(t, remote_call(acore_task_loop(t)));
   default:
     w3.in_flight--;
     w3.done++;
@@ -152,7 +152,7 @@ static double w3_sem_rep(void) {
 static int notask_step(acore_task_t *t, void *ud) {
   (void)ud;
   if (acore_task_awaited(t) == NULL)
-    return acore_task_await(t, remote_call(acore_task_loop(t)));
+    return acore_task_await_take(t, remote_call(acore_task_loop(t)));
   w3.done++;
   return ACORE_TASK_DONE;
 }

@@ -120,8 +120,8 @@ struct acore_executor_options {};
 %ignore acore_error_child;
 
 /* verdicts that consume a reference: bindings pass a new one */
-%ignore acore_task_await;
-%ignore acore_task_fail;
+%ignore acore_task_await_take;
+%ignore acore_task_fail_take;
 
 %include "acore.h"
 
@@ -191,8 +191,8 @@ struct acore_executor_options {};
 %include "acore/executor.h"
 
 %inline %{
-/* acore_task_await() taking its own reference to `fut`. */
+/* acore_task_await_take() taking its own reference to `fut`. */
 static int acore_task_await_ref(acore_task_t *task, acore_future_t *fut) {
-  return acore_task_await(task, acore_future_ref(fut));
+  return acore_task_await_take(task, acore_future_ref(fut));
 }
 %}

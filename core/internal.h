@@ -387,8 +387,8 @@ typedef struct acore__closer {
 /* The staged verdict of the running step (one step runs at a time). */
 typedef struct acore__stage {
   acore_task_t *task;      /* whose step is running */
-  acore_future_t *await;   /* acore_task_await's future */
-  acore_error_t *err;      /* acore_task_fail's error */
+  acore_future_t *await;   /* acore_task_await_take's future */
+  acore_error_t *err;      /* acore_task_fail_take's error */
   uint8_t kind;            /* ACORE_VALUE_* of a staged result */
   bool has_result;
   bool cancel_open;        /* a cancel delivered to it, not handled yet */

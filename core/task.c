@@ -221,7 +221,7 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
   switch (v) {
   case ACORE_TASK_AWAIT:
     if (s->await == NULL)
-      break; /* AWAIT without acore_task_await(): fail below */
+      break; /* AWAIT without acore_task_await_take(): fail below */
     release_awaited(t);
     t->awaited = f = s->await;
     s->await = NULL;
@@ -338,7 +338,7 @@ static bool in_step(const acore_task_t *t) {
          T_PHASE(t) == PH_RUNNING;
 }
 
-int acore_task_await(acore_task_t *task, acore_future_t *fut) {
+int acore_task_await_take(acore_task_t *task, acore_future_t *fut) {
   acore__stage *s;
 
   if (!in_step(task) || fut == NULL || fut->loop != task->fut.loop ||
@@ -408,7 +408,7 @@ int acore_task_return_bytes(acore_task_t *task, const void *data, size_t len) {
   return stage_result(task, ACORE_VALUE_BYTES, v);
 }
 
-int acore_task_fail(acore_task_t *task, acore_error_t *err) {
+int acore_task_fail_take(acore_task_t *task, acore_error_t *err) {
   acore__stage *s;
 
   if (!in_step(task) || err == NULL) {
@@ -427,7 +427,7 @@ int acore_task_fail_code(acore_task_t *task, int code, const char *message) {
   if (!in_step(task) || code >= 0)
     return ACORE_EINVAL;
   err = acore__error_make(code, message);
-  return acore_task_fail(task, err) == code ? code : ACORE_ENOMEM;
+  return acore_task_fail_take(task, err) == code ? code : ACORE_ENOMEM;
 }
 
 int acore_task_finish_cancelled(acore_task_t *task) {

@@ -56,12 +56,12 @@ static int job_step(acore_task_t *t, void *ud) {
   case 0: /* async with sem: */
     if (acore_sem_acquire(j->sem, &f) != ACORE_OK)
       return ACORE_ENOMEM;
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     if (acore_sem_acquire_finish(j->sem, acore_task_awaited(t)) != ACORE_OK)
       return acore_task_finish_cancelled(t);
     f = remote_call(acore_task_loop(t)); /* await remote_call() */
-    return f ? acore_task_await(t, f) : ACORE_ENOMEM;
+    return f ? acore_task_await_take(t, f) : ACORE_ENOMEM;
   default:
     acore_sem_release(j->sem);
     return ACORE_TASK_DONE;

@@ -62,14 +62,14 @@ static int call_step(acore_task_t *t, void *ud) {
   case 0: /* wait for a permit */
     if (acore_sem_acquire(d->sem, &f) != ACORE_OK)
       return ACORE_ENOMEM;
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1: /* holding a permit: make the call */
     if (acore_sem_acquire_finish(d->sem, acore_task_awaited(t)) != ACORE_OK)
       return acore_task_finish_cancelled(t);
     if (++d->in_flight > d->peak)
       d->peak = d->in_flight;
     f = remote_call(d);
-    return f ? acore_task_await(t, f) : ACORE_ENOMEM;
+    return f ? acore_task_await_take(t, f) : ACORE_ENOMEM;
   default: /* the reply is in: give the permit to the next call */
     d->in_flight--;
     d->finished++;
@@ -97,7 +97,7 @@ static int doomed_step(acore_task_t *t, void *ud) {
     acore_future_new(acore_task_loop(t), &f);
     acore_loop_call_later(acore_task_loop(t), 0.002, reply, acore_future_ref(f),
                           unref_future, NULL);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   return acore_task_fail_code(t, ACORE_EIO, "background job lost its disk");
 }

@@ -51,7 +51,7 @@ static int job_step(acore_task_t *t, void *ud) {
 
   if (acore_task_awaited(t) == NULL) { /* first step */
     f = sleep_ms(acore_task_loop(t), j->id);
-    return f != NULL ? acore_task_await(t, f) : ACORE_ENOMEM;
+    return f != NULL ? acore_task_await_take(t, f) : ACORE_ENOMEM;
   }
   if (j->fails)
     return acore_task_fail_code(t, ACORE_EIO, "could not write the report");

@@ -28,7 +28,7 @@ static int fetch_step(acore_task_t *t, void *ud) {
   if (f->at++ == 0) { /* like: await asyncio.sleep(seconds) */
     if (acore_sleep(acore_task_loop(t), f->seconds, &s) != ACORE_OK)
       return ACORE_ENOMEM;
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   }
   /* No cancel code: a cancel this step does not handle ends it cancelled. */
   if (f->fail)

@@ -37,7 +37,7 @@ static int producer_step(acore_task_t *t, void *ud) {
   }
   if (acore_queue_item_count(queue) > (size_t)max_size)
     max_size = (int)acore_queue_item_count(queue);
-  return acore_task_await(t, f); /* resumed once the item is queued */
+  return acore_task_await_take(t, f); /* resumed once the item is queued */
 }
 
 /* ---- consumer: get items until the queue is shut down ---- */
@@ -64,7 +64,7 @@ static int consumer_step(acore_task_t *t, void *ud) {
   c->waiting = true;
   if (acore_queue_get(queue, &f) != ACORE_OK)
     return ACORE_TASK_DONE;
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 int main(void) {

@@ -86,7 +86,7 @@ static int parent_step(acore_task_t *t, void *ud) {
       printf("  [iteration %d] parent: spawned child-task, awaiting it\n",
              iteration);
       p->at = PARENT_WAITING;
-      return acore_task_await(t, acore_task_future(task));
+      return acore_task_await_take(t, acore_task_future(task));
     }
     /* await child(): no new task, the child's code runs in this step and
      * its verdict (yield, return 42) is the parent's verdict */

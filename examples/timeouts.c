@@ -29,13 +29,13 @@ static int call_step(acore_task_t *t, void *ud) {
   switch (c->at++) {
   case 0:
     acore_sleep(acore_task_loop(t), c->seconds, &s);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   case 1:
     if (st == ACORE_ECANCELLED) { /* except CancelledError: clean up, raise */
       acore_task_cancel_handled(t);
       printf("  call: cancelled, cleaning up for %.0f ms\n", c->cleanup * 1e3);
       acore_sleep(acore_task_loop(t), c->cleanup, &s);
-      return acore_task_await(t, s);
+      return acore_task_await_take(t, s);
     }
     return acore_task_return_int(t, 42);
   default:
@@ -80,7 +80,7 @@ static int scoped_step(acore_task_t *t, void *ud) {
     return ACORE_TASK_DONE;
   }
   acore_sleep(loop, 0.010, &f);
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 int main(void) {

@@ -35,12 +35,12 @@ static int job_step(acore_task_t *t, void *ud) {
   switch (j->at++) {
   case 0:
     assert_int_equal(acore_sleep(acore_task_loop(t), j->delay, &s), ACORE_OK);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   case 1:
     if (acore_task_step_status(t) == ACORE_ECANCELLED && j->cleanup > 0) {
       assert_int_equal(acore_sleep(acore_task_loop(t), j->cleanup, &s),
                        ACORE_OK);
-      return acore_task_await(t, s);
+      return acore_task_await_take(t, s);
     }
     break;
   default:
@@ -68,7 +68,7 @@ static inline int naive_step(acore_task_t *t, void *ud) {
 
   if (n->steps++ < n->rounds) {
     assert_int_equal(acore_sleep(acore_task_loop(t), n->delay, &s), ACORE_OK);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   }
   return acore_task_return_int(t, n->value);
 }

@@ -35,7 +35,7 @@ static int step(acore_task_t *t, void *ud) {
       acore_future_unref(f);
       return rc;
     }
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   rc = acore_task_return_bytes(t, "done", 4);
   if (rc == ACORE_TASK_DONE)

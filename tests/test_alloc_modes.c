@@ -93,7 +93,7 @@ static int sleeper(acore_task_t *t, void *ud) {
   rc = acore_sleep(acore_task_loop(t), 0.001, &f);
   if (rc != ACORE_OK)
     return rc; /* the task fails with it */
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 /* ---- the scenarios ---- */

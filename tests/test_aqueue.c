@@ -306,7 +306,7 @@ static int getter_step(acore_task_t *t, void *ud) {
 
   if (g->at++ == 0) {
     assert_int_equal(acore_queue_get(g->q, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   g->rc = acore_queue_get_finish(g->q, acore_task_awaited(t));
   if (g->rc != ACORE_OK)
@@ -357,7 +357,7 @@ static int putter_step(acore_task_t *t, void *ud) {
   if (p->at++ == 0) {
     assert_int_equal(acore_queue_put(p->q, P(p->item), tu_count_free, &f),
                      ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   p->rc = acore_queue_put_finish(p->q, acore_task_awaited(t));
   return p->rc == ACORE_ECANCELLED ? acore_task_finish_cancelled(t)
@@ -406,7 +406,7 @@ static int lazy_putter_step(acore_task_t *t, void *ud) {
 
   if (p->at++ == 0) {
     assert_int_equal(acore_queue_put(p->q, P(p->item), NULL, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   p->rc = (int)acore_queue_item_count(p->q); /* not in yet */
   return ACORE_TASK_DONE;

@@ -17,7 +17,7 @@ static int waiter_step(acore_task_t *t, void *ud) {
   waiter *w = ud;
 
   if (w->steps++ == 0 && w->await != NULL)
-    return acore_task_await(t, acore_future_ref(w->await));
+    return acore_task_await_take(t, acore_future_ref(w->await));
   if (acore_task_step_status(t) == ACORE_ECANCELLED) {
     w->saw_cancel++;
     return acore_task_finish_cancelled(t);
@@ -99,7 +99,7 @@ static int gather_self_step(acore_task_t *t, void *ud) {
     fs[1] = w->await;
     assert_int_equal(acore_gather(acore_task_loop(t), fs, 2, 0, &g),
                      ACORE_OK);
-    return acore_task_await(t, g);
+    return acore_task_await_take(t, g);
   }
   if (acore_task_step_status(t) == ACORE_ECANCELLED) {
     w->saw_cancel++;

@@ -229,10 +229,10 @@ static int cw_step(acore_task_t *t, void *ud) {
   case 0:
     assert_int_equal(acore_lock_acquire(acore_cond_lock(c->cond), &f),
                      ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     assert_int_equal(acore_cond_wait(c->cond, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   default:
     c->owner_after = acore_lock_owner(acore_cond_lock(c->cond));
     assert_int_equal(acore_lock_release(acore_cond_lock(c->cond)), ACORE_OK);
@@ -248,7 +248,7 @@ static int notifier_step(acore_task_t *t, void *ud) {
   case 0:
     assert_int_equal(acore_lock_acquire(acore_cond_lock(c->cond), &f),
                      ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   default:
     assert_int_equal(acore_cond_notify_all(c->cond), 2);
     assert_int_equal(acore_lock_release(acore_cond_lock(c->cond)), ACORE_OK);

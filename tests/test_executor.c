@@ -496,7 +496,7 @@ static int await_job(acore_task_t *t, void *ud) {
   acore_future_t *f = ud;
 
   if (acore_task_awaited(t) == NULL)
-    return acore_task_await(t, acore_future_ref(f));
+    return acore_task_await_take(t, acore_future_ref(f));
   return acore_future_is_cancelled(acore_task_awaited(t))
              ? acore_task_finish_cancelled(t)
              : acore_task_return_int(t, 1);

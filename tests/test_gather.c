@@ -81,7 +81,7 @@ static int sleeper_step(acore_task_t *t, void *ud) {
   if (acore_task_step_status(t) == ACORE_ECANCELLED)
     return acore_task_finish_cancelled(t);
   assert_int_equal(acore_sleep(acore_task_loop(t), 3600.0, &s), ACORE_OK);
-  return acore_task_await(t, s);
+  return acore_task_await_take(t, s);
 }
 
 static void test_sleep_cancel_disarms_timer(void **state) {
@@ -478,7 +478,7 @@ static int await_gather(acore_task_t *t, void *ud) {
   awaiter *a = ud;
 
   if (a->at++ == 0)
-    return acore_task_await(t, acore_future_ref(a->g));
+    return acore_task_await_take(t, acore_future_ref(a->g));
   a->status = acore_task_step_status(t);
   return acore_task_finish_cancelled(t);
 }

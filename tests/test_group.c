@@ -175,7 +175,7 @@ static int nest_step(acore_task_t *t, void *ud) {
     assert_int_equal(acore_group_new(acore_task_loop(t), &n->inner), ACORE_OK);
     acore_group_spawn(n->inner, job_step, &n->inner_job, NULL, NULL);
     acore_group_seal(n->inner);
-    return acore_task_await(t, acore_future_ref(acore_group_future(n->inner)));
+    return acore_task_await_take(t, acore_future_ref(acore_group_future(n->inner)));
   }
   if (acore_task_step_status(t) == ACORE_ECANCELLED) {
     n->saw_cancel = 1;

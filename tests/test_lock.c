@@ -23,7 +23,7 @@ static int locker_step(acore_task_t *t, void *ud) {
   switch (l->at++) {
   case 0:
     assert_int_equal(acore_lock_acquire(l->lock, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     l->finish_rc = acore_lock_acquire_finish(l->lock, acore_task_awaited(t));
     if (l->finish_rc != ACORE_OK)
@@ -32,7 +32,7 @@ static int locker_step(acore_task_t *t, void *ud) {
     if (l->order != NULL)
       l->order[(*l->norder)++] = l->id;
     if (l->gate != NULL)
-      return acore_task_await(t, acore_future_ref(l->gate));
+      return acore_task_await_take(t, acore_future_ref(l->gate));
     /* fall through */
   default:
     if (!l->keep)

@@ -389,7 +389,7 @@ static int never_step(acore_task_t *t, void *ud) {
   acore_future_t *f;
   (void)ud;
   acore_future_new(acore_task_loop(t), &f);
-  return acore_task_await(t, f); /* nobody completes it */
+  return acore_task_await_take(t, f); /* nobody completes it */
 }
 
 static void test_loop_close_frees_every_ud_once(void **state) {

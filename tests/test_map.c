@@ -213,7 +213,7 @@ static int slow_step(acore_task_t *t, void *ud) {
   switch ((*at)++) {
   case 0:
     assert_int_equal(acore_future_new(acore_task_loop(t), &f), ACORE_OK);
-    return acore_task_await(t, f); /* completed only by a cancel */
+    return acore_task_await_take(t, f); /* completed only by a cancel */
   case 1:
     acore_task_cancel_handled(t); /* clean up over one more step */
     return acore_task_yield(t);

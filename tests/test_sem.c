@@ -25,7 +25,7 @@ static int worker_step(acore_task_t *t, void *ud) {
   switch (w->at++) {
   case 0:
     assert_int_equal(acore_sem_acquire_many(w->sem, w->n, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     w->finish_rc = acore_sem_acquire_finish(w->sem, acore_task_awaited(t));
     if (w->finish_rc != ACORE_OK)
@@ -33,7 +33,7 @@ static int worker_step(acore_task_t *t, void *ud) {
     if (w->order != NULL)
       w->order[(*w->norder)++] = w->id;
     if (w->gate != NULL)
-      return acore_task_await(t, acore_future_ref(w->gate));
+      return acore_task_await_take(t, acore_future_ref(w->gate));
     /* fall through */
   default:
     assert_int_equal(acore_sem_release_many(w->sem, w->n), ACORE_OK);
@@ -460,7 +460,7 @@ static int foreign_step(acore_task_t *t, void *ud) {
   foreign *fs = ud;
 
   if (fs->at++ == 0)
-    return acore_task_await(t, acore_future_ref(fs->fut));
+    return acore_task_await_take(t, acore_future_ref(fs->fut));
   fs->finish_rc = acore_sem_acquire_finish(fs->sem, acore_task_awaited(t));
   return acore_task_finish_cancelled(t);
 }

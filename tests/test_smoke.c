@@ -13,7 +13,7 @@ static int step(acore_task_t *t, void *ud) {
     assert_int_equal(acore_future_new(acore_task_loop(t), &f), ACORE_OK);
     assert_int_equal(acore_loop_call_soon(acore_task_loop(t), complete, f,
                                           NULL, NULL), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   assert_int_equal(acore_future_int(acore_task_awaited(t), &v), ACORE_OK);
   return acore_task_return_int(t, v * 2);

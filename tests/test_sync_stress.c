@@ -194,7 +194,7 @@ static int holder_step(acore_task_t *t, void *ud) {
   if (h->at == 0) {
     h->at = 1;
     CHECK(acore_sem_acquire_many(h->sem, h->n, &f) == ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   if (h->at == 1) {
     h->at = 2;
@@ -272,7 +272,7 @@ static int lholder_step(acore_task_t *t, void *ud) {
   if (h->at == 0) {
     h->at = 1;
     CHECK(acore_lock_acquire(h->lock, &f) == ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   if (h->at == 1) {
     h->at = 2;
@@ -418,14 +418,14 @@ static int consumer_step(acore_task_t *t, void *ud) {
   switch (c->at++) {
   case 0:
     CHECK(acore_lock_acquire(lock, &f) == ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     if (acore_lock_acquire_finish(lock, acore_task_awaited(t)) != ACORE_OK)
       return acore_task_finish_cancelled(t);
     CHECK(acore_lock_owner(lock) == t);
     CHECK(acore_cond_wait_for(c->cs->cond, has_token, c->cs, NULL, &f) ==
           ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   default:
     CHECK(acore_lock_owner(lock) == t); /* also when cancelled */
     if (acore_future_is_cancelled(acore_task_awaited(t))) {

@@ -320,7 +320,7 @@ static int qgetter_step(acore_task_t *t, void *ud) {
       return acore_task_finish_cancelled(t);
   }
   CHECK(acore_queue_get(g->q, &f) == ACORE_OK);
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 static void queue_tasks_sequence(acore_loop_t *loop) {

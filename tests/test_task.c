@@ -37,13 +37,13 @@ static int job_step(acore_task_t *t, void *ud) {
   switch (op) {
   case S_AWAIT_NEW:
     acore_future_new(acore_task_loop(t), &f);
-    return acore_task_await(t, f); /* never completed by anyone */
+    return acore_task_await_take(t, f); /* never completed by anyone */
   case S_AWAIT_DONE:
     acore_future_new(acore_task_loop(t), &f);
     acore_future_set_int(f, 3);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case S_AWAIT_EXT:
-    return acore_task_await(t, acore_future_ref(j->ext));
+    return acore_task_await_take(t, acore_future_ref(j->ext));
   case S_YIELD:
     return acore_task_yield(t);
   case S_RETURN:
@@ -54,13 +54,13 @@ static int job_step(acore_task_t *t, void *ud) {
     return acore_task_finish_cancelled(t);
   case S_HANDLE_AWAIT_EXT:
     assert_int_equal(acore_task_cancel_handled(t), ACORE_OK);
-    return acore_task_await(t, acore_future_ref(j->ext));
+    return acore_task_await_take(t, acore_future_ref(j->ext));
   case S_UNCANCEL_AWAIT:
     acore_task_uncancel(t);
-    return acore_task_await(t, acore_future_ref(j->ext));
+    return acore_task_await_take(t, acore_future_ref(j->ext));
   case S_CANCEL_SELF_AWAIT:
     acore_task_cancel(t, "from inside");
-    return acore_task_await(t, acore_future_ref(j->ext));
+    return acore_task_await_take(t, acore_future_ref(j->ext));
   case S_BAD_VERDICT:
     return 77;
   case S_CANCEL_SELF_RETURN:
@@ -380,7 +380,7 @@ static int typed_step(acore_task_t *t, void *ud) {
   case 2: return acore_task_return(t, t, NULL);
   case 3:
     acore_error_new(ACORE_EHOST, "host", &err);
-    return acore_task_fail(t, err);
+    return acore_task_fail_take(t, err);
   case 4:
     acore_task_return_int(t, 1); /* staged, then replaced */
     return acore_task_return_int(t, 2);
@@ -508,7 +508,7 @@ static void test_task_not_settable_from_outside(void **state) {
   assert_int_equal(acore_task_resume(t, &f), ACORE_EINVAL);
   assert_null(f);
   acore_future_new(loop, &f);
-  assert_int_equal(acore_task_await(t, f), ACORE_EINVAL); /* consumed f */
+  assert_int_equal(acore_task_await_take(t, f), ACORE_EINVAL); /* consumed f */
   /* Cancelling through the future interface cancels the task. */
   assert_int_equal(acore_future_cancel(acore_task_future(t), "via future"), 1);
   acore_loop_run(loop);
@@ -531,7 +531,7 @@ static void test_task_einval(void **state) {
   assert_null(acore_task_future(NULL));
   assert_null(acore_task_from_future(NULL));
   assert_null(acore_task_loop(NULL));
-  assert_int_equal(acore_task_await(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_await_take(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_yield(NULL), ACORE_EINVAL);
   assert_null(acore_task_awaited(NULL));
   assert_int_equal(acore_task_step_status(NULL), ACORE_EINVAL);
@@ -539,9 +539,9 @@ static void test_task_einval(void **state) {
   assert_int_equal(acore_task_return_int(NULL, 0), ACORE_EINVAL);
   assert_int_equal(acore_task_return_double(NULL, 0), ACORE_EINVAL);
   assert_int_equal(acore_task_return_bytes(NULL, "", 0), ACORE_EINVAL);
-  assert_int_equal(acore_task_fail(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_task_fail_take(NULL, NULL), ACORE_EINVAL);
   acore_error_new(ACORE_EIO, NULL, &err);
-  assert_int_equal(acore_task_fail(NULL, err), ACORE_EINVAL); /* consumed */
+  assert_int_equal(acore_task_fail_take(NULL, err), ACORE_EINVAL); /* consumed */
   assert_int_equal(acore_task_fail_code(NULL, ACORE_EIO, NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_finish_cancelled(NULL), ACORE_EINVAL);
   assert_int_equal(acore_task_resume(NULL, NULL), ACORE_EINVAL);
@@ -560,8 +560,8 @@ static int await_self_step(acore_task_t *t, void *ud) {
   int *rc = ud;
 
   rc[0] = acore_task_fail_code(t, 1, "not an error code");
-  rc[1] = acore_task_await(t, NULL);
-  return acore_task_await(t, acore_future_ref(acore_task_future(t)));
+  rc[1] = acore_task_await_take(t, NULL);
+  return acore_task_await_take(t, acore_future_ref(acore_task_future(t)));
 }
 
 /* Inside the step: bad verdict arguments are EINVAL, and awaiting the
@@ -672,7 +672,7 @@ static void test_task_enomem(void **state) {
 
 static int await_foreign_step(acore_task_t *t, void *ud) {
   acore_future_t *f = acore_future_ref(ud); /* of another loop */
-  return acore_task_await(t, f);
+  return acore_task_await_take(t, f);
 }
 
 static void test_task_await_foreign_future_fails(void **state) {

@@ -43,9 +43,9 @@ static int job_step(acore_task_t *t, void *ud) {
     assert_int_equal(acore_future_new(acore_task_loop(t), &f), ACORE_OK);
     acore_future_unref(j->staged);
     j->staged = acore_future_ref(f);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case V_AWAIT_EXT:
-    return acore_task_await(t, acore_future_ref(j->ext));
+    return acore_task_await_take(t, acore_future_ref(j->ext));
   case V_RETURN:
     return acore_task_return_int(t, 7);
   case V_FAIL:
@@ -346,7 +346,7 @@ static int sem_step(acore_task_t *t, void *ud) {
 
   if (acore_task_awaited(t) == NULL) {
     assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   if ((rc = acore_sem_acquire_finish(sem, acore_task_awaited(t))) != ACORE_OK)
     return rc;
@@ -418,7 +418,7 @@ static int resume_probe_step(acore_task_t *t, void *ud) {
 
   assert_int_equal(acore_task_resume(t, NULL), st); /* awaited optional */
   if (seen[0] == NULL)
-    return acore_task_await(t, acore_future_ref(seen[1]));
+    return acore_task_await_take(t, acore_future_ref(seen[1]));
   assert_int_equal(st, ACORE_ECANCELLED);
   return acore_task_finish_cancelled(t);
 }

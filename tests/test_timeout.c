@@ -205,13 +205,13 @@ static int cjob_step(acore_task_t *t, void *ud) {
   case 0:
     assert_int_equal(acore_timeout_new(t, 1.0, &j->outer), ACORE_OK);
     assert_int_equal(acore_sleep(acore_task_loop(t), 10, &s), ACORE_OK);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   case 1: /* the outer deadline passed: clean up inside an inner scope */
     assert_int_equal(acore_task_step_status(t), ACORE_ECANCELLED);
     assert_int_equal(acore_task_cancel_handled(t), ACORE_OK); /* catch */
     assert_int_equal(acore_timeout_new(t, 3.0, &j->inner), ACORE_OK);
     assert_int_equal(acore_sleep(acore_task_loop(t), 10, &s), ACORE_OK);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   default:
     j->rc_inner = acore_timeout_exit(j->inner, acore_task_step_status(t));
     j->rc_outer = acore_timeout_exit(j->outer, j->rc_inner);
@@ -298,7 +298,7 @@ static int sjob_step(acore_task_t *t, void *ud) {
     if (j->inner_when >= 0)
       assert_int_equal(acore_timeout_new(t, j->inner_when, &j->inner), ACORE_OK);
     assert_int_equal(acore_sleep(acore_task_loop(t), j->work, &s), ACORE_OK);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   }
   st = acore_task_step_status(t);
   j->rc_inner = j->inner ? acore_timeout_exit(j->inner, st) : st;
@@ -431,7 +431,7 @@ static int scoped_step(acore_task_t *t, void *ud) {
   if (done == NULL) {
     assert_int_equal(acore_timeout_new(t, acore_loop_time(acore_task_loop(t))
                                               + 1.0, &s->scope), ACORE_OK);
-    return acore_task_await(t, acore_future_ref(acore_task_future(s->inner)));
+    return acore_task_await_take(t, acore_future_ref(acore_task_future(s->inner)));
   }
   s->rc = acore_timeout_exit(s->scope, st);
   return s->rc < 0 ? s->rc : acore_task_return_int(t, 1);

@@ -755,7 +755,7 @@ ACORE_API int acore_future_is_task(const acore_future_t *fut);
  * A task is a step function plus the caller's state. Each call of the step
  * runs until the task must wait and returns its verdict:
  *
- *   return acore_task_await(task, fut);      resume me when fut is done
+ *   return acore_task_await_take(task, fut);      resume me when fut is done
  *   return acore_task_yield(task);           resume me on the next iteration
  *   return acore_task_return_int(task, 42);  finish with a result
  *   return acore_task_fail_code(task, c, m); finish with an error
@@ -787,7 +787,7 @@ ACORE_API int acore_future_is_task(const acore_future_t *fut);
  * verdict - await cleanup futures, return a value, fail). Reading the
  * status or the message does not handle it. A step that does none of these
  * ends the task cancelled with the delivered cancel's message, whatever it
- * returns; a pending future it staged with acore_task_await() is cancelled
+ * returns; a pending future it staged with acore_task_await_take() is cancelled
  * and released, not awaited. One exception keeps resources safe: if it
  * staged a future that already has a result (something taken at once, such
  * as a semaphore permit), the task awaits it and the step runs again at
@@ -852,14 +852,14 @@ ACORE_API acore_task_t *acore_task_from_future(acore_future_t *fut);
 /* acore_task_loop() - the task's loop, borrowed.  Thread: any.  Since: 0.1 */
 ACORE_API acore_loop_t *acore_task_loop(const acore_task_t *task);
 
-/* acore_task_await() - the verdict "resume me when `fut` is done".
+/* acore_task_await_take() - the verdict "resume me when `fut` is done".
  * Consumes the caller's reference to `fut` (so a function that returns a new
  * future can be awaited directly), also on error.
  * Returns: ACORE_TASK_AWAIT; ACORE_EINVAL (NULL, fut of another loop, the
  *          task's own future, not called from its step) - returned by the
  *          step, that finishes the task with the error.
  * Thread: loop (inside the task's step).  Since: 0.1 */
-ACORE_API int acore_task_await(acore_task_t *task, acore_future_t *fut);
+ACORE_API int acore_task_await_take(acore_task_t *task, acore_future_t *fut);
 
 /* acore_task_yield() - the verdict "run my next step on a later iteration"
  * (asyncio's `await sleep(0)`).
@@ -913,13 +913,13 @@ ACORE_API int acore_task_return_double(acore_task_t *task, double value);
 ACORE_API int acore_task_return_bytes(acore_task_t *task, const void *data,
                                       size_t len);
 
-/* acore_task_fail() - the verdict "finished with this error"; consumes the
+/* acore_task_fail_take() - the verdict "finished with this error"; consumes the
  * caller's reference to `err`.
  * Returns: err's code (negative); ACORE_EINVAL (NULL).
  * Thread: loop (inside the task's step).  Since: 0.1 */
-ACORE_API int acore_task_fail(acore_task_t *task, acore_error_t *err);
+ACORE_API int acore_task_fail_take(acore_task_t *task, acore_error_t *err);
 
-/* acore_task_fail_code() - as acore_task_fail with a new error.
+/* acore_task_fail_code() - as acore_task_fail_take with a new error.
  * Returns: `code`; ACORE_EINVAL (NULL task, code >= 0); ACORE_ENOMEM (the
  *          task then fails with ACORE_ENOMEM).  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_task_fail_code(acore_task_t *task, int code,

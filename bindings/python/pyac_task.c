@@ -10,7 +10,7 @@
  *   reference is dropped when the task finishes or the loop closes, and the
  *   coroutine with it.
  * - Yielded values: an acore.Future of the same loop is awaited in C
- *   (acore_task_await consumes a new reference); a bare `yield` (asyncio's
+ *   (acore_task_await_take consumes a new reference); a bare `yield` (asyncio's
  *   sleep(0)) is acore_task_yield; anything else is thrown back into the
  *   coroutine as RuntimeError on the next step, as asyncio does.
  * - Verdicts: a return value becomes the task's result (ints and floats as
@@ -137,7 +137,7 @@ static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
   }
   f->blocking = 0;
   f->shared = 1; /* the C task holds it, and cancels it if cancelled */
-  v = acore_task_await(task, acore_future_ref(f->fut));
+  v = acore_task_await_take(task, acore_future_ref(f->fut));
   Py_DECREF(y);
   return v;
 }
@@ -185,7 +185,7 @@ static int on_error(PyTask *t, acore_task_t *task) {
   rc = pyac_error_from_exc(exc, &err);
   if (rc == ACORE_OK) {
     t->base.c_obj = exc;
-    rc = acore_task_fail(task, err);
+    rc = acore_task_fail_take(task, err);
   }
   Py_DECREF(exc);
   return rc;

@@ -288,7 +288,7 @@ static int script_step(acore_task_t *t, void *ud) {
   case 1:
     f = older(sc, op >> 3);
     if (f != NULL)
-      return acore_task_await(t, acore_future_ref(f));
+      return acore_task_await_take(t, acore_future_ref(f));
     return acore_task_yield(t);
   case 2: /* open a timeout scope, then yield */
     if (sc->scope == NULL)
@@ -298,7 +298,7 @@ static int script_step(acore_task_t *t, void *ud) {
     return acore_task_yield(t);
   case 3:
     if (acore_sleep(acore_task_loop(t), (op >> 3) * 0.01, &f) == ACORE_OK)
-      return acore_task_await(t, f);
+      return acore_task_await_take(t, f);
     return acore_task_yield(t);
   case 4:
     return acore_task_fail_code(t, ACORE_EIO, "scripted failure");
@@ -895,7 +895,7 @@ static void op_misuse(void) {
   case 1: /* await outside a step */
     if (s->f == NULL || !acore_future_is_task(s->f))
       return;
-    FZ_CHECK(acore_task_await(acore_task_from_future(s->f),
+    FZ_CHECK(acore_task_await_take(acore_task_from_future(s->f),
                               acore_future_ref(s->f)) == ACORE_EINVAL);
     break;
   case 2: /* read a pending future's value */

@@ -25,7 +25,7 @@ static int step(acore_task_t *t, void *ud) {
     if (acore_future_new(acore_task_loop(t), &f) != ACORE_OK)
       return ACORE_ENOMEM;
     acore_loop_call_later(acore_task_loop(t), 2.0, complete, f, NULL, NULL);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   }
   acore_future_int(acore_task_awaited(t), &v);
   return acore_task_return_int(t, v * 2);

@@ -33,7 +33,7 @@ static int double_step(acore_task_t *t, void *ud) {
   case 0:
     j->at = 1;
     rc = acore_sleep(acore_task_loop(t), 0.001, &f);
-    return rc < 0 ? rc : acore_task_await(t, f);
+    return rc < 0 ? rc : acore_task_await_take(t, f);
   default:
     return acore_task_return_int(t, j->n * 2);
   }
@@ -48,7 +48,7 @@ static int plus_one_step(acore_task_t *t, void *ud) {
 
   if (j->at == 0) {
     j->at = 1;
-    return acore_task_await(t, acore_future_ref(j->in));
+    return acore_task_await_take(t, acore_future_ref(j->in));
   }
   if (acore_task_step_status(t) == ACORE_ECANCELLED)
     return acore_task_finish_cancelled(t);

@@ -191,7 +191,7 @@ ACORE_API int acore_wait_for(acore_future_t *fut, double timeout,
  *
  *   case START:
  *     acore_timeout_new(t, acore_loop_time(loop) + 5.0, &job->scope);
- *     return acore_task_await(t, fetch(loop));
+ *     return acore_task_await_take(t, fetch(loop));
  *   case FETCHED:
  *     rc = acore_timeout_exit(job->scope, acore_task_resume(t, &done));
  *     acore_timeout_free(job->scope);

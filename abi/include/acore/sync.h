@@ -5,7 +5,7 @@
  *
  * Every primitive belongs to one loop and is used on its thread. Waiting
  * calls (acquire, wait, get, put) hand out a future (a new reference) that
- * completes on the loop; a task awaits it with acore_task_await().
+ * completes on the loop; a task awaits it with acore_task_await_take().
  *
  * Fairness: waiters are served strictly first come, first served. A
  * newcomer never overtakes a queued waiter, even when what it asks for is

@@ -133,7 +133,7 @@ static int scoped_step(acore_task_t *t, void *ud) {
     s->when = acore_timeout_when(s->scope);
     CHECK(acore_timeout_is_expired(s->scope) == 0);
     acore_future_new(loop, &never);
-    return acore_task_await(t, never);
+    return acore_task_await_take(t, never);
   }
   s->expired = acore_timeout_is_expired(s->scope);
   s->exit_rc = acore_timeout_exit(s->scope, acore_task_step_status(t));

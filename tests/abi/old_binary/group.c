@@ -23,7 +23,7 @@ static int member(acore_task_t *t, void *ud) {
   if (acore_task_awaited(t) == NULL) {
     ob_log_add(*id);
     acore_sleep(acore_task_loop(t), (double)(*id - '0'), &s);
-    return acore_task_await(t, s);
+    return acore_task_await_take(t, s);
   }
   return acore_task_return_int(t, *id - '0');
 }

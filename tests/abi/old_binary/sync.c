@@ -119,16 +119,16 @@ static int waiter(acore_task_t *t, void *ud) {
   switch (j->at++) {
   case 0:
     acore_lock_acquire(l, &f);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     CHECK(acore_lock_acquire_finish(l, acore_task_awaited(t)) == ACORE_OK);
     CHECK(acore_lock_owner(l) == t);
     CHECK(acore_cond_wait(j->c, &f) == ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 2:
     CHECK(ob_int(acore_task_awaited(t)) == 1 && acore_lock_owner(l) == t);
     CHECK(acore_cond_wait_for(j->c, pred, j, pred_free, &f) == ACORE_OK);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   default:
     CHECK(acore_lock_owner(l) == t && j->flag == 1);
     CHECK(acore_lock_release(l) == ACORE_OK);

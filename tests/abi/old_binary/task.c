@@ -21,7 +21,7 @@ static int doubler(acore_task_t *t, void *ud) {
     if (acore_future_new(loop, &f) != ACORE_OK)
       return ACORE_ENOMEM;
     acore_loop_call_later(loop, 5.0, complete_21, f, NULL, NULL);
-    return acore_task_await(t, f);
+    return acore_task_await_take(t, f);
   case 1:
     CHECK(ob_int(acore_task_awaited(t)) == 21);
     return acore_task_yield(t);
@@ -68,7 +68,7 @@ static int finisher(acore_task_t *t, void *ud) {
   case 'b': return acore_task_return_bytes(t, "xyz", 3);
   case 'e':
     acore_error_new(ACORE_EHOST, "raised", &err);
-    return acore_task_fail(t, err); /* consumes the reference */
+    return acore_task_fail_take(t, err); /* consumes the reference */
   case 'c': return acore_task_fail_code(t, ACORE_EOVERFLOW, "too big");
   case 'x': return acore_task_finish_cancelled(t);
   default: return ACORE_TASK_DONE;
@@ -121,7 +121,7 @@ static int stubborn(acore_task_t *t, void *ud) {
   switch ((*at)++) {
   case 0:
     acore_future_new(acore_task_loop(t), &f);
-    return acore_task_await(t, f); /* never completed: cancelled */
+    return acore_task_await_take(t, f); /* never completed: cancelled */
   case 1:
     CHECK(acore_task_step_status(t) == ACORE_ECANCELLED);
     CHECK(acore_task_resume(t, &f) == ACORE_ECANCELLED);
