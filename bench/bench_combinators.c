@@ -85,7 +85,7 @@ static double w2_rep(void) {
   t1 = bench_stop();
   check(acore_future_result(g, NULL) == ACORE_OK, "gather failed");
   for (i = 0; i < n; i++) {
-    check(acore_future_int(acore_gather_child(g, i), &v) == ACORE_OK, "int");
+    check(acore_future_result_int(acore_gather_child(g, i), &v) == ACORE_OK, "int");
     sum += v;
   }
   check(sum == (int64_t)n * ((int64_t)n - 1) / 2, "W2: wrong sum");

@@ -149,7 +149,7 @@ static int w2a_step(acore_task_t *t, void *ud) {
     acore_loop_call_soon(acore_task_loop(t), reply, f, NULL, NULL);
     return acore_task_await_take(t, f);
   }
-  acore_future_int(f, &v);
+  acore_future_result_int(f, &v);
   check(v == 1, "W2a: wrong result");
   w2a_finished++;
   return ACORE_TASK_DONE;

@@ -67,7 +67,7 @@ static void w4_after(acore_future_t *f, void *ud) {
   int64_t v = 0;
 
   (void)ud;
-  check(acore_future_int(f, &v) == ACORE_OK && v == w4_expected, "W4 result");
+  check(acore_future_result_int(f, &v) == ACORE_OK && v == w4_expected, "W4 result");
   w4_done++;
 }
 

@@ -90,7 +90,7 @@ struct acore_executor_options {};
 %ignore acore_future_set_result;
 %ignore acore_future_result;
 %ignore acore_future_steal_result;
-%ignore acore_future_bytes;
+%ignore acore_future_result_bytes;
 %ignore acore_task_return;
 %ignore acore_task_return_bytes;
 %ignore acore_loop_all_tasks;

@@ -488,7 +488,7 @@ int acore_future_result(acore_future_t *fut, void **out) {
   return rc;
 }
 
-int acore_future_value_kind(const acore_future_t *fut) {
+int acore_future_result_kind(const acore_future_t *fut) {
   int s = state_of(fut);
   return s < 0 ? s : s == ACORE_FUTURE_RESULT ? fut->kind : ACORE_VALUE_NONE;
 }
@@ -504,7 +504,7 @@ static int read_typed(acore_future_t *f, const void *out, uint8_t kind) {
   return rc;
 }
 
-int acore_future_int(acore_future_t *fut, int64_t *out) {
+int acore_future_result_int(acore_future_t *fut, int64_t *out) {
   int rc = read_typed(fut, out, ACORE_VALUE_INT);
 
   if (rc == ACORE_OK)
@@ -512,7 +512,7 @@ int acore_future_int(acore_future_t *fut, int64_t *out) {
   return rc;
 }
 
-int acore_future_double(acore_future_t *fut, double *out) {
+int acore_future_result_double(acore_future_t *fut, double *out) {
   int rc = read_typed(fut, out, ACORE_VALUE_DOUBLE);
 
   if (rc == ACORE_OK)
@@ -520,7 +520,7 @@ int acore_future_double(acore_future_t *fut, double *out) {
   return rc;
 }
 
-int acore_future_bytes(acore_future_t *fut, const void **data, size_t *len) {
+int acore_future_result_bytes(acore_future_t *fut, const void **data, size_t *len) {
   int rc = read_typed(fut, data, ACORE_VALUE_BYTES);
 
   if (rc != ACORE_OK)

@@ -146,7 +146,7 @@ int main(void) {
   }
   acore_loop_run(d.loop); /* every call, and the background task */
   for (i = 0; i < CALLS; i++) {
-    if (acore_future_int(acore_task_future(calls[i]), &v) == ACORE_OK)
+    if (acore_future_result_int(acore_task_future(calls[i]), &v) == ACORE_OK)
       sum += v;
     acore_task_unref(calls[i]);
   }

@@ -78,7 +78,7 @@ static void on_sleep_done(acore_future_t *f, void *ud) {
   app *a = ud;
   int64_t ms = 0;
 
-  if (acore_future_int(f, &ms) == ACORE_OK)
+  if (acore_future_result_int(f, &ms) == ACORE_OK)
     printf("  slept %lld ms\n", (long long)ms);
   a->pending--;
 }
@@ -86,7 +86,7 @@ static void on_sleep_done(acore_future_t *f, void *ud) {
 static void on_hash_done(acore_future_t *f, void *ud) {
   app *a = ud;
   int64_t h = 0;
-  int rc = acore_future_int(f, &h);
+  int rc = acore_future_result_int(f, &h);
 
   if (rc == ACORE_OK)
     printf("  hash %016llx\n", (unsigned long long)h);

@@ -53,7 +53,7 @@ static void start(acore_loop_t *loop, fetch *jobs, acore_future_t **fs) {
 
 static void show_child(int i, acore_future_t *c) {
   int64_t v;
-  int rc = acore_future_int(c, &v);
+  int rc = acore_future_result_int(c, &v);
 
   if (rc == ACORE_OK)
     printf("  child %d: result %lld\n", i, (long long)v);

@@ -97,7 +97,7 @@ static int parent_step(acore_task_t *t, void *ud) {
   case PARENT_DELEGATING:
     return child_step(t, &p->child);
   case PARENT_WAITING:
-    if (acore_future_int(acore_task_awaited(t), &v) != ACORE_OK)
+    if (acore_future_result_int(acore_task_awaited(t), &v) != ACORE_OK)
       return ACORE_EINVALIDSTATE;
     printf("  [iteration %d] parent: the child task returned %lld\n",
            iteration, (long long)v);
@@ -126,7 +126,7 @@ static int64_t run_parent(parent_t *p, const char *name) {
     return -1;
   acore_task_set_name(t, name);
   run_iterations();
-  acore_future_int(acore_task_future(t), &v);
+  acore_future_result_int(acore_task_future(t), &v);
   acore_task_unref(t);
   return v;
 }

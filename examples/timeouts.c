@@ -106,7 +106,7 @@ int main(void) {
   f = spawn_call(loop, &fast);
   acore_wait_for(f, 0.020, &w);
   acore_loop_run_until_complete(loop, w);
-  acore_future_int(w, &v);
+  acore_future_result_int(w, &v);
   printf("  fast: result %lld\n", (long long)v);
   acore_future_unref(w);
   acore_future_unref(f);
@@ -134,7 +134,7 @@ int main(void) {
   acore_shield(f, &sh);
   acore_future_cancel(sh, NULL);
   acore_loop_run_until_complete(loop, f);
-  acore_future_int(f, &v);
+  acore_future_result_int(f, &v);
   printf("  shield cancelled: %d, work result %lld\n",
          acore_future_is_cancelled(sh), (long long)v);
   acore_future_unref(sh);

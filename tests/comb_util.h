@@ -101,7 +101,7 @@ static inline void spin(acore_loop_t *loop, int k) {
 
 static inline int64_t int_of(acore_future_t *f) {
   int64_t v = -1;
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   return v;
 }
 

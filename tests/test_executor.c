@@ -120,7 +120,7 @@ static int sum_ints(acore_work_t *w, void *ud) {
 
 static int64_t int_of(acore_future_t *f) {
   int64_t v = -1;
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   return v;
 }
 
@@ -225,9 +225,9 @@ static void test_executor_result_kinds(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(acore_future_result(f[0], &p), ACORE_OK);
   assert_string_equal(p, "hello");
-  assert_int_equal(acore_future_double(f[1], &d), ACORE_OK);
+  assert_int_equal(acore_future_result_double(f[1], &d), ACORE_OK);
   assert_true(d == 2.5);
-  assert_int_equal(acore_future_bytes(f[2], &data, &len), ACORE_OK);
+  assert_int_equal(acore_future_result_bytes(f[2], &data, &len), ACORE_OK);
   assert_int_equal(len, 3);
   assert_memory_equal(data, "abc", 3);
   assert_int_equal(acore_future_result(f[3], NULL), ACORE_EIO);
@@ -689,7 +689,7 @@ static void on_side_done(acore_future_t *f, void *ud) {
 
   int64_t v = 0;
 
-  if (!uv_thread_equal(&me, &s->self) || acore_future_int(f, &v) != 0 ||
+  if (!uv_thread_equal(&me, &s->self) || acore_future_result_int(f, &v) != 0 ||
       v != 5050)
     s->wrong_thread++;
   s->done++;

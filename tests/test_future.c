@@ -75,7 +75,7 @@ static void test_future_completes_once(void **state) {
                    ACORE_EINVALIDSTATE);
   acore_error_unref(err);
   assert_int_equal(acore_future_cancel(f, NULL), 0); /* not cancelled */
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 1);
   acore_future_unref(f);
 }
@@ -101,25 +101,25 @@ static void test_future_values(void **state) {
   acore_future_set_bytes(fb, "a\0b", 3);
   acore_future_set_result(fp, strdup("owned"), free_string);
   acore_future_set_result(fn, NULL, NULL);
-  assert_int_equal(acore_future_value_kind(fi), ACORE_VALUE_INT);
-  assert_int_equal(acore_future_value_kind(fd), ACORE_VALUE_DOUBLE);
-  assert_int_equal(acore_future_value_kind(fb), ACORE_VALUE_BYTES);
-  assert_int_equal(acore_future_value_kind(fp), ACORE_VALUE_PTR);
-  assert_int_equal(acore_future_value_kind(fn), ACORE_VALUE_NONE);
-  assert_int_equal(acore_future_int(fi, &i), ACORE_OK);
+  assert_int_equal(acore_future_result_kind(fi), ACORE_VALUE_INT);
+  assert_int_equal(acore_future_result_kind(fd), ACORE_VALUE_DOUBLE);
+  assert_int_equal(acore_future_result_kind(fb), ACORE_VALUE_BYTES);
+  assert_int_equal(acore_future_result_kind(fp), ACORE_VALUE_PTR);
+  assert_int_equal(acore_future_result_kind(fn), ACORE_VALUE_NONE);
+  assert_int_equal(acore_future_result_int(fi, &i), ACORE_OK);
   assert_true(i == INT64_MIN);
-  assert_int_equal(acore_future_double(fd, &d), ACORE_OK);
+  assert_int_equal(acore_future_result_double(fd, &d), ACORE_OK);
   assert_true(d == 2.5);
-  assert_int_equal(acore_future_bytes(fb, &data, &len), ACORE_OK);
+  assert_int_equal(acore_future_result_bytes(fb, &data, &len), ACORE_OK);
   assert_int_equal(len, 3);
   assert_memory_equal(data, "a\0b", 4); /* NUL-terminated */
   assert_int_equal(acore_future_result(fp, &p), ACORE_OK);
   assert_string_equal(p, "owned");
   assert_int_equal(acore_future_result(fi, &p), ACORE_OK);
   assert_null(p); /* a number is not a pointer */
-  assert_int_equal(acore_future_int(fd, &i), ACORE_ETYPE);
-  assert_int_equal(acore_future_double(fi, &d), ACORE_ETYPE);
-  assert_int_equal(acore_future_bytes(fi, &data, &len), ACORE_ETYPE);
+  assert_int_equal(acore_future_result_int(fd, &i), ACORE_ETYPE);
+  assert_int_equal(acore_future_result_double(fi, &d), ACORE_ETYPE);
+  assert_int_equal(acore_future_result_bytes(fi, &data, &len), ACORE_ETYPE);
   acore_future_unref(fi);
   acore_future_unref(fd);
   acore_future_unref(fb);
@@ -249,7 +249,7 @@ static void many_cb(acore_future_t *f, void *ud) {
 
   assert_ptr_equal(f, many_fut);
   assert_int_equal((int)(intptr_t)ud, many_runs); /* in registration order */
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 42);
   /* A future made now must not take the memory of the live one. */
   assert_int_equal(acore_future_new(acore_future_loop(f), &other), ACORE_OK);
@@ -338,13 +338,13 @@ static void test_future_einval(void **state) {
   assert_int_equal(acore_future_set_error_code(f, 5, NULL), ACORE_EINVAL);
   assert_int_equal(acore_future_cancel(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_future_result(NULL, &p), ACORE_EINVAL);
-  assert_int_equal(acore_future_value_kind(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_int(NULL, &i), ACORE_EINVAL);
-  assert_int_equal(acore_future_int(f, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_double(NULL, &d), ACORE_EINVAL);
-  assert_int_equal(acore_future_double(f, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_bytes(NULL, &data, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_future_bytes(f, NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_kind(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_int(NULL, &i), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_int(f, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_double(NULL, &d), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_double(f, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_bytes(NULL, &data, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_future_result_bytes(f, NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_future_steal_result(NULL, free_string, &p),
                    ACORE_EINVAL);
   assert_int_equal(acore_future_steal_result(f, free_string, NULL),

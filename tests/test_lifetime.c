@@ -47,7 +47,7 @@ static void keep_then_release(acore_loop_t *loop) {
   assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
   assert_int_equal(acore_future_set_int(f, 7), ACORE_OK);
   assert_int_equal(acore_future_state(kept), ACORE_FUTURE_RESULT);
-  assert_int_equal(acore_future_int(kept, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(kept, &v), ACORE_OK);
   assert_int_equal(v, 42);
   acore_future_unref(f);
   acore_future_unref(kept);

@@ -350,7 +350,7 @@ static void test_loop_run_until_complete(void **state) {
   assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_EAGAIN);
   acore_loop_advance(loop, 2.0);
   assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 7);
   /* Already done: runs one iteration and returns. */
   assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
@@ -546,7 +546,7 @@ static void wrong_thread(void *ud) {
 
   assert_int_equal(acore_future_state(wt_future), ACORE_EWRONGTHREAD);
   assert_int_equal(acore_future_result(wt_future, NULL), ACORE_EWRONGTHREAD);
-  assert_int_equal(acore_future_int(wt_future, &v), ACORE_EWRONGTHREAD);
+  assert_int_equal(acore_future_result_int(wt_future, &v), ACORE_EWRONGTHREAD);
   assert_int_equal(acore_future_set_int(wt_future, 1), ACORE_EWRONGTHREAD);
   assert_int_equal(acore_future_cancel(wt_future, NULL), ACORE_EWRONGTHREAD);
   assert_int_equal(acore_loop_backend_fd(loop), ACORE_EWRONGTHREAD);

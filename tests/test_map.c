@@ -123,7 +123,7 @@ static void test_map_bounded_results_in_order(void **state) {
   assert_int_equal(acore_map_in_flight_count(m), 0);
   assert_int_equal(tu_frees, 1);
   for (i = 0; i < 20; i++) {
-    assert_int_equal(acore_future_int(acore_map_job(m, i), &v), ACORE_OK);
+    assert_int_equal(acore_future_result_int(acore_map_job(m, i), &v), ACORE_OK);
     assert_int_equal(v, (int64_t)i * 2);
   }
   assert_null(acore_map_job(m, 20));
@@ -176,7 +176,7 @@ static void test_map_settle_all(void **state) {
   assert_int_equal(acore_future_result(m, NULL), ACORE_OK);
   assert_int_equal(J.finished, 5);
   assert_int_equal(acore_future_result(acore_map_job(m, 1), NULL), ACORE_EIO);
-  assert_int_equal(acore_future_int(acore_map_job(m, 4), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_map_job(m, 4), &v), ACORE_OK);
   assert_int_equal(v, 8);
   acore_future_unref(m);
 }

@@ -95,7 +95,7 @@ static void test_sem_fast_path_done_at_once(void **state) {
   assert_int_equal(acore_sem_new(loop, 3, 0, &sem), ACORE_OK);
   assert_int_equal(acore_sem_acquire_many(sem, 2, &f), ACORE_OK);
   assert_int_equal(acore_future_is_done(f), 1);
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 2);
   assert_int_equal(acore_sem_available_count(sem), 1);
   assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);

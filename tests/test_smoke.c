@@ -15,7 +15,7 @@ static int step(acore_task_t *t, void *ud) {
                                           NULL, NULL), ACORE_OK);
     return acore_task_await_take(t, f);
   }
-  assert_int_equal(acore_future_int(acore_task_awaited(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_awaited(t), &v), ACORE_OK);
   return acore_task_return_int(t, v * 2);
 }
 
@@ -28,7 +28,7 @@ static void test_smoke_task_awaits_future(void **state) {
   assert_int_equal(acore_task_spawn(loop, step, &at, NULL, &t), ACORE_OK);
   assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
                    ACORE_OK);
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 42);
   acore_task_unref(t);
 }

@@ -62,7 +62,7 @@ static void sm_check(semmodel *m, acore_sem_t *sem) {
       CHECK(acore_future_is_done(f) == 0);
       break;
     case W_GRANTED:
-      CHECK(acore_future_int(f, &v) == ACORE_OK && v == (int64_t)m->f[i].n);
+      CHECK(acore_future_result_int(f, &v) == ACORE_OK && v == (int64_t)m->f[i].n);
       break;
     case W_CANCELLED:
       CHECK(acore_future_is_cancelled(f) == 1);
@@ -650,7 +650,7 @@ static void map_sequence(acore_loop_t *loop) {
     if (f == NULL || acore_future_is_cancelled(f))
       continue;
     if (r.j[i].plan == J_OK)
-      CHECK(acore_future_int(f, &v) == ACORE_OK && v == (int64_t)i * 2);
+      CHECK(acore_future_result_int(f, &v) == ACORE_OK && v == (int64_t)i * 2);
     else
       CHECK(acore_future_result(f, NULL) ==
             (r.j[i].plan == J_FAIL ? ACORE_EIO : ACORE_EBUSY));

@@ -93,7 +93,7 @@ static void test_task_first_step_never_in_spawn(void **state) {
   assert_int_equal(acore_loop_task_count(loop), 1);
   acore_loop_run(loop);
   assert_int_equal(j.steps, 1);
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 101);
   assert_int_equal(acore_loop_task_count(loop), 0);
   assert_null(acore_loop_current_task(loop));
@@ -109,7 +109,7 @@ static void test_task_await_done_future_does_not_suspend(void **state) {
 
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
   assert_int_equal(j.steps, 3); /* all in one iteration */
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 103);
   assert_null(acore_task_awaited(t)); /* released when it finished */
   acore_task_unref(t);
@@ -199,7 +199,7 @@ static void test_task_uncancel_and_go_on(void **state) {
   assert_int_equal(acore_task_cancelling_count(t), 0);
   acore_future_set_int(j.ext, 1);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 103);
   acore_future_unref(j.ext);
   acore_task_unref(t);
@@ -308,7 +308,7 @@ static void test_task_awaits_task(void **state) {
   acore_future_set_int(ji.ext, 0);
   acore_loop_run(loop);
   assert_int_equal(jo.steps, 2);
-  assert_int_equal(acore_future_int(acore_task_future(inner), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(inner), &v), ACORE_OK);
   assert_int_equal(v, 102);
   acore_future_unref(ji.ext);
   acore_task_unref(inner);
@@ -400,18 +400,18 @@ static void test_task_typed_results(void **state) {
   for (i = 0; i < 6; i++)
     acore_task_spawn(loop, typed_step, (void *)(intptr_t)i, NULL, &t[i]);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_double(acore_task_future(t[0]), &d), ACORE_OK);
+  assert_int_equal(acore_future_result_double(acore_task_future(t[0]), &d), ACORE_OK);
   assert_true(d == 1.5);
-  assert_int_equal(acore_future_bytes(acore_task_future(t[1]), &data, NULL),
+  assert_int_equal(acore_future_result_bytes(acore_task_future(t[1]), &data, NULL),
                    ACORE_OK);
   assert_string_equal(data, "xyz");
   assert_int_equal(acore_future_result(acore_task_future(t[2]), &p), ACORE_OK);
   assert_ptr_equal(p, t[2]);
   assert_int_equal(acore_future_result(acore_task_future(t[3]), NULL),
                    ACORE_EHOST);
-  assert_int_equal(acore_future_int(acore_task_future(t[4]), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t[4]), &v), ACORE_OK);
   assert_int_equal(v, 2);
-  assert_int_equal(acore_future_value_kind(acore_task_future(t[5])),
+  assert_int_equal(acore_future_result_kind(acore_task_future(t[5])),
                    ACORE_VALUE_NONE);
   for (i = 0; i < 6; i++)
     acore_task_unref(t[i]);

@@ -53,7 +53,7 @@ static int job_step(acore_task_t *t, void *ud) {
   case V_FINISH_CANCELLED:
     return acore_task_finish_cancelled(t);
   case V_READ_AWAITED:
-    return acore_future_int(done, &v); /* the naive error path */
+    return acore_future_result_int(done, &v); /* the naive error path */
   }
   return ACORE_EINVALIDSTATE;
 }
@@ -150,7 +150,7 @@ static void test_task_cancel_handled_then_return_value(void **state) {
   acore_loop_run(loop);
   acore_task_cancel(t, NULL);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(v, 7);
   assert_int_equal(acore_task_cancelling_count(t), 1); /* not lowered */
   job_done(&j);
@@ -188,7 +188,7 @@ static void test_task_uncancel_absorbs_cancel(void **state) {
   acore_loop_run(loop);
   acore_task_cancel(t, NULL);
   acore_loop_run(loop);
-  assert_int_equal(acore_future_int(acore_task_future(t), &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v), ACORE_OK);
   assert_int_equal(acore_task_cancelling_count(t), 0);
   job_done(&j);
   acore_task_unref(t);

@@ -63,12 +63,12 @@ static void test_future_set_threadsafe_refused_when_full(void **state) {
   assert_int_equal(acore_future_set_int_threadsafe(f, 1), ACORE_OK);
   assert_int_equal(acore_future_set_int_threadsafe(g, 2), ACORE_EAGAIN);
   acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-  assert_int_equal(acore_future_int(f, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 1);
   assert_int_equal(acore_future_is_done(g), 0);
   assert_int_equal(acore_future_set_int_threadsafe(g, 2), ACORE_OK);
   acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-  assert_int_equal(acore_future_int(g, &v), ACORE_OK);
+  assert_int_equal(acore_future_result_int(g, &v), ACORE_OK);
   assert_int_equal(v, 2);
   acore_future_unref(f);
   acore_future_unref(g);

@@ -50,7 +50,7 @@ static void check_order(acore_future_t *f, void *ud) {
   int64_t v = -1;
 
   (void)ud;
-  acore_future_int(f, &v);
+  acore_future_result_int(f, &v);
   if (v == next_expected)
     seen_in_order++;
   next_expected++;
@@ -123,9 +123,9 @@ static void test_tsfuture_every_kind(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_int_equal(acore_future_result(f[0], &p), ACORE_OK);
   assert_string_equal(p, "x");
-  assert_int_equal(acore_future_double(f[1], &d), ACORE_OK);
+  assert_int_equal(acore_future_result_double(f[1], &d), ACORE_OK);
   assert_true(d == 1.5);
-  assert_int_equal(acore_future_bytes(f[2], &data, &len), ACORE_OK);
+  assert_int_equal(acore_future_result_bytes(f[2], &data, &len), ACORE_OK);
   assert_int_equal(len, 2);
   assert_int_equal(acore_future_result(f[3], NULL), ACORE_EBUSY);
   assert_int_equal(acore_future_result(f[4], NULL), ACORE_EIO);

@@ -595,7 +595,7 @@ enum {
   ACORE_FUTURE_CANCELLED = 3
 };
 
-/* Kinds of result value (acore_future_value_kind). */
+/* Kinds of result value (acore_future_result_kind). */
 enum {
   ACORE_VALUE_NONE = 0,   /* no result yet, or a NULL pointer result */
   ACORE_VALUE_PTR = 1,    /* a pointer with an optional destructor */
@@ -690,18 +690,18 @@ ACORE_API int acore_future_cancel(acore_future_t *fut, const char *message);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_result(acore_future_t *fut, void **out);
 
-/* acore_future_value_kind() - ACORE_VALUE_* of a future with a result
+/* acore_future_result_kind() - ACORE_VALUE_* of a future with a result
  * (ACORE_VALUE_NONE otherwise); ACORE_EINVAL.  Thread: loop.  Since: 0.1 */
-ACORE_API int acore_future_value_kind(const acore_future_t *fut);
+ACORE_API int acore_future_result_kind(const acore_future_t *fut);
 
-/* acore_future_int() / _double() / _bytes() - typed results.
+/* acore_future_result_int() / _double() / _bytes() - typed results.
  * _bytes gives a borrowed pointer (NUL-terminated) and its length (`len`
  * may be NULL).
  * Returns: as acore_future_result; ACORE_ETYPE (a result of another kind);
  *          ACORE_EINVAL (NULL out).  Thread: loop.  Since: 0.1 */
-ACORE_API int acore_future_int(acore_future_t *fut, int64_t *out);
-ACORE_API int acore_future_double(acore_future_t *fut, double *out);
-ACORE_API int acore_future_bytes(acore_future_t *fut, const void **data,
+ACORE_API int acore_future_result_int(acore_future_t *fut, int64_t *out);
+ACORE_API int acore_future_result_double(acore_future_t *fut, double *out);
+ACORE_API int acore_future_result_bytes(acore_future_t *fut, const void **data,
                                  size_t *len);
 
 /* acore_future_steal_result() - move a pointer result made with

@@ -5,7 +5,7 @@
  *
  * Design notes
  * - Values: None, exact ints that fit int64 and exact floats are stored as
- *   C values (C code reads them with acore_future_int/double); any other
+ *   C values (C code reads them with acore_future_result_int/double); any other
  *   object is stored as a pointer tagged pyac_obj_free. c_obj remembers the
  *   object this wrapper put in C, so the garbage collector sees it.
  * - Done callbacks are kept in the wrapper (cb0 + list, visible to the
@@ -168,15 +168,15 @@ static PyObject *read_value(PyFuture *f) {
   const void *b;
   size_t n;
 
-  switch (acore_future_value_kind(f->fut)) {
+  switch (acore_future_result_kind(f->fut)) {
   case ACORE_VALUE_INT:
-    acore_future_int(f->fut, &i);
+    acore_future_result_int(f->fut, &i);
     return PyLong_FromLongLong(i);
   case ACORE_VALUE_DOUBLE:
-    acore_future_double(f->fut, &d);
+    acore_future_result_double(f->fut, &d);
     return PyFloat_FromDouble(d);
   case ACORE_VALUE_BYTES:
-    acore_future_bytes(f->fut, &b, &n);
+    acore_future_result_bytes(f->fut, &b, &n);
     return PyBytes_FromStringAndSize(b, (Py_ssize_t)n);
   case ACORE_VALUE_PTR:
     if (acore_future_steal_result(f->fut, pyac_obj_free, &p) == ACORE_OK) {

@@ -901,13 +901,13 @@ static void op_misuse(void) {
   case 2: /* read a pending future's value */
     if (s->f == NULL || acore_future_is_done(s->f))
       return;
-    FZ_CHECK(acore_future_int(s->f, &v) == ACORE_EINVALIDSTATE);
+    FZ_CHECK(acore_future_result_int(s->f, &v) == ACORE_EINVALIDSTATE);
     break;
   case 3: /* read a value of another type */
     if (s->f == NULL || acore_future_state(s->f) != ACORE_FUTURE_RESULT ||
-        acore_future_value_kind(s->f) == ACORE_VALUE_INT)
+        acore_future_result_kind(s->f) == ACORE_VALUE_INT)
       return;
-    FZ_CHECK(acore_future_int(s->f, &v) == ACORE_ETYPE);
+    FZ_CHECK(acore_future_result_int(s->f, &v) == ACORE_ETYPE);
     break;
   case 4: /* negative delays */
     FZ_CHECK(acore_sleep(L, -1.0, &f) == ACORE_EINVAL);
@@ -938,11 +938,11 @@ static void op_read(void) {
     FZ_CHECK(e != NULL && acore_error_code(e) < 0);
     break;
   case ACORE_FUTURE_RESULT:
-    if (acore_future_value_kind(s->f) == ACORE_VALUE_BYTES)
-      FZ_CHECK(acore_future_bytes(s->f, &data, &len) == ACORE_OK);
+    if (acore_future_result_kind(s->f) == ACORE_VALUE_BYTES)
+      FZ_CHECK(acore_future_result_bytes(s->f, &data, &len) == ACORE_OK);
     else
       FZ_CHECK(acore_future_result(s->f, &p) == ACORE_OK ||
-               acore_future_value_kind(s->f) != ACORE_VALUE_PTR);
+               acore_future_result_kind(s->f) != ACORE_VALUE_PTR);
     break;
   default:
     FZ_CHECK(acore_future_is_cancelled(s->f) == 1);

@@ -27,7 +27,7 @@ static int step(acore_task_t *t, void *ud) {
     acore_loop_call_later(acore_task_loop(t), 2.0, complete, f, NULL, NULL);
     return acore_task_await_take(t, f);
   }
-  acore_future_int(acore_task_awaited(t), &v);
+  acore_future_result_int(acore_task_awaited(t), &v);
   return acore_task_return_int(t, v * 2);
 }
 
@@ -47,7 +47,7 @@ static int run_task(void) {
   acore_loop_run(loop);
   acore_loop_advance(loop, 2.0);
   acore_loop_run_until_complete(loop, acore_task_future(t));
-  acore_future_int(acore_task_future(t), &v);
+  acore_future_result_int(acore_task_future(t), &v);
   acore_task_unref(t);
   acore_loop_close(loop);
   acore_loop_unref(loop);

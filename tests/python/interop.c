@@ -52,7 +52,7 @@ static int plus_one_step(acore_task_t *t, void *ud) {
   }
   if (acore_task_step_status(t) == ACORE_ECANCELLED)
     return acore_task_finish_cancelled(t);
-  rc = acore_future_int(j->in, &v);
+  rc = acore_future_result_int(j->in, &v);
   if (rc < 0)
     return acore_task_fail_code(t, rc, "the awaited future did not give an int");
   return acore_task_return_int(t, v + 1);

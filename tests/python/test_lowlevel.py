@@ -29,7 +29,7 @@ class TestLowLevel(unittest.TestCase):
         self.assertEqual(ll._live()[1], 1)   # C holds one reference
         fut = ll.acore_future_new(loop)
         ll.acore_future_add_done_callback(
-            fut, lambda f: out.append(ll.acore_future_int(f)))
+            fut, lambda f: out.append(ll.acore_future_result_int(f)))
         ll.acore_future_set_int(fut, 7)
         self.assertEqual(out, [])
         ll.acore_loop_run(loop)
@@ -52,7 +52,7 @@ class TestLowLevel(unittest.TestCase):
         ll.acore_loop_run(loop)
         other = ll.acore_future_new(loop)    # may reuse a freed future
         ll.acore_future_set_int(other, 7)
-        self.assertEqual(ll.acore_future_int(kept[0]), 42)
+        self.assertEqual(ll.acore_future_result_int(kept[0]), 42)
         del other, kept
         ll.acore_loop_close(loop)
         del loop
@@ -62,7 +62,7 @@ class TestLowLevel(unittest.TestCase):
         fut = ll.acore_future_new(loop)
         import asyncio
         with self.assertRaises(asyncio.InvalidStateError):
-            ll.acore_future_int(fut)         # pending: EINVALIDSTATE
+            ll.acore_future_result_int(fut)         # pending: EINVALIDSTATE
         ll.acore_future_set_int(fut, 1)
         with self.assertRaises(asyncio.InvalidStateError):
             ll.acore_future_set_int(fut, 2)
@@ -100,13 +100,13 @@ class TestLowLevel(unittest.TestCase):
         self.assertEqual(ll.acore_sem_waiter_count(sem), 1)
         ll.acore_sem_release(sem)
         ll.acore_loop_run(loop)
-        self.assertEqual(ll.acore_future_int(fut), 1)
+        self.assertEqual(ll.acore_future_result_int(fut), 1)
         ev = ll.acore_event_new(loop)
         w = ll.acore_event_wait(ev)
         self.assertEqual(ll.acore_event_waiter_count(ev), 1)
         ll.acore_event_set(ev)
         ll.acore_loop_run(loop)
-        self.assertEqual(ll.acore_future_int(w), 1)
+        self.assertEqual(ll.acore_future_result_int(w), 1)
         self.assertEqual(ll.acore_event_is_set(ev), 1)
         q = ll.acore_queue_new(loop, 4, ll.ACORE_QUEUE_LIFO)
         self.assertEqual(ll.acore_queue_capacity(q), 4)
@@ -116,7 +116,7 @@ class TestLowLevel(unittest.TestCase):
         ll.acore_queue_shutdown(q, ll.ACORE_QUEUE_IMMEDIATE)
         ll.acore_loop_run(loop)
         with self.assertRaises(RuntimeError):    # ECLOSED
-            ll.acore_future_int(g)
+            ll.acore_future_result_int(g)
         lock = ll.acore_lock_new(loop)
         cond = ll.acore_cond_new(loop, lock)
         self.assertEqual(ll.acore_cond_waiter_count(cond), 0)

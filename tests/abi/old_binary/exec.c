@@ -67,8 +67,8 @@ static void jobs(acore_loop_t *loop, acore_executor_t *ex) {
   CHECK(acore_loop_run_until_complete(loop, all) == ACORE_OK);
   CHECK(work_loop_seen == loop);
   CHECK(ob_int(f[0]) == 64);
-  CHECK(acore_future_double(f[1], &d) == ACORE_OK && d == 1.5);
-  CHECK(acore_future_bytes(f[2], &data, NULL) == ACORE_OK && strcmp(data, "job") == 0);
+  CHECK(acore_future_result_double(f[1], &d) == ACORE_OK && d == 1.5);
+  CHECK(acore_future_result_bytes(f[2], &data, NULL) == ACORE_OK && strcmp(data, "job") == 0);
   CHECK(acore_future_result(f[3], &p) == ACORE_OK && p == &work_value_freed);
   CHECK(acore_error_code(acore_future_error(f[4])) == ACORE_EHOST);
   CHECK(acore_error_code(acore_future_error(f[5])) == ACORE_EIO);
@@ -139,8 +139,8 @@ static void threadsafe(acore_loop_t *loop) {
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "0123456") == 0);
   CHECK(ob_int(f[0]) == 11);
-  CHECK(acore_future_double(f[1], &d) == ACORE_OK && d == 0.5);
-  CHECK(acore_future_bytes(f[2], &data, NULL) == ACORE_OK && strcmp(data, "ts") == 0);
+  CHECK(acore_future_result_double(f[1], &d) == ACORE_OK && d == 0.5);
+  CHECK(acore_future_result_bytes(f[2], &data, NULL) == ACORE_OK && strcmp(data, "ts") == 0);
   CHECK(acore_future_result(f[3], &p) == ACORE_OK && p == ob_ids);
   CHECK(acore_error_code(acore_future_error(f[4])) == ACORE_EHOST);
   CHECK(acore_error_code(acore_future_error(f[5])) == ACORE_EIO);

@@ -64,7 +64,7 @@ void ob_vloop_done(acore_loop_t *loop) {
 
 long long ob_int(acore_future_t *fut) {
   int64_t v = 0;
-  return acore_future_int(fut, &v) == ACORE_OK ? (long long)v : -999;
+  return acore_future_result_int(fut, &v) == ACORE_OK ? (long long)v : -999;
 }
 
 /* Which libacore this process runs: the file holding acore_version()

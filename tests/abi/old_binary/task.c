@@ -102,8 +102,8 @@ static void results(acore_loop_t *loop) {
   acore_loop_run(loop);
   CHECK(acore_loop_task_count(loop) == 0);
   CHECK(acore_future_result(acore_task_future(t[0]), &p) == ACORE_OK && p == ob_ids);
-  CHECK(acore_future_double(acore_task_future(t[1]), &d) == ACORE_OK && d == 0.25);
-  CHECK(acore_future_bytes(acore_task_future(t[2]), &data, NULL) == ACORE_OK &&
+  CHECK(acore_future_result_double(acore_task_future(t[1]), &d) == ACORE_OK && d == 0.25);
+  CHECK(acore_future_result_bytes(acore_task_future(t[2]), &data, NULL) == ACORE_OK &&
         strcmp(data, "xyz") == 0);
   CHECK(acore_error_code(acore_future_error(acore_task_future(t[3]))) == ACORE_EHOST);
   CHECK(acore_error_code(acore_future_error(acore_task_future(t[4]))) == ACORE_EOVERFLOW);
