@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
   size_t i;
   int rc;
 
-  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop");
+  check(acore_loop_new(NULL, &loop) == ACORE_OK, "loop");
   if (bench_once_args(argc, argv, &once)) {
     rc = run_once(argv[0], &once);
     acore_loop_close(loop);

@@ -42,7 +42,7 @@ static acore_loop_t *shared_loop;
 
 static acore_loop_t *fresh_loop(void) {
   acore_loop_t *loop;
-  check(acore_loop_new(&loop, NULL) == ACORE_OK, "loop_new");
+  check(acore_loop_new(NULL, &loop) == ACORE_OK, "loop_new");
   return loop;
 }
 

@@ -108,7 +108,7 @@ static void w4_setup(void) {
     w4_expected += i;
   }
   w4.ex = executor(4, 0); /* lazy, as uv's pool */
-  check(acore_loop_new(&w4.loop, NULL) == ACORE_OK, "loop_new");
+  check(acore_loop_new(NULL, &w4.loop) == ACORE_OK, "loop_new");
 }
 
 static void w4_teardown(void) {
@@ -195,7 +195,7 @@ static void lat_rep(int worker_cpu, double *p50, double *p99) {
   r.us = malloc(LAT_N * sizeof(double));
   check(r.us != NULL, "malloc");
   pin_self(0);
-  check(acore_loop_new(&r.loop, NULL) == ACORE_OK, "loop_new");
+  check(acore_loop_new(NULL, &r.loop) == ACORE_OK, "loop_new");
   r.ex = executor(1, 0); /* one worker, started on first use */
   lat_submit(&r);
   check(acore_loop_run(r.loop) == ACORE_OK, "run");

@@ -62,7 +62,7 @@ static acore_loop_t *shared_loop;
 
 static acore_loop_t *new_loop(void) {
   if (shared_loop == NULL)
-    check(acore_loop_new(&shared_loop, NULL) == ACORE_OK, "loop");
+    check(acore_loop_new(NULL, &shared_loop) == ACORE_OK, "loop");
   return shared_loop;
 }
 

@@ -157,7 +157,7 @@ struct acore_executor_options {};
  * bindings pass their own futures (Python: Loop._gather / Loop._wait) */
 %ignore acore_gather;
 %ignore acore_wait;
-%ignore acore_wait_count;
+%ignore acore_wait_at_least;
 %ignore acore_as_completed;
 /* callback types without a typemap (a predicate, a comparison of raw
  * items, a map job returning a future through an out-parameter, work run

@@ -279,7 +279,7 @@ static void loop_init_slabs(acore_loop_t *loop) {
     acore__slab_init(&loop->slabs[ACORE__SLAB_X0 + i], (size_t)(i + 1) * 16);
 }
 
-int acore_loop_new(acore_loop_t **out, const acore_loop_options_t *opts) {
+int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   acore_loop_t *loop;
   int rc;
 

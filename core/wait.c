@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wait.c - acore_wait(), acore_wait_count() and acore_as_completed():
+ * wait.c - acore_wait(), acore_wait_at_least() and acore_as_completed():
  * watching many futures without ever cancelling them.
  *
  * Design notes
@@ -333,9 +333,9 @@ int acore_wait(acore_loop_t *loop, acore_future_t *const *futures, size_t n,
   }
 }
 
-int acore_wait_count(acore_loop_t *loop, acore_future_t *const *futures,
-                     size_t n, size_t count, double timeout,
-                     acore_future_t **out) {
+int acore_wait_at_least(acore_loop_t *loop, acore_future_t *const *futures,
+                        size_t n, size_t count, double timeout,
+                        acore_future_t **out) {
   if (count > n || (count == 0 && n > 0))
     return ACORE_EINVAL;
   return wait_common(loop, futures, n, count, false, timeout, out);

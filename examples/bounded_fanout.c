@@ -115,7 +115,7 @@ static int run(const char *what, int (*fn)(acore_loop_t *, int), int limit) {
   double t0;
   int bad;
 
-  if (acore_loop_new(&loop, NULL) != ACORE_OK)
+  if (acore_loop_new(NULL, &loop) != ACORE_OK)
     return 1;
   in_flight = peak = finished = 0;
   t0 = acore_loop_time(loop);

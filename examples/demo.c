@@ -123,7 +123,7 @@ int main(void) {
   size_t map_peak;
   int reports = 0, i, map_rc;
 
-  if (acore_loop_new(&d.loop, NULL) != ACORE_OK ||
+  if (acore_loop_new(NULL, &d.loop) != ACORE_OK ||
       acore_sem_new(d.loop, LIMIT, ACORE_SEM_BOUNDED, &d.sem) != ACORE_OK ||
       (jobs = calloc(CALLS, sizeof(*jobs))) == NULL)
     return 1;

@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
   int i;
 
   memset(&a, 0, sizeof(a));
-  acore_loop_new(&a.loop, NULL);
+  acore_loop_new(NULL, &a.loop);
   acore_executor_options_new(&o);
   acore_executor_options_set_max_workers(o, 2); /* a fixed size */
   acore_executor_options_set_min_workers(o, 2);

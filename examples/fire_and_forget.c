@@ -106,7 +106,7 @@ int main(void) {
   int reports = 0, rc;
 
   setvbuf(stdout, NULL, _IOLBF, 0); /* keep stdout and stderr in order */
-  if (acore_loop_new(&loop, NULL) != ACORE_OK)
+  if (acore_loop_new(NULL, &loop) != ACORE_OK)
     return 1;
 
   printf("1. fire and forget, default handler (one line on stderr):\n");

@@ -75,7 +75,7 @@ int main(void) {
   fetch jobs[3];
   int i;
 
-  if (acore_loop_new(&loop, NULL) != ACORE_OK)
+  if (acore_loop_new(NULL, &loop) != ACORE_OK)
     return 1;
 
   puts("1. gather (asyncio's default): the first error decides");

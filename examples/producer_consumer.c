@@ -74,7 +74,7 @@ int main(void) {
   acore_future_t *joined;
   int i, expected = 0;
 
-  if (acore_loop_new(&loop, NULL) != ACORE_OK ||
+  if (acore_loop_new(NULL, &loop) != ACORE_OK ||
       acore_queue_new(loop, QUEUE_SIZE, ACORE_QUEUE_FIFO, &queue) != ACORE_OK)
     return 1;
   for (i = 0; i < CONSUMERS; i++) {

@@ -140,7 +140,7 @@ int main(void) {
   int64_t a, b;
   int iters_a, iters_b;
 
-  if (acore_loop_new(&loop, NULL) != ACORE_OK)
+  if (acore_loop_new(NULL, &loop) != ACORE_OK)
     return 1;
 
   /* 1. coro = child(): making the state runs nothing, and the loop knows

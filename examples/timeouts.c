@@ -92,7 +92,7 @@ int main(void) {
   acore_task_t *t;
   int64_t v = 0;
 
-  if (acore_loop_new(&loop, NULL) != ACORE_OK)
+  if (acore_loop_new(NULL, &loop) != ACORE_OK)
     return 1;
 
   puts("1. wait_for(slow call, 20 ms) and wait_for(fast call, 20 ms)");

@@ -114,7 +114,7 @@ int tq_setup(void **state) {
   assert_int_equal(acore_loop_options_set_flags(opts,
                                                 ACORE_LOOP_VIRTUAL_CLOCK),
                    ACORE_OK);
-  assert_int_equal(acore_loop_new(&fx->loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &fx->loop), ACORE_OK);
   acore_loop_options_free(opts);
   tu_frees = 0;
   *state = fx;

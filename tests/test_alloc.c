@@ -120,7 +120,7 @@ static void test_alloc_failure_walk(void **state) {
     rc = acore_loop_options_new(&opts);
     if (rc == ACORE_OK) {
       acore_loop_options_set_flags(opts, 0);
-      rc = acore_loop_new(&loop, opts);
+      rc = acore_loop_new(opts, &loop);
       acore_loop_options_free(opts);
     }
     if (rc != ACORE_OK) {

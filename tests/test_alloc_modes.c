@@ -110,7 +110,7 @@ static void combinators(acore_loop_t *loop) {
     fs[1] = b;
     OK(acore_gather(loop, fs, 2, 0, &g));
     OK(acore_wait(loop, fs, 2, ACORE_WAIT_FIRST_COMPLETED, INFINITY, &w));
-    OK(acore_wait_count(loop, fs, 2, 2, INFINITY, &wc));
+    OK(acore_wait_at_least(loop, fs, 2, 2, INFINITY, &wc));
     OK(acore_wait_for(b, INFINITY, &wf));
     OK(acore_shield(a, &sh));
     OK(acore_as_completed(loop, fs, 2, INFINITY, on_done, NULL, NULL, &ac));

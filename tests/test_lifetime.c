@@ -103,7 +103,7 @@ static void release_before_timeout(acore_loop_t *loop, int which) {
                                 &w), ACORE_OK);
     break;
   case WAIT_COUNT:
-    assert_int_equal(acore_wait_count(loop, fs, 2, 1, 1.0, &w), ACORE_OK);
+    assert_int_equal(acore_wait_at_least(loop, fs, 2, 1, 1.0, &w), ACORE_OK);
     break;
   default:
     assert_int_equal(acore_as_completed(loop, fs, 2, 1.0, NULL, NULL,
@@ -144,7 +144,7 @@ static acore_loop_t *hosted_loop(uv_loop_t *uv) {
 
   assert_int_equal(acore_loop_options_new(&opts), ACORE_OK);
   assert_int_equal(acore_loop_options_set_uv_loop(opts, uv), ACORE_OK);
-  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &loop), ACORE_OK);
   acore_loop_options_free(opts);
   return loop;
 }

@@ -465,7 +465,7 @@ static void test_loop_on_host_uv_loop(void **state) {
   assert_int_equal(uv_loop_init(&host), 0);
   acore_loop_options_new(&opts);
   acore_loop_options_set_uv_loop(opts, &host);
-  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &loop), ACORE_OK);
   acore_loop_options_free(opts);
   assert_ptr_equal(acore_loop_uv(loop), &host);
   /* The host runs its own loop: acore's callbacks run inside it. */
@@ -889,7 +889,7 @@ static void test_loop_debug_slow_report_after_item_freed(void **state) {
   assert_int_equal(acore_loop_options_set_flags(opts, ACORE_LOOP_DEBUG),
                    ACORE_OK);
   assert_int_equal(acore_loop_options_set_slow_callback(opts, 0), ACORE_OK);
-  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &loop), ACORE_OK);
   acore_loop_options_free(opts);
   tu_capture_reports(loop, &r);
   assert_int_equal(acore_loop_call_soon(loop, spin_cb, NULL, NULL, NULL),

@@ -19,7 +19,7 @@ static acore_loop_t *loop_with_limit(size_t limit) {
   assert_int_equal(acore_loop_options_new(&opts), ACORE_OK);
   assert_int_equal(acore_loop_options_set_threadsafe_limit(opts, limit),
                    ACORE_OK);
-  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &loop), ACORE_OK);
   acore_loop_options_free(opts);
   return loop;
 }
@@ -84,7 +84,7 @@ static void test_loop_threadsafe_limit_default(void **state) {
   (void)state;
   ran = 0;
   assert_int_equal(ACORE_THREADSAFE_LIMIT_DEFAULT, 1048576);
-  assert_int_equal(acore_loop_new(&loop, NULL), ACORE_OK);
+  assert_int_equal(acore_loop_new(NULL, &loop), ACORE_OK);
   for (i = 0; i < 100000; i++)
     assert_int_equal(acore_loop_call_soon_threadsafe(loop, count_call, NULL,
                                                      NULL), ACORE_OK);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_wait.c - acore_wait(), acore_wait_count(), acore_as_completed() and
+/* test_wait.c - acore_wait(), acore_wait_at_least(), acore_as_completed() and
  * acore_shield(). */
 #include "comb_util.h"
 
@@ -72,7 +72,7 @@ static void test_wait_all_completed_and_count(void **state) {
   new3(loop, fs);
   assert_int_equal(acore_wait(loop, fs, 3, ACORE_WAIT_ALL_COMPLETED,
                               ACORE_NO_TIMEOUT, &w), ACORE_OK);
-  assert_int_equal(acore_wait_count(loop, fs, 3, 2, ACORE_NO_TIMEOUT, &w2),
+  assert_int_equal(acore_wait_at_least(loop, fs, 3, 2, ACORE_NO_TIMEOUT, &w2),
                    ACORE_OK);
   acore_future_set_int(fs[1], 1);
   spin(loop, 2);
@@ -151,8 +151,8 @@ static void test_wait_einval(void **state) {
   assert_int_equal(acore_wait(loop, NULL, 0, 0, -0.5, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &o, 1, 0, 1, &w), ACORE_EINVAL);
   assert_int_equal(acore_wait(loop, &f, 1, 0, 1, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_wait_count(loop, &f, 1, 0, 1, &w), ACORE_EINVAL);
-  assert_int_equal(acore_wait_count(loop, &f, 1, 2, 1, &w), ACORE_EINVAL);
+  assert_int_equal(acore_wait_at_least(loop, &f, 1, 0, 1, &w), ACORE_EINVAL);
+  assert_int_equal(acore_wait_at_least(loop, &f, 1, 2, 1, &w), ACORE_EINVAL);
   assert_null(w);
   assert_int_equal(acore_wait_done_count(f), 0);
   assert_int_equal(acore_wait_pending_count(NULL), 0);

@@ -80,7 +80,7 @@ acore_loop_t *tu_loop_new(unsigned flags) {
   tu_alloc_install();
   assert_int_equal(acore_loop_options_new(&opts), ACORE_OK);
   assert_int_equal(acore_loop_options_set_flags(opts, flags), ACORE_OK);
-  assert_int_equal(acore_loop_new(&loop, opts), ACORE_OK);
+  assert_int_equal(acore_loop_new(opts, &loop), ACORE_OK);
   acore_loop_options_free(opts);
   return loop;
 }

@@ -300,8 +300,8 @@ ACORE_API int acore_loop_options_set_threadsafe_limit(
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (out NULL);
  *          ACORE_ENOMEM; ACORE_EIO (libuv failed to set up).
  * Thread: any.  Since: 0.1 */
-ACORE_API int acore_loop_new(acore_loop_t **out,
-                             const acore_loop_options_t *opts);
+ACORE_API int acore_loop_new(const acore_loop_options_t *opts,
+                             acore_loop_t **out);
 
 /* acore_loop_ref() - take a reference. Returns `loop`.
  * Thread: any.  Since: 0.1 */

@@ -117,7 +117,7 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
   if (rc == ACORE_OK)
     rc = acore_loop_options_set_flags(opts, flags);
   if (rc == ACORE_OK)
-    rc = acore_loop_new(&self->loop, opts);
+    rc = acore_loop_new(opts, &self->loop);
   acore_loop_options_free(opts);
   if (rc != ACORE_OK) {
     pyac_raise(rc);

@@ -513,7 +513,7 @@ static void op_wait(void) {
   if (isfinite(timeout) && npark == NPARK)
     return; /* KNOWN: see PARK */
   if (how & 4)
-    rc = acore_wait_count(L, fs, n, how >> 3 & 7, timeout, &w);
+    rc = acore_wait_at_least(L, fs, n, how >> 3 & 7, timeout, &w);
   else
     rc = acore_wait(L, fs, n, how & 3, timeout, &w);
   if ((how & 4) ? (how >> 3 & 7) > n || ((how >> 3 & 7) == 0 && n > 0)
@@ -883,7 +883,7 @@ static void op_misuse(void) {
   case 0: /* a future of another loop in a gather */
     if (s->f == NULL)
       return;
-    if (L2 == NULL && acore_loop_new(&L2, NULL) != ACORE_OK)
+    if (L2 == NULL && acore_loop_new(NULL, &L2) != ACORE_OK)
       return;
     if (acore_future_new(L2, &fs[1]) != ACORE_OK)
       return;
@@ -1041,7 +1041,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   acore_loop_options_set_flags(o, ACORE_LOOP_VIRTUAL_CLOCK);
   if (use_host_uv)
     acore_loop_options_set_uv_loop(o, &host_uv);
-  FZ_CHECK(acore_loop_new(&L, o) == ACORE_OK);
+  FZ_CHECK(acore_loop_new(o, &L) == ACORE_OK);
   acore_loop_options_free(o);
   FZ_CHECK(acore_loop_set_error_handler(L, on_report, NULL, NULL) == ACORE_OK);
   while (in_pos < in_len && ops++ < FZ_MAX_OPS) {

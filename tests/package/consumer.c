@@ -40,7 +40,7 @@ static int run_task(void) {
 
   if (acore_loop_options_new(&opts) != ACORE_OK ||
       acore_loop_options_set_flags(opts, ACORE_LOOP_VIRTUAL_CLOCK) != ACORE_OK ||
-      acore_loop_new(&loop, opts) != ACORE_OK)
+      acore_loop_new(opts, &loop) != ACORE_OK)
     return -1;
   acore_loop_options_free(opts);
   acore_task_spawn(loop, step, &at, NULL, &t);

@@ -132,15 +132,15 @@ ACORE_API int acore_wait(acore_loop_t *loop, acore_future_t *const *futures,
                          size_t n, int return_when, double timeout,
                          acore_future_t **out);
 
-/* acore_wait_count() - as acore_wait(), complete once at least `count` of
- * the futures are done ("N completed"; count 1 is FIRST_COMPLETED, count n
- * is ALL_COMPLETED).
+/* acore_wait_at_least() - a wait future, as acore_wait(), that completes
+ * once at least `count` of the futures are done ("N completed"; count 1 is
+ * FIRST_COMPLETED, count n is ALL_COMPLETED).
  * Returns: as acore_wait; ACORE_EINVAL also for count 0 (with n > 0) or
  *          count > n.  Thread: loop.  Since: 0.1 */
-ACORE_API int acore_wait_count(acore_loop_t *loop,
-                               acore_future_t *const *futures, size_t n,
-                               size_t count, double timeout,
-                               acore_future_t **out);
+ACORE_API int acore_wait_at_least(acore_loop_t *loop,
+                                  acore_future_t *const *futures, size_t n,
+                                  size_t count, double timeout,
+                                  acore_future_t **out);
 
 /* acore_wait_done_count() / acore_wait_pending_count() - the sizes of the
  * done and pending sets of a completed wait future (0 while it is pending,

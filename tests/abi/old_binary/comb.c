@@ -70,8 +70,8 @@ static void waiting(acore_loop_t *loop) {
   f[2] = later_int(loop, 2.0, 3);
   CHECK(acore_wait(loop, f, 3, 7, 10.0, &w) == ACORE_EINVAL);
   CHECK(acore_wait(loop, f, 3, ACORE_WAIT_FIRST_COMPLETED, 10.0, &w) == ACORE_OK);
-  CHECK(acore_wait_count(loop, f, 3, 4, 10.0, &c) == ACORE_EINVAL);
-  CHECK(acore_wait_count(loop, f, 3, 2, ACORE_NO_TIMEOUT, &c) == ACORE_OK);
+  CHECK(acore_wait_at_least(loop, f, 3, 4, 10.0, &c) == ACORE_EINVAL);
+  CHECK(acore_wait_at_least(loop, f, 3, 2, ACORE_NO_TIMEOUT, &c) == ACORE_OK);
   CHECK(acore_wait_done_count(w) == 0); /* pending */
   acore_loop_advance(loop, 1.0);
   CHECK(acore_loop_run_until_complete(loop, w) == ACORE_OK);

@@ -19,7 +19,7 @@ static void options(void) {
   CHECK(acore_loop_options_set_uv_loop(opts, NULL) == ACORE_OK);
   CHECK(acore_loop_options_set_threadsafe_limit(opts, 0) == ACORE_EINVAL);
   CHECK(acore_loop_options_set_threadsafe_limit(opts, 1024) == ACORE_OK);
-  CHECK(acore_loop_new(&loop, opts) == ACORE_OK);
+  CHECK(acore_loop_new(opts, &loop) == ACORE_OK);
   acore_loop_options_free(opts);
   acore_loop_options_free(NULL);
   CHECK(acore_loop_ref(loop) == loop);
@@ -52,7 +52,7 @@ static void threadsafe_limit(void) {
   CHECK(acore_loop_options_new(&opts) == ACORE_OK);
   CHECK(acore_loop_options_set_threadsafe_limit(opts, 0) == ACORE_EINVAL);
   CHECK(acore_loop_options_set_threadsafe_limit(opts, 2) == ACORE_OK);
-  CHECK(acore_loop_new(&loop, opts) == ACORE_OK);
+  CHECK(acore_loop_new(opts, &loop) == ACORE_OK);
   acore_loop_options_free(opts);
   ob_log_reset();
   ob_freed = 0;
@@ -208,7 +208,7 @@ static void polling(void) {
   int fds[2];
   size_t i, n;
 
-  CHECK(acore_loop_new(&loop, NULL) == ACORE_OK);
+  CHECK(acore_loop_new(NULL, &loop) == ACORE_OK);
   CHECK(acore_loop_set_poll_hook(NULL, on_poll, NULL, NULL) == ACORE_EINVAL);
   CHECK(acore_loop_set_wakeup_fd(loop, -2) == ACORE_EINVAL);
   ob_freed = 0;

@@ -49,7 +49,7 @@ acore_loop_t *ob_vloop(void) {
 
   if (acore_loop_options_new(&opts) != ACORE_OK ||
       acore_loop_options_set_flags(opts, ACORE_LOOP_VIRTUAL_CLOCK) != ACORE_OK ||
-      acore_loop_new(&loop, opts) != ACORE_OK) {
+      acore_loop_new(opts, &loop) != ACORE_OK) {
     fprintf(stderr, "old_binary: cannot make a loop\n");
     exit(1);
   }

@@ -270,8 +270,8 @@ ACORE_API int acore_loop_options_set_uv_loop(acore_loop_options_t *opts,
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (out NULL);
  *          ACORE_ENOMEM; ACORE_EIO (libuv failed to set up).
  * Thread: any.  Since: 0.1 */
-ACORE_API int acore_loop_new(acore_loop_t **out,
-                             const acore_loop_options_t *opts);
+ACORE_API int acore_loop_new(const acore_loop_options_t *opts,
+                             acore_loop_t **out);
 
 /* acore_loop_ref() - take a reference. Returns `loop`.
  * Thread: any.  Since: 0.1 */
