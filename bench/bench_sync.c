@@ -104,7 +104,7 @@ static int w3_job_step(acore_task_t *t, void *ud) {
   switch (j->at++) {
   case 0: {
     acore_future_t *f;
-    check(acore_sem_acquire(w3.sem, &f) == ACORE_OK, "acquire");
+    check(acore_sem_acquire(w3.sem, 1, &f) == ACORE_OK, "acquire");
     return acore_task_await_take(t, f);
   }
   case 1:
@@ -114,7 +114,7 @@ static int w3_job_step(acore_task_t *t, void *ud) {
   default:
     w3.in_flight--;
     w3.done++;
-    acore_sem_release(w3.sem);
+    acore_sem_release(w3.sem, 1);
     return ACORE_TASK_DONE;
   }
 }
@@ -222,13 +222,13 @@ static double semq_rep(void) {
   check(ring != NULL, "ring");
   check(acore_sem_new(loop, 0, 0, &sem) == ACORE_OK, "sem");
   for (i = 0; i < semq_n; i++)
-    check(acore_sem_acquire(sem, &ring[i]) == ACORE_OK, "acquire");
+    check(acore_sem_acquire(sem, 1, &ring[i]) == ACORE_OK, "acquire");
   t0 = bench_start();
   for (i = 0; i < (size_t)ops; i++) {
     /* the oldest waiter is served, a new one joins the tail */
-    acore_sem_release(sem);
+    acore_sem_release(sem, 1);
     acore_future_unref(ring[head]);
-    acore_sem_acquire(sem, &ring[head]);
+    acore_sem_acquire(sem, 1, &ring[head]);
     head = (head + 1) % semq_n;
   }
   t1 = bench_stop();

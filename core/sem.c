@@ -92,7 +92,7 @@ void acore_sem_unref(acore_sem_t *sem) {
     acore__sync_destroy(sem->loop, semaphore_destroy, sem);
 }
 
-int acore_sem_acquire_many(acore_sem_t *sem, size_t n, acore_future_t **out) {
+int acore_sem_acquire(acore_sem_t *sem, size_t n, acore_future_t **out) {
   acore__waiter *w;
   int rc;
 
@@ -120,10 +120,6 @@ int acore_sem_acquire_many(acore_sem_t *sem, size_t n, acore_future_t **out) {
   return ACORE_OK;
 }
 
-int acore_sem_acquire(acore_sem_t *sem, acore_future_t **out) {
-  return acore_sem_acquire_many(sem, 1, out);
-}
-
 int acore_sem_acquire_finish(acore_sem_t *sem, acore_future_t *fut) {
   int rc;
 
@@ -141,7 +137,7 @@ int acore_sem_acquire_finish(acore_sem_t *sem, acore_future_t *fut) {
   return ACORE_ECANCELLED;
 }
 
-int acore_sem_try_acquire_many(acore_sem_t *sem, size_t n) {
+int acore_sem_try_acquire(acore_sem_t *sem, size_t n) {
   int rc;
 
   if (sem == NULL || n == 0)
@@ -156,11 +152,7 @@ int acore_sem_try_acquire_many(acore_sem_t *sem, size_t n) {
   return ACORE_OK;
 }
 
-int acore_sem_try_acquire(acore_sem_t *sem) {
-  return acore_sem_try_acquire_many(sem, 1);
-}
-
-int acore_sem_release_many(acore_sem_t *sem, size_t n) {
+int acore_sem_release(acore_sem_t *sem, size_t n) {
   int rc;
 
   if (sem == NULL || n == 0)
@@ -173,10 +165,6 @@ int acore_sem_release_many(acore_sem_t *sem, size_t n) {
   sem->value += n;
   wake(sem);
   return ACORE_OK;
-}
-
-int acore_sem_release(acore_sem_t *sem) {
-  return acore_sem_release_many(sem, 1);
 }
 
 int acore_sem_close(acore_sem_t *sem) {

@@ -54,7 +54,7 @@ static int job_step(acore_task_t *t, void *ud) {
 
   switch (j->at++) {
   case 0: /* async with sem: */
-    if (acore_sem_acquire(j->sem, &f) != ACORE_OK)
+    if (acore_sem_acquire(j->sem, 1, &f) != ACORE_OK)
       return ACORE_ENOMEM;
     return acore_task_await_take(t, f);
   case 1:
@@ -63,7 +63,7 @@ static int job_step(acore_task_t *t, void *ud) {
     f = remote_call(acore_task_loop(t)); /* await remote_call() */
     return f ? acore_task_await_take(t, f) : ACORE_ENOMEM;
   default:
-    acore_sem_release(j->sem);
+    acore_sem_release(j->sem, 1);
     return ACORE_TASK_DONE;
   }
 }

@@ -60,7 +60,7 @@ static int call_step(acore_task_t *t, void *ud) {
 
   switch (c->at++) {
   case 0: /* wait for a permit */
-    if (acore_sem_acquire(d->sem, &f) != ACORE_OK)
+    if (acore_sem_acquire(d->sem, 1, &f) != ACORE_OK)
       return ACORE_ENOMEM;
     return acore_task_await_take(t, f);
   case 1: /* holding a permit: make the call */
@@ -73,7 +73,7 @@ static int call_step(acore_task_t *t, void *ud) {
   default: /* the reply is in: give the permit to the next call */
     d->in_flight--;
     d->finished++;
-    acore_sem_release(d->sem);
+    acore_sem_release(d->sem, 1);
     return acore_task_return_int(t, c->index);
   }
 }

@@ -149,10 +149,10 @@ static void sync_prims(acore_loop_t *loop) {
   acore_future_t *s1 = NULL, *s2 = NULL, *l1 = NULL, *e1 = NULL;
 
   if (OK(acore_sem_new(loop, 1, ACORE_SEM_BOUNDED, &sem))) {
-    OK(acore_sem_acquire(sem, &s1));
-    OK(acore_sem_acquire(sem, &s2));
+    OK(acore_sem_acquire(sem, 1, &s1));
+    OK(acore_sem_acquire(sem, 1, &s2));
     if (s1 != NULL && acore_future_state(s1) == ACORE_FUTURE_RESULT)
-      OK(acore_sem_release(sem));
+      OK(acore_sem_release(sem, 1));
   }
   if (OK(acore_lock_new(loop, &lock)) && OK(acore_lock_acquire(lock, &l1)) &&
       acore_future_state(l1) == ACORE_FUTURE_RESULT)

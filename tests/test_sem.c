@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_sem.c - the semaphore: FIFO, acquire_many, bound, close, cancel. */
+/* test_sem.c - the semaphore: FIFO, acquiring many, bound, close, cancel. */
 #include "testutil.h"
 #include "acore/sync.h"
 
@@ -24,7 +24,7 @@ static int worker_step(acore_task_t *t, void *ud) {
 
   switch (w->at++) {
   case 0:
-    assert_int_equal(acore_sem_acquire_many(w->sem, w->n, &f), ACORE_OK);
+    assert_int_equal(acore_sem_acquire(w->sem, w->n, &f), ACORE_OK);
     return acore_task_await_take(t, f);
   case 1:
     w->finish_rc = acore_sem_acquire_finish(w->sem, acore_task_awaited(t));
@@ -36,7 +36,7 @@ static int worker_step(acore_task_t *t, void *ud) {
       return acore_task_await_take(t, acore_future_ref(w->gate));
     /* fall through */
   default:
-    assert_int_equal(acore_sem_release_many(w->sem, w->n), ACORE_OK);
+    assert_int_equal(acore_sem_release(w->sem, w->n), ACORE_OK);
     return ACORE_TASK_DONE;
   }
 }
@@ -63,20 +63,20 @@ static void test_sem_einval(void **state) {
   assert_int_equal(acore_sem_new(loop, 1, 0, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_new(loop, 1, 0x80, &sem), ACORE_EINVAL);
   assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(NULL, &f), ACORE_EINVAL);
-  assert_int_equal(acore_sem_acquire(sem, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_sem_acquire_many(sem, 0, &f), ACORE_EINVAL);
-  assert_int_equal(acore_sem_acquire_many(sem, 3, &f), ACORE_EINVAL);
-  assert_int_equal(acore_sem_acquire_many(NULL, 1, &f), ACORE_EINVAL);
-  assert_int_equal(acore_sem_acquire_many(sem, 1, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(NULL, 1, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(sem, 1, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(sem, 0, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(sem, 3, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(NULL, 1, &f), ACORE_EINVAL);
+  assert_int_equal(acore_sem_acquire(sem, 1, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_finish(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_finish(sem, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_sem_try_acquire(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_sem_try_acquire_many(sem, 0), ACORE_EINVAL);
-  assert_int_equal(acore_sem_try_acquire_many(NULL, 1), ACORE_EINVAL);
-  assert_int_equal(acore_sem_release(NULL), ACORE_EINVAL);
-  assert_int_equal(acore_sem_release_many(sem, 0), ACORE_EINVAL);
-  assert_int_equal(acore_sem_release_many(NULL, 1), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire(NULL, 1), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_try_acquire(NULL, 1), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release(NULL, 1), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release(sem, 0), ACORE_EINVAL);
+  assert_int_equal(acore_sem_release(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_close(NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_available_count(NULL), 0);
   assert_int_equal(acore_sem_waiter_count(NULL), 0);
@@ -93,14 +93,14 @@ static void test_sem_fast_path_done_at_once(void **state) {
   int64_t v = 0;
 
   assert_int_equal(acore_sem_new(loop, 3, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire_many(sem, 2, &f), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 2, &f), ACORE_OK);
   assert_int_equal(acore_future_is_done(f), 1);
   assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
   assert_int_equal(v, 2);
   assert_int_equal(acore_sem_available_count(sem), 1);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
-  assert_int_equal(acore_sem_release_many(sem, 3), ACORE_OK);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_OK);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_EAGAIN);
+  assert_int_equal(acore_sem_release(sem, 3), ACORE_OK);
   assert_int_equal(acore_sem_available_count(sem), 3);
   acore_future_unref(f);
   acore_sem_unref(sem);
@@ -114,7 +114,7 @@ static acore_sem_t *sem_with_waiters(acore_loop_t *loop, acore_future_t **w,
 
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
   for (i = 0; i < n; i++)
-    assert_int_equal(acore_sem_acquire(sem, &w[i]), ACORE_OK);
+    assert_int_equal(acore_sem_acquire(sem, 1, &w[i]), ACORE_OK);
   assert_int_equal(acore_sem_waiter_count(sem), (size_t)n);
   return sem;
 }
@@ -126,7 +126,7 @@ static void test_sem_fifo_order(void **state) {
   int i;
 
   for (i = 0; i < 4; i++) {
-    assert_int_equal(acore_sem_release(sem), ACORE_OK);
+    assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
     assert_int_equal(acore_future_is_done(f[i]), 1);
     if (i + 1 < 4)
       assert_int_equal(acore_future_is_done(f[i + 1]), 0);
@@ -143,17 +143,17 @@ static void test_sem_newcomer_never_overtakes(void **state) {
   acore_future_t *big, *small;
 
   assert_int_equal(acore_sem_new(loop, 1, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire_many(sem, 2, &big), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 2, &big), ACORE_OK);
   assert_int_equal(acore_future_is_done(big), 0);
   /* one permit is free, but a waiter is queued: the newcomer queues */
-  assert_int_equal(acore_sem_acquire(sem, &small), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &small), ACORE_OK);
   assert_int_equal(acore_future_is_done(small), 0);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_EAGAIN);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_EAGAIN);
   assert_int_equal(acore_sem_available_count(sem), 1);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* 2 free: big */
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK); /* 2 free: big */
   assert_int_equal(acore_future_is_done(big), 1);
   assert_int_equal(acore_future_is_done(small), 0);
-  assert_int_equal(acore_sem_release_many(sem, 2), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 2), ACORE_OK);
   assert_int_equal(acore_future_is_done(small), 1);
   assert_int_equal(acore_sem_available_count(sem), 1);
   acore_future_unref(big);
@@ -169,7 +169,7 @@ static void test_sem_cancel_queued_leaves_queue(void **state) {
   assert_int_equal(acore_future_cancel(a, "bye"), 1);
   assert_int_equal(acore_sem_waiter_count(sem), 1); /* left synchronously */
   assert_int_equal(acore_future_cancel(a, NULL), 0);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
   assert_int_equal(acore_future_is_cancelled(a), 1);
   assert_int_equal(acore_sem_available_count(sem), 0);
@@ -184,9 +184,9 @@ static void test_sem_cancel_big_head_serves_smaller(void **state) {
   acore_future_t *big, *s1, *s2;
 
   assert_int_equal(acore_sem_new(loop, 2, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire_many(sem, 3, &big), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &s1), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &s2), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 3, &big), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &s1), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &s2), ACORE_OK);
   assert_int_equal(acore_future_is_done(s1), 0);
   assert_int_equal(acore_future_cancel(big, NULL), 1);
   assert_int_equal(acore_future_is_done(s1), 1); /* served inside cancel */
@@ -205,7 +205,7 @@ static void test_sem_dropped_waiter_leaves_queue(void **state) {
 
   acore_future_unref(a);
   assert_int_equal(acore_sem_waiter_count(sem), 1);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
   acore_future_unref(b);
   acore_sem_unref(sem);
@@ -216,18 +216,18 @@ static void test_sem_bounded_overrelease(void **state) {
   acore_sem_t *sem;
 
   assert_int_equal(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_release(sem), ACORE_EOVERFLOW);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_EOVERFLOW);
   assert_int_equal(acore_sem_available_count(sem), 2);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK);
-  assert_int_equal(acore_sem_release_many(sem, 2), ACORE_EOVERFLOW);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 2), ACORE_EOVERFLOW);
   assert_int_equal(acore_sem_available_count(sem), 1);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(acore_sem_available_count(sem), 2);
   acore_sem_unref(sem);
   /* unbounded: SIZE_MAX is the limit */
   assert_int_equal(acore_sem_new(loop, SIZE_MAX - 1, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
-  assert_int_equal(acore_sem_release(sem), ACORE_EOVERFLOW);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_EOVERFLOW);
   acore_sem_unref(sem);
 }
 
@@ -237,15 +237,15 @@ static void test_sem_close_fails_waiters_and_later_acquires(void **state) {
   acore_future_t *a, *b, *c;
 
   assert_int_equal(acore_sem_new(loop, 1, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &a), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &b), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &b), ACORE_OK);
   assert_int_equal(acore_sem_close(sem), ACORE_OK);
   assert_int_equal(acore_sem_close(sem), ACORE_OK);
   assert_int_equal(acore_future_result(b, NULL), ACORE_ECLOSED);
   assert_int_equal(acore_sem_waiter_count(sem), 0);
-  assert_int_equal(acore_sem_acquire(sem, &c), ACORE_ECLOSED);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_ECLOSED);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* holder gives back */
+  assert_int_equal(acore_sem_acquire(sem, 1, &c), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK); /* holder gives back */
   assert_int_equal(acore_sem_acquire_finish(sem, b), ACORE_ECLOSED);
   acore_future_unref(a);
   acore_future_unref(b);
@@ -310,7 +310,7 @@ static void test_sem_task_cancel_while_queued(void **state) {
   run_all(loop);
   assert_int_equal(acore_future_is_cancelled(acore_task_future(t)), 1);
   assert_int_equal(w.finish_rc, ACORE_ECANCELLED);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(acore_sem_available_count(sem), 1);
   acore_task_unref(t);
   acore_sem_unref(sem);
@@ -325,14 +325,14 @@ static void test_sem_woken_then_cancelled_gives_permit_back(void **state) {
   worker b = { 0 }, c = { 0 };
 
   assert_int_equal(acore_sem_new(loop, 1, ACORE_SEM_BOUNDED, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_try_acquire(sem), ACORE_OK); /* we hold it */
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_OK); /* we hold it */
   b.sem = c.sem = sem;
   b.n = c.n = 1;
   tb = spawn_worker(loop, &b);
   tc = spawn_worker(loop, &c);
   assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0, 1);
   assert_int_equal(acore_sem_waiter_count(sem), 2);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK); /* B is granted */
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK); /* B is granted */
   assert_int_equal(acore_sem_waiter_count(sem), 1);
   assert_int_equal(acore_task_cancel(tb, NULL), 1); /* before B ran */
   run_all(loop);
@@ -361,10 +361,10 @@ static void test_sem_callbacks_never_synchronous(void **state) {
 
   done_count = 0;
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &f), ACORE_OK);
   assert_int_equal(acore_future_add_done_callback(f, count_done, NULL, NULL),
                    ACORE_OK);
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(done_count, 0);
   run_all(loop);
   assert_int_equal(done_count, 1);
@@ -389,10 +389,10 @@ static void test_sem_closed_loop(void **state) {
 
   (void)state;
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 1, &f), ACORE_OK);
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
-  assert_int_equal(acore_sem_release(sem), ACORE_ECLOSED);
-  assert_int_equal(acore_sem_acquire(sem, &f), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_ECLOSED);
+  assert_int_equal(acore_sem_acquire(sem, 1, &f), ACORE_ECLOSED);
   assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_ECLOSED);
   acore_future_unref(f);
   acore_sem_unref(sem);
@@ -407,14 +407,14 @@ static int alloc_scenario(acore_loop_t *loop) {
 
   if ((rc = acore_sem_new(loop, 1, 0, &sem)) != ACORE_OK)
     return rc;
-  if ((rc = acore_sem_acquire(sem, &a)) != ACORE_OK)
+  if ((rc = acore_sem_acquire(sem, 1, &a)) != ACORE_OK)
     goto out;
   assert_int_equal(acore_sem_available_count(sem), 0);
-  if ((rc = acore_sem_acquire(sem, &b)) != ACORE_OK) {
+  if ((rc = acore_sem_acquire(sem, 1, &b)) != ACORE_OK) {
     assert_int_equal(acore_sem_waiter_count(sem), 0);
     goto out;
   }
-  assert_int_equal(acore_sem_release(sem), ACORE_OK);
+  assert_int_equal(acore_sem_release(sem, 1), ACORE_OK);
   assert_int_equal(acore_future_is_done(b), 1);
 out:
   if (a == NULL)
@@ -487,7 +487,7 @@ static void test_sem_finish_refuses_foreign_future(void **state) {
   assert_int_equal(fs.finish_rc, ACORE_EINVAL);
   assert_int_equal(acore_sem_available_count(sem), 1); /* not 6 */
   /* Another semaphore's acquire future is refused too. */
-  assert_int_equal(acore_sem_acquire(other, &a), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(other, 1, &a), ACORE_OK);
   assert_int_equal(acore_sem_acquire_finish(sem, a), ACORE_EINVAL);
   assert_int_equal(acore_sem_acquire_finish(other, a), ACORE_OK);
   acore_future_unref(a);

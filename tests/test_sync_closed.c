@@ -58,7 +58,7 @@ static void make_waiters(round_t *r) {
   assert_int_equal(acore_lock_acquire(r->lock, &held), ACORE_OK);
   acore_future_unref(held); /* granted at once: the lock stays locked */
   for (i = 0; i < NWAIT; i++) {
-    assert_int_equal(acore_sem_acquire(r->sem, &r->futs[3 * i]), ACORE_OK);
+    assert_int_equal(acore_sem_acquire(r->sem, 1, &r->futs[3 * i]), ACORE_OK);
     assert_int_equal(acore_lock_acquire(r->lock, &r->futs[3 * i + 1]),
                      ACORE_OK);
     assert_int_equal(acore_queue_get(r->q, &r->futs[3 * i + 2]), ACORE_OK);

@@ -86,7 +86,7 @@ static void sm_op(semmodel *m, acore_sem_t *sem) {
     n = 1 + rnd(3);
     if (m->bounded && n > m->bound)
       n = m->bound ? m->bound : 1;
-    rc = acore_sem_acquire_many(sem, n, &mf->f);
+    rc = acore_sem_acquire(sem, n, &mf->f);
     if (m->closed || (m->bounded && n > m->bound)) {
       CHECK(rc == (m->closed && !(m->bounded && n > m->bound)
                        ? ACORE_ECLOSED : ACORE_EINVAL));
@@ -103,7 +103,7 @@ static void sm_op(semmodel *m, acore_sem_t *sem) {
     }
     m->nf++;
   } else if (op < 45) { /* try_acquire */
-    rc = acore_sem_try_acquire(sem);
+    rc = acore_sem_try_acquire(sem, 1);
     if (m->closed)
       CHECK(rc == ACORE_ECLOSED);
     else if (m->nq == 0 && m->avail >= 1)
@@ -112,7 +112,7 @@ static void sm_op(semmodel *m, acore_sem_t *sem) {
       CHECK(rc == ACORE_EAGAIN);
   } else if (op < 75) { /* release_many */
     n = 1 + rnd(2);
-    rc = acore_sem_release_many(sem, n);
+    rc = acore_sem_release(sem, n);
     if (m->bounded && m->avail + n > m->bound) {
       CHECK(rc == ACORE_EOVERFLOW);
       return;
@@ -193,7 +193,7 @@ static int holder_step(acore_task_t *t, void *ud) {
 
   if (h->at == 0) {
     h->at = 1;
-    CHECK(acore_sem_acquire_many(h->sem, h->n, &f) == ACORE_OK);
+    CHECK(acore_sem_acquire(h->sem, h->n, &f) == ACORE_OK);
     return acore_task_await_take(t, f);
   }
   if (h->at == 1) {
@@ -208,7 +208,7 @@ static int holder_step(acore_task_t *t, void *ud) {
   if (h->hold-- > 0 && acore_task_step_status(t) == ACORE_OK)
     return acore_task_yield(t);
   *h->in_use -= (int)h->n;
-  CHECK(acore_sem_release_many(h->sem, h->n) == ACORE_OK);
+  CHECK(acore_sem_release(h->sem, h->n) == ACORE_OK);
   return acore_task_step_status(t) == ACORE_OK ? ACORE_TASK_DONE
                                                : acore_task_finish_cancelled(t);
 }

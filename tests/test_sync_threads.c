@@ -47,7 +47,7 @@ static void test_sync_threads_last_unref_elsewhere(void **state) {
   assert_int_equal(acore_event_new(loop, &d.ev), ACORE_OK);
   assert_int_equal(acore_cond_new(loop, NULL, &d.cond), ACORE_OK);
   assert_int_equal(acore_queue_new(loop, 0, ACORE_QUEUE_FIFO, &d.q), ACORE_OK);
-  assert_int_equal(acore_sem_acquire(d.sem, &f[0]), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(d.sem, 1, &f[0]), ACORE_OK);
   assert_int_equal(acore_lock_try_acquire(d.lock), ACORE_OK);
   assert_int_equal(acore_lock_acquire(d.lock, &f[1]), ACORE_OK);
   assert_int_equal(acore_event_wait(d.ev, &f[2]), ACORE_OK);
@@ -81,8 +81,8 @@ static void *wrong_thread(void *arg) {
   wrong_t *w = arg;
   acore_future_t *f;
 
-  w->rc[0] = acore_sem_release(w->sem);
-  w->rc[1] = acore_sem_acquire(w->sem, &f);
+  w->rc[0] = acore_sem_release(w->sem, 1);
+  w->rc[1] = acore_sem_acquire(w->sem, 1, &f);
   w->rc[2] = acore_queue_task_done(w->q);
   w->rc[3] = acore_event_clear(w->ev);
   return NULL;

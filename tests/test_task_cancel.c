@@ -345,7 +345,7 @@ static int sem_step(acore_task_t *t, void *ud) {
   int rc;
 
   if (acore_task_awaited(t) == NULL) {
-    assert_int_equal(acore_sem_acquire(sem, &f), ACORE_OK);
+    assert_int_equal(acore_sem_acquire(sem, 1, &f), ACORE_OK);
     return acore_task_await_take(t, f);
   }
   if ((rc = acore_sem_acquire_finish(sem, acore_task_awaited(t))) != ACORE_OK)

@@ -124,7 +124,7 @@ static void sem_give_back(PyWaiter *w) {
   acore_sem_t *sem = ((PySem *)w->owner)->sem;
 
   if (acore_sem_acquire_finish(sem, w->fut->fut) == ACORE_OK)
-    acore_sem_release(sem);
+    acore_sem_release(sem, 1);
 }
 
 static const pyac_waiter_kind sem_waiter = {sem_take, sem_give_back};
@@ -138,11 +138,11 @@ static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   (void)noarg;
   if (sem_bind(s) < 0)
     return NULL;
-  if (acore_sem_try_acquire(s->sem) == ACORE_OK) {
+  if (acore_sem_try_acquire(s->sem, 1) == ACORE_OK) {
     s->held = 1;
     return Py_NewRef(done_true);
   }
-  rc = acore_sem_acquire(s->sem, &fut);
+  rc = acore_sem_acquire(s->sem, 1, &fut);
   if (rc < 0)
     return pyac_raise(rc);
   return pyac_waiter_new(&sem_waiter, (PyObject *)s, s->loop, fut);
@@ -169,7 +169,7 @@ static PyObject *sem_release(PySem *s, PyObject *noarg) {
   }
   if (s->is_lock && !s->held)
     return released_too_often(s);
-  rc = acore_sem_release(s->sem);
+  rc = acore_sem_release(s->sem, 1);
   if (rc == ACORE_EOVERFLOW)
     return released_too_often(s);
   s->held = 0;

@@ -607,7 +607,7 @@ static void op_sem(void) {
   switch (how % 8) {
   case 1:
   case 2:
-    rc = acore_sem_acquire_many(*sp, 1 + (how >> 3 & 1), &f);
+    rc = acore_sem_acquire(*sp, 1 + (how >> 3 & 1), &f);
     if (1 + (how >> 3 & 1) > S_cap[which]) /* above a bounded one's value */
       FZ_CHECK(rc == ACORE_EINVAL || (closed && rc == ACORE_ECLOSED));
     else
@@ -616,11 +616,11 @@ static void op_sem(void) {
       slot_put(i, f, 0);
     break;
   case 3:
-    rc = acore_sem_release(*sp);
+    rc = acore_sem_release(*sp, 1);
     FZ_CHECK(rc == ACORE_OK || rc == ACORE_EOVERFLOW || rc == ACORE_ECLOSED);
     break;
   case 4:
-    rc = acore_sem_try_acquire(*sp);
+    rc = acore_sem_try_acquire(*sp, 1);
     FZ_CHECK(rc == ACORE_OK || rc == ACORE_EAGAIN || rc == ACORE_ECLOSED);
     break;
   case 5:
@@ -628,7 +628,7 @@ static void op_sem(void) {
     FZ_CHECK(rc == ACORE_OK || rc == ACORE_ECLOSED);
     break;
   case 6:
-    rc = acore_sem_release_many(*sp, 0);
+    rc = acore_sem_release(*sp, 0);
     FZ_CHECK(rc == ACORE_EINVAL || rc == ACORE_ECLOSED);
     break;
   default:

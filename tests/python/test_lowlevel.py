@@ -95,10 +95,10 @@ class TestLowLevel(unittest.TestCase):
     def test_lowlevel_sync_handles(self):
         loop = ll.acore_loop_new(None)
         sem = ll.acore_sem_new(loop, 1, ll.ACORE_SEM_BOUNDED)
-        self.assertEqual(ll.acore_sem_try_acquire(sem), 0)
-        fut = ll.acore_sem_acquire(sem)          # waits: no permit left
+        self.assertEqual(ll.acore_sem_try_acquire(sem, 1), 0)
+        fut = ll.acore_sem_acquire(sem, 1)          # waits: no permit left
         self.assertEqual(ll.acore_sem_waiter_count(sem), 1)
-        ll.acore_sem_release(sem)
+        ll.acore_sem_release(sem, 1)
         ll.acore_loop_run(loop)
         self.assertEqual(ll.acore_future_result_int(fut), 1)
         ev = ll.acore_event_new(loop)

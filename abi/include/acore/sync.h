@@ -63,7 +63,7 @@ ACORE_API int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
 ACORE_API acore_sem_t *acore_sem_ref(acore_sem_t *sem);
 ACORE_API void acore_sem_unref(acore_sem_t *sem);
 
-/* acore_sem_acquire_many() - ask for `n` permits. *out completes with the
+/* acore_sem_acquire() - ask for `n` permits. *out completes with the
  * int result `n` once they are granted (at once when they are free and
  * nobody waits: the future is then already done), fails with
  * ACORE_ECLOSED when the semaphore is closed while waiting, or ends
@@ -72,12 +72,8 @@ ACORE_API void acore_sem_unref(acore_sem_t *sem);
  *          n above the initial value of a bounded semaphore); ACORE_ENOMEM;
  *          ACORE_ECLOSED (semaphore or loop closed).
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_sem_acquire_many(acore_sem_t *sem, size_t n,
-                                     acore_future_t **out);
-
-/* acore_sem_acquire() - acore_sem_acquire_many(sem, 1, out).
- * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_sem_acquire(acore_sem_t *sem, acore_future_t **out);
+ACORE_API int acore_sem_acquire(acore_sem_t *sem, size_t n,
+                                acore_future_t **out);
 
 /* acore_sem_acquire_finish() - call in the step resumed by an acquire
  * future `fut` (asyncio's end of acquire()). Does not consume `fut`.
@@ -89,23 +85,21 @@ ACORE_API int acore_sem_acquire(acore_sem_t *sem, acore_future_t **out);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_sem_acquire_finish(acore_sem_t *sem, acore_future_t *fut);
 
-/* acore_sem_try_acquire() / _try_acquire_many() - take 1 / n permits now
+/* acore_sem_try_acquire() - take `n` permits now
  * if they are free and nobody waits, without waiting.
  * Returns: ACORE_OK (taken); ACORE_EAGAIN (not free, or waiters queued);
  *          ACORE_EINVAL (NULL, n 0); ACORE_ECLOSED.
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_sem_try_acquire(acore_sem_t *sem);
-ACORE_API int acore_sem_try_acquire_many(acore_sem_t *sem, size_t n);
+ACORE_API int acore_sem_try_acquire(acore_sem_t *sem, size_t n);
 
-/* acore_sem_release() / _release_many() - give back 1 / n permits and
+/* acore_sem_release() - give back `n` permits and
  * serve waiters in order while the first one's request fits. Allowed after
  * close (the permits are counted, nobody is served).
  * Returns: ACORE_OK; ACORE_EINVAL (NULL, n 0); ACORE_EOVERFLOW (bounded
  *          and the count would pass the initial value, or it would pass
  *          SIZE_MAX: nothing changed); ACORE_ECLOSED (loop closed).
  * Thread: loop.  Since: 0.1 */
-ACORE_API int acore_sem_release(acore_sem_t *sem);
-ACORE_API int acore_sem_release_many(acore_sem_t *sem, size_t n);
+ACORE_API int acore_sem_release(acore_sem_t *sem, size_t n);
 
 /* acore_sem_close() - fail every waiter with ACORE_ECLOSED (in queue
  * order) and every later acquire. Closing twice is harmless.

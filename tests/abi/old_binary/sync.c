@@ -19,24 +19,24 @@ static void semaphores(acore_loop_t *loop) {
   CHECK(acore_sem_new(loop, 2, ACORE_SEM_BOUNDED, &s) == ACORE_OK);
   CHECK(acore_sem_ref(s) == s);
   acore_sem_unref(s);
-  CHECK(acore_sem_try_acquire(s) == ACORE_OK && acore_sem_available_count(s) == 1);
-  CHECK(acore_sem_try_acquire_many(s, 2) == ACORE_EAGAIN);
-  CHECK(acore_sem_acquire(s, &a) == ACORE_OK && acore_future_is_done(a) == 1);
+  CHECK(acore_sem_try_acquire(s, 1) == ACORE_OK && acore_sem_available_count(s) == 1);
+  CHECK(acore_sem_try_acquire(s, 2) == ACORE_EAGAIN);
+  CHECK(acore_sem_acquire(s, 1, &a) == ACORE_OK && acore_future_is_done(a) == 1);
   CHECK(acore_sem_acquire_finish(s, a) == ACORE_OK);
   CHECK(acore_sem_available_count(s) == 0);
   ob_log_reset();
-  CHECK(acore_sem_acquire_many(s, 2, &b) == ACORE_OK && acore_future_is_done(b) == 0);
-  CHECK(acore_sem_acquire(s, &c) == ACORE_OK); /* queued behind b */
+  CHECK(acore_sem_acquire(s, 2, &b) == ACORE_OK && acore_future_is_done(b) == 0);
+  CHECK(acore_sem_acquire(s, 1, &c) == ACORE_OK); /* queued behind b */
   acore_future_add_done_callback(b, on_done, OB_ID(2), NULL);
   acore_future_add_done_callback(c, on_done, OB_ID(1), NULL);
   CHECK(acore_sem_waiter_count(s) == 2);
-  CHECK(acore_sem_release(s) == ACORE_OK); /* 1 free: b needs 2, c waits behind */
+  CHECK(acore_sem_release(s, 1) == ACORE_OK); /* 1 free: b needs 2, c waits behind */
   acore_loop_run(loop);
   CHECK(ob_log[0] == '\0' && acore_sem_available_count(s) == 1);
-  CHECK(acore_sem_release_many(s, 1) == ACORE_OK);
+  CHECK(acore_sem_release(s, 1) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "2") == 0 && ob_int(b) == 2);
-  CHECK(acore_sem_release_many(s, 3) == ACORE_EOVERFLOW);
+  CHECK(acore_sem_release(s, 3) == ACORE_EOVERFLOW);
   CHECK(acore_sem_close(s) == ACORE_OK);
   acore_loop_run(loop);
   CHECK(strcmp(ob_log, "21") == 0);
