@@ -127,9 +127,13 @@ static void finish(waiter *w, int code) {
   acore_future_unref(f);
 }
 
+/* A registration is gone (ran, removed, or dropped at close): forget it,
+ * so a later disarm does not drop it again. */
 static void slot_gone(void *ud) {
-  waiter *w = ((wslot *)ud)->w;
+  wslot *s = ud;
+  waiter *w = s->w;
 
+  s->rec = NULL;
   if (--w->narmed == 0) {
     free_ud(w); /* fn can no longer be called */
     acore_future_unref(&w->x.fut);

@@ -2,6 +2,7 @@
 /* test_wait.c - acore_wait(), acore_wait_at_least(), acore_as_completed() and
  * acore_shield(). */
 #include "comb_util.h"
+#include "quarantine.h"
 
 static void new3(acore_loop_t *loop, acore_future_t **fs) {
   int i;
@@ -452,6 +453,49 @@ static void test_wait_first_error_already_failed(void **state) {
   acore_future_unref(w);
 }
 
+/* ---- a waiter cancelled by a cleanup that close runs ---- */
+
+static void noop_done(acore_future_t *f, void *ud) {
+  (void)f;
+  (void)ud;
+}
+
+static void cancel_waiter(void *ud) {
+  assert_int_equal(acore_future_cancel(ud, NULL), 1);
+}
+
+/* Close drops the waiter's registrations first (they were made first),
+ * then the cleanup of a later one cancels the waiter: the dropped
+ * registrations are not touched again. */
+static void cancel_from_close_cleanup(acore_loop_t *loop, int as_completed) {
+  acore_future_t *fs[3], *w, *late;
+
+  new3(loop, fs);
+  if (as_completed)
+    assert_int_equal(acore_as_completed(loop, fs, 3, ACORE_NO_TIMEOUT, NULL,
+                                        NULL, NULL, &w), ACORE_OK);
+  else
+    assert_int_equal(acore_wait(loop, fs, 3, ACORE_WAIT_ALL_COMPLETED,
+                                ACORE_NO_TIMEOUT, &w), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &late), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(late, noop_done, w,
+                                                  cancel_waiter), ACORE_OK);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_future_is_cancelled(w), 1);
+  assert_true(tq_intact());
+  unref3(fs);
+  acore_future_unref(late);
+  acore_future_unref(w);
+}
+
+static void test_wait_cancelled_by_close_cleanup(void **state) {
+  cancel_from_close_cleanup(TU_LOOP(state), 0);
+}
+
+static void test_as_completed_cancelled_by_close_cleanup(void **state) {
+  cancel_from_close_cleanup(TU_LOOP(state), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_virtual, tu_teardown)
@@ -475,6 +519,10 @@ int main(void) {
     T(test_as_completed_fn_cancels_inside),
     T(test_wait_first_error_already_failed),
 #undef T
+    cmocka_unit_test_setup_teardown(test_wait_cancelled_by_close_cleanup,
+                                    tq_setup, tq_teardown),
+    cmocka_unit_test_setup_teardown(
+        test_as_completed_cancelled_by_close_cleanup, tq_setup, tq_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
