@@ -496,7 +496,8 @@ int acore__task_cancel_cycle(acore_task_t *t) {
 int acore__task_cancel(acore_task_t *task, const char *message) {
   char *msg = NULL;
 
-  if (task->fut.state != ACORE_FUTURE_PENDING)
+  /* PH_DONE while pending: finishing, its ud_free runs (too late) */
+  if (task->fut.state != ACORE_FUTURE_PENDING || T_PHASE(task) == PH_DONE)
     return 0;
   if (message != NULL && (msg = acore__strdup(message)) == NULL)
     return ACORE_ENOMEM;

@@ -446,6 +446,38 @@ static void test_task_resume_einval(void **state) {
   acore_task_unref(t);
 }
 
+/* ---- a cancel from the task's own cleanup ---- */
+
+static int return_five(acore_task_t *t, void *ud) {
+  (void)ud;
+  return acore_task_return_int(t, 5);
+}
+
+static acore_task_t *late_target;
+static int late_rc = 99;
+
+static void cancel_in_cleanup(void *ud) {
+  (void)ud;
+  late_rc = acore_task_cancel(late_target, "too late");
+}
+
+/* ud_free runs once the last step is over: the task is finishing, a
+ * cancel there is "not cancelled" (0) and changes nothing. */
+static void test_task_cancel_from_own_cleanup_is_too_late(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  int64_t v = 0;
+
+  assert_int_equal(acore_task_spawn(loop, return_five, NULL, cancel_in_cleanup,
+                                    &late_target), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(late_rc, 0);
+  assert_int_equal(acore_future_result_int(acore_task_future(late_target), &v),
+                   ACORE_OK);
+  assert_int_equal(v, 5);
+  assert_null(acore_task_cancel_message(late_target));
+  acore_task_unref(late_target);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
 
 int main(void) {
@@ -467,6 +499,7 @@ int main(void) {
     T(test_task_close_during_cleanup_keeps_message),
     T(test_task_resume_reports_status_and_awaited),
     T(test_task_resume_einval),
+    T(test_task_cancel_from_own_cleanup_is_too_late),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
