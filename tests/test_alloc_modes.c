@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_alloc_modes.c - the allocation-failure walk over every module
- * (combinators, sync, executor, queue, map), in three modes:
+ * (combinators, sync, condition, executor, queue, map), in three modes:
  *   ONE      only the k-th allocation fails;
  *   FROM     the k-th and every later allocation fail, until the scenario
  *            is over (its handles released); close runs with memory;
@@ -169,6 +169,62 @@ static void sync_prims(acore_loop_t *loop) {
   acore_sem_unref(sem);
   acore_lock_unref(lock);
   acore_event_unref(ev);
+}
+
+static int pred_calls;
+static int pred_second(void *ud) { /* false, then true */
+  (void)ud;
+  return pred_calls++ > 0;
+}
+
+/* Take the condition's lock now (for "no task"); 1 when taken. */
+static int try_lock(acore_lock_t *lk) {
+  int rc = acore_lock_try_acquire(lk);
+
+  if (rc == ACORE_EAGAIN)
+    return 0;
+  return OK(rc) && rc == ACORE_OK;
+}
+
+/* Release the lock until nobody holds it: each release may hand it to
+ * the next waiter, which completes holding it. */
+static void unlock_all(acore_lock_t *lk) {
+  int i;
+
+  for (i = 0; i < 8 && acore_lock_is_locked(lk) == 1; i++)
+    OK(acore_lock_release(lk));
+}
+
+static void cond(acore_loop_t *loop) {
+  acore_future_t *w[3] = {NULL, NULL, NULL};
+  acore_cond_t *cv = NULL;
+  acore_lock_t *lk;
+  int i;
+
+  pred_calls = 0;
+  if (!OK(acore_cond_new(loop, NULL, &cv)))
+    return;
+  lk = acore_cond_lock(cv);
+  if (try_lock(lk))
+    OK(acore_cond_wait(cv, &w[0])); /* releases the lock */
+  unlock_all(lk);                   /* (not released if it failed) */
+  if (try_lock(lk))
+    OK(acore_cond_wait_for(cv, pred_second, NULL, NULL, &w[1]));
+  unlock_all(lk);
+  if (try_lock(lk))
+    OK(acore_cond_wait(cv, &w[2]));
+  unlock_all(lk);
+  if (w[2] != NULL) /* re-acquires the lock, then ends cancelled */
+    OK(acore_future_cancel(w[2], "stop"));
+  unlock_all(lk);
+  if (try_lock(lk))
+    OK(acore_cond_notify_all(cv));
+  unlock_all(lk); /* w[0], then w[1], complete holding it */
+  OK(acore_loop_run(loop));
+  unlock_all(lk);
+  for (i = 0; i < 3; i++)
+    settle(w[i]);
+  acore_cond_unref(cv);
 }
 
 static int work(acore_work_t *w, void *ud) {
@@ -339,6 +395,10 @@ static void test_alloc_modes_sync(void **state) {
   (void)state;
   walk(sync_prims, "sync");
 }
+static void test_alloc_modes_cond(void **state) {
+  (void)state;
+  walk(cond, "cond");
+}
 static void test_alloc_modes_executor(void **state) {
   (void)state;
   walk(executor, "executor");
@@ -356,6 +416,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_alloc_modes_combinators),
     cmocka_unit_test(test_alloc_modes_sync),
+    cmocka_unit_test(test_alloc_modes_cond),
     cmocka_unit_test(test_alloc_modes_executor),
     cmocka_unit_test(test_alloc_modes_queue),
     cmocka_unit_test(test_alloc_modes_map),
