@@ -6,10 +6,12 @@
  * Each input gets one loop on the virtual clock and NF future slots; every
  * operation is one opcode byte and a few argument bytes (missing bytes read
  * as 0). The operations make futures, tasks, gathers/waits over subsets of
- * the slots, timeouts, shields, groups, semaphores, a lock, an event,
- * queues, executor jobs and scheduled calls; they set, cancel and release
- * them, run loop iterations, move the clock, close the loop at any point,
- * and misuse the API where it promises an error code (which is checked).
+ * the slots, timeouts, shields, groups, semaphores, a lock, an event, a
+ * condition, queues, executor jobs and scheduled calls; they set, cancel
+ * and release them, run loop iterations, move the clock, close the loop at
+ * any point, and misuse the API where it promises an error code (which is
+ * checked). Callbacks and cleanups may call back into acore, also while
+ * the loop closes (fuzz_task.c).
  *
  * Checked after every operation: each held future has a reference for each
  * slot holding it, a done future never changes state, and no callback ran
@@ -17,37 +19,17 @@
  * released): every ud_free, value_free and item_free handed to acore ran
  * exactly once, and every allocation acore made was freed.
  *
- * The harness avoids patterns that reach bugs known and tracked elsewhere
- * (search for KNOWN): releasing a combinator with a timeout (wait /
- * wait_count / as_completed) before the loop is closed, and nesting
- * gathers deeper than FZ_MAX_DEPTH (cancellation time exponential in the
- * depth of gathers sharing children). Tasks await only futures made before
- * them, so no task (indirectly) awaits itself; no callback or cleanup calls
- * back into acore during close.
+ * Nothing is avoided on purpose: combinators with a timeout are released
+ * at any time, gathers nest without limit, tasks await any future (cycles
+ * through other tasks and gathers included).
  */
-#include "internal.h" /* struct acore_future: the reference check */
+#include "fuzz.h"
 
 #include <math.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define NF 8        /* future slots */
-#define NT 2048     /* tracked ud / value records per input */
-#define NSCRIPT 256 /* task scripts per input */
-#define FZ_MAX_DEPTH 6
+#define NT 2048 /* tracked ud / value records per input */
 #define FZ_MAX_OPS 400
-
-#define FZ_CHECK(c)                                                        \
-  do {                                                                     \
-    if (!(c)) {                                                            \
-      fprintf(stderr, "fuzz_api: check failed at %s:%d: %s\n", __FILE__,   \
-              __LINE__, #c);                                               \
-      abort();                                                             \
-    }                                                                      \
-  } while (0)
 
 /* ---- the counting allocator (executor threads allocate too) ---- */
 static atomic_long fz_live;
@@ -77,112 +59,89 @@ static void fz_free(void *p) {
 }
 
 /* ---- tracked records: a ud, a value or an item handed to acore ---- */
-typedef struct track {
-  int used;
-  atomic_int calls; /* fn calls (done callback, call, work function) */
-  atomic_int frees; /* ud_free / value_free / item_free calls */
-} track;
-
 static track T[NT];
 static int nt;
 
-static track *track_new(void) {
+track *track_new(void) {
   track *t;
 
   if (nt == NT)
     return NULL;
   t = &T[nt++];
   t->used = 1;
+  t->act = t->arg = 0;
   atomic_store(&t->calls, 0);
   atomic_store(&t->frees, 0);
   return t;
 }
 
-static void track_free(void *ud) {
+void track_free(void *ud) {
   track *t = ud;
   FZ_CHECK(atomic_fetch_add(&t->frees, 1) == 0);
 }
 
-static void track_call(track *t) {
+void track_call(track *t) {
   FZ_CHECK(atomic_load(&t->frees) == 0);
   FZ_CHECK(atomic_fetch_add(&t->calls, 1) == 0);
 }
 
 /* ---- the pool ---- */
-typedef struct slot {
-  acore_future_t *f;
-  uint32_t seq;   /* creation order of the future (tasks await older ones) */
-  int depth;      /* gather nesting */
-  int last_state; /* the state seen after the previous operation */
-  track *cb;      /* the last done callback added through this slot */
-} slot;
-
-static acore_loop_t *L;
-static acore_loop_t *L2; /* another loop, for cross-loop misuse */
-static int closed;
-static slot F[NF];
-static uint32_t seq;
-static acore_sem_t *S[2];
-static size_t S_cap[2]; /* a bounded semaphore's initial value, or SIZE_MAX */
-static acore_lock_t *LK;
-static acore_event_t *EV;
-static acore_queue_t *Q[2];
-static acore_group_t *G[2];
-static acore_executor_t *EX;
+acore_loop_t *L;
+acore_loop_t *L2;
+int closing, closed, loop_gone;
+slot F[NF];
+acore_sem_t *S[2];
+size_t S_cap[2];
+acore_lock_t *LK;
+acore_event_t *EV;
+acore_cond_t *CV;
+acore_queue_t *Q[2];
+acore_group_t *G[2];
+acore_executor_t *EX;
 /* The host's uv loop every input's acore loop is built on (a fresh uv loop
  * per input costs more than most inputs); FUZZ_OWN_UV_LOOP=1 gives each
  * input a uv loop of its own instead. */
 static uv_loop_t host_uv;
 static int use_host_uv;
 
-
 /* the input */
 static const uint8_t *in;
 static size_t in_len, in_pos;
 
-static unsigned next(void) { return in_pos < in_len ? in[in_pos++] : 0; }
-
-/* KNOWN (section "wait / wait_count / as_completed with a timeout" of the
- * hardening list: releasing the combinator's future before its timeout
- * fires lets the timer's cleanup write into the freed waiter): every such
- * combinator gets one more reference, parked here until the loop is
- * closed. Remove the parking once that bug is fixed. */
-#define NPARK 128
-static acore_future_t *PARK[NPARK];
-static int npark;
+unsigned next(void) { return in_pos < in_len ? in[in_pos++] : 0; }
 
 /* ---- slots ---- */
-static void slot_put(unsigned i, acore_future_t *f, int depth) {
-  slot *s = &F[i % NF];
 
-  acore_future_unref(s->f);
+/* Store f (a reference the slot takes) in slot i. The old future is
+ * released last: its cleanups may call back into the harness and store
+ * into this very slot. */
+void slot_put(unsigned i, acore_future_t *f) {
+  slot *s = &F[i % NF];
+  acore_future_t *old = s->f;
+
   s->f = f;
-  s->seq = ++seq;
-  s->depth = depth;
-  s->last_state = acore_future_state(f);
+  s->last_state = f != NULL ? acore_future_state(f) : 0;
   s->cb = NULL;
+  acore_future_unref(old);
 }
 
-static void slot_drop(unsigned i) {
-  slot *s = &F[i % NF];
+void slot_drop(unsigned i) { slot_put(i, NULL); }
 
-  acore_future_unref(s->f);
-  memset(s, 0, sizeof(*s));
-}
-
-/* Up to n futures of the slots named by `mask`, in slot order. */
-static size_t subset(unsigned mask, acore_future_t **out, int *depth) {
+/* The futures of the slots named by `mask`, in slot order. */
+static size_t subset(unsigned mask, acore_future_t **out) {
   size_t n = 0;
   int i;
 
-  *depth = 0;
   for (i = 0; i < NF; i++)
-    if ((mask >> i) & 1 && F[i].f != NULL) {
+    if ((mask >> i) & 1 && F[i].f != NULL)
       out[n++] = F[i].f;
-      if (F[i].depth > *depth)
-        *depth = F[i].depth;
-    }
   return n;
+}
+
+/* A new reference to slot i's future, or NULL: held across a call that
+ * may run a cleanup which releases the slot. */
+static acore_future_t *slot_ref(unsigned i) {
+  return acore_future_ref(F[i % NF].f);
 }
 
 /* ---- the checks after every operation ---- */
@@ -208,134 +167,15 @@ static void check_step(void) {
   }
 }
 
-/* A constructor's result: ACORE_OK while the loop is open, ACORE_ECLOSED
- * once it is closed, or `also` (0: nothing else) when the call may refuse
- * for a documented reason of its own. */
-#define expect_rc(rc, also) expect_rc_at(rc, also, __LINE__)
-static void expect_rc_at(int rc, int also, int line) {
-  if (rc == (closed ? ACORE_ECLOSED : ACORE_OK) || (also != 0 && rc == also))
+void expect_rc_at(int rc, int also, int line) {
+  int shut = closing || closed;
+
+  if (rc == (shut ? ACORE_ECLOSED : ACORE_OK) || (also != 0 && rc == also))
     return;
   fprintf(stderr, "fuzz_api: line %d: unexpected %s (loop %s)\n", line,
-          acore_err_name(rc), closed ? "closed" : "open");
+          acore_err_name(rc), shut ? "closed" : "open");
   abort();
 }
-
-/* ---- task scripts ---- */
-typedef struct script {
-  track *tr;       /* its ud_free */
-  uint32_t seq;    /* the task's own creation order */
-  uint8_t prog[6]; /* what each step does */
-  int pc;
-  acore_timeout_t *scope; /* an open timeout scope, or NULL */
-} script;
-
-static script SC[NSCRIPT];
-static int nsc;
-
-static void script_free(void *ud) {
-  script *sc = ud;
-
-  acore_timeout_free(sc->scope); /* dropped without a last step */
-  sc->scope = NULL;
-  track_free(sc->tr);
-}
-
-/* Leave the task's timeout scope, if open, with the step's status. */
-static int leave_scope(script *sc, int status) {
-  int rc;
-
-  if (sc->scope == NULL)
-    return status;
-  rc = acore_timeout_exit(sc->scope, status);
-  FZ_CHECK(rc == status ||
-           (status == ACORE_ECANCELLED && rc == ACORE_ETIMEDOUT));
-  acore_timeout_free(sc->scope);
-  sc->scope = NULL;
-  return rc;
-}
-
-/* An older future (made before the task), so awaits never form a cycle. */
-static acore_future_t *older(const script *sc, unsigned i) {
-  slot *s = &F[i % NF];
-
-  if (s->f == NULL || s->seq >= sc->seq || s->depth > FZ_MAX_DEPTH)
-    return NULL;
-  return s->f;
-}
-
-static int script_step(acore_task_t *t, void *ud) {
-  script *sc = ud;
-  uint8_t op = sc->pc < (int)sizeof(sc->prog) ? sc->prog[sc->pc] : 0xff;
-  acore_future_t *f;
-
-  int status = acore_task_step_status(t);
-
-  FZ_CHECK(atomic_load(&sc->tr->frees) == 0);
-  sc->pc++;
-  if (status == ACORE_ECANCELLED || op & 0x40 || op % 8 >= 4)
-    status = leave_scope(sc, status);
-  if (status == ACORE_ETIMEDOUT) /* the scope's deadline passed */
-    return acore_task_return_int(t, -1);
-  if (status == ACORE_ECANCELLED) {
-    if (op % 4 == 0) { /* absorb the cancellation and go on */
-      acore_task_uncancel(t);
-      return acore_task_yield(t);
-    }
-    return acore_task_finish_cancelled(t);
-  }
-  switch (op % 8) {
-  case 0:
-  case 1:
-    f = older(sc, op >> 3);
-    if (f != NULL)
-      return acore_task_await_take(t, acore_future_ref(f));
-    return acore_task_yield(t);
-  case 2: /* open a timeout scope, then yield */
-    if (sc->scope == NULL)
-      FZ_CHECK(acore_timeout_new(t, acore_loop_time(acore_task_loop(t)) +
-                                        (op >> 3 & 7) * 0.01,
-                                 &sc->scope) == ACORE_OK);
-    return acore_task_yield(t);
-  case 3:
-    if (acore_sleep(acore_task_loop(t), (op >> 3) * 0.01, &f) == ACORE_OK)
-      return acore_task_await_take(t, f);
-    return acore_task_yield(t);
-  case 4:
-    return acore_task_fail_code(t, ACORE_EIO, "scripted failure");
-  case 5:
-    return acore_task_finish_cancelled(t);
-  case 6:
-    return acore_task_return_bytes(t, "xy", 2);
-  default:
-    return acore_task_return_int(t, op);
-  }
-}
-
-/* A new script (NULL when the pool is full); its ud_free is tracked. */
-static script *script_new(void) {
-  script *sc;
-  track *tr;
-  size_t i;
-
-  if (nsc == NSCRIPT || (tr = track_new()) == NULL)
-    return NULL;
-  sc = &SC[nsc++];
-  sc->tr = tr;
-  sc->seq = ++seq;
-  sc->pc = 0;
-  sc->scope = NULL;
-  for (i = 0; i < sizeof(sc->prog); i++)
-    sc->prog[i] = (uint8_t)next();
-  return sc;
-}
-
-/* ---- callbacks ---- */
-static void on_done(acore_future_t *f, void *ud) {
-  track_call(ud);
-  FZ_CHECK(acore_future_is_done(f) == 1);
-}
-
-static void on_call(void *ud) { track_call(ud); }
 
 /* Reports (unretrieved errors, tasks pending at close) are expected. */
 static void on_report(acore_loop_t *loop, const acore_context_t *ctx,
@@ -352,14 +192,7 @@ static void on_completed(acore_future_t *f, void *ud) {
   FZ_CHECK(acore_future_is_done(f) == 1);
 }
 
-static int on_work(acore_work_t *w, void *ud) {
-  track_call(ud);
-  if (acore_work_is_cancelled(w))
-    return ACORE_ECANCELLED;
-  return acore_work_set_int(w, 7);
-}
-
-/* ---- operations ---- */
+/* ---- operations: futures ---- */
 static void op_future_new(void) {
   unsigned i = next();
   acore_future_t *f;
@@ -367,42 +200,45 @@ static void op_future_new(void) {
 
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, f, 0);
+    slot_put(i, f);
 }
 
 static void op_set(void) {
-  slot *s = &F[next() % NF];
+  acore_future_t *f = slot_ref(next());
   unsigned how = next();
   int was_done, rc;
   track *t;
 
-  if (s->f == NULL)
+  if (f == NULL)
     return;
-  was_done = acore_future_is_done(s->f);
+  was_done = acore_future_is_done(f);
   switch (how % 6) {
   case 0:
-    rc = acore_future_set_int(s->f, how);
+    rc = acore_future_set_int(f, how);
     break;
   case 1:
-    rc = acore_future_set_double(s->f, how * 0.5);
+    rc = acore_future_set_double(f, how * 0.5);
     break;
   case 2:
-    rc = acore_future_set_bytes(s->f, "abc", how % 4);
+    rc = acore_future_set_bytes(f, "abc", how % 4);
     break;
   case 3:
-    rc = acore_future_set_error_code(s->f, ACORE_EIO, how & 8 ? "io" : NULL);
+    rc = acore_future_set_error_code(f, ACORE_EIO, how & 8 ? "io" : NULL);
     break;
   case 4:
-    if ((t = track_new()) == NULL)
+    if ((t = track_new()) == NULL) {
+      acore_future_unref(f);
       return;
-    rc = acore_future_set_result(s->f, t, track_free);
+    }
+    rc = acore_future_set_result(f, t, track_free);
     if (rc != ACORE_OK) /* the value stays the caller's on error */
       track_free(t);
     break;
   default:
-    rc = acore_future_set_result(s->f, NULL, NULL);
+    rc = acore_future_set_result(f, NULL, NULL);
     break;
   }
+  acore_future_unref(f);
   if (closed) /* refused; which check comes first is not promised */
     FZ_CHECK(rc == ACORE_ECLOSED || rc == ACORE_EINVALIDSTATE ||
              rc == ACORE_EINVAL);
@@ -413,18 +249,18 @@ static void op_set(void) {
 }
 
 static void op_cancel(void) {
-  slot *s = &F[next() % NF];
+  acore_future_t *f = slot_ref(next());
   unsigned how = next();
   int was_done, rc;
 
-  if (s->f == NULL)
+  if (f == NULL)
     return;
-  was_done = acore_future_is_done(s->f);
-  if (acore_future_is_task(s->f) && how & 1)
-    rc = acore_task_cancel(acore_task_from_future(s->f),
-                           how & 2 ? "stop" : NULL);
+  was_done = acore_future_is_done(f);
+  if (acore_future_is_task(f) && how & 1)
+    rc = acore_task_cancel(acore_task_from_future(f), how & 2 ? "stop" : NULL);
   else
-    rc = acore_future_cancel(s->f, how & 2 ? "stop" : NULL);
+    rc = acore_future_cancel(f, how & 2 ? "stop" : NULL);
+  acore_future_unref(f);
   if (!closed && was_done)
     FZ_CHECK(rc == 0);
   else
@@ -436,41 +272,61 @@ static void op_dup(void) {
 
   if (F[a % NF].f == NULL || a % NF == b % NF)
     return;
-  slot_put(b, acore_future_ref(F[a % NF].f), F[a % NF].depth);
+  slot_put(b, acore_future_ref(F[a % NF].f));
 }
 
-static void op_add_cb(void) {
-  slot *s = &F[next() % NF];
+/* A done callback; with_act: its callback and cleanup call back into
+ * acore (fuzz_task.c). */
+static void add_cb(int with_act) {
+  unsigned i = next();
+  uint8_t act = with_act ? (uint8_t)next() : 0;
+  uint8_t arg = with_act ? (uint8_t)next() : 0;
+  acore_future_t *f = slot_ref(i);
   track *t;
   int rc;
 
-  if (s->f == NULL || (t = track_new()) == NULL)
+  if (f == NULL || (t = track_new()) == NULL) {
+    acore_future_unref(f);
     return;
-  rc = acore_future_add_done_callback(s->f, on_done, t, track_free);
+  }
+  t->act = act;
+  t->arg = arg;
+  rc = acore_future_add_done_callback(f, on_done, t, act_free);
   expect_rc(rc, 0);
-  if (rc == ACORE_OK)
-    s->cb = t;
+  if (rc == ACORE_OK && F[i % NF].f == f)
+    F[i % NF].cb = t;
+  acore_future_unref(f);
 }
+
+static void op_add_cb(void) { add_cb(0); }
+static void op_add_cb_act(void) { add_cb(1); }
 
 static void op_remove_cb(void) {
   slot *s = &F[next() % NF];
+  acore_future_t *f = acore_future_ref(s->f);
+  track *cb = s->cb;
   int was_done, rc;
 
-  if (s->f == NULL || s->cb == NULL)
+  if (f == NULL || cb == NULL) {
+    acore_future_unref(f);
     return;
-  was_done = acore_future_is_done(s->f);
-  rc = acore_future_remove_done_callback(s->f, on_done, s->cb);
+  }
+  s->cb = NULL;
+  was_done = acore_future_is_done(f);
+  rc = acore_future_remove_done_callback(f, on_done, cb);
   FZ_CHECK(rc >= 0 || rc == ACORE_ECLOSED);
   if (was_done)
     FZ_CHECK(rc == 0 || rc == ACORE_ECLOSED);
   if (rc == 1)
-    FZ_CHECK(atomic_load(&s->cb->frees) == 1);
-  s->cb = NULL;
+    FZ_CHECK(atomic_load(&cb->frees) == 1);
+  acore_future_unref(f);
 }
 
-static void op_spawn(void) {
-  unsigned i = next();
-  script *sc = script_new();
+/* Release a slot (the last reference, maybe). */
+static void op_drop(void) { slot_drop(next()); }
+
+/* ---- operations: tasks ---- */
+static void spawn(script *sc, unsigned i) {
   acore_task_t *t;
   int rc;
 
@@ -479,23 +335,44 @@ static void op_spawn(void) {
   rc = acore_task_spawn(L, script_step, sc, script_free, &t);
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, acore_task_future(t), 0);
+    slot_put(i, acore_task_future(t));
   else
-    FZ_CHECK(atomic_load(&sc->tr->frees) == 1);
+    FZ_CHECK(script_freed(sc));
 }
 
+static void op_spawn(void) {
+  unsigned i = next();
+
+  spawn(script_new(0), i);
+}
+
+/* A sync script: locks, the condition, semaphores, queues in a task. */
+static void op_spawn_sync(void) {
+  unsigned i = next();
+
+  spawn(script_new(1), i);
+}
+
+/* A plain script whose cleanup calls back into acore. */
+static void op_spawn_act(void) {
+  unsigned i = next(), act = next(), arg = next();
+  script *sc = script_new(0);
+
+  if (sc != NULL)
+    script_set_act(sc, (uint8_t)act, (uint8_t)arg);
+  spawn(sc, i);
+}
+
+/* ---- operations: combinators ---- */
 static void op_gather(void) {
   unsigned mask = next(), flags = next(), i = next();
   acore_future_t *fs[NF], *g;
-  int depth, rc;
-  size_t n = subset(mask, fs, &depth);
+  size_t n = subset(mask, fs);
+  int rc = acore_gather(L, fs, n, flags & 7, &g);
 
-  if (depth >= FZ_MAX_DEPTH)
-    return; /* KNOWN: cancelling deep gathers sharing children */
-  rc = acore_gather(L, fs, n, flags & 7, &g);
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, g, depth + 1);
+    slot_put(i, g);
 }
 
 /* A timeout: none (infinite) or 0 .. 1.27 s. */
@@ -506,12 +383,10 @@ static double timeout_of(unsigned b) {
 static void op_wait(void) {
   unsigned mask = next(), how = next(), tb = next(), i = next();
   acore_future_t *fs[NF], *w;
-  int depth, rc;
-  size_t n = subset(mask, fs, &depth);
+  size_t n = subset(mask, fs);
   double timeout = timeout_of(tb);
+  int rc;
 
-  if (isfinite(timeout) && npark == NPARK)
-    return; /* KNOWN: see PARK */
   if (how & 4)
     rc = acore_wait_at_least(L, fs, n, how >> 3 & 7, timeout, &w);
   else
@@ -521,11 +396,8 @@ static void op_wait(void) {
     FZ_CHECK(rc == ACORE_EINVAL || (closed && rc == ACORE_ECLOSED));
   else
     expect_rc(rc, 0);
-  if (rc != ACORE_OK)
-    return;
-  if (isfinite(timeout))
-    PARK[npark++] = acore_future_ref(w);
-  slot_put(i, w, depth + 1);
+  if (rc == ACORE_OK)
+    slot_put(i, w);
 }
 
 static void op_wait_for(void) {
@@ -539,7 +411,7 @@ static void op_wait_for(void) {
   rc = acore_wait_for(s->f, timeout_of(tb), &w);
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, w, s->depth + 1);
+    slot_put(i, w);
 }
 
 static void op_sleep(void) {
@@ -549,7 +421,7 @@ static void op_sleep(void) {
 
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, f, 0);
+    slot_put(i, f);
 }
 
 static void op_shield(void) {
@@ -563,19 +435,19 @@ static void op_shield(void) {
   rc = acore_shield(s->f, &f);
   expect_rc(rc, 0);
   if (rc == ACORE_OK)
-    slot_put(i, f, s->depth + 1);
+    slot_put(i, f);
 }
 
 static void op_as_completed(void) {
   unsigned mask = next(), tb = next(), i = next(), nx = next();
   acore_future_t *fs[NF], *ac, *nf;
-  int depth, rc;
-  size_t n = subset(mask, fs, &depth);
+  size_t n = subset(mask, fs);
   double timeout = timeout_of(tb);
   track *t = track_new();
+  int rc;
 
-  if (t == NULL || (isfinite(timeout) && npark == NPARK))
-    return; /* KNOWN: see PARK */
+  if (t == NULL)
+    return;
   rc = acore_as_completed(L, fs, n, timeout, nx & 1 ? on_completed : NULL,
                           t, track_free, &ac);
   expect_rc(rc, 0);
@@ -583,250 +455,9 @@ static void op_as_completed(void) {
     FZ_CHECK(atomic_load(&t->frees) == 1);
     return;
   }
-  if (isfinite(timeout))
-    PARK[npark++] = acore_future_ref(ac);
   if (nx & 2 && acore_as_completed_next(ac, &nf) == ACORE_OK)
-    slot_put(nx >> 2, nf, depth + 1);
-  slot_put(i, ac, depth + 1);
-}
-
-static void op_sem(void) {
-  unsigned which = next() & 1, how = next(), i = next();
-  acore_sem_t **sp = &S[which];
-  acore_future_t *f;
-  int rc;
-
-  if (*sp == NULL || how % 8 == 0) {
-    acore_sem_unref(*sp);
-    *sp = NULL;
-    S_cap[which] = how & 0x80 ? how >> 3 & 3 : SIZE_MAX;
-    rc = acore_sem_new(L, how >> 3 & 3, how & 0x80 ? ACORE_SEM_BOUNDED : 0, sp);
-    expect_rc(rc, 0);
-    return;
-  }
-  switch (how % 8) {
-  case 1:
-  case 2:
-    rc = acore_sem_acquire(*sp, 1 + (how >> 3 & 1), &f);
-    if (1 + (how >> 3 & 1) > S_cap[which]) /* above a bounded one's value */
-      FZ_CHECK(rc == ACORE_EINVAL || (closed && rc == ACORE_ECLOSED));
-    else
-      expect_rc(rc, ACORE_ECLOSED); /* the semaphore is closed */
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    break;
-  case 3:
-    rc = acore_sem_release(*sp, 1);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EOVERFLOW || rc == ACORE_ECLOSED);
-    break;
-  case 4:
-    rc = acore_sem_try_acquire(*sp, 1);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EAGAIN || rc == ACORE_ECLOSED);
-    break;
-  case 5:
-    rc = acore_sem_close(*sp);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_ECLOSED);
-    break;
-  case 6:
-    rc = acore_sem_release(*sp, 0);
-    FZ_CHECK(rc == ACORE_EINVAL || rc == ACORE_ECLOSED);
-    break;
-  default:
-    acore_sem_unref(*sp);
-    *sp = NULL;
-    break;
-  }
-}
-
-static void op_lock_event(void) {
-  unsigned how = next(), i = next();
-  acore_future_t *f;
-  int rc, was_locked;
-
-  if (LK == NULL && (rc = acore_lock_new(L, &LK)) != ACORE_OK) {
-    expect_rc(rc, 0);
-    return;
-  }
-  if (EV == NULL && (rc = acore_event_new(L, &EV)) != ACORE_OK) {
-    expect_rc(rc, 0);
-    return;
-  }
-  switch (how % 8) {
-  case 0:
-    rc = acore_lock_acquire(LK, &f);
-    expect_rc(rc, 0);
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    break;
-  case 1:
-    rc = acore_lock_try_acquire(LK);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EAGAIN || rc == ACORE_ECLOSED ||
-             rc == ACORE_ENOMEM);
-    break;
-  case 2:
-    was_locked = acore_lock_is_locked(LK);
-    rc = acore_lock_release(LK);
-    if (!closed && !was_locked)
-      FZ_CHECK(rc == ACORE_EINVALIDSTATE);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EINVALIDSTATE ||
-             rc == ACORE_ENOTOWNER || rc == ACORE_ECLOSED);
-    break;
-  case 3:
-    expect_rc(acore_event_set(EV), 0);
-    break;
-  case 4:
-    FZ_CHECK(acore_event_clear(EV) == ACORE_OK); /* also once closed */
-    break;
-  case 5:
-    rc = acore_event_wait(EV, &f);
-    expect_rc(rc, 0);
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    break;
-  case 6:
-    acore_lock_unref(LK);
-    LK = NULL;
-    break;
-  default:
-    acore_event_unref(EV);
-    EV = NULL;
-    break;
-  }
-}
-
-static void op_queue(void) {
-  unsigned which = next() & 1, how = next(), i = next();
-  acore_queue_t **qp = &Q[which];
-  acore_future_t *f;
-  acore_free_fn item_free;
-  void *item;
-  track *t;
-  int rc;
-
-  if (*qp == NULL || how % 10 == 0) {
-    acore_queue_unref(*qp);
-    *qp = NULL;
-    rc = acore_queue_new(L, how >> 4 & 3, how >> 6 & 1, qp);
-    expect_rc(rc, 0);
-    return;
-  }
-  switch (how % 10) {
-  case 1:
-  case 2:
-    if ((t = track_new()) == NULL)
-      return;
-    if (how & 0x10) {
-      rc = acore_queue_put_nowait(*qp, t, track_free);
-      FZ_CHECK(rc == ACORE_OK || rc == ACORE_EFULL || rc == ACORE_ECLOSED);
-      if (rc != ACORE_OK) /* the item stays the caller's on error */
-        track_free(t);
-      return;
-    }
-    rc = acore_queue_put(*qp, t, track_free, &f);
-    expect_rc(rc, ACORE_ECLOSED); /* shut down */
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    else
-      track_free(t);
-    break;
-  case 3:
-  case 4:
-    rc = acore_queue_get(*qp, &f);
-    expect_rc(rc, ACORE_ECLOSED); /* shut down and empty */
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    break;
-  case 5:
-    rc = acore_queue_get_nowait(*qp, &item, &item_free);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EEMPTY || rc == ACORE_ECLOSED);
-    if (rc == ACORE_OK && item_free != NULL)
-      item_free(item);
-    break;
-  case 6:
-    rc = acore_queue_task_done(*qp);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EINVALIDSTATE ||
-             rc == ACORE_ECLOSED);
-    break;
-  case 7:
-    rc = acore_queue_join(*qp, &f);
-    expect_rc(rc, 0);
-    if (rc == ACORE_OK)
-      slot_put(i, f, 0);
-    break;
-  case 8:
-    rc = acore_queue_shutdown(*qp, how >> 4 & 1);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_ECLOSED);
-    break;
-  default:
-    acore_queue_unref(*qp);
-    *qp = NULL;
-    break;
-  }
-}
-
-static void op_group(void) {
-  unsigned which = next() & 1, how = next(), i = next();
-  acore_group_t **gp = &G[which];
-  acore_task_t *t;
-  script *sc;
-  int rc;
-
-  if (*gp == NULL || how % 6 == 0) {
-    acore_group_unref(*gp);
-    *gp = NULL;
-    rc = acore_group_new(L, gp);
-    expect_rc(rc, 0);
-    return;
-  }
-  switch (how % 6) {
-  case 1:
-  case 2:
-    if ((sc = script_new()) == NULL)
-      return;
-    rc = acore_group_spawn(*gp, script_step, sc, script_free,
-                           how & 8 ? &t : NULL);
-    FZ_CHECK(rc == ACORE_OK || rc == ACORE_EINVALIDSTATE ||
-             rc == ACORE_ECLOSED || rc == ACORE_ENOMEM);
-    if (rc != ACORE_OK)
-      FZ_CHECK(atomic_load(&sc->tr->frees) == 1);
-    else if (how & 8)
-      slot_put(i, acore_task_future(t), 0);
-    break;
-  case 3:
-    FZ_CHECK(acore_group_seal(*gp) == ACORE_OK || closed);
-    break;
-  case 4:
-    slot_put(i, acore_future_ref(acore_group_future(*gp)), 0);
-    break;
-  default:
-    acore_group_unref(*gp);
-    *gp = NULL;
-    break;
-  }
-}
-
-static void op_executor(void) {
-  unsigned i = next();
-  acore_executor_options_t *o;
-  acore_future_t *f;
-  track *t;
-  int rc;
-
-  if (EX == NULL) {
-    if (acore_executor_options_new(&o) != ACORE_OK)
-      return;
-    acore_executor_options_set_max_workers(o, 1);
-    rc = acore_executor_new(o, &EX);
-    acore_executor_options_free(o);
-    if (rc != ACORE_OK)
-      return;
-  }
-  if ((t = track_new()) == NULL)
-    return;
-  rc = acore_run_in_executor(L, EX, on_work, t, track_free, &f);
-  expect_rc(rc, 0);
-  if (rc == ACORE_OK)
-    slot_put(i, f, 0);
+    slot_put(nx >> 2, nf);
+  slot_put(i, ac);
 }
 
 static void op_run(void) {
@@ -843,19 +474,25 @@ static void op_run(void) {
   }
 }
 
-static void op_call(void) {
+/* A scheduled call; with_act: its callback and cleanup call back into
+ * acore (fuzz_task.c). */
+static void call(int with_act) {
   unsigned how = next();
+  uint8_t act = with_act ? (uint8_t)next() : 0;
+  uint8_t arg = with_act ? (uint8_t)next() : 0;
   acore_handle_t *h = NULL;
   track *t = track_new();
   int rc;
 
   if (t == NULL)
     return;
+  t->act = act;
+  t->arg = arg;
   if (how & 1)
     rc = acore_loop_call_later(L, (how >> 2 & 15) * 0.01, on_call, t,
-                               track_free, &h);
+                               act_free, &h);
   else
-    rc = acore_loop_call_soon(L, on_call, t, track_free, &h);
+    rc = acore_loop_call_soon(L, on_call, t, act_free, &h);
   expect_rc(rc, 0);
   if (rc != ACORE_OK) {
     FZ_CHECK(atomic_load(&t->frees) == 1);
@@ -866,7 +503,11 @@ static void op_call(void) {
   acore_handle_unref(h);
 }
 
+static void op_call(void) { call(0); }
+static void op_call_act(void) { call(1); }
+
 static void op_close(void) {
+  closing = 1;
   FZ_CHECK(acore_loop_close(L) == ACORE_OK);
   closed = 1;
 }
@@ -950,13 +591,16 @@ static void op_read(void) {
   }
 }
 
+/* The operation table. Append new operations at the end: the corpus's
+ * meaning depends on the numbering (docs/internals/fuzzing.md). */
 static void (*const OPS[])(void) = {
     op_future_new, op_set,    op_cancel,       op_dup,      op_add_cb,
     op_remove_cb,  op_spawn,  op_gather,       op_wait,     op_wait_for,
     op_sleep,      op_shield, op_as_completed, op_sem,      op_lock_event,
     op_queue,      op_group,  op_executor,     op_run,      op_call,
     op_misuse,     op_read,   op_run,          op_future_new, op_set,
-    op_spawn,      op_run,    op_close};
+    op_spawn,      op_run,    op_close,        op_drop,     op_add_cb_act,
+    op_call_act,   op_spawn_act, op_spawn_sync, op_cond};
 #define NOPS (sizeof(OPS) / sizeof(OPS[0]))
 
 /* ---- one input ---- */
@@ -967,11 +611,46 @@ static void reset(void) {
   memset(G, 0, sizeof(G));
   LK = NULL;
   EV = NULL;
+  CV = NULL;
   EX = NULL;
   L2 = NULL;
-  nt = nsc = npark = 0;
-  seq = 0;
-  closed = 0;
+  nt = 0;
+  scripts_reset();
+  closing = closed = loop_gone = 0;
+}
+
+/* Release every slot; cleanups may refill one (with refused calls only,
+ * once the loop is closed), so until all stay empty. */
+static void drop_slots(void) {
+  int i, any;
+
+  do {
+    any = 0;
+    for (i = 0; i < NF; i++)
+      if (F[i].f != NULL) {
+        slot_drop(i);
+        any = 1;
+      }
+  } while (any);
+}
+
+static void release_all(void) {
+  int i;
+
+  drop_slots();
+  for (i = 0; i < 2; i++) {
+    acore_sem_unref(S[i]);
+    acore_queue_unref(Q[i]);
+    acore_group_unref(G[i]);
+  }
+  acore_cond_unref(CV);
+  acore_lock_unref(LK);
+  acore_event_unref(EV);
+  if (EX != NULL) {
+    FZ_CHECK(acore_executor_shutdown(EX, ACORE_EXECUTOR_WAIT) == ACORE_OK);
+    acore_executor_unref(EX);
+  }
+  drop_slots();
 }
 
 static void finish(void) {
@@ -980,25 +659,13 @@ static void finish(void) {
   if (!closed) { /* let what can finish, finish */
     for (i = 0; i < 8; i++)
       acore_loop_run_once(L, ACORE_RUN_NOWAIT);
+    closing = 1;
     FZ_CHECK(acore_loop_close(L) == ACORE_OK);
     closed = 1;
   }
   FZ_CHECK(acore_loop_close(L) == ACORE_OK); /* twice is harmless */
-  for (i = 0; i < NF; i++)
-    slot_drop(i);
-  for (i = 0; i < npark; i++)
-    acore_future_unref(PARK[i]);
-  for (i = 0; i < 2; i++) {
-    acore_sem_unref(S[i]);
-    acore_queue_unref(Q[i]);
-    acore_group_unref(G[i]);
-  }
-  acore_lock_unref(LK);
-  acore_event_unref(EV);
-  if (EX != NULL) {
-    FZ_CHECK(acore_executor_shutdown(EX, ACORE_EXECUTOR_WAIT) == ACORE_OK);
-    acore_executor_unref(EX);
-  }
+  release_all();
+  loop_gone = 1;
   acore_loop_unref(L);
   if (L2 != NULL) {
     acore_loop_close(L2);

@@ -11,7 +11,8 @@ import os
 OPS = ["future_new", "set", "cancel", "dup", "add_cb", "remove_cb", "spawn",
        "gather", "wait", "wait_for", "sleep", "shield", "as_completed", "sem",
        "lock_event", "queue", "group", "executor", "run", "call", "misuse",
-       "read", "run2", "future_new2", "set2", "spawn2", "run3", "close"]
+       "read", "run2", "future_new2", "set2", "spawn2", "run3", "close",
+       "drop", "add_cb_act", "call_act", "spawn_act", "spawn_sync", "cond"]
 OP = {name: i for i, name in enumerate(OPS)}
 
 
@@ -24,6 +25,8 @@ def seq(*steps):
 
 
 RUN = ("run", 3, 0x80 | 20)  # advance 0.1 s, then 3 iterations
+# Actions of callbacks and cleanups (fuzz_task.c): (act, arg) bytes.
+KEEP, CANCEL, SET, SOON, SPAWN, CLOSE, SCHEDULE_ALL = range(1, 8)
 SEEDS = {
     "future_set_read": seq(("future_new", 0), ("add_cb", 0), ("set", 0, 0),
                            RUN, ("read", 0), ("set", 0, 1), ("misuse", 2, 0)),
@@ -80,6 +83,59 @@ SEEDS = {
     "misuse": seq(("future_new", 0), ("misuse", 0, 0), ("misuse", 2, 0),
                   ("misuse", 4, 0), ("misuse", 5, 0), ("wait", 1, 3, 0, 1),
                   ("wait", 1, 4, 0, 1)),
+    # Each pattern below once reached a bug (now fixed); the harness no
+    # longer avoids any of them.
+    "wait_released_before_timeout": seq(
+        ("future_new", 0), ("future_new", 1), ("wait", 3, 1, 5, 2),
+        ("wait", 3, 4 | 1 << 3, 5, 3), ("as_completed", 3, 5, 4, 0),
+        ("drop", 2), ("drop", 3), ("drop", 4), RUN, RUN, RUN),
+    "gather_deep_shared_cancel": seq(
+        ("future_new", 0), ("future_new", 1), ("gather", 3, 0, 2),
+        *[("gather", 0x87, 1, 7) for _ in range(12)],
+        ("gather", 0x84, 4, 6), ("cancel", 7, 0), RUN, ("read", 6)),
+    "task_await_cycle": seq(
+        ("spawn", 0, 1 << 3, 0, 0, 0, 0, 0), ("spawn", 1, 0, 0, 0, 0, 0, 0),
+        RUN, ("cancel", 0, 1), RUN, RUN, ("read", 0), ("read", 1)),
+    "task_awaits_gather_of_itself": seq(
+        ("spawn", 0, 2 << 3, 0, 0, 0, 0, 0), ("future_new", 1),
+        ("gather", 3, 0, 2), RUN, ("cancel", 2, 0), RUN, ("read", 0)),
+    "task_awaits_itself": seq(("spawn", 0, 0, 0, 0, 0, 0, 0), RUN,
+                              ("read", 0)),
+    "callback_keeps_future": seq(
+        ("future_new", 0), ("add_cb_act", 0, KEEP, 3), ("add_cb", 0),
+        ("set", 0, 0), ("drop", 0), RUN, ("read", 3), ("future_new", 0),
+        ("set", 0, 1)),
+    "close_from_cleanup": seq(
+        ("call_act", 0, CLOSE, 0), ("call_act", 1 | 8 << 2, CLOSE, 0),
+        ("spawn_act", 0, CLOSE, 0, 0xfb, 0, 0, 0, 0, 0), ("close",),
+        ("future_new", 1)),
+    "schedule_from_close_cleanup": seq(
+        ("future_new", 1), ("add_cb_act", 1, SCHEDULE_ALL, 1),
+        ("spawn_act", 0, SCHEDULE_ALL, 1, 0xfb, 0, 0, 0, 0, 0),
+        ("call_act", 1 | 8 << 2, SPAWN, 2), ("call_act", 0, SOON, 0),
+        RUN, ("close",), ("read", 0)),
+    "close_cleanup_cancels_wait": seq(
+        ("future_new", 0), ("future_new", 1), ("as_completed", 3, 0x80, 2, 0),
+        ("future_new", 3), ("add_cb_act", 3, CANCEL, 2), ("close",)),
+    "task_cleanup_cancels_itself": seq(("spawn_act", 2, CANCEL, 0x0a)),
+    "cond": seq(  # call in the low 4 bits of `how`, its argument above
+        ("cond", 0, 0), ("cond", 6, 0), ("cond", 1, 1), ("cond", 6, 2),
+        ("cond", 2, 3), ("cond", 6, 4), ("cond", 5 | 1 << 4, 0),
+        ("cond", 3 | 1 << 4, 0), ("cond", 7, 0), RUN, ("cond", 7, 0), RUN,
+        ("read", 1), ("cond", 6, 5), ("cond", 4, 0), ("cond", 7, 0), RUN,
+        ("cond", 7, 0),
+        ("cond", 8, 0), RUN, ("cond", 9, 0)),
+    "cond_tasks": seq(
+        ("cond", 0, 0),
+        ("spawn_sync", 0, 8, 2, 9, 7, 0, 0), ("spawn_sync", 1, 8, 4, 9, 7, 0, 0),
+        ("spawn_sync", 2, 8, 3, 9, 7, 0, 0), RUN, RUN, ("cond", 5 | 1 << 4, 0),
+        ("spawn_sync", 3, 8, 0x14, 9, 7, 0, 0), RUN, RUN, ("cancel", 2, 0),
+        RUN, RUN, ("read", 0), ("read", 1)),
+    "sync_tasks": seq(
+        ("sem", 0, 1 << 3, 0), ("queue", 0, 1 << 4, 0), ("lock_event", 0, 0),
+        ("spawn_sync", 0, 5, 6 | 0x20, 6, 0, 1, 7),
+        ("spawn_sync", 1, 5, 6, 0, 1, 7, 0), RUN, RUN, ("cancel", 1, 0),
+        RUN, RUN, ("sem", 0, 3, 0), RUN, RUN, ("read", 0)),
 }
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
