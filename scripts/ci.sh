@@ -26,7 +26,8 @@ PACKAGES="cmake make gcc g++ pkg-config libuv1-dev libcmocka-dev swig \
 python3 python3-dev abigail-tools valgrind"
 JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
-TEST_PACKAGES="clang-14 libclang-rt-14-dev"   # the libFuzzer stage
+TEST_PACKAGES="clang-14 libclang-rt-14-dev \
+libpython3.11-testsuite python3-uvloop"   # libFuzzer; CPython's asyncio tests
 # Seconds of each of the two bounded fuzzing runs (0: the corpus only).
 FUZZ_SECONDS=${ACORE_FUZZ_SECONDS:-60}
 

@@ -97,11 +97,15 @@ typedef struct PyFuture {
   PyObject *c_obj;        /* borrowed: the result/exception C holds for us */
   PyObject *result;       /* strong: a result moved out of C */
   PyObject *weakreflist;
-  PyObject *extra;        /* gather: the children (tuple), else NULL */
+  PyObject *extra;        /* gather: the children (tuple); a plain future
+                             or task: what a cancel keeps that C cannot
+                             (pyac_cancelled_error), or NULL */
   uint8_t kind;           /* PYAC_FUT_* */
   uint8_t armed;          /* a C done callback is registered */
   uint8_t blocking;       /* asyncio's _asyncio_future_blocking */
   uint8_t shared;         /* C may hold `fut` besides this wrapper */
+  uint8_t quiet;          /* asyncio's _log_destroy_pending cleared (kept
+                             for asyncio's code; acore reports in C) */
 } PyFuture;
 
 struct PyTask {
@@ -113,6 +117,9 @@ struct PyTask {
   PyObject *step_ctx;     /* borrowed: the context a running step entered */
   PyObject *throw_exc;    /* thrown into the coroutine at the next step */
   PyTask *prev, *next;    /* loop->tasks while unfinished */
+  PyObject *awaited;      /* what the coroutine last yielded to wait on: an
+                             acore.Future, or the wait on an asyncio-compatible
+                             future (acore._ForeignWait); NULL */
   int exhausted;          /* the coroutine returned or raised */
 };
 
@@ -157,6 +164,13 @@ int pyac_error_from_exc(PyObject *exc, acore_error_t **out);
 PyObject *pyac_fetch_exc(void);
 /* An exception escaped from a loop callback: hand it to the loop. */
 void pyac_callback_error(PyLoop *loop, PyObject *source);
+/* KeyboardInterrupt or SystemExit: what leaves the loop's runner (any
+ * other exception, BaseException included, stays with its task or goes to
+ * the exception handler, as in asyncio). */
+static inline int pyac_is_fatal(PyObject *exc) {
+  return PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_KeyboardInterrupt) ||
+         PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_SystemExit);
+}
 /* Stop the loop and re-raise `exc` out of its runner. */
 void pyac_set_fatal(PyLoop *loop, PyObject *exc);
 
@@ -171,6 +185,11 @@ PyObject *pyac_future_result(PyFuture *f);   /* result() */
 void pyac_future_dealloc_body(PyFuture *f);
 /* A Future wrapping `fut`, taking over the caller's reference. */
 PyFuture *pyac_future_wrap(PyLoop *loop, acore_future_t *fut);
+/* The CancelledError a cancelled future or task raises (new reference):
+ * the one its coroutine raised (once, as asyncio's _cancelled_exc), else
+ * one carrying the cancel message - the object given to cancel() when it
+ * was no str and is still the message C holds, else C's text. */
+PyObject *pyac_cancelled_error(PyFuture *f, const char *msg);
 /* ---- waiters (pyac_waiter.c) ---------------------------------------------
  * The awaitable a synchronisation primitive returns when a call must
  * wait: it yields its C future while that is pending; once it is done the
@@ -238,6 +257,13 @@ void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
 PyTask *pyac_current_task(void);             /* borrowed or NULL */
+
+/* ---- asyncio's view of acore tasks (set by acore/__init__.py) ------------
+ * pyac_aio_foreign(task, fut): the wait on a foreign future (or NULL);
+ * pyac_aio_current: asyncio's {loop: current task} dict, kept while a
+ * step runs so asyncio.current_task() sees acore tasks (or NULL);
+ * pyac_aio_register(task): asyncio's task registration, for all_tasks(). */
+extern PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
 
 int pyac_loop_type_init(PyObject *m);
 int pyac_future_type_init(PyObject *m);

@@ -288,7 +288,7 @@ void pyac_callback_error(PyLoop *loop, PyObject *source) {
 
   if (exc == NULL)
     return;
-  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception)) {
+  if (pyac_is_fatal(exc)) {
     pyac_set_fatal(loop, exc); /* KeyboardInterrupt, SystemExit */
     Py_DECREF(exc);
     return;
@@ -323,7 +323,28 @@ static PyObject *mod_current_task(PyObject *m, PyObject *noarg) {
   return Py_NewRef(t ? (PyObject *)t : Py_None);
 }
 
+PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
+
+static PyObject *mod_set_asyncio(PyObject *m, PyObject *args) {
+  PyObject *foreign, *current, *reg;
+
+  (void)m;
+  if (!PyArg_ParseTuple(args, "OOO:_set_asyncio", &foreign, &current, &reg))
+    return NULL;
+  if (!PyCallable_Check(foreign) || (current != Py_None &&
+                                     !PyDict_CheckExact(current)) ||
+      (reg != Py_None && !PyCallable_Check(reg)))
+    return PyErr_Format(PyExc_TypeError, "_set_asyncio(callable, dict or "
+                        "None, callable or None)");
+  Py_XSETREF(pyac_aio_foreign, Py_NewRef(foreign));
+  Py_XSETREF(pyac_aio_current, current == Py_None ? NULL : Py_NewRef(current));
+  Py_XSETREF(pyac_aio_register, reg == Py_None ? NULL : Py_NewRef(reg));
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef mod_methods[] = {
+    {"_set_asyncio", mod_set_asyncio, METH_VARARGS,
+     "(foreign_wait, asyncio's current-task dict, asyncio's register_task)"},
     {"_live", mod_live, METH_NOARGS,
      "(live wrappers, Python references held by C)"},
     {"_get_running_loop", mod_running, METH_NOARGS,
@@ -353,6 +374,7 @@ int pyac_init(PyObject *m) {
       PyModule_AddObjectRef(m, "Error", pyac_Error) < 0 ||
       pyac_loop_type_init(m) < 0 || pyac_future_type_init(m) < 0 ||
       pyac_task_type_init(m) < 0 || pyac_handle_type_init(m) < 0 ||
+      pyac_waiter_type_init() < 0 ||
       pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0 ||
       pyac_queue_init(m) < 0)
     return -1;

@@ -193,10 +193,35 @@ static PyObject *read_value(PyFuture *f) {
   }
 }
 
+PyObject *pyac_cancelled_error(PyFuture *f, const char *msg) {
+  PyObject *x = f->kind == PYAC_FUT_PLAIN ? f->extra : NULL, *text;
+  int same;
+
+  if (x != NULL && PyObject_TypeCheck(x, (PyTypeObject *)pyac_CancelledError)) {
+    f->extra = NULL; /* raised once, as asyncio's _cancelled_exc */
+    return x;
+  }
+  if (x != NULL && msg != NULL) {
+    text = PyObject_Str(x);
+    same = text != NULL && PyUnicode_Check(text) &&
+           PyUnicode_CompareWithASCIIString(text, msg) == 0;
+    Py_XDECREF(text);
+    PyErr_Clear();
+    if (same)
+      return PyObject_CallOneArg(pyac_CancelledError, x);
+  }
+  return msg ? PyObject_CallFunction(pyac_CancelledError, "s", msg)
+             : PyObject_CallNoArgs(pyac_CancelledError);
+}
+
+static PyObject *cancelled_error(PyFuture *f) {
+  return pyac_cancelled_error(f, f->fut ? acore_future_cancel_message(f->fut)
+                                        : NULL);
+}
+
 static PyObject *raise_cancelled(PyFuture *f) {
-  const char *msg = acore_future_cancel_message(f->fut);
-  PyObject *exc = msg ? PyObject_CallFunction(pyac_CancelledError, "s", msg)
-                      : PyObject_CallNoArgs(pyac_CancelledError);
+  PyObject *exc = cancelled_error(f);
+
   if (exc != NULL) {
     PyErr_SetObject(pyac_CancelledError, exc);
     Py_DECREF(exc);
@@ -400,6 +425,9 @@ static PyObject *future_cancel(PyFuture *f, PyObject *args, PyObject *kw) {
   }
   rc = acore_future_cancel(f->fut, msg);
   Py_XDECREF(text);
+  if (rc == 1 && f->kind == PYAC_FUT_PLAIN) /* a message C keeps as text */
+    Py_XSETREF(f->extra, obj == Py_None || PyUnicode_CheckExact(obj)
+                             ? NULL : Py_NewRef(obj));
   if (rc == ACORE_ECLOSED)
     Py_RETURN_FALSE;
   if (rc < 0)
@@ -686,7 +714,47 @@ static PyObject *get_state(PyFuture *f, void *c) {
   return PyUnicode_FromString(names[s & 3]);
 }
 
+/* asyncio.Future's private protocol that asyncio's own code uses on any
+ * future (gather, TaskGroup, wait_for): _make_cancelled_error(),
+ * _cancel_message, _log_destroy_pending, _source_traceback. */
+static PyObject *future_make_cancelled_error(PyFuture *f, PyObject *noarg) {
+  (void)noarg;
+  return cancelled_error(f);
+}
+
+static PyObject *get_cancel_message(PyFuture *f, void *c) {
+  const char *msg = f->fut ? acore_future_cancel_message(f->fut) : NULL;
+  (void)c;
+  if (msg == NULL)
+    Py_RETURN_NONE;
+  return PyUnicode_FromString(msg);
+}
+
+static PyObject *get_log_destroy(PyFuture *f, void *c) {
+  (void)c;
+  return PyBool_FromLong(!f->quiet);
+}
+
+static int set_log_destroy(PyFuture *f, PyObject *v, void *c) {
+  int b = v ? PyObject_IsTrue(v) : 0;
+  (void)c;
+  if (b < 0)
+    return -1;
+  f->quiet = (uint8_t)!b;
+  return 0;
+}
+
+static PyObject *get_none(PyFuture *f, void *c) {
+  (void)f;
+  (void)c;
+  Py_RETURN_NONE;
+}
+
 static PyGetSetDef future_getset[] = {
+    {"_cancel_message", (getter)get_cancel_message, NULL, NULL, NULL},
+    {"_log_destroy_pending", (getter)get_log_destroy, (setter)set_log_destroy,
+     NULL, NULL},
+    {"_source_traceback", (getter)get_none, NULL, NULL, NULL},
     {"_asyncio_future_blocking", (getter)get_blocking, (setter)set_blocking,
      NULL, NULL},
     {"_state", (getter)get_state, NULL, NULL, NULL},
@@ -706,6 +774,8 @@ static PyMethodDef future_methods[] = {
     {"remove_done_callback", (PyCFunction)future_remove_done_callback, METH_O,
      NULL},
     {"get_loop", (PyCFunction)future_get_loop, METH_NOARGS, NULL},
+    {"_make_cancelled_error", (PyCFunction)future_make_cancelled_error,
+     METH_NOARGS, NULL},
     {"__await__", future_await_method, METH_NOARGS, NULL},
     {"__iter__", future_await_method, METH_NOARGS, NULL},
     {"_address", (PyCFunction)future_address, METH_NOARGS,

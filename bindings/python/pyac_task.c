@@ -28,7 +28,7 @@
 #include "pyac.h"
 
 static __thread PyTask *tls_current;
-static PyObject *str_throw;
+static PyObject *str_throw, *str_blocking, *str_waiter, *str_cancel;
 
 PyTask *pyac_current_task(void) { return tls_current; }
 
@@ -64,7 +64,7 @@ static void close_failed(PyTask *t) {
 
   if (exc == NULL)
     return;
-  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception)) {
+  if (pyac_is_fatal(exc)) {
     if (t->base.loop->fatal == NULL)
       t->base.loop->fatal = Py_NewRef(exc);
   } else {
@@ -91,6 +91,7 @@ static void task_release(void *ud) {
   }
   Py_CLEAR(t->coro);
   Py_CLEAR(t->throw_exc);
+  Py_CLEAR(t->awaited);
   pyac_crefs--;
   Py_DECREF(t);
   pyac_gil_leave(g);
@@ -112,6 +113,99 @@ static int throw_later(PyTask *t, acore_task_t *task, PyObject *type,
   return acore_task_yield(task);
 }
 
+/* The pending exception goes into the coroutine at the next step. */
+static int throw_exc_later(PyTask *t, acore_task_t *task) {
+  PyObject *exc = pyac_fetch_exc();
+
+  if (exc == NULL)
+    return acore_task_fail_code(task, ACORE_EHOST, "unknown error");
+  Py_XSETREF(t->throw_exc, exc);
+  return acore_task_yield(task);
+}
+
+/* The coroutine yielded `y`, which is no acore future: anything asyncio's
+ * Task accepts (an object whose _asyncio_future_blocking is set: an
+ * asyncio.Future, a concurrent library's future) is awaited through
+ * acore._ForeignWait, which completes an acore future once `y` is done.
+ * Consumes nothing. */
+static int await_foreign(PyTask *t, acore_task_t *task, PyObject *y) {
+  PyObject *b = PyObject_GetAttr(y, str_blocking), *fw, *w;
+  int blocking;
+
+  if (b == NULL) {
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+      return throw_exc_later(t, task);
+    PyErr_Clear();
+  }
+  if (b == NULL || b == Py_None || pyac_aio_foreign == NULL) {
+    Py_XDECREF(b);
+    return throw_later(t, task, PyExc_RuntimeError, "Task got bad yield: %R",
+                       y);
+  }
+  blocking = PyObject_IsTrue(b);
+  Py_DECREF(b);
+  if (blocking < 0)
+    return throw_exc_later(t, task);
+  if (!blocking)
+    return throw_later(t, task, PyExc_RuntimeError,
+                       "yield was used instead of yield from with %R", y);
+  fw = PyObject_CallFunctionObjArgs(pyac_aio_foreign, (PyObject *)t, y, NULL);
+  if (fw == NULL)
+    return throw_exc_later(t, task); /* e.g. a future of another loop */
+  w = PyObject_GetAttr(fw, str_waiter);
+  if (w == NULL || !PyacFuture_Check(w) || ((PyFuture *)w)->fut == NULL) {
+    Py_XDECREF(w);
+    Py_DECREF(fw);
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_TypeError, "_ForeignWait.waiter: no acore future");
+    return throw_exc_later(t, task);
+  }
+  Py_XSETREF(t->awaited, fw);
+  ((PyFuture *)w)->shared = 1;
+  blocking = acore_task_await_take(task, acore_future_ref(((PyFuture *)w)->fut));
+  Py_DECREF(w);
+  return blocking;
+}
+
+/* The first step after a foreign wait. As asyncio's Task, a cancel of the
+ * task cancels the foreign future and waits for it to finish (the
+ * coroutine then reads its outcome); only a future that refuses the
+ * cancel makes CancelledError go into the coroutine. Returns 1 when the
+ * task waits again (*v its verdict); 0 to run the coroutine, with
+ * *read_future set when it must read the future instead of a cancel. */
+static int foreign_resume(PyTask *t, acore_task_t *task, int *v,
+                          int *read_future) {
+  PyObject *fw = t->awaited, *msg, *r;
+  const char *m;
+
+  t->awaited = NULL;
+  *read_future = 0;
+  if (acore_task_step_status(task) != ACORE_ECANCELLED) {
+    Py_DECREF(fw);
+    return 0;
+  }
+  m = acore_task_cancel_message(task);
+  msg = m ? PyUnicode_FromString(m) : Py_NewRef(Py_None);
+  r = msg ? PyObject_CallMethodOneArg(fw, str_cancel, msg) : NULL;
+  Py_XDECREF(msg);
+  if (r == NULL) { /* the exception goes into the coroutine */
+    Py_XSETREF(t->throw_exc, pyac_fetch_exc());
+    *read_future = 1;
+  } else if (PyacFuture_Check(r) && ((PyFuture *)r)->fut != NULL) {
+    t->awaited = fw; /* still cancelling: wait for it */
+    ((PyFuture *)r)->shared = 1;
+    acore_task_cancel_handled(task);
+    *v = acore_task_await_take(task, acore_future_ref(((PyFuture *)r)->fut));
+    Py_DECREF(r);
+    return 1;
+  } else {
+    *read_future = r == Py_True;
+  }
+  Py_XDECREF(r);
+  Py_DECREF(fw);
+  return 0;
+}
+
 static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
   PyFuture *f;
   int v;
@@ -121,7 +215,7 @@ static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
     return acore_task_yield(task);
   }
   if (!PyacFuture_Check(y) || ((PyFuture *)y)->fut == NULL) {
-    v = throw_later(t, task, PyExc_RuntimeError, "Task got bad yield: %R", y);
+    v = await_foreign(t, task, y);
     Py_DECREF(y);
     return v;
   }
@@ -138,7 +232,7 @@ static int on_yield(PyTask *t, acore_task_t *task, PyObject *y) {
   f->blocking = 0;
   f->shared = 1; /* the C task holds it, and cancels it if cancelled */
   v = acore_task_await_take(task, acore_future_ref(f->fut));
-  Py_DECREF(y);
+  Py_XSETREF(t->awaited, y); /* its CancelledError is what a cancel throws */
   return v;
 }
 
@@ -177,10 +271,10 @@ static int on_error(PyTask *t, acore_task_t *task) {
   if (exc == NULL)
     return acore_task_fail_code(task, ACORE_EHOST, "unknown error");
   if (PyObject_TypeCheck(exc, (PyTypeObject *)pyac_CancelledError)) {
-    Py_DECREF(exc);
+    Py_XSETREF(t->base.extra, exc); /* result() raises it, as asyncio */
     return acore_task_finish_cancelled(task);
   }
-  if (!PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_Exception))
+  if (pyac_is_fatal(exc))
     pyac_set_fatal(t->base.loop, exc);
   rc = pyac_error_from_exc(exc, &err);
   if (rc == ACORE_OK) {
@@ -207,20 +301,30 @@ static PySendResult coro_throw(PyObject *coro, PyObject *exc, PyObject **res) {
   return *res ? PYGEN_RETURN : PYGEN_ERROR;
 }
 
-static PyObject *cancelled_error(acore_task_t *task) {
-  const char *msg = acore_task_cancel_message(task);
+/* The CancelledError a delivered cancel throws into the coroutine: as in
+ * asyncio, the awaited future's own (a cancelled task's is the one its
+ * coroutine raised), else the task's. */
+static PyObject *cancelled_error(PyTask *t, acore_task_t *task) {
+  PyFuture *a = (PyFuture *)t->awaited;
+  PyObject *x;
 
-  return msg ? PyObject_CallFunction(pyac_CancelledError, "s", msg)
-             : PyObject_CallNoArgs(pyac_CancelledError);
+  if (a != NULL && PyacFuture_Check(a) && a->fut != NULL &&
+      acore_future_is_cancelled(a->fut) == 1) {
+    x = a->kind == PYAC_FUT_PLAIN ? a->extra : NULL;
+    if (x != NULL || t->base.extra == NULL)
+      return pyac_cancelled_error(a, acore_future_cancel_message(a->fut));
+  }
+  return pyac_cancelled_error(&t->base, acore_task_cancel_message(task));
 }
 
-static PySendResult step_coro(PyTask *t, acore_task_t *task, PyObject **res) {
+static PySendResult step_coro(PyTask *t, acore_task_t *task, int read_future,
+                              PyObject **res) {
   PyObject *exc = NULL;
   PySendResult sr;
 
-  if (acore_task_step_status(task) == ACORE_ECANCELLED) {
+  if (!read_future && acore_task_step_status(task) == ACORE_ECANCELLED) {
     Py_CLEAR(t->throw_exc);
-    exc = cancelled_error(task);
+    exc = cancelled_error(t, task);
     if (exc == NULL)
       return PYGEN_ERROR;
   } else if (t->throw_exc != NULL) {
@@ -235,22 +339,58 @@ static PySendResult step_coro(PyTask *t, acore_task_t *task, PyObject **res) {
   return PyIter_Send(t->coro, Py_None, res);
 }
 
+/* asyncio.current_task() reads asyncio's {loop: task} dict: a step
+ * enters its task there and leaves it (restoring what was there). */
+static PyObject *aio_enter(PyTask *t) {
+  PyObject *loop = (PyObject *)t->base.loop, *prev;
+
+  if (pyac_aio_current == NULL)
+    return NULL;
+  prev = PyDict_GetItemWithError(pyac_aio_current, loop);
+  Py_XINCREF(prev);
+  if (PyDict_SetItem(pyac_aio_current, loop, (PyObject *)t) < 0)
+    PyErr_WriteUnraisable(loop);
+  return prev;
+}
+
+static void aio_leave(PyTask *t, PyObject *prev) {
+  PyObject *loop = (PyObject *)t->base.loop;
+
+  if (pyac_aio_current == NULL)
+    return;
+  if (prev != NULL) {
+    if (PyDict_SetItem(pyac_aio_current, loop, prev) < 0)
+      PyErr_WriteUnraisable(loop);
+    Py_DECREF(prev);
+  } else if (PyDict_DelItem(pyac_aio_current, loop) < 0) {
+    PyErr_Clear();
+  }
+}
+
 static int task_step(acore_task_t *task, void *ud) {
   PyTask *t = ud, *prev;
   pyac_gil g = pyac_gil_enter();
-  PyObject *res = NULL, *ctx;
+  PyObject *res = NULL, *ctx, *aio_prev;
   PySendResult sr;
-  int v;
+  int v, read_future = 0;
 
+  if (t->awaited != NULL && !PyacFuture_Check(t->awaited) &&
+      foreign_resume(t, task, &v, &read_future)) {
+    pyac_gil_leave(g);
+    return v;
+  }
   prev = tls_current;
   tls_current = t;
+  aio_prev = aio_enter(t);
   if (t->coro == NULL) {
     v = acore_task_fail_code(task, ACORE_EINVALIDSTATE, "no coroutine");
   } else if ((ctx = pyac_ctx_enter(t->base.loop, t->context)) == NULL) {
     v = on_error(t, task);
   } else {
     t->step_ctx = ctx;
-    sr = step_coro(t, task, &res);
+    sr = step_coro(t, task, read_future, &res);
+    if (t->awaited != NULL && PyacFuture_Check(t->awaited))
+      Py_CLEAR(t->awaited);
     t->step_ctx = NULL;
     pyac_ctx_exit_adopt(t->base.loop, ctx, &t->context);
     t->exhausted = sr != PYGEN_NEXT;
@@ -265,6 +405,7 @@ static int task_step(acore_task_t *task, void *ud) {
    * came back out, the coroutine caught it (asyncio's semantics). */
   if (v != ACORE_TASK_CANCELLED)
     acore_task_cancel_handled(task);
+  aio_leave(t, aio_prev);
   tls_current = prev;
   pyac_gil_leave(g);
   return v;
@@ -301,6 +442,14 @@ static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
   if (t->context == NULL) {
     Py_DECREF(t);
     return NULL;
+  }
+  if (pyac_aio_register != NULL) { /* asyncio.all_tasks() sees it */
+    PyObject *r = PyObject_CallOneArg(pyac_aio_register, (PyObject *)t);
+    if (r == NULL) {
+      Py_DECREF(t);
+      return NULL;
+    }
+    Py_DECREF(r);
   }
   rc = acore_task_spawn(loop->loop, task_step, pyac_give(Py_NewRef(t)),
                         task_release, &task);
@@ -427,6 +576,7 @@ static int task_traverse(PyTask *t, visitproc visit, void *arg) {
   Py_VISIT(t->coro);
   Py_VISIT(t->context);
   Py_VISIT(t->throw_exc);
+  Py_VISIT(t->awaited);
   return PyacFuture_Type.tp_traverse((PyObject *)t, visit, arg);
 }
 
@@ -435,6 +585,7 @@ static void task_clear_own(PyTask *t) {
   Py_CLEAR(t->coro);
   Py_CLEAR(t->context);
   Py_CLEAR(t->throw_exc);
+  Py_CLEAR(t->awaited);
   t->task = NULL;
 }
 
@@ -490,7 +641,11 @@ PyTypeObject PyacTask_Type = {
 
 int pyac_task_type_init(PyObject *m) {
   str_throw = PyUnicode_InternFromString("throw");
-  if (str_throw == NULL || PyType_Ready(&PyacTask_Type) < 0)
+  str_blocking = PyUnicode_InternFromString("_asyncio_future_blocking");
+  str_waiter = PyUnicode_InternFromString("waiter");
+  str_cancel = PyUnicode_InternFromString("cancel");
+  if (str_throw == NULL || str_blocking == NULL || str_waiter == NULL ||
+      str_cancel == NULL || PyType_Ready(&PyacTask_Type) < 0)
     return -1;
   return PyModule_AddObjectRef(m, "Task", (PyObject *)&PyacTask_Type);
 }

@@ -11,10 +11,6 @@ _GATHER = ("a gather that is cancelled, or whose child is cancelled, ends "
            "CancelledError in both. In acore's C core cancelled is a "
            "state that C code tests with acore_future_is_cancelled(); a gather "
            "must not look failed to it (docs/python.md)")
-_MESSAGE = ("a cancel message that is not a str is kept as str(msg): the C "
-            "core carries cancel messages as text across futures, tasks and "
-            "combinators (docs/python.md)")
-
 ALLOWED = {
     "gather.gather_cancel_outer_state": _GATHER,
     "gather.gather_cancel_child_handles_it": _GATHER,
@@ -28,8 +24,6 @@ ALLOWED = {
         "get_nowait() in between cannot take it), so qsize() does not count "
         "it; asyncio leaves the item in the queue until the getter runs "
         "(docs/python.md)"),
-    "future.cancel_message_not_str": _MESSAGE,
-    "task.task_cancel_message_not_str": _MESSAGE,
     "task.error_handler_context_task_unretrieved_object": (
         "the 'future' key of a never-retrieved report is None: C reports "
         "the error when the future is freed, after its Python object is "

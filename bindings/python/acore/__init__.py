@@ -17,6 +17,8 @@ See docs/python.md for the full guide.
 """
 
 import asyncio.events as _events
+import asyncio.futures as _afutures
+import asyncio.tasks as _atasks
 import asyncio.exceptions as _aexc
 import contextlib as _contextlib
 import logging as _logging
@@ -29,6 +31,7 @@ from . import _lowlevel
 
 __all__ = [
     "Loop", "Future", "Task", "Handle", "run", "new_event_loop",
+    "EventLoopPolicy", "install",
     "get_running_loop", "get_event_loop", "current_task", "all_tasks",
     "create_task", "ensure_future", "sleep", "gather", "wait", "wait_for",
     "timeout", "timeout_at", "Timeout", "as_completed", "shield", "TaskGroup",
@@ -52,7 +55,7 @@ _REPORT_UNRETRIEVED = _lowlevel.ACORE_REPORT_UNRETRIEVED
 _REPORT_TASK_PENDING = _lowlevel.ACORE_REPORT_TASK_PENDING
 
 
-class Loop(_lowlevel.LoopBase):
+class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
     """An acore event loop with asyncio.AbstractEventLoop's main methods.
 
     Use it as a context manager (``with acore.Loop() as loop:``) or close
@@ -110,7 +113,10 @@ class Loop(_lowlevel.LoopBase):
         fut = ensure_future(future, loop=self)
         with self._running():
             try:
-                done = self._run(fut)
+                if isinstance(fut, Future):
+                    done = self._run(fut)
+                else:  # an asyncio-compatible future: run until it is done
+                    done = self._run_foreign(fut)
             except BaseException:
                 if fut.done() and not fut.cancelled():
                     fut.exception()  # re-raised here: counts as retrieved
@@ -118,6 +124,16 @@ class Loop(_lowlevel.LoopBase):
         if not done:
             raise RuntimeError("Event loop stopped before Future completed.")
         return fut.result()
+
+    def _run_foreign(self, fut):
+        def stop(_fut):
+            self.stop()
+        fut.add_done_callback(stop)
+        try:
+            self._run_forever()
+        finally:
+            fut.remove_done_callback(stop)
+        return fut.done()
 
     def run_forever(self):
         """Run until stop() is called."""
@@ -283,7 +299,23 @@ class Loop(_lowlevel.LoopBase):
 # ---- module functions -------------------------------------------------------
 
 def new_event_loop():
+    """A new acore Loop (what the policy's new_event_loop() returns)."""
     return Loop()
+
+
+class EventLoopPolicy(_events.BaseDefaultEventLoopPolicy):
+    """asyncio's default policy (one loop per thread, made on demand in the
+    main thread) with acore loops: install it with acore.install() or
+    asyncio.set_event_loop_policy(acore.EventLoopPolicy())."""
+
+    def _loop_factory(self):
+        return Loop()
+
+
+def install():
+    """Make acore's loop asyncio's: asyncio.new_event_loop(),
+    asyncio.run() and asyncio.Runner then run on acore."""
+    _events.set_event_loop_policy(EventLoopPolicy())
 
 
 def get_running_loop():
@@ -320,6 +352,11 @@ def ensure_future(obj, *, loop=None):
     """A future for `obj`: acore futures and tasks as they are, coroutines
     wrapped in a task, other awaitables through a coroutine."""
     if isinstance(obj, Future):
+        return obj
+    if _afutures.isfuture(obj):  # asyncio's, or another library's
+        if loop is not None and loop is not _afutures._get_loop(obj):
+            raise ValueError("The future belongs to a different loop than "
+                             "the one specified as the loop argument")
         return obj
     if loop is None:
         loop = get_running_loop()
@@ -365,6 +402,50 @@ def _cancel_all_tasks(loop):
             loop.call_exception_handler({
                 "message": "unhandled exception during acore.run() shutdown",
                 "exception": exc, "task_name": t.get_name()})
+
+
+# ---- asyncio's view of acore tasks -------------------------------------------
+
+class _ForeignWait:
+    """From C: an acore task's coroutine yielded `fut`, an asyncio-compatible
+    future (asyncio.Future, a library's own): `waiter` is an acore future
+    that completes once `fut` is done, which is what the C task awaits."""
+
+    __slots__ = ("fut", "loop", "waiter")
+
+    def __init__(self, task, fut):
+        loop = task.get_loop()
+        if _afutures._get_loop(fut) is not loop:
+            raise RuntimeError(
+                f"Task {task!r} got Future {fut!r} attached to a "
+                "different loop")
+        fut._asyncio_future_blocking = False
+        self.fut = fut
+        self.loop = loop
+        self.waiter = loop.create_future()
+        fut.add_done_callback(self._wake)
+
+    def _wake(self, _fut):
+        if not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def cancel(self, msg):
+        """The task was cancelled while waiting: cancel `fut`, as asyncio's
+        Task does. Returns a new waiter while `fut` is still finishing
+        (the task waits for it), True once it is done (the coroutine reads
+        its outcome), False when it refused (the coroutine gets
+        CancelledError)."""
+        fut = self.fut
+        if not (fut.cancel() if msg is None else fut.cancel(msg=msg)):
+            return False
+        if fut.done():
+            return True
+        self.waiter = self.loop.create_future()
+        return self.waiter
+
+
+_lowlevel._set_asyncio(_ForeignWait, getattr(_atasks, "_current_tasks", None),
+                       getattr(_atasks, "_register_task", None))
 
 
 from ._combinators import (  # noqa: E402

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: MIT
+"""acore's loop as asyncio's event loop: the policy, both directions of
+future interop, and acore tasks as asyncio sees them."""
+
+import asyncio
+import unittest
+
+import acore
+
+
+class PolicyCase(unittest.TestCase):
+    def setUp(self):
+        self.old = asyncio.get_event_loop_policy()
+        acore.install()
+
+    def tearDown(self):
+        asyncio.set_event_loop_policy(self.old)
+
+
+class TestPolicy(PolicyCase):
+    def test_loop_is_an_asyncio_event_loop(self):
+        with acore.Loop() as loop:
+            self.assertIsInstance(loop, asyncio.AbstractEventLoop)
+
+    def test_asyncio_run_runs_on_acore(self):
+        async def main():
+            await asyncio.sleep(0.001)
+            return type(asyncio.get_running_loop())
+        self.assertIs(asyncio.run(main()), acore.Loop)
+
+    def test_new_event_loop_and_set_event_loop(self):
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertIsInstance(loop, acore.Loop)
+            asyncio.set_event_loop(loop)
+            self.assertIs(asyncio.get_event_loop_policy().get_event_loop(),
+                          loop)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def test_runner_and_isolated_test_case(self):
+        ran = []
+
+        class Case(unittest.IsolatedAsyncioTestCase):
+            async def test_it(self):
+                ran.append(type(asyncio.get_running_loop()))
+                async with asyncio.timeout(1):
+                    await asyncio.sleep(0)
+
+        res = unittest.TestResult()
+        Case("test_it").run(res)
+        self.assertEqual((res.errors, res.failures), ([], []))
+        self.assertEqual(ran, [acore.Loop])
+
+    def test_install_bad_input(self):
+        with self.assertRaises(TypeError):
+            acore.install(1)
+
+
+class TestInterop(PolicyCase):
+    def run_co(self, coro):
+        return asyncio.run(coro)
+
+    def test_acore_task_awaits_asyncio_future(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = asyncio.Future(loop=loop)
+            loop.call_soon(fut.set_result, 7)
+            return await fut
+        self.assertEqual(self.run_co(main()), 7)
+
+    def test_asyncio_future_of_another_loop_refused(self):
+        other = asyncio.new_event_loop()
+        try:
+            async def main():
+                with self.assertRaisesRegex(RuntimeError, "different loop"):
+                    await asyncio.Future(loop=other)
+                return "refused"
+            self.assertEqual(self.run_co(main()), "refused")
+        finally:
+            other.close()
+
+    def test_cancel_waits_for_foreign_future(self):
+        # asyncio's Task cancels the future it waits on and resumes only
+        # once that future is done: a gather whose child handles the
+        # cancel delivers its outcome.
+        async def main():
+            cleaned = []
+
+            async def child():
+                try:
+                    await asyncio.sleep(10)
+                finally:
+                    await asyncio.sleep(0.01)
+                    cleaned.append(True)
+
+            async def parent():
+                await asyncio.gather(child())
+
+            t = asyncio.get_running_loop().create_task(parent())
+            await asyncio.sleep(0.001)
+            t.cancel("stop")
+            with self.assertRaises(asyncio.CancelledError):
+                await t
+            return cleaned
+        self.assertEqual(self.run_co(main()), [True])
+
+    def test_asyncio_task_on_acore_awaits_acore_future(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            self.assertIsInstance(fut, acore.Future)
+
+            async def waiter():
+                return await fut
+            t = asyncio.Task(waiter(), loop=loop)
+            loop.call_later(0.001, fut.set_result, "v")
+            return await t
+        self.assertEqual(self.run_co(main()), "v")
+
+    def test_cancel_message_objects_round_trip(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            fut.cancel(msg=42)
+            with self.assertRaises(asyncio.CancelledError) as cm:
+                fut.result()
+            t = loop.create_task(asyncio.sleep(10))
+            await asyncio.sleep(0)
+            t.cancel(("a", 1))
+            try:
+                await t
+            except asyncio.CancelledError as e:
+                return cm.exception.args, e.args
+        self.assertEqual(self.run_co(main()), ((42,), (("a", 1),)))
+
+    def test_coroutine_raising_cancelled_keeps_its_error(self):
+        async def main():
+            async def quits():
+                raise asyncio.CancelledError("mine")
+            t = asyncio.get_running_loop().create_task(quits())
+            try:
+                await t
+            except asyncio.CancelledError as e:
+                return t.cancelled(), e.args
+        self.assertEqual(self.run_co(main()), (True, ("mine",)))
+
+    def test_base_exception_stays_with_its_task(self):
+        class Mine(BaseException):
+            pass
+
+        async def main():
+            async def raises():
+                raise Mine
+            t = asyncio.get_running_loop().create_task(raises())
+            with self.assertRaises(Mine):
+                await t
+            return "loop went on"
+        self.assertEqual(self.run_co(main()), "loop went on")
+
+
+class TestVisibility(PolicyCase):
+    def test_current_task_sees_acore_task(self):
+        async def main():
+            t = asyncio.current_task()
+            return t, acore.current_task()
+        with acore.Loop() as loop:
+            t = loop.create_task(main())
+            seen, own = loop.run_until_complete(t)
+        self.assertIs(seen, t)
+        self.assertIs(own, t)
+
+    def test_current_task_is_none_between_steps(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            loop.call_soon(lambda: fut.set_result(asyncio.current_task()))
+            return await fut
+        self.assertIsNone(asyncio.run(main()))
+
+    def test_all_tasks_sees_acore_tasks(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            t = loop.create_task(asyncio.sleep(10))
+            seen = asyncio.all_tasks()
+            t.cancel()
+            return t in seen, asyncio.current_task() in seen, len(seen)
+        self.assertEqual(asyncio.run(main()), (True, True, 2))
+
+    def test_taskgroup_and_timeout_find_their_task(self):
+        async def main():
+            async with asyncio.TaskGroup() as g:
+                a = g.create_task(asyncio.sleep(0, "a"))
+            with self.assertRaises(TimeoutError):
+                async with asyncio.timeout(0.001):
+                    await asyncio.sleep(10)
+            return a.result()
+        self.assertEqual(asyncio.run(main()), "a")
+
+
+if __name__ == "__main__":
+    unittest.main()
