@@ -11,6 +11,7 @@ _GATHER = ("a gather that is cancelled, or whose child is cancelled, ends "
            "CancelledError in both. In acore's C core cancelled is a "
            "state that C code tests with acore_future_is_cancelled(); a gather "
            "must not look failed to it (docs/python.md)")
+
 ALLOWED = {
     "gather.gather_cancel_outer_state": _GATHER,
     "gather.gather_cancel_child_handles_it": _GATHER,
