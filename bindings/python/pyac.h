@@ -262,8 +262,10 @@ PyTask *pyac_current_task(void);             /* borrowed or NULL */
  * pyac_aio_foreign(task, fut): the wait on a foreign future (or NULL);
  * pyac_aio_current: asyncio's {loop: current task} dict, kept while a
  * step runs so asyncio.current_task() sees acore tasks (or NULL);
- * pyac_aio_register(task): asyncio's task registration, for all_tasks(). */
+ * pyac_aio_register(task): asyncio's task registration, for all_tasks()
+ * (pyac_aio_register_task() enters a task: 0, or -1 + exception). */
 extern PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
+int pyac_aio_register_task(PyObject *task);
 
 int pyac_loop_type_init(PyObject *m);
 int pyac_future_type_init(PyObject *m);

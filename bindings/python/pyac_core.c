@@ -324,27 +324,94 @@ static PyObject *mod_current_task(PyObject *m, PyObject *noarg) {
 }
 
 PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
+static PyObject *aio_tasks_data, *aio_tasks_iterating, *aio_tasks_pending;
+static PyObject *aio_unregister;
+
+/* A registered task died: its weak reference leaves asyncio's task set
+ * (later, when someone iterates the set: as WeakSet's own callback). */
+static PyObject *aio_task_gone(PyObject *m, PyObject *ref) {
+  (void)m;
+  if (PySet_GET_SIZE(aio_tasks_iterating) > 0) {
+    if (PyList_Append(aio_tasks_pending, ref) < 0)
+      return NULL;
+  } else if (PySet_Discard(aio_tasks_data, ref) < 0) {
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef aio_task_gone_def = {"_task_gone", aio_task_gone, METH_O,
+                                        NULL};
+
+int pyac_aio_register_task(PyObject *task) {
+  PyObject *ref, *r;
+  int rc;
+
+  if (aio_unregister != NULL) { /* asyncio's WeakSet, entered directly */
+    ref = PyWeakref_NewRef(task, aio_unregister);
+    if (ref == NULL)
+      return -1;
+    rc = PySet_Add(aio_tasks_data, ref);
+    Py_DECREF(ref);
+    return rc;
+  }
+  if (pyac_aio_register == NULL)
+    return 0;
+  r = PyObject_CallOneArg(pyac_aio_register, task);
+  Py_XDECREF(r);
+  return r ? 0 : -1;
+}
+
+/* asyncio's task set is a weakref.WeakSet with its usual fields: tasks
+ * are entered as WeakSet.add() would (a weak reference in .data whose
+ * callback honours ._iterating / ._pending_removals), without a Python
+ * call per task. Anything else: its register function is called. */
+static void aio_use_set(PyObject *set) {
+  PyObject *d = PyObject_GetAttrString(set, "data");
+  PyObject *it = PyObject_GetAttrString(set, "_iterating");
+  PyObject *pend = PyObject_GetAttrString(set, "_pending_removals");
+
+  PyErr_Clear();
+  if (d != NULL && PySet_CheckExact(d) && it != NULL && PySet_CheckExact(it) &&
+      pend != NULL && PyList_CheckExact(pend)) {
+    Py_XSETREF(aio_tasks_data, d);
+    Py_XSETREF(aio_tasks_iterating, it);
+    Py_XSETREF(aio_tasks_pending, pend);
+    if (aio_unregister == NULL)
+      aio_unregister = PyCFunction_New(&aio_task_gone_def, NULL);
+    PyErr_Clear();
+    return;
+  }
+  Py_XDECREF(d);
+  Py_XDECREF(it);
+  Py_XDECREF(pend);
+}
 
 static PyObject *mod_set_asyncio(PyObject *m, PyObject *args) {
-  PyObject *foreign, *current, *reg;
+  PyObject *foreign, *current, *reg, *set;
 
   (void)m;
-  if (!PyArg_ParseTuple(args, "OOO:_set_asyncio", &foreign, &current, &reg))
+  if (!PyArg_ParseTuple(args, "OOOO:_set_asyncio", &foreign, &current, &reg,
+                        &set))
     return NULL;
   if (!PyCallable_Check(foreign) || (current != Py_None &&
                                      !PyDict_CheckExact(current)) ||
       (reg != Py_None && !PyCallable_Check(reg)))
     return PyErr_Format(PyExc_TypeError, "_set_asyncio(callable, dict or "
-                        "None, callable or None)");
+                        "None, callable or None, WeakSet or None)");
   Py_XSETREF(pyac_aio_foreign, Py_NewRef(foreign));
   Py_XSETREF(pyac_aio_current, current == Py_None ? NULL : Py_NewRef(current));
   Py_XSETREF(pyac_aio_register, reg == Py_None ? NULL : Py_NewRef(reg));
+  Py_CLEAR(aio_unregister);
+  if (set != Py_None)
+    aio_use_set(set);
   Py_RETURN_NONE;
 }
 
 static PyMethodDef mod_methods[] = {
     {"_set_asyncio", mod_set_asyncio, METH_VARARGS,
-     "(foreign_wait, asyncio's current-task dict, asyncio's register_task)"},
+     "(foreign_wait, asyncio's current-task dict, asyncio's register_task, "
+     "asyncio's task WeakSet)"},
     {"_live", mod_live, METH_NOARGS,
      "(live wrappers, Python references held by C)"},
     {"_get_running_loop", mod_running, METH_NOARGS,

@@ -443,13 +443,9 @@ static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
     Py_DECREF(t);
     return NULL;
   }
-  if (pyac_aio_register != NULL) { /* asyncio.all_tasks() sees it */
-    PyObject *r = PyObject_CallOneArg(pyac_aio_register, (PyObject *)t);
-    if (r == NULL) {
-      Py_DECREF(t);
-      return NULL;
-    }
-    Py_DECREF(r);
+  if (pyac_aio_register_task((PyObject *)t) < 0) { /* asyncio.all_tasks() */
+    Py_DECREF(t);
+    return NULL;
   }
   rc = acore_task_spawn(loop->loop, task_step, pyac_give(Py_NewRef(t)),
                         task_release, &task);

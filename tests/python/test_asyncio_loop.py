@@ -188,6 +188,30 @@ class TestVisibility(PolicyCase):
             return t in seen, asyncio.current_task() in seen, len(seen)
         self.assertEqual(asyncio.run(main()), (True, True, 2))
 
+    def test_finished_tasks_leave_asyncio_task_set(self):
+        # acore enters its tasks in asyncio's WeakSet itself (no Python call
+        # per task): a dead task's reference must leave it, also when it
+        # dies while the set is iterated.
+        import asyncio.tasks as at
+        import gc
+        tasks = getattr(at, "_scheduled_tasks", getattr(at, "_all_tasks"))
+        gc.collect()
+        list(tasks)
+        before = len(tasks.data)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            ts = [loop.create_task(asyncio.sleep(0)) for _ in range(50)]
+            await asyncio.gather(*ts)
+            held = sum(t in tasks for t in ts)
+            for _ in tasks:           # the set is being iterated ...
+                ts.clear()            # ... while the 50 tasks die
+            return held
+        self.assertEqual(asyncio.run(main()), 50)
+        gc.collect()
+        list(tasks)  # leaving the iteration applies the pending removals
+        self.assertEqual(len(tasks.data), before)
+
     def test_taskgroup_and_timeout_find_their_task(self):
         async def main():
             async with asyncio.TaskGroup() as g:

@@ -444,8 +444,11 @@ class _ForeignWait:
         return self.waiter
 
 
-_lowlevel._set_asyncio(_ForeignWait, getattr(_atasks, "_current_tasks", None),
-                       getattr(_atasks, "_register_task", None))
+_lowlevel._set_asyncio(
+    _ForeignWait, getattr(_atasks, "_current_tasks", None),
+    getattr(_atasks, "_register_task", None),
+    # the set _register_task adds to: 3.11 _all_tasks, 3.12+ _scheduled_tasks
+    getattr(_atasks, "_scheduled_tasks", getattr(_atasks, "_all_tasks", None)))
 
 
 from ._combinators import (  # noqa: E402
