@@ -82,6 +82,7 @@ struct PyLoop {
   PyTask *tasks;          /* unfinished Python tasks (intrusive list) */
   Py_ssize_t ntasks;
   int closing;            /* inside close(): a nested close() returns */
+  PyObject *task_factory; /* loop.set_task_factory()'s, or NULL */
   PyObject *weakreflist;
 };
 
@@ -171,6 +172,10 @@ static inline int pyac_is_fatal(PyObject *exc) {
   return PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_KeyboardInterrupt) ||
          PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_SystemExit);
 }
+/* `exc` as an asyncio future shows it (new reference): a
+ * concurrent.futures.CancelledError becomes asyncio.CancelledError with
+ * the same arguments, as asyncio's wrap_future does; else `exc` itself. */
+PyObject *pyac_convert_cf_exc(PyObject *exc);
 /* Stop the loop and re-raise `exc` out of its runner. */
 void pyac_set_fatal(PyLoop *loop, PyObject *exc);
 

@@ -420,9 +420,31 @@ static PyMethodDef mod_methods[] = {
      "the Python task whose step is running, or None"},
     {NULL, NULL, 0, NULL}};
 
-static int import_types(void) {
-  PyObject *ex = PyImport_ImportModule("asyncio.exceptions");
+static PyObject *cf_CancelledError;
 
+PyObject *pyac_convert_cf_exc(PyObject *exc) {
+  PyObject *args;
+
+  if (cf_CancelledError == NULL ||
+      !PyObject_TypeCheck(exc, (PyTypeObject *)cf_CancelledError) ||
+      PyObject_TypeCheck(exc, (PyTypeObject *)pyac_CancelledError))
+    return Py_NewRef(exc);
+  args = PyObject_GetAttrString(exc, "args");
+  exc = args ? PyObject_Call(pyac_CancelledError, args, NULL) : NULL;
+  Py_XDECREF(args);
+  return exc;
+}
+
+static int import_types(void) {
+  PyObject *ex = PyImport_ImportModule("concurrent.futures");
+
+  if (ex == NULL)
+    return -1;
+  cf_CancelledError = PyObject_GetAttrString(ex, "CancelledError");
+  Py_DECREF(ex);
+  if (cf_CancelledError == NULL)
+    return -1;
+  ex = PyImport_ImportModule("asyncio.exceptions");
   if (ex == NULL)
     return -1;
   pyac_CancelledError = PyObject_GetAttrString(ex, "CancelledError");

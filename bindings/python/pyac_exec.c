@@ -46,10 +46,18 @@ static int set_value(acore_work_t *w, PyObject *r) {
 }
 
 static int set_exception(acore_work_t *w) {
-  PyObject *exc = pyac_fetch_exc();
+  PyObject *exc = pyac_fetch_exc(), *x;
   acore_error_t *err;
   int rc;
 
+  if (exc == NULL)
+    return ACORE_EHOST;
+  x = pyac_convert_cf_exc(exc); /* as asyncio's run_in_executor shows it */
+  Py_DECREF(exc);
+  if (x == NULL)
+    exc = pyac_fetch_exc();
+  else
+    exc = x;
   if (exc == NULL)
     return ACORE_EHOST;
   rc = pyac_error_from_exc(exc, &err);

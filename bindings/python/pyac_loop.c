@@ -177,12 +177,14 @@ static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
 static int loop_traverse(PyLoop *self, visitproc visit, void *arg) {
   Py_VISIT(self->fatal);
   Py_VISIT(self->empty_ctx);
+  Py_VISIT(self->task_factory);
   return 0;
 }
 
 static int loop_clear(PyLoop *self) {
   Py_CLEAR(self->fatal);
   Py_CLEAR(self->empty_ctx);
+  Py_CLEAR(self->task_factory);
   return 0;
 }
 
@@ -354,6 +356,37 @@ static PyObject *loop_create_future(PyLoop *self, PyObject *noarg) {
   return (PyObject *)pyac_future_new(self, &PyacFuture_Type);
 }
 
+/* create_task through loop.set_task_factory()'s factory, as the running
+ * interpreter's asyncio calls it: 3.13+ factory(loop, coro, **kwargs);
+ * before, factory(loop, coro[, context=]) and then task.set_name(name). */
+static PyObject *factory_task(PyLoop *self, PyObject *coro, PyObject *name,
+                              PyObject *ctx) {
+  PyObject *kw = PyDict_New(), *args, *task = NULL, *r;
+
+  args = kw ? PyTuple_Pack(2, (PyObject *)self, coro) : NULL;
+  if (args == NULL ||
+#if PY_VERSION_HEX >= 0x030D0000
+      (name != Py_None && PyDict_SetItemString(kw, "name", name) < 0) ||
+#endif
+      (ctx != Py_None && PyDict_SetItemString(kw, "context", ctx) < 0))
+    goto out;
+  task = PyObject_Call(self->task_factory, args, kw);
+#if PY_VERSION_HEX < 0x030D0000
+  if (task != NULL && name != Py_None) {
+    r = PyObject_CallMethod(task, "set_name", "O", name);
+    if (r == NULL)
+      Py_CLEAR(task);
+    Py_XDECREF(r);
+  }
+#else
+  (void)r;
+#endif
+out:
+  Py_XDECREF(args);
+  Py_XDECREF(kw);
+  return task;
+}
+
 static PyObject *loop_create_task(PyLoop *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"coro", "name", "context", NULL};
   PyObject *coro, *name = Py_None, *ctx = Py_None;
@@ -361,7 +394,26 @@ static PyObject *loop_create_task(PyLoop *self, PyObject *args, PyObject *kw) {
   if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:create_task", kwlist,
                                    &coro, &name, &ctx))
     return NULL;
+  if (self->task_factory != NULL) {
+    if (pyac_loop_check(self) < 0)
+      return NULL;
+    return factory_task(self, coro, name, ctx);
+  }
   return pyac_task_create(self, coro, name, ctx);
+}
+
+static PyObject *loop_set_task_factory(PyLoop *self, PyObject *factory) {
+  if (factory != Py_None && !PyCallable_Check(factory))
+    return PyErr_Format(PyExc_TypeError,
+                        "task factory must be a callable or None");
+  Py_XSETREF(self->task_factory,
+             factory == Py_None ? NULL : Py_NewRef(factory));
+  Py_RETURN_NONE;
+}
+
+static PyObject *loop_get_task_factory(PyLoop *self, PyObject *noarg) {
+  (void)noarg;
+  return Py_NewRef(self->task_factory ? self->task_factory : Py_None);
 }
 
 #define SCHED(name, kind)                                                      \
@@ -420,6 +472,9 @@ static PyMethodDef loop_methods[] = {
     {"create_future", (PyCFunction)loop_create_future, METH_NOARGS, NULL},
     {"create_task", (PyCFunction)(void (*)(void))loop_create_task,
      METH_VARARGS | METH_KEYWORDS, NULL},
+    {"set_task_factory", (PyCFunction)loop_set_task_factory, METH_O, NULL},
+    {"get_task_factory", (PyCFunction)loop_get_task_factory, METH_NOARGS,
+     NULL},
     {"call_soon", (PyCFunction)(void (*)(void))loop_call_soon, FASTKW, NULL},
     {"call_later", (PyCFunction)(void (*)(void))loop_call_later, FASTKW, NULL},
     {"call_at", (PyCFunction)(void (*)(void))loop_call_at, FASTKW, NULL},

@@ -160,6 +160,51 @@ class TestInterop(PolicyCase):
         self.assertEqual(self.run_co(main()), "loop went on")
 
 
+class TestLoopApi(PolicyCase):
+    def test_task_factory(self):
+        made = []
+
+        def factory(loop, coro, **kw):
+            t = asyncio.Task(coro, loop=loop, **kw)
+            made.append(t)
+            return t
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            self.assertIsNone(loop.get_task_factory())
+            loop.set_task_factory(factory)
+            self.assertIs(loop.get_task_factory(), factory)
+            t = asyncio.create_task(asyncio.sleep(0, "r"), name="named")
+            r = await t
+            loop.set_task_factory(None)
+            plain = loop.create_task(asyncio.sleep(0))
+            await plain
+            return r, t.get_name(), made == [t], type(plain) is acore.Task
+        self.assertEqual(asyncio.run(main()), ("r", "named", True, True))
+
+    def test_task_factory_bad_input(self):
+        with acore.Loop() as loop:
+            with self.assertRaises(TypeError):
+                loop.set_task_factory(1)
+            self.assertIsNone(loop.get_task_factory())
+
+    def test_executor_cancelled_error_is_asyncio_s(self):
+        import concurrent.futures as cf
+
+        def job():
+            raise cf.CancelledError("gone")
+
+        async def main(executor):
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(executor, job)
+            except asyncio.CancelledError as e:
+                return e.args
+        self.assertEqual(asyncio.run(main(None)), ("gone",))
+        with cf.ThreadPoolExecutor(1) as ex:
+            self.assertEqual(asyncio.run(main(ex)), ("gone",))
+
+
 class TestVisibility(PolicyCase):
     def test_current_task_sees_acore_task(self):
         async def main():

@@ -8,6 +8,9 @@ the loop (and C work without the GIL in parallel). loop.run_in_executor()
 also accepts any concurrent.futures.Executor.
 """
 
+import asyncio.exceptions as _aexc
+import concurrent.futures as _cf
+
 from . import _lowlevel, get_running_loop
 
 
@@ -40,6 +43,8 @@ def _chain(loop, fut, cf):
             fut.cancel()
             return
         exc = cf.exception()
+        if isinstance(exc, _cf.CancelledError):  # as asyncio's wrap_future
+            exc = _aexc.CancelledError(*exc.args)
         if exc is not None:
             fut.set_exception(exc)
         else:
