@@ -146,13 +146,15 @@ static void drop_delivered(acore_task_t *t) {
 static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
 
+  /* Done first: the releases below may run cleanups, and a cancel from
+   * one of them is too late (acore__task_cancel returns 0). */
+  set_phase(t, PH_DONE);
   acore__free(t->fut.v.msg); /* a pending task keeps its cancel message */
   t->fut.v.msg = NULL;
   drop_delivered(t);
   release_awaited(t);
   acore__queue_remove(&t->tnode);
   loop->ntasks--;
-  set_phase(t, PH_DONE);
   if (t->ud_free != NULL)
     t->ud_free(t->ud);
   t->ud_free = NULL;

@@ -478,6 +478,40 @@ static void test_task_cancel_from_own_cleanup_is_too_late(void **state) {
   acore_task_unref(late_target);
 }
 
+static int await_given(acore_task_t *t, void *ud) {
+  if (acore_task_awaited(t) == NULL)
+    return acore_task_await_take(t, ud); /* the task's is the last reference */
+  return acore_task_finish_cancelled(t);
+}
+
+static void noop_done(acore_future_t *f, void *ud) {
+  (void)f;
+  (void)ud;
+}
+
+/* Closing the loop finishes the task, which releases the future it
+ * awaits; that future's callback is dropped and its ud_free cancels the
+ * task: too late, 0, nothing kept. */
+static void test_task_cancel_from_awaited_cleanup_is_too_late(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+  tu_reports r;
+
+  tu_capture_reports(loop, &r); /* the task pending at close */
+  late_rc = 99;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(f, noop_done, NULL,
+                                                  cancel_in_cleanup), ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, await_given, f, NULL, &late_target),
+                   ACORE_OK);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT); /* it awaits f */
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(late_rc, 0);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(late_target)),
+                   1);
+  acore_task_unref(late_target);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
 
 int main(void) {
@@ -500,6 +534,7 @@ int main(void) {
     T(test_task_resume_reports_status_and_awaited),
     T(test_task_resume_einval),
     T(test_task_cancel_from_own_cleanup_is_too_late),
+    T(test_task_cancel_from_awaited_cleanup_is_too_late),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

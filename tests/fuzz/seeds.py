@@ -118,6 +118,9 @@ SEEDS = {
         ("future_new", 0), ("future_new", 1), ("as_completed", 3, 0x80, 2, 0),
         ("future_new", 3), ("add_cb_act", 3, CANCEL, 2), ("close",)),
     "task_cleanup_cancels_itself": seq(("spawn_act", 2, CANCEL, 0x0a)),
+    "finishing_task_cancelled_by_awaited_cleanup": seq(
+        ("future_new", 0), ("add_cb_act", 0, CANCEL, 0x0a),
+        ("spawn", 2, 0, 0, 0, 0, 0, 0), RUN, ("future_new", 0), ("close",)),
     "cond": seq(  # call in the low 4 bits of `how`, its argument above
         ("cond", 0, 0), ("cond", 6, 0), ("cond", 1, 1), ("cond", 6, 2),
         ("cond", 2, 3), ("cond", 6, 4), ("cond", 5 | 1 << 4, 0),
