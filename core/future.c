@@ -628,22 +628,38 @@ int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
 
 int acore_future_remove_done_callback(acore_future_t *fut, acore_done_fn fn,
                                       void *ud) {
-  acore__queue *n, *next;
+  acore__queue *n, *next, gone;
+  acore_loop_t *loop;
   int count = 0;
 
   if (fut == NULL || fn == NULL)
     return ACORE_EINVAL;
-  if (ACORE__WRONG_THREAD(fut->loop))
+  loop = fut->loop;
+  if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
+  acore__queue_init(&gone);
   for (n = fut->cbs.next; n != &fut->cbs; n = next) {
     acore__item *it = acore__queue_data(n, acore__item, node);
     acore__cbrec *r = (acore__cbrec *)it;
 
     next = n->next;
     if (it->kind == ACORE__ITEM_DONECB && r->fn == fn && r->ud == ud) {
-      cbrec_unregister(fut->loop, r);
+      acore__queue_remove(&r->lnode);
+      acore__queue_remove(n);
+      acore__queue_insert_tail(&gone, n);
       count++;
     }
+  }
+  /* The cleanups run after the walk: one may call back into acore and
+   * add or remove this future's callbacks. */
+  while (!acore__queue_empty(&gone)) {
+    acore__cbrec *r =
+        acore__queue_data(acore__queue_head(&gone), acore__cbrec, item.node);
+
+    acore__queue_remove(&r->item.node);
+    if (r->ud_free != NULL)
+      r->ud_free(r->ud);
+    cbrec_free(loop, r);
   }
   return count;
 }

@@ -183,6 +183,41 @@ static void test_future_unretrieved_error_reported(void **state) {
   assert_int_equal(r.last_code, ACORE_EIO);
 }
 
+static acore_future_t *closing_f;
+
+/* A cleanup that removes the future's other callbacks and closes its
+ * loop (which drops every registration left). */
+static void remove_others_and_close(void *ud) {
+  (void)ud;
+  tu_frees++;
+  assert_int_equal(acore_future_remove_done_callback(closing_f, record,
+                                                     (void *)2), 1);
+  assert_int_equal(acore_loop_close(acore_future_loop(closing_f)), ACORE_OK);
+}
+
+/* remove_done_callback runs the removed callbacks' cleanups after its
+ * walk: a cleanup that changes the future's callbacks, or closes the loop
+ * and so drops them, does not pull the next record from under it. */
+static void test_future_remove_done_callback_cleanup_reenters(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+
+  tu_frees = 0;
+  assert_int_equal(acore_future_new(loop, &closing_f), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(closing_f, record, NULL,
+                                                  remove_others_and_close),
+                   ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(closing_f, record,
+                                                  (void *)2, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(closing_f, record,
+                                                  (void *)3, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(acore_future_remove_done_callback(closing_f, record, NULL),
+                   1);
+  assert_int_equal(tu_frees, 3); /* its own, the one it removed, the closed */
+  acore_future_unref(closing_f);
+}
+
 static void test_future_remove_done_callback(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_future_t *f;
@@ -461,6 +496,7 @@ int main(void) {
     T(test_future_error_same_object),
     T(test_future_unretrieved_error_reported),
     T(test_future_remove_done_callback),
+    T(test_future_remove_done_callback_cleanup_reenters),
     T(test_future_callback_on_done_future_queued_behind),
     T(test_future_cancel_failed_counts_as_retrieved),
     T(test_future_callbacks_dropped_with_future),

@@ -121,6 +121,9 @@ SEEDS = {
     "finishing_task_cancelled_by_awaited_cleanup": seq(
         ("future_new", 0), ("add_cb_act", 0, CANCEL, 0x0a),
         ("spawn", 2, 0, 0, 0, 0, 0, 0), RUN, ("future_new", 0), ("close",)),
+    "cleanup_closes_loop_during_remove_cb": seq(
+        ("future_new", 0), ("add_cb_act", 0, CLOSE, 0), ("gather", 1, 0, 2),
+        ("remove_cb", 0)),
     "cond": seq(  # call in the low 4 bits of `how`, its argument above
         ("cond", 0, 0), ("cond", 6, 0), ("cond", 1, 1), ("cond", 6, 2),
         ("cond", 2, 3), ("cond", 6, 4), ("cond", 5 | 1 << 4, 0),
