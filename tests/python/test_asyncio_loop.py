@@ -205,6 +205,97 @@ class TestLoopApi(PolicyCase):
             self.assertEqual(asyncio.run(main(ex)), ("gone",))
 
 
+class TestShutdown(PolicyCase):
+    def test_shutdown_asyncgens_closes_open_generators(self):
+        closed = []
+
+        async def agen(i):
+            try:
+                yield i
+                yield i + 1
+            finally:
+                closed.append(i)
+
+        async def main():
+            gens = [agen(i) for i in range(3)]
+            for g in gens:
+                await g.__anext__()      # started, left open
+            await asyncio.get_running_loop().shutdown_asyncgens()
+            return sorted(closed)
+        self.assertEqual(asyncio.run(main()), [0, 1, 2])
+
+    def test_collected_async_generator_closed_on_the_loop(self):
+        import gc
+        closed = []
+
+        async def agen():
+            try:
+                yield 1
+                yield 2
+            finally:
+                closed.append(asyncio.current_task() is not None)
+
+        async def main():
+            g = agen()
+            await g.__anext__()
+            del g
+            gc.collect()              # finalizer: aclose() as a task
+            await asyncio.sleep(0.01)
+            return closed
+        self.assertEqual(asyncio.run(main()), [True])
+
+    def test_shutdown_default_executor_waits_without_blocking(self):
+        import concurrent.futures as cf
+        import threading
+        import time
+        release = threading.Event()
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            loop.set_default_executor(cf.ThreadPoolExecutor(1))
+            loop.run_in_executor(None, release.wait)
+            ticks = 0
+
+            async def ticker():
+                nonlocal ticks
+                while not release.is_set():
+                    ticks += 1
+                    await asyncio.sleep(0.001)
+            t = loop.create_task(ticker())
+            loop.call_later(0.05, release.set)
+            t0 = time.monotonic()
+            await loop.shutdown_default_executor()
+            await t
+            return ticks > 3, time.monotonic() - t0 < 5
+        self.assertEqual(asyncio.run(main()), (True, True))
+
+    def test_shutdown_default_executor_timeout_warns(self):
+        import concurrent.futures as cf
+        import threading
+        release = threading.Event()
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            ex = cf.ThreadPoolExecutor(1)
+            loop.set_default_executor(ex)
+            loop.run_in_executor(None, release.wait)
+            with self.assertWarns(RuntimeWarning):
+                await loop.shutdown_default_executor(timeout=0.01)
+            release.set()
+            ex.shutdown(wait=True)
+            return "returned"
+        self.assertEqual(asyncio.run(main()), "returned")
+
+    def test_shutdown_default_executor_bad_timeout(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            import concurrent.futures as cf
+            loop.set_default_executor(cf.ThreadPoolExecutor(1))
+            with self.assertRaises(TypeError):
+                await loop.shutdown_default_executor(timeout="x")
+        asyncio.run(main())
+
+
 class TestVisibility(PolicyCase):
     def test_current_task_sees_acore_task(self):
         async def main():

@@ -25,7 +25,10 @@ import logging as _logging
 import os as _os
 import signal as _signal
 import socket as _socket
+import sys as _sys
 import threading as _threading
+import warnings as _warnings
+import weakref as _weakref
 
 from . import _lowlevel
 
@@ -74,6 +77,9 @@ class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
         self._exception_handler = None
         self._default_executor = None
         self._sigsocks = None
+        self._agens = _weakref.WeakSet()  # async generators started here
+        self._agens_shut = False
+        self.slow_callback_duration = 0.1  # asyncio's attribute (see docs)
 
     # ---- running ----
 
@@ -99,11 +105,15 @@ class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
                     self._sigsocks[1].fileno(), warn_on_full_buffer=False)
             except ValueError:
                 watch = False
+        old_hooks = _sys.get_asyncgen_hooks()
+        _sys.set_asyncgen_hooks(firstiter=self._agen_started,
+                                finalizer=self._agen_finalize)
         _events._set_running_loop(self)
         try:
             yield
         finally:
             _events._set_running_loop(None)
+            _sys.set_asyncgen_hooks(*old_hooks)
             if watch:
                 _signal.set_wakeup_fd(old_fd)
 
@@ -190,17 +200,86 @@ class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
         integer), taking over one reference the caller owns."""
         return self._wrap_future(address)
 
-    async def shutdown_asyncgens(self):
-        pass
+    # ---- asynchronous generators (sys.set_asyncgen_hooks while running) ----
 
-    async def shutdown_default_executor(self):
+    def _agen_started(self, agen):
+        if self._agens_shut:
+            _warnings.warn(
+                f"asynchronous generator {agen!r} was scheduled after "
+                "loop.shutdown_asyncgens() call", ResourceWarning,
+                source=self)
+        self._agens.add(agen)
+
+    def _agen_finalize(self, agen):
+        # An unfinished async generator is being collected: its aclose()
+        # runs as a task on this loop (any thread may collect it).
+        self._agens.discard(agen)
+        if not self.is_closed():
+            self.call_soon_threadsafe(self.create_task, agen.aclose())
+
+    async def shutdown_asyncgens(self):
+        """Close every asynchronous generator started on this loop that is
+        still open (asyncio.run() calls it before closing the loop); an
+        error in one goes to the exception handler."""
+        self._agens_shut = True
+        agens = list(self._agens)
+        self._agens.clear()
+        if not agens:
+            return
+        results = await gather(*[ag.aclose() for ag in agens],
+                               return_exceptions=True)
+        for agen, res in zip(agens, results):
+            if isinstance(res, Exception):
+                self.call_exception_handler({
+                    "message": "an error occurred during closing of "
+                               f"asynchronous generator {agen!r}",
+                    "exception": res, "asyncgen": agen})
+
+    async def shutdown_default_executor(self, timeout=None):
         """Shut down the executor given to set_default_executor(), waiting
-        for its jobs (the loop's own default executor is shut down by
-        close())."""
+        for its jobs on a helper thread so the loop goes on meanwhile (the
+        loop's own C executor is shut down by close()). After `timeout`
+        seconds a RuntimeWarning says the threads are still running and
+        the call returns without waiting longer."""
+        if timeout is not None:
+            timeout + 0.0  # TypeError before anything is shut down
         ex = self._default_executor
         self._default_executor = None
-        if ex is not None:
-            ex.shutdown(wait=True)
+        if ex is None:
+            return
+        done = self.create_future()
+
+        def finish(exc):
+            if not done.done():
+                if exc is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(exc)
+
+        def shut():
+            exc = None
+            try:
+                ex.shutdown(wait=True)
+            except Exception as e:  # delivered to the awaiting task
+                exc = e
+            try:
+                self.call_soon_threadsafe(finish, exc)
+            except RuntimeError:
+                pass  # the loop closed meanwhile
+
+        thread = _threading.Thread(target=shut, name="acore-executor-shutdown")
+        self._hold()  # the loop waits for the thread's call
+        thread.start()
+        try:
+            await wait_for(shield(done), timeout)
+        except TimeoutError:
+            _warnings.warn(
+                "The executor did not finish joining its threads within "
+                f"{timeout} seconds.", RuntimeWarning, stacklevel=2)
+            return
+        finally:
+            self._release()
+        thread.join()
 
     # ---- executors ----
 
