@@ -23,6 +23,10 @@ headers, libacore.a, acore.pc with `Requires.private: libuv >= 1.44`, the
 CMake package), that every library source is compiled once in the build,
 and that the version queries agree: `pkg-config --modversion`, the CMake
 package version, ACORE_VERSION_STRING and acore_version_string().
+
+--root names the source tree the build was configured from (default: the
+one holding this file) and --only runs some of the steps (STEPS below);
+tests/package/package_bite.py uses both on a mutated scratch copy.
 """
 import argparse
 import json
@@ -76,7 +80,7 @@ def check_layout(a, prefix, fails):
               f"{a.libdir}/cmake/acore/acoreTargets.cmake"):
         if not os.path.exists(os.path.join(prefix, f)):
             fails.append(f"missing {f}")
-    src_inc = os.path.join(ROOT, "abi", "include")
+    src_inc = os.path.join(a.root, "abi", "include")
     for dirpath, _, files in os.walk(src_inc):
         for h in files:
             rel = os.path.relpath(os.path.join(dirpath, h), src_inc)
@@ -96,7 +100,7 @@ def check_compiled_once(a, fails):
     with open(os.path.join(a.build, "compile_commands.json")) as f:
         db = json.load(f)
     for src in a.sources:
-        path = src if os.path.isabs(src) else os.path.join(ROOT, src)
+        path = src if os.path.isabs(src) else os.path.join(a.root, src)
         n = sum(1 for e in db if os.path.normpath(os.path.join(e["directory"], e["file"]))
                 == os.path.normpath(path))
         if n != 1:
@@ -132,7 +136,12 @@ def pkg_config_consumers(a, prefix, env, tmp, fails):
     sflags = [x for f in sflags for x in
               (["-Wl,-Bstatic", "-lacore", "-Wl,-Bdynamic"] if f == "-lacore" else [f])]
     exe = os.path.join(tmp, "consumer_static")
-    run([a.cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", exe, src] + sflags, env)
+    r = run([a.cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", exe, src] + sflags, env,
+            check=False)
+    if r.returncode:
+        fails.append("the static consumer does not link with libacore.a and "
+                     f"`pkg-config --static --libs acore`:\n{r.stdout}")
+        return
     libs = needed(exe)
     if any(l.startswith("libacore") for l in libs):
         fails.append(f"the static consumer still needs {libs}")
@@ -159,7 +168,7 @@ def version_rule(a, tmp, fails):
             f.write(f'set(PROJECT_VERSION "{proj}")\nset(ACORE_ABI_MAJOR {major})\n'
                     f'set(ACORE_ABI_MINOR {minor})\nset(ACORE_ABI_VERSION "{major}.{minor}")\n'
                     'set(CMAKE_SIZEOF_VOID_P 8)\n'
-                    f'configure_file("{os.path.join(ROOT, "cmake", "acoreConfigVersion.cmake.in")}"'
+                    f'configure_file("{os.path.join(a.root, "cmake", "acoreConfigVersion.cmake.in")}"'
                     f' "{vf}" @ONLY)\n')
         run([a.cmake, "-P", script], quiet=True)
         for want, ok in wants:
@@ -223,9 +232,38 @@ def python_import(a, prefix, tmp, fails):
         fails.append(f"the installed extension loaded '{out[1]}', want {want}")
 
 
+# The steps, in order; every step but compiled-once and version-rule uses
+# the prefix that `cmake --install` fills.
+STEPS = ("compiled-once", "layout", "pkg-config", "cmake", "version-rule", "python")
+
+
+def run_steps(a, only, tmp, fails):
+    prefix = os.path.join(tmp, "prefix")
+    if "compiled-once" in only:
+        check_compiled_once(a, fails)
+    if only & {"layout", "pkg-config", "cmake", "python"}:
+        run([a.cmake, "--install", a.build, "--prefix", prefix], quiet=True)
+    env = dict(os.environ)
+    env["PKG_CONFIG_PATH"] = os.path.join(prefix, a.libdir, "pkgconfig")
+    env["LD_LIBRARY_PATH"] = os.path.join(prefix, a.libdir)
+    for step, fn in (("layout", lambda: check_layout(a, prefix, fails)),
+                     ("pkg-config", lambda: pkg_config_consumers(a, prefix, env, tmp, fails)),
+                     ("cmake", lambda: cmake_consumers(a, prefix, env, tmp, fails)),
+                     ("version-rule", lambda: version_rule(a, tmp, fails)),
+                     ("python", lambda: python_import(a, prefix, tmp, fails))):
+        if step in only:
+            try:
+                fn()
+            except RuntimeError as e:
+                fails.append(f"{step}: {e}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True, help="the acore build folder")
+    ap.add_argument("--root", default=ROOT, help="the source tree of that build")
+    ap.add_argument("--only", default=",".join(STEPS),
+                    help="comma-separated steps to run, of: " + ", ".join(STEPS))
     ap.add_argument("--version", required=True, help="the CMake project version")
     ap.add_argument("--abi-version", required=True, help="SONAME major.newest node minor")
     ap.add_argument("--libdir", required=True, help="CMAKE_INSTALL_LIBDIR")
@@ -237,30 +275,25 @@ def main():
     ap.add_argument("--cxx", default="c++")
     ap.add_argument("--sources", nargs="+", required=True, help="the library's sources")
     a = ap.parse_args()
+    a.root = os.path.abspath(a.root)
     a.abi_major, a.abi_minor = (int(x) for x in a.abi_version.split("."))
+    only = set(a.only.split(","))
+    if only - set(STEPS):
+        ap.error(f"unknown steps {sorted(only - set(STEPS))}; the steps: {', '.join(STEPS)}")
     for tool in ("pkg-config", "readelf", "ldd", "nm"):
         if not shutil.which(tool):
             print(f"SKIP: {tool} not found")
             return SKIP
     fails = []
     with tempfile.TemporaryDirectory(prefix="acore-pkg-") as tmp:
-        prefix = os.path.join(tmp, "prefix")
         try:
-            check_compiled_once(a, fails)
-            run([a.cmake, "--install", a.build, "--prefix", prefix], quiet=True)
-            check_layout(a, prefix, fails)
-            env = dict(os.environ)
-            env["PKG_CONFIG_PATH"] = os.path.join(prefix, a.libdir, "pkgconfig")
-            env["LD_LIBRARY_PATH"] = os.path.join(prefix, a.libdir)
-            pkg_config_consumers(a, prefix, env, tmp, fails)
-            cmake_consumers(a, prefix, env, tmp, fails)
-            version_rule(a, tmp, fails)
-            python_import(a, prefix, tmp, fails)
+            run_steps(a, only, tmp, fails)
         except RuntimeError as e:
             fails.append(str(e))
+    steps = "" if only == set(STEPS) else f" (steps: {', '.join(s for s in STEPS if s in only)})"
     print(("PASS" if not fails else "FAIL") + ": `cmake --install` into a prefix; "
           "consumers via pkg-config (C, C++, static), find_package(acore 1.0) "
-          "(2.0 refused), import acore; versions agree")
+          "(2.0 refused), import acore; versions agree" + steps)
     for f in fails:
         print("  " + f)
     return 1 if fails else 0
