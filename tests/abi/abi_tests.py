@@ -564,9 +564,9 @@ def case_long(s, objs, res, tmp):
     s.restore("abi/include/acore.h", hdr)
 
 
-def old_binary(s):
+def old_binary(s, env=None):
     return run([sys.executable, os.path.abspath(__file__), "--root", s.r, "--lib", s.lib,
-                "--cc", s.a.cc, "--cxx", s.a.cxx, "old-binary"])
+                "--cc", s.a.cc, "--cxx", s.a.cxx, "old-binary"], env=env)
 
 
 def case_moved_node(s, objs, res, tmp):
@@ -605,6 +605,51 @@ def case_old_binary_soname(s, objs, res, tmp):
     s.link(objs)
 
 
+def case_old_binary_stale(s, objs, res, tmp):
+    """A stale library beside the one under test. The build folder's
+    libacore.so.1 is a good older build (a file, not the link) while the
+    library under test runs call_soon last-in-first-out: the test must run
+    the library under test and fail (0.1's test ran whatever libacore.so.1
+    the build folder held, and passed). Then a stale libacore.so.1 that the
+    dynamic linker takes first (preloaded): the program's report of what it
+    loaded must fail the test."""
+    link = os.path.join(os.path.dirname(s.lib), "libacore.so.1")
+    os.unlink(link)
+    shutil.copy(s.lib, link)
+    src, objs2 = relink_with(s, objs, "core/loop.c",
+                             "acore__queue_insert_tail(&loop->ready, &it->node);",
+                             "acore__queue_insert_tail(loop->ready.next, &it->node);",
+                             "core/loop.c")
+    s.link(objs2)
+    expect(res, "old-binary when call_soon runs last-in-first-out and the build folder's "
+           "libacore.so.1 is a stale good build", old_binary(s), True,
+           'strcmp(ob_log, "123459")')
+    s.restore("core/loop.c", src)
+    s.compile(["core/loop.c"])
+    s.link(objs)
+    os.unlink(link)
+    os.symlink(os.path.basename(s.lib), link)
+    stale = os.path.join(tmp, "stale", "libacore.so.1")
+    os.makedirs(os.path.dirname(stale))
+    shutil.copy(s.lib, stale)
+    expect(res, "old-binary when a stale libacore.so.1 is loaded first (LD_PRELOAD)",
+           old_binary(s, dict(os.environ, LD_PRELOAD=stale)), True,
+           f"it loaded {stale}, not the library under test")
+
+
+def case_deprecated_silent(s, objs, res, tmp):
+    """ACORE_DEPRECATED(msg) expands to nothing with GCC and Clang: a use of
+    a deprecated function compiles without a warning."""
+    hdr = s.edit("abi/include/acore.h",
+                 "#define ACORE_DEPRECATED(msg) __attribute__((deprecated(msg)))",
+                 "#define ACORE_DEPRECATED(msg)")
+    r = run([sys.executable, os.path.abspath(__file__), "--root", s.r, "--lib", s.lib,
+             "--cc", s.a.cc, "--cxx", s.a.cxx, "header"])
+    expect(res, "header when ACORE_DEPRECATED(msg) produces no warning", r, True,
+           "using a deprecated function does not warn")
+    s.restore("abi/include/acore.h", hdr)
+
+
 def case_old_binary_coverage(s, objs, res, tmp):
     """A new function nobody calls from tests/abi/old_binary/: coverage fails."""
     hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
@@ -638,12 +683,34 @@ CONSTANT_EDITS = (
      "ACORE_EXECUTOR_MAX_WORKERS"),
     ("ACORE_NO_TIMEOUT changed", "acore/combinators.h", "#define ACORE_NO_TIMEOUT (__builtin_inf())",
      "#define ACORE_NO_TIMEOUT (1e300)", "ACORE_NO_TIMEOUT"),
+    ("ACORE_POLL_WAKEUP renumbered", "acore.h", "ACORE_POLL_WAKEUP = 3",
+     "ACORE_POLL_WAKEUP = 4", "ACORE_POLL_WAKEUP"),
 )
+
+
+def headers_with_constants(include):
+    """The public headers (relative to `include`) that define a constant:
+    an enum or a valued ACORE_* #define (the version macros and the
+    attribute macros aside)."""
+    out = []
+    for h in abi.public_headers(include):
+        with open(h, encoding="utf-8") as f:
+            code = abi.strip_comments(f.read())
+        if re.search(r"\benum\b[^{;]*\{", abi.strip_preprocessor(code)) or re.search(
+                r"^\s*#\s*define\s+ACORE_(?!VERSION_|API\b|DEPRECATED\b)\w+[ \t]+\S", code, re.M):
+            out.append(os.path.relpath(h, include))
+    return out
 
 
 def case_constants(s, objs, res, tmp):
     """Public constants of every header (enum and #define values) before a
-    release: any change fails until update.sh records it."""
+    release: any change fails until update.sh records it. Every public
+    header that defines a constant has its case."""
+    missing = sorted(set(headers_with_constants(os.path.join(s.r, "abi", "include")))
+                     - {rel for _, rel, _, _, _ in CONSTANT_EDITS})
+    expect(res, "every public header with constants has a renumbering case "
+           f"(CONSTANT_EDITS) - missing: {missing or 'none'}", Outcome(not missing, ""),
+           False, "")
     for what, rel, old, new, word in CONSTANT_EDITS:
         hdr = s.edit("abi/include/" + rel, old, new)
         expect(res, f"check-constants when {what}", s.check_constants(), True, word)
@@ -684,9 +751,14 @@ def case_release(s, objs, res, tmp):
            "constants)", Outcome(len(released) >= 5 and
                                  "abi/released/1.0/acore.abi.xml" in released, str(sorted(released))),
            False, "")
-    for i in (1, 2):  # update twice, no change: passes and changes nothing
-        r = update(s)
-        expect(res, f"update run #{i} after the release, no change", r, False, "")
+    r = old_binary(s)
+    expect(res, "old-binary after the release, built against abi/released/1.0/",
+           Outcome(r.returncode == 0 and "built against release 1.0;" in r.stdout, r.stdout),
+           False, "")
+    for i in (1, 2):  # update.sh twice, no change: passes and changes nothing
+        r = run(["sh", os.path.join(s.r, "abi", "tools", "update.sh"), "--cc", s.a.cc,
+                 "--objects", *s.objs])
+        expect(res, f"update.sh run #{i} after the release, no change", r, False, "")
         expect(res, f"... and the files are unchanged after run #{i}",
                Outcome(s.abi_files() == frozen, s.abi_diff(frozen)), False, "")
     # A released function's type changes.
@@ -759,7 +831,7 @@ def case_release(s, objs, res, tmp):
 
 CASES = {
     "base": (case_moved_node, case_old_binary_order, case_old_binary_soname,
-             case_old_binary_coverage, case_param_type, case_dropped_symbol,
+             case_old_binary_stale, case_old_binary_coverage, case_deprecated_silent, case_param_type, case_dropped_symbol,
              case_undeclared_export, case_no_debug_info, case_wildcard, case_renumbered,
              case_long, case_constants),
     "release": (case_release,),
