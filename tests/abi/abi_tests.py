@@ -602,6 +602,8 @@ def case_old_binary_soname(s, objs, res, tmp):
     s.link(objs, soname="libacore.so.2")
     expect(res, "old-binary when the SONAME becomes libacore.so.2 (libacore.so.1 left "
            "in the folder)", old_binary(s), True, "SONAME")
+    expect(res, "check-symbols when the SONAME becomes libacore.so.2", s.check("check-symbols"),
+           True, "SONAME")
     s.link(objs)
 
 
