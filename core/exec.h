@@ -95,6 +95,8 @@ struct acore_executor_options {
   unsigned min_workers;
   double idle_timeout;
   size_t stack_size;
+  acore_worker_fn hook;  /* worker start/stop, or NULL */
+  void *hook_ud;
 };
 
 #endif /* ACORE_EXEC_H */

@@ -62,6 +62,8 @@ struct acore_executor {
   unsigned min_workers;
   uint64_t idle_ns;      /* UINT64_MAX: never leave for idling */
   size_t stack_size;
+  acore_worker_fn hook;  /* immutable after creation */
+  void *hook_ud;
   unsigned nworkers;
   unsigned nrunning;
   unsigned nwaiting;     /* in a wait on work_cond */
@@ -90,6 +92,8 @@ static void options_default(acore_executor_options_t *o) {
   o->min_workers = 0;
   o->idle_timeout = 10.0;
   o->stack_size = 0;
+  o->hook = NULL;
+  o->hook_ud = NULL;
 }
 
 int acore_executor_options_new(acore_executor_options_t **out) {
@@ -138,6 +142,15 @@ int acore_executor_options_set_stack_size(acore_executor_options_t *opts,
   if (opts == NULL)
     return ACORE_EINVAL;
   opts->stack_size = bytes;
+  return ACORE_OK;
+}
+
+int acore_executor_options_set_worker_hook(acore_executor_options_t *opts,
+                                           acore_worker_fn fn, void *ud) {
+  if (opts == NULL)
+    return ACORE_EINVAL;
+  opts->hook = fn;
+  opts->hook_ud = fn != NULL ? ud : NULL;
   return ACORE_OK;
 }
 
@@ -286,15 +299,22 @@ static void worker_leave(acore_executor_t *ex, worker *w) {
   }
 }
 
+/* The hook is copied first: the executor may be freed by this worker's
+ * leave (the STOP call comes after it; the thread is joined, or detached,
+ * only once it returns). */
 static void worker_main(void *arg) {
   worker *w = arg;
   acore_executor_t *ex = w->ex;
+  acore_worker_fn hook = ex->hook;
+  void *hook_ud = ex->hook_ud;
   acore_work_t *job, *next;
 
   current = w;
 #if defined(__linux__)
   pthread_setname_np(pthread_self(), "acore-worker");
 #endif
+  if (hook != NULL)
+    hook(ACORE_WORKER_START, hook_ud);
   uv_mutex_lock(&ex->mutex);
   while ((job = wait_job(ex)) != NULL) {
     uv_mutex_unlock(&ex->mutex);
@@ -312,6 +332,8 @@ static void worker_main(void *arg) {
   }
   worker_leave(ex, w);
   current = NULL;
+  if (hook != NULL)
+    hook(ACORE_WORKER_STOP, hook_ud);
 }
 
 /* Start one worker (under the mutex). Workers block the asynchronous
@@ -420,6 +442,8 @@ int acore_executor_new(const acore_executor_options_t *opts,
   ex->idle_ns = isinf(o.idle_timeout) || o.idle_timeout > 1e9
                     ? UINT64_MAX : (uint64_t)(o.idle_timeout * 1e9);
   ex->stack_size = o.stack_size;
+  ex->hook = o.hook;
+  ex->hook_ud = o.hook_ud;
   uv_mutex_lock(&ex->mutex);
   for (i = 0; i < o.min_workers && rc == ACORE_OK; i++)
     rc = spawn_locked(ex);

@@ -531,6 +531,18 @@ int acore_future_result_bytes(acore_future_t *fut, const void **data, size_t *le
   return ACORE_OK;
 }
 
+int acore_future_result_tagged(acore_future_t *fut, acore_free_fn tag,
+                               void **out) {
+  int rc = tag == NULL ? ACORE_EINVAL : read_typed(fut, out, ACORE_VALUE_PTR);
+
+  if (rc != ACORE_OK)
+    return rc;
+  if (fut->v.p.free != tag || (fut->flags & ACORE__F_STOLEN))
+    return ACORE_ETYPE;
+  *out = fut->v.p.ptr;
+  return ACORE_OK;
+}
+
 int acore_future_steal_result(acore_future_t *fut, acore_free_fn tag,
                               void **out) {
   int rc = read_typed(fut, out, ACORE_VALUE_PTR);

@@ -461,6 +461,8 @@ struct acore_loop {
   bool in_poll_hook;    /* the hook is running */
   uv_poll_t *wakeup;    /* the wake-up fd's handle, or NULL */
 
+  struct acore__hostslot *host; /* host.c: host data slots */
+
   acore__slab slabs[ACORE__SLAB_COUNT];
 };
 
@@ -475,6 +477,9 @@ static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
   (((loop)->flags & ACORE_LOOP_DEBUG) && !acore__on_loop_thread(loop))
 
 void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
+/* host.c: run every host data slot's destructor (last step of close). */
+typedef struct acore__hostslot acore__hostslot;
+void acore__loop_host_drop(acore_loop_t *loop);
 void acore__loop_remove_closer(acore__closer *c);
 /* What every loop-thread entry point checks after its own arguments:
  * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another

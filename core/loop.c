@@ -805,6 +805,7 @@ int acore_loop_close(acore_loop_t *loop) {
     loop->eh_free(loop->eh_ud);
   loop->eh = NULL;
   loop->eh_free = NULL;
+  acore__loop_host_drop(loop);
   close_uv(loop);
   return ACORE_OK;
 }

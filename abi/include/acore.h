@@ -380,6 +380,28 @@ ACORE_API int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn,
  * Thread: loop.  Since: 1.0 */
 ACORE_API int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd);
 
+/* acore_loop_set_host_data() - keep `data` on the loop under `key` (the
+ * address of something the caller owns, e.g. a static variable of a
+ * binding), so a binding finds its interpreter state from the loop without
+ * a global. Each key has one slot; a new `data` replaces the old one (whose
+ * `data_free` runs now); NULL `data` empties the slot (`data_free` is
+ * then not called). The slots are
+ * emptied last when the loop closes, after every other `ud_free` of the
+ * close has run, so those may still read them.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop or key NULL); ACORE_ENOMEM;
+ *          ACORE_ECLOSED.
+ * Owns: `data`: `data_free(data)` (when not NULL) runs once: when it is
+ *       replaced or removed, when the loop closes, or now if this fails.
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_loop_set_host_data(acore_loop_t *loop, const void *key,
+                                       void *data, acore_free_fn data_free);
+
+/* acore_loop_host_data() - the data kept under `key`, borrowed (valid until
+ * it is replaced or the loop closes), or NULL (none, or loop/key NULL).
+ * Thread: loop.  Since: 1.0 */
+ACORE_API void *acore_loop_host_data(const acore_loop_t *loop,
+                                     const void *key);
+
 /* acore_loop_run() - run until there is no more work: nothing ready, no
  * timer pending (under the virtual clock: none due), no host handle active,
  * no hold (acore_loop_hold) - or until acore_loop_stop().
@@ -713,6 +735,18 @@ ACORE_API int acore_future_result_bytes(acore_future_t *fut, const void **data,
  *          acore_future_result.  Thread: loop.  Since: 0.1 */
 ACORE_API int acore_future_steal_result(acore_future_t *fut, acore_free_fn tag,
                                         void **out);
+
+/* acore_future_result_tagged() - the pointer result, borrowed (valid
+ * while the future lives), only when it was set with `value_free == tag`
+ * (acore_future_set_result, acore_task_return, acore_work_set_result...).
+ * A binding passes its own destructor as the tag, so it never misreads a
+ * value another language (or C) stored.
+ * Returns: ACORE_OK and the pointer in *out; ACORE_ETYPE (a result of
+ *          another kind or tag, or stolen); ACORE_EINVAL (fut, tag or out
+ *          NULL); the rest as acore_future_result.
+ * Thread: loop.  Since: 1.0 */
+ACORE_API int acore_future_result_tagged(acore_future_t *fut,
+                                         acore_free_fn tag, void **out);
 
 /* acore_future_error() - the error of a failed future, borrowed (valid while
  * the future lives), or NULL when it has not failed. Marks it retrieved.

@@ -113,6 +113,32 @@ ACORE_API int acore_executor_options_set_idle_timeout(
 ACORE_API int acore_executor_options_set_stack_size(
     acore_executor_options_t *opts, size_t bytes);
 
+/* What a worker hook is told (acore_worker_fn's `phase`). */
+enum {
+  ACORE_WORKER_START = 1, /* a worker thread starts, before its first job */
+  ACORE_WORKER_STOP = 2   /* it leaves, after its last job */
+};
+
+/* A worker hook: called on the worker thread itself. */
+typedef void (*acore_worker_fn)(int phase, void *ud);
+
+/* acore_executor_options_set_worker_hook() - call fn(ACORE_WORKER_START,
+ * ud) on each worker thread of executors made from these options before
+ * it runs any job, and fn(ACORE_WORKER_STOP, ud) as the last thing it does
+ * before the thread ends (a host VM attaches and detaches its threads
+ * there). Both run with no acore lock held; the hook must not wait for the
+ * executor (no acore_executor_shutdown with ACORE_EXECUTOR_WAIT, no last
+ * unref). NULL `fn` removes the hook.
+ * Returns: ACORE_OK; ACORE_EINVAL (opts NULL).
+ * Owns: nothing: `ud` is borrowed and must stay valid while such an
+ *       executor has threads (until acore_executor_shutdown() with
+ *       ACORE_EXECUTOR_WAIT, or its last unref, returns). Options are
+ *       copied by acore_executor_new(), so one `ud` serves several
+ *       executors.
+ * Thread: any.  Since: 1.0 */
+ACORE_API int acore_executor_options_set_worker_hook(
+    acore_executor_options_t *opts, acore_worker_fn fn, void *ud);
+
 /* ------------------------------------------------------------------------ */
 /* Executor                                                                  */
 /* ------------------------------------------------------------------------ */

@@ -149,10 +149,36 @@ static void threadsafe(acore_loop_t *loop) {
     acore_future_unref(f[i]);
 }
 
+/* The worker hook runs on each worker thread, START then STOP. */
+static int hook_starts, hook_stops; /* one worker: no race */
+static void on_worker(int phase, void *ud) {
+  if (ud != &hook_starts)
+    return;
+  hook_starts += phase == ACORE_WORKER_START;
+  hook_stops += phase == ACORE_WORKER_STOP;
+}
+
+static void worker_hook(void) {
+  acore_executor_options_t *o = NULL;
+  acore_executor_t *ex = NULL;
+
+  CHECK(acore_executor_options_new(&o) == ACORE_OK);
+  CHECK(acore_executor_options_set_worker_hook(NULL, on_worker, NULL) == ACORE_EINVAL);
+  CHECK(acore_executor_options_set_max_workers(o, 1) == ACORE_OK);
+  CHECK(acore_executor_options_set_min_workers(o, 1) == ACORE_OK);
+  CHECK(acore_executor_options_set_worker_hook(o, on_worker, &hook_starts) == ACORE_OK);
+  CHECK(acore_executor_new(o, &ex) == ACORE_OK);
+  acore_executor_options_free(o);
+  CHECK(acore_executor_shutdown(ex, ACORE_EXECUTOR_WAIT) == ACORE_OK);
+  CHECK(hook_starts == 1 && hook_stops == 1);
+  acore_executor_unref(ex);
+}
+
 void ob_exec(void) {
   acore_loop_t *loop = ob_vloop();
 
   executors(loop);
   threadsafe(loop);
+  worker_hook();
   ob_vloop_done(loop);
 }

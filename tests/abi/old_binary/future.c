@@ -113,11 +113,31 @@ static void callbacks(acore_loop_t *loop) {
   acore_future_unref(f);
 }
 
+/* A host value is read back only with the destructor it was stored with. */
+static int tag_freed;
+static void tag_a(void *v) { tag_freed += v == &tag_freed; }
+static void tag_b(void *v) { (void)v; }
+
+static void tagged(acore_loop_t *loop) {
+  acore_future_t *f = NULL;
+  void *p = NULL;
+
+  CHECK(acore_future_new(loop, &f) == ACORE_OK);
+  CHECK(acore_future_result_tagged(f, tag_a, &p) == ACORE_EINVALIDSTATE);
+  CHECK(acore_future_set_result(f, &tag_freed, tag_a) == ACORE_OK);
+  CHECK(acore_future_result_tagged(f, tag_b, &p) == ACORE_ETYPE && p == NULL);
+  CHECK(acore_future_result_tagged(f, tag_a, &p) == ACORE_OK && p == &tag_freed);
+  CHECK(acore_future_result_tagged(f, NULL, &p) == ACORE_EINVAL);
+  acore_future_unref(f);
+  CHECK(tag_freed == 1);
+}
+
 void ob_future(void) {
   acore_loop_t *loop = ob_vloop();
 
   results(loop);
   failures(loop);
   callbacks(loop);
+  tagged(loop);
   ob_vloop_done(loop);
 }

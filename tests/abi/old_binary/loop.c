@@ -237,6 +237,24 @@ static void polling(void) {
   close(fds[1]);
 }
 
+/* Host data: one slot per key, freed when replaced and at close. */
+static char host_key;
+static int host_freed;
+static void host_free(void *p) { host_freed += p == &host_freed; }
+
+static void host_data(void) {
+  acore_loop_t *loop = ob_vloop();
+
+  CHECK(acore_loop_host_data(loop, &host_key) == NULL);
+  CHECK(acore_loop_set_host_data(loop, NULL, NULL, NULL) == ACORE_EINVAL);
+  CHECK(acore_loop_set_host_data(loop, &host_key, &host_freed, host_free) == ACORE_OK);
+  CHECK(acore_loop_host_data(loop, &host_key) == &host_freed);
+  CHECK(acore_loop_set_host_data(loop, &host_key, &host_freed, host_free) == ACORE_OK);
+  CHECK(host_freed == 1); /* the replaced one */
+  ob_vloop_done(loop);
+  CHECK(host_freed == 2); /* at close */
+}
+
 void ob_loop(void) {
   options();
   threadsafe_limit();
@@ -245,4 +263,5 @@ void ob_loop(void) {
   reports();
   closing();
   polling();
+  host_data();
 }
