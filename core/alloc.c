@@ -11,17 +11,19 @@
  *   freed. A slab is touched by the loop thread only (or under the loop's
  *   mutex once it is closed).
  * - Under AddressSanitizer the blocks on a free list are poisoned (see
- *   ACORE__POISON in internal.h); a chunk is unpoisoned before it is
+ *   ACORE__POISON in alloc.h); a chunk is unpoisoned before it is
  *   returned, so the allocator behind the hook sees plain memory.
  * - ACORE_NO_CACHE=1 in the environment turns the caches off for the
  *   process (every block its own malloc), so the test command can run the
  *   suite with every object freed for real; it is read once, when the first
  *   loop is made, and never changes after.
  */
-#include "internal.h"
+#include "acore.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 static acore_malloc_fn hook_malloc = malloc;
 static acore_realloc_fn hook_realloc = realloc;
