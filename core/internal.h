@@ -21,6 +21,7 @@
 
 #include "acore.h"
 #include "alloc.h"
+#include "loop.h"
 #include "queue.h"
 
 #include <assert.h>
@@ -46,26 +47,6 @@ extern acore_error_t acore__enomem_error;
 /* A new reference to an error for `code`, or to acore__enomem_error. */
 acore_error_t *acore__error_make(int code, const char *message);
 
-/* ---- ready-queue items --------------------------------------------------- */
-
-enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
-       ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL };
-
-typedef struct acore__item {
-  acore__queue node;
-  uint8_t kind;
-  uint8_t b[3];  /* spare bytes for the owner */
-  uint32_t u32;  /* spare word for the owner */
-} acore__item;
-
-/* A call_soon nobody holds a handle to: the smallest ready item. */
-typedef struct acore__call {
-  acore__item item;
-  acore_callback_fn fn;
-  void *ud;
-  acore_free_fn ud_free;
-} acore__call;
-
 /* ---- futures ------------------------------------------------------------- */
 
 enum { /* future flags */
@@ -79,13 +60,6 @@ enum { /* future flags */
   ACORE__F_CACCEPT = 1u << 7 /* ... which it accepted (returned 1) */
 };
 
-/* Fields that functions of any thread read (acore_future_is_task reads a
- * future's flags; acore_loop_is_running/_is_closed/_time read the loop's
- * running, closed and vnow) are written by the loop thread only, through
- * these relaxed atomic stores (plain moves on common CPUs), and read
- * with ACORE__LOAD off the loop thread, so the reads are not data races. */
-#define ACORE__STORE(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
-#define ACORE__LOAD(lv) __atomic_load_n(&(lv), __ATOMIC_RELAXED)
 /* Set a mutable flag bit (RETRIEVED, STOLEN, DEAD) on the loop thread. */
 #define ACORE__FUTURE_FLAG(f, bit) \
   ACORE__STORE((f)->flags, (uint8_t)((f)->flags | (bit)))
@@ -317,16 +291,6 @@ struct acore_loop_options {
   size_t threadsafe_limit;
 };
 
-/* Something that must hear of the loop's close before anything else is
- * dropped (an executor with work in flight for the loop, a default
- * executor). Registered with acore__loop_add_closer(); `fn` runs once, on
- * the loop thread, at the start of acore_loop_close(), after which the
- * record is unlinked (the owner frees it, possibly inside `fn`). */
-typedef struct acore__closer {
-  acore__queue node;
-  void (*fn)(struct acore__closer *c, acore_loop_t *loop);
-} acore__closer;
-
 /* The staged verdict of the running step (one step runs at a time). */
 typedef struct acore__stage {
   acore_task_t *task;      /* whose step is running */
@@ -419,11 +383,9 @@ static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
 #define ACORE__WRONG_THREAD(loop) \
   (((loop)->flags & ACORE_LOOP_DEBUG) && !acore__on_loop_thread(loop))
 
-void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 /* host.c: run every host data slot's destructor (last step of close). */
 typedef struct acore__hostslot acore__hostslot;
 void acore__loop_host_drop(acore_loop_t *loop);
-void acore__loop_remove_closer(acore__closer *c);
 /* What every loop-thread entry point checks after its own arguments:
  * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another
  * thread), ACORE_ECLOSED, else ACORE_OK. */
@@ -443,15 +405,12 @@ static inline int acore__loop_check_sched(const acore_loop_t *loop) {
   return rc == ACORE_OK && loop->closing ? ACORE_ECLOSED : rc;
 }
 
-uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
 /* poll.c: set up the prepare handle at creation; announce the end of a
  * wait (the check handle, first thing); close both handles at close
  * (each counted in loop->closing_handles until its close callback). */
 void acore__poll_init(acore_loop_t *loop);
 void acore__poll_after(acore_loop_t *loop);
 void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed);
-void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
-void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
 void *acore__obj_alloc_slow(acore_loop_t *loop, int slab);
 void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p);
 
@@ -482,14 +441,5 @@ static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
 }
 /* An object of the loop is gone (closed path: takes the mutex). */
 void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
-/* call_soon_threadsafe without its bound, for acore's own calls that must
- * not fail while the loop is open (a destruction that must run on the
- * loop thread). Returns as acore_loop_call_soon_threadsafe. */
-int acore__loop_post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
-                     acore_free_fn ud_free);
-/* Defer a future's destruction to the loop thread (any thread). */
-void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f);
-void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
-                        acore_error_t *err, acore_future_t *fut);
 
 #endif /* ACORE_INTERNAL_H */

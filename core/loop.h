@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop.h - the loop's scheduling interface: what the core files ask of a
+ * loop (loop.c) without knowing how it is made. Internal.
+ *
+ * Design notes
+ * - Everything that runs "later" is an item on the loop's ready queue: a
+ *   scheduled call (acore__call, an acore_handle), a done callback record,
+ *   or a task's step. acore__loop_push() appends one; one libuv iteration
+ *   runs one acore iteration (in a uv_check handle): due timers join the
+ *   tail of the ready queue, then exactly the items present at that moment
+ *   run, each dispatched on its kind.
+ * - Objects of a loop (futures, tasks, handles) come from the loop's
+ *   caches (acore__obj_alloc) and are counted live; the loop's memory is
+ *   freed when its references and its live objects are gone and it is
+ *   closed. While the loop is open, objects are destroyed on the loop
+ *   thread only (a last unref elsewhere is deferred to it); once closed,
+ *   destruction happens under the loop's mutex.
+ * - Lock order: the loop's mutex is a leaf lock; no callback runs under it.
+ */
+#ifndef ACORE_LOOP_H
+#define ACORE_LOOP_H
+
+#include "acore.h"
+#include "queue.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- ready-queue items --------------------------------------------------- */
+
+enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
+       ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL };
+
+typedef struct acore__item {
+  acore__queue node;
+  uint8_t kind;
+  uint8_t b[3];  /* spare bytes for the owner */
+  uint32_t u32;  /* spare word for the owner */
+} acore__item;
+
+/* A call_soon nobody holds a handle to: the smallest ready item. */
+typedef struct acore__call {
+  acore__item item;
+  acore_callback_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+} acore__call;
+
+/* Fields that functions of any thread read (acore_future_is_task reads a
+ * future's flags; acore_loop_is_running/_is_closed/_time read the loop's
+ * running, closed and vnow) are written by the loop thread only, through
+ * these relaxed atomic stores (plain moves on common CPUs), and read
+ * with ACORE__LOAD off the loop thread, so the reads are not data races. */
+#define ACORE__STORE(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
+#define ACORE__LOAD(lv) __atomic_load_n(&(lv), __ATOMIC_RELAXED)
+
+/* ---- scheduling ---------------------------------------------------------- */
+
+void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
+/* call_soon_threadsafe without its bound, for acore's own calls that must
+ * not fail while the loop is open (a destruction that must run on the
+ * loop thread). Returns as acore_loop_call_soon_threadsafe. */
+int acore__loop_post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
+                     acore_free_fn ud_free);
+uint64_t acore__loop_now(const acore_loop_t *loop); /* ns, fresh */
+void acore__loop_wake_timers(acore_loop_t *loop); /* re-arm after changes */
+/* Defer a future's destruction to the loop thread (any thread). */
+void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f);
+/* Hand an unhandled problem to the loop's error handler (report.c). */
+void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
+                        acore_error_t *err, acore_future_t *fut);
+
+/* Something that must hear of the loop's close before anything else is
+ * dropped (an executor with work in flight for the loop, a default
+ * executor). Registered with acore__loop_add_closer(); `fn` runs once, on
+ * the loop thread, at the start of acore_loop_close(), after which the
+ * record is unlinked (the owner frees it, possibly inside `fn`). */
+typedef struct acore__closer {
+  acore__queue node;
+  void (*fn)(struct acore__closer *c, acore_loop_t *loop);
+} acore__closer;
+
+void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
+void acore__loop_remove_closer(acore__closer *c);
+
+#endif /* ACORE_LOOP_H */
