@@ -24,59 +24,12 @@
 #include "future.h"
 #include "loop.h"
 #include "queue.h"
+#include "task.h"
 
 #include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <uv.h>
-
-/* ---- tasks --------------------------------------------------------------- */
-
-struct acore_task {
-  struct acore_future fut; /* first: a task is a future */
-  acore__item item;        /* b[0] must_cancel, b[1] step status and
-                              delivery flags, b[2] phase; u32 cancel
-                              requests */
-  acore_step_fn fn;
-  void *ud;
-  acore_free_fn ud_free;
-  acore_future_t *awaited; /* a reference, or NULL */
-  acore__queue tnode;      /* loop->tasks */
-  uintptr_t ident;          /* (id << 1) | 1, or an acore__task_ident * */
-};
-
-/* What few tasks need lives in this record, made on first need: the name
- * (set, or asked for) and the innermost open timeout scope. Until then
- * task->ident holds the id alone. */
-typedef struct acore__task_ident {
-  uint64_t id;
-  void *tscope; /* timeout.c: innermost open timeout scope, or NULL */
-  bool named;
-  char name[];
-} acore__task_ident;
-
-/* The task's timeout-scope slot, made on first use; NULL: out of memory
- * (with create) or no scope (without). */
-void **acore__task_tscope(acore_task_t *t, bool create);
-
-/* The task's name: its own, or the default "Task-<id>" written into
- * `buf` (ACORE__TASK_NAME_BUF bytes). Allocates nothing. */
-#define ACORE__TASK_NAME_BUF 32
-const char *acore__task_name(const acore_task_t *t, char *buf);
-void acore__task_run(acore_loop_t *loop, acore_task_t *t);
-/* acore_task_cancel() past its checks (through acore__cancel). */
-int acore__task_cancel(acore_task_t *t, const char *message);
-/* The task was reached again by the cancel it passes on to what it
- * awaits: a cycle. Wake it (the cancel is delivered into its next step);
- * 1 if it was woken, 0 when it waits for nothing pending. */
-int acore__task_cancel_cycle(acore_task_t *t);
-/* acore_task_uncancel() without handling the cancel delivered to the
- * running step (a timeout scope withdrawing its own request). */
-int acore__task_uncancel(acore_task_t *t);
-/* Mark the cancel delivered to `t`'s running step handled; no-op outside. */
-void acore__task_cancel_handled(acore_task_t *t);
-void acore__task_close(acore_task_t *t); /* loop close: cancel, release */
-void acore__task_destroy(acore_task_t *t);
 
 /* ---- handles and timers -------------------------------------------------- */
 
@@ -120,17 +73,6 @@ struct acore_loop_options {
   void *uv_loop;
   size_t threadsafe_limit;
 };
-
-/* The staged verdict of the running step (one step runs at a time). */
-typedef struct acore__stage {
-  acore_task_t *task;      /* whose step is running */
-  acore_future_t *await;   /* acore_task_await_take's future */
-  acore_error_t *err;      /* acore_task_fail_take's error */
-  uint8_t kind;            /* ACORE_VALUE_* of a staged result */
-  bool has_result;
-  bool cancel_open;        /* a cancel delivered to it, not handled yet */
-  acore__value v;
-} acore__stage;
 
 struct acore_loop {
   atomic_uint refs;
