@@ -23,47 +23,15 @@
 #include "alloc.h"
 #include "future.h"
 #include "loop.h"
+#include "poll.h"
 #include "queue.h"
 #include "task.h"
+#include "timer.h"
 
 #include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <uv.h>
-
-/* ---- handles and timers -------------------------------------------------- */
-
-struct acore_handle {
-  acore__item item; /* b[0] cancelled, b[1] is a timer, b[2] done */
-  atomic_uint refs;
-  acore_loop_t *loop;
-  acore_callback_fn fn;
-  void *ud;
-  acore_free_fn ud_free;
-  uint64_t when; /* timers: deadline in ns of loop time */
-  uint64_t seq;  /* timers: order among equal deadlines */
-  size_t heap_index;
-};
-
-/* A pending call's handle: from the loop's cache when only the loop holds
- * it, else (user_ref: two references) a plain allocation. Loop thread. */
-acore_handle_t *acore__handle_new_call(acore_loop_t *loop, bool user_ref);
-/* A plain allocation with one reference, for call_soon_threadsafe (any
- * thread: it touches nothing of the loop). */
-acore_handle_t *acore__handle_new_threadsafe(acore_loop_t *loop);
-void acore__handle_run(acore_loop_t *loop, acore_handle_t *h);
-void acore__handle_drop(acore_handle_t *h); /* never runs: frees its ud */
-void acore__handle_release(acore_handle_t *h);
-/* call_later (`t` a delay) or call_at (`absolute`: `t` a loop time) with a
- * handle only the loop holds (from its cache): *borrowed is valid until
- * ud_free(ud) runs (the call ran, was cancelled or dropped at close), so
- * a borrower clears its copy there. Returns as acore_loop_call_later. */
-int acore__timer(acore_loop_t *loop, double t, bool absolute,
-                 acore_callback_fn fn, void *ud, acore_free_fn ud_free,
-                 acore_handle_t **borrowed);
-/* Move due timers to the ready queue. */
-void acore__timers_collect(acore_loop_t *loop, uint64_t now);
-void acore__timers_drop(acore_loop_t *loop);
 
 /* ---- the loop ------------------------------------------------------------ */
 
@@ -177,12 +145,6 @@ static inline int acore__loop_check_sched(const acore_loop_t *loop) {
   return rc == ACORE_OK && loop->closing ? ACORE_ECLOSED : rc;
 }
 
-/* poll.c: set up the prepare handle at creation; announce the end of a
- * wait (the check handle, first thing); close both handles at close
- * (each counted in loop->closing_handles until its close callback). */
-void acore__poll_init(acore_loop_t *loop);
-void acore__poll_after(acore_loop_t *loop);
-void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed);
 void *acore__obj_alloc_slow(acore_loop_t *loop, int slab);
 void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p);
 
