@@ -26,8 +26,12 @@
  *   the front (priority: ahead of its equals) or to the next getter, and
  *   flags the future STOLEN so it is given back once.
  */
+#include "alloc.h"
+#include "future.h"
+#include "loop.h"
 #include "waitq.h"
 
+#include <assert.h>
 #include <string.h>
 
 enum { PRIO = 2 };
@@ -164,7 +168,7 @@ static bool has_room(const acore_queue_t *q) {
 static void deliver(acore_queue_t *q, slot s, bool front) {
   acore__waiter *g = acore__waitq_head(&q->getters);
 
-  if (g != NULL && !q->loop->closed)
+  if (g != NULL && !acore__loop_closed(q->loop))
     acore__waiter_give(g, s.item, s.item_free);
   else
     store_push(q, s, front);
@@ -177,7 +181,8 @@ static void all_done(acore_queue_t *q);
  * (join counts an admitted item from its admission on). */
 static void give_up(acore_queue_t *q, acore__waiter *p) {
   p->n = PUT_GIVEN_UP;
-  if (q->unfinished > 0 && --q->unfinished == 0 && !q->loop->closed)
+  if (q->unfinished > 0 && --q->unfinished == 0 &&
+      !acore__loop_closed(q->loop))
     all_done(q);
 }
 
@@ -189,7 +194,7 @@ static int commit(acore_queue_t *q, acore__waiter *p) {
     return p->n == PUT_IN ? ACORE_OK : ACORE_ECANCELLED;
   p->n = PUT_IN;
   q->reserved--;
-  if (q->shutdown || q->loop->closed) { /* the future keeps (frees) it */
+  if (q->shutdown || acore__loop_closed(q->loop)) { /* the future frees it */
     give_up(q, p);
     return ACORE_ECLOSED;
   }
@@ -212,7 +217,7 @@ static void queue_unref_cb(void *ud) { acore_queue_unref(ud); }
 static void admit_putters(acore_queue_t *q) {
   acore__waiter *p;
 
-  while (!q->loop->closed && has_room(q) &&
+  while (!acore__loop_closed(q->loop) && has_room(q) &&
          (p = acore__waitq_head(&q->putters)) != NULL) {
     acore__cbrec *r = p->spare; /* reserved by acore_queue_put() */
 
@@ -486,7 +491,7 @@ int acore_queue_task_done(acore_queue_t *q) {
     return ACORE_EWRONGTHREAD;
   if (q->unfinished == 0)
     return ACORE_EINVALIDSTATE;
-  if (--q->unfinished == 0 && !q->loop->closed)
+  if (--q->unfinished == 0 && !acore__loop_closed(q->loop))
     all_done(q);
   return ACORE_OK;
 }

@@ -11,8 +11,14 @@
  * - Handover never fails half way: whatever it cannot copy becomes an
  *   ACORE_ENOMEM error on the destination.
  */
+#include "alloc.h"
 #include "comb.h"
+#include "future.h"
+#include "loop.h"
+#include "timer.h"
+#include "value.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #ifndef ACORE_COMB_H
 #define ACORE_COMB_H
 
-#include "internal.h"
+#include "acore.h"
 #include "acore/combinators.h"
 
 /* Check a combinator's input: loop usable, array and futures valid and of

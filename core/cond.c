@@ -18,8 +18,13 @@
  *   allocates.
  * - Each waiter holds a reference to its condition.
  */
+#include "alloc.h"
+#include "future.h"
+#include "loop.h"
+#include "value.h"
 #include "waitq.h"
 
+#include <assert.h>
 #include <string.h>
 
 struct acore_cond {
@@ -196,7 +201,7 @@ static int start_wait(acore_cond_t *cond, acore_pred_fn fn, void *ud,
   c->fn = fn;
   c->ud = ud;
   c->ud_free = ud_free;
-  c->w.owner = cond->loop->current;
+  c->w.owner = acore__loop_current(cond->loop);
   c->w.on_grant = on_grant;
   acore__waitq_push(&cond->wq, &c->w);
   acore__lock_release_to(cond->lock, &c->w.watch);

@@ -8,7 +8,8 @@
  * - acore__enomem_error is a static error handed out when making an error
  *   fails for lack of memory; its reference count is never consulted.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "value.h"
 
 #include <string.h>
 

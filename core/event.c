@@ -7,6 +7,8 @@
  *   they began waiting) and a wait on a set event is done at once.
  * - A cancelled or dropped waiter leaves the queue at once (waitq.c).
  */
+#include "alloc.h"
+#include "loop.h"
 #include "waitq.h"
 
 struct acore_event {

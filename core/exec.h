@@ -19,8 +19,12 @@
 #ifndef ACORE_EXEC_H
 #define ACORE_EXEC_H
 
-#include "internal.h"
+#include "future.h"
 #include "acore/executor.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
 
 enum { ACORE__JOB_QUEUED = 1, ACORE__JOB_RUNNING, ACORE__JOB_DROPPED };
 

@@ -33,7 +33,9 @@
  *   joins the others, and frees the executor when it leaves.
  */
 #define _GNU_SOURCE
+#include "alloc.h"
 #include "exec.h"
+#include "queue.h"
 
 #include <math.h>
 #include <sched.h>

@@ -18,8 +18,14 @@
  * - A task is a future (its first member); completing a task's future is
  *   only done by its step (task.c), so the public setters refuse tasks.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "future.h"
+#include "loop_impl.h"
+#include "queue.h"
+#include "task.h"
+#include "value.h"
 
+#include <assert.h>
 #include <string.h>
 
 void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
@@ -69,7 +75,7 @@ acore_future_t *acore__xfuture_new(acore_loop_t *loop, size_t size,
     x = acore__calloc(1, size);
     if (x == NULL)
       return NULL;
-    loop->nlive++;
+    loop->core.nlive++;
   }
   acore__future_init(loop, &x->fut, ACORE__F_CUSTOM | flags);
   x->ops = ops;
@@ -135,7 +141,7 @@ void acore_future_unref(acore_future_t *fut) {
   else if (atomic_fetch_sub_explicit(&fut->refs, 1, memory_order_acq_rel) != 1)
     return;
   loop = fut->loop;
-  if (acore__on_loop_thread(loop) && !loop->closed)
+  if (acore__on_loop_thread(loop) && !loop->core.closed)
     acore__future_release(fut);
   else
     acore__loop_defer_destroy(loop, fut);

@@ -19,8 +19,11 @@
  *   it ends cancelled when they are done. Every child's error counts as
  *   retrieved once the gather has seen it: the gather speaks for it.
  */
+#include "alloc.h"
 #include "comb.h"
+#include "future.h"
 
+#include <assert.h>
 #include <string.h>
 
 #define NO_SLOT ((size_t)-1)

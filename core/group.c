@@ -19,8 +19,15 @@
  * - The group completes when it has no members and it is sealed, aborting
  *   or cancel-requested.
  */
+#include "alloc.h"
 #include "comb.h"
+#include "future.h"
+#include "loop.h"
+#include "queue.h"
+#include "task.h"
+#include "value.h"
 
+#include <assert.h>
 #include <string.h>
 
 typedef struct member {

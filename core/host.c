@@ -12,14 +12,15 @@
  *   `ud_free` of the close, so those may still read them. From the moment
  *   close starts nothing can be set (acore__loop_check_sched).
  */
-#include "internal.h"
+#include "alloc.h"
+#include "loop_impl.h"
 
-struct acore__hostslot {
+typedef struct acore__hostslot {
   struct acore__hostslot *next;
   const void *key;
   void *data;
   acore_free_fn data_free;
-};
+} acore__hostslot;
 
 static acore__hostslot **find(acore_loop_t *loop, const void *key) {
   acore__hostslot **p = &loop->host;

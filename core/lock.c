@@ -17,7 +17,14 @@
  *   owning: it reports (ACORE_REPORT_CALLBACK_ERROR, ACORE_ENOTOWNER) and
  *   passes the lock on, so nobody hangs.
  */
+#include "alloc.h"
+#include "future.h"
+#include "loop.h"
+#include "task.h"
+#include "value.h"
 #include "waitq.h"
+
+#include <assert.h>
 
 struct acore_lock {
   atomic_uint refs;
@@ -109,7 +116,8 @@ static void do_release(acore_lock_t *lock, acore__cbrec **watch_slot) {
     acore__watch_drop(lock->loop, &lock->watch);
   lock->locked = false;
   lock->owner = NULL;
-  if (!lock->loop->closed && (w = acore__waitq_head(&lock->wq)) != NULL)
+  if (!acore__loop_closed(lock->loop) &&
+      (w = acore__waitq_head(&lock->wq)) != NULL)
     grant(lock, w);
 }
 
@@ -125,7 +133,7 @@ void acore__lock_enqueue(acore_lock_t *lock, acore__waiter *w) {
 }
 
 int acore__lock_check_owner(const acore_lock_t *lock) {
-  if (!lock->locked || lock->owner != lock->loop->current)
+  if (!lock->locked || lock->owner != acore__loop_current(lock->loop))
     return ACORE_ENOTOWNER;
   return ACORE_OK;
 }
@@ -179,7 +187,7 @@ void acore_lock_unref(acore_lock_t *lock) {
 static int take_now(acore_lock_t *lock) {
   acore__waiter tmp;
 
-  tmp.owner = lock->loop->current;
+  tmp.owner = acore__loop_current(lock->loop);
   tmp.watch = NULL;
   if (acore__lock_watch_new(&tmp) != ACORE_OK)
     return ACORE_ENOMEM;
@@ -210,7 +218,7 @@ int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
   }
   if ((w = acore__waiter_new(lock->loop, sizeof(*w), NULL)) == NULL)
     return ACORE_ENOMEM;
-  w->owner = lock->loop->current;
+  w->owner = acore__loop_current(lock->loop);
   if (acore__lock_watch_new(w) != ACORE_OK) {
     acore_future_unref(&w->x.fut);
     return ACORE_ENOMEM;
@@ -230,7 +238,7 @@ int acore_lock_acquire_finish(acore_lock_t *lock, acore_future_t *fut) {
   if (!acore__cancel_delivered(fut))
     return ACORE_OK;
   if (fut->kind == ACORE_VALUE_INT && fut->v.i == 1 && lock->locked &&
-      lock->owner == lock->loop->current) {
+      lock->owner == acore__loop_current(lock->loop)) {
     fut->v.i = 0;
     do_release(lock, NULL);
   }
@@ -254,7 +262,7 @@ int acore_lock_release(acore_lock_t *lock) {
     return rc;
   if (!lock->locked)
     return ACORE_EINVALIDSTATE;
-  if (lock->owner != lock->loop->current)
+  if (lock->owner != acore__loop_current(lock->loop))
     return ACORE_ENOTOWNER;
   do_release(lock, NULL);
   return ACORE_OK;

@@ -12,12 +12,19 @@
  *   as "work" only ready items, pending timers and holds.
  * - An iteration: due timers join the ready queue's tail, the queue is moved
  *   aside, and exactly those items run; what they schedule runs next time.
- * - loop->nlive counts the loop's live objects plus one while the loop has
+ * - loop->core.nlive counts the loop's live objects plus one while the loop has
  *   references. Whoever brings it to 0 (under the mutex, after close) frees
  *   the loop's memory.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "future.h"
+#include "loop_impl.h"
+#include "poll.h"
+#include "queue.h"
+#include "task.h"
+#include "timer.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 /* ---- options --------------------------------------------------------------- */
@@ -73,7 +80,7 @@ int acore_loop_options_set_uv_loop(acore_loop_options_t *opts, void *uv_loop) {
 __thread char acore__thread_marker __attribute__((tls_model("initial-exec")));
 
 uint64_t acore__loop_now(const acore_loop_t *loop) {
-  if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
+  if (loop->core.flags & ACORE_LOOP_VIRTUAL_CLOCK)
     return ACORE__LOAD(loop->vnow);
   return uv_hrtime() - loop->epoch;
 }
@@ -125,7 +132,7 @@ static bool uc_done(const acore_loop_t *loop) {
 /* Make libuv's view match acore's: idle while work is ready (or a virtual
  * timer is due), the uv timer armed for the earliest real deadline. */
 static void update_handles(acore_loop_t *loop) {
-  bool virt = (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK) != 0;
+  bool virt = (loop->core.flags & ACORE_LOOP_VIRTUAL_CLOCK) != 0;
   bool want_idle = !acore__queue_empty(&loop->ready) ||
                    (virt && timer_due(loop)) || uc_done(loop);
 
@@ -146,7 +153,7 @@ static void update_handles(acore_loop_t *loop) {
     uint64_t now = acore__loop_now(loop), when = loop->heap[0]->when;
     uint64_t ms =
         (int64_t)when > (int64_t)now ? (when - now + 999999) / 1000000 : 0;
-    uv_update_time(loop->uv);
+    uv_update_time(loop->core.uv);
     uv_timer_start(&loop->timer, on_timer, ms, 0);
     loop->armed_when = when;
   }
@@ -178,17 +185,17 @@ void acore__loop_push(acore_loop_t *loop, acore__item *it) {
 static void loop_free(acore_loop_t *loop) {
   int i;
 
-  uv_mutex_destroy(&loop->mutex);
+  uv_mutex_destroy(&loop->core.mutex);
   for (i = 0; i < ACORE__SLAB_COUNT; i++)
-    acore__slab_destroy(&loop->slabs[i]);
+    acore__slab_destroy(&loop->core.slabs[i]);
   acore__free(loop->heap);
   acore__free(loop);
 }
 
 void *acore__obj_alloc_slow(acore_loop_t *loop, int slab) {
-  void *p = acore__slab_alloc(&loop->slabs[slab]);
+  void *p = acore__slab_alloc(&loop->core.slabs[slab]);
   if (p != NULL)
-    loop->nlive++;
+    loop->core.nlive++;
   return p;
 }
 
@@ -197,13 +204,13 @@ static void obj_release(acore_loop_t *loop, int slab, void *p) {
   if (slab < 0)
     acore__free(p);
   else
-    acore__slab_free(&loop->slabs[slab], p);
+    acore__slab_free(&loop->core.slabs[slab], p);
 }
 
 void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p) {
-  if (!loop->closed) {
+  if (!loop->core.closed) {
     obj_release(loop, slab, p);
-    loop->nlive--;
+    loop->core.nlive--;
     return;
   }
   acore__loop_obj_gone(loop, slab, p);
@@ -212,24 +219,24 @@ void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p) {
 void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p) {
   bool last;
 
-  uv_mutex_lock(&loop->mutex);
+  uv_mutex_lock(&loop->core.mutex);
   obj_release(loop, slab, p);
-  last = --loop->nlive == 0;
-  uv_mutex_unlock(&loop->mutex);
+  last = --loop->core.nlive == 0;
+  uv_mutex_unlock(&loop->core.mutex);
   if (last)
     loop_free(loop);
 }
 
 void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f) {
-  uv_mutex_lock(&loop->mutex);
-  if (!loop->closed) {
+  uv_mutex_lock(&loop->core.mutex);
+  if (!loop->core.closed) {
     f->znext = loop->zombies;
     loop->zombies = f;
     uv_async_send(&loop->async);
-    uv_mutex_unlock(&loop->mutex);
+    uv_mutex_unlock(&loop->core.mutex);
     return;
   }
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   acore__future_destroy(f); /* closed: destruction takes the mutex */
 }
 
@@ -242,22 +249,22 @@ static int loop_init_uv(acore_loop_t *loop, void *host) {
   int rc;
 
   if (host != NULL) {
-    loop->uv = host;
+    loop->core.uv = host;
   } else {
     if (uv_loop_init(&loop->own_uv) != 0)
       return ACORE_EIO;
-    loop->uv = &loop->own_uv;
+    loop->core.uv = &loop->own_uv;
     loop->owns_uv = true;
   }
-  rc = uv_async_init(loop->uv, &loop->async, on_async);
+  rc = uv_async_init(loop->core.uv, &loop->async, on_async);
   if (rc != 0) {
     if (loop->owns_uv)
       uv_loop_close(&loop->own_uv);
     return rc == UV_ENOMEM ? ACORE_ENOMEM : ACORE_EIO;
   }
-  uv_check_init(loop->uv, &loop->check);
-  uv_idle_init(loop->uv, &loop->idle);
-  uv_timer_init(loop->uv, &loop->timer);
+  uv_check_init(loop->core.uv, &loop->check);
+  uv_idle_init(loop->core.uv, &loop->idle);
+  uv_timer_init(loop->core.uv, &loop->timer);
   loop->check.data = loop->idle.data = loop->timer.data = loop;
   loop->async.data = loop;
   uv_check_start(&loop->check, on_check);
@@ -268,15 +275,16 @@ static int loop_init_uv(acore_loop_t *loop, void *host) {
 }
 
 static void loop_init_slabs(acore_loop_t *loop) {
+  acore__slab *s = loop->core.slabs;
   int i;
 
-  acore__slab_init(&loop->slabs[ACORE__SLAB_FUTURE], sizeof(acore_future_t));
-  acore__slab_init(&loop->slabs[ACORE__SLAB_TASK], sizeof(acore_task_t));
-  acore__slab_init(&loop->slabs[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
-  acore__slab_init(&loop->slabs[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
-  acore__slab_init(&loop->slabs[ACORE__SLAB_CALL], sizeof(acore__call));
+  acore__slab_init(&s[ACORE__SLAB_FUTURE], sizeof(acore_future_t));
+  acore__slab_init(&s[ACORE__SLAB_TASK], sizeof(acore_task_t));
+  acore__slab_init(&s[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
+  acore__slab_init(&s[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
+  acore__slab_init(&s[ACORE__SLAB_CALL], sizeof(acore__call));
   for (i = 0; i < ACORE__XSLABS; i++)
-    acore__slab_init(&loop->slabs[ACORE__SLAB_X0 + i], (size_t)(i + 1) * 16);
+    acore__slab_init(&s[ACORE__SLAB_X0 + i], (size_t)(i + 1) * 16);
 }
 
 int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
@@ -290,12 +298,12 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   if (loop == NULL)
     return ACORE_ENOMEM;
   atomic_init(&loop->refs, 1);
-  loop->nlive = 1; /* the references */
-  loop->flags = opts ? opts->flags : 0;
+  loop->core.nlive = 1; /* the references */
+  loop->core.flags = opts ? opts->flags : 0;
   loop->slow_ns = (uint64_t)((opts ? opts->slow_callback : 0.1) * 1e9);
   loop->tsq_limit = opts ? opts->threadsafe_limit
                          : ACORE_THREADSAFE_LIMIT_DEFAULT;
-  loop->owner = &acore__thread_marker;
+  loop->core.owner = &acore__thread_marker;
   loop->epoch = uv_hrtime();
   loop->next_task_id = 1;
   acore__queue_init(&loop->ready);
@@ -304,7 +312,7 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   acore__queue_init(&loop->tsq);
   acore__queue_init(&loop->closers);
   loop_init_slabs(loop);
-  if (uv_mutex_init(&loop->mutex) != 0) {
+  if (uv_mutex_init(&loop->core.mutex) != 0) {
     rc = ACORE_EIO;
     goto fail_mutex;
   }
@@ -315,7 +323,7 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   return ACORE_OK;
 
 fail_uv:
-  uv_mutex_destroy(&loop->mutex);
+  uv_mutex_destroy(&loop->core.mutex);
 fail_mutex:
   acore__free(loop);
   return rc;
@@ -333,7 +341,7 @@ void acore_loop_unref(acore_loop_t *loop) {
   if (loop == NULL ||
       atomic_fetch_sub_explicit(&loop->refs, 1, memory_order_acq_rel) != 1)
     return;
-  if (!loop->closed) {
+  if (!loop->core.closed) {
     if (!acore__on_loop_thread(loop)) {
       fprintf(stderr, "acore: last reference to an open loop dropped on "
                       "another thread; close it on its own thread\n");
@@ -341,21 +349,21 @@ void acore_loop_unref(acore_loop_t *loop) {
     }
     acore_loop_close(loop);
   }
-  uv_mutex_lock(&loop->mutex);
-  last = --loop->nlive == 0;
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_lock(&loop->core.mutex);
+  last = --loop->core.nlive == 0;
+  uv_mutex_unlock(&loop->core.mutex);
   if (last)
     loop_free(loop);
 }
 
 void *acore_loop_uv(acore_loop_t *loop) {
-  return loop != NULL && !loop->closed ? loop->uv : NULL;
+  return loop != NULL && !loop->core.closed ? loop->core.uv : NULL;
 }
 
 int acore_loop_backend_fd(acore_loop_t *loop) {
   int rc = acore__loop_check(loop);
 
-  return rc != ACORE_OK ? rc : uv_backend_fd(loop->uv);
+  return rc != ACORE_OK ? rc : uv_backend_fd(loop->core.uv);
 }
 
 int acore_loop_backend_timeout(acore_loop_t *loop) {
@@ -367,7 +375,7 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
   if (!acore__queue_empty(&loop->ready))
     return 0;
   /* libuv's own wait, for the host's handles on the same uv loop. */
-  host = uv_loop_alive(loop->uv) ? uv_backend_timeout(loop->uv) : -1;
+  host = uv_loop_alive(loop->core.uv) ? uv_backend_timeout(loop->core.uv) : -1;
   if (loop->heap_len == 0)
     return host;
   /* One clock read for both questions: due? and how long until then. */
@@ -375,7 +383,7 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
   when = loop->heap[0]->when;
   if ((int64_t)when <= (int64_t)now) /* deadlines compare as signed */
     return 0;
-  if (loop->flags & ACORE_LOOP_VIRTUAL_CLOCK)
+  if (loop->core.flags & ACORE_LOOP_VIRTUAL_CLOCK)
     return host;
   ms = (when - now + 999999) / 1000000;
   if (ms > INT32_MAX)
@@ -441,7 +449,7 @@ static void run_debug(acore_loop_t *loop, acore__item *it) {
 
 static void iterate(acore_loop_t *loop) {
   acore__queue todo;
-  bool debug = (loop->flags & ACORE_LOOP_DEBUG) != 0;
+  bool debug = (loop->core.flags & ACORE_LOOP_DEBUG) != 0;
 
   if (loop->heap_len > 0) /* no clock read when no timer is pending */
     acore__timers_collect(loop, acore__loop_now(loop));
@@ -493,7 +501,7 @@ static void on_check(uv_check_t *h) {
   stop = atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
          atomic_exchange(&loop->stop_req, 0);
   if (stop || last) {
-    uv_stop(loop->uv);
+    uv_stop(loop->core.uv);
     loop->stopped = true;
   }
   update_handles(loop);
@@ -525,12 +533,12 @@ static void take_foreign(acore_loop_t *loop) {
   acore__queue q;
   acore_future_t *z;
 
-  uv_mutex_lock(&loop->mutex);
+  uv_mutex_lock(&loop->core.mutex);
   acore__queue_move(&loop->tsq, &q);
   loop->tsq_len = 0;
   z = loop->zombies;
   loop->zombies = NULL;
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   drain_threadsafe(loop, &q);
   release_zombies(z);
 }
@@ -540,7 +548,7 @@ static void on_async(uv_async_t *h) {
   bool entered = cb_enter(loop);
 
   take_foreign(loop);
-  if (!loop->closed) {
+  if (!loop->core.closed) {
     sync_async_ref(loop);
     if (atomic_load(&loop->stop_req))
       update_handles(loop); /* the check handle stops us after this poll */
@@ -551,7 +559,7 @@ static void on_async(uv_async_t *h) {
 /* ---- running ----------------------------------------------------------------- */
 
 static int run_check(acore_loop_t *loop) {
-  if (loop->closed)
+  if (loop->core.closed)
     return ACORE_ECLOSED;
   if (loop->running)
     return ACORE_EBUSY;
@@ -561,7 +569,7 @@ static int run_check(acore_loop_t *loop) {
 static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   int r;
 
-  loop->owner = &acore__thread_marker;
+  loop->core.owner = &acore__thread_marker;
   ACORE__STORE(loop->running, true);
   loop->stopped = false;
   loop->nowait = mode == UV_RUN_NOWAIT;
@@ -569,7 +577,7 @@ static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   take_foreign(loop);
   sync_async_ref(loop);
   update_handles(loop);
-  r = uv_run(loop->uv, mode);
+  r = uv_run(loop->core.uv, mode);
   ACORE__STORE(loop->running, false);
   loop->nowait = false;
   acore_loop_unref(loop);
@@ -595,7 +603,7 @@ int acore_loop_run_once(acore_loop_t *loop, unsigned flags) {
   if ((rc = run_check(loop)) != ACORE_OK)
     return rc;
   r = run_uv(loop, (flags & ACORE_RUN_NOWAIT) ? UV_RUN_NOWAIT : UV_RUN_ONCE);
-  if (loop->closed)
+  if (loop->core.closed)
     return 0;
   return r != 0 || loop->heap_len > 0 || !acore__queue_empty(&loop->ready);
 }
@@ -621,19 +629,19 @@ int acore_loop_stop(acore_loop_t *loop) {
 
   if (loop == NULL)
     return ACORE_EINVAL;
-  uv_mutex_lock(&loop->mutex);
-  if (loop->closed) {
+  uv_mutex_lock(&loop->core.mutex);
+  if (loop->core.closed) {
     rc = ACORE_ECLOSED;
   } else {
     atomic_store(&loop->stop_req, 1);
     uv_async_send(&loop->async);
   }
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   return rc;
 }
 
 int acore_loop_is_closed(const acore_loop_t *loop) {
-  return loop ? ACORE__LOAD(loop->closed) : ACORE_EINVAL;
+  return loop ? ACORE__LOAD(loop->core.closed) : ACORE_EINVAL;
 }
 
 int acore_loop_is_running(const acore_loop_t *loop) {
@@ -647,7 +655,7 @@ int acore_loop_advance(acore_loop_t *loop, double seconds) {
     return ACORE_EINVAL;
   if ((rc = acore__loop_check(loop)) != ACORE_OK)
     return rc;
-  if (!(loop->flags & ACORE_LOOP_VIRTUAL_CLOCK))
+  if (!(loop->core.flags & ACORE_LOOP_VIRTUAL_CLOCK))
     return ACORE_EINVALIDSTATE;
   ACORE__STORE(loop->vnow, loop->vnow + (uint64_t)(seconds * 1e9 + 0.5));
   update_handles(loop);
@@ -659,8 +667,8 @@ static int hold_change(acore_loop_t *loop, int delta) {
 
   if (loop == NULL)
     return ACORE_EINVAL;
-  uv_mutex_lock(&loop->mutex);
-  if (loop->closed) {
+  uv_mutex_lock(&loop->core.mutex);
+  if (loop->core.closed) {
     rc = ACORE_ECLOSED;
   } else if (delta < 0 && atomic_load(&loop->holds) == 0) {
     rc = ACORE_EINVALIDSTATE;
@@ -668,7 +676,7 @@ static int hold_change(acore_loop_t *loop, int delta) {
     atomic_fetch_add(&loop->holds, delta);
     uv_async_send(&loop->async);
   }
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   return rc;
 }
 
@@ -683,6 +691,19 @@ void acore__loop_remove_closer(acore__closer *c) {
   acore__queue_remove(&c->node);
 }
 
+acore__closer *acore__loop_find_closer(acore_loop_t *loop,
+                                       void (*fn)(acore__closer *c,
+                                                  acore_loop_t *loop)) {
+  acore__queue *n;
+
+  for (n = loop->closers.next; n != &loop->closers; n = n->next) {
+    acore__closer *c = acore__queue_data(n, acore__closer, node);
+    if (c->fn == fn)
+      return c;
+  }
+  return NULL;
+}
+
 /* ---- close -------------------------------------------------------------------- */
 
 /* The loop's memory is kept (one count in nlive) until the last handle
@@ -693,9 +714,9 @@ static void on_handle_closed(uv_handle_t *h) {
 
   if (--loop->closing_handles > 0 || !loop->close_later)
     return;
-  uv_mutex_lock(&loop->mutex);
-  last = --loop->nlive == 0;
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_lock(&loop->core.mutex);
+  last = --loop->core.nlive == 0;
+  uv_mutex_unlock(&loop->core.mutex);
   if (last)
     loop_free(loop);
 }
@@ -712,14 +733,14 @@ static void close_uv(acore_loop_t *loop) {
   acore__poll_close(loop, on_handle_closed);
   if (loop->in_uv_cb && !loop->owns_uv) {
     /* Inside the host's uv_run: it runs the close callbacks itself. */
-    uv_mutex_lock(&loop->mutex);
-    loop->nlive++;
-    uv_mutex_unlock(&loop->mutex);
+    uv_mutex_lock(&loop->core.mutex);
+    loop->core.nlive++;
+    uv_mutex_unlock(&loop->core.mutex);
     loop->close_later = true;
     return;
   }
   while (loop->closing_handles > 0)
-    uv_run(loop->uv, UV_RUN_NOWAIT);
+    uv_run(loop->core.uv, UV_RUN_NOWAIT);
   if (loop->owns_uv)
     uv_loop_close(&loop->own_uv);
 }
@@ -757,7 +778,7 @@ static bool close_left(const acore_loop_t *loop) {
 
 /* Cancel the tasks, drop every callback, ready item and timer; again
  * while the cleanups that run meanwhile complete futures (which queues
- * their callbacks). Nothing new can be scheduled: loop->closing. */
+ * their callbacks). Nothing new can be scheduled: loop->core.closing. */
 static void close_drain(acore_loop_t *loop) {
   do {
     /* Tasks first: cancelling them completes futures whose callbacks are
@@ -778,13 +799,13 @@ int acore_loop_close(acore_loop_t *loop) {
 
   if (loop == NULL)
     return ACORE_EINVAL;
-  if (loop->closing) /* closed, or a cleanup of this close calls it */
+  if (loop->core.closing) /* closed, or a cleanup of this close calls it */
     return ACORE_OK;
   if (loop->running)
     return ACORE_EBUSY;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
-  loop->closing = true;
+  loop->core.closing = true;
   while (!acore__queue_empty(&loop->closers)) {
     acore__queue *n = acore__queue_head(&loop->closers);
     acore__closer *c = acore__queue_data(n, acore__closer, node);
@@ -792,13 +813,13 @@ int acore_loop_close(acore_loop_t *loop) {
     c->fn(c, loop);
   }
   close_drain(loop);
-  uv_mutex_lock(&loop->mutex);
-  ACORE__STORE(loop->closed, true);
+  uv_mutex_lock(&loop->core.mutex);
+  ACORE__STORE(loop->core.closed, true);
   acore__queue_move(&loop->tsq, &q);
   loop->tsq_len = 0;
   z = loop->zombies;
   loop->zombies = NULL;
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   drop_threadsafe(&q);
   release_zombies(z);
   if (loop->eh_free != NULL)
@@ -868,17 +889,17 @@ static int post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
   h->fn = fn;
   h->ud = ud;
   h->ud_free = ud_free;
-  uv_mutex_lock(&loop->mutex);
-  if (loop->closed || loop->tsq_len >= limit) {
-    rc = loop->closed ? ACORE_ECLOSED : ACORE_EAGAIN;
-    uv_mutex_unlock(&loop->mutex);
+  uv_mutex_lock(&loop->core.mutex);
+  if (loop->core.closed || loop->tsq_len >= limit) {
+    rc = loop->core.closed ? ACORE_ECLOSED : ACORE_EAGAIN;
+    uv_mutex_unlock(&loop->core.mutex);
     acore__handle_release(h);
     goto fail;
   }
   acore__queue_insert_tail(&loop->tsq, &h->item.node);
   loop->tsq_len++;
   uv_async_send(&loop->async);
-  uv_mutex_unlock(&loop->mutex);
+  uv_mutex_unlock(&loop->core.mutex);
   return ACORE_OK;
 
 fail:

@@ -22,10 +22,12 @@
 #define ACORE_LOOP_H
 
 #include "acore.h"
+#include "alloc.h"
 #include "queue.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <uv.h>
 
 /* ---- ready-queue items --------------------------------------------------- */
 
@@ -55,6 +57,98 @@ typedef struct acore__call {
 #define ACORE__STORE(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
 #define ACORE__LOAD(lv) __atomic_load_n(&(lv), __ATOMIC_RELAXED)
 
+/* ---- what every core file may read of a loop ----------------------------- */
+
+/* The first member of struct acore_loop (loop_impl.h, which only the files
+ * that own a part of the loop include): what the inline checks and object
+ * caches below need, and what most concepts read. */
+typedef struct acore__loopcore {
+  unsigned flags;        /* ACORE_LOOP_*, fixed at creation */
+  const void *owner;     /* the owning thread's marker (on_loop_thread) */
+  bool closed;           /* written under mutex */
+  bool closing;          /* acore_loop_close() is at work (or done) */
+  acore_task_t *current; /* the task whose step runs, or NULL (task.c) */
+  uv_loop_t *uv;
+  uv_mutex_t mutex;      /* guards `closed`, and loop_impl.h's marked fields */
+  size_t nlive;          /* futures, tasks and handles alive (mutex once
+                            closed) */
+  acore__slab slabs[ACORE__SLAB_COUNT];
+} acore__loopcore;
+
+static inline acore__loopcore *acore__core(const acore_loop_t *loop) {
+  return (acore__loopcore *)(uintptr_t)loop;
+}
+static inline bool acore__loop_closed(const acore_loop_t *loop) {
+  return acore__core(loop)->closed;
+}
+static inline acore_task_t *acore__loop_current(const acore_loop_t *loop) {
+  return acore__core(loop)->current;
+}
+
+/* Each thread's marker is the address of a thread-local byte. */
+extern __thread char acore__thread_marker
+    __attribute__((tls_model("initial-exec")));
+static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
+  return acore__core(loop)->owner == &acore__thread_marker;
+}
+/* Loop-thread check for debug mode. */
+#define ACORE__WRONG_THREAD(loop) \
+  ((acore__core(loop)->flags & ACORE_LOOP_DEBUG) && \
+   !acore__on_loop_thread(loop))
+
+/* What every loop-thread entry point checks after its own arguments:
+ * ACORE_EINVAL (NULL loop), ACORE_EWRONGTHREAD (debug mode, another
+ * thread), ACORE_ECLOSED, else ACORE_OK. */
+static inline int acore__loop_check(const acore_loop_t *loop) {
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  return acore__core(loop)->closed ? ACORE_ECLOSED : ACORE_OK;
+}
+/* The same for the entry points that schedule a callback or a task: they
+ * refuse from the moment close starts (also inside the cleanups it runs),
+ * so nothing is scheduled that close would not see. */
+static inline int acore__loop_check_sched(const acore_loop_t *loop) {
+  int rc = acore__loop_check(loop);
+
+  return rc == ACORE_OK && acore__core(loop)->closing ? ACORE_ECLOSED : rc;
+}
+
+/* ---- the loop's object caches -------------------------------------------- */
+
+void *acore__obj_alloc_slow(acore_loop_t *loop, int slab);
+void acore__obj_free_slow(acore_loop_t *loop, int slab, void *p);
+
+/* An object from the loop's cache of `slab`, counted in nlive. */
+static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
+  acore__loopcore *c = acore__core(loop);
+  acore__slab *s = &c->slabs[slab];
+  void **b = s->free_list;
+
+  if (b == NULL)
+    return acore__obj_alloc_slow(loop, slab);
+  ACORE__UNPOISON(b, s->block_size);
+  s->free_list = *b;
+  c->nlive++;
+  return b;
+}
+
+/* Give an object back; slab -1: it came from acore__malloc. */
+static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
+  acore__loopcore *c = acore__core(loop);
+
+  if (slab >= 0 && !c->closed && !acore__cache_off()) {
+    acore__slab *s = &c->slabs[slab];
+    *(void **)p = s->free_list;
+    s->free_list = p;
+    ACORE__POISON(p, s->block_size);
+    c->nlive--;
+    return;
+  }
+  acore__obj_free_slow(loop, slab, p);
+}
+
 /* ---- scheduling ---------------------------------------------------------- */
 
 void acore__loop_push(acore_loop_t *loop, acore__item *it); /* ready tail */
@@ -83,5 +177,9 @@ typedef struct acore__closer {
 
 void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 void acore__loop_remove_closer(acore__closer *c);
+/* The loop's closer record whose fn is `fn`, or NULL. Loop thread. */
+acore__closer *acore__loop_find_closer(acore_loop_t *loop,
+                                       void (*fn)(acore__closer *c,
+                                                  acore_loop_t *loop));
 
 #endif /* ACORE_LOOP_H */

@@ -20,7 +20,11 @@
  *   cancellation), else when all jobs are done. Job errors are marked
  *   retrieved: the map has looked at them, as gather does.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "future.h"
+#include "loop.h"
+#include "queue.h"
+#include "value.h"
 
 #include <string.h>
 
@@ -146,7 +150,7 @@ static void job_done(acore_future_t *f, void *ud) {
   map *m = ud;
 
   m->in_flight--;
-  if (m->x.fut.loop->closed)
+  if (acore__loop_closed(m->x.fut.loop))
     return;
   job_outcome(m, f);
   start_jobs(m);

@@ -18,7 +18,9 @@
  * - in_poll_hook refuses re-entrant hook changes (ACORE_EBUSY), so a hook
  *   is never freed while it runs.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "loop_impl.h"
+#include "poll.h"
 
 #include <unistd.h>
 
@@ -33,7 +35,7 @@ static void call_hook(acore_loop_t *loop, int phase) {
  * (uv_backend_timeout() cannot tell from here: libuv 1.44 answers 0
  * inside a prepare callback.) */
 static bool may_block(const acore_loop_t *loop) {
-  return !loop->nowait && !loop->idle_on && uv_loop_alive(loop->uv);
+  return !loop->nowait && !loop->idle_on && uv_loop_alive(loop->core.uv);
 }
 
 static void on_prepare(uv_prepare_t *h) {
@@ -46,7 +48,7 @@ static void on_prepare(uv_prepare_t *h) {
 }
 
 void acore__poll_init(acore_loop_t *loop) {
-  uv_prepare_init(loop->uv, &loop->prepare);
+  uv_prepare_init(loop->core.uv, &loop->prepare);
   loop->prepare.data = loop;
   uv_unref((uv_handle_t *)&loop->prepare);
 }
@@ -141,7 +143,7 @@ int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd) {
   }
   if ((p = acore__malloc(sizeof(*p))) == NULL)
     return ACORE_ENOMEM;
-  if (uv_poll_init(loop->uv, p, fd) != 0) {
+  if (uv_poll_init(loop->core.uv, p, fd) != 0) {
     acore__free(p);
     return ACORE_EIO;
   }

@@ -9,7 +9,8 @@
  *   borrowed. Once the loop is closed (its handler's ud freed) reports go
  *   to the default handler, which prints one line to stderr.
  */
-#include "internal.h"
+#include "loop_impl.h"
+#include "task.h"
 
 #include <stdio.h>
 
@@ -61,7 +62,7 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
   ctx.fut = fut;
   ctx.task = fut ? acore_task_from_future(fut) : NULL;
   ctx.name = ctx.task ? acore__task_name(ctx.task, ctx.namebuf) : "";
-  if (loop != NULL && !loop->closed && loop->eh != NULL)
+  if (loop != NULL && !loop->core.closed && loop->eh != NULL)
     loop->eh(loop, &ctx, loop->eh_ud);
   else
     acore_loop_default_error_handler(loop, &ctx);

@@ -18,6 +18,8 @@
  *   future is a waiter made for its queue, also when granted at once), so
  *   no other future can add permits past the bound.
  */
+#include "alloc.h"
+#include "loop.h"
 #include "waitq.h"
 
 struct acore_sem {
@@ -38,7 +40,7 @@ static int check_sem(const acore_sem_t *sem) {
 static void wake(acore_sem_t *sem) {
   acore__waiter *w;
 
-  if (sem->closed || sem->loop->closed)
+  if (sem->closed || acore__loop_closed(sem->loop))
     return;
   while ((w = acore__waitq_head(&sem->wq)) != NULL && w->n <= sem->value) {
     sem->value -= w->n;

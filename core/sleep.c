@@ -15,7 +15,10 @@
  *   queued call then finds it done and only lets it go (one iteration
  *   later, never observable: there is no timer to remove).
  */
+#include "alloc.h"
 #include "comb.h"
+#include "future.h"
+#include "loop.h"
 
 #include <string.h>
 

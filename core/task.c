@@ -25,8 +25,14 @@
  * - Phase WAITING also covers "resumed by the awaited future, queued on
  *   the ready queue": the item is then on the ready queue.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "future.h"
+#include "loop_impl.h"
+#include "queue.h"
+#include "task.h"
+#include "value.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -312,7 +318,7 @@ static int unhandled_cancel(acore_loop_t *loop, acore_task_t *t, int v) {
 }
 
 void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
-  acore_task_t *prev = loop->current;
+  acore_task_t *prev = loop->core.current;
   bool again;
   int v;
 
@@ -321,7 +327,7 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
     bool open = deliver(t);
 
     set_phase(t, PH_RUNNING);
-    loop->current = t;
+    loop->core.current = t;
     loop->stage.task = t;
     loop->stage.cancel_open = open;
     v = t->fn(t, t->ud);
@@ -329,7 +335,7 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
       v = unhandled_cancel(loop, t, v);
     again = apply_verdict(loop, t, v);
     stage_clear(&loop->stage);
-    loop->current = prev;
+    loop->core.current = prev;
   } while (again);
 }
 
@@ -640,7 +646,7 @@ int acore_task_name(const acore_task_t *task, char *buf, size_t cap) {
 }
 
 acore_task_t *acore_loop_current_task(acore_loop_t *loop) {
-  return loop ? loop->current : NULL;
+  return loop ? loop->core.current : NULL;
 }
 
 size_t acore_loop_task_count(const acore_loop_t *loop) {

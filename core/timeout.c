@@ -25,8 +25,12 @@
  *   is the plain one. The registration holds the shield and the shield
  *   holds the inner, so the inner lives until it completes.
  */
+#include "alloc.h"
 #include "comb.h"
+#include "future.h"
+#include "task.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 

@@ -17,7 +17,10 @@
  *   on other threads) are plain allocations, the others come from the
  *   loop's cache - also a combinator's timer, which it only borrows.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "loop_impl.h"
+#include "queue.h"
+#include "timer.h"
 
 #include <math.h>
 #include <string.h>

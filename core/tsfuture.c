@@ -16,7 +16,9 @@
  *   accept; anything else frees the value (a cancel goes through
  *   acore_future_cancel(), so tasks and composite futures get theirs).
  */
-#include "internal.h"
+#include "alloc.h"
+#include "future.h"
+#include "value.h"
 #include "acore/executor.h"
 
 #include <string.h>

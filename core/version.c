@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* version.c - the run-time version of the library. */
-#include "internal.h"
+#include "acore.h"
 
 unsigned acore_version(void) { return ACORE_VERSION_HEX; }
 

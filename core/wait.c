@@ -19,7 +19,10 @@
  *   queue's head, or one future that the next completion fulfils.
  */
 #include "comb.h"
+#include "future.h"
+#include "value.h"
 
+#include <assert.h>
 #include <string.h>
 
 enum { MODE_WAIT = 1, MODE_AS_COMPLETED };

@@ -9,7 +9,15 @@
  *   owner's on_leave hook runs, so the hook sees the queue without it.
  * - Waiters are never completed on a closed loop: the ready queue is gone.
  */
+#include "alloc.h"
+#include "future.h"
+#include "loop.h"
+#include "queue.h"
+#include "task.h"
+#include "value.h"
 #include "waitq.h"
+
+#include <assert.h>
 
 /* Once the loop is closed, waiters and their primitives may be destroyed
  * on any thread, several at once: their queue links change under the
@@ -18,10 +26,10 @@ static void leave(acore__waiter *w) {
   acore_loop_t *loop = w->x.fut.loop;
   acore__waitq *wq;
 
-  if (loop->closed) {
-    uv_mutex_lock(&loop->mutex);
+  if (acore__loop_closed(loop)) {
+    uv_mutex_lock(&acore__core(loop)->mutex);
     acore__waiter_unlink(w);
-    uv_mutex_unlock(&loop->mutex);
+    uv_mutex_unlock(&acore__core(loop)->mutex);
     return;
   }
   if ((wq = w->wq) == NULL)
@@ -78,7 +86,8 @@ void acore__waiter_grant(acore__waiter *w, int64_t value) {
   acore__value v;
 
   acore__waiter_unlink(w);
-  if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
+  if (acore__loop_closed(w->x.fut.loop) ||
+      w->x.fut.state != ACORE_FUTURE_PENDING)
     return;
   v = acore__value_int(value);
   acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT, ACORE_VALUE_INT, v);
@@ -88,7 +97,8 @@ void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free) {
   acore__value v;
 
   acore__waiter_unlink(w);
-  assert(!w->x.fut.loop->closed && w->x.fut.state == ACORE_FUTURE_PENDING);
+  assert(!acore__loop_closed(w->x.fut.loop) &&
+         w->x.fut.state == ACORE_FUTURE_PENDING);
   v = acore__value_ptr(ptr, ptr_free);
   acore__future_complete(&w->x.fut, ACORE_FUTURE_RESULT,
                          acore__ptr_kind(ptr, ptr_free), v);
@@ -98,7 +108,8 @@ void acore__waiter_fail(acore__waiter *w, int code, const char *message) {
   acore__value v;
 
   acore__waiter_unlink(w);
-  if (w->x.fut.loop->closed || w->x.fut.state != ACORE_FUTURE_PENDING)
+  if (acore__loop_closed(w->x.fut.loop) ||
+      w->x.fut.state != ACORE_FUTURE_PENDING)
     return;
   v = acore__value_err(acore__error_make(code, message));
   acore__future_complete(&w->x.fut, ACORE_FUTURE_ERROR, ACORE_VALUE_NONE, v);
@@ -164,11 +175,11 @@ void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message) {
 
   if (loop == NULL) /* nobody ever waited */
     return;
-  if (loop->closed) { /* see leave(): only unlink, under the mutex */
-    uv_mutex_lock(&loop->mutex);
+  if (acore__loop_closed(loop)) { /* see leave(): unlink only, under mutex */
+    uv_mutex_lock(&acore__core(loop)->mutex);
     while ((w = acore__waitq_head(wq)) != NULL)
       acore__waiter_unlink(w);
-    uv_mutex_unlock(&loop->mutex);
+    uv_mutex_unlock(&acore__core(loop)->mutex);
     return;
   }
   while ((w = acore__waitq_head(wq)) != NULL)
@@ -178,7 +189,7 @@ void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message) {
 static void noop(void *ud) { (void)ud; }
 
 void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj) {
-  if (acore__on_loop_thread(loop) || loop->closed) {
+  if (acore__on_loop_thread(loop) || acore__loop_closed(loop)) {
     destroy(obj);
     return;
   }
@@ -188,7 +199,7 @@ void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj) {
 }
 
 int acore__cancel_delivered(acore_future_t *fut) {
-  acore_task_t *t = fut->loop->current;
+  acore_task_t *t = acore__loop_current(fut->loop);
 
   return t != NULL && t->awaited == fut &&
          fut->state == ACORE_FUTURE_RESULT &&

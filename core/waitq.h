@@ -19,7 +19,7 @@
 #ifndef ACORE_WAITQ_H
 #define ACORE_WAITQ_H
 
-#include "internal.h"
+#include "future.h"
 #include "acore/sync.h"
 
 typedef struct acore__waitq acore__waitq;

@@ -7,7 +7,7 @@
  *
  * Design notes
  * - Each loop that uses an executor gets one delivery state (exloop),
- *   found through its closer record on loop->closers. Workers append
+ *   found through its closer record among the loop's closers. Workers append
  *   finished jobs to its `done` list under its mutex; only the append that
  *   finds the list empty sends the wake-up (waker.c), and the loop thread
  *   takes the whole list at once, so a burst costs one wake-up. The
@@ -26,7 +26,14 @@
  * - A job completes its future only on the loop thread, and only if the
  *   future is still pending; otherwise what the work produced is freed.
  */
+#include "alloc.h"
 #include "exec.h"
+#include "future.h"
+#include "loop.h"
+#include "queue.h"
+#include "value.h"
+
+#include <assert.h>
 
 struct acore__exloop {
   acore__closer closer;    /* on loop->closers while the loop is open */
@@ -65,14 +72,9 @@ static void on_el_closed(acore__waker *w) {
 }
 
 static acore__exloop *el_find(acore_loop_t *loop) {
-  acore__queue *n;
+  acore__closer *c = acore__loop_find_closer(loop, el_close);
 
-  for (n = loop->closers.next; n != &loop->closers; n = n->next) {
-    acore__closer *c = acore__queue_data(n, acore__closer, node);
-    if (c->fn == el_close)
-      return acore__queue_data(c, acore__exloop, closer);
-  }
-  return NULL;
+  return c ? acore__queue_data(c, acore__exloop, closer) : NULL;
 }
 
 static int el_get(acore_loop_t *loop, acore__exloop **out) {
@@ -87,7 +89,7 @@ static int el_get(acore_loop_t *loop, acore__exloop **out) {
       acore__free(el);
       return ACORE_EIO;
     }
-    rc = acore__waker_init(loop->uv, &el->waker, on_el_wake);
+    rc = acore__waker_init(acore__core(loop)->uv, &el->waker, on_el_wake);
     if (rc != ACORE_OK) {
       uv_mutex_destroy(&el->mutex);
       acore__free(el);

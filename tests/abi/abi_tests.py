@@ -511,8 +511,8 @@ def case_dropped_symbol(s, objs, res, tmp):
 
 def case_undeclared_export(s, objs, res, tmp):
     """A function no public header declares gets exported."""
-    src, objs3 = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
-                             '#include "internal.h"\nACORE_API int acore_undeclared(void);\n'
+    src, objs3 = relink_with(s, objs, "core/version.c", '#include "acore.h"\n',
+                             '#include "acore.h"\nACORE_API int acore_undeclared(void);\n'
                              "int acore_undeclared(void) { return 1; }\n", "core/version.c")
     extra = os.path.join(tmp, "extra.map")
     with open(extra, "w") as f:
@@ -657,8 +657,8 @@ def case_old_binary_coverage(s, objs, res, tmp):
     hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
                  "ACORE_API unsigned acore_version(void);\n"
                  "ACORE_API int acore_version_uncalled(void);")
-    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
-                         '#include "internal.h"\n'
+    src, _ = relink_with(s, objs, "core/version.c", '#include "acore.h"\n',
+                         '#include "acore.h"\n'
                          "int acore_version_uncalled(void) { return 1; }\n", "core/version.c")
     saved = s.abi_files()
     must(s.tool_cmd("update", "--cc", s.a.cc, "--objects", *objs), "abi.py update")
@@ -800,8 +800,8 @@ def case_release(s, objs, res, tmp):
     hdr = s.edit("abi/include/acore.h", "ACORE_API unsigned acore_version(void);",
                  "ACORE_API unsigned acore_version(void);\n"
                  "ACORE_API int acore_version_next(void);")
-    src, _ = relink_with(s, objs, "core/version.c", '#include "internal.h"\n',
-                         '#include "internal.h"\n'
+    src, _ = relink_with(s, objs, "core/version.c", '#include "acore.h"\n',
+                         '#include "acore.h"\n'
                          "int acore_version_next(void) { return 1; }\n", "core/version.c")
     r = update(s)
     expect(res, "update without --new-node after the release with a new function",

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop_impl.h - the whole loop, for the files that own a part of it:
+ * loop.c, and the concepts whose per-loop state lives in the loop
+ * (future.c, task.c, timer.c, poll.c, report.c, host.c). Every other core
+ * file sees only the loop's core part and its scheduling interface
+ * (loop.h).
+ * Internal.
+ *
+ * Each group of fields below names the file that owns it: only that file
+ * (and loop.c, which makes, runs and closes the loop) touches it.
+ */
+#ifndef ACORE_LOOP_IMPL_H
+#define ACORE_LOOP_IMPL_H
+
+#include "loop.h"
+#include "task.h"
+
+#include <stdatomic.h>
+
+struct acore_loop_options {
+  unsigned flags;
+  double slow_callback;
+  void *uv_loop;
+  size_t threadsafe_limit;
+};
+
+struct acore_loop {
+  acore__loopcore core; /* first: what every core file reads (loop.h) */
+
+  /* loop.c: the loop itself */
+  atomic_uint refs;
+  uv_loop_t own_uv;
+  bool owns_uv;
+  bool running;
+  bool in_uv_cb;    /* in one of acore's libuv callbacks (a host's uv_run) */
+  bool close_later; /* closed inside in_uv_cb: the last handle close frees */
+  bool idle_on;
+  bool stopped;     /* uv_stop was issued by acore_loop_stop */
+  bool nowait;      /* this run's poll never blocks (ACORE_RUN_NOWAIT) */
+  uint64_t slow_ns;
+  uv_check_t check;
+  uv_idle_t idle;
+  uv_timer_t timer;
+  uv_async_t async;
+  int closing_handles;
+  acore__queue ready;     /* items to run */
+  acore_future_t *uc_fut; /* run_until_complete's future, or NULL */
+  acore__queue closers;   /* acore__closer records */
+  uint64_t armed_when;    /* deadline the uv timer is armed for, or 0 */
+  uint64_t vnow;          /* virtual clock, ns */
+  uint64_t epoch;         /* real clock origin, ns of uv_hrtime */
+  /* ... under core.mutex: */
+  acore__queue tsq;       /* call_soon_threadsafe records */
+  size_t tsq_len;         /* ... how many */
+  size_t tsq_limit;       /* ... at most (a public call; internal ones pass) */
+  acore_future_t *zombies;
+  atomic_int holds;
+  atomic_int stop_req;
+
+  /* future.c */
+  acore__queue cbrecs;   /* user callbacks waiting on pending futures */
+  acore_future_t *cwave; /* futures the cancel under way reached (znext) */
+  unsigned cdepth;       /* nested acore__cancel calls */
+
+  /* task.c */
+  acore__queue tasks;    /* unfinished tasks, oldest first */
+  size_t ntasks;
+  uint64_t next_task_id;
+  acore__stage stage;
+
+  /* timer.c: a binary min-heap on (when, seq) */
+  acore_handle_t **heap;
+  size_t heap_len;
+  size_t heap_cap;
+  uint64_t timer_seq;
+
+  /* report.c: the error handler */
+  acore_error_handler_fn eh;
+  void *eh_ud;
+  acore_free_fn eh_free;
+
+  /* poll.c: the poll hook and the wake-up fd */
+  uv_prepare_t prepare; /* active while a hook is set */
+  acore_poll_fn poll_fn;
+  void *poll_ud;
+  acore_free_fn poll_free;
+  bool poll_waiting;    /* BEFORE was called; AFTER is due */
+  bool in_poll_hook;    /* the hook is running */
+  uv_poll_t *wakeup;    /* the wake-up fd's handle, or NULL */
+
+  /* host.c: host data slots */
+  struct acore__hostslot *host;
+};
+
+/* host.c: run every host data slot's destructor (last step of close). */
+void acore__loop_host_drop(acore_loop_t *loop);
+
+/* An object of the loop is gone (closed path: takes the mutex). */
+void acore__loop_obj_gone(acore_loop_t *loop, int slab, void *p);
+
+#endif /* ACORE_LOOP_IMPL_H */
