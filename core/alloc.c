@@ -14,34 +14,27 @@
  *   ACORE__POISON in alloc.h); a chunk is unpoisoned before it is
  *   returned, so the allocator behind the hook sees plain memory.
  * - ACORE_NO_CACHE=1 in the environment turns the caches off for the
- *   process (every block its own malloc), so the test command can run the
- *   suite with every object freed for real; it is read once, when the first
- *   loop is made, and never changes after.
+ *   loops made while it is set (every block its own malloc), so the test
+ *   command can run the suite with every object freed for real; a loop
+ *   reads it when it is made and keeps its mode for its whole life (a
+ *   block is freed the way it was allocated).
  */
 #include "acore.h"
 #include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 static acore_malloc_fn hook_malloc = malloc;
 static acore_realloc_fn hook_realloc = realloc;
 static acore_calloc_fn hook_calloc = calloc;
 static acore_dealloc_fn hook_free = free;
 
-int acore__slab_disabled;
-int acore__no_cache;
-
-static uv_once_t no_cache_once = UV_ONCE_INIT;
-
-static void no_cache_read(void) {
+int acore__no_cache(void) {
   const char *v = getenv("ACORE_NO_CACHE");
 
-  acore__no_cache = v != NULL && strcmp(v, "1") == 0;
+  return v != NULL && strcmp(v, "1") == 0;
 }
-
-void acore__no_cache_init(void) { uv_once(&no_cache_once, no_cache_read); }
 
 void *acore__malloc(size_t size) { return hook_malloc(size); }
 
@@ -134,8 +127,6 @@ static int slab_grow(acore__slab *s) {
 void *acore__slab_alloc(acore__slab *s) {
   void **b;
 
-  if (acore__cache_off())
-    return acore__malloc(s->block_size);
   if (s->free_list == NULL && slab_grow(s) != ACORE_OK)
     return NULL;
   b = s->free_list;
@@ -145,10 +136,6 @@ void *acore__slab_alloc(acore__slab *s) {
 }
 
 void acore__slab_free(acore__slab *s, void *block) {
-  if (acore__cache_off()) {
-    acore__free(block);
-    return;
-  }
   *(void **)block = s->free_list;
   s->free_list = block;
   ACORE__POISON(block, s->block_size);

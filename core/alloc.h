@@ -10,7 +10,9 @@
  * - A slab caches blocks of one size for one loop; the loop's object
  *   caches (acore__obj_alloc in loop.h) are an array of slabs indexed by
  *   ACORE__SLAB_*. A slab is touched by its loop's thread only (or under
- *   the loop's mutex once the loop is closed).
+ *   the loop's mutex once the loop is closed). A loop whose caches are
+ *   off (acore__no_cache() when it was made) takes every block from
+ *   acore__malloc instead and never uses its slabs.
  */
 #ifndef ACORE_ALLOC_H
 #define ACORE_ALLOC_H
@@ -41,16 +43,11 @@ void acore__slab_init(acore__slab *s, size_t block_size);
 void *acore__slab_alloc(acore__slab *s);
 void acore__slab_free(acore__slab *s, void *block);
 void acore__slab_destroy(acore__slab *s);
-/* Tests: every block is its own malloc. Change it only while no block of
- * any loop is live (a block must be freed the way it was allocated). */
-extern int acore__slab_disabled;
-/* The environment's ACORE_NO_CACHE=1 (read once, when the first loop is
- * made): the same, for a whole process. */
-extern int acore__no_cache;
-void acore__no_cache_init(void); /* reads the environment, once */
-static inline int acore__cache_off(void) {
-  return acore__slab_disabled | acore__no_cache;
-}
+/* Whether loops made now run with their object caches off (every block
+ * its own acore__malloc): ACORE_NO_CACHE=1 in the environment, read when
+ * a loop is made, so a valgrind or allocator-counting run sees every
+ * object freed for real. */
+int acore__no_cache(void);
 
 /* Under AddressSanitizer a block on a free list is poisoned: a read or
  * write through a stale pointer into a cached block is reported like one

@@ -90,9 +90,6 @@ void acore__work_exec(acore_work_t *job);
 /* Hand a finished or DROPPED job to its loop (no lock held). */
 void acore__work_post(acore_work_t *job);
 
-/* Batches of finished jobs the loop took so far (tests). Loop thread. */
-uint64_t acore__work_drains(acore_loop_t *loop);
-
 /* Options, shared with the default executor of a loop. */
 struct acore_executor_options {
   unsigned max_workers;

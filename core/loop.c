@@ -193,15 +193,18 @@ static void loop_free(acore_loop_t *loop) {
 }
 
 void *acore__obj_alloc_slow(acore_loop_t *loop, int slab) {
-  void *p = acore__slab_alloc(&loop->core.slabs[slab]);
+  acore__slab *s = &loop->core.slabs[slab];
+  void *p = loop->core.cache_off ? acore__malloc(s->block_size)
+                                 : acore__slab_alloc(s);
+
   if (p != NULL)
     loop->core.nlive++;
   return p;
 }
 
-/* slab < 0: `p` came from acore__malloc. */
+/* slab < 0 (or the caches off): `p` came from acore__malloc. */
 static void obj_release(acore_loop_t *loop, int slab, void *p) {
-  if (slab < 0)
+  if (slab < 0 || loop->core.cache_off)
     acore__free(p);
   else
     acore__slab_free(&loop->core.slabs[slab], p);
@@ -293,10 +296,10 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
 
   if (out == NULL)
     return ACORE_EINVAL;
-  acore__no_cache_init();
   loop = acore__calloc(1, sizeof(*loop));
   if (loop == NULL)
     return ACORE_ENOMEM;
+  loop->core.cache_off = acore__no_cache() != 0;
   atomic_init(&loop->refs, 1);
   loop->core.nlive = 1; /* the references */
   loop->core.flags = opts ? opts->flags : 0;

@@ -67,6 +67,7 @@ typedef struct acore__loopcore {
   const void *owner;     /* the owning thread's marker (on_loop_thread) */
   bool closed;           /* written under mutex */
   bool closing;          /* acore_loop_close() is at work (or done) */
+  bool cache_off;        /* objects are their own mallocs (ACORE_NO_CACHE) */
   acore_task_t *current; /* the task whose step runs, or NULL (task.c) */
   uv_loop_t *uv;
   uv_mutex_t mutex;      /* guards `closed`, and loop_impl.h's marked fields */
@@ -138,7 +139,7 @@ static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
 static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
   acore__loopcore *c = acore__core(loop);
 
-  if (slab >= 0 && !c->closed && !acore__cache_off()) {
+  if (slab >= 0 && !c->closed && !c->cache_off) {
     acore__slab *s = &c->slabs[slab];
     *(void **)p = s->free_list;
     s->free_list = p;

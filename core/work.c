@@ -46,7 +46,6 @@ struct acore__exloop {
   atomic_int sending;      /* posters between unlock and their wake-up */
   acore__queue inflight;   /* loop thread: jobs not yet delivered */
   size_t ninflight;
-  uint64_t ndrains;        /* batches taken (tests) */
   acore_executor_t *dflt;  /* the default executor, a reference */
   bool dflt_own;           /* made by the loop */
 };
@@ -118,11 +117,6 @@ static int el_default(acore__exloop *el, acore_executor_t **out) {
   return ACORE_OK;
 }
 
-uint64_t acore__work_drains(acore_loop_t *loop) {
-  acore__exloop *el = el_find(loop);
-  return el != NULL ? el->ndrains : 0;
-}
-
 /* ---- a job's end -------------------------------------------------------------- */
 
 static void track(acore__exloop *el, acore_work_t *job) {
@@ -191,7 +185,6 @@ static void el_drain(acore__exloop *el) {
   uv_mutex_lock(&el->mutex);
   acore__queue_move(&el->done, &q);
   uv_mutex_unlock(&el->mutex);
-  el->ndrains++;
   deliver_all(el, &q);
 }
 

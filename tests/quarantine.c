@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* quarantine.c - see quarantine.h. */
 #include "quarantine.h"
-#include "internal.h" /* acore__slab_disabled */
+#include "testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +105,7 @@ int tq_setup(void **state) {
   tu_fixture *fx = calloc(1, sizeof(*fx));
   acore_loop_options_t *opts;
 
-  fx->slab_before = acore__slab_disabled;
-  acore__slab_disabled = 1;
+  fx->cache_before = tu_cache_off(1);
   live = 0;
   assert_int_equal(acore_set_allocator(q_malloc, q_realloc, q_calloc, q_free),
                    ACORE_OK);
@@ -130,7 +129,7 @@ int tq_teardown(void **state) {
   assert_int_equal(tq_live(), 0);
   release_all();
   assert_int_equal(acore_set_allocator(NULL, NULL, NULL, NULL), ACORE_OK);
-  acore__slab_disabled = fx->slab_before;
+  tu_cache_off(fx->cache_before);
   free(fx);
   return 0;
 }

@@ -105,11 +105,11 @@ static int scenario(acore_loop_t *loop) {
 
 static void test_alloc_failure_walk(void **state) {
   long live, n;
-  int failures = 0;
+  int failures = 0, cache;
 
   (void)state;
   tu_alloc_install();
-  acore__slab_disabled = 1; /* every object is its own allocation */
+  cache = tu_cache_off(1); /* every object is its own allocation */
   live = tu_alloc_live();
   for (n = 1; n < 1000; n++) {
     acore_loop_t *loop = NULL;
@@ -139,7 +139,7 @@ static void test_alloc_failure_walk(void **state) {
     failures++;
   }
   tu_alloc_fail_at(0);
-  acore__slab_disabled = 0;
+  tu_cache_off(cache);
   print_message("failed each of %d allocations in turn\n", failures);
   assert_true(failures >= 15);
 }

@@ -15,7 +15,7 @@
  * mode the loop closes.
  */
 #include "testutil.h"
-#include "internal.h" /* acore__malloc, acore__slab_disabled */
+#include "internal.h" /* acore__malloc */
 
 #include <math.h>
 #include <string.h>
@@ -364,10 +364,10 @@ static int run_one(void (*scenario)(acore_loop_t *), int mode, long k) {
 
 static void walk(void (*scenario)(acore_loop_t *), const char *name) {
   long live, k;
-  int mode, failures;
+  int mode, failures, cache;
 
   tu_alloc_install();
-  acore__slab_disabled = 1; /* every object is its own allocation */
+  cache = tu_cache_off(1); /* every object is its own allocation */
   live = tu_alloc_live();
   for (mode = ONE; mode <= THROUGH; mode++) {
     failures = 0;
@@ -384,7 +384,7 @@ static void walk(void (*scenario)(acore_loop_t *), const char *name) {
                   mode_name[mode], failures);
     assert_true(failures >= 5);
   }
-  acore__slab_disabled = 0;
+  tu_cache_off(cache);
 }
 
 static void test_alloc_modes_combinators(void **state) {

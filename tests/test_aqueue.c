@@ -545,8 +545,6 @@ static void test_aqueue_priority_join_alloc_failure_walk(void **state) {
   assert_true(nth > 2 && nth < 60);
 }
 
-extern int acore__slab_disabled; /* internal: one malloc per object */
-
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
@@ -570,6 +568,6 @@ int main(void) {
     T(test_aqueue_priority_join_alloc_failure_walk),
 #undef T
   };
-  acore__slab_disabled = 1;
+  tu_cache_off(1); /* allocation walks see every object */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

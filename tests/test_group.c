@@ -418,11 +418,11 @@ out:
 
 static void test_combinators_alloc_failure_walk(void **state) {
   long live, n;
-  int failures = 0;
+  int failures = 0, cache;
 
   (void)state;
   tu_alloc_install();
-  acore__slab_disabled = 1; /* every object is its own allocation */
+  cache = tu_cache_off(1); /* every object is its own allocation */
   live = tu_alloc_live();
   for (n = 1; n < 2000; n++) {
     acore_loop_t *loop = tu_loop_new(ACORE_LOOP_VIRTUAL_CLOCK);
@@ -440,7 +440,7 @@ static void test_combinators_alloc_failure_walk(void **state) {
     assert_int_equal(nomem, 1); /* the failure surfaced as ENOMEM */
     failures++;
   }
-  acore__slab_disabled = 0;
+  tu_cache_off(cache);
   print_message("failed each of %d allocations in turn\n", failures);
   assert_true(failures >= 20);
 }

@@ -396,10 +396,8 @@ static void test_lock_alloc_failure_walk(void **state) {
   acore_lock_unref(lock);
 }
 
-extern int acore__slab_disabled; /* internal: one malloc per object */
-
 int main(void) {
-  acore__slab_disabled = 1; /* allocation walks see every object */
+  tu_cache_off(1); /* allocation walks see every object */
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
     T(test_lock_einval),

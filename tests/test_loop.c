@@ -854,8 +854,6 @@ static void test_loop_report_to_handler(void **state) {
 
 /* A slow-callback report names what ran, also when the item that ran freed
  * itself (every object its own allocation, so ASan sees a late read). */
-extern int acore__slab_disabled; /* internal: one malloc per object */
-
 static void spin_cb(void *ud) {
   uint64_t t0 = uv_hrtime();
 
@@ -882,9 +880,10 @@ static void test_loop_debug_slow_report_after_item_freed(void **state) {
   acore_handle_t *h;
   long live = tu_alloc_live();
   tu_reports r;
+  int cache;
 
   (void)state;
-  acore__slab_disabled = 1;
+  cache = tu_cache_off(1);
   assert_int_equal(acore_loop_options_new(&opts), ACORE_OK);
   assert_int_equal(acore_loop_options_set_flags(opts, ACORE_LOOP_DEBUG),
                    ACORE_OK);
@@ -919,7 +918,7 @@ static void test_loop_debug_slow_report_after_item_freed(void **state) {
   assert_string_equal(r.last_name, "spinner");
   acore_task_unref(t);
   tu_loop_free(loop, live);
-  acore__slab_disabled = 0;
+  tu_cache_off(cache);
 }
 
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, tu_teardown)

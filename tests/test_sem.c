@@ -445,8 +445,6 @@ static void test_sem_alloc_failure_walk(void **state) {
   (void)live;
 }
 
-extern int acore__slab_disabled; /* internal: one malloc per object */
-
 /* A task cancelled while it awaits a future it did not get from the
  * semaphore passes that future to acquire_finish: refused, and the bound
  * holds (it used to add the future's int result to the permits). */
@@ -498,7 +496,7 @@ static void test_sem_finish_refuses_foreign_future(void **state) {
 }
 
 int main(void) {
-  acore__slab_disabled = 1; /* allocation walks see every object */
+  tu_cache_off(1); /* allocation walks see every object */
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
     T(test_sem_einval),

@@ -666,8 +666,6 @@ static void test_sync_stress_map_random(void **state) {
   for_seeds(TU_LOOP(state), 200000, map_sequence);
 }
 
-extern int acore__slab_disabled; /* internal: one malloc per object */
-
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
@@ -679,6 +677,6 @@ int main(void) {
     T(test_sync_stress_map_random),
 #undef T
   };
-  acore__slab_disabled = 1;
+  tu_cache_off(1); /* allocation walks see every object */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
-#include "internal.h" /* acore__slab_disabled */
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -98,20 +97,30 @@ static int setup_flags(void **state, unsigned flags) {
   tu_alloc_install();
   tu_alloc_fail_at(0);
   fx->live_before = tu_alloc_live();
-  fx->slab_before = -1; /* untouched */
+  fx->cache_before = -1; /* untouched */
   fx->loop = tu_loop_new(flags);
   tu_frees = 0;
   *state = fx;
   return 0;
 }
 
+int tu_cache_off(int off) {
+  const char *v = getenv("ACORE_NO_CACHE");
+  int before = v != NULL && strcmp(v, "1") == 0;
+
+  if (off)
+    setenv("ACORE_NO_CACHE", "1", 1);
+  else
+    unsetenv("ACORE_NO_CACHE");
+  return before;
+}
+
 int tu_setup(void **state) { return setup_flags(state, 0); }
 int tu_setup_walk(void **state) {
-  int slab_before = acore__slab_disabled;
+  int cache_before = tu_cache_off(1);
 
-  acore__slab_disabled = 1;
   setup_flags(state, 0);
-  ((tu_fixture *)*state)->slab_before = slab_before;
+  ((tu_fixture *)*state)->cache_before = cache_before;
   return 0;
 }
 int tu_setup_virtual(void **state) {
@@ -124,8 +133,8 @@ int tu_teardown(void **state) {
 
   tu_alloc_fail_at(0);
   tu_loop_free(fx->loop, fx->live_before);
-  if (fx->slab_before >= 0)
-    acore__slab_disabled = fx->slab_before;
+  if (fx->cache_before >= 0)
+    tu_cache_off(fx->cache_before);
   free(fx);
   return 0;
 }

@@ -34,11 +34,17 @@ acore_loop_t *tu_loop_new(unsigned flags);
 /* Close and release the loop; assert nothing acore allocated is left. */
 void tu_loop_free(acore_loop_t *loop, long live_before);
 
+/* Object caches of the loops made from now on: off (every object its own
+ * allocation, so tu_alloc_fail_at reaches each one) or on, through the
+ * environment's ACORE_NO_CACHE (read when a loop is made). Returns the
+ * previous setting, to give back to tu_cache_off() when done. */
+int tu_cache_off(int off);
+
 /* cmocka fixtures: *state is a tu_fixture. */
 typedef struct tu_fixture {
   acore_loop_t *loop;
   long live_before;
-  int slab_before; /* tu_setup_walk: the object cache's setting to restore */
+  int cache_before; /* tu_setup_walk: tu_cache_off()'s setting to restore */
 } tu_fixture;
 int tu_setup(void **state);         /* real clock */
 int tu_setup_virtual(void **state); /* virtual clock */
