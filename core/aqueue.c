@@ -274,9 +274,9 @@ static int queue_make(acore_loop_t *loop, size_t maxsize, int order,
   q->maxsize = maxsize;
   q->front_seq = FRONT_SEQ;
   q->seq = FRONT_SEQ;
-  acore__waitq_init(&q->getters, q, NULL);
-  acore__waitq_init(&q->putters, q, NULL);
-  acore__waitq_init(&q->joiners, q, NULL);
+  acore__waitq_init(&q->getters, q, NULL, NULL);
+  acore__waitq_init(&q->putters, q, NULL, NULL);
+  acore__waitq_init(&q->joiners, q, NULL, NULL);
   *out = q;
   return ACORE_OK;
 }

@@ -7,7 +7,7 @@
  * Design notes
  * - A waiter moves IN_COND (queued on the condition) -> IN_LOCK (queued
  *   for the lock, after a notification or a cancel) -> DONE (completed by
- *   the lock's grant, see lock.c's on_grant). It never completes while the
+ *   the lock's grant, see lock.h's on_grant). It never completes while the
  *   lock is not held for its task.
  * - Cancelling an IN_COND waiter moves it to the lock queue with the
  *   cancellation pending: it completes cancelled once it holds the lock.
@@ -21,8 +21,8 @@
 #include "alloc.h"
 #include "future.h"
 #include "loop.h"
+#include "lock.h"
 #include "value.h"
-#include "waitq.h"
 
 #include <assert.h>
 #include <string.h>
@@ -37,7 +37,7 @@ struct acore_cond {
 enum { IN_COND = 1, IN_LOCK, DONE };
 
 typedef struct cwaiter {
-  acore__waiter w; /* first */
+  acore__lwaiter lw; /* first: it re-acquires the lock as the lock's waiter */
   acore_cond_t *cond;
   int state;
   bool notified;
@@ -68,15 +68,16 @@ static int wake(acore_cond_t *cond, size_t n) {
     acore__waiter_unlink(w);
     c->state = IN_LOCK;
     c->notified = true;
-    acore__lock_enqueue(cond->lock, w);
+    acore__lock_enqueue(cond->lock, &c->lw);
     count++;
   }
   return count;
 }
 
 /* The lock is ours again (lock.c calls this instead of completing). */
-static void on_grant(acore__waiter *w) {
-  cwaiter *c = (cwaiter *)w;
+static void on_grant(acore__lwaiter *lw) {
+  cwaiter *c = (cwaiter *)lw;
+  acore__waiter *w = &lw->w;
   acore__value v;
 
   memset(&v, 0, sizeof(v));
@@ -92,7 +93,7 @@ static void on_grant(acore__waiter *w) {
     c->notified = false;
     c->state = IN_COND;
     acore__waitq_push(&c->cond->wq, w);
-    acore__lock_release_to(c->cond->lock, &w->watch);
+    acore__lock_release_to(c->cond->lock, &lw->watch);
     return;
   }
   c->state = DONE;
@@ -113,9 +114,9 @@ static int cw_cancel(acore_future_t *f, const char *message) {
     return 1;
   c->cancel_pending = true;
   if (c->state == IN_COND) {
-    acore__waiter_unlink(&c->w);
+    acore__waiter_unlink(&c->lw.w);
     c->state = IN_LOCK;
-    acore__lock_enqueue(c->cond->lock, &c->w);
+    acore__lock_enqueue(c->cond->lock, &c->lw);
   } else if (c->notified) {
     wake(c->cond, 1); /* pass the notification on */
   }
@@ -125,8 +126,8 @@ static int cw_cancel(acore_future_t *f, const char *message) {
 static void cw_destroy(acore_future_t *f) {
   cwaiter *c = (cwaiter *)f;
 
-  acore__waiter_unlink(&c->w);
-  acore__watch_drop(f->loop, &c->w.watch);
+  acore__waiter_unlink(&c->lw.w);
+  acore__watch_drop(f->loop, &c->lw.watch);
   acore__free(c->cancel_msg);
   drop_pred(c);
   acore_cond_unref(c->cond);
@@ -160,7 +161,7 @@ int acore_cond_new(acore_loop_t *loop, acore_lock_t *lock,
   }
   atomic_init(&cond->refs, 1);
   cond->loop = acore_loop_ref(loop);
-  acore__waitq_init(&cond->wq, cond, NULL);
+  acore__waitq_init(&cond->wq, cond, NULL, NULL);
   *out = cond;
   return ACORE_OK;
 }
@@ -201,11 +202,11 @@ static int start_wait(acore_cond_t *cond, acore_pred_fn fn, void *ud,
   c->fn = fn;
   c->ud = ud;
   c->ud_free = ud_free;
-  c->w.owner = acore__loop_current(cond->loop);
-  c->w.on_grant = on_grant;
-  acore__waitq_push(&cond->wq, &c->w);
-  acore__lock_release_to(cond->lock, &c->w.watch);
-  *out = &c->w.x.fut;
+  c->lw.owner = acore__loop_current(cond->loop);
+  c->lw.on_grant = on_grant;
+  acore__waitq_push(&cond->wq, &c->lw.w);
+  acore__lock_release_to(cond->lock, &c->lw.watch);
+  *out = &c->lw.w.x.fut;
   return ACORE_OK;
 }
 

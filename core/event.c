@@ -34,7 +34,7 @@ int acore_event_new(acore_loop_t *loop, acore_event_t **out) {
     return ACORE_ENOMEM;
   atomic_init(&ev->refs, 1);
   ev->loop = acore_loop_ref(loop);
-  acore__waitq_init(&ev->wq, ev, NULL);
+  acore__waitq_init(&ev->wq, ev, NULL, NULL);
   *out = ev;
   return ACORE_OK;
 }

@@ -16,13 +16,15 @@
  * - watch_fire runs a loop iteration after the owner finished while still
  *   owning: it reports (ACORE_REPORT_CALLBACK_ERROR, ACORE_ENOTOWNER) and
  *   passes the lock on, so nobody hangs.
+ * - The lock's waiters are acore__lwaiter (lock.h), of the lock's own kind:
+ *   their destroy drops the watch, so the wait queue knows no lock.
  */
 #include "alloc.h"
 #include "future.h"
 #include "loop.h"
+#include "lock.h"
 #include "task.h"
 #include "value.h"
-#include "waitq.h"
 
 #include <assert.h>
 
@@ -81,30 +83,44 @@ void acore__watch_drop(acore_loop_t *loop, acore__cbrec **slot) {
   *slot = NULL;
 }
 
-int acore__lock_watch_new(acore__waiter *w) {
+/* A watch on lw->owner's future kept in lw->watch (none for no owner).
+ * ACORE_OK or ACORE_ENOMEM. */
+static int watch_new(acore__lwaiter *lw) {
   acore__cbrec *r;
 
-  if (w->owner == NULL)
+  if (lw->owner == NULL)
     return ACORE_OK;
-  if (acore__future_add_internal(acore_task_future(w->owner), watch_idle,
-                                 &w->watch, &r) != ACORE_OK)
+  if (acore__future_add_internal(acore_task_future(lw->owner), watch_idle,
+                                 &lw->watch, &r) != ACORE_OK)
     return ACORE_ENOMEM;
   r->ud_free = watch_gone;
-  w->watch = r;
+  lw->watch = r;
   return ACORE_OK;
 }
 
+/* ---- the lock's waiters ---- */
+
+static void lwaiter_destroy(acore_future_t *f) {
+  acore__waiter_destroy(f);
+  acore__watch_drop(f->loop, &((acore__lwaiter *)f)->watch);
+}
+
+static const acore__future_ops lwaiter_ops = { acore__waiter_cancel,
+                                               lwaiter_destroy };
+const acore__waiter_kind acore__lwaiter_kind = { sizeof(acore__lwaiter),
+                                                 &lwaiter_ops };
+
 /* ---- grant and release ---- */
 
-static void grant(acore_lock_t *lock, acore__waiter *w) {
+static void grant(acore_lock_t *lock, acore__lwaiter *lw) {
   lock->locked = true;
-  lock->owner = w->owner;
-  watch_move(&w->watch, &lock->watch, watch_fire);
-  acore__waiter_unlink(w);
-  if (w->on_grant != NULL)
-    w->on_grant(w);
+  lock->owner = lw->owner;
+  watch_move(&lw->watch, &lock->watch, watch_fire);
+  acore__waiter_unlink(&lw->w);
+  if (lw->on_grant != NULL)
+    lw->on_grant(lw);
   else
-    acore__waiter_grant(w, 1);
+    acore__waiter_grant(&lw->w, 1);
 }
 
 static void do_release(acore_lock_t *lock, acore__cbrec **watch_slot) {
@@ -118,18 +134,18 @@ static void do_release(acore_lock_t *lock, acore__cbrec **watch_slot) {
   lock->owner = NULL;
   if (!acore__loop_closed(lock->loop) &&
       (w = acore__waitq_head(&lock->wq)) != NULL)
-    grant(lock, w);
+    grant(lock, (acore__lwaiter *)w); /* every waiter here is one */
 }
 
 void acore__lock_release_to(acore_lock_t *lock, acore__cbrec **watch_slot) {
   do_release(lock, watch_slot);
 }
 
-void acore__lock_enqueue(acore_lock_t *lock, acore__waiter *w) {
+void acore__lock_enqueue(acore_lock_t *lock, acore__lwaiter *lw) {
   if (!lock->locked && lock->wq.len == 0)
-    grant(lock, w);
+    grant(lock, lw);
   else
-    acore__waitq_push(&lock->wq, w);
+    acore__waitq_push(&lock->wq, &lw->w);
 }
 
 int acore__lock_check_owner(const acore_lock_t *lock) {
@@ -158,7 +174,7 @@ int acore_lock_new(acore_loop_t *loop, acore_lock_t **out) {
     return ACORE_ENOMEM;
   atomic_init(&lock->refs, 1);
   lock->loop = acore_loop_ref(loop);
-  acore__waitq_init(&lock->wq, lock, NULL);
+  acore__waitq_init(&lock->wq, lock, NULL, &acore__lwaiter_kind);
   *out = lock;
   return ACORE_OK;
 }
@@ -185,11 +201,11 @@ void acore_lock_unref(acore_lock_t *lock) {
 
 /* Take the free lock now for the current task. */
 static int take_now(acore_lock_t *lock) {
-  acore__waiter tmp;
+  acore__lwaiter tmp;
 
   tmp.owner = acore__loop_current(lock->loop);
   tmp.watch = NULL;
-  if (acore__lock_watch_new(&tmp) != ACORE_OK)
+  if (watch_new(&tmp) != ACORE_OK)
     return ACORE_ENOMEM;
   lock->locked = true;
   lock->owner = tmp.owner;
@@ -199,6 +215,7 @@ static int take_now(acore_lock_t *lock) {
 
 int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
   acore__waiter *w;
+  acore__lwaiter *lw;
   int rc;
 
   if (out == NULL)
@@ -216,15 +233,16 @@ int acore_lock_acquire(acore_lock_t *lock, acore_future_t **out) {
     *out = &w->x.fut;
     return ACORE_OK;
   }
-  if ((w = acore__waiter_new(lock->loop, sizeof(*w), NULL)) == NULL)
+  if ((lw = (acore__lwaiter *)acore__waiter_for(&lock->wq, lock->loop)) ==
+      NULL)
     return ACORE_ENOMEM;
-  w->owner = acore__loop_current(lock->loop);
-  if (acore__lock_watch_new(w) != ACORE_OK) {
-    acore_future_unref(&w->x.fut);
+  lw->owner = acore__loop_current(lock->loop);
+  if (watch_new(lw) != ACORE_OK) {
+    acore_future_unref(&lw->w.x.fut);
     return ACORE_ENOMEM;
   }
-  acore__waitq_push(&lock->wq, w);
-  *out = &w->x.fut;
+  acore__waitq_push(&lock->wq, &lw->w);
+  *out = &lw->w.x.fut;
   return ACORE_OK;
 }
 

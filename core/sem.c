@@ -69,7 +69,7 @@ int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
   sem->loop = acore_loop_ref(loop);
   sem->value = value;
   sem->bound = value;
-  acore__waitq_init(&sem->wq, sem, on_leave);
+  acore__waitq_init(&sem->wq, sem, on_leave, NULL);
   *out = sem;
   return ACORE_OK;
 }

@@ -39,7 +39,7 @@ static void leave(acore__waiter *w) {
     wq->on_leave(wq, w);
 }
 
-static int waiter_cancel(acore_future_t *f, const char *message) {
+int acore__waiter_cancel(acore_future_t *f, const char *message) {
   int rc = acore__future_cancel(f, message);
 
   if (rc == 1)
@@ -47,11 +47,10 @@ static int waiter_cancel(acore_future_t *f, const char *message) {
   return rc;
 }
 
-static void waiter_destroy(acore_future_t *f) {
+void acore__waiter_destroy(acore_future_t *f) {
   acore__waiter *w = (acore__waiter *)f;
 
   leave(w);
-  acore__watch_drop(f->loop, &w->watch);
   acore__cbrec_unreserve(f->loop, w->spare);
   w->spare = NULL;
   if (w->item_free != NULL)
@@ -60,7 +59,10 @@ static void waiter_destroy(acore_future_t *f) {
   w->item_free = NULL;
 }
 
-const acore__future_ops acore__waiter_ops = { waiter_cancel, waiter_destroy };
+const acore__future_ops acore__waiter_ops = { acore__waiter_cancel,
+                                               acore__waiter_destroy };
+const acore__waiter_kind acore__waiter_plain = { sizeof(acore__waiter),
+                                                 &acore__waiter_ops };
 
 acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
                                  const acore__future_ops *ops) {
@@ -129,16 +131,18 @@ acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value) {
 }
 
 void acore__waitq_init(acore__waitq *wq, void *owner,
-                       void (*on_leave)(acore__waitq *, acore__waiter *)) {
+                       void (*on_leave)(acore__waitq *, acore__waiter *),
+                       const acore__waiter_kind *kind) {
   acore__queue_init(&wq->q);
   wq->len = 0;
   wq->on_leave = on_leave;
   wq->owner = owner;
   wq->loop = NULL;
+  wq->kind = kind != NULL ? kind : &acore__waiter_plain;
 }
 
 acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop) {
-  acore__waiter *w = acore__waiter_new(loop, sizeof(*w), NULL);
+  acore__waiter *w = acore__waiter_new(loop, wq->kind->size, wq->kind->ops);
 
   if (w != NULL)
     w->origin = wq;
@@ -149,7 +153,7 @@ acore__waiter *acore__waiter_of(acore_future_t *fut, const acore__waitq *wq) {
   acore__waiter *w = (acore__waiter *)fut;
 
   if (!(fut->flags & ACORE__F_CUSTOM) ||
-      ((acore__xfuture *)fut)->ops != &acore__waiter_ops || w->origin != wq)
+      ((acore__xfuture *)fut)->ops != wq->kind->ops || w->origin != wq)
     return NULL;
   return w;
 }

@@ -15,6 +15,10 @@
  * - Once the loop is closed, waiters and primitives may be destroyed on
  *   any thread at once: the links of their queues change only under the
  *   loop's mutex then.
+ * - The queue knows no primitive: a primitive whose waiters carry more
+ *   (the lock's owner and watch, lock.h) makes them bigger and supplies
+ *   their future ops (a waiter kind) built on acore__waiter_cancel and
+ *   acore__waiter_destroy.
  */
 #ifndef ACORE_WAITQ_H
 #define ACORE_WAITQ_H
@@ -25,6 +29,13 @@
 typedef struct acore__waitq acore__waitq;
 typedef struct acore__waiter acore__waiter;
 
+/* What the waiters made for a queue are: their size (>= sizeof
+ * (acore__waiter)) and their future ops. */
+typedef struct acore__waiter_kind {
+  size_t size;
+  const acore__future_ops *ops;
+} acore__waiter_kind;
+
 struct acore__waitq {
   acore__queue q;
   size_t len;
@@ -32,6 +43,7 @@ struct acore__waitq {
   void (*on_leave)(acore__waitq *wq, acore__waiter *w);
   void *owner;
   acore_loop_t *loop; /* the waiters' loop, from the first push */
+  const acore__waiter_kind *kind; /* of acore__waiter_for / _of */
 };
 
 struct acore__waiter {
@@ -42,11 +54,6 @@ struct acore__waiter {
   size_t n;             /* semaphore: permits asked for */
   void *item;           /* queue: a putter's item */
   acore_free_fn item_free;
-  acore_task_t *owner;  /* lock: the task that will own it (borrowed) */
-  acore__cbrec *watch;  /* lock: a watch on the owner's future, or NULL */
-  /* lock: called instead of completing with 1 when the lock is granted
-   * (the condition's re-acquire), or NULL. */
-  void (*on_grant)(acore__waiter *w);
   /* queue: a putter's record for its admission, reserved when it starts
    * waiting so that admitting it never allocates (NULL once used). */
   acore__cbrec *spare;
@@ -56,8 +63,14 @@ struct acore__waiter {
  * (NULL: the plain waiter ops: cancel leaves the queue). NULL on ENOMEM. */
 acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
                                  const acore__future_ops *ops);
-/* The plain ops (cancel and destroy leave the queue). */
+/* The plain ops (cancel and destroy leave the queue) and kind. */
 extern const acore__future_ops acore__waiter_ops;
+extern const acore__waiter_kind acore__waiter_plain;
+/* The plain ops' two halves, for a kind's own ops to call: cancel the
+ * future and leave the queue (running on_leave); leave the queue and free
+ * a queue putter's item and record. */
+int acore__waiter_cancel(acore_future_t *f, const char *message);
+void acore__waiter_destroy(acore_future_t *f);
 /* Leave the queue if queued (no hook runs). */
 void acore__waiter_unlink(acore__waiter *w);
 /* Complete with an int result / an error code (after unlinking). */
@@ -67,15 +80,17 @@ void acore__waiter_fail(acore__waiter *w, int code, const char *message);
 void acore__waiter_give(acore__waiter *w, void *ptr, acore_free_fn ptr_free);
 /* A done future with an int result (the fast path); NULL on ENOMEM. */
 acore_future_t *acore__done_future(acore_loop_t *loop, int64_t value);
-/* A pending waiter made for `wq` but not queued (a fast path that serves
- * it at once with acore__waiter_grant/_give); NULL on ENOMEM. */
+/* A pending waiter of wq's kind made for `wq` but not queued (a fast path
+ * that serves it at once with acore__waiter_grant/_give); NULL on ENOMEM. */
 acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop);
-/* `fut` as a waiter handed out for `wq` (queued or served), else NULL:
- * what the _finish() calls accept. */
+/* `fut` as a waiter of wq's kind handed out for `wq` (queued or served),
+ * else NULL: what the _finish() calls accept. */
 acore__waiter *acore__waiter_of(acore_future_t *fut, const acore__waitq *wq);
 
+/* `kind` NULL: acore__waiter_plain. */
 void acore__waitq_init(acore__waitq *wq, void *owner,
-                       void (*on_leave)(acore__waitq *, acore__waiter *));
+                       void (*on_leave)(acore__waitq *, acore__waiter *),
+                       const acore__waiter_kind *kind);
 void acore__waitq_push(acore__waitq *wq, acore__waiter *w);
 acore__waiter *acore__waitq_head(const acore__waitq *wq); /* or NULL */
 /* Unlink every waiter and fail it with `code` (skipped on a closed loop). */
@@ -95,23 +110,5 @@ void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj);
 /* The task whose step is cancelled now while its awaited future `fut` is
  * done with a result: 1 (the holder must give back what it got), else 0. */
 int acore__cancel_delivered(acore_future_t *fut);
-
-/* ---- lock internals shared with the condition (lock.c) ---- */
-
-/* ACORE_OK when the current task (or none) holds the lock, else
- * ACORE_ENOTOWNER (also when it is unlocked). */
-int acore__lock_check_owner(const acore_lock_t *lock);
-/* Release the held lock, moving its owner watch into *watch_slot (NULL:
- * drop the watch); the first waiter gets the lock. */
-void acore__lock_release_to(acore_lock_t *lock, acore__cbrec **watch_slot);
-/* Queue `w` for the lock on behalf of w->owner (granted at once when it is
- * free and nobody waits). */
-void acore__lock_enqueue(acore_lock_t *lock, acore__waiter *w);
-/* A watch on w->owner's future kept in w->watch (none for no owner).
- * ACORE_OK or ACORE_ENOMEM. */
-int acore__lock_watch_new(acore__waiter *w);
-/* Drop a watch record kept in *slot, if any. */
-void acore__watch_drop(acore_loop_t *loop, acore__cbrec **slot);
-acore_loop_t *acore__lock_loop(const acore_lock_t *lock);
 
 #endif /* ACORE_WAITQ_H */
