@@ -31,19 +31,33 @@
  *   every job holds a reference). On one of its own workers (the release
  *   of a job whose loop was closed) that worker cannot join itself: it
  *   joins the others, and frees the executor when it leaves.
+ * - The pool knows a job only through pool.h (a node, a state, a token and
+ *   two operations): what runs and where its result goes is the
+ *   submitter's (work.c for acore_run_in_executor()).
  */
 #define _GNU_SOURCE
 #include "alloc.h"
-#include "exec.h"
+#include "pool.h"
 #include "queue.h"
 
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <uv.h>
 #ifndef _WIN32
 #include <pthread.h>
 #endif
+
+struct acore_executor_options {
+  unsigned max_workers;
+  unsigned min_workers;
+  double idle_timeout;
+  size_t stack_size;
+  acore_worker_fn hook;  /* worker start/stop, or NULL */
+  void *hook_ud;
+};
 
 typedef struct worker {
   acore__queue node;     /* ex->workers, then ex->zombies */
@@ -167,9 +181,9 @@ static bool can_take(const acore_executor_t *ex) {
   return !acore__queue_empty(&ex->queue) && ex->nrunning < ex->max_workers;
 }
 
-static acore_work_t *take(acore_executor_t *ex) {
+static acore__job *take(acore_executor_t *ex) {
   acore__queue *n = acore__queue_head(&ex->queue);
-  acore_work_t *job = acore__queue_data(n, acore_work_t, node);
+  acore__job *job = acore__queue_data(n, acore__job, node);
 
   acore__queue_remove(n);
   set_queued(ex, ex->nqueued - 1);
@@ -228,7 +242,7 @@ static void spin(acore_executor_t *ex) {
 
 /* Wait until there is a job to take (returned) or this worker must leave
  * (NULL). */
-static acore_work_t *wait_job(acore_executor_t *ex) {
+static acore__job *wait_job(acore_executor_t *ex) {
   bool timed_out = false, spun = false;
 
   for (;;) {
@@ -309,7 +323,7 @@ static void worker_main(void *arg) {
   acore_executor_t *ex = w->ex;
   acore_worker_fn hook = ex->hook;
   void *hook_ud = ex->hook_ud;
-  acore_work_t *job, *next;
+  acore__job *job, *next;
 
   current = w;
 #if defined(__linux__)
@@ -321,13 +335,13 @@ static void worker_main(void *arg) {
   while ((job = wait_job(ex)) != NULL) {
     uv_mutex_unlock(&ex->mutex);
     do { /* run jobs back to back while there are some */
-      acore__work_exec(job);
+      job->ops->run(job);
       uv_mutex_lock(&ex->mutex);
       ex->nrunning--;
       ex->ncompleted++;
       next = ex->nworkers <= ex->max_workers && can_take(ex) ? take(ex) : NULL;
       uv_mutex_unlock(&ex->mutex);
-      acore__work_post(job); /* may drop the executor's last reference */
+      job->ops->done(job); /* may drop the executor's last reference */
       job = next;
     } while (job != NULL);
     uv_mutex_lock(&ex->mutex);
@@ -472,7 +486,14 @@ void acore_executor_unref(acore_executor_t *ex) {
 
 /* ---- jobs --------------------------------------------------------------------- */
 
-int acore__executor_submit(acore_executor_t *ex, acore_work_t *job) {
+void acore__job_init(acore__job *job, const acore__job_ops *ops) {
+  acore__queue_init(&job->node);
+  job->ops = ops;
+  job->state = 0;
+  atomic_init(&job->cancel, 0);
+}
+
+int acore__executor_submit(acore_executor_t *ex, acore__job *job) {
   acore__queue zs;
   bool signal = false;
   int rc = ACORE_OK;
@@ -508,7 +529,7 @@ int acore__executor_submit(acore_executor_t *ex, acore_work_t *job) {
   return rc;
 }
 
-int acore__executor_cancel_job(acore_executor_t *ex, acore_work_t *job) {
+int acore__executor_cancel_job(acore_executor_t *ex, acore__job *job) {
   int dropped = 0;
 
   uv_mutex_lock(&ex->mutex);
@@ -574,7 +595,7 @@ static void drop_queued(acore_executor_t *ex, acore__queue *q) {
   acore__queue *n;
 
   for (n = ex->queue.next; n != &ex->queue; n = n->next) {
-    acore_work_t *job = acore__queue_data(n, acore_work_t, node);
+    acore__job *job = acore__queue_data(n, acore__job, node);
     job->state = ACORE__JOB_DROPPED;
     atomic_store(&job->cancel, 1);
   }
@@ -598,10 +619,12 @@ int acore_executor_shutdown(acore_executor_t *ex, unsigned flags) {
     drop_queued(ex, &dropped);
   uv_cond_broadcast(&ex->work_cond);
   uv_mutex_unlock(&ex->mutex);
-  while (!acore__queue_empty(&dropped)) { /* their loops cancel them */
+  while (!acore__queue_empty(&dropped)) { /* their submitters cancel them */
     acore__queue *n = acore__queue_head(&dropped);
+    acore__job *job = acore__queue_data(n, acore__job, node);
+
     acore__queue_remove(n);
-    acore__work_post(acore__queue_data(n, acore_work_t, node));
+    job->ops->done(job);
   }
   if (!(flags & ACORE_EXECUTOR_WAIT))
     return ACORE_OK;

@@ -16,7 +16,8 @@
  * - The owner must not wake after acore__waker_close(); the fds are closed
  *   in the poll handle's close callback.
  */
-#include "exec.h"
+#include "acore.h"
+#include "waker.h"
 
 #ifndef _WIN32
 #include <errno.h>

@@ -23,17 +23,49 @@
  *   sees `closed` and frees the job itself. The exloop lives on, counted,
  *   until its last job is gone; the waker's memory until its close
  *   callback.
+ * - A job is a composite future (acore__xfuture, flagged NOSET): the
+ *   future handed out and the job are one allocation, kept alive by the
+ *   future's reference count. A job in flight holds one reference to its
+ *   future, one to its executor and one to its loop's delivery state.
+ * - The pool (executor.c) sees only the job's acore__job (pool.h): it calls
+ *   job_run on a worker, then job_done, which posts the job to its loop;
+ *   only one side ever owns a job: the pool, the loop's done list, or
+ *   whoever dropped it.
+ * - Locks: the executor's mutex and a loop's delivery mutex are never held
+ *   together; no user code and no unref runs under either.
  * - A job completes its future only on the loop thread, and only if the
  *   future is still pending; otherwise what the work produced is freed.
  */
 #include "alloc.h"
-#include "exec.h"
 #include "future.h"
 #include "loop.h"
+#include "pool.h"
 #include "queue.h"
 #include "value.h"
+#include "waker.h"
 
 #include <assert.h>
+
+typedef struct acore__exloop acore__exloop;
+
+struct acore_work {
+  acore__xfuture x;        /* first: the job's future */
+  acore__job job;          /* the pool's part; job.node: then el->done */
+  acore__queue lnode;      /* el->inflight while not delivered (loop thread) */
+  acore_executor_t *ex;    /* a reference */
+  acore__exloop *el;       /* a reference */
+  acore_work_fn fn;
+  void *ud;
+  acore_free_fn ud_free;
+  bool ran;                /* fn returned (written by the worker) */
+  uint8_t rstate;          /* 0 or ACORE_FUTURE_*: what fn produced */
+  uint8_t rkind;
+  acore__value rv;
+};
+
+static acore_work_t *work_of(acore__job *job) {
+  return acore__queue_data(job, acore_work_t, job);
+}
 
 struct acore__exloop {
   acore__closer closer;    /* on loop->closers while the loop is open */
@@ -175,7 +207,7 @@ static void deliver_all(acore__exloop *el, acore__queue *q) {
   while (!acore__queue_empty(q)) {
     acore__queue *n = acore__queue_head(q);
     acore__queue_remove(n);
-    deliver(el, acore__queue_data(n, acore_work_t, node));
+    deliver(el, work_of(acore__queue_data(n, acore__job, node)));
   }
 }
 
@@ -188,13 +220,16 @@ static void el_drain(acore__exloop *el) {
   deliver_all(el, &q);
 }
 
-void acore__work_post(acore_work_t *job) {
+/* The pool is done with the job (it ran, or it was dropped): post it to
+ * its loop. Any thread, no lock held. */
+static void job_done(acore__job *pj) {
+  acore_work_t *job = work_of(pj);
   acore__exloop *el = job->el;
 
   uv_mutex_lock(&el->mutex);
   if (!el->closed) {
     bool first = acore__queue_empty(&el->done);
-    acore__queue_insert_tail(&el->done, &job->node);
+    acore__queue_insert_tail(&el->done, &job->job.node);
     if (first)
       atomic_fetch_add(&el->sending, 1);
     uv_mutex_unlock(&el->mutex);
@@ -221,7 +256,7 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
     int dropped;
 
     untrack(el, job);
-    dropped = acore__executor_cancel_job(job->ex, job);
+    dropped = acore__executor_cancel_job(job->ex, &job->job);
     acore__future_cancel(&job->x.fut, NULL);
     if (dropped)
       job_release(job); /* never runs; a running one is freed later */
@@ -248,7 +283,7 @@ static int job_cancel(acore_future_t *f, const char *message) {
   acore_work_t *job = (acore_work_t *)f;
   int rc = acore__future_cancel(f, message); /* 1, or ENOMEM: no change */
 
-  if (rc == 1 && acore__executor_cancel_job(job->ex, job)) {
+  if (rc == 1 && acore__executor_cancel_job(job->ex, &job->job)) {
     assert(atomic_load(&f->refs) > 1); /* the caller holds one */
     untrack(job->el, job);
     job_release(job);
@@ -257,6 +292,9 @@ static int job_cancel(acore_future_t *f, const char *message) {
 }
 
 static const acore__future_ops job_ops = { job_cancel, NULL };
+
+static void job_run(acore__job *pj);
+static const acore__job_ops job_pool_ops = { job_run, job_done };
 
 /* ---- running work --------------------------------------------------------------- */
 
@@ -269,14 +307,13 @@ static acore_work_t *job_new(acore__exloop *el, acore_executor_t *ex,
   if (job == NULL)
     return NULL;
   acore__queue_init(&job->lnode);
-  acore__queue_init(&job->node);
+  acore__job_init(&job->job, &job_pool_ops);
   job->ex = acore_executor_ref(ex);
   job->el = el;
   atomic_fetch_add(&el->refs, 1);
   job->fn = fn;
   job->ud = ud;
   job->ud_free = ud_free;
-  atomic_init(&job->cancel, 0);
   return job;
 }
 
@@ -321,7 +358,7 @@ int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
     rc = ACORE_ENOMEM;
     goto fail;
   }
-  if ((rc = acore__executor_submit(ex, job)) != ACORE_OK) {
+  if ((rc = acore__executor_submit(ex, &job->job)) != ACORE_OK) {
     job->ud_free = NULL; /* runs below */
     job_release(job);
     goto fail;
@@ -375,7 +412,9 @@ int acore_loop_set_default_executor(acore_loop_t *loop, acore_executor_t *ex) {
 
 /* ---- on the worker ---------------------------------------------------------------- */
 
-void acore__work_exec(acore_work_t *job) {
+/* Run the work function and settle what it produced (no lock held). */
+static void job_run(acore__job *pj) {
+  acore_work_t *job = work_of(pj);
   int rc = job->fn(job, job->ud);
 
   job->ran = true;
@@ -483,7 +522,7 @@ int acore_work_set_error_code(acore_work_t *work, int code,
 int acore_work_is_cancelled(const acore_work_t *work) {
   if (work == NULL)
     return ACORE_EINVAL;
-  return atomic_load_explicit(&work->cancel, memory_order_relaxed) != 0;
+  return atomic_load_explicit(&work->job.cancel, memory_order_relaxed) != 0;
 }
 
 acore_loop_t *acore_work_loop(const acore_work_t *work) {

@@ -7,7 +7,6 @@
 #include "testutil.h"
 
 #include <uv.h>
-#include "exec.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
