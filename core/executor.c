@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * executor.c - the executor's pool: options, worker threads, the job
- * queue, resizing, statistics, shutdown and the executor's lifetime.
- * What a job is and how it reaches its loop is in work.c.
+ * queue, resizing, statistics, shutdown and the executor's lifetime; and
+ * a loop's default executor. What a job of acore_run_in_executor() is and
+ * how it reaches its loop is in work.c.
  *
  * Design notes
  * - One mutex guards the whole pool (queue, counters, worker lists). Idle
@@ -34,9 +35,14 @@
  * - The pool knows a job only through pool.h (a node, a state, a token and
  *   two operations): what runs and where its result goes is the
  *   submitter's (work.c for acore_run_in_executor()).
+ * - A loop's default executor is a closer record on the loop (made on
+ *   first use, or by acore_loop_set_default_executor()); at the loop's
+ *   close it is shut down with CANCEL_PENDING if the loop made it, and
+ *   released.
  */
 #define _GNU_SOURCE
 #include "alloc.h"
+#include "loop.h"
 #include "pool.h"
 #include "queue.h"
 
@@ -634,5 +640,110 @@ int acore_executor_shutdown(acore_executor_t *ex, unsigned flags) {
   acore__queue_move(&ex->zombies, &zs);
   uv_mutex_unlock(&ex->mutex);
   reap(&zs);
+  return ACORE_OK;
+}
+
+/* ---- a loop's default executor ------------------------------------------------ */
+
+typedef struct dflt {
+  acore__closer closer;  /* on loop->closers */
+  acore_executor_t *ex;  /* a reference */
+  bool own;              /* made by the loop: shut down at its close */
+} dflt;
+
+static void dflt_close(acore__closer *c, acore_loop_t *loop) {
+  dflt *d = acore__queue_data(c, dflt, closer);
+
+  (void)loop;
+  if (d->own)
+    acore_executor_shutdown(d->ex, ACORE_EXECUTOR_CANCEL_PENDING);
+  acore_executor_unref(d->ex);
+  acore__free(d);
+}
+
+static dflt *dflt_find(acore_loop_t *loop) {
+  acore__closer *c = acore__loop_find_closer(loop, dflt_close);
+
+  return c ? acore__queue_data(c, dflt, closer) : NULL;
+}
+
+/* Record `ex` (a reference, made by the loop if `own`) as the loop's. */
+static int dflt_new(acore_loop_t *loop, acore_executor_t *ex, bool own) {
+  dflt *d = acore__malloc(sizeof(*d));
+
+  if (d == NULL)
+    return ACORE_ENOMEM;
+  d->closer.fn = dflt_close;
+  d->ex = ex;
+  d->own = own;
+  acore__loop_add_closer(loop, &d->closer);
+  return ACORE_OK;
+}
+
+int acore__loop_executor(acore_loop_t *loop, acore_executor_t **out,
+                         bool *made) {
+  dflt *d = dflt_find(loop);
+  acore_executor_t *ex;
+  int rc;
+
+  *made = false;
+  if (d != NULL) {
+    *out = d->ex;
+    return ACORE_OK;
+  }
+  if ((rc = acore_executor_new(NULL, &ex)) != ACORE_OK)
+    return rc;
+  if ((rc = dflt_new(loop, ex, true)) != ACORE_OK) {
+    acore_executor_unref(ex); /* no job yet: joins its (no) workers */
+    return rc;
+  }
+  *made = true;
+  *out = ex;
+  return ACORE_OK;
+}
+
+void acore__loop_executor_undo(acore_loop_t *loop) {
+  dflt *d = dflt_find(loop);
+
+  acore__loop_remove_closer(&d->closer);
+  acore_executor_shutdown(d->ex, 0);
+  acore_executor_unref(d->ex);
+  acore__free(d);
+}
+
+int acore_loop_default_executor(acore_loop_t *loop, acore_executor_t **out) {
+  acore_executor_t *ex;
+  bool made;
+  int rc;
+
+  if (out == NULL)
+    return ACORE_EINVAL;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK ||
+      (rc = acore__loop_executor(loop, &ex, &made)) != ACORE_OK)
+    return rc;
+  *out = acore_executor_ref(ex);
+  return ACORE_OK;
+}
+
+int acore_loop_set_default_executor(acore_loop_t *loop, acore_executor_t *ex) {
+  dflt *d;
+  acore_executor_t *old;
+  int rc;
+
+  if (ex == NULL)
+    return ACORE_EINVAL;
+  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+    return rc;
+  if ((d = dflt_find(loop)) == NULL) {
+    if ((rc = dflt_new(loop, ex, false)) == ACORE_OK)
+      acore_executor_ref(ex);
+    return rc;
+  }
+  old = d->ex;
+  if (d->own)
+    acore_executor_shutdown(old, 0);
+  d->ex = acore_executor_ref(ex);
+  d->own = false;
+  acore_executor_unref(old);
   return ACORE_OK;
 }

@@ -21,6 +21,7 @@
 #include "queue.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 enum { ACORE__JOB_QUEUED = 1, ACORE__JOB_RUNNING, ACORE__JOB_DROPPED };
 
@@ -54,5 +55,16 @@ int acore__executor_submit(acore_executor_t *ex, acore__job *job);
  * is not called: the caller owns it again): 1; or, when it already runs
  * or ran, raise its token: 0. */
 int acore__executor_cancel_job(acore_executor_t *ex, acore__job *job);
+
+/* ---- a loop's default executor (executor.c) ---- */
+
+/* The loop's default executor (borrowed), made on first use; *made says
+ * whether this call made it. ACORE_OK, ACORE_ENOMEM or ACORE_EIO. Loop
+ * thread, open loop. */
+int acore__loop_executor(acore_loop_t *loop, acore_executor_t **out,
+                         bool *made);
+/* Forget the default executor acore__loop_executor() just made (a failed
+ * first use leaves nothing behind). */
+void acore__loop_executor_undo(acore_loop_t *loop);
 
 #endif /* ACORE_POOL_H */

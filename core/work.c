@@ -2,8 +2,8 @@
 /*
  * work.c - executor jobs: acore_run_in_executor(), what a work function
  * produces, cancellation, and the delivery of finished jobs to their loop
- * (one queue and one wake-up per loop, drained in batches). Also a
- * loop's default executor. The pool itself is in executor.c.
+ * (one queue and one wake-up per loop, drained in batches). The pool
+ * itself, and a loop's default executor, are in executor.c.
  *
  * Design notes
  * - Each loop that uses an executor gets one delivery state (exloop),
@@ -78,8 +78,6 @@ struct acore__exloop {
   atomic_int sending;      /* posters between unlock and their wake-up */
   acore__queue inflight;   /* loop thread: jobs not yet delivered */
   size_t ninflight;
-  acore_executor_t *dflt;  /* the default executor, a reference */
-  bool dflt_own;           /* made by the loop */
 };
 
 /* ---- delivery state of a loop ---------------------------------------------------- */
@@ -134,18 +132,6 @@ static int el_get(acore_loop_t *loop, acore__exloop **out) {
     acore__loop_add_closer(loop, &el->closer);
   }
   *out = el;
-  return ACORE_OK;
-}
-
-static int el_default(acore__exloop *el, acore_executor_t **out) {
-  int rc;
-
-  if (el->dflt == NULL) {
-    if ((rc = acore_executor_new(NULL, &el->dflt)) != ACORE_OK)
-      return rc;
-    el->dflt_own = true;
-  }
-  *out = el->dflt;
   return ACORE_OK;
 }
 
@@ -268,10 +254,6 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
   while (atomic_load(&el->sending) > 0)
     uv_sleep(0); /* a poster is waking us: let it finish */
   deliver_all(el, &q);
-  if (el->dflt != NULL && el->dflt_own)
-    acore_executor_shutdown(el->dflt, ACORE_EXECUTOR_CANCEL_PENDING);
-  acore_executor_unref(el->dflt);
-  el->dflt = NULL;
   acore__waker_close(&el->waker, on_el_closed);
 }
 
@@ -321,12 +303,8 @@ static acore_work_t *job_new(acore__exloop *el, acore_executor_t *ex,
  * default executor it made, and the delivery state it made (no job of it
  * is in flight, and the loop still needs no closer for it). */
 static void el_undo(acore__exloop *el, bool made_el, bool made_dflt) {
-  if (made_dflt) {
-    acore_executor_shutdown(el->dflt, 0);
-    acore_executor_unref(el->dflt);
-    el->dflt = NULL;
-    el->dflt_own = false;
-  }
+  if (made_dflt)
+    acore__loop_executor_undo(el->loop);
   if (made_el) {
     assert(el->ninflight == 0);
     acore__loop_remove_closer(&el->closer);
@@ -346,11 +324,8 @@ int acore_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
     rc = ACORE_EINVAL;
   else if ((rc = acore__loop_check(loop)) == ACORE_OK) {
     made_el = el_find(loop) == NULL;
-    if ((rc = el_get(loop, &el)) == ACORE_OK && ex == NULL) {
-      made_dflt = el->dflt == NULL;
-      rc = el_default(el, &ex);
-      made_dflt = made_dflt && rc == ACORE_OK;
-    }
+    if ((rc = el_get(loop, &el)) == ACORE_OK && ex == NULL)
+      rc = acore__loop_executor(loop, &ex, &made_dflt);
   }
   if (rc != ACORE_OK)
     goto fail;
@@ -374,40 +349,6 @@ fail:
   if (ud_free != NULL)
     ud_free(ud);
   return rc;
-}
-
-int acore_loop_default_executor(acore_loop_t *loop, acore_executor_t **out) {
-  acore__exloop *el;
-  acore_executor_t *ex;
-  int rc;
-
-  if (out == NULL)
-    return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK ||
-      (rc = el_get(loop, &el)) != ACORE_OK ||
-      (rc = el_default(el, &ex)) != ACORE_OK)
-    return rc;
-  *out = acore_executor_ref(ex);
-  return ACORE_OK;
-}
-
-int acore_loop_set_default_executor(acore_loop_t *loop, acore_executor_t *ex) {
-  acore__exloop *el;
-  acore_executor_t *old;
-  int rc;
-
-  if (ex == NULL)
-    return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK ||
-      (rc = el_get(loop, &el)) != ACORE_OK)
-    return rc;
-  old = el->dflt;
-  if (old != NULL && el->dflt_own)
-    acore_executor_shutdown(old, 0);
-  el->dflt = acore_executor_ref(ex);
-  el->dflt_own = false;
-  acore_executor_unref(old);
-  return ACORE_OK;
 }
 
 /* ---- on the worker ---------------------------------------------------------------- */
