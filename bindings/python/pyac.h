@@ -135,7 +135,7 @@ typedef struct PyHandle {
 } PyHandle;
 
 extern PyTypeObject PyacLoop_Type, PyacFuture_Type, PyacTask_Type,
-    PyacHandle_Type;
+    PyacHandle_Type, PyacTimerHandle_Type;
 
 #define PyacFuture_Check(o) PyObject_TypeCheck(o, &PyacFuture_Type)
 #define PyacTask_Check(o) PyObject_TypeCheck(o, &PyacTask_Type)

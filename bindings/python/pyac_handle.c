@@ -6,8 +6,10 @@
  * Design notes
  * - The Handle is the callback's user data: C holds one reference to it
  *   until the call ran, was cancelled or the loop closed (handle_release).
- * - Once the call ran or was cancelled, the handle lets go of the callable,
- *   its arguments and its context at once.
+ * - Once the call ran or was cancelled, the handle lets go of the callable
+ *   and its arguments at once; it keeps its context (get_context()).
+ * - call_later and call_at return an acore.TimerHandle (a Handle with
+ *   when() and asyncio's ordering by due time); the others a Handle.
  * - An exception escaping the callable goes to the loop (pyac_callback_error)
  *   with the handle, which the handler's context gets as "handle".
  * - contextvars as asyncio: every call runs inside a Context, the one given
@@ -46,7 +48,6 @@ static void handle_run(void *ud) {
     } else {
       handle_error(h, fn);
     }
-    Py_CLEAR(h->context);
     Py_DECREF(fn);
     Py_XDECREF(args);
   }
@@ -72,8 +73,9 @@ static int parse_kw(PyObject *const *args, Py_ssize_t nargs,
   return 0;
 }
 
-static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
-                            Py_ssize_t n, PyObject *ctx) {
+static PyHandle *handle_new(PyTypeObject *type, PyLoop *loop, PyObject *fn,
+                            PyObject *const *args, Py_ssize_t n,
+                            PyObject *ctx) {
   PyHandle *h;
   Py_ssize_t i;
 
@@ -82,7 +84,7 @@ static PyHandle *handle_new(PyLoop *loop, PyObject *fn, PyObject *const *args,
                  fn);
     return NULL;
   }
-  h = PyObject_GC_New(PyHandle, &PyacHandle_Type);
+  h = PyObject_GC_New(PyHandle, type);
   if (h == NULL)
     return NULL;
   pyac_live++;
@@ -119,7 +121,8 @@ PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
     return NULL;
   if (skip && (t = PyFloat_AsDouble(args[0])) == -1.0 && PyErr_Occurred())
     return NULL;
-  h = handle_new(loop, args[skip], args + skip + 1, nargs - skip - 1, ctx);
+  h = handle_new(skip ? &PyacTimerHandle_Type : &PyacHandle_Type, loop,
+                 args[skip], args + skip + 1, nargs - skip - 1, ctx);
   if (h == NULL)
     return NULL;
   switch (kind) {
@@ -155,7 +158,6 @@ static PyObject *handle_cancel(PyHandle *h, PyObject *noarg) {
     h->cancelled = 1;
     Py_CLEAR(h->fn);
     Py_CLEAR(h->args);
-    Py_CLEAR(h->context);
     if (h->h != NULL)
       acore_handle_cancel(h->h);
   }
@@ -167,22 +169,81 @@ static PyObject *handle_cancelled(PyHandle *h, PyObject *noarg) {
   return PyBool_FromLong(h->cancelled);
 }
 
-/* The loop time a timer is due at (a call_soon handle, or a threadsafe
- * one with no C handle, has none). */
-static PyObject *handle_when(PyHandle *h, PyObject *noarg) {
-  double when = acore_handle_when(h->h);
-
+/* get_context(): the context the call runs (or ran) in; an empty one
+ * made now (and kept) when it was scheduled from an empty context. */
+static PyObject *handle_get_context(PyHandle *h, PyObject *noarg) {
   (void)noarg;
-  if (when < 0) {
-    PyErr_SetString(PyExc_AttributeError, "not a timer handle");
-    return NULL;
+  if (h->context == NULL || h->context == Py_None) {
+    PyObject *ctx = PyContext_New();
+
+    if (ctx == NULL)
+      return NULL;
+    Py_XSETREF(h->context, ctx);
   }
-  return PyFloat_FromDouble(when);
+  return Py_NewRef(h->context);
 }
 
 static PyObject *handle_repr(PyHandle *h) {
-  return PyUnicode_FromFormat("<Handle %s%R>", h->cancelled ? "cancelled " : "",
+  return PyUnicode_FromFormat("<%s %s%R>", Py_TYPE(h)->tp_name + 6,
+                              h->cancelled ? "cancelled " : "",
                               h->fn ? h->fn : Py_None);
+}
+
+/* ---- TimerHandle: when() and asyncio's ordering ------------------------------ */
+
+/* The loop time the call is (or was) due at. */
+static double timer_when(PyHandle *h) { return acore_handle_when(h->h); }
+
+static PyObject *timer_when_m(PyHandle *h, PyObject *noarg) {
+  (void)noarg;
+  return PyFloat_FromDouble(timer_when(h));
+}
+
+/* As asyncio.TimerHandle: ordered by due time; equal when due at the same
+ * time with the same callable, arguments and cancelled state. */
+static PyObject *timer_richcompare(PyObject *a, PyObject *b, int op) {
+  PyHandle *x = (PyHandle *)a, *y = (PyHandle *)b;
+  double wa, wb;
+  int eq;
+
+  if (!PyObject_TypeCheck(b, &PyacTimerHandle_Type))
+    Py_RETURN_NOTIMPLEMENTED;
+  wa = timer_when(x);
+  wb = timer_when(y);
+  if (op == Py_LT || op == Py_GT)
+    Py_RETURN_RICHCOMPARE(wa, wb, op);
+  eq = wa == wb && x->cancelled == y->cancelled;
+  if (eq && a != b) {
+    PyObject *fa = x->fn ? x->fn : Py_None, *fb = y->fn ? y->fn : Py_None;
+    PyObject *aa = x->args ? x->args : Py_None;
+    PyObject *ab = y->args ? y->args : Py_None;
+
+    if ((eq = PyObject_RichCompareBool(fa, fb, Py_EQ)) > 0)
+      eq = PyObject_RichCompareBool(aa, ab, Py_EQ);
+    if (eq < 0)
+      return NULL;
+  }
+  switch (op) {
+  case Py_EQ:
+    return PyBool_FromLong(eq);
+  case Py_NE:
+    return PyBool_FromLong(!eq);
+  case Py_LE:
+    return PyBool_FromLong(wa < wb || eq);
+  default: /* Py_GE */
+    return PyBool_FromLong(wa > wb || eq);
+  }
+}
+
+static Py_hash_t timer_hash(PyObject *h) {
+  PyObject *when = PyFloat_FromDouble(timer_when((PyHandle *)h));
+  Py_hash_t hash;
+
+  if (when == NULL)
+    return -1;
+  hash = PyObject_Hash(when);
+  Py_DECREF(when);
+  return hash;
 }
 
 static int handle_traverse(PyHandle *h, visitproc visit, void *arg) {
@@ -212,7 +273,11 @@ static void handle_dealloc(PyHandle *h) {
 static PyMethodDef handle_methods[] = {
     {"cancel", (PyCFunction)handle_cancel, METH_NOARGS, NULL},
     {"cancelled", (PyCFunction)handle_cancelled, METH_NOARGS, NULL},
-    {"when", (PyCFunction)handle_when, METH_NOARGS, NULL},
+    {"get_context", (PyCFunction)handle_get_context, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyMethodDef timer_methods[] = {
+    {"when", (PyCFunction)timer_when_m, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject PyacHandle_Type = {
@@ -221,15 +286,35 @@ PyTypeObject PyacHandle_Type = {
     .tp_basicsize = sizeof(PyHandle),
     .tp_dealloc = (destructor)handle_dealloc,
     .tp_repr = (reprfunc)handle_repr,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "A scheduled call (asyncio.Handle / TimerHandle).",
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "A scheduled call (asyncio.Handle).",
     .tp_traverse = (traverseproc)handle_traverse,
     .tp_clear = (inquiry)handle_clear,
     .tp_methods = handle_methods,
 };
 
+PyTypeObject PyacTimerHandle_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore.TimerHandle",
+    .tp_basicsize = sizeof(PyHandle),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A call due at a loop time (asyncio.TimerHandle): when().",
+    .tp_dealloc = (destructor)handle_dealloc,
+    .tp_repr = (reprfunc)handle_repr,
+    .tp_traverse = (traverseproc)handle_traverse,
+    .tp_clear = (inquiry)handle_clear,
+    .tp_richcompare = timer_richcompare,
+    .tp_hash = timer_hash,
+    .tp_methods = timer_methods,
+};
+
 int pyac_handle_type_init(PyObject *m) {
-  if (PyType_Ready(&PyacHandle_Type) < 0)
+  PyacTimerHandle_Type.tp_base = &PyacHandle_Type;
+  if (PyType_Ready(&PyacHandle_Type) < 0 ||
+      PyType_Ready(&PyacTimerHandle_Type) < 0)
     return -1;
-  return PyModule_AddObjectRef(m, "Handle", (PyObject *)&PyacHandle_Type);
+  if (PyModule_AddObjectRef(m, "Handle", (PyObject *)&PyacHandle_Type) < 0)
+    return -1;
+  return PyModule_AddObjectRef(m, "TimerHandle",
+                               (PyObject *)&PyacTimerHandle_Type);
 }

@@ -25,6 +25,9 @@
  *   that waited is finished the same way (acore_queue_put_finish): its
  *   item goes in when the task resumes, and stays out if a cancellation
  *   is delivered then, so a cancelled put() never inserts (asyncio).
+ * - shutdown() (asyncio 3.13) is acore_queue_shutdown(); the C queue's
+ *   ACORE_ECLOSED for a put, a get of an empty queue or a waiter woken by
+ *   it becomes QueueShutDown (the loop's own closing is checked first).
  * - A priority queue compares with Python's `<` from a C callback. Every
  *   call that can compare (put, get, a getter giving its item back) is made
  *   from Python with the GIL held; the callback still takes the GIL
@@ -53,6 +56,7 @@ typedef struct PyQueue {
   PyObject *cmp_exc;     /* first exception raised by `<`, or NULL */
   PyObject *pending;     /* list: items put before binding, or NULL */
   Py_ssize_t pre_unfinished; /* unfinished items before binding */
+  int shut;              /* shutdown() was called */
 } PyQueue;
 
 typedef struct PyEvent {
@@ -63,7 +67,7 @@ typedef struct PyEvent {
 } PyEvent;
 
 static PyTypeObject PyacQueue_Type, PyacEvent_Type;
-static PyObject *exc_empty, *exc_full;
+static PyObject *exc_empty, *exc_full, *exc_shut;
 
 static PyLoop *bind_loop(void) {
   PyLoop *loop = pyac_running_loop();
@@ -71,6 +75,14 @@ static PyLoop *bind_loop(void) {
   if (loop == NULL)
     PyErr_SetString(PyExc_RuntimeError, "no running event loop");
   return loop;
+}
+
+/* An error code of a queue call: QueueShutDown once the queue is shut
+ * down and the C queue refused with ACORE_ECLOSED. */
+static PyObject *queue_raise(PyQueue *self, int rc) {
+  if (rc == ACORE_ECLOSED && self->shut)
+    return PyErr_SetNone(exc_shut), NULL;
+  return pyac_raise(rc);
 }
 
 /* ---- item boxes ---------------------------------------------------------------- */
@@ -214,6 +226,8 @@ static int move_pending(PyQueue *self) {
     rc = put_box(self, PyList_GET_ITEM(list, i));
   Py_DECREF(list);
   self->pre_unfinished = 0;
+  if (rc == ACORE_OK && self->shut) /* shut down before it was bound */
+    rc = acore_queue_shutdown(self->q, 0);
   if (cmp_check(self) < 0)
     return -1;
   return rc == ACORE_OK ? 0 : (pyac_raise(rc), -1);
@@ -226,7 +240,7 @@ static PyObject *pending_pop(PyQueue *self) {
   int lt;
 
   if (n == 0)
-    return PyErr_SetNone(exc_empty), NULL;
+    return PyErr_SetNone(self->shut ? exc_shut : exc_empty), NULL;
   if (self->order == QLIFO)
     best = n - 1;
   for (i = 1; self->order == QPRIO && i < n; i++) {
@@ -271,7 +285,7 @@ static PyObject *get_take(PyWaiter *w) {
     return NULL;
   if (rc != ACORE_OK)
     return rc == ACORE_ECANCELLED ? (PyErr_SetNone(pyac_CancelledError), NULL)
-                                  : pyac_raise(rc);
+                                  : queue_raise(self, rc);
   rc = acore_future_steal_result(fut, box_free, &item);
   if (rc != ACORE_OK || item == NULL)
     return rc != ACORE_OK ? pyac_raise(rc) : Py_NewRef(Py_None);
@@ -305,7 +319,7 @@ static PyObject *put_take(PyWaiter *w) {
     return NULL;
   if (rc == ACORE_ECANCELLED)
     return PyErr_SetNone(pyac_CancelledError), NULL;
-  return rc == ACORE_OK ? Py_NewRef(Py_None) : pyac_raise(rc);
+  return rc == ACORE_OK ? Py_NewRef(Py_None) : queue_raise(self, rc);
 }
 
 /* An admitted put whose outcome will never be taken (an exception thrown
@@ -328,6 +342,8 @@ static const pyac_waiter_kind put_waiter = {put_take, put_give_back};
 static PyObject *queue_put_nowait(PyQueue *self, PyObject *item) {
   int rc;
 
+  if (self->shut)
+    return PyErr_SetNone(exc_shut), NULL;
   if (self->q == NULL && pyac_running_loop() == NULL)
     return pending_put(self, item);
   if (queue_bind(self) < 0)
@@ -340,7 +356,7 @@ static PyObject *queue_put_nowait(PyQueue *self, PyObject *item) {
       return NULL;
     if (rc == ACORE_EFULL)
       return PyErr_SetNone(exc_full), NULL;
-    return pyac_raise(rc);
+    return queue_raise(self, rc);
   }
   return cmp_check(self) < 0 ? NULL : Py_NewRef(Py_None);
 }
@@ -351,6 +367,8 @@ static PyObject *queue_put(PyQueue *self, PyObject *item) {
   qbox *b;
   int rc;
 
+  if (self->shut)
+    return PyErr_SetNone(exc_shut), NULL;
   if (queue_bind(self) < 0)
     return NULL;
   rc = put_box(self, item);
@@ -359,13 +377,13 @@ static PyObject *queue_put(PyQueue *self, PyObject *item) {
   if (rc == ACORE_ENOMEM && PyErr_Occurred())
     return NULL;
   if (rc != ACORE_EFULL)
-    return cmp_check(self) < 0 ? NULL : pyac_raise(rc);
+    return cmp_check(self) < 0 ? NULL : queue_raise(self, rc);
   if ((b = box_new(self, item)) == NULL)
     return NULL;
   rc = acore_queue_put(self->q, b, box_free, &fut);
   if (rc != ACORE_OK) {
     box_free(b);
-    return pyac_raise(rc);
+    return queue_raise(self, rc);
   }
   return pyac_waiter_new(&put_waiter, (PyObject *)self, self->loop, fut);
 }
@@ -389,7 +407,7 @@ static PyObject *queue_get_nowait(PyQueue *self, PyObject *noarg) {
   if (rc == ACORE_EEMPTY)
     return PyErr_SetNone(exc_empty), NULL;
   if (rc != ACORE_OK)
-    return pyac_raise(rc);
+    return queue_raise(self, rc);
   if (item_free != box_free || item == NULL) {
     if (item_free != NULL)
       item_free(item);
@@ -417,7 +435,7 @@ static PyObject *queue_get(PyQueue *self, PyObject *noarg) {
   }
   rc = acore_queue_get(self->q, &fut);
   if (rc != ACORE_OK)
-    return pyac_raise(rc);
+    return queue_raise(self, rc);
   return pyac_waiter_new(&get_waiter, (PyObject *)self, self->loop, fut);
 }
 
@@ -453,6 +471,35 @@ static PyObject *queue_join(PyQueue *self, PyObject *noarg) {
   if (rc != ACORE_OK)
     return pyac_raise(rc);
   return (PyObject *)pyac_future_wrap(self->loop, fut);
+}
+
+/* shutdown(immediate=False): asyncio 3.13's Queue.shutdown(). Puts fail
+ * with QueueShutDown from now on, waiting putters too; getters drain what
+ * is queued and then fail (waiting ones at once). immediate=True drops the
+ * queued items, each counting as a task_done(). Any thread of the loop's
+ * own; no running loop needed. */
+static PyObject *queue_shutdown(PyQueue *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"immediate", NULL};
+  int immediate = 0, rc;
+
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|p:shutdown", kwlist,
+                                   &immediate))
+    return NULL;
+  self->shut = 1;
+  if (self->q == NULL) {
+    Py_ssize_t n = self->pending ? PyList_GET_SIZE(self->pending) : 0;
+
+    if (immediate && n > 0) {
+      self->pre_unfinished -= n < self->pre_unfinished ? n
+                                                      : self->pre_unfinished;
+      Py_CLEAR(self->pending);
+    }
+    Py_RETURN_NONE;
+  }
+  rc = acore_queue_shutdown(self->q, immediate ? ACORE_QUEUE_IMMEDIATE : 0);
+  if (rc < 0 && rc != ACORE_ECLOSED) /* a closed loop: nothing waits */
+    return pyac_raise(rc);
+  Py_RETURN_NONE;
 }
 
 static PyObject *queue_qsize(PyQueue *self, PyObject *noarg) {
@@ -546,6 +593,8 @@ static PyMethodDef queue_methods[] = {
     {"task_done", (PyCFunction)queue_task_done, METH_NOARGS, NULL},
     {"qsize", (PyCFunction)queue_qsize, METH_NOARGS, NULL},
     {"_unfinished", (PyCFunction)queue_unfinished, METH_NOARGS, NULL},
+    {"shutdown", (PyCFunction)(void (*)(void))queue_shutdown,
+     METH_VARARGS | METH_KEYWORDS, NULL},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef queue_getset[] = {
@@ -677,8 +726,18 @@ int pyac_queue_init(PyObject *m) {
     return -1;
   exc_empty = PyObject_GetAttrString(mod, "QueueEmpty");
   exc_full = PyObject_GetAttrString(mod, "QueueFull");
+  exc_shut = PyObject_GetAttrString(mod, "QueueShutDown"); /* 3.13 */
+  if (exc_shut == NULL) {
+    PyErr_Clear();
+    exc_shut = PyErr_NewExceptionWithDoc(
+        "acore.QueueShutDown",
+        "Raised by put() or get() on a queue that was shut down.", NULL,
+        NULL);
+  }
   Py_DECREF(mod);
-  if (exc_empty == NULL || exc_full == NULL)
+  if (exc_empty == NULL || exc_full == NULL || exc_shut == NULL)
+    return -1;
+  if (PyModule_AddObjectRef(m, "QueueShutDown", exc_shut) < 0)
     return -1;
   if (PyModule_AddObjectRef(m, "QueueBase", (PyObject *)&PyacQueue_Type) < 0)
     return -1;

@@ -665,3 +665,54 @@ async def taskgroup_task_names(aio, t):
     async with aio.TaskGroup() as tg:
         a = tg.create_task(_value(aio, 1), name="named")
     t("name", a.get_name())
+
+
+@case("as_completed", target="3.13")
+async def as_completed_async_for_yields_the_futures(aio, t):
+    loop = aio.get_running_loop()
+    slow = aio.ensure_future(_value(aio, "slow", 3))
+    plain = loop.create_future()
+    loop.call_soon(plain.set_result, "plain")
+    coro = _value(aio, "coro", 2)
+    async for f in aio.as_completed([slow, plain, coro]):
+        t("got", f.result(), "is slow" if f is slow else
+          "is plain" if f is plain else "a task" if hasattr(f, "get_coro") else
+          "other")
+
+
+@case("as_completed", target="3.13")
+async def as_completed_async_for_timeout(aio, t):
+    slow = aio.ensure_future(aio.sleep(10))
+    fast = aio.ensure_future(_value(aio, "fast", 1))
+    try:
+        async for f in aio.as_completed([slow, fast], timeout=0.01):
+            t("got", f.result())
+    except TimeoutError:
+        t("TimeoutError", "slow cancelled", slow.cancelled())
+    slow.cancel()
+
+
+@case("as_completed", target="3.13")
+async def as_completed_type_error_at_the_call(aio, t):
+    fut = aio.get_running_loop().create_future()
+    try:
+        it = aio.as_completed(fut)
+        t("call returned")
+        next(iter(it))
+    except TypeError as e:
+        t.exc("TypeError", e)
+    fut.cancel()
+
+
+@case("as_completed")
+async def as_completed_foreign_futures(aio, t):
+    # asyncio's own futures on either loop: a plain Future subclass
+    import asyncio
+    loop = aio.get_running_loop()
+
+    class Mine(asyncio.Future):
+        pass
+    a, b = Mine(loop=loop), Mine(loop=loop)
+    loop.call_soon(b.set_result, "b")
+    loop.call_later(0.001, a.set_result, "a")
+    t("order", [await f for f in aio.as_completed([a, b])])

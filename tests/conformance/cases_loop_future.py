@@ -399,3 +399,25 @@ async def ensure_future_rejects_other(aio, t):
         aio.ensure_future(42)
     except TypeError:
         t("TypeError")
+
+
+@case("loop", target="3.13")  # get_context(): 3.12
+async def timer_handle_when_order_and_context(aio, t):
+    import contextvars
+    var = contextvars.ContextVar("v")
+    loop = aio.get_running_loop()
+    var.set("outer")
+    a = loop.call_later(10, print)
+    b = loop.call_at(loop.time() + 20, print)
+    s = loop.call_soon(lambda: None)
+    t("when", a.when() <= b.when(), "lt", a < b, "gt", b > a, "le", a <= a,
+      "eq self", a == a, "ne", a != b, "hash", hash(a) == hash(a))
+    t("soon has when", hasattr(s, "when"))
+    t("context", a.get_context().get(var), s.get_context().get(var))
+    a.cancel()
+    b.cancel()
+    t("cancelled", a.cancelled(), "context kept", a.get_context().get(var))
+    ran = loop.create_future()
+    h = loop.call_soon(ran.set_result, None)
+    await ran
+    t("after run, context", h.get_context().get(var))

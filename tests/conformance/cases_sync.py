@@ -641,3 +641,108 @@ async def executor_call_soon_threadsafe(aio, t):
     th.start()
     t("result", await fut)
     th.join()
+
+
+# ---- Queue.shutdown (asyncio 3.13) ----
+
+@case("queue", target="3.13")
+async def queue_shutdown_drains_then_refuses(aio, t):
+    q = aio.Queue()
+    q.put_nowait(1)
+    q.put_nowait(2)
+    q.shutdown()
+    for call in (lambda: q.put_nowait(3),):
+        try:
+            call()
+        except aio.QueueShutDown:
+            t("put_nowait: QueueShutDown")
+    try:
+        await q.put(3)
+    except aio.QueueShutDown:
+        t("put: QueueShutDown")
+    t("drained", q.get_nowait(), await q.get(), q.qsize())
+    for name, call in (("get_nowait", q.get_nowait),):
+        try:
+            call()
+        except aio.QueueShutDown:
+            t(name, "QueueShutDown")
+    try:
+        await q.get()
+    except aio.QueueShutDown:
+        t("get: QueueShutDown")
+    q.task_done()
+    q.task_done()
+    await q.join()
+    t("joined")
+
+
+@case("queue", target="3.13")
+async def queue_shutdown_wakes_waiters(aio, t):
+    q = aio.Queue(maxsize=1)
+    getter_q = aio.Queue()
+
+    async def get(queue):
+        try:
+            return await queue.get()
+        except aio.QueueShutDown:
+            return "QueueShutDown"
+
+    async def put(queue, v):
+        try:
+            await queue.put(v)
+            return "put"
+        except aio.QueueShutDown:
+            return "QueueShutDown"
+    q.put_nowait("x")
+    putter = aio.ensure_future(put(q, "y"))
+    getter = aio.ensure_future(get(getter_q))
+    await aio.sleep(0)
+    q.shutdown()
+    getter_q.shutdown()
+    t("putter", await putter, "getter", await getter)
+    t("left", q.qsize(), q.get_nowait())
+
+
+@case("queue", target="3.13")
+async def queue_shutdown_immediate(aio, t):
+    q = aio.Queue()
+    for i in range(3):
+        q.put_nowait(i)
+    t("taken", q.get_nowait())
+    joiner = aio.ensure_future(q.join())
+    await aio.sleep(0)
+    q.shutdown(immediate=True)
+    t("size", q.qsize(), "join done", joiner.done())
+    q.task_done()          # the one taken before
+    await aio.sleep(0)
+    t("join done", joiner.done())
+    try:
+        q.task_done()
+    except ValueError as e:
+        t.exc("too many task_done", e)
+    try:
+        await q.get()
+    except aio.QueueShutDown:
+        t("get: QueueShutDown")
+
+
+@case("queue", target="3.13")
+async def queue_shutdown_before_first_use(aio, t):
+    q = aio.LifoQueue()
+    q.put_nowait("a")
+    q.shutdown()
+    t("get", await q.get())
+    try:
+        q.get_nowait()
+    except aio.QueueShutDown:
+        t("then QueueShutDown")
+    except aio.QueueEmpty:
+        t("then QueueEmpty")
+
+
+@case("queue")
+async def queue_is_an_asyncio_queue(aio, t):
+    import asyncio
+    t("Queue", isinstance(aio.Queue(), asyncio.Queue),
+      "LifoQueue", isinstance(aio.LifoQueue(), asyncio.LifoQueue),
+      "PriorityQueue", isinstance(aio.PriorityQueue(), asyncio.PriorityQueue))

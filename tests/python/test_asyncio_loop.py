@@ -359,5 +359,126 @@ class TestVisibility(PolicyCase):
         self.assertEqual(asyncio.run(main()), "a")
 
 
+class TestNewerApi(PolicyCase):
+    """asyncio 3.12/3.13 API on acore under 3.11: TimerHandle,
+    Handle.get_context, Queue.shutdown, async for over as_completed."""
+
+    def test_timer_handles_sort_by_due_time(self):
+        import heapq
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            hs = [loop.call_later(d, print) for d in (0.3, 0.1, 0.2)]
+            heap = list(hs)
+            heapq.heapify(heap)
+            order = [hs.index(heapq.heappop(heap)) for _ in range(3)]
+            for h in hs:
+                h.cancel()
+            soon = loop.call_soon(print)
+            soon.cancel()
+            return (order, type(hs[0]).__name__, hasattr(soon, "when"),
+                    isinstance(hs[0], acore.Handle), hs[0] == hs[1],
+                    hs[0] != hs[1], hs[0].__lt__(soon))
+        self.assertEqual(asyncio.run(main()),
+                         ([1, 2, 0], "TimerHandle", False, True, False, True,
+                          NotImplemented))
+
+    def test_get_context_of_an_empty_context_is_kept(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            import contextvars
+            h = contextvars.Context().run(loop.call_soon, print)
+            h.cancel()
+            c = h.get_context()
+            return c is h.get_context(), len(c)
+        self.assertEqual(asyncio.run(main()), (True, 0))
+
+    def test_queue_shutdown_priority_queue_and_waiting_putter(self):
+        async def main():
+            q = acore.PriorityQueue(maxsize=2)
+            await q.put(3)
+            await q.put(1)
+            putter = asyncio.ensure_future(q.put(2))
+            await asyncio.sleep(0)
+            q.shutdown()
+            try:
+                await putter
+                putter_got = "put"
+            except acore.QueueShutDown:
+                putter_got = "QueueShutDown"
+            return putter_got, [q.get_nowait(), q.get_nowait()], q.qsize()
+        self.assertEqual(asyncio.run(main()), ("QueueShutDown", [1, 3], 0))
+
+    def test_queue_shutdown_immediate_before_first_use(self):
+        q = acore.Queue()
+        q.put_nowait("a")
+        q.put_nowait("b")
+        q.shutdown(immediate=True)
+
+        async def main():
+            await q.join()            # the dropped items count as done
+            try:
+                await q.get()
+            except acore.QueueShutDown:
+                return "QueueShutDown", q.qsize()
+        self.assertEqual(asyncio.run(main()), ("QueueShutDown", 0))
+
+    def test_queue_shutdown_bad_arguments(self):
+        q = acore.Queue()
+        with self.assertRaises(TypeError):
+            q.shutdown(True, 1)
+        with self.assertRaises(TypeError):
+            q.shutdown(now=True)
+        q.put_nowait(1)               # nothing was shut down
+        self.assertEqual(q.qsize(), 1)
+
+    def test_as_completed_async_for_runs_in_c(self):
+        calls = []
+        real = acore.Loop._as_completed
+
+        def spy(self, fs, timeout):
+            calls.append(len(fs))
+            return real(self, fs, timeout)
+
+        async def val(v, d):
+            await asyncio.sleep(d)
+            return v
+
+        async def main():
+            tasks = [asyncio.ensure_future(val(v, d))
+                     for v, d in (("slow", 0.03), ("fast", 0.0),
+                                  ("mid", 0.01))]
+            got = []
+            async for f in acore.as_completed(tasks):
+                got.append((f.result(), f in tasks))
+            return got
+        acore.Loop._as_completed = spy
+        try:
+            self.assertEqual(asyncio.run(main()),
+                             [("fast", True), ("mid", True), ("slow", True)])
+        finally:
+            acore.Loop._as_completed = real
+        self.assertEqual(calls, [3])
+
+    def test_as_completed_foreign_futures_timeout(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+
+            class Mine(asyncio.Future):
+                pass
+            done, never = Mine(loop=loop), Mine(loop=loop)
+            loop.call_soon(done.set_result, 1)
+            got = []
+            try:
+                async for f in acore.as_completed([done, never],
+                                                  timeout=0.01):
+                    got.append(f.result())
+            except TimeoutError:
+                got.append("TimeoutError")
+            never.cancel()
+            return got
+        self.assertEqual(asyncio.run(main()), [1, "TimeoutError"])
+
+
 if __name__ == "__main__":
     unittest.main()

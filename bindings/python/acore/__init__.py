@@ -33,13 +33,14 @@ import weakref as _weakref
 from . import _lowlevel
 
 __all__ = [
-    "Loop", "Future", "Task", "Handle", "run", "new_event_loop",
+    "Loop", "Future", "Task", "Handle", "TimerHandle", "run", "new_event_loop",
     "EventLoopPolicy", "install",
     "get_running_loop", "get_event_loop", "current_task", "all_tasks",
     "create_task", "ensure_future", "sleep", "gather", "wait", "wait_for",
     "timeout", "timeout_at", "Timeout", "as_completed", "shield", "TaskGroup",
     "Semaphore", "BoundedSemaphore", "Lock", "Event", "Condition", "Queue",
-    "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "Executor",
+    "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull", "QueueShutDown",
+    "Executor",
     "bounded_map", "CancelledError", "TimeoutError", "InvalidStateError",
     "Error", "FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED",
 ]
@@ -47,6 +48,7 @@ __all__ = [
 Future = _lowlevel.Future
 Task = _lowlevel.Task
 Handle = _lowlevel.Handle
+TimerHandle = _lowlevel.TimerHandle
 Error = _lowlevel.Error
 CancelledError = _aexc.CancelledError
 InvalidStateError = _aexc.InvalidStateError
@@ -536,6 +538,6 @@ from ._combinators import (  # noqa: E402
     ALL_COMPLETED)
 from ._sync import (  # noqa: E402
     Semaphore, BoundedSemaphore, Lock, Event, Condition, Queue, LifoQueue,
-    PriorityQueue, QueueEmpty, QueueFull, bounded_map)
+    PriorityQueue, QueueEmpty, QueueFull, QueueShutDown, bounded_map)
 from ._executor import (  # noqa: E402
     Executor, run_in_executor as _run_in_executor)

@@ -216,46 +216,102 @@ async def _cancel_and_wait(fut):
 
 
 def as_completed(fs, *, timeout=None):
-    """Iterate over awaitables that give the results of `fs` in completion
-    order (asyncio.as_completed): each ``await`` returns the next result
-    or raises its exception, or TimeoutError once `timeout` has passed.
-    Runs on acore_as_completed in C when every item is (or becomes, by
-    ensure_future) an acore future of the running loop; the awaitables may
-    be awaited concurrently (they are served in the order they wait)."""
+    """The results of `fs` in completion order (asyncio 3.13's
+    as_completed), as an iterator of awaitables and as an asynchronous
+    iterator:
+
+        for aw in as_completed(fs):        # each await: the next result
+            result = await aw              # (or its exception)
+        async for f in as_completed(fs):   # the next done future itself
+            result = f.result()            # (a task for a coroutine)
+
+    Both raise TimeoutError once `timeout` seconds have passed. Runs on
+    acore_as_completed in C when every item is (or becomes, by
+    ensure_future) an acore future of the running loop; otherwise on done
+    callbacks. The awaitables may be awaited concurrently (they are served
+    in the order they wait)."""
     if (_afutures.isfuture(fs) or _acoroutines.iscoroutine(fs)
             or isinstance(fs, Future)):
         raise TypeError(
-            f"expect an iterable of futures, not {type(fs).__name__}")
-    yield from _as_completed(fs, timeout)  # a generator, as asyncio's
+            f"expects an iterable of awaitables, not {type(fs).__name__}")
+    return _AsCompleted(fs, timeout)
 
 
-def _as_completed(fs, timeout):
-    from ._sync import Lock     # _sync imports this module
-    loop = _loop()
-    todo = {ensure_future(f, loop=loop) for f in set(fs)}
-    if not all(isinstance(f, Future) and f.get_loop() is loop
-               for f in todo):
-        yield from _atasks.as_completed(todo, timeout=timeout)
-        return
-    if not todo:
-        return
-    by_address = {f._address(): f for f in todo}
-    ac = loop._as_completed(tuple(todo), timeout)
-    turn = Lock()   # one pending acore_as_completed_next at a time
+class _AsCompleted:
+    """as_completed()'s iterator: `_next()` waits for the next done future
+    (TimeoutError after the timeout); a plain iteration hands out
+    coroutines that return its result, an `async for` the future itself."""
 
-    async def _wait_for_one():
-        async with turn:
-            nxt = loop._as_completed_next(ac)
-            await nxt
-            f = by_address[loop._as_completed_pick(nxt)]
-        return f.result()  # may raise f's exception
+    def __init__(self, fs, timeout):
+        from ._sync import Lock, Queue     # _sync imports this module
+        loop = _loop()
+        todo = {ensure_future(f, loop=loop) for f in set(fs)}
+        self._left = len(todo)
+        self._ac = self._done = None
+        if all(isinstance(f, Future) and f.get_loop() is loop for f in todo):
+            if todo:
+                self._by_address = {f._address(): f for f in todo}
+                self._ac = loop._as_completed(tuple(todo), timeout)
+                self._loop = loop
+                self._turn = Lock()   # one acore_as_completed_next at a time
+            return
+        # Futures of other kinds: done callbacks feed a queue; the timeout
+        # feeds it one None per future left.
+        self._done = Queue()
+        self._todo = todo
+        self._timer = (loop.call_later(timeout, self._on_timeout)
+                       if timeout is not None else None)
+        for f in todo:
+            f.add_done_callback(self._on_done)
 
-    try:
-        for _ in range(len(todo)):
-            yield _wait_for_one()
-    finally:
-        if ac.done() and not ac.cancelled():
-            ac.exception()  # a timeout: reported by the awaitables
+    def _on_done(self, f):
+        if f in self._todo:
+            self._todo.discard(f)
+            self._done.put_nowait(f)
+            if not self._todo and self._timer is not None:
+                self._timer.cancel()
+
+    def _on_timeout(self):
+        for f in self._todo:
+            f.remove_done_callback(self._on_done)
+            self._done.put_nowait(None)
+        self._todo.clear()
+
+    async def _next(self):
+        if self._done is not None:
+            f = await self._done.get()
+            if f is None:
+                raise TimeoutError
+            return f
+        async with self._turn:
+            nxt = self._loop._as_completed_next(self._ac)
+            try:
+                await nxt
+            finally:
+                if self._ac.done() and not self._ac.cancelled():
+                    self._ac.exception()  # a timeout: raised by the awaits
+            return self._by_address[self._loop._as_completed_pick(nxt)]
+
+    async def _result(self):
+        return (await self._next()).result()  # may raise its exception
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._left == 0:
+            raise StopIteration
+        self._left -= 1
+        return self._result()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self._left == 0:
+            raise StopAsyncIteration
+        self._left -= 1
+        return await self._next()
 
 
 class Timeout:

@@ -273,16 +273,22 @@ class Condition:
 
 QueueEmpty = _queues.QueueEmpty
 QueueFull = _queues.QueueFull
+QueueShutDown = _lowlevel.QueueShutDown  # asyncio's own from 3.13
 
 
-class Queue(_lowlevel.QueueBase):
+class Queue(_lowlevel.QueueBase, _queues.Queue):
     """asyncio.Queue on acore's C queue (FIFO): ``maxsize`` (<= 0:
     unbounded), ``qsize()``, ``empty()``, ``full()``, ``await put()``,
     ``put_nowait()`` (QueueFull), ``await get()``, ``get_nowait()``
     (QueueEmpty), ``task_done()`` (ValueError when called too often),
-    ``await join()``. Getters and putters are served in FIFO order; a
+    ``await join()``, ``shutdown(immediate=False)`` (asyncio 3.13:
+    QueueShutDown from puts at once and from gets once the queue is
+    empty; immediate=True drops the items, each counting as a
+    task_done()). Getters and putters are served in FIFO order; a
     getter cancelled after it was handed an item gives the item back to the
-    front of the queue. Bound to the running loop on first use."""
+    front of the queue. Bound to the running loop on first use.
+    ``isinstance(q, asyncio.Queue)`` is true: asyncio.Queue is a base, but
+    none of its code runs (every method is acore's)."""
     _order = 0
 
     def empty(self):
@@ -320,13 +326,13 @@ class Queue(_lowlevel.QueueBase):
     __class_getitem__ = classmethod(_GenericAlias)
 
 
-class LifoQueue(Queue):
+class LifoQueue(Queue, _queues.LifoQueue):
     """asyncio.LifoQueue on acore's C queue: the last item put comes out
     first."""
     _order = 1
 
 
-class PriorityQueue(Queue):
+class PriorityQueue(Queue, _queues.PriorityQueue):
     """asyncio.PriorityQueue on acore's C queue: the smallest item (by
     Python's ``<``) comes out first; equal items in the order they were
     put."""
