@@ -102,12 +102,14 @@ static void report_trampoline(acore_loop_t *l, const acore_context_t *ctx,
 /* ---- creation and close -------------------------------------------------------- */
 
 static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
-  static char *kwlist[] = {"flags", NULL};
+  static char *kwlist[] = {"flags", "slow_callback", NULL};
   unsigned flags = 0;
+  double slow = 0.1;
   acore_loop_options_t *opts = NULL;
   int rc;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "|I:LoopBase", kwlist, &flags))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|Id:LoopBase", kwlist, &flags,
+                                   &slow))
     return -1;
   if (self->loop != NULL) {
     PyErr_SetString(PyExc_RuntimeError, "loop already initialised");
@@ -116,6 +118,8 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
   rc = acore_loop_options_new(&opts);
   if (rc == ACORE_OK)
     rc = acore_loop_options_set_flags(opts, flags);
+  if (rc == ACORE_OK)
+    rc = acore_loop_options_set_slow_callback(opts, slow);
   if (rc == ACORE_OK)
     rc = acore_loop_new(opts, &self->loop);
   acore_loop_options_free(opts);

@@ -205,6 +205,34 @@ class TestLoopApi(PolicyCase):
             self.assertEqual(asyncio.run(main(ex)), ("gone",))
 
 
+    def test_debug_and_slow_callback_duration_at_creation(self):
+        import time
+        import warnings
+        got = []
+        with acore.Loop(debug=True, slow_callback_duration=0.01) as loop:
+            loop.set_exception_handler(lambda lp, ctx: got.append(ctx))
+            loop.call_soon(time.sleep, 0.03)
+            loop.call_soon(loop.stop)
+            loop.run_forever()
+            self.assertEqual((loop.get_debug(), loop.slow_callback_duration),
+                             (True, 0.01))
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                loop.slow_callback_duration = 1.0
+            self.assertEqual([x.category for x in w], [RuntimeWarning])
+            self.assertEqual(loop.slow_callback_duration, 0.01)
+        self.assertEqual(len(got), 1)
+        self.assertIn("took", got[0]["message"])
+        with acore.Loop() as quiet:          # not in debug mode: no report
+            quiet.set_exception_handler(lambda lp, ctx: got.append(ctx))
+            quiet.call_soon(time.sleep, 0.03)
+            quiet.call_soon(quiet.stop)
+            quiet.run_forever()
+            self.assertFalse(quiet.get_debug())
+        self.assertEqual(len(got), 1)
+        with self.assertRaises(TypeError):
+            acore.Loop(slow_callback_duration="x")
+
 class TestShutdown(PolicyCase):
     def test_shutdown_asyncgens_closes_open_generators(self):
         closed = []

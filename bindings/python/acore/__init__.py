@@ -16,6 +16,7 @@ exception types are asyncio's, so asyncio code carries over:
 See docs/python.md for the full guide.
 """
 
+import asyncio.coroutines as _acoroutines
 import asyncio.events as _events
 import asyncio.futures as _afutures
 import asyncio.tasks as _atasks
@@ -68,20 +69,28 @@ class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
     Python object the C loop holds.
     """
 
-    def __init__(self, *, debug=False, virtual_clock=False):
+    def __init__(self, *, debug=None, virtual_clock=False,
+                 slow_callback_duration=0.1):
+        """`debug`: the C loop's debug mode (thread checks, slow callbacks
+        and steps reported to the exception handler); None: on when asyncio
+        says so (PYTHONASYNCIODEBUG, -X dev). `slow_callback_duration`: the
+        seconds above which a callback or step is slow. Both are fixed
+        here, at creation."""
+        if debug is None:
+            debug = _acoroutines._is_debug_mode()
         flags = 0
         if debug:
             flags |= _lowlevel.ACORE_LOOP_DEBUG
         if virtual_clock:
             flags |= _lowlevel.ACORE_LOOP_VIRTUAL_CLOCK
-        super().__init__(flags)
-        self._debug = debug
+        super().__init__(flags, slow_callback_duration)
+        self._debug = bool(debug)
+        self._slow = slow_callback_duration
         self._exception_handler = None
         self._default_executor = None
         self._sigsocks = None
         self._agens = _weakref.WeakSet()  # async generators started here
         self._agens_shut = False
-        self.slow_callback_duration = 0.1  # asyncio's attribute (see docs)
 
     # ---- running ----
 
@@ -189,8 +198,22 @@ class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
     def set_debug(self, enabled):
         """Only changes what get_debug() returns: the C loop's debug mode
         (thread checks, slow-callback reports) is fixed at creation, by
-        Loop(debug=True)."""
+        Loop(debug=True) or asyncio's debug environment."""
         self._debug = bool(enabled)
+
+    @property
+    def slow_callback_duration(self):
+        """The slow-callback threshold in seconds (asyncio's attribute),
+        given at creation; assigning it warns that it cannot change."""
+        return self._slow
+
+    @slow_callback_duration.setter
+    def slow_callback_duration(self, seconds):
+        if seconds != self._slow:
+            _warnings.warn(
+                "acore.Loop: slow_callback_duration is fixed at creation "
+                "(Loop(slow_callback_duration=...)); not changed",
+                RuntimeWarning, stacklevel=2)
 
     def address(self):
         """The loop's ``acore_loop_t *`` as an integer, for C extensions
