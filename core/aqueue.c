@@ -45,6 +45,16 @@ typedef struct slot {
   uint64_t seq;
 } slot;
 
+/* A putter: a waiter of the queue's own kind, with the item it brings
+ * (owned until the put is admitted) and the record its admission uses
+ * (reserved when it starts waiting, so admitting never allocates). */
+typedef struct putter {
+  acore__waiter w;         /* first; w.n: its stage (PUT_*) */
+  void *item;
+  acore_free_fn item_free;
+  acore__cbrec *spare;     /* NULL once used */
+} putter;
+
 struct acore_queue {
   atomic_uint refs;
   int order;
@@ -61,6 +71,24 @@ struct acore_queue {
   size_t reserved; /* admitted puts whose item is not in yet */
   acore__waitq getters, putters, joiners;
 };
+
+/* ---- putters ---- */
+
+static void putter_destroy(acore_future_t *f) {
+  putter *p = (putter *)f;
+
+  acore__waiter_destroy(f);
+  acore__cbrec_unreserve(f->loop, p->spare);
+  p->spare = NULL;
+  if (p->item_free != NULL)
+    p->item_free(p->item);
+  p->item = NULL;
+  p->item_free = NULL;
+}
+
+static const acore__future_ops putter_ops = { acore__waiter_cancel,
+                                              putter_destroy };
+static const acore__waiter_kind putter_kind = { sizeof(putter), &putter_ops };
 
 /* ---- the store ---- */
 
@@ -179,20 +207,20 @@ static void all_done(acore_queue_t *q);
 
 /* An admitted put that will not go in: its count of unfinished items goes
  * (join counts an admitted item from its admission on). */
-static void give_up(acore_queue_t *q, acore__waiter *p) {
-  p->n = PUT_GIVEN_UP;
+static void give_up(acore_queue_t *q, putter *p) {
+  p->w.n = PUT_GIVEN_UP;
   if (q->unfinished > 0 && --q->unfinished == 0 &&
       !acore__loop_closed(q->loop))
     all_done(q);
 }
 
 /* An admitted put's item goes in (room reserved at admission). */
-static int commit(acore_queue_t *q, acore__waiter *p) {
+static int commit(acore_queue_t *q, putter *p) {
   slot s = { p->item, p->item_free, 0 };
 
-  if (p->n != PUT_ADMITTED)
-    return p->n == PUT_IN ? ACORE_OK : ACORE_ECANCELLED;
-  p->n = PUT_IN;
+  if (p->w.n != PUT_ADMITTED)
+    return p->w.n == PUT_IN ? ACORE_OK : ACORE_ECANCELLED;
+  p->w.n = PUT_IN;
   q->reserved--;
   if (q->shutdown || acore__loop_closed(q->loop)) { /* the future frees it */
     give_up(q, p);
@@ -208,17 +236,17 @@ static int commit(acore_queue_t *q, acore__waiter *p) {
 /* Queued behind the putter task's wake-up: the put's item goes in if the
  * step did not finish the put. `ud`: the queue (a reference). */
 static void commit_cb(acore_future_t *f, void *ud) {
-  (void)commit(ud, (acore__waiter *)f);
+  (void)commit(ud, (putter *)f);
 }
 
 static void queue_unref_cb(void *ud) { acore_queue_unref(ud); }
 
 /* Room was freed: admit waiting putters in order. */
 static void admit_putters(acore_queue_t *q) {
-  acore__waiter *p;
+  putter *p;
 
   while (!acore__loop_closed(q->loop) && has_room(q) &&
-         (p = acore__waitq_head(&q->putters)) != NULL) {
+         (p = (putter *)acore__waitq_head(&q->putters)) != NULL) {
     acore__cbrec *r = p->spare; /* reserved by acore_queue_put() */
 
     if (acore__waitq_head(&q->getters) == NULL && reserve(q) != ACORE_OK)
@@ -226,9 +254,9 @@ static void admit_putters(acore_queue_t *q) {
     p->spare = NULL;
     q->reserved++;
     q->unfinished++;
-    p->n = PUT_ADMITTED;
-    acore__waiter_grant(p, 0);
-    acore__cbrec_attach(&p->x.fut, r, commit_cb, acore_queue_ref(q),
+    p->w.n = PUT_ADMITTED;
+    acore__waiter_grant(&p->w, 0);
+    acore__cbrec_attach(&p->w.x.fut, r, commit_cb, acore_queue_ref(q),
                         queue_unref_cb);
   }
 }
@@ -275,7 +303,7 @@ static int queue_make(acore_loop_t *loop, size_t maxsize, int order,
   q->front_seq = FRONT_SEQ;
   q->seq = FRONT_SEQ;
   acore__waitq_init(&q->getters, q, NULL, NULL);
-  acore__waitq_init(&q->putters, q, NULL, NULL);
+  acore__waitq_init(&q->putters, q, NULL, &putter_kind);
   acore__waitq_init(&q->joiners, q, NULL, NULL);
   *out = q;
   return ACORE_OK;
@@ -352,7 +380,7 @@ int acore_queue_put_nowait(acore_queue_t *q, void *item,
 
 int acore_queue_put(acore_queue_t *q, void *item, acore_free_fn item_free,
                     acore_future_t **out) {
-  acore__waiter *w;
+  putter *p;
   acore_future_t *f;
   int rc;
 
@@ -372,17 +400,17 @@ int acore_queue_put(acore_queue_t *q, void *item, acore_free_fn item_free,
     *out = f;
     return ACORE_OK;
   }
-  if ((w = acore__waiter_new(q->loop, sizeof(*w), NULL)) == NULL)
+  if ((p = (putter *)acore__waiter_for(&q->putters, q->loop)) == NULL)
     return ACORE_ENOMEM;
-  if ((w->spare = acore__cbrec_reserve(q->loop)) == NULL) {
-    acore_future_unref(&w->x.fut);
+  if ((p->spare = acore__cbrec_reserve(q->loop)) == NULL) {
+    acore_future_unref(&p->w.x.fut);
     return ACORE_ENOMEM;
   }
-  w->item = item;
-  w->item_free = item_free;
-  w->n = PUT_WAITING;
-  acore__waitq_push(&q->putters, w);
-  *out = &w->x.fut;
+  p->item = item;
+  p->item_free = item_free;
+  p->w.n = PUT_WAITING;
+  acore__waitq_push(&q->putters, &p->w);
+  *out = &p->w.x.fut;
   return ACORE_OK;
 }
 
@@ -447,7 +475,7 @@ static slot take_back(acore_future_t *fut) {
 }
 
 int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut) {
-  acore__waiter *p = (acore__waiter *)fut;
+  putter *p = (putter *)fut;
   int rc;
 
   if (q == NULL || fut == NULL || fut->loop != q->loop)
@@ -456,10 +484,10 @@ int acore_queue_put_finish(acore_queue_t *q, acore_future_t *fut) {
     return rc;
   if (!(fut->flags & ACORE__F_CUSTOM)) /* put at once */
     return ACORE_OK;
-  if (((acore__xfuture *)fut)->ops != &acore__waiter_ops ||
-      p->n < PUT_ADMITTED || p->n > PUT_GIVEN_UP)
+  if (((acore__xfuture *)fut)->ops != &putter_ops ||
+      p->w.n < PUT_ADMITTED || p->w.n > PUT_GIVEN_UP)
     return ACORE_EINVAL; /* not a put's future */
-  if (p->n != PUT_ADMITTED || !acore__cancel_delivered(fut))
+  if (p->w.n != PUT_ADMITTED || !acore__cancel_delivered(fut))
     return commit(q, p);
   q->reserved--; /* the item stays out, the room goes on */
   give_up(q, p);

@@ -47,17 +47,7 @@ int acore__waiter_cancel(acore_future_t *f, const char *message) {
   return rc;
 }
 
-void acore__waiter_destroy(acore_future_t *f) {
-  acore__waiter *w = (acore__waiter *)f;
-
-  leave(w);
-  acore__cbrec_unreserve(f->loop, w->spare);
-  w->spare = NULL;
-  if (w->item_free != NULL)
-    w->item_free(w->item);
-  w->item = NULL;
-  w->item_free = NULL;
-}
+void acore__waiter_destroy(acore_future_t *f) { leave((acore__waiter *)f); }
 
 const acore__future_ops acore__waiter_ops = { acore__waiter_cancel,
                                                acore__waiter_destroy };

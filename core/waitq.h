@@ -16,9 +16,9 @@
  *   any thread at once: the links of their queues change only under the
  *   loop's mutex then.
  * - The queue knows no primitive: a primitive whose waiters carry more
- *   (the lock's owner and watch, lock.h) makes them bigger and supplies
- *   their future ops (a waiter kind) built on acore__waiter_cancel and
- *   acore__waiter_destroy.
+ *   (the lock's owner and watch, lock.h; a queue putter's item, aqueue.c)
+ *   makes them bigger and supplies their future ops (a waiter kind) built
+ *   on acore__waiter_cancel and acore__waiter_destroy.
  */
 #ifndef ACORE_WAITQ_H
 #define ACORE_WAITQ_H
@@ -51,12 +51,8 @@ struct acore__waiter {
   acore__queue node;    /* in wq->q */
   acore__waitq *wq;     /* the queue it waits in, or NULL */
   acore__waitq *origin; /* the queue it was made for (kept once served) */
-  size_t n;             /* semaphore: permits asked for */
-  void *item;           /* queue: a putter's item */
-  acore_free_fn item_free;
-  /* queue: a putter's record for its admission, reserved when it starts
-   * waiting so that admitting it never allocates (NULL once used). */
-  acore__cbrec *spare;
+  size_t n;             /* semaphore: permits asked for; queue: a
+                           putter's stage */
 };
 
 /* A pending waiter of `size` bytes (>= sizeof(acore__waiter)) with `ops`
@@ -66,9 +62,8 @@ acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
 /* The plain ops (cancel and destroy leave the queue) and kind. */
 extern const acore__future_ops acore__waiter_ops;
 extern const acore__waiter_kind acore__waiter_plain;
-/* The plain ops' two halves, for a kind's own ops to call: cancel the
- * future and leave the queue (running on_leave); leave the queue and free
- * a queue putter's item and record. */
+/* The plain ops, for a kind's own ops to call: cancel the future and
+ * leave the queue (running on_leave); leave the queue (destroy). */
 int acore__waiter_cancel(acore_future_t *f, const char *message);
 void acore__waiter_destroy(acore_future_t *f);
 /* Leave the queue if queued (no hook runs). */

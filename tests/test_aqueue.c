@@ -464,6 +464,26 @@ static void test_aqueue_put_finish_einval(void **state) {
   acore_queue_unref(q);
 }
 
+/* put_finish accepts only a put's own future: not another primitive's
+ * waiter, even one granted with a count that reads like a put's stage. */
+static void test_aqueue_put_finish_refuses_other_waiters(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_queue_t *q;
+  acore_sem_t *sem;
+  acore_future_t *a;
+
+  assert_int_equal(acore_queue_new(loop, 1, ACORE_QUEUE_FIFO, &q), ACORE_OK);
+  assert_int_equal(acore_sem_new(loop, 0, 0, &sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(sem, 3, &a), ACORE_OK); /* waits */
+  assert_int_equal(acore_sem_release(sem, 3), ACORE_OK);
+  assert_int_equal(acore_future_is_done(a), 1);
+  assert_int_equal(acore_queue_put_finish(q, a), ACORE_EINVAL);
+  assert_int_equal(acore_queue_item_count(q), 0);
+  acore_future_unref(a);
+  acore_sem_unref(sem);
+  acore_queue_unref(q);
+}
+
 static void test_aqueue_unref_frees_items(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_queue_t *q;
@@ -563,6 +583,7 @@ int main(void) {
     T(test_aqueue_admitted_then_cancelled_put_stays_out),
     T(test_aqueue_admitted_put_goes_in_without_finish),
     T(test_aqueue_put_finish_einval),
+    T(test_aqueue_put_finish_refuses_other_waiters),
     T(test_aqueue_unref_frees_items),
     T(test_aqueue_alloc_failure_walk),
     T(test_aqueue_priority_join_alloc_failure_walk),
