@@ -1036,6 +1036,23 @@ static int uv_handles(acore_loop_t *loop) {
   return n;
 }
 
+/* The default executor is the executor's own record on the loop: asking
+ * for it, or setting one, adds no handle to the loop (the delivery of
+ * results is set up by the first job). */
+static void test_executor_default_adds_no_handle(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_t *a, *mine = exec_new(1, 0);
+  int handles = uv_handles(loop);
+
+  assert_int_equal(acore_loop_default_executor(loop, &a), ACORE_OK);
+  assert_int_equal(uv_handles(loop), handles);
+  assert_int_equal(acore_loop_set_default_executor(loop, mine), ACORE_OK);
+  assert_int_equal(uv_handles(loop), handles);
+  assert_int_equal(acore_executor_stat(a, ACORE_EXECUTOR_STAT_WORKERS), 0);
+  acore_executor_unref(a);
+  acore_executor_unref(mine);
+}
+
 /* A failed acore_run_in_executor() leaves nothing behind: not the default
  * executor it made, nor the loop's delivery state (handles and memory come
  * back once the loop turns), whichever step failed. */
@@ -1183,6 +1200,7 @@ int main(void) {
     T(test_executor_result_kinds),
     T(test_executor_default_executor),
     T(test_executor_default_shut_down_at_close),
+    T(test_executor_default_adds_no_handle),
     T(test_executor_never_exceeds_max_workers),
     T(test_executor_idle_workers_retire),
     T(test_executor_shrink_lowers_min),
