@@ -144,9 +144,48 @@ static void test_alloc_failure_walk(void **state) {
   assert_true(failures >= 15);
 }
 
+/* Live allocations that one more future of `loop` costs (made and kept). */
+static long future_cost(acore_loop_t *loop, acore_future_t **f) {
+  long live = tu_alloc_live();
+
+  assert_int_equal(acore_future_new(loop, f), ACORE_OK);
+  return tu_alloc_live() - live;
+}
+
+/* A loop reads ACORE_NO_CACHE when it is made and keeps that mode: with
+ * caches off each object is its own allocation, also after the variable
+ * is gone; with caches on a freed future's block serves the next one. */
+static void test_alloc_cache_mode_fixed_when_the_loop_is_made(void **state) {
+  acore_loop_t *off, *on;
+  acore_future_t *f, *g;
+  long before, mid;
+  int cache;
+
+  (void)state;
+  tu_alloc_install();
+  before = tu_alloc_live();
+  cache = tu_cache_off(1);
+  off = tu_loop_new(0);
+  tu_cache_off(0);
+  mid = tu_alloc_live();
+  on = tu_loop_new(0);
+  assert_int_equal(future_cost(off, &f), 1);
+  assert_int_equal(future_cost(off, &g), 1);
+  acore_future_unref(f);
+  acore_future_unref(g);
+  (void)future_cost(on, &f); /* its first chunk, or a cached block */
+  acore_future_unref(f);
+  assert_int_equal(future_cost(on, &f), 0); /* the same block again */
+  acore_future_unref(f);
+  tu_loop_free(on, mid);
+  tu_loop_free(off, before);
+  tu_cache_off(cache);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_alloc_failure_walk),
+    cmocka_unit_test(test_alloc_cache_mode_fixed_when_the_loop_is_made),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
