@@ -31,8 +31,10 @@ typedef struct acore__job_ops {
   /* Run the job on a worker thread (no lock held). */
   void (*run)(acore__job *job);
   /* The pool is done with the job: after `run` returned (on that worker),
-   * or once it was DROPPED (on the thread that dropped it). No lock held;
-   * may drop the executor's last reference. */
+   * or once a shutdown with CANCEL_PENDING dropped it (on the thread that
+   * shut the pool down; state DROPPED). Not called for a job that
+   * acore__executor_cancel_job() took out. No lock held; may drop the
+   * executor's last reference. */
   void (*done)(acore__job *job);
 } acore__job_ops;
 
