@@ -327,6 +327,12 @@ static void run_limited(acore_loop_t *loop, acore_executor_t *ex, int n) {
   }
 }
 
+/* `limited`, once the gate `ud` opens: holds a worker until then. */
+static int limited_at_gate(acore_work_t *w, void *ud) {
+  gate_pass(ud);
+  return limited(w, NULL);
+}
+
 static int at_most_two_running(void *ex) {
   return acore_executor_stat(ex, ACORE_EXECUTOR_STAT_RUNNING) <= 2;
 }
@@ -334,6 +340,9 @@ static int at_most_two_running(void *ex) {
 static void test_executor_never_exceeds_max_workers(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_executor_t *ex = exec_new(4, 0);
+  acore_future_t *f;
+  gate gt;
+  int i;
 
   atomic_store(&max_seen, 0);
   atomic_store(&max_seen_after, 0);
@@ -342,10 +351,18 @@ static void test_executor_never_exceeds_max_workers(void **state) {
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
   assert_true(atomic_load(&max_seen) <= 4);
   assert_true(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_WORKERS) <= 4);
-  /* shrink while jobs run: a job started afterwards sees at most 2 */
-  run_limited(loop, ex, 64);
+  /* shrink while jobs run (4 held at a gate, so that 4 surely run, also
+   * on a loaded machine): a job started afterwards sees at most 2 */
+  gate_init(&gt);
+  for (i = 0; i < 4; i++) {
+    assert_int_equal(acore_run_in_executor(loop, ex, limited_at_gate, &gt,
+                                           NULL, &f), ACORE_OK);
+    acore_future_unref(f);
+  }
+  run_limited(loop, ex, 60);
   wait_stat(ex, ACORE_EXECUTOR_STAT_RUNNING, 4);
   assert_int_equal(acore_executor_set_max_workers(ex, 2), ACORE_OK);
+  gate_open(&gt);
   /* the jobs already taken finish; from then on at most 2 run */
   wait_until(at_most_two_running, ex);
   atomic_store(&after_flag, 1);
@@ -362,6 +379,7 @@ static void test_executor_never_exceeds_max_workers(void **state) {
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_MAX_WORKERS), 6);
   assert_int_equal(acore_executor_stat(ex, ACORE_EXECUTOR_STAT_COMPLETED), 192);
   acore_executor_unref(ex);
+  gate_destroy(&gt);
 }
 
 static void test_executor_idle_workers_retire(void **state) {
