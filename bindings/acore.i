@@ -14,67 +14,41 @@
  */
 
 %{
+#include <math.h> /* HUGE_VAL: ACORE_NO_TIMEOUT */
 #include "acore.h"
+#include "acore/combinators.h"
+#include "acore/sync.h"
+#include "acore/executor.h"
 %}
 
 #define ACORE_API
 
+%include <stdint.i>
+%include "handles.swg"
+
 /* ---- handles: opaque, reference counted -------------------------------- */
 
-%nodefaultctor acore_loop;
-%nodefaultctor acore_future;
-%nodefaultctor acore_task;
-%nodefaultctor acore_handle;
-%nodefaultctor acore_error;
+/* Each handle type of handles.swg is an opaque object without a
+ * constructor whose destructor drops the reference the binding holds. */
+%define ACORE_HANDLE_CLASS(TYPE, STRUCT, DROP)
+%nodefaultctor STRUCT;
+struct STRUCT {};
+%extend STRUCT { ~STRUCT() { DROP($self); } }
+%enddef
+ACORE_HANDLES(ACORE_HANDLE_CLASS)
+
+/* a callback's context: borrowed for the call, never owned */
 %nodefaultctor acore_context;
-%nodefaultctor acore_loop_options;
 %nodefaultdtor acore_context;
-%nodefaultctor acore_timeout;
-%nodefaultctor acore_group;
-%nodefaultctor acore_sem;
-%nodefaultctor acore_lock;
-%nodefaultctor acore_event;
-%nodefaultctor acore_cond;
-%nodefaultctor acore_queue;
-%nodefaultctor acore_executor;
-%nodefaultctor acore_executor_options;
-
-struct acore_loop {};
-struct acore_future {};
-struct acore_task {};
-struct acore_handle {};
-struct acore_error {};
 struct acore_context {};
-struct acore_loop_options {};
-struct acore_timeout {};
-struct acore_group {};
-struct acore_sem {};
-struct acore_lock {};
-struct acore_event {};
-struct acore_cond {};
-struct acore_queue {};
-struct acore_executor {};
-struct acore_executor_options {};
 
-%extend acore_loop { ~acore_loop() { acore_loop_unref($self); } }
-%extend acore_future { ~acore_future() { acore_future_unref($self); } }
-%extend acore_task { ~acore_task() { acore_task_unref($self); } }
-%extend acore_handle { ~acore_handle() { acore_handle_unref($self); } }
-%extend acore_error { ~acore_error() { acore_error_unref($self); } }
-%extend acore_loop_options {
-  ~acore_loop_options() { acore_loop_options_free($self); }
-}
-%extend acore_timeout { ~acore_timeout() { acore_timeout_free($self); } }
-%extend acore_group { ~acore_group() { acore_group_unref($self); } }
-%extend acore_sem { ~acore_sem() { acore_sem_unref($self); } }
-%extend acore_lock { ~acore_lock() { acore_lock_unref($self); } }
-%extend acore_event { ~acore_event() { acore_event_unref($self); } }
-%extend acore_cond { ~acore_cond() { acore_cond_unref($self); } }
-%extend acore_queue { ~acore_queue() { acore_queue_unref($self); } }
-%extend acore_executor { ~acore_executor() { acore_executor_unref($self); } }
-%extend acore_executor_options {
-  ~acore_executor_options() { acore_executor_options_free($self); }
-}
+/* A task is usable wherever a future is expected, in every language: the
+ * runtime type system converts it to the task's future (borrowed from the
+ * task, which the caller's object keeps alive for the call). */
+%types(acore_task = acore_future) %{
+  *newmemory = 0;
+  return acore_task_future((acore_task_t *)$from);
+%}
 
 /* ---- not for bindings ---------------------------------------------------------
  * Raw memory, allocator hooks and borrowed libuv pointers have no meaning
@@ -181,10 +155,10 @@ struct acore_executor_options {};
 %ignore acore_work_loop;
 %ignore acore_future_set_result_threadsafe;
 %ignore acore_future_set_bytes_threadsafe;
-/* consumes a reference to the error: bindings pass a new one */
-%ignore acore_future_set_error_threadsafe;
-/* a macro of HUGE_VAL: SWIG cannot evaluate it; given as a constant */
+/* a macro of HUGE_VAL: SWIG cannot evaluate it; given as a constant (the
+ * header's macro is then skipped) */
 %constant double ACORE_NO_TIMEOUT = HUGE_VAL;
+%warnfilter(302) ACORE_NO_TIMEOUT;
 
 %include "acore/combinators.h"
 %include "acore/sync.h"
