@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kit.h - the binding kit: C compiled into every language's module, so a
+ * language binds the whole API with one call function, one release
+ * function and a few typemaps (kit.swg).
+ *
+ * A host object the kit keeps (a callable, a value stored as a result, an
+ * error's payload) is a struct of the language's own whose first member is
+ * an acore_kit_obj: a pointer to the language's acore_kit_host. The kit
+ * calls it through host->call and drops it through host->release, so every
+ * callback shape of acore (call_soon, done callbacks, task steps, the
+ * error handler, predicates, comparisons, map jobs) has one trampoline
+ * here, for every language.
+ *
+ * Values: a host value stored in a future is a pointer result whose
+ * destructor is acore_kit_value_free (each module has its own copy, so
+ * the tag is per module): it is read back with acore_future_result_tagged
+ * only by the module that stored it.
+ *
+ * Threads: everything runs on the loop thread, except
+ * acore_kit_release_anywhere (any thread) and the host's release of a
+ * value freed by a worker (documented per language: Lua never runs host
+ * code on workers).
+ */
+#ifndef ACORE_KIT_H
+#define ACORE_KIT_H
+
+#include "acore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct acore_kit_host acore_kit_host;
+
+#ifndef SWIG /* what follows up to the functions is C only */
+
+/* The first member of every host object the kit holds. */
+typedef struct acore_kit_obj {
+  const acore_kit_host *host;
+} acore_kit_obj;
+
+/* What a call passes and returns (acore_kit_arg.kind). */
+enum {
+  ACORE_KIT_NONE = 0,
+  ACORE_KIT_INT = 1,    /* u.i */
+  ACORE_KIT_DOUBLE = 2, /* u.d */
+  ACORE_KIT_STRING = 3, /* u.s, borrowed for the call */
+  ACORE_KIT_VALUE = 4,  /* u.obj: a host value (borrowed in args; in a
+                           return, owned by the caller of call) */
+  ACORE_KIT_FUTURE = 5, /* u.future (borrowed in args; a new reference in
+                           a return) */
+  ACORE_KIT_TASK = 6,   /* u.task, borrowed */
+  ACORE_KIT_ERROR = 7,  /* u.error (borrowed in args; a new reference in a
+                           return) */
+  ACORE_KIT_BOOL = 8    /* u.i, 0 or 1 */
+};
+
+typedef struct acore_kit_arg {
+  int kind;
+  union {
+    int64_t i;
+    double d;
+    const char *s;
+    acore_kit_obj *obj;
+    acore_future_t *future;
+    acore_task_t *task;
+    acore_error_t *error;
+  } u;
+} acore_kit_arg;
+
+/* acore_kit_host.flags */
+enum {
+  /* Steps are called with the status alone: fn(status). The host keeps
+   * the task it got from acore_kit_spawn (the first step never runs
+   * inside it) and knows what it awaits: no handle is made per step. */
+  ACORE_KIT_LEAN_STEPS = 1u << 0
+};
+
+/* What a language gives the kit, once (a static const table). */
+struct acore_kit_host {
+  const char *name; /* "lua", "java", ... */
+  unsigned flags;   /* ACORE_KIT_* */
+  /* Call the callable `fn` with `args` (borrowed); store what it returned
+   * in *ret (kind NONE when nothing). Returns ACORE_OK, or a negative code
+   * when the host raised: then *ret is ACORE_KIT_ERROR with a new error
+   * reference (its payload, if any, the host's exception as a host value
+   * tagged acore_kit_value_free) or ACORE_KIT_NONE. Loop thread. */
+  int (*call)(acore_kit_obj *fn, const acore_kit_arg *args, int nargs,
+              acore_kit_arg *ret);
+  /* Drop the kit's reference to a callable or value. */
+  void (*release)(acore_kit_obj *obj);
+};
+
+#else
+typedef struct acore_kit_obj acore_kit_obj;
+#endif /* SWIG */
+
+/* ---- destructors and tags ---- */
+
+/* The ud_free of every callback, the destructor (and tag) of every host
+ * value and payload: calls obj->host->release(obj). Accepts NULL. */
+void acore_kit_value_free(void *obj);
+
+/* Drop an acore handle's reference from any thread (a host GC may
+ * finalise on its own thread): `unref(handle)` runs on the loop thread
+ * (at once when the loop is already closed or the post fails).
+ * Returns: ACORE_OK; ACORE_EINVAL (loop or unref NULL). */
+int acore_kit_release_anywhere(acore_loop_t *loop, acore_free_fn unref,
+                               void *handle);
+
+/* ---- callbacks: fn(...) for each acore callback shape ---- */
+
+int acore_kit_call_soon(acore_loop_t *loop, acore_kit_obj *fn,
+                        acore_handle_t **out);
+int acore_kit_call_later(acore_loop_t *loop, double delay, acore_kit_obj *fn,
+                         acore_handle_t **out);
+int acore_kit_add_done_callback(acore_future_t *fut, acore_kit_obj *fn);
+/* The step fn(task, status, awaited) - fn(status) for a host with
+ * ACORE_KIT_LEAN_STEPS - returns its verdict: a FUTURE (a new reference:
+ * await it), a VALUE (finish with it), an INT (a verdict: ACORE_TASK_YIELD,
+ * or one a task call already made, e.g. acore_task_return_int's), NONE
+ * (finish with no result) or raises (fail with the error). */
+int acore_kit_spawn(acore_loop_t *loop, acore_kit_obj *fn,
+                    acore_task_t **out);
+int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
+                          acore_task_t **out);
+/* fn(kind, message, name, error or NONE, future or NONE). */
+int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn);
+/* Synchronous: fn() -> BOOL; fn(a, b) -> INT (a, b the host values put);
+ * fn(i) -> FUTURE (job i, 0-based). */
+int acore_kit_cond_wait_for(acore_cond_t *cond, acore_kit_obj *fn,
+                            acore_future_t **out);
+int acore_kit_queue_new_priority(acore_loop_t *loop, size_t maxsize,
+                                 acore_kit_obj *fn, acore_queue_t **out);
+int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
+                  unsigned flags, acore_future_t **out);
+
+/* ---- host values as results and items (each call takes `value`, also
+ * when it fails) ---- */
+
+int acore_kit_future_set_value(acore_future_t *fut, acore_kit_obj *value);
+int acore_kit_task_return_value(acore_task_t *task, acore_kit_obj *value);
+int acore_kit_queue_put(acore_queue_t *q, acore_kit_obj *value,
+                        acore_future_t **out);
+int acore_kit_queue_put_nowait(acore_queue_t *q, acore_kit_obj *value);
+/* Borrowed: the value this module stored in `fut`, or ACORE_ETYPE. */
+int acore_kit_future_value(acore_future_t *fut, acore_kit_obj **value);
+/* The next item now, owned by the caller (*taken): ACORE_EEMPTY when
+ * none; ACORE_ETYPE (the item dropped) when another module put it. */
+int acore_kit_queue_get_nowait(acore_queue_t *q, acore_kit_obj **taken);
+/* An error carrying a host value (taken, also on failure). */
+int acore_kit_error_new_value(int code, const char *message,
+                              acore_kit_obj *value, acore_error_t **out);
+/* Keep a host value on the loop (per-loop host data under this module's
+ * key; replaced by the next call, dropped when the loop closes) and read
+ * it back, borrowed (ACORE_EEMPTY when none). */
+int acore_kit_loop_set_value(acore_loop_t *loop, acore_kit_obj *value);
+int acore_kit_loop_value(acore_loop_t *loop, acore_kit_obj **value);
+/* Borrowed: the host value an error of this module carries (ACORE_EEMPTY
+ * when it carries none of this module's). */
+int acore_kit_error_value(acore_error_t *err, acore_kit_obj **value);
+
+/* ---- lists of futures ---- */
+
+typedef struct acore_futlist acore_futlist_t;
+
+int acore_futlist_new(acore_futlist_t **out);
+void acore_futlist_free(acore_futlist_t *list);
+/* Append a new reference to `fut`. */
+int acore_futlist_append(acore_futlist_t *list, acore_future_t *fut);
+size_t acore_futlist_count(const acore_futlist_t *list);
+/* A new reference to item i, or NULL. */
+acore_future_t *acore_futlist_get(const acore_futlist_t *list, size_t i);
+
+int acore_kit_gather(acore_loop_t *loop, const acore_futlist_t *list,
+                     unsigned flags, acore_future_t **out);
+int acore_kit_wait(acore_loop_t *loop, const acore_futlist_t *list,
+                   int return_when, double timeout, acore_future_t **out);
+int acore_kit_wait_at_least(acore_loop_t *loop, const acore_futlist_t *list,
+                            size_t count, double timeout,
+                            acore_future_t **out);
+int acore_kit_as_completed(acore_loop_t *loop, const acore_futlist_t *list,
+                           double timeout, acore_future_t **out);
+/* Every unfinished task of the loop, oldest first, as a new list. */
+int acore_kit_loop_tasks(acore_loop_t *loop, acore_futlist_t **out);
+/* A done wait's done and pending sets, as new lists. */
+int acore_kit_wait_done_list(acore_future_t *wait, acore_futlist_t **out);
+int acore_kit_wait_pending_list(acore_future_t *wait, acore_futlist_t **out);
+
+/* ---- new-reference versions of the borrowed accessors (NULL when the
+ * borrowed one is NULL) ---- */
+
+acore_future_t *acore_kit_task_future(acore_task_t *task);
+acore_task_t *acore_kit_task_from_future(acore_future_t *fut);
+acore_loop_t *acore_kit_task_loop(acore_task_t *task);
+acore_loop_t *acore_kit_future_loop(acore_future_t *fut);
+acore_future_t *acore_kit_task_awaited(acore_task_t *task);
+acore_task_t *acore_kit_current_task(acore_loop_t *loop);
+acore_error_t *acore_kit_future_error(acore_future_t *fut);
+acore_error_t *acore_kit_error_child(acore_error_t *err, size_t i);
+acore_future_t *acore_kit_gather_child(acore_future_t *gather, size_t i);
+acore_future_t *acore_kit_group_future(acore_group_t *group);
+acore_group_t *acore_kit_group_from_future(acore_future_t *fut);
+acore_lock_t *acore_kit_cond_lock(acore_cond_t *cond);
+acore_task_t *acore_kit_lock_owner(acore_lock_t *lock);
+acore_future_t *acore_kit_map_job(acore_future_t *map, size_t i);
+/* The awaited/await verdict taking its own reference to `fut`. */
+int acore_kit_task_await(acore_task_t *task, acore_future_t *fut);
+/* Finish a task with `err` (a reference of its own is taken). */
+int acore_kit_task_fail(acore_task_t *task, acore_error_t *err);
+/* The original future an acore_as_completed_next() future hands out. */
+acore_future_t *acore_kit_next_future(acore_future_t *next);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ACORE_KIT_H */

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kit_call.c - one trampoline per acore callback shape, each calling the
+ * language's host->call; host values stored as results and queue items;
+ * the release safe from any thread.
+ *
+ * Design notes
+ * - The `ud` of every callback is the host callable itself (its first
+ *   member points at the host table), so registering a callback allocates
+ *   nothing beyond what acore allocates; its `ud_free` is
+ *   acore_kit_value_free, which is also the tag of host values.
+ * - What a call raised is never lost: in a loop callback it goes to the
+ *   loop's error handler (ACORE_REPORT_CALLBACK_ERROR, the error attached);
+ *   in a step it fails the task; in a predicate, a comparison or a map job
+ *   the kit can only answer (false, equal, the job failed) and report it.
+ */
+#include "kit.h"
+
+#include "acore/executor.h"
+
+#include <stdlib.h>
+
+void acore_kit_value_free(void *obj) {
+  acore_kit_obj *o = obj;
+
+  if (o != NULL)
+    o->host->release(o);
+}
+
+/* Call fn; a raised error is handed to the loop's error handler. */
+static int call_or_report(acore_loop_t *loop, acore_kit_obj *fn,
+                          const acore_kit_arg *args, int nargs,
+                          acore_kit_arg *ret) {
+  int rc = fn->host->call(fn, args, nargs, ret);
+
+  if (rc >= 0)
+    return rc;
+  if (ret->kind == ACORE_KIT_ERROR) {
+    acore_loop_report(loop, ACORE_REPORT_CALLBACK_ERROR,
+                      acore_error_message(ret->u.error), ret->u.error, NULL);
+    acore_error_unref(ret->u.error);
+  } else {
+    acore_loop_report(loop, ACORE_REPORT_CALLBACK_ERROR, acore_strerror(rc),
+                      NULL, NULL);
+  }
+  ret->kind = ACORE_KIT_NONE;
+  return rc;
+}
+
+/* Drop whatever a call returned that the trampoline does not use. */
+static void drop_ret(acore_kit_arg *ret) {
+  if (ret->kind == ACORE_KIT_VALUE)
+    acore_kit_value_free(ret->u.obj);
+  else if (ret->kind == ACORE_KIT_FUTURE)
+    acore_future_unref(ret->u.future);
+  else if (ret->kind == ACORE_KIT_ERROR)
+    acore_error_unref(ret->u.error);
+  ret->kind = ACORE_KIT_NONE;
+}
+
+/* ---- loop callbacks ---- */
+
+typedef struct soon_ud {
+  acore_kit_obj *fn;
+  acore_loop_t *loop; /* borrowed: the loop outlives its callbacks */
+} soon_ud;
+
+static void tr_call(void *ud) {
+  soon_ud *s = ud;
+  acore_kit_arg ret = {ACORE_KIT_NONE, {0}};
+
+  call_or_report(s->loop, s->fn, NULL, 0, &ret);
+  drop_ret(&ret);
+}
+
+static void soon_free(void *ud) {
+  soon_ud *s = ud;
+
+  acore_kit_value_free(s->fn);
+  free(s);
+}
+
+static soon_ud *soon_new(acore_loop_t *loop, acore_kit_obj *fn) {
+  soon_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+
+  if (s == NULL) {
+    acore_kit_value_free(fn);
+    return NULL;
+  }
+  s->fn = fn;
+  s->loop = loop;
+  return s;
+}
+
+int acore_kit_call_soon(acore_loop_t *loop, acore_kit_obj *fn,
+                        acore_handle_t **out) {
+  soon_ud *s = fn != NULL ? soon_new(loop, fn) : NULL;
+
+  if (s == NULL)
+    return fn == NULL || loop == NULL ? ACORE_EINVAL : ACORE_ENOMEM;
+  return acore_loop_call_soon(loop, tr_call, s, soon_free, out);
+}
+
+int acore_kit_call_later(acore_loop_t *loop, double delay, acore_kit_obj *fn,
+                         acore_handle_t **out) {
+  soon_ud *s = fn != NULL ? soon_new(loop, fn) : NULL;
+
+  if (s == NULL)
+    return fn == NULL || loop == NULL ? ACORE_EINVAL : ACORE_ENOMEM;
+  return acore_loop_call_later(loop, delay, tr_call, s, soon_free, out);
+}
+
+static void tr_done(acore_future_t *fut, void *ud) {
+  acore_kit_arg arg = {ACORE_KIT_FUTURE, {0}};
+  acore_kit_arg ret = {ACORE_KIT_NONE, {0}};
+
+  arg.u.future = fut;
+  call_or_report(acore_future_loop(fut), ud, &arg, 1, &ret);
+  drop_ret(&ret);
+}
+
+int acore_kit_add_done_callback(acore_future_t *fut, acore_kit_obj *fn) {
+  if (fn == NULL)
+    return ACORE_EINVAL;
+  return acore_future_add_done_callback(fut, tr_done, fn,
+                                        acore_kit_value_free);
+}
+
+/* ---- task steps ---- */
+
+/* Turn what the step returned into the task's verdict. */
+static int verdict(acore_task_t *task, int rc, acore_kit_arg *ret) {
+  switch (ret->kind) {
+  case ACORE_KIT_FUTURE:
+    return acore_task_await_take(task, ret->u.future);
+  case ACORE_KIT_VALUE:
+    return acore_task_return(task, ret->u.obj, acore_kit_value_free);
+  case ACORE_KIT_ERROR:
+    return acore_task_fail_take(task, ret->u.error);
+  case ACORE_KIT_INT:
+    return (int)ret->u.i;
+  default:
+    return rc < 0 ? rc : ACORE_TASK_DONE;
+  }
+}
+
+static int tr_step(acore_task_t *task, void *ud) {
+  acore_kit_obj *fn = ud;
+  acore_kit_arg args[3], ret = {ACORE_KIT_NONE, {0}};
+  acore_future_t *awaited = NULL;
+  int rc, st = acore_task_resume(task, &awaited);
+
+  if (fn->host->flags & ACORE_KIT_LEAN_STEPS) {
+    args[0].kind = ACORE_KIT_INT;
+    args[0].u.i = st;
+    rc = fn->host->call(fn, args, 1, &ret);
+  } else {
+    args[0].kind = ACORE_KIT_TASK;
+    args[0].u.task = task;
+    args[1].kind = ACORE_KIT_INT;
+    args[1].u.i = st;
+    args[2].kind = awaited != NULL ? ACORE_KIT_FUTURE : ACORE_KIT_NONE;
+    args[2].u.future = awaited;
+    rc = fn->host->call(fn, args, 3, &ret);
+  }
+  rc = verdict(task, rc, &ret);
+  if (ret.kind == ACORE_KIT_VALUE && rc != ACORE_TASK_DONE)
+    acore_kit_value_free(ret.u.obj); /* refused: still ours */
+  return rc;
+}
+
+int acore_kit_spawn(acore_loop_t *loop, acore_kit_obj *fn,
+                    acore_task_t **out) {
+  if (fn == NULL)
+    return ACORE_EINVAL;
+  return acore_task_spawn(loop, tr_step, fn, acore_kit_value_free, out);
+}
+
+int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
+                          acore_task_t **out) {
+  if (fn == NULL)
+    return ACORE_EINVAL;
+  return acore_group_spawn(group, tr_step, fn, acore_kit_value_free, out);
+}
+
+/* ---- the error handler ---- */
+
+static void tr_report(acore_loop_t *loop, const acore_context_t *ctx,
+                      void *ud) {
+  acore_kit_arg args[5], ret = {ACORE_KIT_NONE, {0}};
+  acore_error_t *err = acore_context_error(ctx);
+  acore_future_t *fut = acore_context_future(ctx);
+  int rc;
+
+  args[0].kind = ACORE_KIT_INT;
+  args[0].u.i = acore_context_kind(ctx);
+  args[1].kind = ACORE_KIT_STRING;
+  args[1].u.s = acore_context_message(ctx);
+  args[2].kind = ACORE_KIT_STRING;
+  args[2].u.s = acore_context_name(ctx);
+  args[3].kind = err != NULL ? ACORE_KIT_ERROR : ACORE_KIT_NONE;
+  args[3].u.error = err;
+  args[4].kind = fut != NULL ? ACORE_KIT_FUTURE : ACORE_KIT_NONE;
+  args[4].u.future = fut;
+  rc = ((acore_kit_obj *)ud)->host->call(ud, args, 5, &ret);
+  if (rc < 0) /* the handler itself failed: the default handler says it */
+    acore_loop_default_error_handler(loop, ctx);
+  drop_ret(&ret);
+}
+
+int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn) {
+  if (fn == NULL)
+    return acore_loop_set_error_handler(loop, NULL, NULL, NULL);
+  return acore_loop_set_error_handler(loop, tr_report, fn,
+                                      acore_kit_value_free);
+}
+
+/* ---- synchronous callbacks: predicate, comparison, map job ---- */
+
+typedef struct sync_ud {
+  acore_kit_obj *fn;
+  acore_loop_t *loop; /* a reference */
+} sync_ud;
+
+static void sync_free(void *ud) {
+  sync_ud *s = ud;
+
+  acore_kit_value_free(s->fn);
+  acore_loop_unref(s->loop);
+  free(s);
+}
+
+static sync_ud *sync_new(acore_loop_t *loop, acore_kit_obj *fn) {
+  sync_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+
+  if (s == NULL) {
+    acore_kit_value_free(fn);
+    return NULL;
+  }
+  s->fn = fn;
+  s->loop = acore_loop_ref(loop);
+  return s;
+}
+
+static int tr_pred(void *ud) {
+  sync_ud *s = ud;
+  acore_kit_arg ret = {ACORE_KIT_NONE, {0}};
+  int yes = 0;
+
+  if (call_or_report(s->loop, s->fn, NULL, 0, &ret) >= 0)
+    yes = (ret.kind == ACORE_KIT_BOOL || ret.kind == ACORE_KIT_INT) &&
+          ret.u.i != 0;
+  drop_ret(&ret);
+  return yes;
+}
+
+int acore_kit_cond_wait_for(acore_cond_t *cond, acore_kit_obj *fn,
+                            acore_future_t **out) {
+  acore_lock_t *lock = cond != NULL ? acore_cond_lock(cond) : NULL;
+  acore_task_t *owner = lock != NULL ? acore_lock_owner(lock) : NULL;
+  acore_loop_t *loop = owner != NULL ? acore_task_loop(owner) : NULL;
+  sync_ud *s;
+
+  if (fn == NULL || cond == NULL) {
+    acore_kit_value_free(fn);
+    return ACORE_EINVAL;
+  }
+  if (loop == NULL) { /* the lock is not held: let acore say so */
+    acore_kit_value_free(fn);
+    return acore_cond_wait(cond, out);
+  }
+  if ((s = sync_new(loop, fn)) == NULL)
+    return ACORE_ENOMEM;
+  return acore_cond_wait_for(cond, tr_pred, s, sync_free, out);
+}
+
+/* fn(a, b): a number (negative: a first), or a boolean "a < b" (then b < a
+ * is asked too, to tell "after" from "equal"). */
+static int compare_once(sync_ud *s, const void *a, const void *b, int *order) {
+  acore_kit_arg args[2], ret = {ACORE_KIT_NONE, {0}};
+  int is_bool = 0;
+
+  args[0].kind = ACORE_KIT_VALUE;
+  args[0].u.obj = (acore_kit_obj *)a;
+  args[1].kind = ACORE_KIT_VALUE;
+  args[1].u.obj = (acore_kit_obj *)b;
+  *order = 0;
+  if (call_or_report(s->loop, s->fn, args, 2, &ret) >= 0) {
+    if (ret.kind == ACORE_KIT_INT)
+      *order = ret.u.i < 0 ? -1 : ret.u.i > 0;
+    else if (ret.kind == ACORE_KIT_DOUBLE)
+      *order = ret.u.d < 0 ? -1 : ret.u.d > 0;
+    else if (ret.kind == ACORE_KIT_BOOL)
+      *order = ret.u.i ? -1 : 0, is_bool = 1;
+  }
+  drop_ret(&ret);
+  return is_bool;
+}
+
+static int tr_compare(const void *a, const void *b, void *ud) {
+  int order, swapped;
+
+  if (compare_once(ud, a, b, &order) && order == 0 &&
+      compare_once(ud, b, a, &swapped))
+    order = swapped < 0 ? 1 : 0;
+  return order;
+}
+
+int acore_kit_queue_new_priority(acore_loop_t *loop, size_t maxsize,
+                                 acore_kit_obj *fn, acore_queue_t **out) {
+  sync_ud *s;
+
+  if (fn == NULL || loop == NULL) {
+    acore_kit_value_free(fn);
+    return ACORE_EINVAL;
+  }
+  if ((s = sync_new(loop, fn)) == NULL)
+    return ACORE_ENOMEM;
+  return acore_queue_new_priority(loop, maxsize, tr_compare, s, sync_free,
+                                  out);
+}
+
+static int tr_map(acore_loop_t *loop, size_t i, void *ud,
+                  acore_future_t **out) {
+  sync_ud *s = ud;
+  acore_kit_arg arg = {ACORE_KIT_INT, {0}}, ret = {ACORE_KIT_NONE, {0}};
+  int rc;
+
+  (void)loop;
+  arg.u.i = (int64_t)i;
+  rc = s->fn->host->call(s->fn, &arg, 1, &ret);
+  if (rc >= 0 && ret.kind == ACORE_KIT_FUTURE) {
+    *out = ret.u.future;
+    return ACORE_OK;
+  }
+  if (rc >= 0)
+    rc = ACORE_ETYPE; /* a job must give a future */
+  if (ret.kind == ACORE_KIT_ERROR) /* the job fails with the code; say why */
+    acore_loop_report(s->loop, ACORE_REPORT_CALLBACK_ERROR,
+                      acore_error_message(ret.u.error), ret.u.error, NULL);
+  drop_ret(&ret);
+  return rc;
+}
+
+int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
+                  unsigned flags, acore_future_t **out) {
+  sync_ud *s;
+
+  if (fn == NULL || loop == NULL) {
+    acore_kit_value_free(fn);
+    return ACORE_EINVAL;
+  }
+  if ((s = sync_new(loop, fn)) == NULL)
+    return ACORE_ENOMEM;
+  return acore_map(loop, n, k, tr_map, s, sync_free, flags, out);
+}
+
+/* ---- release from any thread ---- */
+
+static void nothing(void *ud) { (void)ud; }
+
+int acore_kit_release_anywhere(acore_loop_t *loop, acore_free_fn unref,
+                               void *handle) {
+  if (loop == NULL || unref == NULL)
+    return ACORE_EINVAL;
+  /* the ud_free runs on the loop thread, or here at once when the post
+   * fails (the loop closed: any thread may then drop it) */
+  acore_loop_call_soon_threadsafe(loop, nothing, handle, unref);
+  return ACORE_OK;
+}

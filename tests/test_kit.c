@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/* test_kit.c - the binding kit (bindings/kit/) with a fake host: every
+ * callback shape reaches host->call, host values come back only to their
+ * own module, lists of futures feed the combinators, and every host object
+ * the kit takes is released exactly once. */
+#include "testutil.h"
+
+#include "kit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A fake host object: calls fn, counts its releases. */
+typedef struct fake fake;
+typedef int (*fake_fn)(fake *f, const acore_kit_arg *args, int nargs,
+                       acore_kit_arg *ret);
+struct fake {
+  acore_kit_obj base;
+  fake_fn fn;
+  int calls;
+  int released;
+  int64_t n; /* a value's number, or the callee's state */
+};
+
+static int host_call(acore_kit_obj *o, const acore_kit_arg *args, int nargs,
+                     acore_kit_arg *ret) {
+  fake *f = (fake *)o;
+
+  f->calls++;
+  ret->kind = ACORE_KIT_NONE;
+  return f->fn != NULL ? f->fn(f, args, nargs, ret) : ACORE_OK;
+}
+
+static void host_release(acore_kit_obj *o) { ((fake *)o)->released++; }
+
+static const acore_kit_host host = {"fake", 0, host_call, host_release};
+
+static fake fake_of(fake_fn fn, int64_t n) {
+  fake f;
+
+  memset(&f, 0, sizeof(f));
+  f.base.host = &host;
+  f.fn = fn;
+  f.n = n;
+  return f;
+}
+
+/* ---- callbacks ---- */
+
+static void test_kit_call_soon_calls_then_releases(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cb = fake_of(NULL, 0);
+
+  assert_int_equal(acore_kit_call_soon(loop, &cb.base, NULL), ACORE_OK);
+  assert_int_equal(cb.calls, 0); /* never inside the call */
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(cb.calls, 1);
+  assert_int_equal(cb.released, 1);
+}
+
+static int raise_host(fake *f, const acore_kit_arg *a, int n,
+                      acore_kit_arg *ret) {
+  (void)f, (void)a, (void)n;
+  ret->kind = ACORE_KIT_ERROR;
+  assert_int_equal(acore_error_new(ACORE_EHOST, "raised", &ret->u.error),
+                   ACORE_OK);
+  return ACORE_EHOST;
+}
+
+static void test_kit_callback_error_goes_to_the_handler(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cb = fake_of(raise_host, 0);
+  tu_reports r;
+
+  tu_capture_reports(loop, &r);
+  assert_int_equal(acore_kit_call_later(loop, 0, &cb.base, NULL), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(r.count, 1);
+  assert_int_equal(r.last_kind, ACORE_REPORT_CALLBACK_ERROR);
+  assert_int_equal(r.last_code, ACORE_EHOST);
+  assert_string_equal(r.last_message, "raised");
+  assert_int_equal(cb.released, 1);
+}
+
+static int done_seen(fake *f, const acore_kit_arg *a, int n,
+                     acore_kit_arg *ret) {
+  (void)ret;
+  assert_int_equal(n, 1);
+  assert_int_equal(a[0].kind, ACORE_KIT_FUTURE);
+  f->n = acore_future_is_done(a[0].u.future);
+  return ACORE_OK;
+}
+
+static void test_kit_done_callback_gets_the_future(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cb = fake_of(done_seen, 0);
+  acore_future_t *f;
+
+  acore_future_new(loop, &f);
+  assert_int_equal(acore_kit_add_done_callback(f, &cb.base), ACORE_OK);
+  acore_future_set_int(f, 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(cb.n, 1);
+  assert_int_equal(cb.released, 1);
+  acore_future_unref(f);
+}
+
+/* ---- steps and host values ---- */
+
+static fake result_value;
+
+/* First step: await a done future; second: finish with a host value. */
+static int two_steps(fake *f, const acore_kit_arg *a, int n,
+                     acore_kit_arg *ret) {
+  assert_int_equal(n, 3);
+  assert_int_equal(a[0].kind, ACORE_KIT_TASK);
+  assert_int_equal(a[1].u.i, ACORE_OK);
+  if (a[2].kind == ACORE_KIT_NONE) {
+    acore_future_t *g;
+    acore_future_new(acore_task_loop(a[0].u.task), &g);
+    acore_future_set_int(g, 5);
+    ret->kind = ACORE_KIT_FUTURE; /* a new reference: the kit takes it */
+    ret->u.future = g;
+    return ACORE_OK;
+  }
+  f->n = a[2].kind == ACORE_KIT_FUTURE && acore_future_is_done(a[2].u.future);
+  result_value = fake_of(NULL, 42);
+  ret->kind = ACORE_KIT_VALUE;
+  ret->u.obj = &result_value.base;
+  return ACORE_OK;
+}
+
+static void test_kit_step_awaits_then_returns_a_host_value(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake step = fake_of(two_steps, 0);
+  acore_kit_obj *v = NULL;
+  acore_task_t *t;
+
+  assert_int_equal(acore_kit_spawn(loop, &step.base, &t), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  assert_int_equal(step.calls, 2);
+  assert_int_equal(step.n, 1);
+  assert_int_equal(acore_kit_future_value(acore_task_future(t), &v),
+                   ACORE_OK);
+  assert_ptr_equal(v, &result_value.base); /* borrowed */
+  assert_int_equal(result_value.released, 0);
+  acore_task_unref(t);
+  assert_int_equal(result_value.released, 1);
+  assert_int_equal(step.released, 1);
+}
+
+static void free_other(void *p) { (void)p; }
+
+static void test_kit_value_read_only_by_its_module(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake v = fake_of(NULL, 1);
+  acore_kit_obj *out = NULL;
+  acore_future_t *mine, *foreign;
+
+  acore_future_new(loop, &mine);
+  acore_future_new(loop, &foreign);
+  assert_int_equal(acore_kit_future_set_value(mine, &v.base), ACORE_OK);
+  assert_int_equal(acore_future_set_result(foreign, &v, free_other), ACORE_OK);
+  assert_int_equal(acore_kit_future_value(mine, &out), ACORE_OK);
+  assert_ptr_equal(out, &v.base);
+  assert_int_equal(acore_kit_future_value(foreign, &out), ACORE_ETYPE);
+  assert_null(out);
+  /* refused: the kit releases the value it was given */
+  assert_int_equal(acore_kit_future_set_value(mine, &v.base),
+                   ACORE_EINVALIDSTATE);
+  assert_int_equal(v.released, 1);
+  acore_future_unref(mine);
+  acore_future_unref(foreign);
+  assert_int_equal(v.released, 2);
+}
+
+static void test_kit_error_carries_a_host_value(void **state) {
+  fake v = fake_of(NULL, 1);
+  acore_kit_obj *out = NULL;
+  acore_error_t *e, *plain;
+
+  (void)state;
+  assert_int_equal(acore_kit_error_new_value(ACORE_EHOST, "m", &v.base, &e),
+                   ACORE_OK);
+  assert_int_equal(acore_error_new(ACORE_EIO, NULL, &plain), ACORE_OK);
+  assert_int_equal(acore_kit_error_value(e, &out), ACORE_OK);
+  assert_ptr_equal(out, &v.base);
+  assert_int_equal(acore_kit_error_value(plain, &out), ACORE_EEMPTY);
+  acore_error_unref(e);
+  acore_error_unref(plain);
+  assert_int_equal(v.released, 1);
+}
+
+/* ---- synchronous callbacks ---- */
+
+static int less_than(fake *f, const acore_kit_arg *a, int n,
+                     acore_kit_arg *ret) {
+  (void)f;
+  assert_int_equal(n, 2);
+  ret->kind = ACORE_KIT_BOOL;
+  ret->u.i = ((fake *)a[0].u.obj)->n < ((fake *)a[1].u.obj)->n;
+  return ACORE_OK;
+}
+
+static void test_kit_priority_queue_with_a_less_than(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cmp = fake_of(less_than, 0);
+  fake items[5];
+  int order[5] = {5, 1, 4, 2, 3}, i;
+  acore_kit_obj *got = NULL;
+  acore_queue_t *q;
+
+  assert_int_equal(acore_kit_queue_new_priority(loop, 0, &cmp.base, &q),
+                   ACORE_OK);
+  for (i = 0; i < 5; i++) {
+    items[i] = fake_of(NULL, order[i]);
+    assert_int_equal(acore_kit_queue_put_nowait(q, &items[i].base), ACORE_OK);
+  }
+  for (i = 1; i <= 5; i++) {
+    assert_int_equal(acore_kit_queue_get_nowait(q, &got), ACORE_OK);
+    assert_int_equal(((fake *)got)->n, i);
+    acore_kit_value_free(got); /* taken: the caller's */
+  }
+  assert_int_equal(acore_kit_queue_get_nowait(q, &got), ACORE_EEMPTY);
+  acore_queue_unref(q);
+  assert_int_equal(cmp.released, 1);
+}
+
+static acore_loop_t *map_loop;
+static int map_job(fake *f, const acore_kit_arg *a, int n,
+                   acore_kit_arg *ret) {
+  (void)f, (void)n;
+  ret->kind = ACORE_KIT_FUTURE;
+  acore_future_new(map_loop, &ret->u.future);
+  acore_future_set_int(ret->u.future, a[0].u.i * 10);
+  return ACORE_OK;
+}
+
+static void test_kit_map_calls_each_job(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake job = fake_of(map_job, 0);
+  acore_future_t *m;
+  int64_t v = 0;
+
+  map_loop = loop;
+  assert_int_equal(acore_kit_map(loop, 4, 2, &job.base, 0, &m), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, m), ACORE_OK);
+  assert_int_equal(job.calls, 4);
+  assert_int_equal(acore_future_result_int(acore_map_job(m, 3), &v), ACORE_OK);
+  assert_int_equal(v, 30);
+  acore_future_unref(m);
+  assert_int_equal(job.released, 1);
+}
+
+/* ---- lists of futures ---- */
+
+static void test_kit_futlist_feeds_gather_and_wait(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_futlist_t *l, *done = NULL, *pending = NULL;
+  acore_future_t *f[3], *g, *w, *x;
+  int i;
+
+  assert_int_equal(acore_futlist_new(&l), ACORE_OK);
+  for (i = 0; i < 3; i++) {
+    acore_future_new(loop, &f[i]);
+    assert_int_equal(acore_futlist_append(l, f[i]), ACORE_OK);
+  }
+  assert_int_equal(acore_futlist_count(l), 3);
+  x = acore_futlist_get(l, 1);
+  assert_ptr_equal(x, f[1]); /* a new reference */
+  acore_future_unref(x);
+  assert_null(acore_futlist_get(l, 3));
+  assert_int_equal(acore_kit_wait(loop, l, ACORE_WAIT_FIRST_COMPLETED,
+                                  ACORE_NO_TIMEOUT, &w), ACORE_OK);
+  assert_int_equal(acore_kit_gather(loop, l, 0, &g), ACORE_OK);
+  acore_future_set_int(f[2], 2);
+  assert_int_equal(acore_loop_run_until_complete(loop, w), ACORE_OK);
+  assert_int_equal(acore_kit_wait_done_list(w, &done), ACORE_OK);
+  assert_int_equal(acore_kit_wait_pending_list(w, &pending), ACORE_OK);
+  assert_int_equal(acore_futlist_count(done), 1);
+  assert_int_equal(acore_futlist_count(pending), 2);
+  acore_future_set_int(f[0], 0);
+  acore_future_set_int(f[1], 1);
+  assert_int_equal(acore_loop_run_until_complete(loop, g), ACORE_OK);
+  assert_int_equal(acore_future_state(g), ACORE_FUTURE_RESULT);
+  acore_futlist_free(done);
+  acore_futlist_free(pending);
+  acore_futlist_free(l);
+  acore_future_unref(g);
+  acore_future_unref(w);
+  for (i = 0; i < 3; i++)
+    acore_future_unref(f[i]);
+}
+
+/* ---- release from any thread ---- */
+
+static pthread_t loop_thread;
+static int unref_on_loop;
+static void count_unref(void *h) {
+  unref_on_loop += pthread_equal(pthread_self(), loop_thread) && h == &loop_thread;
+}
+static void *release_elsewhere(void *loop) {
+  acore_kit_release_anywhere(loop, count_unref, &loop_thread);
+  return NULL;
+}
+
+static void test_kit_release_anywhere_runs_on_the_loop(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  pthread_t t;
+
+  loop_thread = pthread_self();
+  unref_on_loop = 0;
+  assert_int_equal(pthread_create(&t, NULL, release_elsewhere, loop), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(unref_on_loop, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(unref_on_loop, 1);
+}
+
+static void test_kit_einval_releases_what_it_took(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cb = fake_of(NULL, 0);
+  acore_kit_obj *out = NULL;
+
+  assert_int_equal(acore_kit_call_soon(NULL, &cb.base, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_spawn(loop, NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_map(NULL, 1, 1, &cb.base, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_queue_new_priority(NULL, 0, &cb.base, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_kit_cond_wait_for(NULL, &cb.base, NULL),
+                   ACORE_EINVAL);
+  assert_int_equal(cb.released, 4);
+  assert_int_equal(acore_kit_future_value(NULL, &out), ACORE_EINVAL);
+  assert_int_equal(acore_kit_gather(loop, NULL, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_futlist_append(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_release_anywhere(NULL, count_unref, NULL),
+                   ACORE_EINVAL);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    T(test_kit_call_soon_calls_then_releases),
+    T(test_kit_callback_error_goes_to_the_handler),
+    T(test_kit_done_callback_gets_the_future),
+    T(test_kit_step_awaits_then_returns_a_host_value),
+    T(test_kit_value_read_only_by_its_module),
+    T(test_kit_error_carries_a_host_value),
+    T(test_kit_priority_queue_with_a_less_than),
+    T(test_kit_map_calls_each_job),
+    T(test_kit_futlist_feeds_gather_and_wait),
+    T(test_kit_release_anywhere_runs_on_the_loop),
+    T(test_kit_einval_releases_what_it_took),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
