@@ -11,6 +11,9 @@ option(ACORE_TESTS "Build the tests" ON)
 option(ACORE_BENCH "Build the benchmarks" ON)
 option(ACORE_VALGRIND "Also run the unit tests under valgrind (needs ACORE_TESTS)" OFF)
 option(ACORE_PYTHON "Build the Python binding" ON)
+# The Lua 5.4 binding (bindings/lua; Debian lua5.4, liblua5.4-dev; its tests
+# need lua-busted).
+option(ACORE_LUA "Build the Lua 5.4 binding" OFF)
 # The interpreter the binding is built for and its tests run with: any
 # CPython >= 3.10 with its development headers. Empty: CMake's FindPython3
 # picks one (first on PATH); scripts/ci.sh pins Debian's /usr/bin/python3.
@@ -43,6 +46,11 @@ if(ACORE_PYTHON AND ACORE_TSAN AND ACORE_TESTS)
                      "(CPython is not instrumented): pass -DACORE_PYTHON=OFF")
 endif()
 
+if(ACORE_LUA AND ACORE_TSAN AND ACORE_TESTS)
+  acore_option_error("the Lua tests cannot run under ThreadSanitizer "
+                     "(the interpreter is not instrumented): pass -DACORE_LUA=OFF")
+endif()
+
 if(ACORE_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     acore_option_error("ACORE_FUZZ=ON needs clang (-DCMAKE_C_COMPILER=clang-14), "
@@ -51,9 +59,9 @@ if(ACORE_FUZZ)
   if(NOT ACORE_TESTS OR NOT ACORE_ASAN)
     acore_option_error("ACORE_FUZZ=ON needs ACORE_TESTS=ON and ACORE_ASAN=ON")
   endif()
-  if(ACORE_PYTHON)
+  if(ACORE_PYTHON OR ACORE_LUA)
     acore_option_error("ACORE_FUZZ=ON builds the harness only: "
-                       "pass -DACORE_PYTHON=OFF")
+                       "pass -DACORE_PYTHON=OFF -DACORE_LUA=OFF")
   endif()
 endif()
 if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
@@ -62,6 +70,6 @@ if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
 endif()
 
 message(STATUS "acore options: TESTS=${ACORE_TESTS} VALGRIND=${ACORE_VALGRIND} "
-               "PYTHON=${ACORE_PYTHON} ASAN=${ACORE_ASAN} TSAN=${ACORE_TSAN} "
+               "PYTHON=${ACORE_PYTHON} LUA=${ACORE_LUA} ASAN=${ACORE_ASAN} TSAN=${ACORE_TSAN} "
                "BENCH=${ACORE_BENCH} FUZZ=${ACORE_FUZZ} "
                "BUILD_TYPE=${CMAKE_BUILD_TYPE}")

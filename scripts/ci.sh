@@ -28,6 +28,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
 TEST_PACKAGES="clang-14 libclang-rt-14-dev \
 libpython3.11-testsuite python3-uvloop"   # libFuzzer; CPython's asyncio tests
+# The Lua binding and its tests (busted specs); lua-luv for bench/lua.
+LUA_PACKAGES="lua5.4 liblua5.4-dev lua-busted lua-luv"
 # Seconds of each of the two bounded fuzzing runs (0: the corpus only).
 FUZZ_SECONDS=${ACORE_FUZZ_SECONDS:-60}
 
@@ -73,20 +75,20 @@ run_ctest() {
 # options <stage>: every option of cmake/acore-options.cmake for one build
 # folder, explicitly, one per line (tests/ci/ci_options.sh checks them).
 options() {
-  local tests=ON valgrind=OFF python=ON pyexe=$PYTHON asan=OFF tsan=OFF
+  local tests=ON valgrind=OFF python=ON pyexe=$PYTHON asan=OFF tsan=OFF lua=ON
   local bench=OFF fuzz=OFF cc=gcc cxx=g++
   case "$1" in
-  demo) tests=OFF python=OFF pyexe= ;;
+  demo) tests=OFF python=OFF pyexe= lua=OFF ;;
   test) valgrind=ON bench=ON ;;
   asan) asan=ON ;;
-  tsan) tsan=ON python=OFF pyexe= ;;
-  fuzz) fuzz=ON asan=ON python=OFF pyexe= cc=clang-14 cxx=clang++-14 ;;
+  tsan) tsan=ON python=OFF pyexe= lua=OFF ;;
+  fuzz) fuzz=ON asan=ON python=OFF pyexe= lua=OFF cc=clang-14 cxx=clang++-14 ;;
   *) echo "unknown stage: $1" >&2; return 2 ;;
   esac
   printf '%s\n' -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$cc \
     -DCMAKE_CXX_COMPILER=$cxx -DACORE_TESTS=$tests \
     -DACORE_VALGRIND=$valgrind -DACORE_PYTHON=$python \
-    -DACORE_PYTHON_EXECUTABLE=$pyexe -DACORE_ASAN=$asan -DACORE_TSAN=$tsan \
+    -DACORE_PYTHON_EXECUTABLE=$pyexe -DACORE_LUA=$lua -DACORE_ASAN=$asan -DACORE_TSAN=$tsan \
     -DACORE_BENCH=$bench -DACORE_FUZZ=$fuzz \
     -DACORE_FUZZ_SECONDS="$FUZZ_SECONDS"
 }
@@ -107,7 +109,7 @@ demo)
   ./build-demo/examples/demo
   ;;
 test)
-  install_missing $TEST_PACKAGES
+  install_missing $TEST_PACKAGES $LUA_PACKAGES
   echo "== normal build: every test (unit tests also under valgrind)"
   stage test
   run_ctest build-test

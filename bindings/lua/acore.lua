@@ -1,0 +1,533 @@
+-- SPDX-License-Identifier: MIT
+-- acore.lua - asyncio's model of concurrency for Lua 5.4, on acore's C
+-- loop: coroutines run as acore tasks, any Lua value is a result, errors
+-- are values with a traceback, cancellation is an error pcall can see.
+-- The C module acore_core (SWIG: acore.i and the binding kit) does the
+-- work; this file only gives it Lua's shape. See docs/lua.md.
+local core = require "acore_core"
+
+local M = {}
+local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
+local costatus = coroutine.status
+local mtype, pack, unpack = math.type, table.pack, table.unpack
+
+local OK, ECANCELLED, EHOST = core.ACORE_OK, core.ACORE_ECANCELLED, core.ACORE_EHOST
+local ETIMEDOUT, EEMPTY = core.ACORE_ETIMEDOUT, core.ACORE_EEMPTY
+local RESULT, FAILED, CANCELLED = core.ACORE_FUTURE_RESULT, core.ACORE_FUTURE_ERROR,
+  core.ACORE_FUTURE_CANCELLED
+local V_PTR, V_INT, V_DOUBLE, V_BYTES = core.ACORE_VALUE_PTR, core.ACORE_VALUE_INT,
+  core.ACORE_VALUE_DOUBLE, core.ACORE_VALUE_BYTES
+local DONE = core.ACORE_TASK_DONE
+
+-- ---- errors -----------------------------------------------------------------
+
+local Error = core.error_metatable()
+M.Error = Error
+Error.__tostring = function(e)
+  local s = tostring(e.name) .. ": " .. tostring(e.message)
+  return e.traceback and s .. "\n" .. e.traceback or s
+end
+
+local function new_error(code, message, fields)
+  local e = fields or {}
+  e.code, e.name = code, core.acore_err_name(code)
+  e.message = message or core.acore_strerror(code)
+  return setmetatable(e, Error)
+end
+M.new_error = new_error
+
+function M.is_error(e, code)
+  return getmetatable(e) == Error and (code == nil or e.code == code)
+end
+function M.is_cancelled(e) return M.is_error(e, ECANCELLED) end
+function M.is_timeout(e) return M.is_error(e, ETIMEDOUT) end
+
+-- An acore error handle as the Lua value to raise: the Lua value it
+-- carries when Lua made it, else an acore.Error (a group's children too).
+local function lua_error(err)
+  local v = core.acore_kit_error_value(err)
+  if v ~= nil then return v end
+  local e = new_error(core.acore_error_code(err), core.acore_error_message(err))
+  local n = core.acore_error_child_count(err)
+  if n > 0 then
+    e.errors = {}
+    for i = 0, n - 1 do e.errors[i + 1] = lua_error(core.acore_kit_error_child(err, i)) end
+  end
+  return e
+end
+
+-- What a Lua error becomes in acore: an error carrying the value (a string
+-- is wrapped in an acore.Error with the traceback of where it was raised).
+local function acore_error(v, co)
+  if type(v) == "string" then
+    v = new_error(EHOST, v, {traceback = debug.traceback(co, nil, 0)})
+  elseif getmetatable(v) == Error and not v.traceback and co then
+    v.traceback = debug.traceback(co, nil, 0)
+  end
+  local code = getmetatable(v) == Error and v.code < 0 and v.code or EHOST
+  return core.acore_kit_error_new_value(code, tostring(v), v)
+end
+
+-- ---- reading and completing futures -----------------------------------------
+
+-- The outcome of a done future: its value, or raise its error.
+local function outcome(f)
+  local st = core.acore_future_state(f)
+  if st == RESULT then
+    local k = core.acore_future_result_kind(f)
+    if k == V_PTR then return core.acore_kit_future_value(f) end
+    if k == V_INT then return core.acore_future_result_int(f) end
+    if k == V_DOUBLE then return core.acore_future_result_double(f) end
+    if k == V_BYTES then return core.future_bytes(f) end
+    return nil
+  elseif st == FAILED then
+    error(lua_error(core.acore_kit_future_error(f)), 0)
+  elseif st == CANCELLED then
+    error(new_error(ECANCELLED, core.acore_future_cancel_message(f)), 0)
+  end
+  error(new_error(core.ACORE_EINVALIDSTATE, "the future is not done"), 2)
+end
+
+-- Numbers and strings are stored as C values (C code reads them), any
+-- other value as a Lua value.
+local function set_result(f, v)
+  local t = mtype(v)
+  if t == "integer" then return core.acore_future_set_int(f, v) end
+  if t == "float" then return core.acore_future_set_double(f, v) end
+  if type(v) == "string" then return core.acore_future_set_bytes(f, v) end
+  return core.acore_kit_future_set_value(f, v)
+end
+
+local function task_return(task, v)
+  local t = mtype(v)
+  if v == nil then return DONE end
+  if t == "integer" then return core.acore_task_return_int(task, v) end
+  if t == "float" then return core.acore_task_return_double(task, v) end
+  if type(v) == "string" then return core.lk_task_return_bytes(task, v) end
+  return core.acore_kit_task_return_value(task, v)
+end
+
+-- ---- tasks: a coroutine driven by acore's step ------------------------------
+
+local CANCEL = {} -- what a step resumes a coroutine with to deliver a cancel
+local current = nil -- the task whose step runs
+
+-- Give the step `f` to await (nil: run again on the next iteration);
+-- raise the cancellation it may deliver instead. (`current` is set only
+-- while a task's step resumes its coroutine.)
+local function suspend(f, level)
+  if current == nil then error("acore: not inside a task", level + 1) end
+  local token, task = yield(f)
+  if token == CANCEL then
+    error(new_error(ECANCELLED, core.acore_task_cancel_message(task)), 0)
+  end
+end
+
+-- Suspend the running task until `f` is done; its value, or raise.
+function M.await(f)
+  if core.acore_future_is_done(f) == 0 then suspend(f, 2) end
+  return outcome(f)
+end
+
+local YIELD = core.ACORE_TASK_YIELD
+
+-- The step of a task running `co`: called with the status alone (the kit's
+-- lean steps); returns the future to await or a verdict. `bind` gives it
+-- its task, before its first step.
+local function step_of(co, args)
+  local started, task = false, nil
+  local function step(status)
+    local ok, r
+    local outer = current
+    current = task
+    if not started then
+      started = true
+      if status == ECANCELLED then -- cancelled before it ran: never runs
+        current = outer
+        return core.acore_task_finish_cancelled(task)
+      end
+      ok, r = resume(co, unpack(args, 1, args.n))
+    elseif status == ECANCELLED then
+      ok, r = resume(co, CANCEL, task)
+    else
+      ok, r = resume(co)
+    end
+    current = outer
+    if costatus(co) == "dead" then
+      if not ok and M.is_cancelled(r) then return core.acore_task_finish_cancelled(task) end
+      if status == ECANCELLED then core.acore_task_cancel_handled(task) end
+      if ok then return task_return(task, r) end
+      return core.acore_kit_task_fail(task, acore_error(r, co))
+    end
+    if status == ECANCELLED then core.acore_task_cancel_handled(task) end
+    if r == nil then return YIELD end
+    return r -- a future: the kit awaits it
+  end
+  return step, function(t) task = t return t end
+end
+
+local NOARGS = {n = 0}
+local function new_step(fn, ...)
+  return step_of(create(fn), select("#", ...) == 0 and NOARGS or pack(...))
+end
+
+function M.current_task() return current end
+
+-- ---- the loop ---------------------------------------------------------------
+
+local Loop = {}
+Loop.__index = Loop
+local running = nil -- the loop being run
+
+function M.new_loop(flags)
+  local opts
+  if flags then
+    opts = core.acore_loop_options_new()
+    core.acore_loop_options_set_flags(opts, flags)
+  end
+  local self = setmetatable({h = core.acore_loop_new(opts)}, Loop)
+  self.state = {} -- per-loop Lua state, kept as the loop's host data
+  core.acore_kit_loop_set_value(self.h, self.state)
+  return self
+end
+
+local function run_with(self, fn, ...)
+  local outer = running
+  running = self
+  local ok, r = pcall(fn, ...)
+  running = outer
+  if not ok then error(r, 0) end
+  return r
+end
+
+function Loop:run() return run_with(self, core.acore_loop_run, self.h) end
+function Loop:run_once(nowait)
+  return run_with(self, core.acore_loop_run_once, self.h, nowait and core.ACORE_RUN_NOWAIT or 0)
+end
+function Loop:run_until_complete(f)
+  if type(f) == "function" then f = self:spawn(f) end
+  run_with(self, core.acore_loop_run_until_complete, self.h, f)
+  return outcome(f)
+end
+function Loop:stop() core.acore_loop_stop(self.h) end
+function Loop:time() return core.acore_loop_time(self.h) end
+function Loop:is_closed() return core.acore_loop_is_closed(self.h) == 1 end
+function Loop:close()
+  if self.h then core.acore_loop_close(self.h) end
+end
+Loop.__close = Loop.close
+Loop.__gc = Loop.close
+
+function Loop:spawn(fn, ...)
+  local step, bind = new_step(fn, ...)
+  return bind(core.acore_kit_spawn(self.h, step))
+end
+function Loop:future() return core.acore_future_new(self.h) end
+function Loop:call_soon(fn, ...)
+  local args = pack(...)
+  return core.acore_kit_call_soon(self.h, function() fn(unpack(args, 1, args.n)) end)
+end
+function Loop:call_later(delay, fn, ...)
+  local args = pack(...)
+  return core.acore_kit_call_later(self.h, delay, function() fn(unpack(args, 1, args.n)) end)
+end
+-- fn{kind=, message=, name=, error=, future=}; nil restores the default.
+function Loop:set_error_handler(fn)
+  if fn == nil then return core.acore_kit_set_error_handler(self.h, nil) end
+  core.acore_kit_set_error_handler(self.h, function(kind, message, name, err, fut)
+    fn({kind = kind, message = message, name = name, future = fut,
+        error = err and lua_error(err)})
+  end)
+end
+
+function M.get_running_loop()
+  return running or error("acore: no running loop", 2)
+end
+
+-- Cancel the tasks still running and let them finish (asyncio.run's end).
+local function cancel_all(loop)
+  local l = core.acore_kit_loop_tasks(loop.h)
+  if core.acore_futlist_count(l) == 0 then return end
+  for i = 0, core.acore_futlist_count(l) - 1 do core.acore_futlist_get(l, i):cancel() end
+  run_with(loop, core.acore_loop_run_until_complete, loop.h, core.acore_kit_gather(
+    loop.h, l, core.ACORE_GATHER_SETTLE_ALL))
+end
+
+-- Run fn(...) as the main task of a new loop, then cancel what is left and
+-- close the loop; return the main task's value or raise its error.
+function M.run(fn, ...)
+  local loop <close> = M.new_loop()
+  local task = loop:spawn(fn, ...)
+  local r = pack(pcall(loop.run_until_complete, loop, task))
+  cancel_all(loop)
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+-- ---- futures and tasks as objects -------------------------------------------
+
+local function add_methods(class, methods)
+  local fn, mt = core.class_methods(class)
+  for k, v in pairs(methods) do fn[k] = v end
+  mt.__eq = core.same
+end
+
+local future_methods = {
+  result = outcome,
+  done = function(f) return core.acore_future_is_done(f) == 1 end,
+  cancelled = function(f) return core.acore_future_is_cancelled(f) == 1 end,
+  set_result = set_result,
+  set_error = function(f, e)
+    local err = getmetatable(e) == Error and e.code < 0 and
+      core.acore_kit_error_new_value(e.code, tostring(e), e) or acore_error(e)
+    return core.acore_future_set_error(f, err)
+  end,
+  cancel = function(f, msg) return core.acore_future_cancel(f, msg) == 1 end,
+  add_done_callback = function(f, fn) return core.acore_kit_add_done_callback(f, fn) end,
+}
+add_methods("acore_future", future_methods)
+local task_methods = {}
+for k, v in pairs(future_methods) do task_methods[k] = v end
+task_methods.cancel = function(t, msg) return core.acore_task_cancel(t, msg) == 1 end
+task_methods.name = function(t) return core.acore_task_name(t) end
+task_methods.set_name = function(t, n) return core.acore_task_set_name(t, n) end
+add_methods("acore_task", task_methods)
+add_methods("acore_handle", {cancel = function(h) return core.acore_handle_cancel(h) == 1 end})
+
+function M.spawn(fn, ...) return M.get_running_loop():spawn(fn, ...) end
+function M.Future() return M.get_running_loop():future() end
+function M.call_soon(fn, ...) return M.get_running_loop():call_soon(fn, ...) end
+function M.call_later(d, fn, ...) return M.get_running_loop():call_later(d, fn, ...) end
+
+-- ---- combinators ------------------------------------------------------------
+
+local function h() return M.get_running_loop().h end
+
+-- sleep(0) lets the other tasks run (a yield); sleep(d) waits d seconds.
+function M.sleep(delay, value)
+  if delay == 0 and current then suspend(nil, 2) else M.await(core.acore_sleep(h(), delay)) end
+  return value
+end
+
+-- Tasks for functions, the futures themselves otherwise.
+local function futures(list)
+  local out = {}
+  for i = 1, (list.n or #list) do
+    local f = list[i]
+    out[i] = type(f) == "function" and M.spawn(f) or f
+  end
+  return out
+end
+
+-- gather(f1, f2, ...) -> {v1, v2, ...}; gather{..., settle = true} gives
+-- the errors in place of the values instead of raising the first.
+function M.gather(...)
+  local list, settle = pack(...), false
+  if list.n == 1 and type(list[1]) == "table" and getmetatable(list[1]) == nil then
+    list = list[1]
+    settle = list.settle
+  end
+  local fs = futures(list)
+  local flags = settle and core.ACORE_GATHER_SETTLE_ALL or 0
+  M.await(core.acore_kit_gather(h(), fs, flags))
+  local values = core.outcomes(fs)
+  if values then return values end
+  local out = {n = #fs}
+  for i, f in ipairs(fs) do
+    local ok, v = pcall(outcome, f)
+    if not ok and not settle then error(v, 0) end
+    out[i] = v
+  end
+  return out
+end
+
+local WHEN = {FIRST_COMPLETED = core.ACORE_WAIT_FIRST_COMPLETED,
+  FIRST_ERROR = core.ACORE_WAIT_FIRST_ERROR, ALL_COMPLETED = core.ACORE_WAIT_ALL_COMPLETED}
+
+local function list_of(l)
+  local out = {}
+  for i = 0, core.acore_futlist_count(l) - 1 do out[i + 1] = core.acore_futlist_get(l, i) end
+  return out
+end
+
+-- wait(list, {return_when = "FIRST_COMPLETED", timeout = s}) -> done, pending
+function M.wait(list, opts)
+  opts = opts or {}
+  local when = WHEN[opts.return_when or "ALL_COMPLETED"] or error("acore.wait: return_when?", 2)
+  local w = core.acore_kit_wait(h(), futures(list), when, opts.timeout or core.ACORE_NO_TIMEOUT)
+  M.await(w)
+  return list_of(core.acore_kit_wait_done_list(w)), list_of(core.acore_kit_wait_pending_list(w))
+end
+
+function M.wait_for(f, timeout)
+  if type(f) == "function" then f = M.spawn(f) end
+  return M.await(core.acore_wait_for(f, timeout))
+end
+
+function M.shield(f) return core.acore_shield(f) end
+
+-- for f in as_completed(list[, timeout]) do ... M.await(f) ... end
+function M.as_completed(list, timeout)
+  local ac = core.acore_kit_as_completed(h(), futures(list), timeout or core.ACORE_NO_TIMEOUT)
+  return function()
+    local ok, nxt = pcall(core.acore_as_completed_next, ac)
+    if not ok then
+      if M.is_error(nxt, EEMPTY) then return nil end
+      error(nxt, 0)
+    end
+    if core.acore_future_is_done(nxt) == 0 then suspend(nxt, 2) end
+    if core.acore_future_state(nxt) ~= RESULT then outcome(nxt) end -- raises
+    return core.acore_kit_next_future(nxt)
+  end
+end
+
+-- timeout(delay, fn, ...): fn(...) in the running task with a deadline;
+-- raises an ETIMEDOUT error when it passes.
+function M.timeout(delay, fn, ...)
+  local task = current or error("acore.timeout: not inside a task", 2)
+  local scope = core.acore_timeout_new(task, core.acore_loop_time(h()) + delay)
+  local r = pack(pcall(fn, ...))
+  local status = r[1] and OK or (M.is_cancelled(r[2]) and ECANCELLED or EHOST)
+  status = core.acore_timeout_exit(scope, status)
+  if status == ETIMEDOUT then error(new_error(ETIMEDOUT, "timed out"), 0) end
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+-- task_group(function(tg) tg:spawn(fn, ...) ... end): returns once every
+-- task is done; the first error cancels the rest and is raised (an EGROUP
+-- acore.Error whose .errors are the tasks' errors).
+function M.task_group(body)
+  local g = core.acore_group_new(h())
+  local tg = {spawn = function(_, fn, ...)
+    local step, bind = new_step(fn, ...)
+    return bind(core.acore_kit_group_spawn(g, step))
+  end}
+  local ok, r = pcall(body, tg)
+  if not ok then core.acore_future_cancel(core.acore_kit_group_future(g), nil) end
+  core.acore_group_seal(g)
+  local gf = core.acore_kit_group_future(g)
+  local gok, gr = pcall(M.await, gf)
+  if not ok then error(r, 0) end
+  if not gok then error(gr, 0) end
+end
+
+-- map(fn, n, k): fn(1) .. fn(n) as tasks, at most k at once; the values
+-- in order.
+function M.map(fn, n, k, opts)
+  local loop = M.get_running_loop()
+  local m = core.acore_kit_map(loop.h, n, k, function(i) return loop:spawn(fn, i + 1) end,
+    opts and opts.settle and core.ACORE_MAP_SETTLE_ALL or 0)
+  M.await(m)
+  local out = {n = n}
+  for i = 0, n - 1 do
+    local ok, v = pcall(outcome, core.acore_kit_map_job(m, i))
+    if not ok and not (opts and opts.settle) then error(v, 0) end
+    out[i + 1] = v
+  end
+  return out
+end
+
+-- run_in_executor(cfn, data[, executor]): the C work function cfn (a light
+-- userdata a C library gives) runs on a worker with the string `data`;
+-- Lua code never runs there.
+function M.run_in_executor(cfn, data, executor)
+  return M.await(core.lk_run_in_executor(h(), executor, cfn, data or ""))
+end
+
+-- ---- synchronisation --------------------------------------------------------
+
+-- acquire(waitfn, finishfn): await the waiter, then let the primitive
+-- finish it (it gives back what it took when a cancel arrived).
+local function acquire(obj, f, finish)
+  local ok, e = pcall(M.await, f)
+  finish(obj, f)
+  if not ok then error(e, 0) end
+end
+
+local function with(self, fn, ...)
+  self:acquire()
+  local r = pack(pcall(fn, ...))
+  self:release()
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+local Semaphore = {}
+Semaphore.__index = Semaphore
+function M.Semaphore(n, bounded)
+  return setmetatable({h = core.acore_sem_new(h(), n or 1,
+    bounded and core.ACORE_SEM_BOUNDED or 0)}, Semaphore)
+end
+function Semaphore:acquire()
+  acquire(self.h, core.acore_sem_acquire(self.h, 1), core.acore_sem_acquire_finish)
+end
+function Semaphore:release() core.acore_sem_release(self.h, 1) end
+function Semaphore:locked() return core.acore_sem_available_count(self.h) == 0 end
+Semaphore.with = with
+
+local Lock = {}
+Lock.__index = Lock
+function M.Lock() return setmetatable({h = core.acore_lock_new(h())}, Lock) end
+function Lock:acquire()
+  acquire(self.h, core.acore_lock_acquire(self.h), core.acore_lock_acquire_finish)
+end
+function Lock:release() core.acore_lock_release(self.h) end
+function Lock:locked() return core.acore_lock_is_locked(self.h) == 1 end
+Lock.with = with
+
+local Event = {}
+Event.__index = Event
+function M.Event() return setmetatable({h = core.acore_event_new(h())}, Event) end
+function Event:set() core.acore_event_set(self.h) end
+function Event:clear() core.acore_event_clear(self.h) end
+function Event:is_set() return core.acore_event_is_set(self.h) == 1 end
+function Event:wait() M.await(core.acore_event_wait(self.h)) return true end
+
+local Condition = {}
+Condition.__index = Condition
+function M.Condition(lock)
+  local c = core.acore_cond_new(h(), lock and lock.h)
+  return setmetatable({h = c, lock = {h = core.acore_kit_cond_lock(c)}}, Condition)
+end
+function Condition:acquire() Lock.acquire(self.lock) end
+function Condition:release() Lock.release(self.lock) end
+Condition.with = with
+function Condition:wait() M.await(core.acore_cond_wait(self.h)) return true end
+function Condition:wait_for(pred) M.await(core.acore_kit_cond_wait_for(self.h, pred)) return true end
+function Condition:notify(n) return core.acore_cond_notify(self.h, n or 1) end
+function Condition:notify_all() return core.acore_cond_notify_all(self.h) end
+
+local Queue = {}
+Queue.__index = Queue
+-- Queue(maxsize[, "lifo" | a less-than function for a priority queue])
+function M.Queue(maxsize, order)
+  local q
+  if type(order) == "function" then
+    q = core.acore_kit_queue_new_priority(h(), maxsize or 0, order)
+  else
+    q = core.acore_queue_new(h(), maxsize or 0,
+      order == "lifo" and core.ACORE_QUEUE_LIFO or core.ACORE_QUEUE_FIFO)
+  end
+  return setmetatable({h = q}, Queue)
+end
+function Queue:put(v)
+  acquire(self.h, core.acore_kit_queue_put(self.h, v), core.acore_queue_put_finish)
+end
+function Queue:get()
+  local f = core.acore_queue_get(self.h)
+  acquire(self.h, f, core.acore_queue_get_finish)
+  return core.acore_kit_future_value(f)
+end
+function Queue:put_nowait(v) core.acore_kit_queue_put_nowait(self.h, v) end
+function Queue:get_nowait() return core.acore_kit_queue_get_nowait(self.h) end
+function Queue:size() return core.acore_queue_item_count(self.h) end
+function Queue:empty() return core.acore_queue_item_count(self.h) == 0 end
+function Queue:task_done() core.acore_queue_task_done(self.h) end
+function Queue:join() M.await(core.acore_queue_join(self.h)) end
+function Queue:shutdown(immediate)
+  core.acore_queue_shutdown(self.h, immediate and core.ACORE_QUEUE_IMMEDIATE or 0)
+end
+
+M.core = core
+return M

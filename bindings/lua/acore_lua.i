@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * acore_lua.i - the Lua module acore_core: acore.i and the binding kit
+ * with Lua's typemaps (one per kit shape). The idiomatic layer, `require
+ * "acore"`, is acore.lua.
+ */
+%module acore_core
+
+%include "kit.swg"
+%include "lua_host.swg"
+
+/* ---- kit shapes ---------------------------------------------------------- */
+
+/* A callable (any value Lua can call); taken after every argument
+ * converted, so a bad argument leaks nothing. */
+%typemap(in) acore_kit_obj *fn "luaL_checkany(L, $input); $1 = NULL;"
+%typemap(check) acore_kit_obj *fn { $1 = &lk_ref_new(L, $argnum)->base; }
+
+/* Any Lua value, stored by reference. */
+%typemap(in) acore_kit_obj *value "luaL_checkany(L, $input); $1 = NULL;"
+%typemap(check) acore_kit_obj *value { $1 = &lk_ref_new(L, $argnum)->base; }
+
+%typemap(in, numinputs=0) acore_kit_obj **value (acore_kit_obj *tmp = NULL) {
+  $1 = &tmp;
+}
+%typemap(argout) acore_kit_obj **value {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lk_push_ref(L, tmp$argnum);
+  SWIG_arg++;
+}
+%typemap(in, numinputs=0) acore_kit_obj **taken (acore_kit_obj *tmp = NULL) {
+  $1 = &tmp;
+}
+%typemap(argout) acore_kit_obj **taken {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lk_push_ref(L, tmp$argnum);
+  SWIG_arg++;
+  acore_kit_value_free(tmp$argnum);
+}
+
+/* A Lua string as bytes. */
+%typemap(in, checkfn="lua_isstring") (const void *data, size_t len) {
+  size_t n = 0;
+  $1 = (void *)lua_tolstring(L, $input, &n);
+  $2 = n;
+}
+
+/* A sequence of futures or tasks (or a futlist). */
+%typemap(in) const acore_futlist_t *list (acore_futlist_t *tmp = NULL) {
+  lua_Integer i, n;
+  void *p = NULL;
+
+  if (SWIG_IsOK(SWIG_ConvertPtr(L, $input, &p, SWIGTYPE_p_acore_futlist, 0))) {
+    $1 = p;
+  } else {
+    if (!lua_istable(L, $input)) {
+      lua_pushstring(L, "acore: a list of futures was expected");
+      SWIG_fail;
+    }
+    if (acore_futlist_new(&tmp) != ACORE_OK)
+      ACORE_KIT_RAISE(ACORE_ENOMEM);
+    n = luaL_len(L, $input);
+    for (i = 1; i <= n; i++) {
+      lua_geti(L, $input, i);
+      if (!SWIG_IsOK(SWIG_ConvertPtr(L, -1, &p, SWIGTYPE_p_acore_future, 0))) {
+        lua_pushfstring(L, "acore: item %d is not a future", (int)i);
+        SWIG_fail;
+      }
+      lua_pop(L, 1);
+      if (acore_futlist_append(tmp, p) != ACORE_OK)
+        ACORE_KIT_RAISE(ACORE_ENOMEM);
+    }
+    $1 = tmp;
+  }
+}
+%typemap(freearg) const acore_futlist_t *list {
+  acore_futlist_free(tmp$argnum);
+  tmp$argnum = NULL;
+}
+
+/* New handles: the handle alone is returned (the 0 of success dropped). */
+%define LK_OUT_HANDLE(TYPE, STRUCT, DROP)
+%typemap(in, numinputs=0) TYPE **out (TYPE *tmp = NULL) { $1 = &tmp; }
+%typemap(argout) TYPE **out {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  if (tmp$argnum != NULL)
+    SWIG_NewPointerObj(L, tmp$argnum, $descriptor(struct STRUCT *), 1);
+  else
+    lua_pushnil(L);
+  SWIG_arg++;
+}
+%enddef
+ACORE_KIT_HANDLES(LK_OUT_HANDLE)
+%apply acore_future_t **out { acore_future_t **next };
+
+/* Numbers read through out-parameters. */
+%typemap(in, numinputs=0) int64_t *out (int64_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) int64_t *out {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lua_pushinteger(L, (lua_Integer)tmp$argnum);
+  SWIG_arg++;
+}
+%typemap(in, numinputs=0) double *out (double tmp = 0) { $1 = &tmp; }
+%typemap(argout) double *out {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lua_pushnumber(L, tmp$argnum);
+  SWIG_arg++;
+}
+%typemap(out) int, unsigned, size_t {
+  lua_pushinteger(L, (lua_Integer)$1);
+  SWIG_arg++;
+}
+%typemap(in) int64_t { $1 = (int64_t)luaL_checkinteger(L, $input); }
+%typemap(out) int64_t { lua_pushinteger(L, (lua_Integer)$1); SWIG_arg++; }
+%typemap(out) uint64_t { lua_pushinteger(L, (lua_Integer)$1); SWIG_arg++; }
+
+/* A task's name: the name as a string (acore_task_name copies it). */
+%typemap(in, numinputs=0) (char *buf, size_t cap) (char tmp[128]) {
+  $1 = tmp;
+  $2 = sizeof(tmp);
+}
+%typemap(argout) (char *buf, size_t cap) {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lua_pushlstring(L, tmp$argnum, (size_t)result < sizeof(tmp$argnum)
+                                     ? (size_t)result : sizeof(tmp$argnum) - 1);
+  SWIG_arg++;
+}
+
+/* The raw callback shapes: the kit's acore_kit_* versions take callables. */
+%ignore acore_loop_call_soon;
+%ignore acore_loop_call_later;
+%ignore acore_loop_call_at;
+%ignore acore_loop_call_soon_threadsafe;
+%ignore acore_future_add_done_callback;
+%ignore acore_future_remove_done_callback;
+%ignore acore_task_spawn;
+%ignore acore_group_spawn;
+%ignore acore_loop_set_error_handler;
+%ignore acore_loop_set_poll_hook;
+
+%include "acore.i"
+%include "kit_api.swg"
+
+/* ---- Lua only --------------------------------------------------------------- */
+
+%native(future_bytes) int lk_future_bytes(lua_State *L);
+%native(class_methods) int lk_class_methods(lua_State *L);
+%native(same) int lk_same(lua_State *L);
+%native(error_metatable) int lk_error_metatable(lua_State *L);
+%native(pointer) int lk_pointer(lua_State *L);
+%native(outcomes) int lk_outcomes(lua_State *L);
+%native(adopt) int lk_adopt(lua_State *L);
+
+%inline %{
+/* A task's verdict "finished with these bytes" (a Lua string for C). */
+static int lk_task_return_bytes(acore_task_t *task, const void *data,
+                                size_t len) {
+  return acore_task_return_bytes(task, data, len);
+}
+
+/* Run the C work function `fn` (a light userdata from a C library) on
+ * `ex` (NULL: the loop's default executor) with a copy of `data` as its
+ * argument: Lua code never runs on a worker thread. */
+static int lk_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
+                              void *fn, const void *data, size_t len,
+                              acore_future_t **out) {
+  char *copy = malloc(len + 1);
+
+  if (copy == NULL)
+    return ACORE_ENOMEM;
+  memcpy(copy, data, len);
+  copy[len] = '\0';
+  return acore_run_in_executor(loop, ex, (acore_work_fn)fn, copy, free, out);
+}
+%}
+
+%init %{
+  lk_init(L);
+%}
