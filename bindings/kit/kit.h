@@ -125,7 +125,8 @@ int acore_kit_spawn(acore_loop_t *loop, acore_kit_obj *fn,
                     acore_task_t **out);
 int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
                           acore_task_t **out);
-/* fn(kind, message, name, error or NONE, future or NONE). */
+/* fn(kind, message, name, error or NONE): the context's future is not
+ * passed (it may be about to be freed; the name says which task). */
 int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn);
 /* Synchronous: fn() -> BOOL; fn(a, b) -> INT (a, b the host values put);
  * fn(i) -> FUTURE (job i, 0-based). */

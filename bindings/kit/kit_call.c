@@ -185,11 +185,13 @@ int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
 
 /* ---- the error handler ---- */
 
+/* The context's future is not passed: it may be about to be freed (the
+ * handler runs while an unretrieved task is destroyed), and a host would
+ * keep a reference to it. */
 static void tr_report(acore_loop_t *loop, const acore_context_t *ctx,
                       void *ud) {
-  acore_kit_arg args[5], ret = {ACORE_KIT_NONE, {0}};
+  acore_kit_arg args[4], ret = {ACORE_KIT_NONE, {0}};
   acore_error_t *err = acore_context_error(ctx);
-  acore_future_t *fut = acore_context_future(ctx);
   int rc;
 
   args[0].kind = ACORE_KIT_INT;
@@ -200,9 +202,7 @@ static void tr_report(acore_loop_t *loop, const acore_context_t *ctx,
   args[2].u.s = acore_context_name(ctx);
   args[3].kind = err != NULL ? ACORE_KIT_ERROR : ACORE_KIT_NONE;
   args[3].u.error = err;
-  args[4].kind = fut != NULL ? ACORE_KIT_FUTURE : ACORE_KIT_NONE;
-  args[4].u.future = fut;
-  rc = ((acore_kit_obj *)ud)->host->call(ud, args, 5, &ret);
+  rc = ((acore_kit_obj *)ud)->host->call(ud, args, 4, &ret);
   if (rc < 0) /* the handler itself failed: the default handler says it */
     acore_loop_default_error_handler(loop, ctx);
   drop_ret(&ret);

@@ -231,11 +231,11 @@ function Loop:call_later(delay, fn, ...)
   local args = pack(...)
   return core.acore_kit_call_later(self.h, delay, function() fn(unpack(args, 1, args.n)) end)
 end
--- fn{kind=, message=, name=, error=, future=}; nil restores the default.
+-- fn{kind=, message=, name=, error=}; nil restores the default.
 function Loop:set_error_handler(fn)
   if fn == nil then return core.acore_kit_set_error_handler(self.h, nil) end
-  core.acore_kit_set_error_handler(self.h, function(kind, message, name, err, fut)
-    fn({kind = kind, message = message, name = name, future = fut,
+  core.acore_kit_set_error_handler(self.h, function(kind, message, name, err)
+    fn({kind = kind, message = message, name = name,
         error = err and lua_error(err)})
   end)
 end
