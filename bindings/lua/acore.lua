@@ -344,19 +344,39 @@ end
 local WHEN = {FIRST_COMPLETED = core.ACORE_WAIT_FIRST_COMPLETED,
   FIRST_ERROR = core.ACORE_WAIT_FIRST_ERROR, ALL_COMPLETED = core.ACORE_WAIT_ALL_COMPLETED}
 
-local function list_of(l)
+-- What was given, by C future: a task comes back as the task it was.
+local key = core.future_key
+local function given(fs)
+  local m = {}
+  for i = 1, #fs do m[key(fs[i])] = fs[i] end
+  return m
+end
+
+local function list_of(l, orig)
   local out = {}
-  for i = 0, core.acore_futlist_count(l) - 1 do out[i + 1] = core.acore_futlist_get(l, i) end
+  for i = 0, core.acore_futlist_count(l) - 1 do
+    local f = core.acore_futlist_get(l, i)
+    out[i + 1] = orig[key(f)] or f
+  end
   return out
 end
 
 -- wait(list, {return_when = "FIRST_COMPLETED", timeout = s}) -> done, pending
+-- (the futures and tasks given); {count = k}: once k of them are done.
 function M.wait(list, opts)
   opts = opts or {}
-  local when = WHEN[opts.return_when or "ALL_COMPLETED"] or error("acore.wait: return_when?", 2)
-  local w = core.acore_kit_wait(h(), futures(list), when, opts.timeout or core.ACORE_NO_TIMEOUT)
+  local fs, timeout = futures(list), opts.timeout or core.ACORE_NO_TIMEOUT
+  local w
+  if opts.count then
+    w = core.acore_kit_wait_at_least(h(), fs, opts.count, timeout)
+  else
+    local when = WHEN[opts.return_when or "ALL_COMPLETED"] or error("acore.wait: return_when?", 2)
+    w = core.acore_kit_wait(h(), fs, when, timeout)
+  end
   M.await(w)
-  return list_of(core.acore_kit_wait_done_list(w)), list_of(core.acore_kit_wait_pending_list(w))
+  local orig = given(fs)
+  return list_of(core.acore_kit_wait_done_list(w), orig),
+    list_of(core.acore_kit_wait_pending_list(w), orig)
 end
 
 function M.wait_for(f, timeout)
@@ -368,7 +388,8 @@ function M.shield(f) return core.acore_shield(f) end
 
 -- for f in as_completed(list[, timeout]) do ... M.await(f) ... end
 function M.as_completed(list, timeout)
-  local ac = core.acore_kit_as_completed(h(), futures(list), timeout or core.ACORE_NO_TIMEOUT)
+  local fs = futures(list)
+  local ac, orig = core.acore_kit_as_completed(h(), fs, timeout or core.ACORE_NO_TIMEOUT), given(fs)
   return function()
     local ok, nxt = pcall(core.acore_as_completed_next, ac)
     if not ok then
@@ -377,7 +398,8 @@ function M.as_completed(list, timeout)
     end
     if core.acore_future_is_done(nxt) == 0 then suspend(nxt, 2) end
     if core.acore_future_state(nxt) ~= RESULT then outcome(nxt) end -- raises
-    return core.acore_kit_next_future(nxt)
+    local f = core.acore_kit_next_future(nxt)
+    return orig[key(f)] or f
   end
 end
 

@@ -152,6 +152,7 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(future_bytes) int lk_future_bytes(lua_State *L);
 %native(class_methods) int lk_class_methods(lua_State *L);
 %native(same) int lk_same(lua_State *L);
+%native(future_key) int lk_future_key(lua_State *L);
 %native(error_metatable) int lk_error_metatable(lua_State *L);
 %native(pointer) int lk_pointer(lua_State *L);
 %native(outcomes) int lk_outcomes(lua_State *L);

@@ -37,10 +37,23 @@ describe("wait", function()
       local a, b = acore.spawn(after(0.001, 1)), acore.spawn(after(1, 2))
       local done, pending = acore.wait({a, b}, {return_when = "FIRST_COMPLETED"})
       assert.equal(1, #done)
-      assert.is_true(done[1] == a)
-      assert.is_true(pending[1] == b)
+      assert.is_true(rawequal(done[1], a)) -- the task given, not its future
+      assert.is_true(rawequal(pending[1], b))
+      assert.equal(a:name(), done[1]:name())
       assert.is_false(b:done())
       b:cancel()
+    end)
+  end)
+
+  it("with a count returns once that many are done", function()
+    acore.run(function()
+      local fs = {acore.spawn(after(0.001, 1)), acore.spawn(after(0.002, 2)),
+                  acore.spawn(after(1, 3))}
+      local done, pending = acore.wait(fs, {count = 2})
+      assert.equal(2, #done)
+      assert.equal(1, #pending)
+      assert.is_true(rawequal(pending[1], fs[3]))
+      fs[3]:cancel()
     end)
   end)
 
@@ -81,8 +94,14 @@ describe("as_completed and shield", function()
       local fs = {acore.spawn(after(0.006, 3)), acore.spawn(after(0.002, 1)),
                   acore.spawn(after(0.004, 2))}
       local order = {}
-      for f in acore.as_completed(fs) do order[#order + 1] = f:result() end
+      local got = {}
+      for f in acore.as_completed(fs) do
+        order[#order + 1] = f:result()
+        got[#got + 1] = f
+      end
       assert.same({1, 2, 3}, order)
+      assert.is_true(rawequal(fs[2], got[1])) -- the tasks given
+      assert.is_true(rawequal(fs[1], got[3]))
     end)
   end)
 
