@@ -266,9 +266,13 @@ end
 
 -- ---- futures and tasks as objects -------------------------------------------
 
+-- The methods go into the SWIG class's method table, which becomes the
+-- handles' __index itself (a table lookup: SWIG's __index function looks
+-- for attributes and base classes first, which opaque handles have none of).
 local function add_methods(class, methods)
   local fn, mt = core.class_methods(class)
   for k, v in pairs(methods) do fn[k] = v end
+  mt.__index = fn
   mt.__eq = core.same
 end
 
