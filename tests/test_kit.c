@@ -294,6 +294,131 @@ static void test_kit_futlist_feeds_gather_and_wait(void **state) {
     acore_future_unref(f[i]);
 }
 
+
+/* ---- the error handler, per-loop host data, new references ---- */
+
+static int handler_args(fake *f, const acore_kit_arg *a, int n,
+                        acore_kit_arg *ret) {
+  (void)ret;
+  assert_int_equal(n, 4); /* kind, message, name, error: no future */
+  assert_int_equal(a[0].kind, ACORE_KIT_INT);
+  assert_int_equal(a[1].kind, ACORE_KIT_STRING);
+  assert_int_equal(a[2].kind, ACORE_KIT_STRING);
+  f->n = a[0].u.i;
+  if (a[3].kind == ACORE_KIT_ERROR)
+    f->n += 1000 * acore_error_code(a[3].u.error);
+  return ACORE_OK;
+}
+
+static void test_kit_error_handler_gets_kind_message_and_error(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake h = fake_of(handler_args, 0);
+  acore_error_t *e;
+
+  assert_int_equal(acore_kit_set_error_handler(loop, &h.base), ACORE_OK);
+  assert_int_equal(acore_error_new(ACORE_EIO, "io", &e), ACORE_OK);
+  acore_loop_report(loop, ACORE_REPORT_CALLBACK_ERROR, "m", e, NULL);
+  acore_error_unref(e);
+  assert_int_equal(h.calls, 1);
+  assert_int_equal(h.n, ACORE_REPORT_CALLBACK_ERROR + 1000 * ACORE_EIO);
+  assert_int_equal(acore_kit_set_error_handler(loop, NULL), ACORE_OK);
+  assert_int_equal(h.released, 1);
+}
+
+static void test_kit_loop_value_replaced_then_dropped_at_close(void **state) {
+  fake a = fake_of(NULL, 1), b = fake_of(NULL, 2);
+  acore_kit_obj *got = NULL;
+  acore_loop_t *loop;
+
+  (void)state;
+  assert_int_equal(acore_loop_new(NULL, &loop), ACORE_OK);
+  assert_int_equal(acore_kit_loop_value(loop, &got), ACORE_EEMPTY);
+  assert_int_equal(acore_kit_loop_set_value(loop, &a.base), ACORE_OK);
+  assert_int_equal(acore_kit_loop_set_value(loop, &b.base), ACORE_OK);
+  assert_int_equal(a.released, 1);
+  assert_int_equal(acore_kit_loop_value(loop, &got), ACORE_OK);
+  assert_ptr_equal(got, &b.base);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(b.released, 1);
+  acore_loop_unref(loop);
+}
+
+static int finish_now(fake *f, const acore_kit_arg *a, int n,
+                      acore_kit_arg *ret) {
+  (void)f, (void)a, (void)n;
+  ret->kind = ACORE_KIT_NONE; /* finish with no result */
+  return ACORE_OK;
+}
+
+/* Each accessor's reference is the caller's: dropping them all leaves the
+ * objects alive (ASan and valgrind see an over-release). */
+static void test_kit_accessors_give_new_references(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake step = fake_of(finish_now, 0);
+  acore_future_t *tf;
+  acore_task_t *t, *back;
+  acore_loop_t *l1, *l2;
+
+  assert_int_equal(acore_kit_spawn(loop, &step.base, &t), ACORE_OK);
+  tf = acore_kit_task_future(t);
+  assert_ptr_equal(tf, acore_task_future(t));
+  back = acore_kit_task_from_future(tf);
+  assert_ptr_equal(back, t);
+  l1 = acore_kit_task_loop(t);
+  l2 = acore_kit_future_loop(tf);
+  assert_ptr_equal(l1, loop);
+  assert_ptr_equal(l2, loop);
+  assert_null(acore_kit_current_task(loop)); /* no step runs */
+  assert_null(acore_kit_task_awaited(t));
+  acore_loop_unref(l1);
+  acore_loop_unref(l2);
+  acore_task_unref(back);
+  acore_future_unref(tf);
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  assert_int_equal(acore_future_state(acore_task_future(t)),
+                   ACORE_FUTURE_RESULT);
+  acore_task_unref(t);
+  assert_null(acore_kit_task_future(NULL));
+  assert_null(acore_kit_future_loop(NULL));
+}
+
+static void test_kit_wait_at_least_and_as_completed(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_futlist_t *l, *done = NULL;
+  acore_future_t *f[3], *w, *ac, *next, *orig;
+  int i;
+
+  assert_int_equal(acore_futlist_new(&l), ACORE_OK);
+  for (i = 0; i < 3; i++) {
+    acore_future_new(loop, &f[i]);
+    acore_futlist_append(l, f[i]);
+  }
+  assert_int_equal(acore_kit_wait_at_least(loop, l, 2, ACORE_NO_TIMEOUT, &w),
+                   ACORE_OK);
+  assert_int_equal(acore_kit_as_completed(loop, l, ACORE_NO_TIMEOUT, &ac),
+                   ACORE_OK);
+  acore_future_set_int(f[2], 2);
+  acore_future_set_int(f[0], 0);
+  assert_int_equal(acore_loop_run_until_complete(loop, w), ACORE_OK);
+  assert_int_equal(acore_kit_wait_done_list(w, &done), ACORE_OK);
+  assert_int_equal(acore_futlist_count(done), 2);
+  /* as_completed hands out f[2] first: the original future */
+  assert_int_equal(acore_as_completed_next(ac, &next), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, next), ACORE_OK);
+  orig = acore_kit_next_future(next);
+  assert_ptr_equal(orig, f[2]);
+  acore_future_unref(orig);
+  acore_future_unref(next);
+  acore_future_set_int(f[1], 1);
+  acore_futlist_free(done);
+  acore_futlist_free(l);
+  acore_future_unref(w);
+  acore_future_unref(ac);
+  for (i = 0; i < 3; i++)
+    acore_future_unref(f[i]);
+}
+
 /* ---- release from any thread ---- */
 
 static pthread_t loop_thread;
@@ -352,6 +477,10 @@ int main(void) {
     T(test_kit_priority_queue_with_a_less_than),
     T(test_kit_map_calls_each_job),
     T(test_kit_futlist_feeds_gather_and_wait),
+    T(test_kit_error_handler_gets_kind_message_and_error),
+    T(test_kit_loop_value_replaced_then_dropped_at_close),
+    T(test_kit_accessors_give_new_references),
+    T(test_kit_wait_at_least_and_as_completed),
     T(test_kit_release_anywhere_runs_on_the_loop),
     T(test_kit_einval_releases_what_it_took),
   };
