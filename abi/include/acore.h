@@ -54,10 +54,10 @@ extern "C" {
 /* Version                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define ACORE_VERSION_MAJOR 0
-#define ACORE_VERSION_MINOR 1
+#define ACORE_VERSION_MAJOR 1
+#define ACORE_VERSION_MINOR 0
 #define ACORE_VERSION_PATCH 0
-#define ACORE_VERSION_STRING "0.1.0"
+#define ACORE_VERSION_STRING "1.0.0"
 /* (major << 16) | (minor << 8) | patch, comparable as an integer. */
 #define ACORE_VERSION_HEX \
   ((ACORE_VERSION_MAJOR << 16) | (ACORE_VERSION_MINOR << 8) | ACORE_VERSION_PATCH)
@@ -66,7 +66,7 @@ extern "C" {
  * Thread: any.  Since: 0.1 */
 ACORE_API unsigned acore_version(void);
 
-/* acore_version_string() - the run-time version, e.g. "0.1.0". Static
+/* acore_version_string() - the run-time version, e.g. "1.0.0". Static
  * storage, never NULL.  Thread: any.  Since: 0.1 */
 ACORE_API const char *acore_version_string(void);
 

@@ -70,11 +70,14 @@ CASES = (
     ("the extension module is installed without its relative RPATH",
      [(CMAKE_LISTS, PY_RPATH, "")],
      "python", "libacore.so.1: cannot open shared object file", True),
-    ("the version file is 0.1's (SameMajorVersion of the project version 0.1.0): "
-     "find_package(acore 1.0) is refused",
+    ("the version file is 0.1's (SameMajorVersion of the project version), and the "
+     "project version moves to 2.0.0 with the ABI unchanged: find_package(acore 1.0) "
+     "is refused",
      [(CMAKE_LISTS, VERSION_FILE,
        "write_basic_package_version_file(${CMAKE_BINARY_DIR}/abi/acoreConfigVersion.cmake\n"
-       "  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)\n")],
+       "  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)\n"),
+      (CMAKE_LISTS, "project(acore VERSION 1.0.0 LANGUAGES C CXX)",
+       "project(acore VERSION 2.0.0 LANGUAGES C CXX)")],
      "cmake", 'requested version "1.0"', False),
     ("the version file accepts every request up to the ABI version (AnyNewerVersion): "
      "a 2.x installation satisfies find_package(acore 1.0)",
