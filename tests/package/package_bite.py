@@ -39,6 +39,12 @@ INSTALL_PY_EXT = ("  install(TARGETS acore_python LIBRARY DESTINATION "
                   "    COMPONENT acore_python)\n")
 PY_RPATH = ('  set_target_properties(acore_python PROPERTIES\n'
             '    INSTALL_RPATH "$ORIGIN/${_acore_py_rpath}")\n')
+INSTALL_LUA = ("  install(FILES ${CMAKE_SOURCE_DIR}/bindings/lua/acore.lua\n"
+               "    DESTINATION ${ACORE_LUA_INSTALL_LDIR} COMPONENT acore_lua)\n"
+               "  install(TARGETS acore_lua LIBRARY DESTINATION ${ACORE_LUA_INSTALL_CDIR}\n"
+               "    COMPONENT acore_lua)\n")
+LUA_RPATH = ('  set_target_properties(acore_lua PROPERTIES\n'
+             '    INSTALL_RPATH "$ORIGIN/${_acore_lua_rpath}")\n')
 VERSION_FILE = ("configure_file(cmake/acoreConfigVersion.cmake.in\n"
                 "  ${CMAKE_BINARY_DIR}/abi/acoreConfigVersion.cmake @ONLY)\n")
 ABI_RULE = ("if(_acore_w_major EQUAL @ACORE_ABI_MAJOR@ AND "
@@ -48,8 +54,8 @@ CMAKE_LISTS = "CMakeLists.txt"
 VERSION_IN = "cmake/acoreConfigVersion.cmake.in"
 
 # (the mistake, [(file, old text, new text)], steps that must fail, the words
-# their failure must contain (a string or a tuple of them), needs the
-# Python binding)
+# their failure must contain (a string or a tuple of them), needs a binding:
+# True the Python one, "lua" the Lua one)
 CASES = (
     ("libacore.a is not installed (and the link with `pkg-config --static` fails)",
      [(CMAKE_LISTS, INSTALL_STATIC, "")], "layout,pkg-config",
@@ -70,6 +76,12 @@ CASES = (
     ("the extension module is installed without its relative RPATH",
      [(CMAKE_LISTS, PY_RPATH, "")],
      "python", "libacore.so.1: cannot open shared object file", True),
+    ("the Lua binding is not installed",
+     [(CMAKE_LISTS, INSTALL_LUA, "")],
+     "lua", "the Lua binding is not installed", "lua"),
+    ("the Lua C module is installed without its relative RPATH",
+     [(CMAKE_LISTS, LUA_RPATH, "")],
+     "lua", "libacore.so.1: cannot open shared object file", "lua"),
     ("the version file is 0.1's (SameMajorVersion of the project version), and the "
      "project version moves to 2.0.0 with the ABI unchanged: find_package(acore 1.0) "
      "is refused",
@@ -139,11 +151,13 @@ class Scratch:
                 shutil.copytree(p, dst, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy(p, dst)
-        self.targets = ["acore", "acore_static"] + (["acore_python"] if a.python_dir else [])
+        self.targets = (["acore", "acore_static"] + (["acore_python"] if a.python_dir else [])
+                        + (["acore_lua"] if a.lua_ldir else []))
 
     def configure(self):
         py = (["-DACORE_PYTHON=ON", f"-DACORE_PYTHON_EXECUTABLE={self.a.python}"]
               if self.a.python_dir else ["-DACORE_PYTHON=OFF"])
+        py += ["-DACORE_LUA=ON"] if self.a.lua_ldir else ["-DACORE_LUA=OFF"]
         must([self.a.cmake, "-S", self.src, "-B", self.build, "-DACORE_TESTS=OFF",
               "-DACORE_BENCH=OFF", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O0 -g", f"-DCMAKE_C_COMPILER={self.a.cc}",
@@ -170,6 +184,8 @@ class Scratch:
     def package_test(self, steps):
         a = self.a
         py = ["--python-dir", a.python_dir, "--python", a.python] if a.python_dir else []
+        if a.lua_ldir:
+            py += ["--lua-ldir", a.lua_ldir, "--lua-cdir", a.lua_cdir, "--lua", a.lua]
         return run([sys.executable, os.path.join(HERE, "package_test.py"), "--build",
                     self.build, "--root", self.src, "--only", steps, "--version", a.version,
                     "--abi-version", a.abi_version, "--libdir", a.libdir, "--cmake", a.cmake,
@@ -205,6 +221,9 @@ def main():
     ap.add_argument("--libdir", required=True)
     ap.add_argument("--python-dir", default="")
     ap.add_argument("--python", default="/usr/bin/python3")
+    ap.add_argument("--lua-ldir", default="")
+    ap.add_argument("--lua-cdir", default="")
+    ap.add_argument("--lua", default="lua5.4")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")
@@ -217,7 +236,8 @@ def main():
         if not shutil.which(tool):
             print(f"SKIP: {tool} not found")
             return SKIP
-    cases = [c for c in CASES if (a.python_dir or not c[4])
+    cases = [c for c in CASES if (a.python_dir or c[4] is not True)
+             and (a.lua_ldir or c[4] != "lua")
              and (not a.case or any(w in c[0] for w in a.case))]
     results = []
     t0 = time.monotonic()
@@ -247,7 +267,7 @@ def main():
     print(("PASS" if not bad else "FAIL") + f": the package checks bite ({n} "
           f"mistake{'s' if n != 1 else ''}, each caught by its step; "
           f"{time.monotonic() - t0:.0f} s"
-          + (f"; {skipped} Python cases skipped: no binding" if skipped and not a.case else "")
+          + (f"; {skipped} binding cases skipped: no binding" if skipped and not a.case else "")
           + ")")
     return 1 if bad else 0
 

@@ -17,6 +17,9 @@ the ways a user does (label "package"):
   5. Python: Debian's /usr/bin/python3 imports `acore` from the prefix (only
              PYTHONPATH set; for the default prefix /usr/local the folder is
              on the interpreter's own path) and runs a coroutine
+  6. Lua:    lua5.4 requires `acore` from the prefix (only LUA_PATH and
+             LUA_CPATH set; for /usr/local the folders are on lua5.4's own
+             paths) and runs a task
 
 It also checks the installed layout (SONAME links, no RPATH in the library,
 headers, libacore.a, acore.pc with `Requires.private: libuv >= 1.44`, the
@@ -232,16 +235,58 @@ def python_import(a, prefix, tmp, fails):
         fails.append(f"the installed extension loaded '{out[1]}', want {want}")
 
 
+LUA_CODE = r"""
+local acore = require "acore"
+assert(acore.run(function() acore.sleep(0) return 42 end) == 42)
+print(package.searchpath("acore", package.path))
+print(package.searchpath("acore_core", package.cpath))
+local f = assert(io.open("/proc/self/maps"))
+local libs = {}
+for line in f:read("a"):gmatch("[^\n]+") do
+  local p = line:match("(%S*libacore%.so%S*)$")
+  if p then libs[p] = true end
+end
+f:close()
+for p in pairs(libs) do print(p) end
+"""
+
+
+def lua_require(a, prefix, tmp, fails):
+    if not a.lua_ldir:
+        print("  the Lua binding is not built (ACORE_LUA=OFF): no Lua check")
+        return
+    ldir, cdir = os.path.join(prefix, a.lua_ldir), os.path.join(prefix, a.lua_cdir)
+    for f in (os.path.join(ldir, "acore.lua"), os.path.join(cdir, "acore_core.so")):
+        if not os.path.isfile(f):
+            fails.append(f"the Lua binding is not installed: missing {f}")
+            return
+    # For the default prefix the folders are on lua5.4's own paths.
+    paths = run([a.lua, "-e", "print(package.path) print(package.cpath)"], quiet=True)
+    for want in (f"/usr/local/{a.lua_ldir}/?.lua", f"/usr/local/{a.lua_cdir}/?.so"):
+        if want not in paths:
+            fails.append(f"{want} is not on {a.lua}'s own paths:\n{paths}")
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp,
+           "LUA_PATH": f"{ldir}/?.lua;;", "LUA_CPATH": f"{cdir}/?.so;;"}
+    out = run([a.lua, "-e", LUA_CODE], env, cwd=tmp).split("\n")
+    if out[0] != os.path.join(ldir, "acore.lua") or \
+            out[1] != os.path.join(cdir, "acore_core.so"):
+        fails.append(f"require 'acore' found {out[:2]}, not the prefix's files")
+    want = os.path.join(prefix, a.libdir, "libacore.so.1.0.0")
+    if [x for x in out[2:] if x.strip()] != [want]:
+        fails.append(f"the installed Lua module loaded {out[2:]}, want {want}")
+
+
 # The steps, in order; every step but compiled-once and version-rule uses
 # the prefix that `cmake --install` fills.
-STEPS = ("compiled-once", "layout", "pkg-config", "cmake", "version-rule", "python")
+STEPS = ("compiled-once", "layout", "pkg-config", "cmake", "version-rule", "python",
+         "lua")
 
 
 def run_steps(a, only, tmp, fails):
     prefix = os.path.join(tmp, "prefix")
     if "compiled-once" in only:
         check_compiled_once(a, fails)
-    if only & {"layout", "pkg-config", "cmake", "python"}:
+    if only & {"layout", "pkg-config", "cmake", "python", "lua"}:
         run([a.cmake, "--install", a.build, "--prefix", prefix], quiet=True)
     env = dict(os.environ)
     env["PKG_CONFIG_PATH"] = os.path.join(prefix, a.libdir, "pkgconfig")
@@ -250,7 +295,8 @@ def run_steps(a, only, tmp, fails):
                      ("pkg-config", lambda: pkg_config_consumers(a, prefix, env, tmp, fails)),
                      ("cmake", lambda: cmake_consumers(a, prefix, env, tmp, fails)),
                      ("version-rule", lambda: version_rule(a, tmp, fails)),
-                     ("python", lambda: python_import(a, prefix, tmp, fails))):
+                     ("python", lambda: python_import(a, prefix, tmp, fails)),
+                     ("lua", lambda: lua_require(a, prefix, tmp, fails))):
         if step in only:
             try:
                 fn()
@@ -270,6 +316,10 @@ def main():
     ap.add_argument("--python-dir", default="", help="the Python package folder, "
                     "relative to the prefix (empty: no Python binding)")
     ap.add_argument("--python", default="/usr/bin/python3")
+    ap.add_argument("--lua-ldir", default="", help="where acore.lua goes, relative "
+                    "to the prefix (empty: no Lua binding)")
+    ap.add_argument("--lua-cdir", default="", help="where the Lua C module goes")
+    ap.add_argument("--lua", default="lua5.4")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")
@@ -293,7 +343,7 @@ def main():
     steps = "" if only == set(STEPS) else f" (steps: {', '.join(s for s in STEPS if s in only)})"
     print(("PASS" if not fails else "FAIL") + ": `cmake --install` into a prefix; "
           "consumers via pkg-config (C, C++, static), find_package(acore 1.0) "
-          "(2.0 refused), import acore; versions agree" + steps)
+          "(2.0 refused), import acore, require 'acore'; versions agree" + steps)
     for f in fails:
         print("  " + f)
     return 1 if fails else 0
