@@ -374,11 +374,11 @@ static char wave_end_marker;
 static void cancel_wave_end(acore_loop_t *loop) {
   acore_future_t *f, *next;
 
-  for (f = loop->cwave; f != WAVE_END; f = f->znext)
+  for (f = loop->futures.cwave; f != WAVE_END; f = f->znext)
     ACORE__STORE(f->flags,
                  (uint8_t)(f->flags & ~(ACORE__F_CVISIT | ACORE__F_CACCEPT)));
-  f = loop->cwave;
-  loop->cwave = NULL;
+  f = loop->futures.cwave;
+  loop->futures.cwave = NULL;
   for (; f != WAVE_END; f = next) {
     next = f->znext;
     f->znext = NULL;
@@ -407,17 +407,17 @@ int acore__cancel(acore_future_t *f, const char *message) {
   if (atomic_load_explicit(&f->refs, memory_order_relaxed) == 0)
     return cancel_one(f, message); /* znext may be taken: not marked */
   if (f->znext == NULL) { /* listed, and held, until the wave ends */
-    f->znext = loop->cwave != NULL ? loop->cwave : WAVE_END;
-    loop->cwave = acore_future_ref(f);
+    f->znext = loop->futures.cwave != NULL ? loop->futures.cwave : WAVE_END;
+    loop->futures.cwave = acore_future_ref(f);
   }
   ACORE__FUTURE_FLAG(f, ACORE__F_CVISIT);
-  loop->cdepth++;
+  loop->futures.cdepth++;
   rc = cancel_one(f, message);
   if (rc == 1)
     ACORE__FUTURE_FLAG(f, ACORE__F_CACCEPT);
   else if (rc < 0) /* failed (ENOMEM): a later path may try again */
     ACORE__STORE(f->flags, (uint8_t)(f->flags & ~ACORE__F_CVISIT));
-  if (--loop->cdepth == 0)
+  if (--loop->futures.cdepth == 0)
     cancel_wave_end(loop);
   return rc;
 }
@@ -600,7 +600,7 @@ static void cbrec_attach(acore_future_t *f, acore__cbrec *r, bool user) {
   if (f->state == ACORE_FUTURE_PENDING) {
     acore__queue_insert_tail(&f->cbs, &r->item.node);
     if (user)
-      acore__queue_insert_tail(&f->loop->cbrecs, &r->lnode);
+      acore__queue_insert_tail(&f->loop->futures.cbrecs, &r->lnode);
     return;
   }
   pin(f, r);
@@ -708,8 +708,8 @@ void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r) {
 }
 
 void acore__future_drop_callbacks(acore_loop_t *loop) {
-  while (!acore__queue_empty(&loop->cbrecs)) {
-    acore__queue *n = acore__queue_head(&loop->cbrecs);
+  while (!acore__queue_empty(&loop->futures.cbrecs)) {
+    acore__queue *n = acore__queue_head(&loop->futures.cbrecs);
     cbrec_unregister(loop, acore__queue_data(n, acore__cbrec, lnode));
   }
 }

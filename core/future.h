@@ -32,6 +32,13 @@ enum { /* future flags */
 #define ACORE__FUTURE_FLAG(f, bit) \
   ACORE__STORE((f)->flags, (uint8_t)((f)->flags | (bit)))
 
+/* The loop's part that future.c owns (a field of struct acore_loop). */
+typedef struct acore__loop_futures {
+  acore__queue cbrecs;   /* user callbacks waiting on pending futures */
+  acore_future_t *cwave; /* futures the cancel under way reached (znext) */
+  unsigned cdepth;       /* nested acore__cancel calls */
+} acore__loop_futures;
+
 struct acore_future {
   atomic_uint refs;
   uint8_t state; /* ACORE_FUTURE_* */
@@ -44,8 +51,8 @@ struct acore_future {
   struct acore_future *znext;   /* zombie list link */
 };
 
-/* A done callback registration. `lnode` links it in loop->cbrecs while it
- * waits on a pending future, so close can drop it. */
+/* A done callback registration. `lnode` links it in loop->futures.cbrecs
+ * while it waits on a pending future, so close can drop it. */
 typedef struct acore__cbrec {
   acore__item item;
   acore__queue lnode;

@@ -104,10 +104,10 @@ static void on_timer(uv_timer_t *h) {
   acore_loop_t *loop = h->data;
   uint64_t now, when;
 
-  if (loop->heap_len == 0)
+  if (loop->timers.heap_len == 0)
     return;
   now = acore__loop_now(loop);
-  when = loop->heap[0]->when;
+  when = loop->timers.heap[0]->when;
   if ((int64_t)when <= (int64_t)now) { /* deadlines are signed: timer.c */
     if (!loop->idle_on) {
       uv_idle_start(&loop->idle, on_idle);
@@ -120,8 +120,8 @@ static void on_timer(uv_timer_t *h) {
 }
 
 static bool timer_due(const acore_loop_t *loop) {
-  return loop->heap_len > 0 &&
-         (int64_t)loop->heap[0]->when <= (int64_t)acore__loop_now(loop);
+  return loop->timers.heap_len > 0 &&
+         (int64_t)loop->timers.heap[0]->when <= (int64_t)acore__loop_now(loop);
 }
 
 /* run_until_complete's future is done: the next iteration is its last. */
@@ -141,16 +141,16 @@ static void update_handles(acore_loop_t *loop) {
   else if (!want_idle && loop->idle_on)
     uv_idle_stop(&loop->idle);
   loop->idle_on = want_idle;
-  if (virt || loop->heap_len == 0) {
+  if (virt || loop->timers.heap_len == 0) {
     if (loop->armed_when != 0) {
       uv_timer_stop(&loop->timer);
       loop->armed_when = 0;
     }
     return;
   }
-  if (loop->armed_when != loop->heap[0]->when ||
+  if (loop->armed_when != loop->timers.heap[0]->when ||
       !uv_is_active((uv_handle_t *)&loop->timer)) {
-    uint64_t now = acore__loop_now(loop), when = loop->heap[0]->when;
+    uint64_t now = acore__loop_now(loop), when = loop->timers.heap[0]->when;
     uint64_t ms =
         (int64_t)when > (int64_t)now ? (when - now + 999999) / 1000000 : 0;
     uv_update_time(loop->core.uv);
@@ -188,7 +188,7 @@ static void loop_free(acore_loop_t *loop) {
   uv_mutex_destroy(&loop->core.mutex);
   for (i = 0; i < ACORE__SLAB_COUNT; i++)
     acore__slab_destroy(&loop->core.slabs[i]);
-  acore__free(loop->heap);
+  acore__free(loop->timers.heap);
   acore__free(loop);
 }
 
@@ -308,10 +308,10 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
                          : ACORE_THREADSAFE_LIMIT_DEFAULT;
   loop->core.owner = &acore__thread_marker;
   loop->epoch = uv_hrtime();
-  loop->next_task_id = 1;
+  loop->tasks.next_task_id = 1;
   acore__queue_init(&loop->ready);
-  acore__queue_init(&loop->cbrecs);
-  acore__queue_init(&loop->tasks);
+  acore__queue_init(&loop->futures.cbrecs);
+  acore__queue_init(&loop->tasks.tasks);
   acore__queue_init(&loop->tsq);
   acore__queue_init(&loop->closers);
   loop_init_slabs(loop);
@@ -379,11 +379,11 @@ int acore_loop_backend_timeout(acore_loop_t *loop) {
     return 0;
   /* libuv's own wait, for the host's handles on the same uv loop. */
   host = uv_loop_alive(loop->core.uv) ? uv_backend_timeout(loop->core.uv) : -1;
-  if (loop->heap_len == 0)
+  if (loop->timers.heap_len == 0)
     return host;
   /* One clock read for both questions: due? and how long until then. */
   now = acore__loop_now(loop);
-  when = loop->heap[0]->when;
+  when = loop->timers.heap[0]->when;
   if ((int64_t)when <= (int64_t)now) /* deadlines compare as signed */
     return 0;
   if (loop->core.flags & ACORE_LOOP_VIRTUAL_CLOCK)
@@ -454,7 +454,7 @@ static void iterate(acore_loop_t *loop) {
   acore__queue todo;
   bool debug = (loop->core.flags & ACORE_LOOP_DEBUG) != 0;
 
-  if (loop->heap_len > 0) /* no clock read when no timer is pending */
+  if (loop->timers.heap_len > 0) /* no clock read when no timer is pending */
     acore__timers_collect(loop, acore__loop_now(loop));
   acore__queue_move(&loop->ready, &todo);
   while (!acore__queue_empty(&todo)) {
@@ -608,7 +608,8 @@ int acore_loop_run_once(acore_loop_t *loop, unsigned flags) {
   r = run_uv(loop, (flags & ACORE_RUN_NOWAIT) ? UV_RUN_NOWAIT : UV_RUN_ONCE);
   if (loop->core.closed)
     return 0;
-  return r != 0 || loop->heap_len > 0 || !acore__queue_empty(&loop->ready);
+  return r != 0 || loop->timers.heap_len > 0 ||
+         !acore__queue_empty(&loop->ready);
 }
 
 int acore_loop_run_until_complete(acore_loop_t *loop, acore_future_t *fut) {
@@ -774,9 +775,9 @@ static void drop_threadsafe(acore__queue *q) {
 }
 
 static bool close_left(const acore_loop_t *loop) {
-  return !acore__queue_empty(&loop->tasks) ||
-         !acore__queue_empty(&loop->cbrecs) ||
-         !acore__queue_empty(&loop->ready) || loop->heap_len > 0;
+  return !acore__queue_empty(&loop->tasks.tasks) ||
+         !acore__queue_empty(&loop->futures.cbrecs) ||
+         !acore__queue_empty(&loop->ready) || loop->timers.heap_len > 0;
 }
 
 /* Cancel the tasks, drop every callback, ready item and timer; again
@@ -786,8 +787,8 @@ static void close_drain(acore_loop_t *loop) {
   do {
     /* Tasks first: cancelling them completes futures whose callbacks are
      * then dropped with everything else. */
-    while (!acore__queue_empty(&loop->tasks)) {
-      acore__queue *n = acore__queue_head(&loop->tasks);
+    while (!acore__queue_empty(&loop->tasks.tasks)) {
+      acore__queue *n = acore__queue_head(&loop->tasks.tasks);
       acore__task_close(acore__queue_data(n, acore_task_t, tnode));
     }
     acore__future_drop_callbacks(loop);
@@ -825,10 +826,10 @@ int acore_loop_close(acore_loop_t *loop) {
   uv_mutex_unlock(&loop->core.mutex);
   drop_threadsafe(&q);
   release_zombies(z);
-  if (loop->eh_free != NULL)
-    loop->eh_free(loop->eh_ud);
-  loop->eh = NULL;
-  loop->eh_free = NULL;
+  if (loop->report.eh_free != NULL)
+    loop->report.eh_free(loop->report.eh_ud);
+  loop->report.eh = NULL;
+  loop->report.eh_free = NULL;
   acore__loop_host_drop(loop);
   close_uv(loop);
   return ACORE_OK;

@@ -14,7 +14,10 @@
 #define ACORE_LOOP_IMPL_H
 
 #include "loop.h"
+#include "poll.h"
+#include "report.h"
 #include "task.h"
+#include "timer.h"
 
 #include <stdatomic.h>
 
@@ -58,36 +61,12 @@ struct acore_loop {
   atomic_int holds;
   atomic_int stop_req;
 
-  /* future.c */
-  acore__queue cbrecs;   /* user callbacks waiting on pending futures */
-  acore_future_t *cwave; /* futures the cancel under way reached (znext) */
-  unsigned cdepth;       /* nested acore__cancel calls */
-
-  /* task.c */
-  acore__queue tasks;    /* unfinished tasks, oldest first */
-  size_t ntasks;
-  uint64_t next_task_id;
-  acore__stage stage;
-
-  /* timer.c: a binary min-heap on (when, seq) */
-  acore_handle_t **heap;
-  size_t heap_len;
-  size_t heap_cap;
-  uint64_t timer_seq;
-
-  /* report.c: the error handler */
-  acore_error_handler_fn eh;
-  void *eh_ud;
-  acore_free_fn eh_free;
-
-  /* poll.c: the poll hook and the wake-up fd */
-  uv_prepare_t prepare; /* active while a hook is set */
-  acore_poll_fn poll_fn;
-  void *poll_ud;
-  acore_free_fn poll_free;
-  bool poll_waiting;    /* BEFORE was called; AFTER is due */
-  bool in_poll_hook;    /* the hook is running */
-  uv_poll_t *wakeup;    /* the wake-up fd's handle, or NULL */
+  /* The other concepts' parts, each a type of its owner's header. */
+  acore__loop_futures futures; /* future.c (future.h) */
+  acore__loop_tasks tasks;     /* task.c (task.h) */
+  acore__loop_timers timers;   /* timer.c (timer.h) */
+  acore__loop_reporter report; /* report.c (report.h) */
+  acore__loop_poll poll;       /* poll.c (poll.h) */
 
   /* host.c: host data slots */
   struct acore__hostslot *host;

@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 static void call_hook(acore_loop_t *loop, int phase) {
-  loop->in_poll_hook = true;
-  loop->poll_fn(loop, phase, loop->poll_ud);
-  loop->in_poll_hook = false;
+  loop->poll.in_poll_hook = true;
+  loop->poll.poll_fn(loop, phase, loop->poll.poll_ud);
+  loop->poll.in_poll_hook = false;
 }
 
 /* The poll that follows may block: no run without waiting, nothing ready
@@ -41,34 +41,34 @@ static bool may_block(const acore_loop_t *loop) {
 static void on_prepare(uv_prepare_t *h) {
   acore_loop_t *loop = h->data;
 
-  if (loop->poll_fn == NULL || !may_block(loop))
+  if (loop->poll.poll_fn == NULL || !may_block(loop))
     return;
-  loop->poll_waiting = true;
+  loop->poll.poll_waiting = true;
   call_hook(loop, ACORE_POLL_BEFORE);
 }
 
 void acore__poll_init(acore_loop_t *loop) {
-  uv_prepare_init(loop->core.uv, &loop->prepare);
-  loop->prepare.data = loop;
-  uv_unref((uv_handle_t *)&loop->prepare);
+  uv_prepare_init(loop->core.uv, &loop->poll.prepare);
+  loop->poll.prepare.data = loop;
+  uv_unref((uv_handle_t *)&loop->poll.prepare);
 }
 
 void acore__poll_after(acore_loop_t *loop) {
-  if (!loop->poll_waiting)
+  if (!loop->poll.poll_waiting)
     return;
-  loop->poll_waiting = false;
-  if (loop->poll_fn != NULL)
+  loop->poll.poll_waiting = false;
+  if (loop->poll.poll_fn != NULL)
     call_hook(loop, ACORE_POLL_AFTER);
 }
 
 static void drop_hook(acore_loop_t *loop) {
-  acore_free_fn ud_free = loop->poll_free;
-  void *ud = loop->poll_ud;
+  acore_free_fn ud_free = loop->poll.poll_free;
+  void *ud = loop->poll.poll_ud;
 
-  loop->poll_fn = NULL;
-  loop->poll_ud = NULL;
-  loop->poll_free = NULL;
-  loop->poll_waiting = false;
+  loop->poll.poll_fn = NULL;
+  loop->poll.poll_ud = NULL;
+  loop->poll.poll_free = NULL;
+  loop->poll.poll_waiting = false;
   if (ud_free != NULL)
     ud_free(ud);
 }
@@ -77,7 +77,7 @@ int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn, void *ud,
                              acore_free_fn ud_free) {
   int rc = acore__loop_check(loop);
 
-  if (rc == ACORE_OK && loop->in_poll_hook)
+  if (rc == ACORE_OK && loop->poll.in_poll_hook)
     rc = ACORE_EBUSY;
   if (rc != ACORE_OK) {
     if (ud_free != NULL)
@@ -86,15 +86,15 @@ int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn, void *ud,
   }
   drop_hook(loop);
   if (fn == NULL) {
-    uv_prepare_stop(&loop->prepare);
+    uv_prepare_stop(&loop->poll.prepare);
     if (ud_free != NULL)
       ud_free(ud);
     return ACORE_OK;
   }
-  loop->poll_fn = fn;
-  loop->poll_ud = ud;
-  loop->poll_free = ud_free;
-  uv_prepare_start(&loop->prepare, on_prepare);
+  loop->poll.poll_fn = fn;
+  loop->poll.poll_ud = ud;
+  loop->poll.poll_free = ud_free;
+  uv_prepare_start(&loop->poll.prepare, on_prepare);
   return ACORE_OK;
 }
 
@@ -112,23 +112,24 @@ static void on_wakeup(uv_poll_t *p, int status, int events) {
   if (uv_fileno((uv_handle_t *)p, &fd) == 0)
     while (read(fd, buf, sizeof(buf)) > 0)
       ;
-  if (loop->poll_fn != NULL)
+  if (loop->poll.poll_fn != NULL)
     call_hook(loop, ACORE_POLL_WAKEUP);
 }
 
 static void stop_wakeup(acore_loop_t *loop) {
-  if (loop->wakeup == NULL)
+  if (loop->poll.wakeup == NULL)
     return;
-  uv_close((uv_handle_t *)loop->wakeup, free_poll);
-  loop->wakeup = NULL;
+  uv_close((uv_handle_t *)loop->poll.wakeup, free_poll);
+  loop->poll.wakeup = NULL;
 }
 
 /* 1 when `fd` is the one watched now. */
 static int watching(const acore_loop_t *loop, int fd) {
   int cur;
 
-  return loop->wakeup != NULL &&
-         uv_fileno((const uv_handle_t *)loop->wakeup, &cur) == 0 && cur == fd;
+  return loop->poll.wakeup != NULL &&
+         uv_fileno((const uv_handle_t *)loop->poll.wakeup, &cur) == 0 &&
+         cur == fd;
 }
 
 int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd) {
@@ -154,7 +155,7 @@ int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd) {
   }
   uv_unref((uv_handle_t *)p);
   stop_wakeup(loop);
-  loop->wakeup = p;
+  loop->poll.wakeup = p;
   return ACORE_OK;
 }
 
@@ -170,10 +171,10 @@ static void on_wakeup_closed(uv_handle_t *h) {
 void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed) {
   drop_hook(loop);
   loop->closing_handles++;
-  uv_close((uv_handle_t *)&loop->prepare, on_closed);
-  if (loop->wakeup != NULL) {
+  uv_close((uv_handle_t *)&loop->poll.prepare, on_closed);
+  if (loop->poll.wakeup != NULL) {
     loop->closing_handles++;
-    uv_close((uv_handle_t *)loop->wakeup, on_wakeup_closed);
-    loop->wakeup = NULL;
+    uv_close((uv_handle_t *)loop->poll.wakeup, on_wakeup_closed);
+    loop->poll.wakeup = NULL;
   }
 }

@@ -10,6 +10,7 @@
  *   to the default handler, which prints one line to stderr.
  */
 #include "loop_impl.h"
+#include "report.h"
 #include "task.h"
 
 #include <stdio.h>
@@ -35,11 +36,11 @@ int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
       ud_free(ud);
     return rc;
   }
-  if (loop->eh_free != NULL)
-    loop->eh_free(loop->eh_ud);
-  loop->eh = fn;
-  loop->eh_ud = ud;
-  loop->eh_free = ud_free;
+  if (loop->report.eh_free != NULL)
+    loop->report.eh_free(loop->report.eh_ud);
+  loop->report.eh = fn;
+  loop->report.eh_ud = ud;
+  loop->report.eh_free = ud_free;
   return ACORE_OK;
 }
 
@@ -62,8 +63,8 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
   ctx.fut = fut;
   ctx.task = fut ? acore_task_from_future(fut) : NULL;
   ctx.name = ctx.task ? acore__task_name(ctx.task, ctx.namebuf) : "";
-  if (loop != NULL && !loop->core.closed && loop->eh != NULL)
-    loop->eh(loop, &ctx, loop->eh_ud);
+  if (loop != NULL && !loop->core.closed && loop->report.eh != NULL)
+    loop->report.eh(loop, &ctx, loop->report.eh_ud);
   else
     acore_loop_default_error_handler(loop, &ctx);
 }

@@ -9,8 +9,8 @@
  *   set_phase(), which asserts the transition is legal.
  * - The loop holds one reference to each unfinished task (taken at spawn,
  *   dropped in finish()), so a task nobody holds still runs to its end.
- * - The running step stages its verdict in loop->stage (only one step runs
- *   at a time); run_step() applies it once the step returns.
+ * - The running step stages its verdict in loop->tasks.stage (only one
+ *   step runs at a time); run_step() applies it once the step returns.
  * - Cancellation: a request on a waiting task cancels the awaited future
  *   (which then resumes the task, cancelled); if that future is already
  *   done, or the task is ready or running, the request is kept
@@ -89,9 +89,9 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->ud_free = ud_free;
   t->awaited = NULL;
   T_DLV(t) = NULL;
-  t->ident = (uintptr_t)(loop->next_task_id++ << 1) | 1;
-  acore__queue_insert_tail(&loop->tasks, &t->tnode);
-  loop->ntasks++;
+  t->ident = (uintptr_t)(loop->tasks.next_task_id++ << 1) | 1;
+  acore__queue_insert_tail(&loop->tasks.tasks, &t->tnode);
+  loop->tasks.ntasks++;
   set_phase(t, PH_READY);
   acore__loop_push(loop, &t->item);
   if (out != NULL)
@@ -160,7 +160,7 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   drop_delivered(t);
   release_awaited(t);
   acore__queue_remove(&t->tnode);
-  loop->ntasks--;
+  loop->tasks.ntasks--;
   if (t->ud_free != NULL)
     t->ud_free(t->ud);
   t->ud_free = NULL;
@@ -222,7 +222,7 @@ static void wait_on(acore_task_t *t, acore_future_t *f) {
 /* Apply the verdict `v` of the step that just returned. Returns true when
  * the task must step again at once (it awaited a done future). */
 static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
-  acore__stage *s = &loop->stage;
+  acore__stage *s = &loop->tasks.stage;
   acore_future_t *f;
   acore__value val;
 
@@ -306,7 +306,7 @@ static bool deliver(acore_task_t *t) {
  * the task awaits it and the step runs again at once with the same cancel,
  * so that its *_finish() call gives it back. */
 static int unhandled_cancel(acore_loop_t *loop, acore_task_t *t, int v) {
-  acore_future_t *f = loop->stage.await;
+  acore_future_t *f = loop->tasks.stage.await;
 
   if (v == ACORE_TASK_AWAIT && f != NULL && f->state == ACORE_FUTURE_RESULT) {
     T_MUST_CANCEL(t) = MC_AGAIN;
@@ -328,13 +328,13 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
 
     set_phase(t, PH_RUNNING);
     loop->core.current = t;
-    loop->stage.task = t;
-    loop->stage.cancel_open = open;
+    loop->tasks.stage.task = t;
+    loop->tasks.stage.cancel_open = open;
     v = t->fn(t, t->ud);
-    if (loop->stage.cancel_open) /* not handled: it propagates */
+    if (loop->tasks.stage.cancel_open) /* not handled: it propagates */
       v = unhandled_cancel(loop, t, v);
     again = apply_verdict(loop, t, v);
-    stage_clear(&loop->stage);
+    stage_clear(&loop->tasks.stage);
     loop->core.current = prev;
   } while (again);
 }
@@ -342,7 +342,7 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
 /* ---- verdicts -------------------------------------------------------------------- */
 
 static bool in_step(const acore_task_t *t) {
-  return t != NULL && t->fut.loop->stage.task == t &&
+  return t != NULL && t->fut.loop->tasks.stage.task == t &&
          T_PHASE(t) == PH_RUNNING;
 }
 
@@ -354,7 +354,7 @@ int acore_task_await_take(acore_task_t *task, acore_future_t *fut) {
     acore_future_unref(fut);
     return ACORE_EINVAL;
   }
-  s = &task->fut.loop->stage;
+  s = &task->fut.loop->tasks.stage;
   acore_future_unref(s->await);
   s->await = fut;
   return ACORE_TASK_AWAIT;
@@ -365,7 +365,7 @@ int acore_task_yield(acore_task_t *task) {
 }
 
 static int stage_result(acore_task_t *t, uint8_t kind, acore__value v) {
-  acore__stage *s = &t->fut.loop->stage;
+  acore__stage *s = &t->fut.loop->tasks.stage;
 
   if (s->has_result)
     acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
@@ -423,7 +423,7 @@ int acore_task_fail_take(acore_task_t *task, acore_error_t *err) {
     acore_error_unref(err);
     return ACORE_EINVAL;
   }
-  s = &task->fut.loop->stage;
+  s = &task->fut.loop->tasks.stage;
   acore_error_unref(s->err);
   s->err = err;
   return err->code;
@@ -441,13 +441,13 @@ int acore_task_fail_code(acore_task_t *task, int code, const char *message) {
 int acore_task_finish_cancelled(acore_task_t *task) {
   if (!in_step(task))
     return ACORE_EINVAL;
-  task->fut.loop->stage.cancel_open = false;
+  task->fut.loop->tasks.stage.cancel_open = false;
   return ACORE_TASK_CANCELLED;
 }
 
 void acore__task_cancel_handled(acore_task_t *t) {
   if (in_step(t))
-    t->fut.loop->stage.cancel_open = false;
+    t->fut.loop->tasks.stage.cancel_open = false;
 }
 
 int acore_task_cancel_handled(acore_task_t *task) {
@@ -650,7 +650,7 @@ acore_task_t *acore_loop_current_task(acore_loop_t *loop) {
 }
 
 size_t acore_loop_task_count(const acore_loop_t *loop) {
-  return loop ? loop->ntasks : 0;
+  return loop ? loop->tasks.ntasks : 0;
 }
 
 int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks, size_t cap,
@@ -662,9 +662,10 @@ int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks, size_t cap,
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
-  for (q = loop->tasks.next; q != &loop->tasks && i < cap; q = q->next)
+  for (q = loop->tasks.tasks.next; q != &loop->tasks.tasks && i < cap;
+       q = q->next)
     tasks[i++] = acore_task_ref(acore__queue_data(q, acore_task_t, tnode));
-  *n = loop->ntasks;
+  *n = loop->tasks.ntasks;
   return ACORE_OK;
 }
 

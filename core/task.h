@@ -27,7 +27,7 @@ struct acore_task {
   void *ud;
   acore_free_fn ud_free;
   acore_future_t *awaited; /* a reference, or NULL */
-  acore__queue tnode;      /* loop->tasks */
+  acore__queue tnode;      /* loop->tasks.tasks */
   uintptr_t ident;          /* (id << 1) | 1, or an acore__task_ident * */
 };
 
@@ -74,5 +74,13 @@ typedef struct acore__stage {
   bool cancel_open;        /* a cancel delivered to it, not handled yet */
   acore__value v;
 } acore__stage;
+
+/* The loop's part that task.c owns (a field of struct acore_loop). */
+typedef struct acore__loop_tasks {
+  acore__queue tasks; /* unfinished tasks, oldest first */
+  size_t ntasks;
+  uint64_t next_task_id;
+  acore__stage stage; /* the verdict of the step that runs */
+} acore__loop_tasks;
 
 #endif /* ACORE_TASK_H */

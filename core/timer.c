@@ -42,37 +42,37 @@ static bool before(const acore_handle_t *a, const acore_handle_t *b) {
 }
 
 static void heap_set(acore_loop_t *loop, size_t i, acore_handle_t *h) {
-  loop->heap[i] = h;
+  loop->timers.heap[i] = h;
   h->heap_index = i;
 }
 
 static void sift_up(acore_loop_t *loop, size_t i) {
-  acore_handle_t *h = loop->heap[i];
+  acore_handle_t *h = loop->timers.heap[i];
 
   while (i > 0) {
     size_t parent = (i - 1) / 2;
-    if (!before(h, loop->heap[parent]))
+    if (!before(h, loop->timers.heap[parent]))
       break;
-    heap_set(loop, i, loop->heap[parent]);
+    heap_set(loop, i, loop->timers.heap[parent]);
     i = parent;
   }
   heap_set(loop, i, h);
 }
 
 static void sift_down(acore_loop_t *loop, size_t i) {
-  acore_handle_t *h = loop->heap[i];
+  acore_handle_t *h = loop->timers.heap[i];
 
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
     const acore_handle_t *best = h;
 
-    if (l < loop->heap_len && before(loop->heap[l], best))
-      best = loop->heap[m = l];
-    if (r < loop->heap_len && before(loop->heap[r], best))
+    if (l < loop->timers.heap_len && before(loop->timers.heap[l], best))
+      best = loop->timers.heap[m = l];
+    if (r < loop->timers.heap_len && before(loop->timers.heap[r], best))
       m = r;
     if (m == i)
       break;
-    heap_set(loop, i, loop->heap[m]);
+    heap_set(loop, i, loop->timers.heap[m]);
     i = m;
   }
   heap_set(loop, i, h);
@@ -82,34 +82,35 @@ static int heap_reserve(acore_loop_t *loop) {
   size_t cap;
   acore_handle_t **heap;
 
-  if (loop->heap_len < loop->heap_cap)
+  if (loop->timers.heap_len < loop->timers.heap_cap)
     return ACORE_OK;
-  cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
-  heap = acore__realloc(loop->heap, cap * sizeof(*heap));
+  cap = loop->timers.heap_cap ? loop->timers.heap_cap * 2 : 16;
+  heap = acore__realloc(loop->timers.heap, cap * sizeof(*heap));
   if (heap == NULL)
     return ACORE_ENOMEM;
-  loop->heap = heap;
-  loop->heap_cap = cap;
+  loop->timers.heap = heap;
+  loop->timers.heap_cap = cap;
   return ACORE_OK;
 }
 
 static void heap_remove(acore_loop_t *loop, acore_handle_t *h) {
   size_t i = h->heap_index;
-  acore_handle_t *last = loop->heap[--loop->heap_len];
+  acore_handle_t *last = loop->timers.heap[--loop->timers.heap_len];
 
   h->heap_index = NOT_IN_HEAP;
   if (last == h)
     return;
   heap_set(loop, i, last);
-  if (i > 0 && before(last, loop->heap[(i - 1) / 2]))
+  if (i > 0 && before(last, loop->timers.heap[(i - 1) / 2]))
     sift_up(loop, i);
   else
     sift_down(loop, i);
 }
 
 void acore__timers_collect(acore_loop_t *loop, uint64_t now) {
-  while (loop->heap_len > 0 && (int64_t)loop->heap[0]->when <= (int64_t)now) {
-    acore_handle_t *h = loop->heap[0];
+  while (loop->timers.heap_len > 0 &&
+         (int64_t)loop->timers.heap[0]->when <= (int64_t)now) {
+    acore_handle_t *h = loop->timers.heap[0];
     heap_remove(loop, h);
     acore__loop_push(loop, &h->item);
   }
@@ -142,9 +143,9 @@ void acore__handle_run(acore_loop_t *loop, acore_handle_t *h) {
 }
 
 void acore__timers_drop(acore_loop_t *loop) {
-  while (loop->heap_len > 0) {
-    acore_handle_t *h = loop->heap[loop->heap_len - 1];
-    loop->heap_len--;
+  while (loop->timers.heap_len > 0) {
+    acore_handle_t *h = loop->timers.heap[loop->timers.heap_len - 1];
+    loop->timers.heap_len--;
     h->heap_index = NOT_IN_HEAP;
     acore__handle_drop(h);
   }
@@ -192,9 +193,9 @@ static int schedule_at(acore_loop_t *loop, uint64_t when, acore_callback_fn fn,
   h->ud = ud;
   h->ud_free = ud_free;
   h->when = when;
-  h->seq = loop->timer_seq++;
-  h->heap_index = loop->heap_len++;
-  loop->heap[h->heap_index] = h;
+  h->seq = loop->timers.timer_seq++;
+  h->heap_index = loop->timers.heap_len++;
+  loop->timers.heap[h->heap_index] = h;
   sift_up(loop, h->heap_index);
   acore__loop_wake_timers(loop);
   if (out != NULL)

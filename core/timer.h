@@ -50,4 +50,13 @@ int acore__timer(acore_loop_t *loop, double t, bool absolute,
 void acore__timers_collect(acore_loop_t *loop, uint64_t now);
 void acore__timers_drop(acore_loop_t *loop);
 
+/* The loop's part that timer.c owns (a field of struct acore_loop): a
+ * binary min-heap of pending timers on (when, seq). */
+typedef struct acore__loop_timers {
+  acore_handle_t **heap;
+  size_t heap_len;
+  size_t heap_cap;
+  uint64_t timer_seq; /* the next timer's seq */
+} acore__loop_timers;
+
 #endif /* ACORE_TIMER_H */
