@@ -3,6 +3,10 @@
  * allocator hook. */
 #include "testutil.h"
 
+#include "uverr.h"
+
+#include <uv.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +40,35 @@ static void test_error_codes_are_frozen(void **state) {
   assert_int_equal(ACORE_EIO, -15);
   assert_int_equal(ACORE_ETYPE, -16);
   assert_int_equal(ACORE_EHOST, -17);
+  assert_int_equal(ACORE_EOF, -100);
+  assert_int_equal(ACORE_ECONNREFUSED, -101);
+  assert_int_equal(ACORE_ECONNRESET, -102);
+  assert_int_equal(ACORE_ECONNABORTED, -103);
+  assert_int_equal(ACORE_EPIPE, -104);
+  assert_int_equal(ACORE_ENOTCONN, -105);
+  assert_int_equal(ACORE_EADDRINUSE, -106);
+  assert_int_equal(ACORE_EADDRNOTAVAIL, -107);
+  assert_int_equal(ACORE_ENETUNREACH, -108);
+  assert_int_equal(ACORE_EHOSTUNREACH, -109);
+  assert_int_equal(ACORE_ENETDOWN, -110);
+  assert_int_equal(ACORE_ENOENT, -111);
+  assert_int_equal(ACORE_EACCES, -112);
+  assert_int_equal(ACORE_EPERM, -113);
+  assert_int_equal(ACORE_EEXIST, -114);
+  assert_int_equal(ACORE_EMFILE, -115);
+  assert_int_equal(ACORE_ENOSPC, -116);
+  assert_int_equal(ACORE_EMSGSIZE, -117);
+  assert_int_equal(ACORE_ENOTSUP, -118);
+  assert_int_equal(ACORE_EAFNOSUPPORT, -119);
+  assert_int_equal(ACORE_ENONAME, -120);
+  assert_int_equal(ACORE_ENAMEAGAIN, -121);
+  assert_int_equal(ACORE_ENAMEFAIL, -122);
+  assert_int_equal(ACORE_EBADF, -123);
+  assert_int_equal(ACORE_ENOTDIR, -124);
+  assert_int_equal(ACORE_EISDIR, -125);
+  assert_int_equal(ACORE_ENOBUFS, -126);
+  assert_int_equal(ACORE_ESRCH, -200);
+  assert_int_equal(ACORE_ECHILD, -201);
 }
 
 static void test_error_names(void **state) {
@@ -48,10 +81,49 @@ static void test_error_names(void **state) {
   assert_string_equal(acore_strerror(ACORE_ENOMEM), "out of memory");
   assert_string_equal(acore_err_name(-999), "UNKNOWN");
   assert_string_equal(acore_strerror(12345), "unknown error");
-  for (code = ACORE_EHOST; code <= 0; code++) {
+  assert_string_equal(acore_err_name(ACORE_ECONNREFUSED), "ECONNREFUSED");
+  assert_string_equal(acore_strerror(ACORE_EOF), "end of file");
+  /* Each range is dense: every value up to its last code has a name. */
+  for (code = ACORE_EHOST; code <= 0; code++)
+    assert_string_not_equal(acore_err_name(code), "UNKNOWN");
+  for (code = ACORE_ENOBUFS; code <= ACORE_EOF; code++) {
     assert_string_not_equal(acore_err_name(code), "UNKNOWN");
     assert_string_not_equal(acore_strerror(code), "unknown error");
   }
+  for (code = ACORE_ECHILD; code <= ACORE_ESRCH; code++)
+    assert_string_not_equal(acore_err_name(code), "UNKNOWN");
+  assert_string_equal(acore_err_name(ACORE_EHOST - 1), "UNKNOWN");
+  assert_string_equal(acore_err_name(ACORE_ENOBUFS - 1), "UNKNOWN");
+  assert_string_equal(acore_err_name(ACORE_ECHILD - 1), "UNKNOWN");
+}
+
+/* libuv's codes map to acore's; one without an equivalent is ACORE_EIO and
+ * keeps libuv's name in the message. */
+static void test_error_from_uv(void **state) {
+  acore_error_t *e = NULL;
+
+  (void)state;
+  assert_int_equal(acore__uv_code(0), ACORE_OK);
+  assert_int_equal(acore__uv_code(UV_ECONNREFUSED), ACORE_ECONNREFUSED);
+  assert_int_equal(acore__uv_code(UV_ECONNRESET), ACORE_ECONNRESET);
+  assert_int_equal(acore__uv_code(UV_EOF), ACORE_EOF);
+  assert_int_equal(acore__uv_code(UV_ETIMEDOUT), ACORE_ETIMEDOUT);
+  assert_int_equal(acore__uv_code(UV_ECANCELED), ACORE_ECANCELLED);
+  assert_int_equal(acore__uv_code(UV_EAI_NONAME), ACORE_ENONAME);
+  assert_int_equal(acore__uv_code(UV_EAI_AGAIN), ACORE_ENAMEAGAIN);
+  assert_int_equal(acore__uv_code(UV_ENFILE), ACORE_EMFILE);
+  assert_int_equal(acore__uv_code(UV_ESRCH), ACORE_ESRCH);
+  assert_int_equal(acore__uv_code(UV_EPROTO), ACORE_EIO);
+  assert_int_equal(acore__uv_error_new(UV_ECONNREFUSED, "connect", &e),
+                   ACORE_OK);
+  assert_int_equal(acore_error_code(e), ACORE_ECONNREFUSED);
+  assert_string_equal(acore_error_message(e),
+                      "connect: connection refused (ECONNREFUSED)");
+  acore_error_unref(e);
+  assert_int_equal(acore__uv_error_new(UV_EPROTO, "read", &e), ACORE_OK);
+  assert_int_equal(acore_error_code(e), ACORE_EIO);
+  assert_non_null(strstr(acore_error_message(e), "(EPROTO)"));
+  acore_error_unref(e);
 }
 
 static int payload_frees;
@@ -165,6 +237,7 @@ int main(void) {
     cmocka_unit_test(test_error_version),
     cmocka_unit_test(test_error_codes_are_frozen),
     cmocka_unit_test(test_error_names),
+    cmocka_unit_test(test_error_from_uv),
     cmocka_unit_test(test_error_objects),
     cmocka_unit_test(test_error_einval),
     cmocka_unit_test(test_error_enomem),

@@ -93,7 +93,40 @@ enum {
   ACORE_EGROUP = -14,       /* several errors; see acore_error_child() */
   ACORE_EIO = -15,          /* a system or libuv error; see the message */
   ACORE_ETYPE = -16,        /* the value is of another type */
-  ACORE_EHOST = -17         /* an error raised by a host language */
+  ACORE_EHOST = -17,        /* an error raised by a host language */
+
+  /* I/O (-100 ... -199): a system call or name lookup failed. Since: 1.1 */
+  ACORE_EOF = -100,           /* end of stream: the peer closed its side */
+  ACORE_ECONNREFUSED = -101,  /* connection refused */
+  ACORE_ECONNRESET = -102,    /* connection reset by the peer */
+  ACORE_ECONNABORTED = -103,  /* connection aborted */
+  ACORE_EPIPE = -104,         /* write to a stream whose peer is gone */
+  ACORE_ENOTCONN = -105,      /* the socket is not connected */
+  ACORE_EADDRINUSE = -106,    /* address already in use */
+  ACORE_EADDRNOTAVAIL = -107, /* address not available on this host */
+  ACORE_ENETUNREACH = -108,   /* network unreachable */
+  ACORE_EHOSTUNREACH = -109,  /* host unreachable */
+  ACORE_ENETDOWN = -110,      /* network is down */
+  ACORE_ENOENT = -111,        /* no such file or directory */
+  ACORE_EACCES = -112,        /* permission denied */
+  ACORE_EPERM = -113,         /* operation not permitted */
+  ACORE_EEXIST = -114,        /* already exists */
+  ACORE_EMFILE = -115,        /* too many open files (process or system) */
+  ACORE_ENOSPC = -116,        /* no space left on device */
+  ACORE_EMSGSIZE = -117,      /* message too long for the socket */
+  ACORE_ENOTSUP = -118,       /* operation not supported on this object */
+  ACORE_EAFNOSUPPORT = -119,  /* address family not supported */
+  ACORE_ENONAME = -120,       /* the name does not resolve */
+  ACORE_ENAMEAGAIN = -121,    /* name lookup failed for now; try again */
+  ACORE_ENAMEFAIL = -122,     /* name lookup failed for good */
+  ACORE_EBADF = -123,         /* not an open file descriptor */
+  ACORE_ENOTDIR = -124,       /* a path component is not a directory */
+  ACORE_EISDIR = -125,        /* is a directory */
+  ACORE_ENOBUFS = -126,       /* no buffer space available */
+
+  /* Processes and signals (-200 ... -299).  Since: 1.1 */
+  ACORE_ESRCH = -200,         /* no such process */
+  ACORE_ECHILD = -201         /* no such child process */
 };
 
 /* acore_strerror() - a one-line English description of `code`, e.g.
