@@ -712,8 +712,7 @@ acore__closer *acore__loop_find_closer(acore_loop_t *loop,
 
 /* The loop's memory is kept (one count in nlive) until the last handle
  * closed, when that happens after acore_loop_close() returned. */
-static void on_handle_closed(uv_handle_t *h) {
-  acore_loop_t *loop = h->data;
+void acore__loop_uv_closed(acore_loop_t *loop) {
   bool last;
 
   if (--loop->closing_handles > 0 || !loop->close_later)
@@ -724,6 +723,13 @@ static void on_handle_closed(uv_handle_t *h) {
   if (last)
     loop_free(loop);
 }
+
+void acore__loop_uv_close(acore_loop_t *loop, uv_handle_t *h, uv_close_cb cb) {
+  loop->closing_handles++;
+  uv_close(h, cb);
+}
+
+static void on_handle_closed(uv_handle_t *h) { acore__loop_uv_closed(h->data); }
 
 static void close_uv(acore_loop_t *loop) {
   uv_handle_t *hs[] = {(uv_handle_t *)&loop->check, (uv_handle_t *)&loop->idle,

@@ -166,6 +166,16 @@ void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f);
 void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
                         acore_error_t *err, acore_future_t *fut);
 
+/* A libuv handle of the loop's uv loop that acore made (an I/O handle):
+ * acore__loop_uv_close() closes it with `cb`, and `cb` must end by calling
+ * acore__loop_uv_closed(loop), after which it may not touch the loop.
+ * acore_loop_close() runs libuv until every handle closed this way has had
+ * its callback (or, inside a host's uv_run, keeps the loop's memory until
+ * then), so a handle closed by a closer record (below) never outlives the
+ * loop. Loop thread. */
+void acore__loop_uv_close(acore_loop_t *loop, uv_handle_t *h, uv_close_cb cb);
+void acore__loop_uv_closed(acore_loop_t *loop);
+
 /* Something that must hear of the loop's close before anything else is
  * dropped (an executor with work in flight for the loop, a default
  * executor). Registered with acore__loop_add_closer(); `fn` runs once, on
