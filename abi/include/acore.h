@@ -1068,5 +1068,6 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #include "acore/sync.h"
 #include "acore/combinators.h"
 #include "acore/executor.h"
+#include "acore/udp.h"
 
 #endif /* ACORE_H */

@@ -107,6 +107,7 @@ int main(void) {
   ob_exec();
   ob_sync();
   ob_queue();
+  ob_udp();
   if (ob_failures) {
     fprintf(stderr, "old_binary: %d check(s) failed\n", ob_failures);
     return 1;

@@ -50,5 +50,6 @@ void ob_group(void);     /* task groups, as_completed, shield */
 void ob_exec(void);      /* executor, work, thread-safe completion */
 void ob_sync(void);      /* semaphore, lock, event, condition */
 void ob_queue(void);     /* queues and the bounded map */
+void ob_udp(void);       /* UDP sockets (1.1; a no-op before) */
 
 #endif
