@@ -329,7 +329,7 @@ static void test_io_udp_wait_for_times_out(void **state) {
   acore_udp_unref(b);
 }
 
-static void test_io_udp_close_fails_pending(void **state) {
+static void test_io_udp_close_cancels_pending(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_udp_t *a = bound(loop, "127.0.0.1");
   acore_future_t *rx, *rb, *tx;
@@ -339,9 +339,10 @@ static void test_io_udp_close_fails_pending(void **state) {
   assert_int_equal(acore_udp_recv_bytes(a, 8, &rb), ACORE_OK);
   assert_int_equal(acore_udp_send(a, "x", 1, "127.0.0.1", 9, &tx), ACORE_OK);
   assert_int_equal(acore_udp_close(a), ACORE_OK);
-  assert_int_equal(error_of(rx), ACORE_ECLOSED);
-  assert_int_equal(error_of(rb), ACORE_ECLOSED);
-  assert_int_equal(error_of(tx), ACORE_ECLOSED);
+  assert_int_equal(acore_future_is_cancelled(rx), 1);
+  assert_string_equal(acore_future_cancel_message(rx), "closed");
+  assert_int_equal(acore_future_is_cancelled(rb), 1);
+  assert_int_equal(acore_future_is_cancelled(tx), 1);
   assert_int_equal(acore_udp_close(a), ACORE_OK); /* idempotent */
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_ECLOSED);
   assert_int_equal(acore_udp_recv_bytes(a, 8, &rx), ACORE_ECLOSED);
@@ -371,7 +372,7 @@ static void test_io_udp_last_unref_closes(void **state) {
   acore_udp_unref(NULL);
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_OK);
   acore_udp_unref(a);
-  assert_int_equal(error_of(rx), ACORE_ECLOSED);
+  assert_int_equal(acore_future_is_cancelled(rx), 1);
   acore_future_unref(rx);
 }
 
@@ -391,7 +392,7 @@ static void test_io_udp_unref_on_another_thread(void **state) {
   assert_int_equal(pthread_create(&th, NULL, unref_thread, a), 0);
   assert_int_equal(pthread_join(th, NULL), 0);
   await(loop, rx); /* the loop thread closes it */
-  assert_int_equal(error_of(rx), ACORE_ECLOSED);
+  assert_string_equal(acore_future_cancel_message(rx), "closed");
   acore_future_unref(rx);
   spin(loop);
 }
@@ -412,6 +413,7 @@ static void test_io_udp_loop_close(void **state) {
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
   assert_int_equal(fd_count(), fds); /* the loop's and the sockets' */
   assert_int_equal(acore_future_is_cancelled(rx), 1);
+  assert_string_equal(acore_future_cancel_message(rx), "closed");
   assert_int_equal(acore_future_is_cancelled(tx), 1);
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_ECLOSED);
   assert_int_equal(acore_udp_close(a), ACORE_OK);
@@ -689,7 +691,7 @@ int main(void) {
     T(test_io_udp_long_datagram_is_cut),
     T(test_io_udp_cancel_pending_receive),
     T(test_io_udp_wait_for_times_out),
-    T(test_io_udp_close_fails_pending),
+    T(test_io_udp_close_cancels_pending),
     T(test_io_udp_last_unref_closes),
     T(test_io_udp_unref_on_another_thread),
     T(test_io_udp_loop_close),

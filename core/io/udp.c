@@ -22,9 +22,10 @@
  *   the loop's mutex, since a last unref on another thread after the loop
  *   closed decides on them there. The object counts in the loop's live
  *   objects, so the loop's memory outlives it.
- * - Close (acore_udp_close, the last unref) fails the pending futures with
- *   ACORE_ECLOSED; the loop's close (the object's closer record) cancels
- *   them. Both close the handle through acore__loop_uv_close().
+ * - Close (acore_udp_close, the last unref, the loop's close through the
+ *   object's closer record) cancels the pending futures with the message
+ *   "closed", as a stream's close does, and closes the handle through
+ *   acore__loop_uv_close().
  */
 #include "acore.h"
 #include "acore/udp.h"
@@ -71,8 +72,6 @@ typedef struct send_fut {
   size_t len;
   char data[];
 } send_fut;
-
-enum { SHUT_CLOSED, SHUT_CANCEL };
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -138,13 +137,9 @@ static void on_udp_closed(uv_handle_t *h) {
 
 /* ---- close ------------------------------------------------------------------ */
 
-static void end_future(acore_future_t *f, int how) {
-  if (f->state != ACORE_FUTURE_PENDING)
-    return;
-  if (how == SHUT_CANCEL)
-    acore__comb_set_cancelled(f, NULL);
-  else
-    acore__comb_set_code(f, ACORE_ECLOSED, "udp: closed");
+static void end_future(acore_future_t *f) {
+  if (f->state == ACORE_FUTURE_PENDING)
+    acore__comb_set_cancelled(f, "closed");
 }
 
 static void recv_unlink(recv_fut *r) {
@@ -160,34 +155,34 @@ static void recv_unlink(recv_fut *r) {
   }
 }
 
-/* Complete every pending operation and close the handle. Loop thread. */
-static void udp_shut(acore_udp_t *u, int how) {
+/* Cancel every pending operation and close the handle. Loop thread.
+ * `unlink`: take the closer record off the loop (the loop's close took it
+ * off itself). */
+static void udp_shut(acore_udp_t *u, bool unlink) {
   if (u->closed)
     return;
   u->closed = true;
-  if (how != SHUT_CANCEL) /* the loop's close unlinked the record itself */
+  if (unlink)
     acore__loop_remove_closer(&u->closer);
   while (!acore__queue_empty(&u->recvs)) {
     recv_fut *r = acore__queue_data(acore__queue_head(&u->recvs), recv_fut,
                                     node);
     recv_unlink(r);
-    end_future(&r->x.fut, how);
+    end_future(&r->x.fut);
   }
   while (!acore__queue_empty(&u->sends)) {
     send_fut *s = acore__queue_data(acore__queue_head(&u->sends), send_fut,
                                     node);
     acore__queue_remove(&s->node);
     acore__queue_init(&s->node);
-    /* Only the request holds it: nobody could read an error. */
-    end_future(&s->x.fut, atomic_load(&s->x.fut.refs) == 1 ? SHUT_CANCEL
-                                                            : how);
+    end_future(&s->x.fut);
   }
   acore__loop_uv_close(u->loop, (uv_handle_t *)&u->h, on_udp_closed);
 }
 
 static void udp_closer(acore__closer *c, acore_loop_t *loop) {
   (void)loop;
-  udp_shut(acore__queue_data(c, acore_udp_t, closer), SHUT_CANCEL);
+  udp_shut(acore__queue_data(c, acore_udp_t, closer), false);
 }
 
 /* The last reference is gone; on the loop thread, or once the loop closed. */
@@ -195,7 +190,7 @@ static void udp_last(void *ud) {
   acore_udp_t *u = ud;
 
   if (!u->closed)
-    udp_shut(u, SHUT_CLOSED);
+    udp_shut(u, true);
   udp_mark(u, &u->orphan);
 }
 
@@ -300,7 +295,7 @@ int acore_udp_close(acore_udp_t *u) {
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(u->loop))
     return ACORE_EWRONGTHREAD;
-  udp_shut(u, SHUT_CLOSED);
+  udp_shut(u, true);
   return ACORE_OK;
 }
 

@@ -32,10 +32,10 @@
  * a send completes its future cancelled, but the datagram may still be
  * sent (it may already be with the kernel).
  *
- * Closing (acore_udp_close, or the last acore_udp_unref) fails every
- * pending receive and send with ACORE_ECLOSED; closing the loop cancels
- * them. Either way the socket's file descriptor is closed, and later calls
- * on the object return ACORE_ECLOSED.
+ * Closing (acore_udp_close, the last acore_udp_unref, or closing the loop)
+ * completes every pending receive and send as cancelled, with the message
+ * "closed" (as closing a stream does), and closes the socket's file
+ * descriptor; later calls on the object return ACORE_ECLOSED.
  *
  * Addresses are numeric strings ("127.0.0.1", "::1"; no name lookup) and
  * ports 0..65535; a bad string or port is ACORE_EINVAL. Addresses given
@@ -87,8 +87,9 @@ ACORE_API acore_udp_t *acore_udp_ref(acore_udp_t *u);
  * Thread: any.  Since: 1.1 */
 ACORE_API void acore_udp_unref(acore_udp_t *u);
 
-/* acore_udp_close() - close the socket: pending receives and sends fail
- * with ACORE_ECLOSED, the file descriptor is closed. Idempotent.
+/* acore_udp_close() - close the socket: pending receives and sends
+ * complete cancelled (message "closed"), the file descriptor is closed.
+ * Idempotent.
  * Returns: ACORE_OK (also when already closed); ACORE_EINVAL (NULL);
  *          ACORE_EWRONGTHREAD.
  * Thread: loop.  Since: 1.1 */
@@ -111,8 +112,7 @@ ACORE_API int acore_udp_connect(acore_udp_t *u, const char *host, int port);
  *          port outside 1..65535, an address given to a connected socket);
  *          ACORE_ENOTCONN (host NULL and not connected); ACORE_ENOMEM;
  *          ACORE_ECLOSED. The future fails with the send's error
- *          (ACORE_EMSGSIZE: too long for a datagram; ACORE_ECLOSED: the
- *          socket was closed first).
+ *          (ACORE_EMSGSIZE: too long for a datagram).
  * Thread: loop.  Since: 1.1 */
 ACORE_API int acore_udp_send(acore_udp_t *u, const void *data, size_t len,
                              const char *host, int port,
