@@ -43,6 +43,10 @@ PY = "/usr/bin/python3"
 
 C_SYSTEMS = ["acore", "libuv"]
 PY_SYSTEMS = ["acore-py", "uvloop", "asyncio"]
+# W5 (group "io"): each system is a server and a client process
+# (bench/peers/echo_util.h); acore's pair is bench/bench_io.
+IO_SYSTEMS = ["acore", "libuv", "uvloop", "asyncio"]
+IO_SERVER = {"W5": "echo", "W5_stream": "sink"}
 
 
 def W(group, name, n, progs, title, mem=False):
@@ -58,6 +62,11 @@ def c_pair(core, workload, peer_workload=None):
 
 def py_all(workload):
     return {s: (s, workload) for s in PY_SYSTEMS}
+
+
+def io_all(workload):
+    return {"acore": ("bench_io", workload), "libuv": ("uv_echo", workload),
+            "uvloop": ("py_echo", workload), "asyncio": ("py_echo", workload)}
 
 
 WORKLOADS = [
@@ -97,6 +106,12 @@ WORKLOADS = [
       "W4: tiny jobs on 4 worker threads"),
     W("py", "W6", 100_000, py_all("W6"),
       "W6: memory per pending task", mem=True),
+    W("io", "W5", 10_000, io_all("W5"),
+      "W5: 100 TCP connections x 100 round trips of 64 bytes, echo over "
+      "loopback (ns per round trip; CPU of client + server)"),
+    W("io", "W5_stream", 1024, io_all("W5_stream"),
+      "W5 stream: one TCP connection sending 1 GiB to a sink (ns per MiB; "
+      "CPU of client + server)"),
 ]
 
 # Instruction counts: (group, workload, N) - W1, W2, W3.
@@ -117,10 +132,43 @@ class Runner:
         """The selected systems this machine cannot run."""
         wanted = {s for w in workloads for s in systems_of(w, self.skip)}
         checks = {"uvloop": "import uvloop", "acore-py": "import acore"}
-        return sorted(s for s, code in checks.items() if s in wanted and
-                      subprocess.run([PY, "-c", code], env=self.env,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL).returncode)
+        missing = [s for s, code in checks.items() if s in wanted and
+                   subprocess.run([PY, "-c", code], env=self.env,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL).returncode]
+        io = [w for w in workloads if w["group"] == "io"]
+        if io and "acore" in systems_of(io[0], self.skip) and not \
+                os.path.exists(os.path.join(self.build, "bench", "bench_io")):
+            missing.append("acore")  # W5: bench_io needs acore's streams
+        return sorted(missing)
+
+    def io_command(self, system, prog):
+        if prog == "py_echo":
+            return [PY, os.path.join(HERE, "peers", "py_echo.py"),
+                    "--impl", system]
+        return [os.path.join(self.build, "bench", prog)]
+
+    def io_reps(self, w, system, n, rounds):
+        """One rep of a W5 workload: the system's server, then its client,
+        which prints the REP lines (the pair's CPU); the server is then
+        stopped."""
+        prog, workload = w["progs"][system]
+        base = self.io_command(system, prog)
+        srv = subprocess.Popen(base + ["--server", IO_SERVER[workload],
+                                       "--port", "0"], env=self.env,
+                               text=True, stdout=subprocess.PIPE)
+        try:
+            line = srv.stdout.readline()
+            if not line.startswith("PORT "):
+                sys.exit(f"runner: {prog} server said {line!r}")
+            cmd = base + ["--once", workload, "--n", str(n), "--rounds",
+                          str(rounds), "--port", line.split()[1],
+                          "--server-pid", str(srv.pid)]
+            p = self.run(cmd)
+        finally:
+            srv.terminate()
+            srv.wait()
+        return p
 
     def command(self, system, prog, workload, n, rounds):
         once = ["--once", workload, "--n", str(n), "--rounds", str(rounds)]
@@ -142,7 +190,10 @@ class Runner:
 
     def reps(self, w, system, n, rounds):
         prog, workload = w["progs"][system]
-        p = self.run(self.command(system, prog, workload, n, rounds))
+        if w["group"] == "io":
+            p = self.io_reps(w, system, n, rounds)
+        else:
+            p = self.run(self.command(system, prog, workload, n, rounds))
         lines = [json.loads(line[4:]) for line in p.stdout.splitlines()
                  if line.startswith("REP ")]
         if len(lines) != rounds:
@@ -169,15 +220,24 @@ def load1():
 
 
 def systems_of(w, skip):
-    return [s for s in (C_SYSTEMS if w["group"] == "c" else PY_SYSTEMS)
-            if s in w["progs"] and s not in skip]
+    group = {"c": C_SYSTEMS, "py": PY_SYSTEMS, "io": IO_SYSTEMS}[w["group"]]
+    return [s for s in group if s in w["progs"] and s not in skip]
+
+
+def size_of(w, scale):
+    """The workload's N at `scale` (W5: whole round trips for each of its
+    100 connections)."""
+    n = max(1, int(w["n"] * scale))
+    if w["name"] == "W5":
+        n = max(100, n // 100 * 100)
+    return n
 
 
 def timed(runner, workloads, reps, scale, log):
     """Every rep of every workload, the systems alternating; the records."""
     records = []
     for w in workloads:
-        n = max(1, int(w["n"] * scale))
+        n = size_of(w, scale)
         rounds = 1 if w["mem"] else 2
         for rep in range(1, reps + 1):
             for system in systems_of(w, runner.skip):
@@ -188,7 +248,9 @@ def timed(runner, workloads, reps, scale, log):
                         "system": system, "rep": rep,
                         "round": line["round"], "n": n, "unit": line["unit"],
                         "value": line["value"], "cpu": line["cpu"],
-                        "heap": line.get("heap"), "load1": load})
+                        "heap": line.get("heap"), "load1": load,
+                        "cpu_client": line.get("cpu_client"),
+                        "cpu_server": line.get("cpu_server")})
             log(f"# {w['group']} {w['name']} rep {rep}/{reps} "
                 f"(load {load:.2f})")
     return records
@@ -247,7 +309,8 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated workload names (both groups)")
     ap.add_argument("--groups", default="c,py",
-                    help="c, py or c,py (default)")
+                    help="comma-separated: c, py, io (W5, TCP echo: "
+                         "opt-in) - default c,py")
     ap.add_argument("--skip", action="append", default=[],
                     metavar="SYSTEM", help="leave a system out")
     ap.add_argument("--instructions", default="c,py",
@@ -290,7 +353,7 @@ def main():
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "cores": os.cpu_count(), "reps": args.reps, "scale": args.scale,
         "busy_load": args.busy, "skipped": sorted(runner.skip),
-        "sizes": {f"{w['group']}:{w['name']}": max(1, int(w["n"] * args.scale))
+        "sizes": {f"{w['group']}:{w['name']}": size_of(w, args.scale)
                   for w in workloads},
         "titles": {f"{w['group']}:{w['name']}": w["title"]
                    for w in workloads},
