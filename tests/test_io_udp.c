@@ -73,7 +73,7 @@ static int port_of(acore_udp_t *u) {
   char host[ACORE_UDP_HOSTLEN];
   int port = -1;
 
-  assert_int_equal(acore_udp_local_addr(u, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_local_address(u, host, sizeof(host), &port),
                    ACORE_OK);
   assert_true(port > 0);
   return port;
@@ -110,11 +110,11 @@ static void test_io_udp_send_recv_ipv4(void **state) {
   assert_int_equal(int_of(tx), 5);
   assert_int_equal(int_of(rx), 5);
   assert_memory_equal(buf, "hellozz", 7);
-  assert_int_equal(acore_udp_recv_addr(rx, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_recv_address(rx, host, sizeof(host), &port),
                    ACORE_OK);
   assert_string_equal(host, "127.0.0.1");
   assert_int_equal(port, port_of(a));
-  assert_int_equal(acore_udp_local_addr(a, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(a, host, sizeof(host), NULL),
                    ACORE_OK);
   assert_string_equal(host, "127.0.0.1");
   acore_future_unref(rx);
@@ -146,7 +146,7 @@ static void test_io_udp_send_recv_bytes_ipv6(void **state) {
   assert_int_equal(acore_future_result_bytes(empty, &data, &len), ACORE_OK);
   assert_int_equal(len, 0);
   assert_string_equal(data, "");
-  assert_int_equal(acore_udp_recv_addr(rx, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_recv_address(rx, host, sizeof(host), &port),
                    ACORE_OK);
   assert_string_equal(host, "::1");
   assert_int_equal(port, port_of(a));
@@ -168,11 +168,11 @@ static void test_io_udp_connected(void **state) {
   char buf[16], host[ACORE_UDP_HOSTLEN];
   int port = 0;
 
-  assert_int_equal(acore_udp_peer_addr(a, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), &port),
                    ACORE_ENOTCONN);
   assert_int_equal(acore_udp_send(a, "x", 1, NULL, 0, &tx), ACORE_ENOTCONN);
   assert_int_equal(acore_udp_connect(a, "127.0.0.1", port_of(b)), ACORE_OK);
-  assert_int_equal(acore_udp_peer_addr(a, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), &port),
                    ACORE_OK);
   assert_string_equal(host, "127.0.0.1");
   assert_int_equal(port, port_of(b));
@@ -190,7 +190,7 @@ static void test_io_udp_connected(void **state) {
   /* Connect again elsewhere, then disconnect. */
   assert_int_equal(acore_udp_connect(a, "127.0.0.1", port_of(a)), ACORE_OK);
   assert_int_equal(acore_udp_connect(a, NULL, 0), ACORE_OK);
-  assert_int_equal(acore_udp_peer_addr(a, host, sizeof(host), &port),
+  assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), &port),
                    ACORE_ENOTCONN);
   assert_int_equal(acore_udp_connect(a, NULL, 0), ACORE_OK); /* again */
   assert_int_equal(acore_udp_send(a, "x", 1, NULL, 0, &tx), ACORE_ENOTCONN);
@@ -287,7 +287,7 @@ static void test_io_udp_cancel_pending_receive(void **state) {
   assert_int_equal(acore_future_cancel(r1, "no"), 1);
   assert_int_equal(acore_future_is_cancelled(r1), 1);
   acore_future_unref(r3); /* dropped while pending: leaves the queue */
-  assert_int_equal(acore_udp_recv_addr(r1, b3, sizeof(b3), NULL),
+  assert_int_equal(acore_udp_recv_address(r1, b3, sizeof(b3), NULL),
                    ACORE_EINVALIDSTATE);
   assert_int_equal(acore_udp_send(a, "two", 3, "127.0.0.1", port_of(b),
                                   &tx), ACORE_OK);
@@ -349,9 +349,9 @@ static void test_io_udp_close_cancels_pending(void **state) {
   assert_int_equal(acore_udp_send(a, "x", 1, "127.0.0.1", 9, &rx),
                    ACORE_ECLOSED);
   assert_int_equal(acore_udp_connect(a, "127.0.0.1", 9), ACORE_ECLOSED);
-  assert_int_equal(acore_udp_local_addr(a, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(a, host, sizeof(host), NULL),
                    ACORE_ECLOSED);
-  assert_int_equal(acore_udp_peer_addr(a, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), NULL),
                    ACORE_ECLOSED);
   spin(loop);
   acore_future_unref(rx);
@@ -482,7 +482,7 @@ static void test_io_udp_bind_errors(void **state) {
   /* IPv6 only: bound to "::", it reports "::". */
   assert_int_equal(acore_udp_bind(loop, "::", 0, ACORE_UDP_IPV6ONLY, &c),
                    ACORE_OK);
-  assert_int_equal(acore_udp_local_addr(c, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(c, host, sizeof(host), NULL),
                    ACORE_OK);
   assert_string_equal(host, "::");
   acore_udp_unref(c);
@@ -546,27 +546,27 @@ static void test_io_udp_einval(void **state) {
   assert_int_equal(acore_udp_recv_bytes(a, 65537, &f), ACORE_EINVAL);
   assert_int_equal(acore_udp_recv_bytes(a, 8, NULL), ACORE_EINVAL);
   assert_null(f);
-  assert_int_equal(acore_udp_local_addr(NULL, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(NULL, host, sizeof(host), NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_udp_local_addr(a, NULL, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(a, NULL, sizeof(host), NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_udp_local_addr(a, host, 9, NULL), ACORE_EINVAL);
-  assert_int_equal(acore_udp_local_addr(a, host, 10, NULL), ACORE_OK);
-  assert_int_equal(acore_udp_peer_addr(NULL, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_local_address(a, host, 9, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_udp_local_address(a, host, 10, NULL), ACORE_OK);
+  assert_int_equal(acore_udp_peer_address(NULL, host, sizeof(host), NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_udp_peer_addr(a, NULL, sizeof(host), NULL),
+  assert_int_equal(acore_udp_peer_address(a, NULL, sizeof(host), NULL),
                    ACORE_EINVAL);
   /* recv_addr: only receive futures, only with a result. */
   assert_int_equal(acore_future_new(loop, &plain), ACORE_OK);
   assert_int_equal(acore_future_set_int(plain, 1), ACORE_OK);
-  assert_int_equal(acore_udp_recv_addr(plain, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_recv_address(plain, host, sizeof(host), NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_udp_recv_addr(NULL, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_recv_address(NULL, host, sizeof(host), NULL),
                    ACORE_EINVAL);
   assert_int_equal(acore_udp_recv(a, buf, 8, &f), ACORE_OK);
-  assert_int_equal(acore_udp_recv_addr(f, NULL, sizeof(host), NULL),
+  assert_int_equal(acore_udp_recv_address(f, NULL, sizeof(host), NULL),
                    ACORE_EINVAL);
-  assert_int_equal(acore_udp_recv_addr(f, host, sizeof(host), NULL),
+  assert_int_equal(acore_udp_recv_address(f, host, sizeof(host), NULL),
                    ACORE_EINVALIDSTATE);
   /* Only the socket completes its futures. */
   assert_int_equal(acore_future_set_int(f, 1), ACORE_EINVAL);
@@ -624,7 +624,7 @@ static int scen_start(acore_loop_t *loop, scen *s) {
 
   if ((rc = acore_udp_bind(loop, "127.0.0.1", 0, 0, &s->a)) != ACORE_OK ||
       (rc = acore_udp_bind(loop, "::1", 0, 0, &s->b)) != ACORE_OK ||
-      (rc = acore_udp_local_addr(s->b, host, sizeof(host), &port)) != 0 ||
+      (rc = acore_udp_local_address(s->b, host, sizeof(host), &port)) != 0 ||
       (rc = acore_udp_recv(s->b, s->buf, sizeof(s->buf), &s->rx)) != 0 ||
       (rc = acore_udp_recv_bytes(s->b, 8, &s->rb)) != ACORE_OK)
     return rc;

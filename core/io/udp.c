@@ -73,7 +73,7 @@ typedef struct send_fut {
   char data[];
 } send_fut;
 
-/* ---- addresses ---------------------------------------------------------- */
+/* ---- addresses ----------------------------------------------------------- */
 
 /* `host`:`port` as a socket address; ACORE_EINVAL when it is not a numeric
  * IPv4/IPv6 address or the port is outside minport..65535. */
@@ -113,7 +113,7 @@ static int addr_out(const struct sockaddr *sa, char *host, size_t cap,
   return ACORE_OK;
 }
 
-/* ---- lifetime ------------------------------------------------------------- */
+/* ---- lifetime ------------------------------------------------------------ */
 
 /* Mark one of the two conditions of the object's end; the second frees it. */
 static void udp_mark(acore_udp_t *u, bool *flag) {
@@ -135,7 +135,7 @@ static void on_udp_closed(uv_handle_t *h) {
   udp_mark(u, &u->gone);
 }
 
-/* ---- close ------------------------------------------------------------------ */
+/* ---- close --------------------------------------------------------------- */
 
 static void end_future(acore_future_t *f) {
   if (f->state == ACORE_FUTURE_PENDING)
@@ -208,7 +208,7 @@ static void udp_last_posted(void *ud) {
     udp_last(u);
 }
 
-/* ---- checks --------------------------------------------------------------- */
+/* ---- checks -------------------------------------------------------------- */
 
 static int udp_check(acore_udp_t *u) {
   if (u == NULL)
@@ -218,7 +218,7 @@ static int udp_check(acore_udp_t *u) {
   return u->closed || acore__loop_closed(u->loop) ? ACORE_ECLOSED : ACORE_OK;
 }
 
-/* ---- bind, ref, close, connect ---------------------------------------------- */
+/* ---- bind, ref, close, connect ------------------------------------------- */
 
 static void on_bind_failed(uv_handle_t *h) {
   acore_udp_t *u = h->data;
@@ -320,7 +320,7 @@ int acore_udp_connect(acore_udp_t *u, const char *host, int port) {
   return ACORE_OK;
 }
 
-/* ---- send ------------------------------------------------------------------- */
+/* ---- send ---------------------------------------------------------------- */
 
 static const acore__future_ops send_ops = {NULL, NULL};
 
@@ -385,7 +385,7 @@ int acore_udp_send(acore_udp_t *u, const void *data, size_t len,
   return ACORE_OK;
 }
 
-/* ---- receive ------------------------------------------------------------------ */
+/* ---- receive ------------------------------------------------------------- */
 
 static int recv_cancel(acore_future_t *f, const char *message) {
   int rc = acore__future_cancel(f, message);
@@ -516,10 +516,10 @@ int acore_udp_recv_bytes(acore_udp_t *u, size_t max, acore_future_t **out) {
   return rc;
 }
 
-/* ---- addresses of objects and datagrams ------------------------------------------ */
+/* ---- addresses of objects and datagrams ---------------------------------- */
 
-int acore_udp_recv_addr(acore_future_t *fut, char *host, size_t cap,
-                        int *port) {
+int acore_udp_recv_address(acore_future_t *fut, char *host, size_t cap,
+                           int *port) {
   if (fut == NULL || host == NULL || !(fut->flags & ACORE__F_CUSTOM) ||
       ((acore__xfuture *)fut)->ops != &recv_ops)
     return ACORE_EINVAL;
@@ -531,7 +531,8 @@ int acore_udp_recv_addr(acore_future_t *fut, char *host, size_t cap,
                   cap, port);
 }
 
-int acore_udp_local_addr(acore_udp_t *u, char *host, size_t cap, int *port) {
+int acore_udp_local_address(acore_udp_t *u, char *host, size_t cap,
+                            int *port) {
   struct sockaddr_storage ss;
   int len = sizeof(ss), rc = udp_check(u);
 
@@ -542,7 +543,8 @@ int acore_udp_local_addr(acore_udp_t *u, char *host, size_t cap, int *port) {
   return addr_out((const struct sockaddr *)&ss, host, cap, port);
 }
 
-int acore_udp_peer_addr(acore_udp_t *u, char *host, size_t cap, int *port) {
+int acore_udp_peer_address(acore_udp_t *u, char *host, size_t cap,
+                           int *port) {
   struct sockaddr_storage ss;
   int len = sizeof(ss), rc = udp_check(u);
 

@@ -15,7 +15,7 @@
  *   acore_udp_recv(u, buf, sizeof(buf), &rx);    pending: a datagram later
  *   acore_udp_send(u, "ping", 4, "127.0.0.1", 9999, &tx);
  *   ... await rx: its int result is the datagram's length, and
- *   acore_udp_recv_addr(rx, host, sizeof(host), &port) says who sent it ...
+ *   acore_udp_recv_address(rx, host, sizeof(host), &port) says who sent it ...
  *
  * Receiving: each receive future takes the next datagram, in the order the
  * receives were made (FIFO). Datagrams that arrive while no receive is
@@ -67,7 +67,7 @@ enum {
 
 /* acore_udp_bind() - a new UDP socket bound to `host` (a numeric IPv4 or
  * IPv6 address; "0.0.0.0" or "::" for every interface) and `port` (0: a
- * free port, see acore_udp_local_addr).
+ * free port, see acore_udp_local_address).
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (loop, host
  *          or out NULL, host not a numeric address, port outside
  *          0..65535, unknown flags); ACORE_ENOMEM; ACORE_ECLOSED; a bind
@@ -121,7 +121,7 @@ ACORE_API int acore_udp_send(acore_udp_t *u, const void *data, size_t len,
 /* acore_udp_recv() - receive the next datagram into `buf` (at most `cap`
  * bytes; longer datagrams are cut). The future's int result is the
  * number of bytes written (0 for an empty datagram);
- * acore_udp_recv_addr() gives the sender.
+ * acore_udp_recv_address() gives the sender.
  * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (u, buf or
  *          out NULL, cap 0 or > INT32_MAX); ACORE_ENOMEM; ACORE_ECLOSED.
  *          The future fails with a receive error (ACORE_ECONNREFUSED on a
@@ -140,7 +140,7 @@ ACORE_API int acore_udp_recv(acore_udp_t *u, void *buf, size_t cap,
 ACORE_API int acore_udp_recv_bytes(acore_udp_t *u, size_t max,
                                    acore_future_t **out);
 
-/* acore_udp_recv_addr() - the sender of the datagram a receive future
+/* acore_udp_recv_address() - the sender of the datagram a receive future
  * (acore_udp_recv or _recv_bytes) got: its numeric address into `host`
  * (`cap` bytes; ACORE_UDP_HOSTLEN always suffice) and its port into
  * *port (port may be NULL).
@@ -148,23 +148,23 @@ ACORE_API int acore_udp_recv_bytes(acore_udp_t *u, size_t max,
  *          future, cap too small for the address); ACORE_EINVALIDSTATE
  *          (the future has no result: pending, failed or cancelled).
  * Thread: loop.  Since: 1.1 */
-ACORE_API int acore_udp_recv_addr(acore_future_t *fut, char *host, size_t cap,
-                                  int *port);
+ACORE_API int acore_udp_recv_address(acore_future_t *fut, char *host,
+                                     size_t cap, int *port);
 
-/* acore_udp_local_addr() - the address and port the socket is bound to
- * (the port the system chose for port 0), as acore_udp_recv_addr.
+/* acore_udp_local_address() - the address and port the socket is bound to
+ * (the port the system chose for port 0), as acore_udp_recv_address.
  * Returns: ACORE_OK; ACORE_EINVAL (u or host NULL, cap too small);
  *          ACORE_ECLOSED.
  * Thread: loop.  Since: 1.1 */
-ACORE_API int acore_udp_local_addr(acore_udp_t *u, char *host, size_t cap,
-                                   int *port);
+ACORE_API int acore_udp_local_address(acore_udp_t *u, char *host,
+                                      size_t cap, int *port);
 
-/* acore_udp_peer_addr() - the connected peer's address and port.
+/* acore_udp_peer_address() - the connected peer's address and port.
  * Returns: ACORE_OK; ACORE_EINVAL (u or host NULL, cap too small);
  *          ACORE_ENOTCONN (not connected); ACORE_ECLOSED.
  * Thread: loop.  Since: 1.1 */
-ACORE_API int acore_udp_peer_addr(acore_udp_t *u, char *host, size_t cap,
-                                  int *port);
+ACORE_API int acore_udp_peer_address(acore_udp_t *u, char *host,
+                                     size_t cap, int *port);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@ static int ob_port(acore_udp_t *u) {
   char host[ACORE_UDP_HOSTLEN];
   int port = 0;
 
-  CHECK(acore_udp_local_addr(u, host, sizeof(host), &port) == ACORE_OK);
+  CHECK(acore_udp_local_address(u, host, sizeof(host), &port) == ACORE_OK);
   CHECK(strcmp(host, "127.0.0.1") == 0);
   return port;
 }
@@ -43,16 +43,16 @@ void ob_udp(void) {
   CHECK(acore_udp_recv(b, buf, sizeof(buf), &rx) == ACORE_OK);
   CHECK(acore_udp_recv_bytes(b, 8, &rb) == ACORE_OK);
   CHECK(acore_udp_send(a, "abc", 3, "127.0.0.1", ob_port(b), &tx) == ACORE_OK);
-  CHECK(acore_udp_peer_addr(a, host, sizeof(host), &port) == ACORE_ENOTCONN);
+  CHECK(acore_udp_peer_address(a, host, sizeof(host), &port) == ACORE_ENOTCONN);
   CHECK(acore_udp_connect(a, "127.0.0.1", ob_port(b)) == ACORE_OK);
-  CHECK(acore_udp_peer_addr(a, host, sizeof(host), &port) == ACORE_OK &&
+  CHECK(acore_udp_peer_address(a, host, sizeof(host), &port) == ACORE_OK &&
         port == ob_port(b));
   CHECK(acore_udp_send(a, "de", 2, NULL, 0, &tx2) == ACORE_OK);
   CHECK(acore_loop_run_until_complete(loop, rb) == ACORE_OK);
   CHECK(ob_int(rx) == 3 && memcmp(buf, "abc", 3) == 0);
   CHECK(acore_future_result_bytes(rb, &data, &len) == ACORE_OK && len == 2 &&
         strcmp(data, "de") == 0);
-  CHECK(acore_udp_recv_addr(rx, host, sizeof(host), &port) == ACORE_OK &&
+  CHECK(acore_udp_recv_address(rx, host, sizeof(host), &port) == ACORE_OK &&
         strcmp(host, "127.0.0.1") == 0 && port == ob_port(a));
   CHECK(acore_udp_close(a) == ACORE_OK);
   CHECK(acore_udp_send(a, "x", 1, NULL, 0, &rx) == ACORE_ECLOSED);
