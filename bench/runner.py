@@ -118,7 +118,11 @@ WORKLOADS = [
 INSTR = [
     ("c", "W1_batched", 100_000), ("c", "W2", 20_000), ("c", "W3", 10_000),
     ("py", "W1_batched", 10_000), ("py", "W2", 5_000), ("py", "W3", 5_000),
+    ("io", "W5", 2_000),
 ]
+# Systems whose W5 instructions are counted (the Python pairs would take
+# long under callgrind and are not a goal's figure).
+IO_INSTR_SYSTEMS = ["acore", "libuv"]
 
 
 class Runner:
@@ -169,6 +173,36 @@ class Runner:
             srv.terminate()
             srv.wait()
         return p
+
+    def io_instructions(self, w, system, n, rounds):
+        """Instructions of a W5 pair under callgrind: the server (which
+        exits after this run's connections) plus the client."""
+        prog, workload = w["progs"][system]
+        base = self.io_command(system, prog)
+        conns = rounds * (100 if workload == "W5" else 1)
+        srv = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+            + base + ["--server", IO_SERVER[workload], "--port", "0",
+                      "--exit-after", str(conns)],
+            env=self.env, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        try:
+            line = srv.stdout.readline()
+            if not line.startswith("PORT "):
+                sys.exit(f"runner: callgrind {prog} server said {line!r}")
+            client = self.instructions(
+                base + ["--once", workload, "--n", str(n), "--rounds",
+                        str(rounds), "--port", line.split()[1],
+                        "--server-pid", str(srv.pid)])
+            _, err = srv.communicate(timeout=900)
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
+        m = re.search(r"Collected : (\d+)", err)
+        if srv.returncode != 0 or not m:
+            sys.exit(f"runner: callgrind {prog} server failed:\n{err[-2000:]}")
+        return client + int(m.group(1))
 
     def command(self, system, prog, workload, n, rounds):
         once = ["--once", workload, "--n", str(n), "--rounds", str(rounds)]
@@ -264,11 +298,19 @@ def instruction_counts(runner, which, scale, log):
         w = next(x for x in WORKLOADS
                  if x["group"] == group and x["name"] == name)
         n = max(1, int(n0 * scale))
+        if group == "io":
+            n = max(100, n // 100 * 100)
         for system in systems_of(w, runner.skip):
+            if group == "io" and system not in IO_INSTR_SYSTEMS:
+                continue
             prog, workload = w["progs"][system]
-            i = {(r, k): runner.instructions(
-                    runner.command(system, prog, workload, k, r))
-                 for r in (1, 2) for k in (n, 2 * n)}
+            if group == "io":
+                i = {(r, k): runner.io_instructions(w, system, k, r)
+                     for r in (1, 2) for k in (n, 2 * n)}
+            else:
+                i = {(r, k): runner.instructions(
+                        runner.command(system, prog, workload, k, r))
+                     for r in (1, 2) for k in (n, 2 * n)}
             steady = ((i[2, 2 * n] - i[1, 2 * n]) - (i[2, n] - i[1, n])) / n
             first = (i[1, 2 * n] - i[1, n]) / n
             counts.append({"group": group, "workload": name,
@@ -314,8 +356,8 @@ def main():
     ap.add_argument("--skip", action="append", default=[],
                     metavar="SYSTEM", help="leave a system out")
     ap.add_argument("--instructions", default="c,py",
-                    help="groups to count instructions for: c, py, c,py "
-                         "(default) or none")
+                    help="groups to count instructions for: c, py, io, "
+                         "comma-separated (default c,py) or none")
     ap.add_argument("--instr-only", default="",
                     help="comma-separated workloads to count instructions "
                          "for (default: W1_batched, W2, W3)")

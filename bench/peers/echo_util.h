@@ -6,9 +6,11 @@
  *
  * W5 runs as a pair of processes over loopback, a server and a client of
  * the same system (bench/runner.py starts both):
- *   PROG --server echo|sink [--port P]
+ *   PROG --server echo|sink [--port P] [--exit-after K]
  *       listens on 127.0.0.1:P (0: a free port), prints "PORT <p>" and
- *       serves until killed. echo: every byte read is written back. sink:
+ *       serves until killed, or until K connections have ended (then it
+ *       exits normally: how the runner counts its instructions under
+ *       callgrind). echo: every byte read is written back. sink:
  *       bytes are counted until the client's EOF, then the count is written
  *       back as 8 bytes (little-endian) and the connection closed.
  *   PROG --once W5|W5_stream --port P --server-pid PID [--n N] [--rounds R]
@@ -47,12 +49,13 @@ typedef struct echo_args {
   int port;
   pid_t server_pid;
   long n;                /* round trips (W5) or MiB (W5_stream) */
+  long exit_after;       /* server: connections to serve (0: forever) */
   int rounds;
 } echo_args;
 
 static inline void echo_usage(const char *prog) {
   fprintf(stderr,
-          "usage: %s --server echo|sink [--port P]\n"
+          "usage: %s --server echo|sink [--port P] [--exit-after K]\n"
           "       %s --once W5|W5_stream --port P --server-pid PID "
           "[--n N] [--rounds R]\n", prog, prog);
   exit(2);
@@ -83,6 +86,8 @@ static inline void echo_parse(int argc, char **argv, echo_args *a) {
       a->port = atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--server-pid") == 0)
       a->server_pid = (pid_t)atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--exit-after") == 0)
+      a->exit_after = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--n") == 0)
       a->n = atol(argv[i + 1]);
     else if (strcmp(argv[i], "--rounds") == 0)

@@ -97,6 +97,13 @@ static void server_write(uv_stream_t *s, const char *data, size_t len) {
 }
 
 static int sink_mode;
+static long conns_left; /* --exit-after: connections still to serve */
+static uv_tcp_t server;
+
+static void server_conn_ended(void) {
+  if (conns_left > 0 && --conns_left == 0)
+    uv_close((uv_handle_t *)&server, NULL);
+}
 
 static void on_server_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   conn *c = s->data;
@@ -115,6 +122,7 @@ static void on_server_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     server_write(s, (const char *)&v, sizeof(v));
   }
   conn_close(c);
+  server_conn_ended();
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -136,9 +144,9 @@ static int serve(const echo_args *a) {
   struct sockaddr_in addr;
   struct sockaddr_storage bound;
   int len = sizeof(bound);
-  uv_tcp_t server;
 
   sink_mode = a->sink;
+  conns_left = a->exit_after;
   signal(SIGPIPE, SIG_IGN);
   check_uv(uv_ip4_addr("127.0.0.1", a->port, &addr), "uv_ip4_addr");
   check_uv(uv_tcp_init(loop, &server), "uv_tcp_init");
