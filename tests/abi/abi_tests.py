@@ -687,6 +687,8 @@ CONSTANT_EDITS = (
      "#define ACORE_NO_TIMEOUT (1e300)", "ACORE_NO_TIMEOUT"),
     ("ACORE_POLL_WAKEUP renumbered", "acore.h", "ACORE_POLL_WAKEUP = 3",
      "ACORE_POLL_WAKEUP = 4", "ACORE_POLL_WAKEUP"),
+    ("ACORE_UDP_IPV6ONLY renumbered", "acore/udp.h", "ACORE_UDP_IPV6ONLY = 1u << 1",
+     "ACORE_UDP_IPV6ONLY = 1u << 2", "ACORE_UDP_IPV6ONLY"),
 )
 
 
