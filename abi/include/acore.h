@@ -1069,5 +1069,6 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #include "acore/combinators.h"
 #include "acore/executor.h"
 #include "acore/udp.h"
+#include "acore/fd.h"
 
 #endif /* ACORE_H */
