@@ -27,7 +27,8 @@ python3 python3-dev abigail-tools valgrind"
 JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
 TEST_PACKAGES="clang-14 libclang-rt-14-dev \
-libpython3.11-testsuite python3-uvloop"   # libFuzzer; CPython's asyncio tests
+libpython3.11-testsuite python3-uvloop \
+libcurl4-openssl-dev"   # libFuzzer; CPython's asyncio tests; examples/curl_multi
 # The Lua binding and its tests (busted specs); lua-luv for bench/lua.
 LUA_PACKAGES="lua5.4 liblua5.4-dev lua-busted lua-luv"
 # Seconds of each of the two bounded fuzzing runs (0: the corpus only).

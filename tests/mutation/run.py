@@ -46,6 +46,8 @@ FIRST = {
     "timeout": ["test_timeout"], "waitq": ["test_sem", "test_lock"],
     "report": ["test_error", "test_loop"], "version": ["test_smoke"],
     "waker": ["test_executor"], "work": ["test_executor"],
+    "fd": ["test_io_fd"], "signal": ["test_io_signal"],
+    "process": ["test_io_process"],
 }
 
 

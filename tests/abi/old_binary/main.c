@@ -108,6 +108,7 @@ int main(void) {
   ob_sync();
   ob_queue();
   ob_udp();
+  ob_io_sys();
   if (ob_failures) {
     fprintf(stderr, "old_binary: %d check(s) failed\n", ob_failures);
     return 1;

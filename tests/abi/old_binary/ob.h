@@ -51,5 +51,6 @@ void ob_exec(void);      /* executor, work, thread-safe completion */
 void ob_sync(void);      /* semaphore, lock, event, condition */
 void ob_queue(void);     /* queues and the bounded map */
 void ob_udp(void);       /* UDP sockets (1.1; a no-op before) */
+void ob_io_sys(void);    /* 1.1: fd readiness, signals, processes */
 
 #endif

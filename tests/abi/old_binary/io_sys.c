@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* io_sys.c - file descriptor readiness, signals, child processes (1.1).
+ * Built against the released headers: these calls compile once a release
+ * has the headers (acore/fd.h ...); against 1.0 the file is empty. */
+#include "ob.h"
+
+#if __has_include(<acore/fd.h>)
+#include <acore/fd.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void on_fd(acore_fd_watcher_t *w, int fd, unsigned events, void *ud) {
+  (void)w;
+  (void)fd;
+  *(unsigned *)ud |= events;
+}
+
+static void fds(void) {
+  acore_loop_t *loop = ob_vloop();
+  acore_future_t *r = NULL, *wr = NULL;
+  acore_fd_watcher_t *w = NULL;
+  unsigned seen = 0;
+  int sv[2];
+
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(acore_fd_readable(loop, sv[0], &r) == ACORE_OK);
+  CHECK(acore_fd_writable(loop, sv[0], &wr) == ACORE_OK);
+  CHECK(acore_fd_watcher_new(loop, sv[0], 0, on_fd, &seen, NULL, &w) ==
+        ACORE_OK);
+  CHECK(acore_fd_watcher_ref(w) == w);
+  acore_fd_watcher_unref(w);
+  CHECK(acore_fd_watcher_fd(w) == sv[0]);
+  CHECK(acore_fd_watcher_set_events(w, ACORE_FD_WRITABLE) == ACORE_OK);
+  CHECK(acore_fd_watcher_events(w) == ACORE_FD_WRITABLE);
+  CHECK(write(sv[1], "x", 1) == 1);
+  CHECK(acore_loop_run_until_complete(loop, r) == ACORE_OK);
+  CHECK(ob_int(r) == ACORE_FD_READABLE);
+  CHECK(acore_loop_run_until_complete(loop, wr) == ACORE_OK);
+  CHECK(ob_int(wr) == ACORE_FD_WRITABLE);
+  CHECK(seen == ACORE_FD_WRITABLE);
+  CHECK(acore_fd_watcher_close(w) == ACORE_OK);
+  acore_fd_watcher_unref(w);
+  acore_future_unref(r);
+  acore_future_unref(wr);
+  ob_vloop_done(loop);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+void ob_io_sys(void) { fds(); }
+#else
+void ob_io_sys(void) {}
+#endif
