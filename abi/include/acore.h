@@ -1070,5 +1070,6 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #include "acore/executor.h"
 #include "acore/udp.h"
 #include "acore/fd.h"
+#include "acore/signal.h"
 
 #endif /* ACORE_H */

@@ -48,7 +48,44 @@ static void fds(void) {
   close(sv[1]);
 }
 
-void ob_io_sys(void) { fds(); }
+#if __has_include(<acore/signal.h>)
+#include <acore/signal.h>
+
+#include <signal.h>
+
+static void on_sig(acore_signal_t *sig, int signum, void *ud) {
+  (void)sig;
+  *(int *)ud = signum;
+}
+
+static void signals(void) {
+  acore_loop_t *loop = ob_vloop();
+  acore_future_t *f = NULL;
+  acore_signal_t *s = NULL;
+  int got = 0;
+
+  CHECK(acore_signal_wait(loop, SIGUSR1, &f) == ACORE_OK);
+  CHECK(acore_signal_new(loop, SIGUSR1, on_sig, &got, NULL, &s) == ACORE_OK);
+  CHECK(acore_signal_ref(s) == s);
+  acore_signal_unref(s);
+  CHECK(acore_signal_signum(s) == SIGUSR1);
+  CHECK(raise(SIGUSR1) == 0);
+  CHECK(acore_loop_run_until_complete(loop, f) == ACORE_OK);
+  CHECK(ob_int(f) == SIGUSR1);
+  CHECK(got == SIGUSR1);
+  CHECK(acore_signal_close(s) == ACORE_OK);
+  acore_signal_unref(s);
+  acore_future_unref(f);
+  ob_vloop_done(loop);
+}
+#else
+static void signals(void) {}
+#endif
+
+void ob_io_sys(void) {
+  fds();
+  signals();
+}
 #else
 void ob_io_sys(void) {}
 #endif
