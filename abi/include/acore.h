@@ -1071,5 +1071,6 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #include "acore/udp.h"
 #include "acore/fd.h"
 #include "acore/signal.h"
+#include "acore/process.h"
 
 #endif /* ACORE_H */

@@ -82,9 +82,49 @@ static void signals(void) {
 static void signals(void) {}
 #endif
 
+#if __has_include(<acore/process.h>)
+#include <acore/process.h>
+
+static void processes(void) {
+  const char *argv[] = {"/bin/sh", "-c", "exit $CODE", NULL};
+  const char *env[] = {"CODE=5", NULL};
+  acore_loop_t *loop = ob_vloop();
+  acore_process_options_t *o = NULL;
+  acore_process_t *p = NULL;
+  acore_future_t *f = NULL;
+  int rc = -1;
+
+  CHECK(acore_process_options_new(&o) == ACORE_OK);
+  CHECK(acore_process_options_set_args(o, argv) == ACORE_OK);
+  CHECK(acore_process_options_set_env(o, env) == ACORE_OK);
+  CHECK(acore_process_options_set_cwd(o, "/") == ACORE_OK);
+  CHECK(acore_process_options_set_stdio(o, 0, ACORE_STDIO_IGNORE, -1) ==
+        ACORE_OK);
+  CHECK(acore_process_spawn(loop, o, &p) == ACORE_OK);
+  acore_process_options_free(o);
+  CHECK(acore_process_pid(p) > 0);
+  CHECK(acore_process_ref(p) == p);
+  acore_process_unref(p);
+  CHECK(acore_process_kill(p, 0) == ACORE_OK || acore_process_kill(p, 0) ==
+        ACORE_ESRCH);
+  CHECK(acore_process_wait(p, &f) == ACORE_OK);
+  CHECK(acore_loop_run_until_complete(loop, f) == ACORE_OK);
+  CHECK(ob_int(f) == 5);
+  CHECK(acore_process_returncode(p, &rc) == ACORE_OK && rc == 5);
+  CHECK(acore_process_kill(p, 9) == ACORE_ESRCH);
+  CHECK(acore_process_close(p) == ACORE_OK);
+  acore_process_unref(p);
+  acore_future_unref(f);
+  ob_vloop_done(loop);
+}
+#else
+static void processes(void) {}
+#endif
+
 void ob_io_sys(void) {
   fds();
   signals();
+  processes();
 }
 #else
 void ob_io_sys(void) {}
