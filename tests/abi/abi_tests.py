@@ -689,6 +689,10 @@ CONSTANT_EDITS = (
      "ACORE_POLL_WAKEUP = 4", "ACORE_POLL_WAKEUP"),
     ("ACORE_UDP_IPV6ONLY renumbered", "acore/udp.h", "ACORE_UDP_IPV6ONLY = 1u << 1",
      "ACORE_UDP_IPV6ONLY = 1u << 2", "ACORE_UDP_IPV6ONLY"),
+    ("ACORE_FD_WRITABLE renumbered", "acore/fd.h", "ACORE_FD_WRITABLE = 2,",
+     "ACORE_FD_WRITABLE = 8,", "ACORE_FD_WRITABLE"),
+    ("ACORE_STDIO_IGNORE renumbered", "acore/process.h", "ACORE_STDIO_IGNORE = 1,",
+     "ACORE_STDIO_IGNORE = 5,", "ACORE_STDIO_IGNORE"),
 )
 
 
