@@ -357,7 +357,7 @@ static int fd_wait(acore_loop_t *loop, int fd, unsigned want,
 
   if (out == NULL || fd < 0)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
     return rc;
   f = acore__xfuture_new(loop, sizeof(fdwait), &wait_ops, ACORE__F_NOSET);
   if (f == NULL)
@@ -419,7 +419,7 @@ int acore_fd_watcher_new(acore_loop_t *loop, int fd, unsigned events,
 
   if (fn == NULL || out == NULL || fd < 0 || (events & ~FD_EVENTS))
     goto fail;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
     goto fail;
   w = (acore_fd_watcher_t *)acore__xfuture_new(loop, sizeof(*w), &watcher_ops,
                                                ACORE__F_NOSET);

@@ -322,7 +322,7 @@ int acore_process_spawn(acore_loop_t *loop,
 
   if (opts == NULL || out == NULL || opts->argv == NULL)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
     return rc;
   if ((r = reg_get(loop)) == NULL)
     return ACORE_ENOMEM;
@@ -379,7 +379,7 @@ int acore_process_wait(acore_process_t *p, acore_future_t **out) {
 
   if (p == NULL || out == NULL)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(p->x.fut.loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(p->x.fut.loop)) != ACORE_OK)
     return rc;
   f = acore__xfuture_new(p->x.fut.loop, sizeof(pwait), &wait_ops,
                          ACORE__F_NOSET);

@@ -164,7 +164,7 @@ int acore_signal_wait(acore_loop_t *loop, int signum, acore_future_t **out) {
 
   if (out == NULL || !catchable(signum))
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
     return rc;
   f = acore__xfuture_new(loop, sizeof(sigfut), &fut_ops, ACORE__F_NOSET);
   if (f == NULL)
@@ -217,7 +217,7 @@ int acore_signal_new(acore_loop_t *loop, int signum, acore_signal_fn fn,
 
   if (fn == NULL || out == NULL || !catchable(signum))
     goto fail;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
     goto fail;
   sig = (acore_signal_t *)acore__xfuture_new(loop, sizeof(*sig), &handler_ops,
                                              ACORE__F_NOSET);
