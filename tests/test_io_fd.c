@@ -171,6 +171,90 @@ static void test_io_fd_error_condition(void **state) {
   close(s);
 }
 
+/* A task awaiting readiness under a timeout scope: the deadline cancels
+ * the readiness future (the fd is no longer watched) and the task sees
+ * ACORE_ETIMEDOUT. */
+typedef struct scoped {
+  int fd;
+  int at;
+  acore_timeout_t *scope;
+  acore_future_t *waited; /* a reference, to check afterwards */
+} scoped;
+
+static int scoped_step(acore_task_t *t, void *ud) {
+  scoped *j = ud;
+  acore_loop_t *loop = acore_task_loop(t);
+  acore_future_t *f = NULL;
+  int rc;
+
+  if (j->at++ == 0) {
+    assert_int_equal(acore_timeout_new(t, acore_loop_time(loop) + 0.02,
+                                       &j->scope), ACORE_OK);
+    assert_int_equal(acore_fd_readable(loop, j->fd, &f), ACORE_OK);
+    j->waited = acore_future_ref(f);
+    return acore_task_await_take(t, f);
+  }
+  rc = acore_timeout_exit(j->scope, acore_task_resume(t, NULL));
+  acore_timeout_free(j->scope);
+  return acore_task_return_int(t, rc);
+}
+
+static void test_io_fd_timeout_scope(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  scoped j = {0};
+  acore_task_t *t = NULL;
+  int sv[2];
+
+  pair(sv);
+  j.fd = sv[0];
+  assert_int_equal(acore_task_spawn(loop, scoped_step, &j, NULL, &t),
+                   ACORE_OK);
+  iosys_run(loop, acore_task_future(t), 5);
+  assert_int_equal(iosys_int(acore_task_future(t)), ACORE_ETIMEDOUT);
+  assert_int_equal(acore_future_state(j.waited), ACORE_FUTURE_CANCELLED);
+  assert_false(uv_busy(loop));
+  acore_future_unref(j.waited);
+  acore_task_unref(t);
+  close_pair(sv);
+}
+
+/* Tasks of a group await readiness; cancelling the group cancels them
+ * and stops the watching. */
+static int group_step(acore_task_t *t, void *ud) {
+  acore_future_t *f = NULL;
+
+  if (acore_task_awaited(t) == NULL) {
+    assert_int_equal(acore_fd_readable(acore_task_loop(t), *(int *)ud, &f),
+                     ACORE_OK);
+    return acore_task_await_take(t, f);
+  }
+  return acore_task_return_int(t, 1); /* not reached: cancelled */
+}
+
+static void test_io_fd_group_cancel(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_group_t *g = NULL;
+  int sv[2];
+
+  pair(sv);
+  assert_int_equal(acore_group_new(loop, &g), ACORE_OK);
+  assert_int_equal(acore_group_spawn(g, group_step, &sv[0], NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_group_spawn(g, group_step, &sv[1], NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_group_seal(g), ACORE_OK);
+  spin(loop);
+  spin(loop);
+  assert_true(uv_busy(loop));
+  assert_int_equal(acore_future_cancel(acore_group_future(g), NULL), 1);
+  iosys_run(loop, acore_group_future(g), 5);
+  assert_int_equal(acore_future_state(acore_group_future(g)),
+                   ACORE_FUTURE_CANCELLED);
+  assert_false(uv_busy(loop));
+  acore_group_unref(g);
+  close_pair(sv);
+}
+
 /* ---- watchers ----------------------------------------------------------- */
 
 typedef struct wlog {
@@ -559,6 +643,10 @@ int main(void) {
     cmocka_unit_test_setup_teardown(test_io_fd_wait_for, iosys_setup,
                                     iosys_teardown),
     cmocka_unit_test_setup_teardown(test_io_fd_error_condition, iosys_setup,
+                                    iosys_teardown),
+    cmocka_unit_test_setup_teardown(test_io_fd_timeout_scope, iosys_setup,
+                                    iosys_teardown),
+    cmocka_unit_test_setup_teardown(test_io_fd_group_cancel, iosys_setup,
                                     iosys_teardown),
     cmocka_unit_test_setup_teardown(test_io_fd_watcher, iosys_setup,
                                     iosys_teardown),
