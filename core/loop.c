@@ -180,6 +180,13 @@ void acore__loop_push(acore_loop_t *loop, acore__item *it) {
   }
 }
 
+void acore__loop_kick(acore_loop_t *loop) {
+  if (!loop->idle_on) {
+    uv_idle_start(&loop->idle, on_idle);
+    loop->idle_on = true;
+  }
+}
+
 /* ---- object memory --------------------------------------------------------- */
 
 static void loop_free(acore_loop_t *loop) {

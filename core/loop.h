@@ -176,6 +176,13 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
 void acore__loop_uv_close(acore_loop_t *loop, uv_handle_t *h, uv_close_cb cb);
 void acore__loop_uv_closed(acore_loop_t *loop);
 
+/* A future of the loop was completed inside a libuv callback that runs
+ * before the poll (libuv's pending phase: write, shutdown and some
+ * connect callbacks): keep that poll from blocking, so the iteration's
+ * check sees it (run_until_complete's future has no ready item).
+ * Loop thread. */
+void acore__loop_kick(acore_loop_t *loop);
+
 /* Something that must hear of the loop's close before anything else is
  * dropped (an executor with work in flight for the loop, a default
  * executor). Registered with acore__loop_add_closer(); `fn` runs once, on
