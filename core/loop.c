@@ -736,6 +736,8 @@ void acore__loop_uv_close(acore_loop_t *loop, uv_handle_t *h, uv_close_cb cb) {
   uv_close(h, cb);
 }
 
+void acore__loop_close_wait(acore_loop_t *loop) { loop->closing_handles++; }
+
 static void on_handle_closed(uv_handle_t *h) { acore__loop_uv_closed(h->data); }
 
 static void close_uv(acore_loop_t *loop) {

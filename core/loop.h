@@ -175,6 +175,10 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
  * loop. Loop thread. */
 void acore__loop_uv_close(acore_loop_t *loop, uv_handle_t *h, uv_close_cb cb);
 void acore__loop_uv_closed(acore_loop_t *loop);
+/* Something else libuv must finish before the loop closes (a request in
+ * flight, such as a getaddrinfo): acore_loop_close() waits, as for a
+ * handle, until a matching acore__loop_uv_closed(loop). Loop thread. */
+void acore__loop_close_wait(acore_loop_t *loop);
 
 /* A future of the loop was completed inside a libuv callback that runs
  * before the poll (libuv's pending phase: write, shutdown and some

@@ -272,8 +272,7 @@ static void test_io_tcp_einval(void **state) {
   assert_int_equal(acore_tcp_connect(loop, "127.0.0.1", -1, &f), ACORE_EINVAL);
   assert_int_equal(acore_tcp_connect(loop, "127.0.0.1", 65536, &f),
                    ACORE_EINVAL);
-  assert_int_equal(acore_tcp_connect(loop, "127.0.0.300", 80, &f),
-                   ACORE_EINVAL);
+  assert_int_equal(acore_tcp_connect(loop, "no host", 80, &f), ACORE_EINVAL);
   assert_int_equal(acore_tcp_connect(loop, "", 80, &f), ACORE_EINVAL);
   assert_null(f);
   assert_int_equal(acore_tcp_listen(NULL, "127.0.0.1", 0, 0, 0, &srv),

@@ -1073,5 +1073,6 @@ ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
 #include "acore/signal.h"
 #include "acore/process.h"
 #include "acore/stream.h"
+#include "acore/dns.h"
 
 #endif /* ACORE_H */

@@ -138,6 +138,7 @@ int acore__io_parse_addr(const char *host, int port,
     return ACORE_OK;
   if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)sa) == 0)
     return ACORE_OK;
+  memset(sa, 0, sizeof(*sa)); /* libuv set a family: not an address */
   return ACORE_EINVAL;
 }
 

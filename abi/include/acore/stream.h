@@ -73,14 +73,18 @@ enum {
 /* ------------------------------------------------------------------------ */
 
 /* acore_tcp_connect() - connect to `host`:`port`. `host` is a numeric
- * IPv4 or IPv6 address ("127.0.0.1", "::1"). The future's result is the
+ * IPv4 or IPv6 address ("127.0.0.1", "::1"), or a host name
+ * ("localhost"): then its addresses are looked up (acore_getaddrinfo)
+ * and tried in turn until one connects. The future's result is the
  * connected stream: take it with acore_stream_from_future(). Cancelling
- * the future closes the socket.
+ * the future stops the lookup or closes the socket.
  * Returns: ACORE_OK and a new future in *out; ACORE_EINVAL (loop, host or
- *          out NULL, host not an address, port outside 1...65535);
+ *          out NULL, host neither an address nor a host name - letters,
+ *          digits, '-', '_', '.', at most 253 -, port outside 1...65535);
  *          ACORE_ENOMEM; ACORE_ECLOSED.
  * Fails the future with: ACORE_ECONNREFUSED, ACORE_ETIMEDOUT,
- *          ACORE_ENETUNREACH, ... (the connect's error).
+ *          ACORE_ENETUNREACH, ... (the connect's error; for a name, the
+ *          last address's), ACORE_ENONAME (the name does not resolve).
  * Thread: loop.  Since: 1.1 */
 ACORE_API int acore_tcp_connect(acore_loop_t *loop, const char *host, int port,
                                 acore_future_t **out);
@@ -97,6 +101,45 @@ ACORE_API int acore_tcp_connect(acore_loop_t *loop, const char *host, int port,
 ACORE_API int acore_tcp_listen(acore_loop_t *loop, const char *host, int port,
                                int backlog, unsigned flags,
                                acore_server_t **out);
+
+/* ------------------------------------------------------------------------ */
+/* Unix-domain sockets and pipes                                             */
+/* ------------------------------------------------------------------------ */
+
+/* acore_unix_connect() - connect to the Unix-domain stream socket at
+ * `path` (shorter than 108 bytes). The future's result is the connected
+ * stream (acore_stream_from_future). Cancelling it closes the socket.
+ * Returns: ACORE_OK and a new future in *out; ACORE_EINVAL (NULL, empty
+ *          or too long path); ACORE_ENOMEM; ACORE_ECLOSED.
+ * Fails the future with: ACORE_ENOENT (no such socket),
+ *          ACORE_ECONNREFUSED (nobody listens there), ACORE_EACCES, ...
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_unix_connect(acore_loop_t *loop, const char *path,
+                                 acore_future_t **out);
+
+/* acore_unix_listen() - a listener on a new Unix-domain socket at `path`
+ * (shorter than 108 bytes; the file must not exist: remove a stale one
+ * first). Closing the server removes the file. `backlog` as
+ * acore_tcp_listen; `flags` must be 0.
+ * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (NULL, bad
+ *          path, backlog < 0, flags not 0); ACORE_EADDRINUSE (the path
+ *          exists); ACORE_EACCES; ACORE_ENOENT (no such directory);
+ *          ACORE_ENOMEM; ACORE_ECLOSED.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_unix_listen(acore_loop_t *loop, const char *path,
+                                int backlog, unsigned flags,
+                                acore_server_t **out);
+
+/* acore_pipe_open() - a stream over the open descriptor `fd`: a pipe end,
+ * a Unix-domain or TCP socket (as a byte stream without TCP options), a
+ * character device. On success the stream owns `fd` (closing the stream
+ * closes it); on error the caller keeps it.
+ * Returns: ACORE_OK and a new reference in *out; ACORE_EINVAL (NULL,
+ *          fd < 0); ACORE_EBADF; ACORE_EEXIST (fd already watched by
+ *          this loop); ACORE_ENOMEM; ACORE_ECLOSED.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_pipe_open(acore_loop_t *loop, int fd,
+                              acore_stream_t **out);
 
 /* ------------------------------------------------------------------------ */
 /* Servers                                                                   */

@@ -109,6 +109,7 @@ int main(void) {
   ob_queue();
   ob_udp();
   ob_io_sys();
+  ob_net();
   if (ob_failures) {
     fprintf(stderr, "old_binary: %d check(s) failed\n", ob_failures);
     return 1;

@@ -52,5 +52,6 @@ void ob_sync(void);      /* semaphore, lock, event, condition */
 void ob_queue(void);     /* queues and the bounded map */
 void ob_udp(void);       /* UDP sockets (1.1; a no-op before) */
 void ob_io_sys(void);    /* 1.1: fd readiness, signals, processes */
+void ob_net(void);       /* streams, servers, names (1.1; io_net.c) */
 
 #endif
