@@ -693,6 +693,11 @@ CONSTANT_EDITS = (
      "ACORE_FD_WRITABLE = 8,", "ACORE_FD_WRITABLE"),
     ("ACORE_STDIO_IGNORE renumbered", "acore/process.h", "ACORE_STDIO_IGNORE = 1,",
      "ACORE_STDIO_IGNORE = 5,", "ACORE_STDIO_IGNORE"),
+    ("ACORE_LISTEN_IPV6ONLY renumbered", "acore/stream.h",
+     "ACORE_LISTEN_IPV6ONLY = 1u << 0", "ACORE_LISTEN_IPV6ONLY = 1u << 1",
+     "ACORE_LISTEN_IPV6ONLY"),
+    ("ACORE_AF_INET6 renumbered", "acore/dns.h", "ACORE_AF_INET6 = 6",
+     "ACORE_AF_INET6 = 10", "ACORE_AF_INET6"),
 )
 
 
