@@ -18,7 +18,7 @@
 
 #include "acore/executor.h"
 
-#include <stdlib.h>
+#include "kit_alloc.h"
 
 void acore_kit_value_free(void *obj) {
   acore_kit_obj *o = obj;
@@ -77,11 +77,11 @@ static void soon_free(void *ud) {
   soon_ud *s = ud;
 
   acore_kit_value_free(s->fn);
-  free(s);
+  kit_free(s);
 }
 
 static soon_ud *soon_new(acore_loop_t *loop, acore_kit_obj *fn) {
-  soon_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+  soon_ud *s = loop != NULL ? kit_malloc(sizeof(*s)) : NULL;
 
   if (s == NULL) {
     acore_kit_value_free(fn);
@@ -227,11 +227,11 @@ static void sync_free(void *ud) {
 
   acore_kit_value_free(s->fn);
   acore_loop_unref(s->loop);
-  free(s);
+  kit_free(s);
 }
 
 static sync_ud *sync_new(acore_loop_t *loop, acore_kit_obj *fn) {
-  sync_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+  sync_ud *s = loop != NULL ? kit_malloc(sizeof(*s)) : NULL;
 
   if (s == NULL) {
     acore_kit_value_free(fn);
