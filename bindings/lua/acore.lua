@@ -218,6 +218,20 @@ end
 Loop.__close = Loop.close
 Loop.__gc = Loop.close
 
+-- Keep run() and run_until_complete() waiting while another thread (a C
+-- library's, an executor's) still has to wake the loop (acore_loop_hold).
+function Loop:hold() core.acore_loop_hold(self.h) end
+function Loop:release() core.acore_loop_release(self.h) end
+-- A future another thread completes (acore_future_set_*_threadsafe, or a
+-- callback it queues with acore_loop_call_soon_threadsafe): the loop is
+-- held until it is done, cancelled included.
+function Loop:threadsafe_future()
+  local f, h = core.acore_future_new(self.h), self.h
+  core.acore_kit_add_done_callback(f, function() core.acore_loop_release(h) end)
+  core.acore_loop_hold(h)
+  return f
+end
+
 function Loop:spawn(fn, ...)
   local step, bind = new_step(fn, ...)
   return bind(core.acore_kit_spawn(self.h, step))
@@ -300,6 +314,7 @@ add_methods("acore_handle", {cancel = function(h) return core.acore_handle_cance
 
 function M.spawn(fn, ...) return M.get_running_loop():spawn(fn, ...) end
 function M.Future() return M.get_running_loop():future() end
+function M.threadsafe_future() return M.get_running_loop():threadsafe_future() end
 function M.call_soon(fn, ...) return M.get_running_loop():call_soon(fn, ...) end
 function M.call_later(d, fn, ...) return M.get_running_loop():call_later(d, fn, ...) end
 
