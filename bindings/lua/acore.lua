@@ -8,7 +8,6 @@ local core = require "acore_core"
 
 local M = {}
 local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
-local costatus = coroutine.status
 local mtype, pack, unpack = math.type, table.pack, table.unpack
 
 local OK, ECANCELLED, EHOST = core.ACORE_OK, core.ACORE_ECANCELLED, core.ACORE_EHOST
@@ -17,7 +16,6 @@ local RESULT, FAILED, CANCELLED = core.ACORE_FUTURE_RESULT, core.ACORE_FUTURE_ER
   core.ACORE_FUTURE_CANCELLED
 local V_PTR, V_INT, V_DOUBLE, V_BYTES = core.ACORE_VALUE_PTR, core.ACORE_VALUE_INT,
   core.ACORE_VALUE_DOUBLE, core.ACORE_VALUE_BYTES
-local DONE = core.ACORE_TASK_DONE
 
 -- ---- errors -----------------------------------------------------------------
 
@@ -98,29 +96,18 @@ local function set_result(f, v)
   return core.acore_kit_future_set_value(f, v)
 end
 
-local function task_return(task, v)
-  local t = mtype(v)
-  if v == nil then return DONE end
-  if t == "integer" then return core.acore_task_return_int(task, v) end
-  if t == "float" then return core.acore_task_return_double(task, v) end
-  if type(v) == "string" then return core.lk_task_return_bytes(task, v) end
-  return core.acore_kit_task_return_value(task, v)
-end
-
--- ---- tasks: a coroutine driven by acore's step ------------------------------
+-- ---- tasks: a coroutine resumed by acore's step (lua_host.swg) -------------
 
 local CANCEL = {} -- what a step resumes a coroutine with to deliver a cancel
-local current = nil -- the task whose step runs
+local in_task = core.in_task -- the running coroutine is a task's
+
+local function cancelled() return new_error(ECANCELLED, core.cancel_message()) end
 
 -- Give the step `f` to await (nil: run again on the next iteration);
--- raise the cancellation it may deliver instead. (`current` is set only
--- while a task's step resumes its coroutine.)
+-- raise the cancellation it may deliver instead.
 local function suspend(f, level)
-  if current == nil then error("acore: not inside a task", level + 1) end
-  local token, task = yield(f)
-  if token == CANCEL then
-    error(new_error(ECANCELLED, core.acore_task_cancel_message(task)), 0)
-  end
+  if not in_task() then error("acore: not inside a task", level + 1) end
+  if yield(f) == CANCEL then error(cancelled(), 0) end
 end
 
 -- Suspend the running task until `f` is done; its value, or raise.
@@ -129,49 +116,14 @@ function M.await(f)
   return outcome(f)
 end
 
-local YIELD = core.ACORE_TASK_YIELD
+-- What a task's coroutine raised: nil for a cancellation (the task ends
+-- cancelled), else the acore error it fails with.
+core.task_hooks(CANCEL, function(e, co)
+  if M.is_cancelled(e) then return nil end
+  return acore_error(e, co)
+end)
 
--- The step of a task running `co`: called with the status alone (the kit's
--- lean steps); returns the future to await or a verdict. `bind` gives it
--- its task, before its first step.
-local function step_of(co, args)
-  local started, task = false, nil
-  local function step(status)
-    local ok, r
-    local outer = current
-    current = task
-    if not started then
-      started = true
-      if status == ECANCELLED then -- cancelled before it ran: never runs
-        current = outer
-        return core.acore_task_finish_cancelled(task)
-      end
-      ok, r = resume(co, unpack(args, 1, args.n))
-    elseif status == ECANCELLED then
-      ok, r = resume(co, CANCEL, task)
-    else
-      ok, r = resume(co)
-    end
-    current = outer
-    if costatus(co) == "dead" then
-      if not ok and M.is_cancelled(r) then return core.acore_task_finish_cancelled(task) end
-      if status == ECANCELLED then core.acore_task_cancel_handled(task) end
-      if ok then return task_return(task, r) end
-      return core.acore_kit_task_fail(task, acore_error(r, co))
-    end
-    if status == ECANCELLED then core.acore_task_cancel_handled(task) end
-    if r == nil then return YIELD end
-    return r -- a future: the kit awaits it
-  end
-  return step, function(t) task = t return t end
-end
-
-local NOARGS = {n = 0}
-local function new_step(fn, ...)
-  return step_of(create(fn), select("#", ...) == 0 and NOARGS or pack(...))
-end
-
-function M.current_task() return current end
+function M.current_task() return core.current_task() end
 
 -- ---- the loop ---------------------------------------------------------------
 
@@ -232,10 +184,7 @@ function Loop:threadsafe_future()
   return f
 end
 
-function Loop:spawn(fn, ...)
-  local step, bind = new_step(fn, ...)
-  return bind(core.acore_kit_spawn(self.h, step))
-end
+function Loop:spawn(fn, ...) return core.spawn(self.h, create(fn), ...) end
 function Loop:future() return core.acore_future_new(self.h) end
 function Loop:call_soon(fn, ...)
   local args = pack(...)
@@ -312,7 +261,9 @@ task_methods.set_name = function(t, n) return core.acore_task_set_name(t, n) end
 add_methods("acore_task", task_methods)
 add_methods("acore_handle", {cancel = function(h) return core.acore_handle_cancel(h) == 1 end})
 
-function M.spawn(fn, ...) return M.get_running_loop():spawn(fn, ...) end
+function M.spawn(fn, ...)
+  return core.spawn((running or M.get_running_loop()).h, create(fn), ...)
+end
 function M.Future() return M.get_running_loop():future() end
 function M.threadsafe_future() return M.get_running_loop():threadsafe_future() end
 function M.call_soon(fn, ...) return M.get_running_loop():call_soon(fn, ...) end
@@ -324,7 +275,11 @@ local function h() return M.get_running_loop().h end
 
 -- sleep(0) lets the other tasks run (a yield); sleep(d) waits d seconds.
 function M.sleep(delay, value)
-  if delay == 0 and current then suspend(nil, 2) else M.await(core.acore_sleep(h(), delay)) end
+  if delay ~= 0 or not in_task() then
+    M.await(core.acore_sleep(h(), delay))
+  elseif yield(nil) == CANCEL then
+    error(cancelled(), 0)
+  end
   return value
 end
 
@@ -425,7 +380,7 @@ end
 -- timeout(delay, fn, ...): fn(...) in the running task with a deadline;
 -- raises an ETIMEDOUT error when it passes.
 function M.timeout(delay, fn, ...)
-  local task = current or error("acore.timeout: not inside a task", 2)
+  local task = core.current_task() or error("acore.timeout: not inside a task", 2)
   local scope = core.acore_timeout_new(task, core.acore_loop_time(h()) + delay)
   local r = pack(pcall(fn, ...))
   local status = r[1] and OK or (M.is_cancelled(r[2]) and ECANCELLED or EHOST)
@@ -440,10 +395,7 @@ end
 -- acore.Error whose .errors are the tasks' errors).
 function M.task_group(body)
   local g = core.acore_group_new(h())
-  local tg = {spawn = function(_, fn, ...)
-    local step, bind = new_step(fn, ...)
-    return bind(core.acore_kit_group_spawn(g, step))
-  end}
+  local tg = {spawn = function(_, fn, ...) return core.group_spawn(g, create(fn), ...) end}
   local ok, r = pcall(body, tg)
   if not ok then core.acore_future_cancel(core.acore_kit_group_future(g), nil) end
   core.acore_group_seal(g)

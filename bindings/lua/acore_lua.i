@@ -64,7 +64,7 @@
     n = luaL_len(L, $input);
     for (i = 1; i <= n; i++) {
       lua_geti(L, $input, i);
-      if (!SWIG_IsOK(SWIG_ConvertPtr(L, -1, &p, SWIGTYPE_p_acore_future, 0))) {
+      if ((p = lk_future_at(L, -1)) == NULL) {
         lua_pushfstring(L, "acore: item %d is not a future", (int)i);
         SWIG_fail;
       }
@@ -86,10 +86,7 @@
 %typemap(argout) TYPE **out {
   lua_pop(L, SWIG_arg);
   SWIG_arg = 0;
-  if (tmp$argnum != NULL)
-    SWIG_NewPointerObj(L, tmp$argnum, $descriptor(struct STRUCT *), 1);
-  else
-    lua_pushnil(L);
+  lk_push_handle(L, tmp$argnum, $descriptor(struct STRUCT *));
   SWIG_arg++;
 }
 %enddef
@@ -157,6 +154,12 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(pointer) int lk_pointer(lua_State *L);
 %native(outcomes) int lk_outcomes(lua_State *L);
 %native(adopt) int lk_adopt(lua_State *L);
+%native(spawn) int lk_spawn(lua_State *L);
+%native(group_spawn) int lk_group_spawn(lua_State *L);
+%native(in_task) int lk_in_task(lua_State *L);
+%native(current_task) int lk_current_task(lua_State *L);
+%native(cancel_message) int lk_cancel_message(lua_State *L);
+%native(task_hooks) int lk_task_hooks(lua_State *L);
 
 %inline %{
 /* A task's verdict "finished with these bytes" (a Lua string for C). */
