@@ -193,6 +193,92 @@ static void test_kit_error_carries_a_host_value(void **state) {
   assert_int_equal(v.released, 1);
 }
 
+/* Each typed value comes back as it went in; C reads the numbers and the
+ * bytes; a failed, cancelled or pending future answers its code. */
+static void test_kit_typed_values_round_trip(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake v = fake_of(NULL, 1);
+  acore_kit_arg in[6], got;
+  acore_future_t *f;
+  int64_t i64 = 0;
+  int i;
+
+  memset(in, 0, sizeof(in));
+  in[0].kind = ACORE_KIT_INT, in[0].u.i = -7;
+  in[1].kind = ACORE_KIT_DOUBLE, in[1].u.d = 0.5;
+  in[2].kind = ACORE_KIT_BYTES, in[2].u.b.data = "a\0b", in[2].u.b.len = 3;
+  in[3].kind = ACORE_KIT_STRING, in[3].u.s = "str";
+  in[4].kind = ACORE_KIT_VALUE, in[4].u.obj = &v.base;
+  in[5].kind = ACORE_KIT_NONE;
+  for (i = 0; i < 6; i++) {
+    assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+    assert_int_equal(acore_kit_future_get(f, &got), ACORE_EINVALIDSTATE);
+    assert_int_equal(acore_kit_future_set(f, &in[i]), ACORE_OK);
+    assert_int_equal(acore_kit_future_get(f, &got), ACORE_OK);
+    assert_int_equal(got.kind, i == 3 ? ACORE_KIT_BYTES : in[i].kind);
+    if (i == 0) {
+      assert_int_equal(acore_future_result_int(f, &i64), ACORE_OK);
+      assert_int_equal(i64, -7);
+    } else if (i == 1) {
+      assert_true(got.u.d == 0.5);
+    } else if (i == 2) {
+      assert_int_equal(got.u.b.len, 3);
+      assert_memory_equal(got.u.b.data, "a\0b", 3);
+    } else if (i == 3) {
+      assert_string_equal(got.u.b.data, "str");
+    } else if (i == 4) {
+      assert_ptr_equal(got.u.obj, &v.base);
+    }
+    acore_future_unref(f);
+  }
+  assert_int_equal(v.released, 1);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_set_error_code(f, ACORE_EIO, "io");
+  assert_int_equal(acore_kit_future_get(f, &got), ACORE_EIO);
+  acore_future_unref(f);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_cancel(f, NULL);
+  assert_int_equal(acore_kit_future_get(f, &got), ACORE_ECANCELLED);
+  assert_int_equal(acore_future_set_result(f, NULL, NULL),
+                   ACORE_EINVALIDSTATE);
+  in[4].u.obj = &v.base; /* refused: released all the same */
+  assert_int_equal(acore_kit_future_set(f, &in[4]), ACORE_EINVALIDSTATE);
+  assert_int_equal(v.released, 2);
+  acore_future_unref(f);
+  assert_int_equal(acore_kit_future_get(NULL, &got), ACORE_EINVAL);
+  assert_int_equal(acore_kit_future_set(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_task_return(NULL, NULL), ACORE_EINVAL);
+}
+
+static int return_typed(fake *f, const acore_kit_arg *a, int n,
+                        acore_kit_arg *ret) {
+  acore_kit_arg v;
+
+  (void)f, (void)n;
+  v.kind = ACORE_KIT_BYTES;
+  v.u.b.data = "done";
+  v.u.b.len = 4;
+  ret->kind = ACORE_KIT_INT; /* the verdict of a task call made */
+  ret->u.i = acore_kit_task_return(a[0].u.task, &v);
+  return ACORE_OK;
+}
+
+static void test_kit_task_return_typed_value(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake step = fake_of(return_typed, 0);
+  acore_kit_arg got;
+  acore_task_t *t;
+
+  assert_int_equal(acore_kit_spawn(loop, &step.base, &t), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  assert_int_equal(acore_kit_future_get(acore_task_future(t), &got),
+                   ACORE_OK);
+  assert_int_equal(got.kind, ACORE_KIT_BYTES);
+  assert_memory_equal(got.u.b.data, "done", 4);
+  acore_task_unref(t);
+}
+
 /* ---- synchronous callbacks ---- */
 
 static int less_than(fake *f, const acore_kit_arg *a, int n,
@@ -474,6 +560,8 @@ int main(void) {
     T(test_kit_step_awaits_then_returns_a_host_value),
     T(test_kit_value_read_only_by_its_module),
     T(test_kit_error_carries_a_host_value),
+    T(test_kit_typed_values_round_trip),
+    T(test_kit_task_return_typed_value),
     T(test_kit_priority_queue_with_a_less_than),
     T(test_kit_map_calls_each_job),
     T(test_kit_futlist_feeds_gather_and_wait),

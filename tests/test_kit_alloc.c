@@ -262,6 +262,31 @@ static void case_future_set_value(walk *w) {
   acore_future_unref(f);
 }
 
+static void case_future_set_typed(walk *w) {
+  acore_kit_arg v;
+  acore_future_t *f;
+
+  assert_int_equal(acore_future_new(w->loop, &f), ACORE_OK);
+  v.kind = ACORE_KIT_BYTES;
+  v.u.b.data = "bytes";
+  v.u.b.len = 5;
+  ARMED(w, acore_kit_future_set(f, &v)); /* a copy is made */
+  assert_int_equal(acore_future_is_done(f), w->rc == ACORE_OK);
+  acore_future_unref(f);
+}
+
+static int step_return_typed(walk *w, acore_task_t *t) {
+  acore_kit_arg v;
+
+  v.kind = ACORE_KIT_STRING;
+  v.u.s = "result";
+  return ARMED(w, acore_kit_task_return(t, &v));
+}
+
+static void case_task_return_typed(walk *w) {
+  in_task(w, step_return_typed);
+}
+
 static void case_queue_put(walk *w) {
   acore_future_t *put = NULL;
   acore_queue_t *q;
@@ -484,6 +509,8 @@ static const kit_case cases[] = {
     {"task_await", case_task_await, 0},
     {"task_fail", case_task_fail, 0},
     {"future_set_value", case_future_set_value, 1},
+    {"future_set", case_future_set_typed, 0},
+    {"task_return", case_task_return_typed, 0},
     {"queue_put", case_queue_put, 1},
     {"queue_put_nowait", case_queue_put_nowait, 1},
     {"error_new_value", case_error_new_value, 1},

@@ -53,7 +53,9 @@ enum {
   ACORE_KIT_TASK = 6,   /* u.task, borrowed */
   ACORE_KIT_ERROR = 7,  /* u.error (borrowed in args; a new reference in a
                            return) */
-  ACORE_KIT_BOOL = 8    /* u.i, 0 or 1 */
+  ACORE_KIT_BOOL = 8,   /* u.i, 0 or 1 */
+  ACORE_KIT_BYTES = 9   /* u.b: bytes, borrowed (from the caller, or from
+                           the future read) */
 };
 
 typedef struct acore_kit_arg {
@@ -66,6 +68,10 @@ typedef struct acore_kit_arg {
     acore_future_t *future;
     acore_task_t *task;
     acore_error_t *error;
+    struct {
+      const void *data;
+      size_t len;
+    } b;
   } u;
 } acore_kit_arg;
 
@@ -94,6 +100,7 @@ struct acore_kit_host {
 
 #else
 typedef struct acore_kit_obj acore_kit_obj;
+typedef struct acore_kit_arg acore_kit_arg;
 #endif /* SWIG */
 
 /* ---- destructors and tags ---- */
@@ -161,6 +168,25 @@ int acore_kit_loop_value(acore_loop_t *loop, acore_kit_obj **value);
 /* Borrowed: the host value an error of this module carries (ACORE_EEMPTY
  * when it carries none of this module's). */
 int acore_kit_error_value(acore_error_t *err, acore_kit_obj **value);
+
+/* ---- typed values: what every host stores and reads the same way ----
+ * A host turns its value into an acore_kit_arg once (an integer INT, a
+ * float DOUBLE, a string BYTES or STRING, nothing NONE, anything else a
+ * host VALUE) and back, so numbers and strings are acore's typed values
+ * (C reads them) and the rest stays the host's (tagged). */
+
+/* The result of the done future `fut` as an arg (*got): INT, DOUBLE,
+ * BYTES (borrowed from the future), VALUE (this module's, borrowed) or
+ * NONE. Returns: ACORE_OK; ACORE_EINVALIDSTATE (pending); the error's code
+ * (failed) or ACORE_ECANCELLED (cancelled), *got NONE; ACORE_ETYPE (a
+ * pointer another module or C stored); ACORE_EINVAL. */
+int acore_kit_future_get(acore_future_t *fut, acore_kit_arg *got);
+/* Complete `fut` with `v` (a VALUE is taken, also when this fails; BYTES
+ * and STRING are copied; BOOL and INT are ints). Returns: as the
+ * acore_future_set_* call made. */
+int acore_kit_future_set(acore_future_t *fut, const acore_kit_arg *v);
+/* The verdict "finish `task` with `v`" (as acore_kit_future_set). */
+int acore_kit_task_return(acore_task_t *task, const acore_kit_arg *v);
 
 /* ---- lists of futures ---- */
 
