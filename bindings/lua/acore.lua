@@ -8,14 +8,13 @@ local core = require "acore_core"
 
 local M = {}
 local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
-local mtype, pack, unpack = math.type, table.pack, table.unpack
+local pack, unpack = table.pack, table.unpack
 
 local OK, ECANCELLED, EHOST = core.ACORE_OK, core.ACORE_ECANCELLED, core.ACORE_EHOST
 local ETIMEDOUT, EEMPTY = core.ACORE_ETIMEDOUT, core.ACORE_EEMPTY
+local EINVALIDSTATE = core.ACORE_EINVALIDSTATE
 local RESULT, FAILED, CANCELLED = core.ACORE_FUTURE_RESULT, core.ACORE_FUTURE_ERROR,
   core.ACORE_FUTURE_CANCELLED
-local V_PTR, V_INT, V_DOUBLE, V_BYTES = core.ACORE_VALUE_PTR, core.ACORE_VALUE_INT,
-  core.ACORE_VALUE_DOUBLE, core.ACORE_VALUE_BYTES
 
 -- ---- errors -----------------------------------------------------------------
 
@@ -68,33 +67,24 @@ end
 
 -- ---- reading and completing futures -----------------------------------------
 
+local get = core.acore_kit_future_get -- rc, value (kit: typed values)
+
 -- The outcome of a done future: its value, or raise its error.
 local function outcome(f)
+  local rc, v = get(f)
+  if rc == OK then return v end
   local st = core.acore_future_state(f)
-  if st == RESULT then
-    local k = core.acore_future_result_kind(f)
-    if k == V_PTR then return core.acore_kit_future_value(f) end
-    if k == V_INT then return core.acore_future_result_int(f) end
-    if k == V_DOUBLE then return core.acore_future_result_double(f) end
-    if k == V_BYTES then return core.future_bytes(f) end
-    return nil
-  elseif st == FAILED then
-    error(lua_error(core.acore_kit_future_error(f)), 0)
-  elseif st == CANCELLED then
+  if st == FAILED then error(lua_error(core.acore_kit_future_error(f)), 0) end
+  if st == CANCELLED then
     error(new_error(ECANCELLED, core.acore_future_cancel_message(f)), 0)
   end
+  if st == RESULT then error(new_error(rc, "a value this module cannot read"), 2) end
   error(new_error(core.ACORE_EINVALIDSTATE, "the future is not done"), 2)
 end
 
 -- Numbers and strings are stored as C values (C code reads them), any
 -- other value as a Lua value.
-local function set_result(f, v)
-  local t = mtype(v)
-  if t == "integer" then return core.acore_future_set_int(f, v) end
-  if t == "float" then return core.acore_future_set_double(f, v) end
-  if type(v) == "string" then return core.acore_future_set_bytes(f, v) end
-  return core.acore_kit_future_set_value(f, v)
-end
+local set_result = core.acore_kit_future_set
 
 -- ---- tasks: a coroutine resumed by acore's step (lua_host.swg) -------------
 
@@ -112,7 +102,13 @@ end
 
 -- Suspend the running task until `f` is done; its value, or raise.
 function M.await(f)
-  if core.acore_future_is_done(f) == 0 then suspend(f, 2) end
+  local rc, v = get(f)
+  if rc == OK then return v end
+  if rc == EINVALIDSTATE and core.acore_future_is_done(f) == 0 then
+    suspend(f, 2)
+    rc, v = get(f)
+    if rc == OK then return v end
+  end
   return outcome(f)
 end
 

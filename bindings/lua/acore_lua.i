@@ -40,6 +40,19 @@
   acore_kit_value_free(tmp$argnum);
 }
 
+/* Any Lua value as a typed value (a reference taken last, as for fn). */
+%typemap(in) const acore_kit_arg *v (acore_kit_arg tmp) {
+  luaL_checkany(L, $input);
+  tmp.kind = ACORE_KIT_NONE;
+  $1 = &tmp;
+}
+%typemap(check) const acore_kit_arg *v { lk_to_value(L, $argnum, &tmp$argnum); }
+%typemap(in, numinputs=0) acore_kit_arg *got (acore_kit_arg tmp) {
+  tmp.kind = ACORE_KIT_NONE;
+  $1 = &tmp;
+}
+%typemap(argout) acore_kit_arg *got { lk_push_arg(L, &tmp$argnum); SWIG_arg++; }
+
 /* A Lua string as bytes. */
 %typemap(in, checkfn="lua_isstring") (const void *data, size_t len) {
   size_t n = 0;
@@ -146,7 +159,6 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 
 /* ---- Lua only --------------------------------------------------------------- */
 
-%native(future_bytes) int lk_future_bytes(lua_State *L);
 %native(class_methods) int lk_class_methods(lua_State *L);
 %native(same) int lk_same(lua_State *L);
 %native(future_key) int lk_future_key(lua_State *L);
