@@ -36,6 +36,36 @@ static void host_release(acore_kit_obj *o) { ((fake *)o)->released++; }
 
 static const acore_kit_host host = {"fake", 0, host_call, host_release};
 
+/* A fake coroutine: its first resume yields a future (done, or pending
+ * when f->n is 1), the next returns 5; a cancel makes it raise EIO once it
+ * ran (NONE before: the cancellation went through). */
+static int host_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
+                       acore_kit_arg *out) {
+  fake *f = (fake *)o;
+
+  f->calls++;
+  out->kind = ACORE_KIT_NONE;
+  if (cancel) {
+    if (f->calls > 1)
+      acore_error_new(ACORE_EIO, "raised", &out->u.error),
+          out->kind = ACORE_KIT_ERROR;
+    return ACORE_KIT_RAISED;
+  }
+  if (f->calls == 1) {
+    out->kind = ACORE_KIT_FUTURE;
+    acore_future_new(acore_task_loop(task), &out->u.future);
+    if (f->n == 0)
+      acore_future_set_int(out->u.future, 1);
+    return ACORE_KIT_YIELDED;
+  }
+  out->kind = ACORE_KIT_INT;
+  out->u.i = 5;
+  return ACORE_KIT_RETURNED;
+}
+
+static const acore_kit_coroutine_host co_host = {
+    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, host_resume};
+
 static fake fake_of(fake_fn fn, int64_t n) {
   fake f;
 
@@ -277,6 +307,46 @@ static void test_kit_task_return_typed_value(void **state) {
   assert_int_equal(got.kind, ACORE_KIT_BYTES);
   assert_memory_equal(got.u.b.data, "done", 4);
   acore_task_unref(t);
+}
+
+/* A coroutine task: the kit awaits what it yields, finishes with what it
+ * returns, fails with what it raises, ends cancelled when the cancel went
+ * through; a host without resume cannot spawn one. */
+static void test_kit_coroutine_steps(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake co = fake_of(NULL, 0), early = fake_of(NULL, 0), late = fake_of(NULL, 1);
+  fake plain = fake_of(NULL, 0);
+  acore_task_t *t, *c, *d;
+  int64_t v = 0;
+
+  co.base.host = early.base.host = late.base.host = &co_host.base;
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &co.base, &t), ACORE_OK);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &early.base, &c),
+                   ACORE_OK);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &late.base, &d), ACORE_OK);
+  assert_int_equal(acore_task_cancel(c, NULL), 1); /* before its first step */
+  assert_int_equal(acore_loop_run_once(loop, 0) >= 0, 1);
+  assert_int_equal(acore_task_cancel(d, NULL), 1); /* after it yielded */
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v),
+                   ACORE_OK);
+  assert_int_equal(v, 5);
+  assert_int_equal(co.calls, 2);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(c)), 1);
+  assert_int_equal(early.calls, 1);
+  assert_int_equal(acore_future_state(acore_task_future(d)),
+                   ACORE_FUTURE_ERROR);
+  assert_int_equal(acore_error_code(acore_future_error(acore_task_future(d))),
+                   ACORE_EIO);
+  acore_task_unref(t);
+  acore_task_unref(c);
+  acore_task_unref(d);
+  assert_int_equal(co.released + early.released + late.released, 3);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &plain.base, &t),
+                   ACORE_EINVAL);
+  assert_int_equal(plain.released, 1);
 }
 
 /* ---- synchronous callbacks ---- */
@@ -561,6 +631,7 @@ int main(void) {
     T(test_kit_value_read_only_by_its_module),
     T(test_kit_error_carries_a_host_value),
     T(test_kit_typed_values_round_trip),
+    T(test_kit_coroutine_steps),
     T(test_kit_task_return_typed_value),
     T(test_kit_priority_queue_with_a_less_than),
     T(test_kit_map_calls_each_job),

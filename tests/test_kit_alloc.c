@@ -126,6 +126,43 @@ static void case_spawn(walk *w) {
   acore_task_unref(t);
 }
 
+static int walk_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
+                       acore_kit_arg *out) {
+  (void)task, (void)cancel;
+  ((fake *)o)->calls++;
+  out->kind = ACORE_KIT_NONE;
+  return ACORE_KIT_RETURNED;
+}
+
+static const acore_kit_coroutine_host co_host = {
+    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, walk_resume};
+
+static void case_spawn_coroutine(walk *w) {
+  acore_task_t *t = NULL;
+
+  w->obj.base.host = &co_host.base;
+  ARMED(w, acore_kit_spawn_coroutine(w->loop, &w->obj.base, &t));
+  refused(w, t, 1);
+  acore_loop_run(w->loop);
+  assert_int_equal(w->obj.calls, w->rc == ACORE_OK);
+  acore_task_unref(t);
+}
+
+static void case_group_spawn_coroutine(walk *w) {
+  acore_group_t *g;
+  acore_task_t *t = NULL;
+
+  w->obj.base.host = &co_host.base;
+  assert_int_equal(acore_group_new(w->loop, &g), ACORE_OK);
+  ARMED(w, acore_kit_group_spawn_coroutine(g, &w->obj.base, &t));
+  refused(w, t, 1);
+  acore_group_seal(g);
+  acore_loop_run(w->loop);
+  assert_int_equal(w->obj.calls, w->rc == ACORE_OK);
+  acore_task_unref(t);
+  acore_group_unref(g);
+}
+
 static void case_group_spawn(walk *w) {
   acore_group_t *g;
   acore_task_t *t = NULL;
@@ -501,6 +538,8 @@ static const kit_case cases[] = {
     {"add_done_callback", case_add_done_callback, 1},
     {"spawn", case_spawn, 1},
     {"group_spawn", case_group_spawn, 1},
+    {"spawn_coroutine", case_spawn_coroutine, 1},
+    {"group_spawn_coroutine", case_group_spawn_coroutine, 1},
     {"set_error_handler", case_set_error_handler, 1},
     {"cond_wait_for", case_cond_wait_for, 1},
     {"queue_new_priority", case_queue_new_priority, 1},

@@ -80,7 +80,19 @@ enum {
   /* Steps are called with the status alone: fn(status). The host keeps
    * the task it got from acore_kit_spawn (the first step never runs
    * inside it) and knows what it awaits: no handle is made per step. */
-  ACORE_KIT_LEAN_STEPS = 1u << 0
+  ACORE_KIT_LEAN_STEPS = 1u << 0,
+  /* The table is the `base` of an acore_kit_coroutine_host: the host's
+   * coroutines can be tasks (acore_kit_spawn_coroutine). */
+  ACORE_KIT_COROUTINES = 1u << 1
+};
+
+/* What a host's coroutine did when resumed (acore_kit_host.resume). */
+enum {
+  ACORE_KIT_YIELDED = 1,  /* *out: a FUTURE to await, or NONE (run again
+                             on the next iteration) */
+  ACORE_KIT_RETURNED = 2, /* *out: its result (a typed value) */
+  ACORE_KIT_RAISED = 3    /* *out: an ERROR to fail with, or NONE: it
+                             ended by the cancellation delivered */
 };
 
 /* What a language gives the kit, once (a static const table). */
@@ -97,6 +109,22 @@ struct acore_kit_host {
   /* Drop the kit's reference to a callable or value. */
   void (*release)(acore_kit_obj *obj);
 };
+
+/* A host whose coroutines can be tasks (flag ACORE_KIT_COROUTINES). */
+typedef struct acore_kit_coroutine_host {
+  acore_kit_host base;
+  /* Resume
+   * the coroutine `co`, the body of `task`, for one step - delivering the
+   * cancellation (`cancel` 1: raised inside it at the point where it
+   * waits; one that never ran ends at once, RAISED with NONE) - and tell
+   * what it did: ACORE_KIT_YIELDED, _RETURNED or _RAISED with *out (new
+   * references and taken values: the kit owns them), or a negative code
+   * (the task fails with it). The kit makes the verdict: it awaits, finishes
+   * with the value, fails, finishes cancelled, and marks a cancel the
+   * coroutine survived as handled. Loop thread. */
+  int (*resume)(acore_kit_obj *co, acore_task_t *task, int cancel,
+                acore_kit_arg *out);
+} acore_kit_coroutine_host;
 
 #else
 typedef struct acore_kit_obj acore_kit_obj;
@@ -132,6 +160,12 @@ int acore_kit_spawn(acore_loop_t *loop, acore_kit_obj *fn,
                     acore_task_t **out);
 int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
                           acore_task_t **out);
+/* A task whose body is the host's coroutine `co`, each step one resume
+ * (see acore_kit_coroutine_host; ACORE_EINVAL for another host). */
+int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
+                              acore_task_t **out);
+int acore_kit_group_spawn_coroutine(acore_group_t *group, acore_kit_obj *co,
+                                    acore_task_t **out);
 /* fn(kind, message, name, error or NONE): the context's future is not
  * passed (it may be about to be freed; the name says which task). */
 int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn);
