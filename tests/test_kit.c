@@ -314,7 +314,8 @@ static void test_kit_task_return_typed_value(void **state) {
  * through; a host without resume cannot spawn one. */
 static void test_kit_coroutine_steps(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
-  fake co = fake_of(NULL, 0), early = fake_of(NULL, 0), late = fake_of(NULL, 1);
+  fake co = fake_of(NULL, 0), early = fake_of(NULL, 0);
+  fake late = fake_of(NULL, 1);
   fake plain = fake_of(NULL, 0);
   acore_task_t *t, *c, *d;
   int64_t v = 0;
