@@ -350,6 +350,33 @@ static void test_kit_coroutine_steps(void **state) {
   assert_int_equal(plain.released, 1);
 }
 
+/* The C work function runs on a worker with its own copy of the bytes. */
+static int sum_bytes(acore_work_t *w, void *ud) {
+  const unsigned char *p = ud;
+  int64_t sum = 0;
+
+  while (*p)
+    sum += *p++;
+  return acore_work_set_int(w, sum);
+}
+
+static void test_kit_run_c_work_with_a_copy(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  char data[] = "abc";
+  acore_future_t *f = NULL;
+  int64_t v = 0;
+
+  assert_int_equal(acore_kit_run_c_work(loop, NULL, (void *)sum_bytes, data,
+                                        3, &f), ACORE_OK);
+  data[0] = 'z'; /* the worker has its copy */
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
+  assert_int_equal(v, 'a' + 'b' + 'c');
+  acore_future_unref(f);
+  assert_int_equal(acore_kit_run_c_work(loop, NULL, NULL, data, 3, &f),
+                   ACORE_EINVAL);
+}
+
 /* ---- synchronous callbacks ---- */
 
 static int less_than(fake *f, const acore_kit_arg *a, int n,
@@ -633,6 +660,7 @@ int main(void) {
     T(test_kit_error_carries_a_host_value),
     T(test_kit_typed_values_round_trip),
     T(test_kit_coroutine_steps),
+    T(test_kit_run_c_work_with_a_copy),
     T(test_kit_task_return_typed_value),
     T(test_kit_priority_queue_with_a_less_than),
     T(test_kit_map_calls_each_job),

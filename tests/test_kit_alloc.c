@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "acore/combinators.h"
+#include "acore/executor.h"
 #include "acore/sync.h"
 #include "kit.h"
 
@@ -505,6 +506,22 @@ static void case_loop_tasks(walk *w) {
     acore_task_unref(t[i]);
 }
 
+static int work_nothing(acore_work_t *work, void *ud) {
+  (void)ud;
+  return acore_work_set_int(work, 1);
+}
+
+static void case_run_c_work(walk *w) {
+  acore_future_t *f = NULL;
+
+  ARMED(w, acore_kit_run_c_work(w->loop, NULL, (void *)work_nothing, "ab",
+                                2, &f));
+  refused(w, f, 0);
+  if (f != NULL)
+    assert_int_equal(acore_loop_run_until_complete(w->loop, f), ACORE_OK);
+  acore_future_unref(f);
+}
+
 /* ---- release from any thread: the post failing drops it at once ---- */
 
 static int dropped;
@@ -563,6 +580,7 @@ static const kit_case cases[] = {
     {"wait_done_list", case_wait_done_list, 0},
     {"wait_pending_list", case_wait_pending_list, 0},
     {"loop_tasks", case_loop_tasks, 0},
+    {"run_c_work", case_run_c_work, 0},
     {"release_anywhere", case_release_anywhere, 0},
 };
 

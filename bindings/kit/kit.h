@@ -26,6 +26,7 @@
 #define ACORE_KIT_H
 
 #include "acore.h"
+#include "acore/executor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -177,6 +178,15 @@ int acore_kit_queue_new_priority(acore_loop_t *loop, size_t maxsize,
                                  acore_kit_obj *fn, acore_queue_t **out);
 int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
                   unsigned flags, acore_future_t **out);
+
+/* Run the C work function `work` (an acore_work_fn a C library handed to
+ * the host as a plain pointer) on `ex` (NULL: the loop's default
+ * executor) with a NUL-terminated copy of the `len` bytes at `data` as its
+ * argument: the executor of a host whose code never runs on a worker
+ * (Lua). Returns: as acore_run_in_executor; ACORE_EINVAL (work NULL). */
+int acore_kit_run_c_work(acore_loop_t *loop, acore_executor_t *ex,
+                         void *work, const void *data, size_t len,
+                         acore_future_t **out);
 
 /* ---- host values as results and items (each call takes `value`, also
  * when it fails) ---- */

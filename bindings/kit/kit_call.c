@@ -20,6 +20,8 @@
 
 #include "kit_alloc.h"
 
+#include <string.h>
+
 void acore_kit_value_free(void *obj) {
   acore_kit_obj *o = obj;
 
@@ -400,6 +402,24 @@ int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
   if ((s = sync_new(loop, fn)) == NULL)
     return ACORE_ENOMEM;
   return acore_map(loop, n, k, tr_map, s, sync_free, flags, out);
+}
+
+/* ---- C work on the executor ---- */
+
+int acore_kit_run_c_work(acore_loop_t *loop, acore_executor_t *ex,
+                         void *work, const void *data, size_t len,
+                         acore_future_t **out) {
+  char *copy;
+
+  if (work == NULL || (data == NULL && len > 0))
+    return ACORE_EINVAL;
+  if ((copy = kit_malloc(len + 1)) == NULL)
+    return ACORE_ENOMEM;
+  if (len > 0)
+    memcpy(copy, data, len);
+  copy[len] = '\0';
+  return acore_run_in_executor(loop, ex, (acore_work_fn)work, copy, kit_free,
+                               out);
 }
 
 /* ---- release from any thread ---- */
