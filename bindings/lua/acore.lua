@@ -421,7 +421,7 @@ end
 -- userdata a C library gives) runs on a worker with the string `data`;
 -- Lua code never runs there.
 function M.run_in_executor(cfn, data, executor)
-  return M.await(core.lk_run_in_executor(h(), executor, cfn, data or ""))
+  return M.await(core.acore_kit_run_c_work(h(), executor, cfn, data or ""))
 end
 
 -- ---- synchronisation --------------------------------------------------------

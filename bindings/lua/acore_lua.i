@@ -173,29 +173,6 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(cancel_message) int lk_cancel_message(lua_State *L);
 %native(task_hooks) int lk_task_hooks(lua_State *L);
 
-%inline %{
-/* A task's verdict "finished with these bytes" (a Lua string for C). */
-static int lk_task_return_bytes(acore_task_t *task, const void *data,
-                                size_t len) {
-  return acore_task_return_bytes(task, data, len);
-}
-
-/* Run the C work function `fn` (a light userdata from a C library) on
- * `ex` (NULL: the loop's default executor) with a copy of `data` as its
- * argument: Lua code never runs on a worker thread. */
-static int lk_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
-                              void *fn, const void *data, size_t len,
-                              acore_future_t **out) {
-  char *copy = malloc(len + 1);
-
-  if (copy == NULL)
-    return ACORE_ENOMEM;
-  memcpy(copy, data, len);
-  copy[len] = '\0';
-  return acore_run_in_executor(loop, ex, (acore_work_fn)fn, copy, free, out);
-}
-%}
-
 %init %{
   lk_init(L);
 %}
