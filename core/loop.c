@@ -685,6 +685,8 @@ static int hold_change(acore_loop_t *loop, int delta) {
     rc = ACORE_EINVALIDSTATE;
   } else {
     atomic_fetch_add(&loop->holds, delta);
+    if (acore__on_loop_thread(loop))
+      sync_async_ref(loop); /* the run going on sees it at once */
     uv_async_send(&loop->async);
   }
   uv_mutex_unlock(&loop->core.mutex);

@@ -36,6 +36,36 @@ static void host_release(acore_kit_obj *o) { ((fake *)o)->released++; }
 
 static const acore_kit_host host = {"fake", 0, host_call, host_release};
 
+/* A fake coroutine: its first resume yields a future (done, or pending
+ * when f->n is 1), the next returns 5; a cancel makes it raise EIO once it
+ * ran (NONE before: the cancellation went through). */
+static int host_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
+                       acore_kit_arg *out) {
+  fake *f = (fake *)o;
+
+  f->calls++;
+  out->kind = ACORE_KIT_NONE;
+  if (cancel) {
+    if (f->calls > 1)
+      acore_error_new(ACORE_EIO, "raised", &out->u.error),
+          out->kind = ACORE_KIT_ERROR;
+    return ACORE_KIT_RAISED;
+  }
+  if (f->calls == 1) {
+    out->kind = ACORE_KIT_FUTURE;
+    acore_future_new(acore_task_loop(task), &out->u.future);
+    if (f->n == 0)
+      acore_future_set_int(out->u.future, 1);
+    return ACORE_KIT_YIELDED;
+  }
+  out->kind = ACORE_KIT_INT;
+  out->u.i = 5;
+  return ACORE_KIT_RETURNED;
+}
+
+static const acore_kit_coroutine_host co_host = {
+    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, host_resume};
+
 static fake fake_of(fake_fn fn, int64_t n) {
   fake f;
 
@@ -191,6 +221,160 @@ static void test_kit_error_carries_a_host_value(void **state) {
   acore_error_unref(e);
   acore_error_unref(plain);
   assert_int_equal(v.released, 1);
+}
+
+/* Each typed value comes back as it went in; C reads the numbers and the
+ * bytes; a failed, cancelled or pending future answers its code. */
+static void test_kit_typed_values_round_trip(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake v = fake_of(NULL, 1);
+  acore_kit_arg in[6], got;
+  acore_future_t *f;
+  int64_t i64 = 0;
+  int i;
+
+  memset(in, 0, sizeof(in));
+  in[0].kind = ACORE_KIT_INT, in[0].u.i = -7;
+  in[1].kind = ACORE_KIT_DOUBLE, in[1].u.d = 0.5;
+  in[2].kind = ACORE_KIT_BYTES, in[2].u.b.data = "a\0b", in[2].u.b.len = 3;
+  in[3].kind = ACORE_KIT_STRING, in[3].u.s = "str";
+  in[4].kind = ACORE_KIT_VALUE, in[4].u.obj = &v.base;
+  in[5].kind = ACORE_KIT_NONE;
+  for (i = 0; i < 6; i++) {
+    assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+    assert_int_equal(acore_kit_future_get(f, &got), ACORE_EINVALIDSTATE);
+    assert_int_equal(acore_kit_future_set(f, &in[i]), ACORE_OK);
+    assert_int_equal(acore_kit_future_get(f, &got), ACORE_OK);
+    assert_int_equal(got.kind, i == 3 ? ACORE_KIT_BYTES : in[i].kind);
+    if (i == 0) {
+      assert_int_equal(acore_future_result_int(f, &i64), ACORE_OK);
+      assert_int_equal(i64, -7);
+    } else if (i == 1) {
+      assert_true(got.u.d == 0.5);
+    } else if (i == 2) {
+      assert_int_equal(got.u.b.len, 3);
+      assert_memory_equal(got.u.b.data, "a\0b", 3);
+    } else if (i == 3) {
+      assert_string_equal(got.u.b.data, "str");
+    } else if (i == 4) {
+      assert_ptr_equal(got.u.obj, &v.base);
+    }
+    acore_future_unref(f);
+  }
+  assert_int_equal(v.released, 1);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_set_error_code(f, ACORE_EIO, "io");
+  assert_int_equal(acore_kit_future_get(f, &got), ACORE_EIO);
+  acore_future_unref(f);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_cancel(f, NULL);
+  assert_int_equal(acore_kit_future_get(f, &got), ACORE_ECANCELLED);
+  assert_int_equal(acore_future_set_result(f, NULL, NULL),
+                   ACORE_EINVALIDSTATE);
+  in[4].u.obj = &v.base; /* refused: released all the same */
+  assert_int_equal(acore_kit_future_set(f, &in[4]), ACORE_EINVALIDSTATE);
+  assert_int_equal(v.released, 2);
+  acore_future_unref(f);
+  assert_int_equal(acore_kit_future_get(NULL, &got), ACORE_EINVAL);
+  assert_int_equal(acore_kit_future_set(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_kit_task_return(NULL, NULL), ACORE_EINVAL);
+}
+
+static int return_typed(fake *f, const acore_kit_arg *a, int n,
+                        acore_kit_arg *ret) {
+  acore_kit_arg v;
+
+  (void)f, (void)n;
+  v.kind = ACORE_KIT_BYTES;
+  v.u.b.data = "done";
+  v.u.b.len = 4;
+  ret->kind = ACORE_KIT_INT; /* the verdict of a task call made */
+  ret->u.i = acore_kit_task_return(a[0].u.task, &v);
+  return ACORE_OK;
+}
+
+static void test_kit_task_return_typed_value(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake step = fake_of(return_typed, 0);
+  acore_kit_arg got;
+  acore_task_t *t;
+
+  assert_int_equal(acore_kit_spawn(loop, &step.base, &t), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  assert_int_equal(acore_kit_future_get(acore_task_future(t), &got),
+                   ACORE_OK);
+  assert_int_equal(got.kind, ACORE_KIT_BYTES);
+  assert_memory_equal(got.u.b.data, "done", 4);
+  acore_task_unref(t);
+}
+
+/* A coroutine task: the kit awaits what it yields, finishes with what it
+ * returns, fails with what it raises, ends cancelled when the cancel went
+ * through; a host without resume cannot spawn one. */
+static void test_kit_coroutine_steps(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake co = fake_of(NULL, 0), early = fake_of(NULL, 0);
+  fake late = fake_of(NULL, 1);
+  fake plain = fake_of(NULL, 0);
+  acore_task_t *t, *c, *d;
+  int64_t v = 0;
+
+  co.base.host = early.base.host = late.base.host = &co_host.base;
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &co.base, &t), ACORE_OK);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &early.base, &c),
+                   ACORE_OK);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &late.base, &d), ACORE_OK);
+  assert_int_equal(acore_task_cancel(c, NULL), 1); /* before its first step */
+  assert_int_equal(acore_loop_run_once(loop, 0) >= 0, 1);
+  assert_int_equal(acore_task_cancel(d, NULL), 1); /* after it yielded */
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(t)),
+                   ACORE_OK);
+  acore_loop_run(loop);
+  assert_int_equal(acore_future_result_int(acore_task_future(t), &v),
+                   ACORE_OK);
+  assert_int_equal(v, 5);
+  assert_int_equal(co.calls, 2);
+  assert_int_equal(acore_future_is_cancelled(acore_task_future(c)), 1);
+  assert_int_equal(early.calls, 1);
+  assert_int_equal(acore_future_state(acore_task_future(d)),
+                   ACORE_FUTURE_ERROR);
+  assert_int_equal(acore_error_code(acore_future_error(acore_task_future(d))),
+                   ACORE_EIO);
+  acore_task_unref(t);
+  acore_task_unref(c);
+  acore_task_unref(d);
+  assert_int_equal(co.released + early.released + late.released, 3);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &plain.base, &t),
+                   ACORE_EINVAL);
+  assert_int_equal(plain.released, 1);
+}
+
+/* The C work function runs on a worker with its own copy of the bytes. */
+static int sum_bytes(acore_work_t *w, void *ud) {
+  const unsigned char *p = ud;
+  int64_t sum = 0;
+
+  while (*p)
+    sum += *p++;
+  return acore_work_set_int(w, sum);
+}
+
+static void test_kit_run_c_work_with_a_copy(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  char data[] = "abc";
+  acore_future_t *f = NULL;
+  int64_t v = 0;
+
+  assert_int_equal(acore_kit_run_c_work(loop, NULL, (void *)sum_bytes, data,
+                                        3, &f), ACORE_OK);
+  data[0] = 'z'; /* the worker has its copy */
+  assert_int_equal(acore_loop_run_until_complete(loop, f), ACORE_OK);
+  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
+  assert_int_equal(v, 'a' + 'b' + 'c');
+  acore_future_unref(f);
+  assert_int_equal(acore_kit_run_c_work(loop, NULL, NULL, data, 3, &f),
+                   ACORE_EINVAL);
 }
 
 /* ---- synchronous callbacks ---- */
@@ -474,6 +658,10 @@ int main(void) {
     T(test_kit_step_awaits_then_returns_a_host_value),
     T(test_kit_value_read_only_by_its_module),
     T(test_kit_error_carries_a_host_value),
+    T(test_kit_typed_values_round_trip),
+    T(test_kit_coroutine_steps),
+    T(test_kit_run_c_work_with_a_copy),
+    T(test_kit_task_return_typed_value),
     T(test_kit_priority_queue_with_a_less_than),
     T(test_kit_map_calls_each_job),
     T(test_kit_futlist_feeds_gather_and_wait),

@@ -666,6 +666,26 @@ static void test_loop_hold_waits_for_threadsafe_call(void **state) {
   assert_int_equal(acore_loop_release(loop), ACORE_OK);
 }
 
+/* A hold taken by a callback during the run keeps that run waiting (the
+ * loop thread's hold counts at once, not after the wake-up it posts). */
+static uv_thread_t hold_thread;
+
+static void hold_then_post(void *ud) {
+  assert_int_equal(acore_loop_hold(ud), ACORE_OK);
+  assert_int_equal(uv_thread_create(&hold_thread, post_later_thread, ud), 0);
+}
+
+static void test_loop_hold_taken_while_running(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+
+  posted_ran = 0;
+  acore_loop_call_soon(loop, hold_then_post, loop, NULL, NULL);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* the post stops it */
+  assert_int_equal(posted_ran, 1);
+  assert_int_equal(uv_thread_join(&hold_thread), 0);
+  assert_int_equal(acore_loop_release(loop), ACORE_OK);
+}
+
 static int early_fired;
 
 static void early_cb(void *ud) {
@@ -951,6 +971,7 @@ int main(void) {
     cmocka_unit_test(test_loop_future_outlives_loop_reference),
     T(test_loop_hold_keeps_run_waiting, tu_setup),
     T(test_loop_hold_waits_for_threadsafe_call, tu_setup),
+    T(test_loop_hold_taken_while_running, tu_setup),
     T(test_loop_timers_fire_with_coarse_uv_clock, tu_setup),
     cmocka_unit_test(test_loop_options),
     T(test_loop_einval, tu_setup),

@@ -26,6 +26,7 @@
 #define ACORE_KIT_H
 
 #include "acore.h"
+#include "acore/executor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,7 +54,9 @@ enum {
   ACORE_KIT_TASK = 6,   /* u.task, borrowed */
   ACORE_KIT_ERROR = 7,  /* u.error (borrowed in args; a new reference in a
                            return) */
-  ACORE_KIT_BOOL = 8    /* u.i, 0 or 1 */
+  ACORE_KIT_BOOL = 8,   /* u.i, 0 or 1 */
+  ACORE_KIT_BYTES = 9   /* u.b: bytes, borrowed (from the caller, or from
+                           the future read) */
 };
 
 typedef struct acore_kit_arg {
@@ -66,6 +69,10 @@ typedef struct acore_kit_arg {
     acore_future_t *future;
     acore_task_t *task;
     acore_error_t *error;
+    struct {
+      const void *data;
+      size_t len;
+    } b;
   } u;
 } acore_kit_arg;
 
@@ -74,7 +81,19 @@ enum {
   /* Steps are called with the status alone: fn(status). The host keeps
    * the task it got from acore_kit_spawn (the first step never runs
    * inside it) and knows what it awaits: no handle is made per step. */
-  ACORE_KIT_LEAN_STEPS = 1u << 0
+  ACORE_KIT_LEAN_STEPS = 1u << 0,
+  /* The table is the `base` of an acore_kit_coroutine_host: the host's
+   * coroutines can be tasks (acore_kit_spawn_coroutine). */
+  ACORE_KIT_COROUTINES = 1u << 1
+};
+
+/* What a host's coroutine did when resumed (acore_kit_host.resume). */
+enum {
+  ACORE_KIT_YIELDED = 1,  /* *out: a FUTURE to await, or NONE (run again
+                             on the next iteration) */
+  ACORE_KIT_RETURNED = 2, /* *out: its result (a typed value) */
+  ACORE_KIT_RAISED = 3    /* *out: an ERROR to fail with, or NONE: it
+                             ended by the cancellation delivered */
 };
 
 /* What a language gives the kit, once (a static const table). */
@@ -92,8 +111,25 @@ struct acore_kit_host {
   void (*release)(acore_kit_obj *obj);
 };
 
+/* A host whose coroutines can be tasks (flag ACORE_KIT_COROUTINES). */
+typedef struct acore_kit_coroutine_host {
+  acore_kit_host base;
+  /* Resume
+   * the coroutine `co`, the body of `task`, for one step - delivering the
+   * cancellation (`cancel` 1: raised inside it at the point where it
+   * waits; one that never ran ends at once, RAISED with NONE) - and tell
+   * what it did: ACORE_KIT_YIELDED, _RETURNED or _RAISED with *out (new
+   * references and taken values: the kit owns them), or a negative code
+   * (the task fails with it). The kit makes the verdict: it awaits, finishes
+   * with the value, fails, finishes cancelled, and marks a cancel the
+   * coroutine survived as handled. Loop thread. */
+  int (*resume)(acore_kit_obj *co, acore_task_t *task, int cancel,
+                acore_kit_arg *out);
+} acore_kit_coroutine_host;
+
 #else
 typedef struct acore_kit_obj acore_kit_obj;
+typedef struct acore_kit_arg acore_kit_arg;
 #endif /* SWIG */
 
 /* ---- destructors and tags ---- */
@@ -125,6 +161,12 @@ int acore_kit_spawn(acore_loop_t *loop, acore_kit_obj *fn,
                     acore_task_t **out);
 int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
                           acore_task_t **out);
+/* A task whose body is the host's coroutine `co`, each step one resume
+ * (see acore_kit_coroutine_host; ACORE_EINVAL for another host). */
+int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
+                              acore_task_t **out);
+int acore_kit_group_spawn_coroutine(acore_group_t *group, acore_kit_obj *co,
+                                    acore_task_t **out);
 /* fn(kind, message, name, error or NONE): the context's future is not
  * passed (it may be about to be freed; the name says which task). */
 int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn);
@@ -136,6 +178,15 @@ int acore_kit_queue_new_priority(acore_loop_t *loop, size_t maxsize,
                                  acore_kit_obj *fn, acore_queue_t **out);
 int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
                   unsigned flags, acore_future_t **out);
+
+/* Run the C work function `work` (an acore_work_fn a C library handed to
+ * the host as a plain pointer) on `ex` (NULL: the loop's default
+ * executor) with a NUL-terminated copy of the `len` bytes at `data` as its
+ * argument: the executor of a host whose code never runs on a worker
+ * (Lua). Returns: as acore_run_in_executor; ACORE_EINVAL (work NULL). */
+int acore_kit_run_c_work(acore_loop_t *loop, acore_executor_t *ex,
+                         void *work, const void *data, size_t len,
+                         acore_future_t **out);
 
 /* ---- host values as results and items (each call takes `value`, also
  * when it fails) ---- */
@@ -161,6 +212,25 @@ int acore_kit_loop_value(acore_loop_t *loop, acore_kit_obj **value);
 /* Borrowed: the host value an error of this module carries (ACORE_EEMPTY
  * when it carries none of this module's). */
 int acore_kit_error_value(acore_error_t *err, acore_kit_obj **value);
+
+/* ---- typed values: what every host stores and reads the same way ----
+ * A host turns its value into an acore_kit_arg once (an integer INT, a
+ * float DOUBLE, a string BYTES or STRING, nothing NONE, anything else a
+ * host VALUE) and back, so numbers and strings are acore's typed values
+ * (C reads them) and the rest stays the host's (tagged). */
+
+/* The result of the done future `fut` as an arg (*got): INT, DOUBLE,
+ * BYTES (borrowed from the future), VALUE (this module's, borrowed) or
+ * NONE. Returns: ACORE_OK; ACORE_EINVALIDSTATE (pending); the error's code
+ * (failed) or ACORE_ECANCELLED (cancelled), *got NONE; ACORE_ETYPE (a
+ * pointer another module or C stored); ACORE_EINVAL. */
+int acore_kit_future_get(acore_future_t *fut, acore_kit_arg *got);
+/* Complete `fut` with `v` (a VALUE is taken, also when this fails; BYTES
+ * and STRING are copied; BOOL and INT are ints). Returns: as the
+ * acore_future_set_* call made. */
+int acore_kit_future_set(acore_future_t *fut, const acore_kit_arg *v);
+/* The verdict "finish `task` with `v`" (as acore_kit_future_set). */
+int acore_kit_task_return(acore_task_t *task, const acore_kit_arg *v);
 
 /* ---- lists of futures ---- */
 

@@ -18,7 +18,9 @@
 
 #include "acore/executor.h"
 
-#include <stdlib.h>
+#include "kit_alloc.h"
+
+#include <string.h>
 
 void acore_kit_value_free(void *obj) {
   acore_kit_obj *o = obj;
@@ -77,11 +79,11 @@ static void soon_free(void *ud) {
   soon_ud *s = ud;
 
   acore_kit_value_free(s->fn);
-  free(s);
+  kit_free(s);
 }
 
 static soon_ud *soon_new(acore_loop_t *loop, acore_kit_obj *fn) {
-  soon_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+  soon_ud *s = loop != NULL ? kit_malloc(sizeof(*s)) : NULL;
 
   if (s == NULL) {
     acore_kit_value_free(fn);
@@ -183,6 +185,53 @@ int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
   return acore_group_spawn(group, tr_step, fn, acore_kit_value_free, out);
 }
 
+/* ---- coroutine steps: the host resumes, the kit gives the verdict ---- */
+
+static int tr_resume(acore_task_t *task, void *ud) {
+  acore_kit_obj *co = ud;
+  acore_kit_arg out = {ACORE_KIT_NONE, {0}};
+  acore_future_t *awaited = NULL;
+  int cancel = acore_task_resume(task, &awaited) == ACORE_ECANCELLED;
+  int did = ((const acore_kit_coroutine_host *)co->host)
+                ->resume(co, task, cancel, &out);
+
+  if (did == ACORE_KIT_RAISED && out.kind != ACORE_KIT_ERROR)
+    return acore_task_finish_cancelled(task); /* the cancel went through */
+  if (cancel && did > 0) /* it caught the cancel and went on */
+    acore_task_cancel_handled(task);
+  switch (did) {
+  case ACORE_KIT_YIELDED:
+    if (out.kind == ACORE_KIT_FUTURE)
+      return acore_task_await_take(task, out.u.future);
+    drop_ret(&out);
+    return ACORE_TASK_YIELD;
+  case ACORE_KIT_RETURNED:
+    return acore_kit_task_return(task, &out);
+  case ACORE_KIT_RAISED:
+    return acore_task_fail_take(task, out.u.error);
+  }
+  drop_ret(&out);
+  return did < 0 ? did : ACORE_EINVAL;
+}
+
+int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
+                              acore_task_t **out) {
+  if (co == NULL || !(co->host->flags & ACORE_KIT_COROUTINES)) {
+    acore_kit_value_free(co);
+    return ACORE_EINVAL;
+  }
+  return acore_task_spawn(loop, tr_resume, co, acore_kit_value_free, out);
+}
+
+int acore_kit_group_spawn_coroutine(acore_group_t *group, acore_kit_obj *co,
+                                    acore_task_t **out) {
+  if (co == NULL || !(co->host->flags & ACORE_KIT_COROUTINES)) {
+    acore_kit_value_free(co);
+    return ACORE_EINVAL;
+  }
+  return acore_group_spawn(group, tr_resume, co, acore_kit_value_free, out);
+}
+
 /* ---- the error handler ---- */
 
 /* The context's future is not passed: it may be about to be freed (the
@@ -227,11 +276,11 @@ static void sync_free(void *ud) {
 
   acore_kit_value_free(s->fn);
   acore_loop_unref(s->loop);
-  free(s);
+  kit_free(s);
 }
 
 static sync_ud *sync_new(acore_loop_t *loop, acore_kit_obj *fn) {
-  sync_ud *s = loop != NULL ? malloc(sizeof(*s)) : NULL;
+  sync_ud *s = loop != NULL ? kit_malloc(sizeof(*s)) : NULL;
 
   if (s == NULL) {
     acore_kit_value_free(fn);
@@ -353,6 +402,24 @@ int acore_kit_map(acore_loop_t *loop, size_t n, size_t k, acore_kit_obj *fn,
   if ((s = sync_new(loop, fn)) == NULL)
     return ACORE_ENOMEM;
   return acore_map(loop, n, k, tr_map, s, sync_free, flags, out);
+}
+
+/* ---- C work on the executor ---- */
+
+int acore_kit_run_c_work(acore_loop_t *loop, acore_executor_t *ex,
+                         void *work, const void *data, size_t len,
+                         acore_future_t **out) {
+  char *copy;
+
+  if (work == NULL || (data == NULL && len > 0))
+    return ACORE_EINVAL;
+  if ((copy = kit_malloc(len + 1)) == NULL)
+    return ACORE_ENOMEM;
+  if (len > 0)
+    memcpy(copy, data, len);
+  copy[len] = '\0';
+  return acore_run_in_executor(loop, ex, (acore_work_fn)work, copy, kit_free,
+                               out);
 }
 
 /* ---- release from any thread ---- */

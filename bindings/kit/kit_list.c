@@ -8,7 +8,7 @@
 
 #include "acore/combinators.h"
 
-#include <stdlib.h>
+#include "kit_alloc.h"
 
 struct acore_futlist {
   acore_future_t **items;
@@ -20,7 +20,7 @@ int acore_futlist_new(acore_futlist_t **out) {
 
   if (out == NULL)
     return ACORE_EINVAL;
-  if ((l = calloc(1, sizeof(*l))) == NULL)
+  if ((l = kit_calloc(1, sizeof(*l))) == NULL)
     return ACORE_ENOMEM;
   *out = l;
   return ACORE_OK;
@@ -33,8 +33,8 @@ void acore_futlist_free(acore_futlist_t *list) {
     return;
   for (i = 0; i < list->n; i++)
     acore_future_unref(list->items[i]);
-  free(list->items);
-  free(list);
+  kit_free(list->items);
+  kit_free(list);
 }
 
 int acore_futlist_append(acore_futlist_t *list, acore_future_t *fut) {
@@ -42,7 +42,7 @@ int acore_futlist_append(acore_futlist_t *list, acore_future_t *fut) {
     return ACORE_EINVAL;
   if (list->n == list->cap) {
     size_t cap = list->cap ? list->cap * 2 : 8;
-    acore_future_t **items = realloc(list->items, cap * sizeof(*items));
+    acore_future_t **items = kit_realloc(list->items, cap * sizeof(*items));
 
     if (items == NULL)
       return ACORE_ENOMEM;
@@ -132,7 +132,7 @@ int acore_kit_loop_tasks(acore_loop_t *loop, acore_futlist_t **out) {
 
   if (out == NULL || (rc = acore_loop_all_tasks(loop, NULL, 0, &n)) < 0)
     return out == NULL ? ACORE_EINVAL : rc;
-  if ((tasks = calloc(n + 1, sizeof(*tasks))) == NULL)
+  if ((tasks = kit_calloc(n + 1, sizeof(*tasks))) == NULL)
     return ACORE_ENOMEM;
   rc = acore_loop_all_tasks(loop, tasks, n, &n);
   if (rc == ACORE_OK)
@@ -142,7 +142,7 @@ int acore_kit_loop_tasks(acore_loop_t *loop, acore_futlist_t **out) {
       rc = acore_futlist_append(l, acore_task_future(tasks[i]));
     acore_task_unref(tasks[i]);
   }
-  free(tasks);
+  kit_free(tasks);
   if (rc != ACORE_OK) {
     acore_futlist_free(l);
     return rc;

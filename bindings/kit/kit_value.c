@@ -13,6 +13,8 @@
 #include "acore/combinators.h"
 #include "acore/sync.h"
 
+#include <string.h>
+
 static int drop_on_error(int rc, acore_kit_obj *value) {
   if (rc < 0)
     acore_kit_value_free(value);
@@ -108,6 +110,72 @@ int acore_kit_error_value(acore_error_t *err, acore_kit_obj **value) {
     return ACORE_EINVAL;
   *value = acore_error_payload(err, acore_kit_value_free);
   return *value != NULL ? ACORE_OK : ACORE_EEMPTY;
+}
+
+/* ---- typed values ---- */
+
+int acore_kit_future_get(acore_future_t *fut, acore_kit_arg *got) {
+  acore_error_t *err;
+  int rc = ACORE_OK, st = fut != NULL ? acore_future_state(fut) : 0;
+
+  if (fut == NULL || got == NULL)
+    return ACORE_EINVAL;
+  got->kind = ACORE_KIT_NONE;
+  if (st != ACORE_FUTURE_RESULT) {
+    err = acore_future_error(fut);
+    if (st == ACORE_FUTURE_CANCELLED)
+      return ACORE_ECANCELLED;
+    return err != NULL ? acore_error_code(err) : ACORE_EINVALIDSTATE;
+  }
+  switch (acore_future_result_kind(fut)) {
+  case ACORE_VALUE_INT:
+    got->kind = ACORE_KIT_INT;
+    return acore_future_result_int(fut, &got->u.i);
+  case ACORE_VALUE_DOUBLE:
+    got->kind = ACORE_KIT_DOUBLE;
+    return acore_future_result_double(fut, &got->u.d);
+  case ACORE_VALUE_BYTES:
+    got->kind = ACORE_KIT_BYTES;
+    return acore_future_result_bytes(fut, &got->u.b.data, &got->u.b.len);
+  case ACORE_VALUE_PTR:
+    rc = acore_kit_future_value(fut, &got->u.obj);
+    got->kind = rc == ACORE_OK ? ACORE_KIT_VALUE : ACORE_KIT_NONE;
+  }
+  return rc;
+}
+
+int acore_kit_future_set(acore_future_t *fut, const acore_kit_arg *v) {
+  if (v == NULL)
+    return ACORE_EINVAL;
+  switch (v->kind) {
+  case ACORE_KIT_INT:
+  case ACORE_KIT_BOOL: return acore_future_set_int(fut, v->u.i);
+  case ACORE_KIT_DOUBLE: return acore_future_set_double(fut, v->u.d);
+  case ACORE_KIT_BYTES:
+    return acore_future_set_bytes(fut, v->u.b.data, v->u.b.len);
+  case ACORE_KIT_STRING:
+    return acore_future_set_bytes(fut, v->u.s, strlen(v->u.s));
+  case ACORE_KIT_VALUE: return acore_kit_future_set_value(fut, v->u.obj);
+  case ACORE_KIT_NONE: return acore_future_set_result(fut, NULL, NULL);
+  }
+  return ACORE_EINVAL;
+}
+
+int acore_kit_task_return(acore_task_t *task, const acore_kit_arg *v) {
+  if (v == NULL)
+    return ACORE_EINVAL;
+  switch (v->kind) {
+  case ACORE_KIT_INT:
+  case ACORE_KIT_BOOL: return acore_task_return_int(task, v->u.i);
+  case ACORE_KIT_DOUBLE: return acore_task_return_double(task, v->u.d);
+  case ACORE_KIT_BYTES:
+    return acore_task_return_bytes(task, v->u.b.data, v->u.b.len);
+  case ACORE_KIT_STRING:
+    return acore_task_return_bytes(task, v->u.s, strlen(v->u.s));
+  case ACORE_KIT_VALUE: return acore_kit_task_return_value(task, v->u.obj);
+  case ACORE_KIT_NONE: return acore_task_return(task, NULL, NULL);
+  }
+  return ACORE_EINVAL;
 }
 
 /* ---- new references ---- */

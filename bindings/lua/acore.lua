@@ -8,16 +8,13 @@ local core = require "acore_core"
 
 local M = {}
 local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
-local costatus = coroutine.status
-local mtype, pack, unpack = math.type, table.pack, table.unpack
+local pack, unpack = table.pack, table.unpack
 
 local OK, ECANCELLED, EHOST = core.ACORE_OK, core.ACORE_ECANCELLED, core.ACORE_EHOST
 local ETIMEDOUT, EEMPTY = core.ACORE_ETIMEDOUT, core.ACORE_EEMPTY
+local EINVALIDSTATE = core.ACORE_EINVALIDSTATE
 local RESULT, FAILED, CANCELLED = core.ACORE_FUTURE_RESULT, core.ACORE_FUTURE_ERROR,
   core.ACORE_FUTURE_CANCELLED
-local V_PTR, V_INT, V_DOUBLE, V_BYTES = core.ACORE_VALUE_PTR, core.ACORE_VALUE_INT,
-  core.ACORE_VALUE_DOUBLE, core.ACORE_VALUE_BYTES
-local DONE = core.ACORE_TASK_DONE
 
 -- ---- errors -----------------------------------------------------------------
 
@@ -70,108 +67,59 @@ end
 
 -- ---- reading and completing futures -----------------------------------------
 
+local get = core.acore_kit_future_get -- rc, value (kit: typed values)
+
 -- The outcome of a done future: its value, or raise its error.
 local function outcome(f)
+  local rc, v = get(f)
+  if rc == OK then return v end
   local st = core.acore_future_state(f)
-  if st == RESULT then
-    local k = core.acore_future_result_kind(f)
-    if k == V_PTR then return core.acore_kit_future_value(f) end
-    if k == V_INT then return core.acore_future_result_int(f) end
-    if k == V_DOUBLE then return core.acore_future_result_double(f) end
-    if k == V_BYTES then return core.future_bytes(f) end
-    return nil
-  elseif st == FAILED then
-    error(lua_error(core.acore_kit_future_error(f)), 0)
-  elseif st == CANCELLED then
+  if st == FAILED then error(lua_error(core.acore_kit_future_error(f)), 0) end
+  if st == CANCELLED then
     error(new_error(ECANCELLED, core.acore_future_cancel_message(f)), 0)
   end
+  if st == RESULT then error(new_error(rc, "a value this module cannot read"), 2) end
   error(new_error(core.ACORE_EINVALIDSTATE, "the future is not done"), 2)
 end
 
 -- Numbers and strings are stored as C values (C code reads them), any
 -- other value as a Lua value.
-local function set_result(f, v)
-  local t = mtype(v)
-  if t == "integer" then return core.acore_future_set_int(f, v) end
-  if t == "float" then return core.acore_future_set_double(f, v) end
-  if type(v) == "string" then return core.acore_future_set_bytes(f, v) end
-  return core.acore_kit_future_set_value(f, v)
-end
+local set_result = core.acore_kit_future_set
 
-local function task_return(task, v)
-  local t = mtype(v)
-  if v == nil then return DONE end
-  if t == "integer" then return core.acore_task_return_int(task, v) end
-  if t == "float" then return core.acore_task_return_double(task, v) end
-  if type(v) == "string" then return core.lk_task_return_bytes(task, v) end
-  return core.acore_kit_task_return_value(task, v)
-end
-
--- ---- tasks: a coroutine driven by acore's step ------------------------------
+-- ---- tasks: a coroutine resumed by acore's step (lua_host.swg) -------------
 
 local CANCEL = {} -- what a step resumes a coroutine with to deliver a cancel
-local current = nil -- the task whose step runs
+local in_task = core.in_task -- the running coroutine is a task's
+
+local function cancelled() return new_error(ECANCELLED, core.cancel_message()) end
 
 -- Give the step `f` to await (nil: run again on the next iteration);
--- raise the cancellation it may deliver instead. (`current` is set only
--- while a task's step resumes its coroutine.)
+-- raise the cancellation it may deliver instead.
 local function suspend(f, level)
-  if current == nil then error("acore: not inside a task", level + 1) end
-  local token, task = yield(f)
-  if token == CANCEL then
-    error(new_error(ECANCELLED, core.acore_task_cancel_message(task)), 0)
-  end
+  if not in_task() then error("acore: not inside a task", level + 1) end
+  if yield(f) == CANCEL then error(cancelled(), 0) end
 end
 
 -- Suspend the running task until `f` is done; its value, or raise.
 function M.await(f)
-  if core.acore_future_is_done(f) == 0 then suspend(f, 2) end
+  local rc, v = get(f)
+  if rc == OK then return v end
+  if rc == EINVALIDSTATE and core.acore_future_is_done(f) == 0 then
+    suspend(f, 2)
+    rc, v = get(f)
+    if rc == OK then return v end
+  end
   return outcome(f)
 end
 
-local YIELD = core.ACORE_TASK_YIELD
+-- What a task's coroutine raised: nil for a cancellation (the task ends
+-- cancelled), else the acore error it fails with.
+core.task_hooks(CANCEL, function(e, co)
+  if M.is_cancelled(e) then return nil end
+  return acore_error(e, co)
+end)
 
--- The step of a task running `co`: called with the status alone (the kit's
--- lean steps); returns the future to await or a verdict. `bind` gives it
--- its task, before its first step.
-local function step_of(co, args)
-  local started, task = false, nil
-  local function step(status)
-    local ok, r
-    local outer = current
-    current = task
-    if not started then
-      started = true
-      if status == ECANCELLED then -- cancelled before it ran: never runs
-        current = outer
-        return core.acore_task_finish_cancelled(task)
-      end
-      ok, r = resume(co, unpack(args, 1, args.n))
-    elseif status == ECANCELLED then
-      ok, r = resume(co, CANCEL, task)
-    else
-      ok, r = resume(co)
-    end
-    current = outer
-    if costatus(co) == "dead" then
-      if not ok and M.is_cancelled(r) then return core.acore_task_finish_cancelled(task) end
-      if status == ECANCELLED then core.acore_task_cancel_handled(task) end
-      if ok then return task_return(task, r) end
-      return core.acore_kit_task_fail(task, acore_error(r, co))
-    end
-    if status == ECANCELLED then core.acore_task_cancel_handled(task) end
-    if r == nil then return YIELD end
-    return r -- a future: the kit awaits it
-  end
-  return step, function(t) task = t return t end
-end
-
-local NOARGS = {n = 0}
-local function new_step(fn, ...)
-  return step_of(create(fn), select("#", ...) == 0 and NOARGS or pack(...))
-end
-
-function M.current_task() return current end
+function M.current_task() return core.current_task() end
 
 -- ---- the loop ---------------------------------------------------------------
 
@@ -218,10 +166,21 @@ end
 Loop.__close = Loop.close
 Loop.__gc = Loop.close
 
-function Loop:spawn(fn, ...)
-  local step, bind = new_step(fn, ...)
-  return bind(core.acore_kit_spawn(self.h, step))
+-- Keep run() and run_until_complete() waiting while another thread (a C
+-- library's, an executor's) still has to wake the loop (acore_loop_hold).
+function Loop:hold() core.acore_loop_hold(self.h) end
+function Loop:release() core.acore_loop_release(self.h) end
+-- A future another thread completes (acore_future_set_*_threadsafe, or a
+-- callback it queues with acore_loop_call_soon_threadsafe): the loop is
+-- held until it is done, cancelled included.
+function Loop:threadsafe_future()
+  local f, h = core.acore_future_new(self.h), self.h
+  core.acore_kit_add_done_callback(f, function() core.acore_loop_release(h) end)
+  core.acore_loop_hold(h)
+  return f
 end
+
+function Loop:spawn(fn, ...) return core.spawn(self.h, create(fn), ...) end
 function Loop:future() return core.acore_future_new(self.h) end
 function Loop:call_soon(fn, ...)
   local args = pack(...)
@@ -298,8 +257,11 @@ task_methods.set_name = function(t, n) return core.acore_task_set_name(t, n) end
 add_methods("acore_task", task_methods)
 add_methods("acore_handle", {cancel = function(h) return core.acore_handle_cancel(h) == 1 end})
 
-function M.spawn(fn, ...) return M.get_running_loop():spawn(fn, ...) end
+function M.spawn(fn, ...)
+  return core.spawn((running or M.get_running_loop()).h, create(fn), ...)
+end
 function M.Future() return M.get_running_loop():future() end
+function M.threadsafe_future() return M.get_running_loop():threadsafe_future() end
 function M.call_soon(fn, ...) return M.get_running_loop():call_soon(fn, ...) end
 function M.call_later(d, fn, ...) return M.get_running_loop():call_later(d, fn, ...) end
 
@@ -309,7 +271,11 @@ local function h() return M.get_running_loop().h end
 
 -- sleep(0) lets the other tasks run (a yield); sleep(d) waits d seconds.
 function M.sleep(delay, value)
-  if delay == 0 and current then suspend(nil, 2) else M.await(core.acore_sleep(h(), delay)) end
+  if delay ~= 0 or not in_task() then
+    M.await(core.acore_sleep(h(), delay))
+  elseif yield(nil) == CANCEL then
+    error(cancelled(), 0)
+  end
   return value
 end
 
@@ -410,7 +376,7 @@ end
 -- timeout(delay, fn, ...): fn(...) in the running task with a deadline;
 -- raises an ETIMEDOUT error when it passes.
 function M.timeout(delay, fn, ...)
-  local task = current or error("acore.timeout: not inside a task", 2)
+  local task = core.current_task() or error("acore.timeout: not inside a task", 2)
   local scope = core.acore_timeout_new(task, core.acore_loop_time(h()) + delay)
   local r = pack(pcall(fn, ...))
   local status = r[1] and OK or (M.is_cancelled(r[2]) and ECANCELLED or EHOST)
@@ -425,10 +391,7 @@ end
 -- acore.Error whose .errors are the tasks' errors).
 function M.task_group(body)
   local g = core.acore_group_new(h())
-  local tg = {spawn = function(_, fn, ...)
-    local step, bind = new_step(fn, ...)
-    return bind(core.acore_kit_group_spawn(g, step))
-  end}
+  local tg = {spawn = function(_, fn, ...) return core.group_spawn(g, create(fn), ...) end}
   local ok, r = pcall(body, tg)
   if not ok then core.acore_future_cancel(core.acore_kit_group_future(g), nil) end
   core.acore_group_seal(g)
@@ -458,7 +421,7 @@ end
 -- userdata a C library gives) runs on a worker with the string `data`;
 -- Lua code never runs there.
 function M.run_in_executor(cfn, data, executor)
-  return M.await(core.lk_run_in_executor(h(), executor, cfn, data or ""))
+  return M.await(core.acore_kit_run_c_work(h(), executor, cfn, data or ""))
 end
 
 -- ---- synchronisation --------------------------------------------------------

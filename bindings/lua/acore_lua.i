@@ -40,6 +40,19 @@
   acore_kit_value_free(tmp$argnum);
 }
 
+/* Any Lua value as a typed value (a reference taken last, as for fn). */
+%typemap(in) const acore_kit_arg *v (acore_kit_arg tmp) {
+  luaL_checkany(L, $input);
+  tmp.kind = ACORE_KIT_NONE;
+  $1 = &tmp;
+}
+%typemap(check) const acore_kit_arg *v { lk_to_value(L, $argnum, &tmp$argnum); }
+%typemap(in, numinputs=0) acore_kit_arg *got (acore_kit_arg tmp) {
+  tmp.kind = ACORE_KIT_NONE;
+  $1 = &tmp;
+}
+%typemap(argout) acore_kit_arg *got { lk_push_arg(L, &tmp$argnum); SWIG_arg++; }
+
 /* A Lua string as bytes. */
 %typemap(in, checkfn="lua_isstring") (const void *data, size_t len) {
   size_t n = 0;
@@ -64,7 +77,7 @@
     n = luaL_len(L, $input);
     for (i = 1; i <= n; i++) {
       lua_geti(L, $input, i);
-      if (!SWIG_IsOK(SWIG_ConvertPtr(L, -1, &p, SWIGTYPE_p_acore_future, 0))) {
+      if ((p = lk_future_at(L, -1)) == NULL) {
         lua_pushfstring(L, "acore: item %d is not a future", (int)i);
         SWIG_fail;
       }
@@ -86,10 +99,7 @@
 %typemap(argout) TYPE **out {
   lua_pop(L, SWIG_arg);
   SWIG_arg = 0;
-  if (tmp$argnum != NULL)
-    SWIG_NewPointerObj(L, tmp$argnum, $descriptor(struct STRUCT *), 1);
-  else
-    lua_pushnil(L);
+  lk_push_handle(L, tmp$argnum, $descriptor(struct STRUCT *));
   SWIG_arg++;
 }
 %enddef
@@ -149,7 +159,6 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 
 /* ---- Lua only --------------------------------------------------------------- */
 
-%native(future_bytes) int lk_future_bytes(lua_State *L);
 %native(class_methods) int lk_class_methods(lua_State *L);
 %native(same) int lk_same(lua_State *L);
 %native(future_key) int lk_future_key(lua_State *L);
@@ -157,29 +166,12 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(pointer) int lk_pointer(lua_State *L);
 %native(outcomes) int lk_outcomes(lua_State *L);
 %native(adopt) int lk_adopt(lua_State *L);
-
-%inline %{
-/* A task's verdict "finished with these bytes" (a Lua string for C). */
-static int lk_task_return_bytes(acore_task_t *task, const void *data,
-                                size_t len) {
-  return acore_task_return_bytes(task, data, len);
-}
-
-/* Run the C work function `fn` (a light userdata from a C library) on
- * `ex` (NULL: the loop's default executor) with a copy of `data` as its
- * argument: Lua code never runs on a worker thread. */
-static int lk_run_in_executor(acore_loop_t *loop, acore_executor_t *ex,
-                              void *fn, const void *data, size_t len,
-                              acore_future_t **out) {
-  char *copy = malloc(len + 1);
-
-  if (copy == NULL)
-    return ACORE_ENOMEM;
-  memcpy(copy, data, len);
-  copy[len] = '\0';
-  return acore_run_in_executor(loop, ex, (acore_work_fn)fn, copy, free, out);
-}
-%}
+%native(spawn) int lk_spawn(lua_State *L);
+%native(group_spawn) int lk_group_spawn(lua_State *L);
+%native(in_task) int lk_in_task(lua_State *L);
+%native(current_task) int lk_current_task(lua_State *L);
+%native(cancel_message) int lk_cancel_message(lua_State *L);
+%native(task_hooks) int lk_task_hooks(lua_State *L);
 
 %init %{
   lk_init(L);

@@ -2,15 +2,19 @@
 /*
  * ctest.c - a C library driving the loop a Lua script runs (the Lua module
  * acore_ctest, for tests/lua/interop_spec.lua): C completes a future Lua
- * awaits, a C task awaits a future Lua completes, and a C work function
- * runs on the executor. Handles cross as light userdata
- * (acore.core.pointer / acore.core.adopt).
+ * awaits, a C task awaits a future Lua completes, a C work function runs
+ * on the executor, and a C thread of its own wakes the loop (the
+ * thread-safe completions, call_soon_threadsafe). Handles cross as light
+ * userdata (acore.core.pointer / acore.core.adopt).
  */
 #include <acore.h>
+#include <acore/executor.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct later {
   acore_future_t *fut;
@@ -83,10 +87,85 @@ static int checksum(acore_work_t *w, void *ud) {
   return acore_work_set_int(w, sum);
 }
 
+/* ---- a C thread of the library's own ---- */
+
+typedef struct job {
+  acore_loop_t *loop;  /* a reference */
+  acore_future_t *fut; /* a reference, taken on the loop thread */
+  int how;             /* see hows[] */
+  int64_t value;
+  long ms;
+  pthread_t thread;
+} job;
+
+/* On the loop thread, queued by the job's thread (how "soon"). */
+static void set_on_loop(void *ud) {
+  job *j = ud;
+
+  acore_future_set_int(j->fut, j->value);
+}
+
+static void *job_main(void *ud) {
+  job *j = ud;
+  struct timespec ts = {j->ms / 1000, (j->ms % 1000) * 1000000L};
+
+  nanosleep(&ts, NULL); /* the library's blocking work */
+  switch (j->how) {
+  case 0: acore_future_set_int_threadsafe(j->fut, j->value); break;
+  case 1: acore_future_set_bytes_threadsafe(j->fut, "from C", 6); break;
+  case 2:
+    acore_future_set_error_code_threadsafe(j->fut, ACORE_EIO, "C failed");
+    break;
+  case 3: acore_future_cancel_threadsafe(j->fut, "C gave up"); break;
+  default:
+    acore_loop_call_soon_threadsafe(j->loop, set_on_loop, j, NULL);
+  }
+  return NULL;
+}
+
+/* thread_complete(loop, fut, how, value, ms) -> a job to join: a thread
+ * that sleeps ms, then completes fut from there ("int" with value,
+ * "bytes", "error", "cancel", or "soon": a call_soon_threadsafe callback
+ * sets value on the loop thread). */
+static int thread_complete(lua_State *L) {
+  static const char *const hows[] = {"int", "bytes", "error", "cancel",
+                                     "soon", NULL};
+  job *j = calloc(1, sizeof(*j));
+
+  if (j == NULL)
+    return luaL_error(L, "out of memory");
+  j->loop = acore_loop_ref(lua_touserdata(L, 1));
+  j->fut = acore_future_ref(lua_touserdata(L, 2));
+  j->how = luaL_checkoption(L, 3, NULL, hows);
+  j->value = luaL_optinteger(L, 4, 0);
+  j->ms = (long)luaL_optinteger(L, 5, 0);
+  if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+    acore_future_unref(j->fut);
+    acore_loop_unref(j->loop);
+    free(j);
+    return luaL_error(L, "pthread_create failed");
+  }
+  lua_pushlightuserdata(L, j);
+  return 1;
+}
+
+/* join(job): wait for the thread, drop the job's references. */
+static int join(lua_State *L) {
+  job *j = lua_touserdata(L, 1);
+
+  pthread_join(j->thread, NULL);
+  acore_future_unref(j->fut);
+  acore_loop_unref(j->loop);
+  free(j);
+  return 0;
+}
+
 int luaopen_acore_ctest(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"complete_later", complete_later},
       {"spawn_doubler", spawn_doubler},
+      {"thread_complete", thread_complete},
+      {"join", join},
       {NULL, NULL}};
 
   luaL_newlib(L, fns);
