@@ -84,6 +84,7 @@ struct PyLoop {
   int closing;            /* inside close(): a nested close() returns */
   PyObject *task_factory; /* loop.set_task_factory()'s, or NULL */
   PyObject *weakreflist;
+  PyLoop *lprev, *lnext;  /* every initialised loop (pyac_loops) */
 };
 
 enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
@@ -238,6 +239,10 @@ int pyac_future_add_callback(PyFuture *f, PyObject *entry);
 PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
                            PyObject *context);
 PyObject *pyac_all_tasks(PyLoop *loop);
+/* The unfinished Python tasks of every loop (a new list), and how many
+ * there are: asyncio's task set shows them (acore/__init__.py). */
+PyObject *pyac_every_task(void);
+Py_ssize_t pyac_every_task_count(void);
 /* call_soon / call_later / call_at / call_soon_threadsafe */
 enum { PYAC_SOON, PYAC_LATER, PYAC_AT, PYAC_THREADSAFE };
 PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,

@@ -24,6 +24,48 @@
 
 
 static __thread PyLoop *tls_running;
+static PyLoop *pyac_loops; /* every initialised loop (GIL held) */
+
+static void loops_link(PyLoop *self) {
+  self->lprev = NULL;
+  self->lnext = pyac_loops;
+  if (pyac_loops != NULL)
+    pyac_loops->lprev = self;
+  pyac_loops = self;
+}
+
+static void loops_unlink(PyLoop *self) {
+  if (self->lprev == NULL && pyac_loops != self)
+    return; /* never linked */
+  if (self->lprev != NULL)
+    self->lprev->lnext = self->lnext;
+  else
+    pyac_loops = self->lnext;
+  if (self->lnext != NULL)
+    self->lnext->lprev = self->lprev;
+  self->lprev = self->lnext = NULL;
+}
+
+PyObject *pyac_every_task(void) {
+  PyObject *list = PyList_New(0);
+  PyLoop *l;
+  PyTask *t;
+
+  for (l = pyac_loops; list != NULL && l != NULL; l = l->lnext)
+    for (t = l->tasks; list != NULL && t != NULL; t = t->next)
+      if (PyList_Append(list, (PyObject *)t) < 0)
+        Py_CLEAR(list);
+  return list;
+}
+
+Py_ssize_t pyac_every_task_count(void) {
+  Py_ssize_t n = 0;
+  PyLoop *l;
+
+  for (l = pyac_loops; l != NULL; l = l->lnext)
+    n += l->ntasks;
+  return n;
+}
 
 PyLoop *pyac_running_loop(void) { return tls_running; }
 
@@ -133,6 +175,7 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
     return -1;
   }
   acore_loop_set_error_handler(self->loop, report_trampoline, self, NULL);
+  loops_link(self);
   return 0;
 }
 
@@ -199,6 +242,7 @@ static void loop_dealloc(PyLoop *self) {
   if (self->weakreflist != NULL)
     PyObject_ClearWeakRefs((PyObject *)self);
   if (self->loop != NULL) {
+    loops_unlink(self);
     if (!acore_loop_is_closed(self->loop)) {
       acore_loop_set_error_handler(self->loop, NULL, NULL, NULL);
       close_c_loop(self);

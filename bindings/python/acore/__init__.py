@@ -548,11 +548,59 @@ class _ForeignWait:
         return self.waiter
 
 
-_lowlevel._set_asyncio(
-    _ForeignWait, getattr(_atasks, "_current_tasks", None),
-    getattr(_atasks, "_register_task", None),
-    # the set _register_task adds to: 3.11 _all_tasks, 3.12+ _scheduled_tasks
-    getattr(_atasks, "_scheduled_tasks", getattr(_atasks, "_all_tasks", None)))
+class _TaskSet(_weakref.WeakSet):
+    """asyncio's task set (3.10/3.11 ``asyncio.tasks._all_tasks``, 3.12+
+    ``_scheduled_tasks``) as acore installs it: it shares the contents of
+    asyncio's own WeakSet (asyncio's and other loops' tasks still enter
+    and leave that, unchanged) and adds the unfinished tasks of every acore
+    loop, read from the loops' own task lists when the set is iterated.
+    So asyncio.all_tasks() sees acore tasks without acore entering a weak
+    reference per task (memory and time on every create_task)."""
+
+    def __iter__(self):
+        yield from _weakref.WeakSet.__iter__(self)
+        yield from _lowlevel._every_task()
+
+    def __len__(self):
+        return _weakref.WeakSet.__len__(self) + _lowlevel._every_task_count()
+
+    def __contains__(self, item):
+        # every acore task counts as registered while it lives, as asyncio
+        # registers each of its tasks in the set until it is collected
+        return isinstance(item, Task) or _weakref.WeakSet.__contains__(
+            self, item)
+
+
+def _install_task_set():
+    """Put a _TaskSet in place of asyncio's task set, if asyncio's
+    all_tasks() is the Python function that reads that module global;
+    returns whether it did (else acore enters each task in the set)."""
+    name = "_scheduled_tasks" if hasattr(_atasks, "_scheduled_tasks") \
+        else "_all_tasks"
+    base = getattr(_atasks, name, None)
+    if isinstance(base, _TaskSet) or type(base).__name__ == "_TaskSet":
+        return True  # acore imported again: asyncio's set is shared already
+    code = getattr(_atasks.all_tasks, "__code__", None)
+    if type(base) is not _weakref.WeakSet or code is None or \
+            name not in code.co_names:
+        return False
+    view = _TaskSet.__new__(_TaskSet)
+    view.__dict__.update(base.__dict__)  # the same data, guards, callback
+    setattr(_atasks, name, view)
+    return True
+
+
+if _install_task_set():
+    _lowlevel._set_asyncio(
+        _ForeignWait, getattr(_atasks, "_current_tasks", None), None, None)
+else:
+    _lowlevel._set_asyncio(
+        _ForeignWait, getattr(_atasks, "_current_tasks", None),
+        getattr(_atasks, "_register_task", None),
+        # the set _register_task adds to: 3.11 _all_tasks, 3.12+
+        # _scheduled_tasks
+        getattr(_atasks, "_scheduled_tasks",
+                getattr(_atasks, "_all_tasks", None)))
 
 
 from ._combinators import (  # noqa: E402
