@@ -85,6 +85,8 @@ struct PyLoop {
   PyObject *task_factory; /* loop.set_task_factory()'s, or NULL */
   PyObject *weakreflist;
   PyLoop *lprev, *lnext;  /* every initialised loop (pyac_loops) */
+  PyTask *step_task;      /* borrowed: the task whose step runs, or NULL */
+  PyObject *step_ctx;     /* borrowed: the context that step entered */
 };
 
 enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
@@ -108,21 +110,20 @@ typedef struct PyFuture {
   uint8_t shared;         /* C may hold `fut` besides this wrapper */
   uint8_t quiet;          /* asyncio's _log_destroy_pending cleared (kept
                              for asyncio's code; acore reports in C) */
+  uint8_t exhausted;      /* a task's coroutine returned or raised */
 } PyFuture;
 
+/* A task's C task is its future (base.fut: acore_task_from_future). */
 struct PyTask {
   PyFuture base;
-  acore_task_t *task;     /* borrowed: base.fut is the task's future */
   PyObject *coro;         /* cleared when the task finishes */
   PyObject *context;      /* contextvars.Context the steps run in, or
                              Py_None: an empty one (pyac_ctx_capture) */
-  PyObject *step_ctx;     /* borrowed: the context a running step entered */
   PyObject *throw_exc;    /* thrown into the coroutine at the next step */
   PyTask *prev, *next;    /* loop->tasks while unfinished */
   PyObject *awaited;      /* what the coroutine last yielded to wait on: an
                              acore.Future, or the wait on an asyncio-compatible
                              future (acore._ForeignWait); NULL */
-  int exhausted;          /* the coroutine returned or raised */
 };
 
 typedef struct PyHandle {
