@@ -227,6 +227,7 @@ PyObject *pyac_waiter_new(const pyac_waiter_kind *kind, PyObject *owner,
 int pyac_waiter_type_init(void);
 
 int pyac_exec_init(PyObject *m);
+int pyac_comb_init(PyObject *m);  /* sleep(0)'s _Yield */
 int pyac_sync_init(PyObject *m);
 int pyac_queue_init(PyObject *m);
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg);
