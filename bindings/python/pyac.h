@@ -269,6 +269,8 @@ void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
 PyTask *pyac_current_task(void);             /* borrowed or NULL */
+/* The task whose step runs on `loop` (any object), borrowed, or NULL. */
+PyTask *pyac_step_task(PyObject *loop);
 
 /* ---- asyncio's view of acore tasks (set by acore/__init__.py) ------------
  * pyac_aio_foreign(task, fut): the wait on a foreign future (or NULL);

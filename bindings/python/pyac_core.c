@@ -323,6 +323,12 @@ static PyObject *mod_current_task(PyObject *m, PyObject *noarg) {
   return Py_NewRef(t ? (PyObject *)t : Py_None);
 }
 
+static PyObject *mod_step_task(PyObject *m, PyObject *loop) {
+  PyTask *t = pyac_step_task(loop);
+  (void)m;
+  return Py_NewRef(t ? (PyObject *)t : Py_None);
+}
+
 static PyObject *mod_every_task(PyObject *m, PyObject *noarg) {
   (void)m;
   (void)noarg;
@@ -430,6 +436,8 @@ static PyMethodDef mod_methods[] = {
      "the loop running on this thread, or None"},
     {"_current_task", mod_current_task, METH_NOARGS,
      "the Python task whose step is running, or None"},
+    {"_step_task", mod_step_task, METH_O,
+     "the task whose step runs on the loop given (any object), or None"},
     {"_every_task", mod_every_task, METH_NOARGS,
      "the unfinished Python tasks of every loop (a list)"},
     {"_every_task_count", mod_every_task_count, METH_NOARGS,

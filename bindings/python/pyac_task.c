@@ -32,6 +32,12 @@ static PyObject *str_throw, *str_blocking, *str_waiter, *str_cancel;
 
 PyTask *pyac_current_task(void) { return tls_current; }
 
+PyTask *pyac_step_task(PyObject *loop) {
+  if (!PyObject_TypeCheck(loop, &PyacLoop_Type))
+    return NULL;
+  return ((PyLoop *)loop)->step_task;
+}
+
 /* The C task (borrowed), or NULL once the wrapper was cleared. */
 static acore_task_t *c_task(PyTask *t) {
   return t->base.fut ? acore_task_from_future(t->base.fut) : NULL;
@@ -344,14 +350,16 @@ static PySendResult step_coro(PyTask *t, acore_task_t *task, int read_future,
   return PyIter_Send(t->coro, Py_None, res);
 }
 
-/* asyncio.current_task() reads asyncio's {loop: task} dict: a step
+/* Where asyncio.current_task() reads asyncio's {loop: task} dict (Python
+ * 3.12+: acore/__init__.py serves the others from loop->step_task), a step
  * enters its task there and leaves it (restoring what was there). */
 static PyObject *aio_enter(PyTask *t) {
-  PyObject *loop = (PyObject *)t->base.loop, *prev;
+  PyObject *loop = (PyObject *)t->base.loop, *prev = NULL;
 
   if (pyac_aio_current == NULL)
     return NULL;
-  prev = PyDict_GetItemWithError(pyac_aio_current, loop);
+  if (PyDict_GET_SIZE(pyac_aio_current) > 0)
+    prev = PyDict_GetItemWithError(pyac_aio_current, loop);
   Py_XINCREF(prev);
   if (PyDict_SetItem(pyac_aio_current, loop, (PyObject *)t) < 0)
     PyErr_WriteUnraisable(loop);
@@ -387,20 +395,19 @@ static int task_step(acore_task_t *task, void *ud) {
   }
   prev = tls_current;
   tls_current = t;
+  prev_step = loop->step_task; /* asyncio.current_task() (acore/__init__) */
+  loop->step_task = t;
   aio_prev = aio_enter(t);
   if (t->coro == NULL) {
     v = acore_task_fail_code(task, ACORE_EINVALIDSTATE, "no coroutine");
   } else if ((ctx = pyac_ctx_enter(t->base.loop, t->context)) == NULL) {
     v = on_error(t, task);
   } else {
-    prev_step = loop->step_task;
     prev_ctx = loop->step_ctx;
-    loop->step_task = t;
     loop->step_ctx = ctx;
     sr = step_coro(t, task, read_future, &res);
     if (t->awaited != NULL && PyacFuture_Check(t->awaited))
       Py_CLEAR(t->awaited);
-    loop->step_task = prev_step;
     loop->step_ctx = prev_ctx;
     pyac_ctx_exit_adopt(loop, ctx, &t->context);
     t->base.exhausted = sr != PYGEN_NEXT;
@@ -416,6 +423,7 @@ static int task_step(acore_task_t *task, void *ud) {
   if (v != ACORE_TASK_CANCELLED)
     acore_task_cancel_handled(task);
   aio_leave(t, aio_prev);
+  loop->step_task = prev_step;
   tls_current = prev;
   pyac_gil_leave(g);
   return v;

@@ -377,6 +377,38 @@ class TestVisibility(PolicyCase):
         list(tasks)  # leaving the iteration applies the pending removals
         self.assertEqual(len(tasks.data), before)
 
+    def test_current_task_of_acore_and_asyncio_tasks(self):
+        # asyncio.current_task() sees an acore task's step (from the loop,
+        # no entry in asyncio's table) and an asyncio.Task's step on the
+        # acore loop (asyncio's own table); between steps, nothing
+        import asyncio.tasks as at
+
+        async def theirs():
+            await asyncio.sleep(0)
+            return asyncio.current_task()
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            me = asyncio.current_task()
+            entries = dict(at._current_tasks.items())
+            t = asyncio.Task(theirs(), loop=loop)
+            seen = await t
+            return (me is acore.current_task(), loop in entries, seen is t,
+                    at._current_tasks.get(loop) is me,
+                    asyncio.current_task() is me)
+        self.assertEqual(asyncio.run(main()),
+                         (True, False, True, True, True))
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertIsNone(asyncio.current_task(loop))
+            t = object()
+            at._enter_task(loop, t)         # asyncio's own, on acore's loop
+            self.assertIs(asyncio.current_task(loop), t)
+            at._leave_task(loop, t)
+            self.assertIsNone(asyncio.current_task(loop))
+        finally:
+            loop.close()
+
     def test_other_loops_see_only_their_tasks(self):
         # acore's view of asyncio's task set adds acore tasks; all_tasks()
         # of asyncio's own loop, run meanwhile, still lists only its own.

@@ -590,12 +590,85 @@ def _install_task_set():
     return True
 
 
+class _CurrentTasks(dict):
+    """asyncio's current-task table (``asyncio.tasks._current_tasks``) as
+    acore installs it where asyncio.current_task() is the Python function
+    that reads it (3.10, 3.11): the task whose step runs on an acore loop
+    comes from the loop itself; every other entry is asyncio's own table,
+    read and written through (asyncio's C Task keeps using that table). So
+    an acore step writes no dict entry. The dict itself stays empty."""
+
+    __slots__ = ()
+
+    def get(self, loop, default=None):
+        task = _lowlevel._step_task(loop)
+        if task is not None:
+            return task
+        return _base_current.get(loop, default)
+
+    def __getitem__(self, loop):
+        task = self.get(loop)
+        if task is None:
+            raise KeyError(loop)
+        return task
+
+    def __contains__(self, loop):
+        return self.get(loop) is not None
+
+    def __setitem__(self, loop, task):
+        _base_current[loop] = task
+
+    def __delitem__(self, loop):
+        del _base_current[loop]
+
+    def pop(self, loop, *default):
+        return _base_current.pop(loop, *default)
+
+    def __len__(self):
+        return len(_base_current)
+
+    def __iter__(self):
+        return iter(_base_current)
+
+    def keys(self):
+        return _base_current.keys()
+
+    def values(self):
+        return _base_current.values()
+
+    def items(self):
+        return _base_current.items()
+
+    def __repr__(self):
+        return repr(_base_current)
+
+
+_base_current = getattr(_atasks, "_current_tasks", None)
+
+
+def _install_current_tasks():
+    """Put a _CurrentTasks in place of asyncio's table if current_task()
+    is the Python function that reads it; returns whether it did (else a
+    step enters its task in asyncio's table)."""
+    global _base_current
+    base = _base_current
+    if isinstance(base, _CurrentTasks) or \
+            type(base).__name__ == "_CurrentTasks":
+        return True  # acore imported again
+    code = getattr(_atasks.current_task, "__code__", None)
+    if type(base) is not dict or code is None or \
+            "_current_tasks" not in code.co_names:
+        return False
+    _atasks._current_tasks = _CurrentTasks()
+    return True
+
+
+_current = None if _install_current_tasks() else _base_current
 if _install_task_set():
-    _lowlevel._set_asyncio(
-        _ForeignWait, getattr(_atasks, "_current_tasks", None), None, None)
+    _lowlevel._set_asyncio(_ForeignWait, _current, None, None)
 else:
     _lowlevel._set_asyncio(
-        _ForeignWait, getattr(_atasks, "_current_tasks", None),
+        _ForeignWait, _current,
         getattr(_atasks, "_register_task", None),
         # the set _register_task adds to: 3.11 _all_tasks, 3.12+
         # _scheduled_tasks
