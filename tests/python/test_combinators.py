@@ -399,7 +399,9 @@ class TestAsCompletedC(LoopTestCase):
             slow = acore.create_task(value_after("s", 10))
             fast = acore.create_task(value_after("f"))
             got = []
-            for aw in acore.as_completed([slow, fast], timeout=0.002):
+            # fast needs two loop turns before the timeout: 50 ms leaves a
+            # loaded machine (ASan, other builds) room for them
+            for aw in acore.as_completed([slow, fast], timeout=0.05):
                 try:
                     got.append(await aw)
                 except TimeoutError:
