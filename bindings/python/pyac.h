@@ -84,6 +84,9 @@ struct PyLoop {
   int closing;            /* inside close(): a nested close() returns */
   PyObject *task_factory; /* loop.set_task_factory()'s, or NULL */
   PyObject *weakreflist;
+  PyLoop *lprev, *lnext;  /* every initialised loop (pyac_loops) */
+  PyTask *step_task;      /* borrowed: the task whose step runs, or NULL */
+  PyObject *step_ctx;     /* borrowed: the context that step entered */
 };
 
 enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
@@ -107,21 +110,20 @@ typedef struct PyFuture {
   uint8_t shared;         /* C may hold `fut` besides this wrapper */
   uint8_t quiet;          /* asyncio's _log_destroy_pending cleared (kept
                              for asyncio's code; acore reports in C) */
+  uint8_t exhausted;      /* a task's coroutine returned or raised */
 } PyFuture;
 
+/* A task's C task is its future (base.fut: acore_task_from_future). */
 struct PyTask {
   PyFuture base;
-  acore_task_t *task;     /* borrowed: base.fut is the task's future */
   PyObject *coro;         /* cleared when the task finishes */
   PyObject *context;      /* contextvars.Context the steps run in, or
                              Py_None: an empty one (pyac_ctx_capture) */
-  PyObject *step_ctx;     /* borrowed: the context a running step entered */
   PyObject *throw_exc;    /* thrown into the coroutine at the next step */
   PyTask *prev, *next;    /* loop->tasks while unfinished */
   PyObject *awaited;      /* what the coroutine last yielded to wait on: an
                              acore.Future, or the wait on an asyncio-compatible
                              future (acore._ForeignWait); NULL */
-  int exhausted;          /* the coroutine returned or raised */
 };
 
 typedef struct PyHandle {
@@ -225,6 +227,7 @@ PyObject *pyac_waiter_new(const pyac_waiter_kind *kind, PyObject *owner,
 int pyac_waiter_type_init(void);
 
 int pyac_exec_init(PyObject *m);
+int pyac_comb_init(PyObject *m);  /* sleep(0)'s _Yield */
 int pyac_sync_init(PyObject *m);
 int pyac_queue_init(PyObject *m);
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg);
@@ -238,6 +241,10 @@ int pyac_future_add_callback(PyFuture *f, PyObject *entry);
 PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
                            PyObject *context);
 PyObject *pyac_all_tasks(PyLoop *loop);
+/* The unfinished Python tasks of every loop (a new list), and how many
+ * there are: asyncio's task set shows them (acore/__init__.py). */
+PyObject *pyac_every_task(void);
+Py_ssize_t pyac_every_task_count(void);
 /* call_soon / call_later / call_at / call_soon_threadsafe */
 enum { PYAC_SOON, PYAC_LATER, PYAC_AT, PYAC_THREADSAFE };
 PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
@@ -262,6 +269,8 @@ void pyac_ctx_exit_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 int pyac_ctx_adopt(PyLoop *loop, PyObject *entered, PyObject **own);
 PyLoop *pyac_running_loop(void);             /* borrowed or NULL */
 PyTask *pyac_current_task(void);             /* borrowed or NULL */
+/* The task whose step runs on `loop` (any object), borrowed, or NULL. */
+PyTask *pyac_step_task(PyObject *loop);
 
 /* ---- asyncio's view of acore tasks (set by acore/__init__.py) ------------
  * pyac_aio_foreign(task, fut): the wait on a foreign future (or NULL);

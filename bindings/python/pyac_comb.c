@@ -42,6 +42,130 @@ static int c_futures(PyObject *children, PyLoop *loop, acore_future_t ***out) {
   return 0;
 }
 
+/* ---- sleep(0) ------------------------------------------------------------
+ * acore.sleep(0) (with no result) is a _Yield: a coroutine-like object
+ * (send, throw, close, __await__; am_send for the interpreter) that yields
+ * None once - the task then yields its turn (acore_task_yield) - and
+ * returns None. It refers to nothing, so it is not tracked by the garbage
+ * collector: a sleep(0) adds no collector work, where a coroutine and the
+ * generator it awaits add two tracked objects. */
+typedef struct {
+  PyObject_HEAD
+  int state; /* 0: not started; 1: yielded; 2: finished */
+} PyYield;
+
+static PySendResult yield_am_send(PyYield *y, PyObject *arg, PyObject **res) {
+  (void)arg;
+  if (y->state == 2) { /* as a coroutine awaited twice */
+    *res = NULL;
+    PyErr_SetString(PyExc_RuntimeError,
+                    "cannot reuse already awaited coroutine");
+    return PYGEN_ERROR;
+  }
+  *res = Py_NewRef(Py_None);
+  y->state++;
+  return y->state == 1 ? PYGEN_NEXT : PYGEN_RETURN;
+}
+
+static PyObject *yield_send(PyYield *y, PyObject *arg) {
+  PyObject *r;
+  PySendResult sr = yield_am_send(y, arg, &r);
+
+  return pyac_next_from_send(sr, r);
+}
+
+static PyObject *yield_next(PyYield *y) { return yield_send(y, Py_None); }
+
+/* throw(exc) / throw(type[, value[, tb]]): raised where it yields, as a
+ * generator's yield point raises it. */
+static PyObject *yield_throw(PyYield *y, PyObject *args) {
+  PyObject *typ, *val = NULL, *tb = NULL, *exc;
+
+  if (!PyArg_UnpackTuple(args, "throw", 1, 3, &typ, &val, &tb))
+    return NULL;
+  y->state = 2;
+  if (PyExceptionInstance_Check(typ)) {
+    exc = Py_NewRef(typ);
+  } else if (PyExceptionClass_Check(typ)) {
+    exc = val == NULL || val == Py_None ? PyObject_CallNoArgs(typ)
+          : PyObject_TypeCheck(val, (PyTypeObject *)typ)
+              ? Py_NewRef(val)
+              : PyObject_CallOneArg(typ, val);
+    if (exc == NULL)
+      return NULL;
+  } else {
+    PyErr_SetString(PyExc_TypeError, "exceptions must be classes or "
+                                     "instances deriving from BaseException");
+    return NULL;
+  }
+  if (tb != NULL && tb != Py_None)
+    PyException_SetTraceback(exc, tb);
+  PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+  Py_DECREF(exc);
+  return NULL;
+}
+
+static PyObject *yield_close(PyYield *y, PyObject *noarg) {
+  (void)noarg;
+  y->state = 2;
+  Py_RETURN_NONE;
+}
+
+static void yield_dealloc(PyYield *y) { PyObject_Free(y); }
+
+static PyAsyncMethods yield_async = {
+    .am_await = (unaryfunc)pyac_self,
+    .am_send = (sendfunc)yield_am_send,
+};
+
+static PyMethodDef yield_methods[] = {
+    {"send", (PyCFunction)yield_send, METH_O, NULL},
+    {"throw", (PyCFunction)yield_throw, METH_VARARGS, NULL},
+    {"close", (PyCFunction)yield_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PyacYield_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "acore._Yield",
+    .tp_basicsize = sizeof(PyYield),
+    .tp_dealloc = (destructor)yield_dealloc,
+    .tp_as_async = &yield_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "sleep(0): yields the task's turn once.",
+    .tp_iter = pyac_self,
+    .tp_iternext = (iternextfunc)yield_next,
+    .tp_methods = yield_methods,
+};
+
+/* _yield(): a new _Yield (module function). */
+static PyObject *mod_yield(PyObject *m, PyObject *noarg) {
+  PyYield *y = PyObject_New(PyYield, &PyacYield_Type);
+
+  (void)m;
+  (void)noarg;
+  if (y != NULL)
+    y->state = 0;
+  return (PyObject *)y;
+}
+
+static PyMethodDef yield_def = {"_yield", mod_yield, METH_NOARGS,
+                                "sleep(0)'s awaitable: yields once"};
+
+int pyac_comb_init(PyObject *m) {
+  PyObject *f;
+
+  if (PyType_Ready(&PyacYield_Type) < 0 ||
+      (f = PyCFunction_NewEx(&yield_def, NULL, NULL)) == NULL)
+    return -1;
+  if (PyModule_AddObjectRef(m, "_Yield", (PyObject *)&PyacYield_Type) < 0 ||
+      PyModule_AddObjectRef(m, "_yield", f) < 0) {
+    Py_DECREF(f);
+    return -1;
+  }
+  Py_DECREF(f);
+  return 0;
+}
+
 /* _sleep(delay): a future done `delay` seconds from now (acore_sleep). */
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg) {
   double d = PyFloat_AsDouble(arg);

@@ -323,6 +323,24 @@ static PyObject *mod_current_task(PyObject *m, PyObject *noarg) {
   return Py_NewRef(t ? (PyObject *)t : Py_None);
 }
 
+static PyObject *mod_step_task(PyObject *m, PyObject *loop) {
+  PyTask *t = pyac_step_task(loop);
+  (void)m;
+  return Py_NewRef(t ? (PyObject *)t : Py_None);
+}
+
+static PyObject *mod_every_task(PyObject *m, PyObject *noarg) {
+  (void)m;
+  (void)noarg;
+  return pyac_every_task();
+}
+
+static PyObject *mod_every_task_count(PyObject *m, PyObject *noarg) {
+  (void)m;
+  (void)noarg;
+  return PyLong_FromSsize_t(pyac_every_task_count());
+}
+
 PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
 static PyObject *aio_tasks_data, *aio_tasks_iterating, *aio_tasks_pending;
 static PyObject *aio_unregister;
@@ -418,6 +436,12 @@ static PyMethodDef mod_methods[] = {
      "the loop running on this thread, or None"},
     {"_current_task", mod_current_task, METH_NOARGS,
      "the Python task whose step is running, or None"},
+    {"_step_task", mod_step_task, METH_O,
+     "the task whose step runs on the loop given (any object), or None"},
+    {"_every_task", mod_every_task, METH_NOARGS,
+     "the unfinished Python tasks of every loop (a list)"},
+    {"_every_task_count", mod_every_task_count, METH_NOARGS,
+     "how many unfinished Python tasks every loop has together"},
     {NULL, NULL, 0, NULL}};
 
 static PyObject *cf_CancelledError;
@@ -465,6 +489,7 @@ int pyac_init(PyObject *m) {
       pyac_task_type_init(m) < 0 || pyac_handle_type_init(m) < 0 ||
       pyac_waiter_type_init() < 0 ||
       pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0 ||
+      pyac_comb_init(m) < 0 ||
       pyac_queue_init(m) < 0)
     return -1;
   return 0;

@@ -24,6 +24,48 @@
 
 
 static __thread PyLoop *tls_running;
+static PyLoop *pyac_loops; /* every initialised loop (GIL held) */
+
+static void loops_link(PyLoop *self) {
+  self->lprev = NULL;
+  self->lnext = pyac_loops;
+  if (pyac_loops != NULL)
+    pyac_loops->lprev = self;
+  pyac_loops = self;
+}
+
+static void loops_unlink(PyLoop *self) {
+  if (self->lprev == NULL && pyac_loops != self)
+    return; /* never linked */
+  if (self->lprev != NULL)
+    self->lprev->lnext = self->lnext;
+  else
+    pyac_loops = self->lnext;
+  if (self->lnext != NULL)
+    self->lnext->lprev = self->lprev;
+  self->lprev = self->lnext = NULL;
+}
+
+PyObject *pyac_every_task(void) {
+  PyObject *list = PyList_New(0);
+  PyLoop *l;
+  PyTask *t;
+
+  for (l = pyac_loops; list != NULL && l != NULL; l = l->lnext)
+    for (t = l->tasks; list != NULL && t != NULL; t = t->next)
+      if (PyList_Append(list, (PyObject *)t) < 0)
+        Py_CLEAR(list);
+  return list;
+}
+
+Py_ssize_t pyac_every_task_count(void) {
+  Py_ssize_t n = 0;
+  PyLoop *l;
+
+  for (l = pyac_loops; l != NULL; l = l->lnext)
+    n += l->ntasks;
+  return n;
+}
 
 PyLoop *pyac_running_loop(void) { return tls_running; }
 
@@ -133,6 +175,7 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
     return -1;
   }
   acore_loop_set_error_handler(self->loop, report_trampoline, self, NULL);
+  loops_link(self);
   return 0;
 }
 
@@ -199,6 +242,7 @@ static void loop_dealloc(PyLoop *self) {
   if (self->weakreflist != NULL)
     PyObject_ClearWeakRefs((PyObject *)self);
   if (self->loop != NULL) {
+    loops_unlink(self);
     if (!acore_loop_is_closed(self->loop)) {
       acore_loop_set_error_handler(self->loop, NULL, NULL, NULL);
       close_c_loop(self);
@@ -391,13 +435,54 @@ out:
   return task;
 }
 
-static PyObject *loop_create_task(PyLoop *self, PyObject *args, PyObject *kw) {
-  static char *kwlist[] = {"coro", "name", "context", NULL};
-  PyObject *coro, *name = Py_None, *ctx = Py_None;
+/* create_task(coro, *, name=None, context=None)'s arguments, parsed from
+ * a vector call (no argument tuple or dict is built). 0, or -1 + TypeError.
+ */
+static int task_args(PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kwnames, PyObject **v) {
+  static const char *const names[] = {"coro", "name", "context"};
+  Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  int j;
 
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|$OO:create_task", kwlist,
-                                   &coro, &name, &ctx))
+  if (nargs > 1) {
+    PyErr_Format(PyExc_TypeError, "create_task() takes 1 positional "
+                 "argument but %zd were given", nargs);
+    return -1;
+  }
+  v[0] = nargs ? args[0] : NULL;
+  v[1] = v[2] = NULL;
+  for (i = 0; i < nkw; i++) {
+    PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+    for (j = 0; j < 3 && PyUnicode_CompareWithASCIIString(k, names[j]); j++)
+      ;
+    if (j == 3 || v[j] != NULL) {
+      PyErr_Format(PyExc_TypeError, j == 3 ? "create_task() got an "
+                   "unexpected keyword argument '%U'" : "create_task() got "
+                   "multiple values for argument '%U'", k);
+      return -1;
+    }
+    v[j] = args[nargs + i];
+  }
+  if (v[0] == NULL) {
+    PyErr_SetString(PyExc_TypeError,
+                    "create_task() missing required argument 'coro' (pos 1)");
+    return -1;
+  }
+  for (j = 1; j < 3; j++)
+    if (v[j] == NULL)
+      v[j] = Py_None;
+  return 0;
+}
+
+static PyObject *loop_create_task(PyLoop *self, PyObject *const *args,
+                                  Py_ssize_t nargs, PyObject *kwnames) {
+  PyObject *v[3], *coro, *name, *ctx;
+
+  if (task_args(args, nargs, kwnames, v) < 0)
     return NULL;
+  coro = v[0];
+  name = v[1];
+  ctx = v[2];
   if (self->task_factory != NULL) {
     if (pyac_loop_check(self) < 0)
       return NULL;
@@ -474,8 +559,8 @@ static PyObject *loop_task_count(PyLoop *self, PyObject *noarg) {
 static PyMethodDef loop_methods[] = {
     {"time", (PyCFunction)loop_time, METH_NOARGS, NULL},
     {"create_future", (PyCFunction)loop_create_future, METH_NOARGS, NULL},
-    {"create_task", (PyCFunction)(void (*)(void))loop_create_task,
-     METH_VARARGS | METH_KEYWORDS, NULL},
+    {"create_task", (PyCFunction)(void (*)(void))loop_create_task, FASTKW,
+     NULL},
     {"set_task_factory", (PyCFunction)loop_set_task_factory, METH_O, NULL},
     {"get_task_factory", (PyCFunction)loop_get_task_factory, METH_NOARGS,
      NULL},

@@ -32,6 +32,17 @@ static PyObject *str_throw, *str_blocking, *str_waiter, *str_cancel;
 
 PyTask *pyac_current_task(void) { return tls_current; }
 
+PyTask *pyac_step_task(PyObject *loop) {
+  if (!PyObject_TypeCheck(loop, &PyacLoop_Type))
+    return NULL;
+  return ((PyLoop *)loop)->step_task;
+}
+
+/* The C task (borrowed), or NULL once the wrapper was cleared. */
+static acore_task_t *c_task(PyTask *t) {
+  return t->base.fut ? acore_task_from_future(t->base.fut) : NULL;
+}
+
 /* ---- the task list of a loop --------------------------------------------- */
 
 static void task_link(PyLoop *loop, PyTask *t) {
@@ -80,7 +91,7 @@ static void task_release(void *ud) {
   pyac_gil g = pyac_gil_enter();
 
   task_unlink(t->base.loop, t);
-  if (t->coro != NULL && !t->exhausted) {
+  if (t->coro != NULL && !t->base.exhausted) {
     /* ended before its coroutine did (the loop closed): close the
      * coroutine now (its finally blocks run; an unstarted one is not
      * "never awaited") */
@@ -339,14 +350,16 @@ static PySendResult step_coro(PyTask *t, acore_task_t *task, int read_future,
   return PyIter_Send(t->coro, Py_None, res);
 }
 
-/* asyncio.current_task() reads asyncio's {loop: task} dict: a step
+/* Where asyncio.current_task() reads asyncio's {loop: task} dict (Python
+ * 3.12+: acore/__init__.py serves the others from loop->step_task), a step
  * enters its task there and leaves it (restoring what was there). */
 static PyObject *aio_enter(PyTask *t) {
-  PyObject *loop = (PyObject *)t->base.loop, *prev;
+  PyObject *loop = (PyObject *)t->base.loop, *prev = NULL;
 
   if (pyac_aio_current == NULL)
     return NULL;
-  prev = PyDict_GetItemWithError(pyac_aio_current, loop);
+  if (PyDict_GET_SIZE(pyac_aio_current) > 0)
+    prev = PyDict_GetItemWithError(pyac_aio_current, loop);
   Py_XINCREF(prev);
   if (PyDict_SetItem(pyac_aio_current, loop, (PyObject *)t) < 0)
     PyErr_WriteUnraisable(loop);
@@ -368,9 +381,10 @@ static void aio_leave(PyTask *t, PyObject *prev) {
 }
 
 static int task_step(acore_task_t *task, void *ud) {
-  PyTask *t = ud, *prev;
+  PyTask *t = ud, *prev, *prev_step;
   pyac_gil g = pyac_gil_enter();
-  PyObject *res = NULL, *ctx, *aio_prev;
+  PyObject *res = NULL, *ctx, *aio_prev, *prev_ctx;
+  PyLoop *loop = t->base.loop;
   PySendResult sr;
   int v, read_future = 0;
 
@@ -381,19 +395,22 @@ static int task_step(acore_task_t *task, void *ud) {
   }
   prev = tls_current;
   tls_current = t;
+  prev_step = loop->step_task; /* asyncio.current_task() (acore/__init__) */
+  loop->step_task = t;
   aio_prev = aio_enter(t);
   if (t->coro == NULL) {
     v = acore_task_fail_code(task, ACORE_EINVALIDSTATE, "no coroutine");
   } else if ((ctx = pyac_ctx_enter(t->base.loop, t->context)) == NULL) {
     v = on_error(t, task);
   } else {
-    t->step_ctx = ctx;
+    prev_ctx = loop->step_ctx;
+    loop->step_ctx = ctx;
     sr = step_coro(t, task, read_future, &res);
     if (t->awaited != NULL && PyacFuture_Check(t->awaited))
       Py_CLEAR(t->awaited);
-    t->step_ctx = NULL;
-    pyac_ctx_exit_adopt(t->base.loop, ctx, &t->context);
-    t->exhausted = sr != PYGEN_NEXT;
+    loop->step_ctx = prev_ctx;
+    pyac_ctx_exit_adopt(loop, ctx, &t->context);
+    t->base.exhausted = sr != PYGEN_NEXT;
     if (sr == PYGEN_NEXT)
       v = on_yield(t, task, res);
     else if (sr == PYGEN_RETURN)
@@ -406,6 +423,7 @@ static int task_step(acore_task_t *task, void *ud) {
   if (v != ACORE_TASK_CANCELLED)
     acore_task_cancel_handled(task);
   aio_leave(t, aio_prev);
+  loop->step_task = prev_step;
   tls_current = prev;
   pyac_gil_leave(g);
   return v;
@@ -453,7 +471,6 @@ static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
     Py_DECREF(t);
     return (PyTask *)pyac_raise(rc);
   }
-  t->task = task;
   t->base.fut = acore_task_future(task);
   task_link(loop, t);
   return t;
@@ -471,7 +488,7 @@ PyObject *pyac_task_create(PyLoop *loop, PyObject *coro, PyObject *name,
     return NULL;
   t = task_spawn(loop, coro, context);
   if (t != NULL && name != Py_None) /* ENOMEM: the default name stays */
-    (void)acore_task_set_name(t->task, PyUnicode_AsUTF8(name));
+    (void)acore_task_set_name(c_task(t), PyUnicode_AsUTF8(name));
   Py_DECREF(name);
   return (PyObject *)t;
 }
@@ -511,13 +528,13 @@ static PyObject *task_name_str(acore_task_t *task) {
 
 static PyObject *task_get_name(PyTask *t, PyObject *noarg) {
   (void)noarg;
-  return task_name_str(t->task);
+  return task_name_str(c_task(t));
 }
 
 static PyObject *task_set_name(PyTask *t, PyObject *name) {
   PyObject *s = PyObject_Str(name);
   const char *c = s ? PyUnicode_AsUTF8(s) : NULL;
-  int rc = c ? acore_task_set_name(t->task, c) : ACORE_OK;
+  int rc = c ? acore_task_set_name(c_task(t), c) : ACORE_OK;
 
   Py_XDECREF(s);
   if (c == NULL)
@@ -535,19 +552,26 @@ static PyObject *task_get_coro(PyTask *t, PyObject *noarg) {
 static PyObject *task_get_context(PyTask *t, PyObject *noarg) {
   (void)noarg;
   if (t->context == Py_None &&
-      pyac_ctx_adopt(t->base.loop, t->step_ctx, &t->context) < 0)
+      pyac_ctx_adopt(t->base.loop,
+                     t->base.loop->step_task == t ? t->base.loop->step_ctx
+                                                  : NULL,
+                     &t->context) < 0)
     return NULL;
   return Py_NewRef(t->context ? t->context : Py_None);
 }
 
 static PyObject *task_cancelling(PyTask *t, PyObject *noarg) {
+  acore_task_t *task = c_task(t);
+
   (void)noarg;
-  return PyLong_FromLong(t->task ? acore_task_cancelling_count(t->task) : 0);
+  return PyLong_FromLong(task ? acore_task_cancelling_count(task) : 0);
 }
 
 static PyObject *task_uncancel(PyTask *t, PyObject *noarg) {
+  acore_task_t *task = c_task(t);
+
   (void)noarg;
-  return PyLong_FromLong(t->task ? acore_task_uncancel(t->task) : 0);
+  return PyLong_FromLong(task ? acore_task_uncancel(task) : 0);
 }
 
 static PyObject *task_repr(PyTask *t) {
@@ -560,7 +584,7 @@ static PyObject *task_repr(PyTask *t) {
     state = "cancelled";
   else if (acore_future_is_done(t->base.fut) == 1)
     state = "finished";
-  if ((name = task_name_str(t->task)) == NULL)
+  if ((name = task_name_str(c_task(t))) == NULL)
     return NULL;
   r = PyUnicode_FromFormat("<Task %s name='%U' coro=%R>", state, name,
                            t->coro ? t->coro : Py_None);
@@ -582,7 +606,6 @@ static void task_clear_own(PyTask *t) {
   Py_CLEAR(t->context);
   Py_CLEAR(t->throw_exc);
   Py_CLEAR(t->awaited);
-  t->task = NULL;
 }
 
 static int task_clear(PyTask *t) {

@@ -353,9 +353,10 @@ class TestVisibility(PolicyCase):
         self.assertEqual(asyncio.run(main()), (True, True, 2))
 
     def test_finished_tasks_leave_asyncio_task_set(self):
-        # acore enters its tasks in asyncio's WeakSet itself (no Python call
-        # per task): a dead task's reference must leave it, also when it
-        # dies while the set is iterated.
+        # asyncio's task set shows acore tasks from the loops' own lists
+        # (no weak reference per task): the set's data never holds them,
+        # also when tasks die while the set is iterated, and an acore task
+        # counts as a member while it lives.
         import asyncio.tasks as at
         import gc
         tasks = getattr(at, "_scheduled_tasks", getattr(at, "_all_tasks"))
@@ -375,6 +376,79 @@ class TestVisibility(PolicyCase):
         gc.collect()
         list(tasks)  # leaving the iteration applies the pending removals
         self.assertEqual(len(tasks.data), before)
+
+    def test_current_task_of_acore_and_asyncio_tasks(self):
+        # asyncio.current_task() sees an acore task's step (from the loop,
+        # no entry in asyncio's table) and an asyncio.Task's step on the
+        # acore loop (asyncio's own table); between steps, nothing
+        import asyncio.tasks as at
+
+        async def theirs():
+            await asyncio.sleep(0)
+            return asyncio.current_task()
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            me = asyncio.current_task()
+            entries = dict(at._current_tasks.items())
+            t = asyncio.Task(theirs(), loop=loop)
+            seen = await t
+            return (me is acore.current_task(), loop in entries, seen is t,
+                    at._current_tasks.get(loop) is me,
+                    asyncio.current_task() is me)
+        self.assertEqual(asyncio.run(main()),
+                         (True, False, True, True, True))
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertIsNone(asyncio.current_task(loop))
+            t = object()
+            at._enter_task(loop, t)         # asyncio's own, on acore's loop
+            self.assertIs(asyncio.current_task(loop), t)
+            at._leave_task(loop, t)
+            self.assertIsNone(asyncio.current_task(loop))
+        finally:
+            loop.close()
+
+    def test_other_loops_see_only_their_tasks(self):
+        # acore's view of asyncio's task set adds acore tasks; all_tasks()
+        # of asyncio's own loop, run meanwhile, still lists only its own.
+        async def on_asyncio():
+            return asyncio.all_tasks(), asyncio.current_task()
+
+        async def sleeper():
+            await asyncio.sleep(10)
+
+        with acore.Loop() as aloop:
+            pending = aloop.create_task(sleeper())
+            loop = asyncio.SelectorEventLoop()
+            try:
+                seen, own = loop.run_until_complete(on_asyncio())
+            finally:
+                loop.close()
+            self.assertEqual(seen, {own})
+            self.assertNotIn(pending, seen)
+            self.assertIn(pending, asyncio.all_tasks(aloop))
+
+    def test_asyncio_tasks_on_acore_loop_are_listed(self):
+        # an asyncio.Task on acore's loop registers in asyncio's own set;
+        # all_tasks() lists it beside acore's tasks
+        import asyncio.tasks as at
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            ours = loop.create_task(asyncio.sleep(10))
+            theirs = asyncio.Task(asyncio.sleep(10), loop=loop)
+            every = asyncio.all_tasks()
+            n = len(getattr(at, "_scheduled_tasks",
+                            getattr(at, "_all_tasks", None)))
+            ours.cancel()
+            theirs.cancel()
+            await asyncio.gather(ours, theirs, return_exceptions=True)
+            return (ours in every, theirs in every,
+                    asyncio.current_task() in every, len(every), n >= 3,
+                    ours in asyncio.all_tasks())
+        self.assertEqual(asyncio.run(main()),
+                         (True, True, True, 3, True, False))
 
     def test_taskgroup_and_timeout_find_their_task(self):
         async def main():

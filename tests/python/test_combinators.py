@@ -21,6 +21,63 @@ class TestCombinators(LoopTestCase):
             return r
         self.assertEqual(self.run_co(main()), "r")
 
+    def test_sleep_zero_is_one_turn_and_a_coroutine(self):
+        # sleep(0) is a C awaitable (no object for the collector to track)
+        # that behaves as asyncio's coroutine: one loop turn, None, usable
+        # as a task's coroutine, cancellable, awaited once
+        order = []
+
+        async def main():
+            self.loop.call_soon(order.append, "soon")
+            r = await acore.sleep(0)
+            order.append("resumed")
+            s = acore.sleep(0)
+            self.assertTrue(asyncio.iscoroutine(s))
+            self.assertTrue(asyncio.iscoroutinefunction(acore.sleep))
+            t = self.loop.create_task(s)
+            self.assertIsNone(await t)
+            with self.assertRaisesRegex(RuntimeError, "reuse"):
+                await s
+
+            async def sleeper():
+                await acore.sleep(0)
+                return "never"
+            c = self.loop.create_task(sleeper())
+            await acore.sleep(0)       # c now waits in sleep(0)
+            c.cancel("stop")
+            with self.assertRaises(asyncio.CancelledError):
+                await c
+            return r, await acore.sleep(0.0), await acore.sleep(-1)
+        self.assertEqual(self.run_co(main()), (None, None, None))
+        self.assertEqual(order, ["soon", "resumed"])
+
+    def test_sleep_zero_throw_send_close(self):
+        s = acore.sleep(0)
+        self.assertIsNone(s.send(None))           # yields once
+        with self.assertRaises(StopIteration):
+            s.send(None)                           # then returns None
+        s = acore.sleep(0)
+        s.send(None)
+        with self.assertRaises(KeyError):
+            s.throw(KeyError("k"))                 # raised where it yields
+        s = acore.sleep(0)
+        with self.assertRaises(ValueError):
+            s.throw(ValueError, "v")
+        s = acore.sleep(0)
+        self.assertIsNone(s.close())
+        with self.assertRaises(RuntimeError):
+            next(s.__await__())
+        with self.assertRaises(TypeError):
+            acore.sleep(0).throw(1)
+
+    def test_sleep_bad_delay_raises_when_awaited(self):
+        async def main():
+            s = acore.sleep("x")                   # as asyncio: not yet
+            with self.assertRaises(TypeError):
+                await s
+            return await acore.sleep(False, "r")   # a bool: the coroutine
+        self.assertEqual(self.run_co(main()), "r")
+
     def test_gather_order_and_mixed_inputs(self):
         async def main():
             f = self.loop.create_future()
@@ -342,7 +399,9 @@ class TestAsCompletedC(LoopTestCase):
             slow = acore.create_task(value_after("s", 10))
             fast = acore.create_task(value_after("f"))
             got = []
-            for aw in acore.as_completed([slow, fast], timeout=0.002):
+            # fast needs two loop turns before the timeout: 50 ms leaves a
+            # loaded machine (ASan, other builds) room for them
+            for aw in acore.as_completed([slow, fast], timeout=0.05):
                 try:
                     got.append(await aw)
                 except TimeoutError:

@@ -548,11 +548,132 @@ class _ForeignWait:
         return self.waiter
 
 
-_lowlevel._set_asyncio(
-    _ForeignWait, getattr(_atasks, "_current_tasks", None),
-    getattr(_atasks, "_register_task", None),
-    # the set _register_task adds to: 3.11 _all_tasks, 3.12+ _scheduled_tasks
-    getattr(_atasks, "_scheduled_tasks", getattr(_atasks, "_all_tasks", None)))
+class _TaskSet(_weakref.WeakSet):
+    """asyncio's task set (3.10/3.11 ``asyncio.tasks._all_tasks``, 3.12+
+    ``_scheduled_tasks``) as acore installs it: it shares the contents of
+    asyncio's own WeakSet (asyncio's and other loops' tasks still enter
+    and leave that, unchanged) and adds the unfinished tasks of every acore
+    loop, read from the loops' own task lists when the set is iterated.
+    So asyncio.all_tasks() sees acore tasks without acore entering a weak
+    reference per task (memory and time on every create_task)."""
+
+    def __iter__(self):
+        yield from _weakref.WeakSet.__iter__(self)
+        yield from _lowlevel._every_task()
+
+    def __len__(self):
+        return _weakref.WeakSet.__len__(self) + _lowlevel._every_task_count()
+
+    def __contains__(self, item):
+        # every acore task counts as registered while it lives, as asyncio
+        # registers each of its tasks in the set until it is collected
+        return isinstance(item, Task) or _weakref.WeakSet.__contains__(
+            self, item)
+
+
+def _install_task_set():
+    """Put a _TaskSet in place of asyncio's task set, if asyncio's
+    all_tasks() is the Python function that reads that module global;
+    returns whether it did (else acore enters each task in the set)."""
+    name = "_scheduled_tasks" if hasattr(_atasks, "_scheduled_tasks") \
+        else "_all_tasks"
+    base = getattr(_atasks, name, None)
+    if isinstance(base, _TaskSet) or type(base).__name__ == "_TaskSet":
+        return True  # acore imported again: asyncio's set is shared already
+    code = getattr(_atasks.all_tasks, "__code__", None)
+    if type(base) is not _weakref.WeakSet or code is None or \
+            name not in code.co_names:
+        return False
+    view = _TaskSet.__new__(_TaskSet)
+    view.__dict__.update(base.__dict__)  # the same data, guards, callback
+    setattr(_atasks, name, view)
+    return True
+
+
+class _CurrentTasks(dict):
+    """asyncio's current-task table (``asyncio.tasks._current_tasks``) as
+    acore installs it where asyncio.current_task() is the Python function
+    that reads it (3.10, 3.11): the task whose step runs on an acore loop
+    comes from the loop itself; every other entry is asyncio's own table,
+    read and written through (asyncio's C Task keeps using that table). So
+    an acore step writes no dict entry. The dict itself stays empty."""
+
+    __slots__ = ()
+
+    def get(self, loop, default=None):
+        task = _lowlevel._step_task(loop)
+        if task is not None:
+            return task
+        return _base_current.get(loop, default)
+
+    def __getitem__(self, loop):
+        task = self.get(loop)
+        if task is None:
+            raise KeyError(loop)
+        return task
+
+    def __contains__(self, loop):
+        return self.get(loop) is not None
+
+    def __setitem__(self, loop, task):
+        _base_current[loop] = task
+
+    def __delitem__(self, loop):
+        del _base_current[loop]
+
+    def pop(self, loop, *default):
+        return _base_current.pop(loop, *default)
+
+    def __len__(self):
+        return len(_base_current)
+
+    def __iter__(self):
+        return iter(_base_current)
+
+    def keys(self):
+        return _base_current.keys()
+
+    def values(self):
+        return _base_current.values()
+
+    def items(self):
+        return _base_current.items()
+
+    def __repr__(self):
+        return repr(_base_current)
+
+
+_base_current = getattr(_atasks, "_current_tasks", None)
+
+
+def _install_current_tasks():
+    """Put a _CurrentTasks in place of asyncio's table if current_task()
+    is the Python function that reads it; returns whether it did (else a
+    step enters its task in asyncio's table)."""
+    global _base_current
+    base = _base_current
+    if isinstance(base, _CurrentTasks) or \
+            type(base).__name__ == "_CurrentTasks":
+        return True  # acore imported again
+    code = getattr(_atasks.current_task, "__code__", None)
+    if type(base) is not dict or code is None or \
+            "_current_tasks" not in code.co_names:
+        return False
+    _atasks._current_tasks = _CurrentTasks()
+    return True
+
+
+_current = None if _install_current_tasks() else _base_current
+if _install_task_set():
+    _lowlevel._set_asyncio(_ForeignWait, _current, None, None)
+else:
+    _lowlevel._set_asyncio(
+        _ForeignWait, _current,
+        getattr(_atasks, "_register_task", None),
+        # the set _register_task adds to: 3.11 _all_tasks, 3.12+
+        # _scheduled_tasks
+        getattr(_atasks, "_scheduled_tasks",
+                getattr(_atasks, "_all_tasks", None)))
 
 
 from ._combinators import (  # noqa: E402

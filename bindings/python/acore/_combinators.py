@@ -47,8 +47,22 @@ def _yield_once():
     yield
 
 
-async def sleep(delay, result=None):
-    """Suspend the calling task for `delay` seconds (0: one loop turn)."""
+def sleep(delay, result=None):
+    """Suspend the calling task for `delay` seconds (0: one loop turn).
+
+    Returns a coroutine, as asyncio's; sleep(0) with no result is a C
+    awaitable that yields once and that the garbage collector need not
+    track (``_lowlevel._Yield``: send, throw, close, like a coroutine)."""
+    if result is None and (delay.__class__ is int or
+                           delay.__class__ is float) and delay <= 0:
+        return _lowlevel._yield()
+    return _sleep(delay, result)
+
+
+sleep._is_coroutine = getattr(_acoroutines, "_is_coroutine", None)
+
+
+async def _sleep(delay, result):
     if delay <= 0:
         await _yield_once()
         return result
