@@ -579,7 +579,7 @@ static int run_check(acore_loop_t *loop) {
 static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   int r;
 
-  loop->core.owner = &acore__thread_marker;
+  ACORE__STORE(loop->core.owner, &acore__thread_marker);
   ACORE__STORE(loop->running, true);
   loop->stopped = false;
   loop->nowait = mode == UV_RUN_NOWAIT;

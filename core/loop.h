@@ -86,11 +86,13 @@ static inline acore_task_t *acore__loop_current(const acore_loop_t *loop) {
   return acore__core(loop)->current;
 }
 
-/* Each thread's marker is the address of a thread-local byte. */
+/* Each thread's marker is the address of a thread-local byte. Any thread
+ * may ask (the answer is only ever "yes" on the owner), while a run on the
+ * loop thread stores the owner again: a relaxed atomic on both sides. */
 extern __thread char acore__thread_marker
     __attribute__((tls_model("initial-exec")));
 static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
-  return acore__core(loop)->owner == &acore__thread_marker;
+  return ACORE__LOAD(acore__core(loop)->owner) == &acore__thread_marker;
 }
 /* Loop-thread check for debug mode. */
 #define ACORE__WRONG_THREAD(loop) \
