@@ -198,6 +198,112 @@ static void test_io_process_stdio(void **state) {
   close(fds[0]);
 }
 
+/* Read `s` to its end into buf[cap] (bounded by the test's deadline). */
+static size_t read_all(acore_loop_t *loop, acore_stream_t *s, char *buf,
+                       size_t cap) {
+  size_t n = 0;
+  int64_t got;
+
+  do {
+    acore_future_t *f = NULL;
+    assert_true(n < cap);
+    assert_int_equal(acore_stream_read(s, buf + n, cap - n, &f), ACORE_OK);
+    iosys_run(loop, f, 5);
+    got = iosys_int(f);
+    acore_future_unref(f);
+    n += (size_t)got;
+  } while (got > 0);
+  return n;
+}
+
+/* Pipes as streams: write the child's stdin (/bin/cat), read its stdout;
+ * read another's stderr. */
+static void test_io_process_pipes(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  const char *cat[] = {"/bin/cat", NULL};
+  const char *err[] = {"/bin/sh", "-c", "echo oops >&2; exit 2", NULL};
+  acore_process_options_t *o = NULL;
+  acore_process_t *p = NULL;
+  acore_stream_t *in = NULL, *out = NULL, *e = NULL;
+  acore_future_t *w = NULL, *sd = NULL;
+  char buf[256];
+  size_t n;
+
+  assert_int_equal(acore_process_options_new(&o), ACORE_OK);
+  assert_int_equal(acore_process_options_set_args(o, cat), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 0, ACORE_STDIO_PIPE,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 1, ACORE_STDIO_PIPE,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
+  assert_int_equal(acore_process_stdio(p, 0, &in), ACORE_OK);
+  assert_int_equal(acore_process_stdio(p, 1, &out), ACORE_OK);
+  assert_int_equal(acore_process_stdio(p, 2, &e), ACORE_EINVAL); /* inherited */
+  assert_int_equal(acore_stream_write(in, "hello, cat\n", 11, &w), ACORE_OK);
+  iosys_run(loop, w, 5);
+  assert_int_equal(iosys_int(w), 11);
+  assert_int_equal(acore_stream_shutdown(in, &sd), ACORE_OK); /* cat: EOF */
+  iosys_run(loop, sd, 5);
+  n = read_all(loop, out, buf, sizeof(buf));
+  assert_int_equal(n, 11);
+  assert_memory_equal(buf, "hello, cat\n", 11);
+  assert_int_equal(wait_rc(loop, p), 0);
+  acore_future_unref(w);
+  acore_future_unref(sd);
+  acore_stream_unref(in);
+  acore_stream_unref(out);
+  acore_process_unref(p);
+
+  assert_int_equal(acore_process_options_set_args(o, err), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 0, ACORE_STDIO_IGNORE,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 1, ACORE_STDIO_INHERIT,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 2, ACORE_STDIO_PIPE,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
+  assert_int_equal(acore_process_stdio(p, 2, &e), ACORE_OK);
+  n = read_all(loop, e, buf, sizeof(buf));
+  assert_int_equal(n, 5);
+  assert_memory_equal(buf, "oops\n", 5);
+  assert_int_equal(wait_rc(loop, p), 2);
+  acore_stream_unref(e);
+  acore_process_unref(p);
+  acore_process_options_free(o);
+  assert_false(uv_busy(loop));
+}
+
+/* A pipe spawn that fails leaves no stream behind; the loop's close closes
+ * the pipes of a process still running. */
+static void test_io_process_pipes_fail_and_close(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  const char *none[] = {"/nonexistent/acore-no-such-program", NULL};
+  const char *sleeper[] = {"/bin/sleep", "30", NULL};
+  acore_process_options_t *o = NULL;
+  acore_process_t *p = NULL;
+  acore_stream_t *out = NULL;
+  acore_future_t *r = NULL;
+  char buf[8];
+
+  assert_int_equal(acore_process_options_new(&o), ACORE_OK);
+  assert_int_equal(acore_process_options_set_args(o, none), ACORE_OK);
+  assert_int_equal(acore_process_options_set_stdio(o, 1, ACORE_STDIO_PIPE,
+                                                   -1), ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_ENOENT);
+  assert_false(uv_busy(loop));
+  assert_int_equal(acore_process_options_set_args(o, sleeper), ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
+  acore_process_options_free(o);
+  assert_int_equal(acore_process_stdio(p, 1, &out), ACORE_OK);
+  assert_int_equal(acore_stream_read(out, buf, sizeof(buf), &r), ACORE_OK);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_future_state(r), ACORE_FUTURE_CANCELLED);
+  acore_future_unref(r);
+  acore_stream_unref(out);
+  acore_process_unref(p);
+}
+
 static void test_io_process_missing_program(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   const char *argv[] = {"/nonexistent/acore-no-such-program", NULL};
@@ -274,6 +380,7 @@ static void test_io_process_einval(void **state) {
   acore_process_options_t *o = NULL;
   acore_process_t *p = NULL;
   acore_future_t *f = NULL;
+  acore_stream_t *s = NULL;
   int rc;
 
   assert_int_equal(acore_process_options_new(NULL), ACORE_EINVAL);
@@ -293,6 +400,8 @@ static void test_io_process_einval(void **state) {
   assert_int_equal(acore_process_options_set_stdio(o, 0, 7, 0), ACORE_EINVAL);
   assert_int_equal(acore_process_options_set_stdio(o, 1, ACORE_STDIO_FD, -1),
                    ACORE_EINVAL);
+  assert_int_equal(acore_process_options_set_stdio(o, 1, 4, -1),
+                   ACORE_EINVAL);
   /* no arguments yet */
   assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_EINVAL);
   assert_int_equal(acore_process_options_set_args(o, ok), ACORE_OK);
@@ -301,6 +410,7 @@ static void test_io_process_einval(void **state) {
   assert_int_equal(acore_process_spawn(loop, o, NULL), ACORE_EINVAL);
   assert_null(p);
   assert_int_equal(acore_process_pid(NULL), -1);
+  assert_int_equal(acore_process_stdio(NULL, 0, &s), ACORE_EINVAL);
   assert_int_equal(acore_process_wait(NULL, &f), ACORE_EINVAL);
   assert_int_equal(acore_process_returncode(NULL, &rc), ACORE_EINVAL);
   assert_int_equal(acore_process_kill(NULL, SIGTERM), ACORE_EINVAL);
@@ -309,6 +419,10 @@ static void test_io_process_einval(void **state) {
   acore_process_unref(NULL);
   assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
   assert_int_equal(acore_process_wait(p, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_process_stdio(p, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_process_stdio(p, 3, &s), ACORE_EINVAL);
+  assert_int_equal(acore_process_stdio(p, -1, &s), ACORE_EINVAL);
+  assert_int_equal(acore_process_stdio(p, 1, &s), ACORE_EINVAL); /* no pipe */
   assert_int_equal(acore_process_returncode(p, NULL), ACORE_EINVAL);
   assert_int_equal(acore_process_kill(p, -1), ACORE_EINVAL);
   assert_int_equal(acore_process_kill(p, NSIG), ACORE_EINVAL);
@@ -376,6 +490,8 @@ static int alloc_scenario(acore_loop_t *loop, acore_process_t **p,
   if ((rc = acore_process_options_set_args(o, argv)) == ACORE_OK &&
       (rc = acore_process_options_set_env(o, env)) == ACORE_OK &&
       (rc = acore_process_options_set_cwd(o, "/")) == ACORE_OK &&
+      (rc = acore_process_options_set_stdio(o, 1, ACORE_STDIO_PIPE, -1)) ==
+          ACORE_OK &&
       (rc = acore_process_spawn(loop, o, p)) == ACORE_OK)
     rc = acore_process_wait(*p, f);
   acore_process_options_free(o);
@@ -422,6 +538,10 @@ int main(void) {
                                     iosys_teardown),
     cmocka_unit_test_setup_teardown(test_io_process_stdio, iosys_setup,
                                     iosys_teardown),
+    cmocka_unit_test_setup_teardown(test_io_process_pipes, iosys_setup,
+                                    iosys_teardown),
+    cmocka_unit_test_setup_teardown(test_io_process_pipes_fail_and_close,
+                                    iosys_setup, iosys_teardown),
     cmocka_unit_test_setup_teardown(test_io_process_missing_program,
                                     iosys_setup, iosys_teardown),
     cmocka_unit_test_setup_teardown(test_io_process_close_kills, iosys_setup,

@@ -24,6 +24,7 @@
 #include "alloc.h"
 #include "comb.h"
 #include "future.h"
+#include "io.h"
 #include "loop.h"
 #include "queue.h"
 #include "uverr.h"
@@ -62,6 +63,7 @@ struct acore_process {
   bool exited;
   int rc;                /* the returncode, once exited */
   acore__queue waiters;  /* pwait.node */
+  acore_stream_t *io[3]; /* the parent's ends of ACORE_STDIO_PIPE streams */
 };
 
 typedef struct pwait {
@@ -166,7 +168,7 @@ int acore_process_options_set_stdio(acore_process_options_t *opts, int index,
                                     int mode, int fd) {
   if (opts == NULL || index < 0 || index > 2 ||
       (mode != ACORE_STDIO_INHERIT && mode != ACORE_STDIO_IGNORE &&
-       mode != ACORE_STDIO_FD) ||
+       mode != ACORE_STDIO_FD && mode != ACORE_STDIO_PIPE) ||
       (mode == ACORE_STDIO_FD && fd < 0))
     return ACORE_EINVAL;
   opts->mode[index] = mode;
@@ -264,35 +266,68 @@ static void process_close(acore_process_t *p) {
 }
 
 static void process_destroy(acore_future_t *f) {
-  process_close((acore_process_t *)f); /* no waiter left: they hold refs */
+  acore_process_t *p = (acore_process_t *)f;
+  int i;
+
+  process_close(p); /* no waiter left: they hold refs */
+  for (i = 0; i < 3; i++)
+    acore_stream_unref(p->io[i]);
 }
 
 static const acore__future_ops process_ops = {NULL, process_destroy};
 
 /* ---- spawn -------------------------------------------------------------- */
 
-static void fill_stdio(const acore_process_options_t *o,
-                       uv_stdio_container_t io[3]) {
+static void drop_pipes(acore_stream_t *s[3]) {
   int i;
 
+  for (i = 0; i < 3; i++)
+    if (s[i] != NULL) {
+      acore_stream_close(s[i]);
+      acore_stream_unref(s[i]);
+      s[i] = NULL;
+    }
+}
+
+/* The child's standard streams; a new pipe stream for each PIPE. */
+static int fill_stdio(acore_loop_t *loop, const acore_process_options_t *o,
+                      uv_stdio_container_t io[3], acore_stream_t *s[3]) {
+  int i, rc;
+
   for (i = 0; i < 3; i++) {
+    if (o->mode[i] == ACORE_STDIO_PIPE) {
+      rc = acore__stream_new(loop, ACORE__STREAM_PIPE, &s[i]);
+      if (rc != ACORE_OK) {
+        drop_pipes(s);
+        return rc;
+      }
+      io[i].flags = UV_CREATE_PIPE |
+                    (i == 0 ? UV_READABLE_PIPE : UV_WRITABLE_PIPE);
+      io[i].data.stream = acore__stream_uv(s[i]);
+      continue;
+    }
     io[i].flags = o->mode[i] == ACORE_STDIO_IGNORE ? UV_IGNORE
                                                    : UV_INHERIT_FD;
     io[i].data.fd = o->mode[i] == ACORE_STDIO_FD ? o->fd[i] : i;
   }
+  return ACORE_OK;
 }
 
 static int start(acore_loop_t *loop, const acore_process_options_t *o,
                  acore_process_t *p) {
   uv_process_options_t uo;
   uv_stdio_container_t io[3];
+  acore_stream_t *s[3] = {NULL, NULL, NULL};
   proch *h = acore__calloc(1, sizeof(*h));
   int rc;
 
   if (h == NULL)
     return ACORE_ENOMEM;
   memset(&uo, 0, sizeof(uo));
-  fill_stdio(o, io);
+  if ((rc = fill_stdio(loop, o, io, s)) != ACORE_OK) {
+    acore__free(h);
+    return rc;
+  }
   uo.exit_cb = on_exit;
   uo.file = o->argv[0];
   uo.args = o->argv;
@@ -305,8 +340,10 @@ static int start(acore_loop_t *loop, const acore_process_options_t *o,
   rc = uv_spawn(acore__core(loop)->uv, &h->uv, &uo);
   if (rc != 0) {
     proch_close(h); /* libuv initialised it: close it all the same */
+    drop_pipes(s);
     return acore__uv_code(rc);
   }
+  memcpy(p->io, s, sizeof(s));
   h->owner = p;
   p->h = h;
   p->pid = h->uv.pid;
@@ -342,6 +379,16 @@ int acore_process_spawn(acore_loop_t *loop,
 }
 
 /* ---- the process -------------------------------------------------------- */
+
+int acore_process_stdio(acore_process_t *p, int index, acore_stream_t **out) {
+  if (p == NULL || out == NULL || index < 0 || index > 2 ||
+      p->io[index] == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(p->x.fut.loop))
+    return ACORE_EWRONGTHREAD;
+  *out = acore_stream_ref(p->io[index]);
+  return ACORE_OK;
+}
 
 int acore_process_pid(const acore_process_t *p) {
   return p != NULL ? p->pid : -1;

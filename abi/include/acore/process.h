@@ -30,6 +30,7 @@
 #define ACORE_PROCESS_H
 
 #include "../acore.h"
+#include "stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,8 +44,10 @@ typedef struct acore_process_options acore_process_options_t;
 enum {
   ACORE_STDIO_INHERIT = 0, /* the parent's same fd (the default) */
   ACORE_STDIO_IGNORE = 1,  /* /dev/null */
-  ACORE_STDIO_FD = 2       /* a given fd of the parent (dup'ed in the child;
+  ACORE_STDIO_FD = 2,      /* a given fd of the parent (dup'ed in the child;
                               the parent's stays the caller's) */
+  ACORE_STDIO_PIPE = 3     /* a new pipe: the parent's end is an
+                              acore_stream_t (acore_process_stdio) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -96,7 +99,8 @@ ACORE_API int acore_process_options_set_cwd(acore_process_options_t *opts,
 
 /* acore_process_options_set_stdio() - how the child's standard stream
  * `index` (0, 1 or 2) is set up: ACORE_STDIO_INHERIT, ACORE_STDIO_IGNORE,
- * or ACORE_STDIO_FD with the parent's `fd` (ignored otherwise).
+ * ACORE_STDIO_PIPE (the parent's end: acore_process_stdio()), or
+ * ACORE_STDIO_FD with the parent's `fd` (ignored otherwise).
  * Returns:  ACORE_OK; ACORE_EINVAL (opts NULL, index not 0-2, unknown
  *           mode, ACORE_STDIO_FD with fd < 0).
  * Thread:   any (one thread at a time per options object).  Since: 1.1
@@ -121,6 +125,19 @@ ACORE_API int acore_process_options_set_stdio(acore_process_options_t *opts,
 ACORE_API int acore_process_spawn(acore_loop_t *loop,
                                   const acore_process_options_t *opts,
                                   acore_process_t **out);
+
+/* acore_process_stdio() - the parent's end of the child's standard stream
+ * `index` made with ACORE_STDIO_PIPE: a stream to write the child's stdin
+ * (0), or to read its stdout (1) or stderr (2), with the acore_stream_*
+ * calls (reading gives 0 at the child's end of output). The stream lives
+ * on its own: closing the process does not close it (close it, or let
+ * its last unref and loop close do it).
+ * Returns:  ACORE_OK and a new reference in *out; ACORE_EINVAL (p or out
+ *           NULL, index not 0-2, or that stream is not a pipe).
+ * Thread:   loop thread only.             Since: 1.1
+ */
+ACORE_API int acore_process_stdio(acore_process_t *p, int index,
+                                  acore_stream_t **out);
 
 /* acore_process_pid() - the child's process id; -1 for NULL.
  * Thread:   any.                          Since: 1.1

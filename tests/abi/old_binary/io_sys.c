@@ -92,6 +92,7 @@ static void processes(void) {
   acore_process_options_t *o = NULL;
   acore_process_t *p = NULL;
   acore_future_t *f = NULL;
+  acore_stream_t *in = NULL;
   int rc = -1;
 
   CHECK(acore_process_options_new(&o) == ACORE_OK);
@@ -108,6 +109,7 @@ static void processes(void) {
   CHECK(acore_process_kill(p, 0) == ACORE_OK || acore_process_kill(p, 0) ==
         ACORE_ESRCH);
   CHECK(acore_process_wait(p, &f) == ACORE_OK);
+  CHECK(acore_process_stdio(p, 0, &in) == ACORE_EINVAL); /* not a pipe */
   CHECK(acore_loop_run_until_complete(loop, f) == ACORE_OK);
   CHECK(ob_int(f) == 5);
   CHECK(acore_process_returncode(p, &rc) == ACORE_OK && rc == 5);
