@@ -72,11 +72,22 @@ static echo_args args;
 /* ---- server ---------------------------------------------------------------- */
 
 static acore_server_t *server;
+static long conns_left; /* --exit-after: connections still to serve */
+static long accepted;
 
 static void conn_free(conn *c) {
   acore_stream_close(c->s);
   acore_stream_unref(c->s);
   free(c);
+}
+
+/* A served connection ended: close the server after the last one. */
+static void served(conn *c) {
+  conn_free(c);
+  if (conns_left > 0 && --conns_left == 0) {
+    acore_server_close(server);
+    acore_loop_stop(loop); /* (the run did not end by itself: see report) */
+  }
 }
 
 static void on_server_read(acore_future_t *f, void *ud);
@@ -90,7 +101,7 @@ static void server_read(conn *c) {
 
 static void on_count_written(acore_future_t *f, void *ud) {
   acore_future_unref(f);
-  conn_free(ud);
+  served(ud);
 }
 
 static void on_server_read(acore_future_t *f, void *ud) {
@@ -109,7 +120,7 @@ static void on_server_read(acore_future_t *f, void *ud) {
       then(w, on_count_written, c);
       return;
     }
-    conn_free(c);
+    served(c);
     return;
   }
   if (args.sink) {
@@ -139,7 +150,8 @@ static void on_accept(acore_future_t *f, void *ud) {
   acore_future_unref(f);
   ok(acore_stream_set_nodelay(c->s, 1), "nodelay");
   server_read(c);
-  accept_next();
+  if (args.exit_after == 0 || ++accepted < args.exit_after)
+    accept_next();
 }
 
 static int serve(void) {
@@ -150,6 +162,7 @@ static int serve(void) {
      "listen");
   ok(acore_server_address(server, host, sizeof(host), &port), "address");
   echo_print_port(port);
+  conns_left = args.exit_after;
   accept_next();
   return acore_loop_run(loop);
 }
