@@ -86,8 +86,9 @@ static void putter_destroy(acore_future_t *f) {
   p->item_free = NULL;
 }
 
-static const acore__future_ops putter_ops = { acore__waiter_cancel,
-                                              putter_destroy };
+static const acore__future_ops putter_ops = {
+    .cancel = acore__waiter_cancel, .destroy = putter_destroy,
+    .name = "waiter", .describe = acore__waiter_describe};
 static const acore__waiter_kind putter_kind = { sizeof(putter), &putter_ops };
 
 /* ---- the store ---- */
@@ -305,6 +306,9 @@ static int queue_make(acore_loop_t *loop, size_t maxsize, int order,
   acore__waitq_init(&q->getters, q, NULL, NULL);
   acore__waitq_init(&q->putters, q, NULL, &putter_kind);
   acore__waitq_init(&q->joiners, q, NULL, NULL);
+  q->getters.name = "queue.get";
+  q->putters.name = "queue.put";
+  q->joiners.name = "queue.join";
   *out = q;
   return ACORE_OK;
 }

@@ -133,7 +133,9 @@ static void cw_destroy(acore_future_t *f) {
   acore_cond_unref(c->cond);
 }
 
-static const acore__future_ops cw_ops = { cw_cancel, cw_destroy };
+static const acore__future_ops cw_ops = {
+    .cancel = cw_cancel, .destroy = cw_destroy, .name = "waiter",
+    .describe = acore__waiter_describe};
 
 /* ---- public ---- */
 
@@ -162,6 +164,7 @@ int acore_cond_new(acore_loop_t *loop, acore_lock_t *lock,
   atomic_init(&cond->refs, 1);
   cond->loop = acore_loop_ref(loop);
   acore__waitq_init(&cond->wq, cond, NULL, NULL);
+  cond->wq.name = "condition";
   *out = cond;
   return ACORE_OK;
 }

@@ -35,6 +35,7 @@ int acore_event_new(acore_loop_t *loop, acore_event_t **out) {
   atomic_init(&ev->refs, 1);
   ev->loop = acore_loop_ref(loop);
   acore__waitq_init(&ev->wq, ev, NULL, NULL);
+  ev->wq.name = "event";
   *out = ev;
   return ACORE_OK;
 }

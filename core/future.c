@@ -228,6 +228,8 @@ void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
     }
     acore__loop_push(loop, it);
   }
+  ACORE__PROBE2(future_done, f, f->state);
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_FUTURE_DONE, f);
 }
 
 /* ---- completion ------------------------------------------------------------- */

@@ -79,6 +79,19 @@ void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags);
 typedef struct acore__future_ops {
   int (*cancel)(acore_future_t *f, const char *message);
   void (*destroy)(acore_future_t *f);
+  /* How the kind shows in the await graph (graph.c, dump.c); each may be
+   * NULL. A new kind (an I/O operation, say) fills them in to describe
+   * itself, nothing else changes (docs/internals/observability.md):
+   * - name: the kind's name, a static string ("gather", "lock", "tcp.read");
+   *   NULL shows as "future".
+   * - children: the futures it waits for (a combinator's inputs), borrowed:
+   *   at most `cap` written into `out`; returns how many there are.
+   * - describe: one short line of detail (what, on which object, how far),
+   *   snprintf-like into `buf`; returns the length it needs. */
+  const char *name;
+  size_t (*children)(const acore_future_t *f, acore_future_t **out,
+                     size_t cap);
+  int (*describe)(const acore_future_t *f, char *buf, size_t cap);
 } acore__future_ops;
 
 typedef struct acore__xfuture {

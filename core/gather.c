@@ -24,6 +24,7 @@
 #include "future.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NO_SLOT ((size_t)-1)
@@ -167,7 +168,26 @@ static void gather_destroy(acore_future_t *f) {
   acore__free(g->cancel_msg);
 }
 
-static const acore__future_ops gather_ops = {gather_cancel, gather_destroy};
+static size_t gather_children(const acore_future_t *f, acore_future_t **out,
+                              size_t cap) {
+  const gather *g = (const gather *)f;
+  size_t i, k = 0;
+
+  for (i = 0; i < g->n; i++)
+    if (g->slots[i].child != NULL && k++ < cap)
+      out[k - 1] = g->slots[i].child;
+  return k;
+}
+
+static int gather_describe(const acore_future_t *f, char *buf, size_t cap) {
+  const gather *g = (const gather *)f;
+
+  return snprintf(buf, cap, "%zu of %zu done", g->ndone, g->n);
+}
+
+static const acore__future_ops gather_ops = {
+    .cancel = gather_cancel, .destroy = gather_destroy, .name = "gather",
+    .children = gather_children, .describe = gather_describe};
 
 /* ---- creation ------------------------------------------------------------------- */
 

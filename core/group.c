@@ -154,7 +154,21 @@ static void group_destroy(acore_future_t *f) {
   acore__free(g->cancel_msg);
 }
 
-static const acore__future_ops group_ops = {group_cancel, group_destroy};
+static size_t group_children(const acore_future_t *f, acore_future_t **out,
+                             size_t cap) {
+  const acore_group_t *g = (const acore_group_t *)f;
+  const acore__queue *q;
+  size_t k = 0;
+
+  for (q = g->members.next; q != &g->members; q = q->next)
+    if (k++ < cap)
+      out[k - 1] = acore_task_future(acore__queue_data(q, member, node)->task);
+  return k;
+}
+
+static const acore__future_ops group_ops = {
+    .cancel = group_cancel, .destroy = group_destroy, .name = "group",
+    .children = group_children};
 
 /* ---- public ------------------------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "future.h"
+#include "graph.h"
 #include "loop.h"
 #include "loop_impl.h"
 #include "poll.h"

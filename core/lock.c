@@ -27,6 +27,7 @@
 #include "value.h"
 
 #include <assert.h>
+#include <stdio.h>
 
 struct acore_lock {
   atomic_uint refs;
@@ -105,8 +106,26 @@ static void lwaiter_destroy(acore_future_t *f) {
   acore__watch_drop(f->loop, &((acore__lwaiter *)f)->watch);
 }
 
-static const acore__future_ops lwaiter_ops = { acore__waiter_cancel,
-                                               lwaiter_destroy };
+/* The waiter's queue and place, and who holds the lock it waits for. */
+static int lwaiter_describe(const acore_future_t *f, char *buf, size_t cap) {
+  const acore__waiter *w = (const acore__waiter *)f;
+  const acore_lock_t *lock = w->origin ? w->origin->owner : NULL;
+  char name[ACORE__TASK_NAME_BUF];
+  int n = acore__waiter_describe(f, buf, cap);
+  size_t at = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap;
+
+  if (lock == NULL || !lock->locked || w->wq == NULL || n < 0)
+    return n;
+  if (lock->owner == NULL)
+    return n + snprintf(buf + at, cap - at, "; held outside a task");
+  return n + snprintf(buf + at, cap - at, "; held by %s (#%llu)",
+                      acore__task_name(lock->owner, name),
+                      (unsigned long long)acore_task_id(lock->owner));
+}
+
+static const acore__future_ops lwaiter_ops = {
+    .cancel = acore__waiter_cancel, .destroy = lwaiter_destroy,
+    .name = "waiter", .describe = lwaiter_describe};
 const acore__waiter_kind acore__lwaiter_kind = { sizeof(acore__lwaiter),
                                                  &lwaiter_ops };
 
@@ -175,6 +194,7 @@ int acore_lock_new(acore_loop_t *loop, acore_lock_t **out) {
   atomic_init(&lock->refs, 1);
   lock->loop = acore_loop_ref(loop);
   acore__waitq_init(&lock->wq, lock, NULL, &acore__lwaiter_kind);
+  lock->wq.name = "lock";
   *out = lock;
   return ACORE_OK;
 }

@@ -25,6 +25,7 @@
 #include "timer.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <stdio.h>
 
 /* ---- options --------------------------------------------------------------- */
@@ -46,7 +47,8 @@ int acore_loop_options_new(acore_loop_options_t **out) {
 void acore_loop_options_free(acore_loop_options_t *opts) { acore__free(opts); }
 
 int acore_loop_options_set_flags(acore_loop_options_t *opts, unsigned flags) {
-  if (opts == NULL || (flags & ~(ACORE_LOOP_DEBUG | ACORE_LOOP_VIRTUAL_CLOCK)))
+  if (opts == NULL || (flags & ~(ACORE_LOOP_DEBUG | ACORE_LOOP_VIRTUAL_CLOCK |
+                                  ACORE_LOOP_TASK_TIMES)))
     return ACORE_EINVAL;
   opts->flags = flags;
   return ACORE_OK;
@@ -65,6 +67,23 @@ int acore_loop_options_set_threadsafe_limit(acore_loop_options_t *opts,
   if (opts == NULL || limit == 0)
     return ACORE_EINVAL;
   opts->threadsafe_limit = limit;
+  return ACORE_OK;
+}
+
+int acore_loop_options_set_stuck_threshold(acore_loop_options_t *opts,
+                                           double seconds) {
+  if (opts == NULL || !(seconds >= 0) || seconds > 1e9)
+    return ACORE_EINVAL;
+  opts->stuck_threshold = seconds;
+  return ACORE_OK;
+}
+
+int acore_loop_options_set_dump_signal(acore_loop_options_t *opts,
+                                       int signum) {
+  if (opts == NULL || signum < 0 || signum >= NSIG || signum == SIGKILL ||
+      signum == SIGSTOP)
+    return ACORE_EINVAL;
+  opts->dump_signal = signum;
   return ACORE_OK;
 }
 
@@ -316,6 +335,8 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   loop->core.owner = &acore__thread_marker;
   loop->epoch = uv_hrtime();
   loop->tasks.next_task_id = 1;
+  loop->tasks.times = (loop->core.flags & ACORE_LOOP_TASK_TIMES) != 0 ||
+                      (opts != NULL && opts->stuck_threshold > 0);
   acore__queue_init(&loop->ready);
   acore__queue_init(&loop->futures.cbrecs);
   acore__queue_init(&loop->tasks.tasks);
@@ -329,6 +350,8 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   rc = loop_init_uv(loop, opts ? opts->uv_loop : NULL);
   if (rc != ACORE_OK)
     goto fail_uv;
+  acore__stuck_init(loop, opts ? opts->stuck_threshold : 0);
+  acore__sigdump_init(loop, opts ? opts->dump_signal : 0);
   *out = loop;
   return ACORE_OK;
 
@@ -752,6 +775,8 @@ static void close_uv(acore_loop_t *loop) {
     uv_close(hs[i], on_handle_closed);
   }
   acore__poll_close(loop, on_handle_closed);
+  acore__stuck_close(loop, on_handle_closed);
+  acore__sigdump_close(loop, on_handle_closed);
   if (loop->in_uv_cb && !loop->owns_uv) {
     /* Inside the host's uv_run: it runs the close callbacks itself. */
     uv_mutex_lock(&loop->core.mutex);
@@ -847,6 +872,7 @@ int acore_loop_close(acore_loop_t *loop) {
     loop->report.eh_free(loop->report.eh_ud);
   loop->report.eh = NULL;
   loop->report.eh_free = NULL;
+  acore__trace_close(loop);
   acore__loop_host_drop(loop);
   close_uv(loop);
   return ACORE_OK;

@@ -16,8 +16,11 @@
 #include "loop.h"
 #include "poll.h"
 #include "report.h"
+#include "sigdump.h"
+#include "stuck.h"
 #include "task.h"
 #include "timer.h"
+#include "trace.h"
 
 #include <stdatomic.h>
 
@@ -26,6 +29,8 @@ struct acore_loop_options {
   double slow_callback;
   void *uv_loop;
   size_t threadsafe_limit;
+  double stuck_threshold; /* seconds; 0: off */
+  int dump_signal;        /* 0: off */
 };
 
 struct acore_loop {
@@ -67,6 +72,9 @@ struct acore_loop {
   acore__loop_timers timers;   /* timer.c (timer.h) */
   acore__loop_reporter report; /* report.c (report.h) */
   acore__loop_poll poll;       /* poll.c (poll.h) */
+  acore__loop_trace trace;     /* trace.c (trace.h) */
+  acore__loop_stuck stuck;     /* stuck.c (stuck.h) */
+  acore__loop_sigdump sigdump; /* sigdump.c (sigdump.h) */
 
   /* host.c: host data slots */
   struct acore__hostslot *host;

@@ -45,7 +45,24 @@ typedef struct map {
 
 static int map_cancel(acore_future_t *f, const char *message);
 static void map_destroy(acore_future_t *f);
-static const acore__future_ops map_ops = { map_cancel, map_destroy };
+static size_t map_children(const acore_future_t *f, acore_future_t **out,
+                           size_t cap);
+static const acore__future_ops map_ops = {
+    .cancel = map_cancel, .destroy = map_destroy, .name = "map",
+    .children = map_children};
+
+/* The jobs started and not yet done. */
+static size_t map_children(const acore_future_t *f, acore_future_t **out,
+                           size_t cap) {
+  const map *m = (const map *)f;
+  size_t i, k = 0;
+
+  for (i = 0; m->jobs != NULL && i < m->next; i++)
+    if (m->jobs[i] != NULL && m->jobs[i]->state == ACORE_FUTURE_PENDING &&
+        k++ < cap)
+      out[k - 1] = m->jobs[i];
+  return k;
+}
 
 static map *map_of(acore_future_t *f) {
   if (f == NULL || !(f->flags & ACORE__F_CUSTOM) ||

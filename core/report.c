@@ -49,6 +49,7 @@ static const char *report_kind_text(int kind) {
   case ACORE_REPORT_UNRETRIEVED: return "error was never retrieved";
   case ACORE_REPORT_TASK_PENDING: return "task was destroyed but it is pending";
   case ACORE_REPORT_SLOW_CALLBACK: return "slow callback";
+  case ACORE_REPORT_TASK_STUCK: return "task stuck";
   default: return "error in callback";
   }
 }
@@ -72,7 +73,7 @@ void acore__loop_report(acore_loop_t *loop, int kind, const char *message,
 int acore_loop_report(acore_loop_t *loop, int kind, const char *message,
                       acore_error_t *err, acore_future_t *fut) {
   if (loop == NULL || kind < ACORE_REPORT_UNRETRIEVED ||
-      kind > ACORE_REPORT_CALLBACK_ERROR)
+      kind > ACORE_REPORT_TASK_STUCK)
     return ACORE_EINVAL;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;

@@ -70,6 +70,7 @@ int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
   sem->value = value;
   sem->bound = value;
   acore__waitq_init(&sem->wq, sem, on_leave, NULL);
+  sem->wq.name = "semaphore";
   *out = sem;
   return ACORE_OK;
 }

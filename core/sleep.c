@@ -49,7 +49,8 @@ static void sleep_destroy(acore_future_t *f) {
   acore__comb_timer_cancel(&((sleep_fut *)f)->h);
 }
 
-static const acore__future_ops sleep_ops = {sleep_cancel, sleep_destroy};
+static const acore__future_ops sleep_ops = {
+    .cancel = sleep_cancel, .destroy = sleep_destroy, .name = "sleep"};
 
 static void zero_fire(void *ud) {
   acore_future_t *f = ud;

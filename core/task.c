@@ -49,6 +49,8 @@ enum { ST_MASK = 0x3f, DLV_FUT = 0x40, DLV_ANY = 0x80 };
 #define T_PHASE(t) ((t)->item.b[2])
 #define T_NCANCEL(t) ((t)->item.u32)
 
+static void stamp(acore_task_t *t);
+
 static void set_phase(acore_task_t *t, uint8_t to) {
   uint8_t from = T_PHASE(t);
 
@@ -68,13 +70,42 @@ static acore_task_t *task_of(acore_future_t *f) {
 
 /* ---- spawn ------------------------------------------------------------------- */
 
-int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
-                     acore_free_fn ud_free, acore_task_t **out) {
+static acore__task_ident *ident_new(uint64_t id, const char *name);
+
+/* Give the task being spawned (its plain ident set) the ident record it
+ * starts with on a loop that stamps times or with a creation site. Out of
+ * memory: ACORE_ENOMEM, nothing kept. */
+__attribute__((noinline, cold))
+static int spawn_ident(acore_loop_t *loop, acore_task_t *t, const char *where) {
+  acore__task_ident *r = ident_new(acore_task_id(t), NULL);
+
+  if (r == NULL)
+    return ACORE_ENOMEM;
+  if (where != NULL && (r->where = acore__strdup(where)) == NULL) {
+    acore__free(r);
+    return ACORE_ENOMEM;
+  }
+  if (loop->tasks.times)
+    r->created = r->since = acore__loop_now(loop);
+  t->ident = (uintptr_t)r;
+  return ACORE_OK;
+}
+
+/* Inlined into both callers: acore_task_spawn's NULL `where` folds away. */
+static inline __attribute__((always_inline)) int
+spawn(acore_loop_t *loop, acore_step_fn fn, void *ud, acore_free_fn ud_free,
+      const char *where, acore_task_t **out) {
   acore_task_t *t;
   int rc = fn == NULL ? ACORE_EINVAL : acore__loop_check_sched(loop);
 
   if (rc == ACORE_OK && (t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
     rc = ACORE_ENOMEM;
+  if (rc == ACORE_OK) {
+    t->ident = (uintptr_t)(loop->tasks.next_task_id << 1) | 1;
+    if (__builtin_expect(loop->tasks.times || where != NULL, 0) &&
+        (rc = spawn_ident(loop, t, where)) != ACORE_OK)
+      acore__obj_free(loop, ACORE__SLAB_TASK, t);
+  }
   if (rc != ACORE_OK) {
     if (ud_free != NULL)
       ud_free(ud);
@@ -89,14 +120,27 @@ int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
   t->ud_free = ud_free;
   t->awaited = NULL;
   T_DLV(t) = NULL;
-  t->ident = (uintptr_t)(loop->tasks.next_task_id++ << 1) | 1;
+  loop->tasks.next_task_id++; /* the id is in t->ident (or its record) */
   acore__queue_insert_tail(&loop->tasks.tasks, &t->tnode);
   loop->tasks.ntasks++;
   set_phase(t, PH_READY);
   acore__loop_push(loop, &t->item);
   if (out != NULL)
     *out = t;
+  ACORE__PROBE2(task_create, t, loop->tasks.next_task_id - 1);
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_TASK_CREATE, &t->fut);
   return ACORE_OK;
+}
+
+int acore_task_spawn(acore_loop_t *loop, acore_step_fn fn, void *ud,
+                     acore_free_fn ud_free, acore_task_t **out) {
+  return spawn(loop, fn, ud, ud_free, NULL, out);
+}
+
+int acore_task_spawn_at(acore_loop_t *loop, acore_step_fn fn, void *ud,
+                        acore_free_fn ud_free, const char *where,
+                        acore_task_t **out) {
+  return spawn(loop, fn, ud, ud_free, where, out);
 }
 
 acore_task_t *acore_task_ref(acore_task_t *task) {
@@ -165,6 +209,8 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
     t->ud_free(t->ud);
   t->ud_free = NULL;
   acore__future_complete(&t->fut, state, kind, v);
+  ACORE__PROBE2(task_finish, t, state);
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_TASK_FINISH, &t->fut);
   acore_task_unref(t); /* the loop's reference */
 }
 
@@ -214,6 +260,8 @@ static void stage_clear(acore__stage *s) {
 /* Start waiting for `f`; a cancel requested meanwhile is passed on to it. */
 static void wait_on(acore_task_t *t, acore_future_t *f) {
   set_phase(t, PH_WAITING);
+  if (t->fut.loop->tasks.times) /* ACORE_LOOP_TASK_TIMES only */
+    stamp(t);
   acore__queue_insert_tail(&f->cbs, &t->item.node);
   if (T_MUST_CANCEL(t) && acore_future_cancel(f, t->fut.v.msg) == 1)
     T_MUST_CANCEL(t) = 0;
@@ -241,6 +289,8 @@ static bool apply_verdict(acore_loop_t *loop, acore_task_t *t, int v) {
     return false;
   case ACORE_TASK_YIELD:
     set_phase(t, PH_READY);
+    if (loop->tasks.times)
+      stamp(t);
     acore__loop_push(loop, &t->item);
     return false;
   case ACORE_TASK_DONE:
@@ -330,7 +380,11 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
     loop->core.current = t;
     loop->tasks.stage.task = t;
     loop->tasks.stage.cancel_open = open;
+    ACORE__PROBE1(step_start, t);
+    ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_START, &t->fut);
     v = t->fn(t, t->ud);
+    ACORE__PROBE2(step_end, t, v);
+    ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_END, &t->fut);
     if (loop->tasks.stage.cancel_open) /* not handled: it propagates */
       v = unhandled_cancel(loop, t, v);
     again = apply_verdict(loop, t, v);
@@ -557,7 +611,7 @@ const char *acore_task_cancel_message(const acore_task_t *task) {
 /* ---- names and introspection ------------------------------------------------------ */
 
 static acore__task_ident *ident_record(const acore_task_t *t) {
-  return (t->ident & 1) ? NULL : (acore__task_ident *)t->ident;
+  return acore__task_ident_of(t);
 }
 
 uint64_t acore_task_id(const acore_task_t *task) {
@@ -569,43 +623,81 @@ uint64_t acore_task_id(const acore_task_t *task) {
   return r ? r->id : (uint64_t)(task->ident >> 1);
 }
 
-/* Give the task the name `name` (NULL: no name of its own), keeping its
- * id and timeout scope; without either, back to the id alone. */
-static int ident_set(acore_task_t *t, const char *name) {
-  acore__task_ident *old = ident_record(t), *r = NULL;
-  uint64_t id = acore_task_id(t);
-  void *tscope = old ? old->tscope : NULL;
+/* A record for task `id` named `name` (NULL: no name of its own), with no
+ * scope, site or times; NULL on ENOMEM. */
+static acore__task_ident *ident_new(uint64_t id, const char *name) {
   size_t len = name ? strlen(name) + 1 : 1;
+  acore__task_ident *r = acore__malloc(sizeof(*r) + len);
 
-  if (name != NULL || tscope != NULL) {
-    r = acore__malloc(sizeof(*r) + len);
-    if (r == NULL)
-      return ACORE_ENOMEM;
-    r->id = id;
-    r->tscope = tscope;
-    r->named = name != NULL;
-    memcpy(r->name, name ? name : "", len);
+  if (r == NULL)
+    return NULL;
+  r->id = id;
+  r->tscope = NULL;
+  r->where = NULL;
+  r->created = r->since = ACORE__NO_TIME;
+  r->named = name != NULL;
+  r->stuck = false;
+  memcpy(r->name, name ? name : "", len);
+  return r;
+}
+
+/* The record holds nothing but the id. */
+static bool ident_plain(const acore__task_ident *r) {
+  return !r->named && r->tscope == NULL && r->where == NULL &&
+         r->created == ACORE__NO_TIME;
+}
+
+/* Give the task the name `name` (NULL: no name of its own), keeping what
+ * else its record holds; with nothing else, back to the id alone. */
+static int ident_set(acore_task_t *t, const char *name) {
+  acore__task_ident *old = ident_record(t), *r;
+  uint64_t id = acore_task_id(t);
+
+  if (name == NULL) { /* no name of its own: no new record needed */
+    if (old != NULL && (old->named = false, ident_plain(old))) {
+      acore__free(old); /* nothing else to keep: the id alone */
+      t->ident = (uintptr_t)(id << 1) | 1;
+    }
+    return ACORE_OK;
+  }
+  if ((r = ident_new(id, name)) == NULL)
+    return ACORE_ENOMEM;
+  if (old != NULL) {
+    r->tscope = old->tscope;
+    r->where = old->where;
+    r->created = old->created;
+    r->since = old->since;
+    r->stuck = old->stuck;
   }
   acore__free(old);
-  t->ident = r ? (uintptr_t)r : (uintptr_t)(id << 1) | 1;
+  t->ident = (uintptr_t)r;
   return ACORE_OK;
 }
 
-void **acore__task_tscope(acore_task_t *t, bool create) {
+/* The task's record, made (with the id alone) when it has none. */
+static acore__task_ident *ident_get(acore_task_t *t) {
   acore__task_ident *r = ident_record(t);
 
-  if (r == NULL) {
-    if (!create)
-      return NULL;
-    if ((r = acore__malloc(sizeof(*r) + 1)) == NULL)
-      return NULL;
-    r->id = acore_task_id(t);
-    r->tscope = NULL;
-    r->named = false;
-    r->name[0] = '\0';
+  if (r == NULL && (r = ident_new(acore_task_id(t), NULL)) != NULL)
     t->ident = (uintptr_t)r;
+  return r;
+}
+
+void **acore__task_tscope(acore_task_t *t, bool create) {
+  acore__task_ident *r = create ? ident_get(t) : ident_record(t);
+
+  return r ? &r->tscope : NULL;
+}
+
+/* Note the time the task started waiting or was scheduled again
+ * (ACORE_LOOP_TASK_TIMES). */
+static void stamp(acore_task_t *t) {
+  acore__task_ident *r = ident_record(t);
+
+  if (r != NULL) {
+    r->since = acore__loop_now(t->fut.loop);
+    r->stuck = false;
   }
-  return &r->tscope;
 }
 
 int acore_task_set_name(acore_task_t *task, const char *name) {
@@ -643,6 +735,67 @@ int acore_task_name(const acore_task_t *task, char *buf, size_t cap) {
     buf[n] = '\0';
   }
   return len > INT32_MAX ? INT32_MAX : (int)len;
+}
+
+int acore_task_set_where(acore_task_t *task, const char *where) {
+  acore__task_ident *r;
+  char *copy = NULL;
+
+  if (task == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(task->fut.loop))
+    return ACORE_EWRONGTHREAD;
+  if (where != NULL && (copy = acore__strdup(where)) == NULL)
+    return ACORE_ENOMEM;
+  if ((r = ident_get(task)) == NULL) {
+    acore__free(copy);
+    return ACORE_ENOMEM;
+  }
+  acore__free(r->where);
+  r->where = copy;
+  return ACORE_OK;
+}
+
+const char *acore_task_where(const acore_task_t *task) {
+  const acore__task_ident *r = task ? ident_record(task) : NULL;
+
+  return r ? r->where : NULL;
+}
+
+int acore_task_state(const acore_task_t *task) {
+  if (task == NULL)
+    return ACORE_EINVAL;
+  switch (T_PHASE(task)) {
+  case PH_RUNNING: return ACORE_TASK_STATE_RUNNING;
+  case PH_WAITING:
+    if (task->awaited != NULL && task->awaited->state == ACORE_FUTURE_PENDING)
+      return ACORE_TASK_STATE_WAITING;
+    return ACORE_TASK_STATE_READY; /* resumed, queued */
+  case PH_DONE: return ACORE_TASK_STATE_DONE;
+  default: return ACORE_TASK_STATE_READY;
+  }
+}
+
+int acore_task_times(const acore_task_t *task, double *created,
+                     double *since) {
+  const acore__task_ident *r;
+
+  if (task == NULL)
+    return ACORE_EINVAL;
+  r = ident_record(task);
+  if (created != NULL)
+    *created = r && r->created != ACORE__NO_TIME ? (double)r->created / 1e9
+                                                 : -1.0;
+  if (since != NULL)
+    *since = r && r->since != ACORE__NO_TIME ? (double)r->since / 1e9 : -1.0;
+  return ACORE_OK;
+}
+
+acore_task_t *acore__task_next(acore_loop_t *loop, acore_task_t *prev) {
+  acore__queue *q = prev ? prev->tnode.next : loop->tasks.tasks.next;
+
+  return q == &loop->tasks.tasks ? NULL
+                                 : acore__queue_data(q, acore_task_t, tnode);
 }
 
 acore_task_t *acore_loop_current_task(acore_loop_t *loop) {
@@ -683,6 +836,8 @@ void acore__task_close(acore_task_t *t) {
 void acore__task_destroy(acore_task_t *t) {
   assert(T_PHASE(t) == PH_DONE);
   release_awaited(t); /* finish() dropped the delivered cancel */
+  if (ident_record(t) != NULL)
+    acore__free(ident_record(t)->where);
   acore__free(ident_record(t));
   t->ident = 1;
 }

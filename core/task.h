@@ -32,14 +32,27 @@ struct acore_task {
 };
 
 /* What few tasks need lives in this record, made on first need: the name
- * (set, or asked for) and the innermost open timeout scope. Until then
- * task->ident holds the id alone. */
+ * (set, or asked for), the innermost open timeout scope, the creation site
+ * ("where") and, on a loop with ACORE_LOOP_TASK_TIMES, the loop times of
+ * its creation and of its last state change. Until then task->ident holds
+ * the id alone, so a pending task does not grow for what it does not use. */
 typedef struct acore__task_ident {
   uint64_t id;
-  void *tscope; /* timeout.c: innermost open timeout scope, or NULL */
+  void *tscope;     /* timeout.c: innermost open timeout scope, or NULL */
+  char *where;      /* the creation site (owned), or NULL */
+  uint64_t created; /* loop time (ns) of the spawn, or ACORE__NO_TIME */
+  uint64_t since;   /* ... of the last state change, or ACORE__NO_TIME */
   bool named;
+  bool stuck;       /* stuck.c: reported for its current wait */
   char name[];
 } acore__task_ident;
+
+#define ACORE__NO_TIME UINT64_MAX
+
+/* The task's ident record, or NULL when it has none (ids alone). */
+static inline acore__task_ident *acore__task_ident_of(const acore_task_t *t) {
+  return (t->ident & 1) ? NULL : (acore__task_ident *)t->ident;
+}
 
 /* The task's timeout-scope slot, made on first use; NULL: out of memory
  * (with create) or no scope (without). */
@@ -50,6 +63,8 @@ void **acore__task_tscope(acore_task_t *t, bool create);
 #define ACORE__TASK_NAME_BUF 32
 const char *acore__task_name(const acore_task_t *t, char *buf);
 void acore__task_run(acore_loop_t *loop, acore_task_t *t);
+/* The unfinished task after `prev` (NULL: the oldest), or NULL. */
+acore_task_t *acore__task_next(acore_loop_t *loop, acore_task_t *prev);
 /* acore_task_cancel() past its checks (through acore__cancel). */
 int acore__task_cancel(acore_task_t *t, const char *message);
 /* The task was reached again by the cancel it passes on to what it
@@ -80,6 +95,7 @@ typedef struct acore__loop_tasks {
   acore__queue tasks; /* unfinished tasks, oldest first */
   size_t ntasks;
   uint64_t next_task_id;
+  bool times;         /* ACORE_LOOP_TASK_TIMES: stamp state changes */
   acore__stage stage; /* the verdict of the step that runs */
 } acore__loop_tasks;
 

@@ -95,7 +95,24 @@ static void wfor_destroy(acore_future_t *f) {
   acore__free(w->cancel_msg);
 }
 
-static const acore__future_ops wfor_ops = {wfor_cancel, wfor_destroy};
+/* The one future a wait_for or a shield waits for. */
+static size_t inner_child(acore_future_t *inner, acore_future_t **out,
+                          size_t cap) {
+  if (inner == NULL)
+    return 0;
+  if (cap > 0)
+    out[0] = inner;
+  return 1;
+}
+
+static size_t wfor_children(const acore_future_t *f, acore_future_t **out,
+                            size_t cap) {
+  return inner_child(((const wfor *)f)->inner, out, cap);
+}
+
+static const acore__future_ops wfor_ops = {
+    .cancel = wfor_cancel, .destroy = wfor_destroy, .name = "wait_for",
+    .children = wfor_children};
 
 int acore_wait_for(acore_future_t *fut, double timeout, acore_future_t **out) {
   acore__cbrec *rec;
@@ -292,7 +309,13 @@ static void shield_destroy(acore_future_t *f) {
   acore_future_unref(((shield *)f)->inner);
 }
 
-static const acore__future_ops shield_ops = {NULL, shield_destroy};
+static size_t shield_children(const acore_future_t *f, acore_future_t **out,
+                              size_t cap) {
+  return inner_child(((const shield *)f)->inner, out, cap);
+}
+
+static const acore__future_ops shield_ops = {
+    .destroy = shield_destroy, .name = "shield", .children = shield_children};
 
 int acore_shield(acore_future_t *fut, acore_future_t **out) {
   acore__cbrec *rec;

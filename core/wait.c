@@ -226,7 +226,20 @@ static void wait_destroy(acore_future_t *f) {
     acore_future_unref(w->futs[i]);
 }
 
-static const acore__future_ops wait_ops = {wait_cancel, wait_destroy};
+static size_t wait_children(const acore_future_t *f, acore_future_t **out,
+                            size_t cap) {
+  const waiter *w = (const waiter *)f;
+  size_t i, k = 0;
+
+  for (i = 0; i < w->n; i++)
+    if (w->futs[i] != NULL && k++ < cap)
+      out[k - 1] = w->futs[i];
+  return k;
+}
+
+static const acore__future_ops wait_ops = {
+    .cancel = wait_cancel, .destroy = wait_destroy, .name = "wait",
+    .children = wait_children};
 
 /* ---- creation ---------------------------------------------------------------------- */
 

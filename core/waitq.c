@@ -18,6 +18,7 @@
 #include "waitq.h"
 
 #include <assert.h>
+#include <stdio.h>
 
 /* Once the loop is closed, waiters and their primitives may be destroyed
  * on any thread, several at once: their queue links change under the
@@ -49,8 +50,26 @@ int acore__waiter_cancel(acore_future_t *f, const char *message) {
 
 void acore__waiter_destroy(acore_future_t *f) { leave((acore__waiter *)f); }
 
-const acore__future_ops acore__waiter_ops = { acore__waiter_cancel,
-                                               acore__waiter_destroy };
+int acore__waiter_describe(const acore_future_t *f, char *buf, size_t cap) {
+  const acore__waiter *w = (const acore__waiter *)f;
+  const acore__waitq *wq = w->wq ? w->wq : w->origin;
+  const acore__queue *q;
+  size_t pos = 1;
+
+  if (wq == NULL)
+    return snprintf(buf, cap, "%s", "");
+  if (w->wq == NULL)
+    return snprintf(buf, cap, "%s %p, served", wq->name ? wq->name : "queue",
+                    wq->owner);
+  for (q = wq->q.next; q != &w->node; q = q->next)
+    pos++;
+  return snprintf(buf, cap, "%s %p, %zu of %zu waiting",
+                  wq->name ? wq->name : "queue", wq->owner, pos, wq->len);
+}
+
+const acore__future_ops acore__waiter_ops = {
+    .cancel = acore__waiter_cancel, .destroy = acore__waiter_destroy,
+    .name = "waiter", .describe = acore__waiter_describe};
 const acore__waiter_kind acore__waiter_plain = { sizeof(acore__waiter),
                                                  &acore__waiter_ops };
 
@@ -129,6 +148,7 @@ void acore__waitq_init(acore__waitq *wq, void *owner,
   wq->owner = owner;
   wq->loop = NULL;
   wq->kind = kind != NULL ? kind : &acore__waiter_plain;
+  wq->name = NULL;
 }
 
 acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop) {

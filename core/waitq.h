@@ -44,6 +44,7 @@ struct acore__waitq {
   void *owner;
   acore_loop_t *loop; /* the waiters' loop, from the first push */
   const acore__waiter_kind *kind; /* of acore__waiter_for / _of */
+  const char *name; /* what the queue is for, in dumps ("semaphore") */
 };
 
 struct acore__waiter {
@@ -66,6 +67,9 @@ extern const acore__waiter_kind acore__waiter_plain;
  * leave the queue (running on_leave); leave the queue (destroy). */
 int acore__waiter_cancel(acore_future_t *f, const char *message);
 void acore__waiter_destroy(acore_future_t *f);
+/* The plain describe hook (future.h): the queue's name and owner, and the
+ * waiter's place in it. */
+int acore__waiter_describe(const acore_future_t *f, char *buf, size_t cap);
 /* Leave the queue if queued (no hook runs). */
 void acore__waiter_unlink(acore__waiter *w);
 /* Complete with an int result / an error code (after unlinking). */

@@ -273,7 +273,8 @@ static int job_cancel(acore_future_t *f, const char *message) {
   return rc;
 }
 
-static const acore__future_ops job_ops = { job_cancel, NULL };
+static const acore__future_ops job_ops = { .cancel = job_cancel,
+                                          .name = "executor.job" };
 
 static void job_run(acore__job *pj);
 static const acore__job_ops job_pool_ops = { job_run, job_done };

@@ -28,7 +28,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
 TEST_PACKAGES="clang-14 libclang-rt-14-dev \
 libpython3.11-testsuite python3-uvloop \
-libcurl4-openssl-dev"   # libFuzzer; CPython's asyncio tests; examples/curl_multi
+libcurl4-openssl-dev systemtap-sdt-dev"   # libFuzzer; CPython's asyncio tests;
+# examples/curl_multi; <sys/sdt.h> probes
 # The Lua binding and its tests (busted specs); lua-luv for bench/lua.
 LUA_PACKAGES="lua5.4 liblua5.4-dev lua-busted lua-luv"
 # Seconds of each of the two bounded fuzzing runs (0: the corpus only).

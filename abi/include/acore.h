@@ -271,7 +271,12 @@ enum {
   ACORE_LOOP_DEBUG = 1u << 0,
   /* Virtual clock: the loop's time starts at 0 and moves only by
    * acore_loop_advance(); the loop never sleeps waiting for a timer. */
-  ACORE_LOOP_VIRTUAL_CLOCK = 1u << 1
+  ACORE_LOOP_VIRTUAL_CLOCK = 1u << 1,
+  /* Task times (since 1.1): every task records the loop time it was
+   * spawned and the loop time it last started waiting or was scheduled
+   * (acore_task_times, the dump's "since"), at the cost of a small record
+   * per task and a clock read per await. Off: the times read unknown. */
+  ACORE_LOOP_TASK_TIMES = 1u << 2
 };
 
 /* acore_loop_options_new() - options with defaults (no flags, a slow
@@ -297,6 +302,37 @@ ACORE_API int acore_loop_options_set_flags(acore_loop_options_t *opts,
  * Thread: any.  Since: 0.1 */
 ACORE_API int acore_loop_options_set_slow_callback(acore_loop_options_t *opts,
                                                    double seconds);
+
+/* acore_loop_options_set_stuck_threshold() - stuck-task detection: a task
+ * that has waited on one await (acore_task_times' `since`) for `seconds`
+ * or longer is reported to the error handler once per await
+ * (ACORE_REPORT_TASK_STUCK; the context's task is it, its message gives
+ * the wait and the await chain: "task waiting for 12.0 s (threshold
+ * 10.0 s): awaits gather: 0 of 2 done -> worker (#3) -> awaits waiter:
+ * lock 0x..., 1 of 1 waiting; held by other (#4)"). The loop checks every
+ * `seconds` / 2 of real time (also while it waits for events; the check
+ * never keeps a run going) and on acore_loop_check_stuck(). It turns
+ * ACORE_LOOP_TASK_TIMES on. 0 (the default) turns it off.
+ * Returns: ACORE_OK; ACORE_EINVAL (opts NULL, seconds < 0, NaN, > 1e9).
+ * Thread: any.  Since: 1.1 */
+ACORE_API int acore_loop_options_set_stuck_threshold(
+    acore_loop_options_t *opts, double seconds);
+
+/* acore_loop_options_set_dump_signal() - the out-of-process dump: when the
+ * process gets signal `signum` (e.g. SIGUSR1 = 10 on Linux), the loop
+ * writes its await graph (acore_loop_dump) to <dir>/acore-<pid>.json and
+ * then <dir>/acore-<pid>.txt (the tree), <dir> being $ACORE_DUMP_DIR, else
+ * $TMPDIR, else /tmp; each file appears whole (written aside, renamed).
+ * The installed `acore-ps PID` sends SIGUSR1 and prints the tree. The dump
+ * runs on the loop thread between callbacks (a loop waiting for events
+ * wakes for it; one busy inside a step answers when the step returns);
+ * the watcher never keeps a run going. With several loops on the signal,
+ * each writes (the last one's files stay). 0 (the default): off.
+ * Returns: ACORE_OK; ACORE_EINVAL (opts NULL, signum < 0 or not a signal,
+ *          SIGKILL, SIGSTOP).
+ * Thread: any.  Since: 1.1 */
+ACORE_API int acore_loop_options_set_dump_signal(acore_loop_options_t *opts,
+                                                 int signum);
 
 /* acore_loop_options_set_uv_loop() - build the loop on the host's existing
  * `uv_loop_t *` (passed as void * so this header does not need <uv.h>).
@@ -587,7 +623,9 @@ enum {
   ACORE_REPORT_UNRETRIEVED = 1,   /* a future's error was never retrieved */
   ACORE_REPORT_TASK_PENDING = 2,  /* a task destroyed/closed while pending */
   ACORE_REPORT_SLOW_CALLBACK = 3, /* debug: a callback or step was slow */
-  ACORE_REPORT_CALLBACK_ERROR = 4 /* an error raised in a callback (host) */
+  ACORE_REPORT_CALLBACK_ERROR = 4, /* an error raised in a callback (host) */
+  ACORE_REPORT_TASK_STUCK = 5      /* a task waited longer than the stuck
+                                      threshold (since 1.1) */
 };
 
 /* acore_loop_set_error_handler() - install `fn` to receive reports; NULL
@@ -1058,6 +1096,193 @@ ACORE_API size_t acore_loop_task_count(const acore_loop_t *loop);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_loop_all_tasks(acore_loop_t *loop, acore_task_t **tasks,
                                    size_t cap, size_t *n);
+
+/* ------------------------------------------------------------------------ */
+/* The await graph (since 1.1): what every task waits for                    */
+/* ------------------------------------------------------------------------ */
+
+/* Each unfinished task (acore_loop_all_tasks) awaits at most one future
+ * (acore_task_awaited); a composite future (gather, wait, wait_for, shield,
+ * a task group, map, a semaphore/lock/event/condition/queue waiter, an
+ * executor job, an I/O operation) has a kind name and a line of detail,
+ * and a combinator has the futures it waits for as children. Walking from
+ * the tasks through awaited futures and children gives the live await
+ * graph; acore_loop_dump() prints it. docs/debugging.md shows its use. */
+
+/* A task's state (acore_task_state). */
+enum {
+  ACORE_TASK_STATE_READY = 1,   /* scheduled: its step runs soon */
+  ACORE_TASK_STATE_RUNNING = 2, /* its step is running now */
+  ACORE_TASK_STATE_WAITING = 3, /* awaiting a pending future */
+  ACORE_TASK_STATE_DONE = 4     /* finished */
+};
+
+/* acore_task_state() - the task's ACORE_TASK_STATE_*.
+ * Returns: the state; ACORE_EINVAL (task NULL).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_task_state(const acore_task_t *task);
+
+/* acore_task_times() - the loop times (seconds, acore_loop_time's clock) at
+ * which the task was spawned (*created) and last started waiting for a
+ * future or was scheduled by its spawn or a yield (*since). Both read -1.0
+ * (unknown) unless the loop was made with ACORE_LOOP_TASK_TIMES. Either
+ * pointer may be NULL.
+ * Returns: ACORE_OK; ACORE_EINVAL (task NULL).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_task_times(const acore_task_t *task, double *created,
+                               double *since);
+
+/* acore_task_spawn_at() - acore_task_spawn() with the task's creation
+ * site `where` (copied; NULL: none), e.g. "file.c:42" or a binding's
+ * "script.py:17 in main()". Dumps show it.
+ * Returns, Owns: as acore_task_spawn (ACORE_ENOMEM also when the copy of
+ *          `where` fails; `ud_free(ud)` then runs).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_task_spawn_at(acore_loop_t *loop, acore_step_fn fn,
+                                  void *ud, acore_free_fn ud_free,
+                                  const char *where, acore_task_t **out);
+
+/* ACORE_WHERE() - the string "file.c:42" of the line it is written on, for
+ * acore_task_spawn_at() and acore_task_set_where():
+ *   acore_task_spawn_at(loop, step, ud, ud_free, ACORE_WHERE(), &task);
+ * (Its presence also tells a program that the 1.1 await-graph API is
+ * declared.) */
+#define ACORE__STR2(x) #x
+#define ACORE__STR(x) ACORE__STR2(x)
+#define ACORE_WHERE() __FILE__ ":" ACORE__STR(__LINE__)
+
+/* acore_task_set_where() - set the task's creation site (copied; NULL
+ * removes it).
+ * Returns: ACORE_OK; ACORE_EINVAL (task NULL); ACORE_ENOMEM (nothing
+ *          changed).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_task_set_where(acore_task_t *task, const char *where);
+
+/* acore_task_where() - the task's creation site, borrowed (valid until it
+ * is set again or the task is destroyed), or NULL (none, or task NULL).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API const char *acore_task_where(const acore_task_t *task);
+
+/* acore_future_kind() - the kind of future, a static string: "future" (a
+ * plain one), "task", "gather", "wait", "wait_for", "shield", "sleep",
+ * "group", "map", "waiter" (a semaphore, lock, event, condition or queue
+ * waiter: acore_future_describe says which), "executor.job", and the kinds
+ * later areas add (I/O operations). "" for NULL.
+ * Thread: any.  Since: 1.1 */
+ACORE_API const char *acore_future_kind(const acore_future_t *fut);
+
+/* acore_future_describe() - one line of detail on what the future stands
+ * for ("lock 0x..., 1 of 2 waiting; held by worker (#3)", "2 of 3 done"),
+ * copied into `buf` as acore_task_name does ("" when the kind has none).
+ * Returns: the detail's full length (>= 0); ACORE_EINVAL (fut NULL, buf
+ *          NULL with cap > 0).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_future_describe(const acore_future_t *fut, char *buf,
+                                    size_t cap);
+
+/* acore_future_children() - the futures a composite future waits for (a
+ * gather's or wait's inputs, a wait_for's or shield's inner future, a
+ * group's unfinished tasks, a map's running jobs): up to `cap` of them as
+ * new references in `futs` (release each), how many there are in *n (0
+ * for a future that waits for nothing).
+ * Returns: ACORE_OK; ACORE_EINVAL (fut or n NULL, futs NULL with cap > 0).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_future_children(acore_future_t *fut,
+                                    acore_future_t **futs, size_t cap,
+                                    size_t *n);
+
+/* acore_future_awaiters() - who awaits `fut`: the tasks that await it
+ * (their futures: acore_task_from_future) and the composite futures that
+ * have it as a child, as found from the loop's unfinished tasks; up to
+ * `cap` as new references in `futs`, how many in *n.
+ * Returns: ACORE_OK; ACORE_EINVAL (fut or n NULL, futs NULL with cap > 0);
+ *          ACORE_ENOMEM.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_future_awaiters(acore_future_t *fut,
+                                    acore_future_t **futs, size_t cap,
+                                    size_t *n);
+
+/* Dump formats (acore_loop_dump's `flags`). */
+enum {
+  ACORE_DUMP_TREE = 0,     /* an indented tree, for people */
+  ACORE_DUMP_JSON = 1u << 0 /* one JSON object, for tools */
+};
+
+/* A writer: called with `len` bytes of output (not NUL-terminated). */
+typedef void (*acore_write_fn)(const char *data, size_t len, void *ud);
+
+/* acore_loop_dump() - write the loop's live await graph through `fn`:
+ * every unfinished task with its id, name, state, creation site, times
+ * (ACORE_LOOP_TASK_TIMES), what it awaits (kind, detail, and a composite's
+ * children down to the tasks they are) and which tasks await it. A tree
+ * (ACORE_DUMP_TREE: tasks nobody awaits at the top, the tasks they wait for
+ * nested below them) or JSON (ACORE_DUMP_JSON; docs/debugging.md gives
+ * both formats). `fn` is called on this thread before this returns, in
+ * pieces of at most a few hundred bytes; nothing else runs meanwhile.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop or fn NULL, unknown flags);
+ *          ACORE_ENOMEM (nothing, or only a first part, was written).
+ * Owns: `ud`: `ud_free(ud)` runs once before this returns, also when it
+ *       fails.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_dump(acore_loop_t *loop, unsigned flags,
+                              acore_write_fn fn, void *ud,
+                              acore_free_fn ud_free);
+
+/* acore_loop_dump_fd() - acore_loop_dump() written to the file descriptor
+ * `fd` (write(2); retried on EINTR; a write error ends the dump).
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL, fd < 0, unknown flags);
+ *          ACORE_ENOMEM; ACORE_EIO (a write failed).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_dump_fd(acore_loop_t *loop, unsigned flags, int fd);
+
+/* acore_loop_dump_string() - acore_loop_dump() into a new NUL-terminated
+ * string in *out (free it with acore_free).
+ * Returns: ACORE_OK; ACORE_EINVAL (loop or out NULL, unknown flags);
+ *          ACORE_ENOMEM (*out NULL).
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_dump_string(acore_loop_t *loop, unsigned flags,
+                                     char **out);
+
+/* acore_loop_check_stuck() - check for stuck tasks now (a loop made with
+ * acore_loop_options_set_stuck_threshold; a no-op otherwise): each task
+ * waiting longer than the threshold and not reported yet for this wait is
+ * reported, synchronously, before this returns. With a virtual clock, the
+ * way to check after acore_loop_advance().
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL); ACORE_ECLOSED.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_check_stuck(acore_loop_t *loop);
+
+/* Trace events (acore_trace_fn's `event`). At each of these points acore
+ * also has a static probe (provider "acore", for perf, bpftrace or
+ * systemtap without recompiling; docs/debugging.md lists them) when it was
+ * built with <sys/sdt.h>. */
+enum {
+  ACORE_TRACE_TASK_CREATE = 1, /* a task was spawned (its step runs later) */
+  ACORE_TRACE_STEP_START = 2,  /* a task's step is about to run */
+  ACORE_TRACE_STEP_END = 3,    /* ... it returned (its verdict not applied) */
+  ACORE_TRACE_TASK_FINISH = 4, /* a task finished (after its FUTURE_DONE) */
+  ACORE_TRACE_FUTURE_DONE = 5  /* a future (a task's too) completed */
+};
+
+/* A trace hook: `fut` is the task's future (acore_task_from_future) or the
+ * completed future, borrowed for the call. It runs synchronously inside
+ * the loop's machinery: it may read (acore_task_id, acore_task_name,
+ * acore_future_state, acore_loop_time, ...) and must not change the loop
+ * (no spawn, completion, cancel, callback, run). */
+typedef void (*acore_trace_fn)(acore_loop_t *loop, int event,
+                               acore_future_t *fut, void *ud);
+
+/* acore_loop_set_trace_hook() - call fn(loop, event, fut, ud) at every
+ * ACORE_TRACE_* point of this loop; NULL `fn` removes the hook. Unset, a
+ * point costs one predictable branch. The previous hook's `ud_free` runs
+ * now.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL); ACORE_EBUSY (called from
+ *          inside the hook); ACORE_ECLOSED.
+ * Owns: `ud`: `ud_free(ud)` runs when the hook is replaced or removed,
+ *       when the loop closes, or now if this fails.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_set_trace_hook(acore_loop_t *loop, acore_trace_fn fn,
+                                        void *ud, acore_free_fn ud_free);
 
 #ifdef __cplusplus
 }

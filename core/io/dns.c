@@ -70,7 +70,10 @@ static int op_cancel(acore_future_t *f, const char *message) {
 
 static void op_destroy(acore_future_t *f) { op_detach((dns_op *)f); }
 
-static const acore__future_ops dns_ops = {op_cancel, op_destroy};
+static const acore__future_ops dns_ops = {
+    .cancel = op_cancel,
+    .destroy = op_destroy,
+    .name = "dns"};
 
 static void req_close(acore__closer *c, acore_loop_t *loop) {
   dns_req *q = acore__queue_data(c, dns_req, closer);

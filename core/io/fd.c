@@ -346,7 +346,10 @@ static void wait_destroy(acore_future_t *f) {
   }
 }
 
-static const acore__future_ops wait_ops = {wait_cancel, wait_destroy};
+static const acore__future_ops wait_ops = {
+    .cancel = wait_cancel,
+    .destroy = wait_destroy,
+    .name = "fd.wait"};
 
 static int fd_wait(acore_loop_t *loop, int fd, unsigned want,
                    acore_future_t **out) {
@@ -408,7 +411,9 @@ static void watcher_destroy(acore_future_t *f) {
   watcher_close((acore_fd_watcher_t *)f);
 }
 
-static const acore__future_ops watcher_ops = {NULL, watcher_destroy};
+static const acore__future_ops watcher_ops = {
+    .destroy = watcher_destroy,
+    .name = "fd.watcher"};
 
 int acore_fd_watcher_new(acore_loop_t *loop, int fd, unsigned events,
                          acore_fd_fn fn, void *ud, acore_free_fn ud_free,

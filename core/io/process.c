@@ -274,7 +274,9 @@ static void process_destroy(acore_future_t *f) {
     acore_stream_unref(p->io[i]);
 }
 
-static const acore__future_ops process_ops = {NULL, process_destroy};
+static const acore__future_ops process_ops = {
+    .destroy = process_destroy,
+    .name = "process"};
 
 /* ---- spawn -------------------------------------------------------------- */
 
@@ -417,7 +419,10 @@ static void wait_destroy(acore_future_t *f) {
   }
 }
 
-static const acore__future_ops wait_ops = {wait_cancel, wait_destroy};
+static const acore__future_ops wait_ops = {
+    .cancel = wait_cancel,
+    .destroy = wait_destroy,
+    .name = "process.wait"};
 
 int acore_process_wait(acore_process_t *p, acore_future_t **out) {
   acore_future_t *f;

@@ -99,7 +99,10 @@ static void accept_destroy(acore_future_t *f) {
   accept_drop_stream((accept_op *)f);
 }
 
-static const acore__future_ops accept_ops = {accept_cancel, accept_destroy};
+static const acore__future_ops accept_ops = {
+    .cancel = accept_cancel,
+    .destroy = accept_destroy,
+    .name = "stream.accept"};
 
 /* Take a connection libuv holds for `a`: 1 done, 0 none there yet. */
 static int accept_take(acore_server_t *srv, accept_op *a) {

@@ -155,7 +155,10 @@ static int fut_cancel(acore_future_t *f, const char *message) {
 
 static void fut_destroy(acore_future_t *f) { fut_cut((sigfut *)f); }
 
-static const acore__future_ops fut_ops = {fut_cancel, fut_destroy};
+static const acore__future_ops fut_ops = {
+    .cancel = fut_cancel,
+    .destroy = fut_destroy,
+    .name = "signal.wait"};
 
 int acore_signal_wait(acore_loop_t *loop, int signum, acore_future_t **out) {
   acore_future_t *f;
@@ -208,7 +211,9 @@ static void handler_destroy(acore_future_t *f) {
   handler_close((acore_signal_t *)f);
 }
 
-static const acore__future_ops handler_ops = {NULL, handler_destroy};
+static const acore__future_ops handler_ops = {
+    .destroy = handler_destroy,
+    .name = "signal.handler"};
 
 int acore_signal_new(acore_loop_t *loop, int signum, acore_signal_fn fn,
                      void *ud, acore_free_fn ud_free, acore_signal_t **out) {

@@ -236,7 +236,10 @@ static void read_destroy(acore_future_t *f) {
     acore__free(r->buf);
 }
 
-static const acore__future_ops read_ops = {read_cancel, read_destroy};
+static const acore__future_ops read_ops = {
+    .cancel = read_cancel,
+    .destroy = read_destroy,
+    .name = "stream.read"};
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   acore_stream_t *s = h->data;
@@ -409,7 +412,10 @@ static int write_cancel(acore_future_t *f, const char *message) {
 
 static void write_destroy(acore_future_t *f) { write_detach((write_op *)f); }
 
-static const acore__future_ops write_ops = {write_cancel, write_destroy};
+static const acore__future_ops write_ops = {
+    .cancel = write_cancel,
+    .destroy = write_destroy,
+    .name = "stream.write"};
 
 /* The high-water mark: release every waiting write once the queue is at
  * or below it. */
@@ -548,7 +554,10 @@ static int shut_cancel(acore_future_t *f, const char *message) {
 
 static void shut_destroy(acore_future_t *f) { shut_detach((shut_op *)f); }
 
-static const acore__future_ops shut_ops = {shut_cancel, shut_destroy};
+static const acore__future_ops shut_ops = {
+    .cancel = shut_cancel,
+    .destroy = shut_destroy,
+    .name = "stream.shutdown"};
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
   acore_stream_t *s = req->handle->data;
@@ -611,7 +620,10 @@ static int conn_cancel(acore_future_t *f, const char *message) {
 
 static void conn_destroy(acore_future_t *f) { conn_drop((conn_op *)f); }
 
-static const acore__future_ops conn_ops = {conn_cancel, conn_destroy};
+static const acore__future_ops conn_ops = {
+    .cancel = conn_cancel,
+    .destroy = conn_destroy,
+    .name = "stream.connect"};
 
 void acore__stream_on_connect(uv_connect_t *req, int status) {
   acore_stream_t *s = acore__queue_data(req, acore_stream_t, creq);

@@ -62,7 +62,10 @@ static void name_destroy(acore_future_t *f) {
   acore_future_unref(op->gai);
 }
 
-static const acore__future_ops name_ops = {name_cancel, name_destroy};
+static const acore__future_ops name_ops = {
+    .cancel = name_cancel,
+    .destroy = name_destroy,
+    .name = "tcp.resolve"};
 
 static void link_free(void *p) {
   step_link *l = p;

@@ -322,7 +322,7 @@ int acore_udp_connect(acore_udp_t *u, const char *host, int port) {
 
 /* ---- send ---------------------------------------------------------------- */
 
-static const acore__future_ops send_ops = {NULL, NULL};
+static const acore__future_ops send_ops = {.name = "udp.send"};
 
 static void on_sent(uv_udp_send_t *req, int status) {
   send_fut *s = acore__queue_data(req, send_fut, req);
@@ -403,7 +403,8 @@ static void recv_destroy(acore_future_t *f) {
     acore__free(r->buf);
 }
 
-static const acore__future_ops recv_ops = {recv_cancel, recv_destroy};
+static const acore__future_ops recv_ops = {
+    .cancel = recv_cancel, .destroy = recv_destroy, .name = "udp.recv"};
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   acore_udp_t *u = h->data;

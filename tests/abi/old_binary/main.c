@@ -110,6 +110,7 @@ int main(void) {
   ob_udp();
   ob_io_sys();
   ob_net();
+  ob_graph();
   if (ob_failures) {
     fprintf(stderr, "old_binary: %d check(s) failed\n", ob_failures);
     return 1;

@@ -53,5 +53,6 @@ void ob_queue(void);     /* queues and the bounded map */
 void ob_udp(void);       /* UDP sockets (1.1; a no-op before) */
 void ob_io_sys(void);    /* 1.1: fd readiness, signals, processes */
 void ob_net(void);       /* streams, servers, names (1.1; io_net.c) */
+void ob_graph(void);     /* 1.1: the await graph and the dump */
 
 #endif

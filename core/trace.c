@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace.c - the loop's trace hook: a callback on task create, step start,
+ * step end, task finish and future completion (trace.h has the points and
+ * their static probes).
+ *
+ * Design notes
+ * - Unset, a point costs one load and one predictable branch (and a
+ *   probe's nop). Set, the hook runs synchronously; a hook that triggers
+ *   another point (it should not) is not called again from inside itself.
+ */
+#include "loop_impl.h"
+#include "trace.h"
+
+void acore__trace_call(acore_loop_t *loop, int event, acore_future_t *fut) {
+  if (loop->trace.in_hook)
+    return;
+  loop->trace.in_hook = true;
+  loop->trace.fn(loop, event, fut, loop->trace.ud);
+  loop->trace.in_hook = false;
+}
+
+static void drop(acore_loop_t *loop) {
+  acore_free_fn ud_free = loop->trace.ud_free;
+  void *ud = loop->trace.ud;
+
+  loop->trace.fn = NULL;
+  loop->trace.ud = NULL;
+  loop->trace.ud_free = NULL;
+  if (ud_free != NULL)
+    ud_free(ud);
+}
+
+void acore__trace_close(acore_loop_t *loop) { drop(loop); }
+
+int acore_loop_set_trace_hook(acore_loop_t *loop, acore_trace_fn fn, void *ud,
+                              acore_free_fn ud_free) {
+  int rc = acore__loop_check(loop);
+
+  if (rc == ACORE_OK && loop->trace.in_hook)
+    rc = ACORE_EBUSY;
+  if (rc != ACORE_OK || fn == NULL) {
+    if (rc == ACORE_OK)
+      drop(loop);
+    if (ud_free != NULL)
+      ud_free(ud);
+    return rc;
+  }
+  drop(loop);
+  loop->trace.fn = fn;
+  loop->trace.ud = ud;
+  loop->trace.ud_free = ud_free;
+  return ACORE_OK;
+}

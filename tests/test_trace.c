@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* test_trace.c - the loop's trace hook: the events of a task's life and of
+ * future completions, in order; replacing, removing and closing drop its
+ * ud; a hook cannot change the hook from inside; EINVAL. */
+#include "testutil.h"
+
+#include <string.h>
+
+typedef struct trace_log {
+  char text[256]; /* one letter per event: C S E F D */
+  acore_future_t *futs[32];
+  int n;
+  int reenter_rc;
+  int try_reenter;
+} trace_log;
+
+static void record(acore_loop_t *loop, int event, acore_future_t *fut,
+                   void *ud) {
+  trace_log *l = ud;
+  static const char letters[] = "?CSEFD";
+  size_t len = strlen(l->text);
+
+  (void)loop;
+  if (len + 1 < sizeof(l->text))
+    l->text[len] = letters[event >= 1 && event <= 5 ? event : 0];
+  if (l->n < 32)
+    l->futs[l->n++] = fut;
+  if (l->try_reenter)
+    l->reenter_rc = acore_loop_set_trace_hook(loop, record, NULL, NULL);
+}
+
+/* Step 0 awaits a future completed by a call_soon; step 1 returns. */
+static void complete(void *ud) { acore_future_set_int(ud, 7); }
+
+static int two_steps(acore_task_t *t, void *ud) {
+  acore_future_t **f = ud;
+
+  if (*f != NULL)
+    return acore_task_return_int(t, 1);
+  acore_future_new(acore_task_loop(t), f);
+  acore_loop_call_soon(acore_task_loop(t), complete, *f, NULL, NULL);
+  return acore_task_await_take(t, acore_future_ref(*f));
+}
+
+static void test_trace_task_life(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log l;
+  acore_future_t *f = NULL;
+  acore_task_t *t;
+
+  memset(&l, 0, sizeof(l));
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &l, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, two_steps, &f, NULL, &t), ACORE_OK);
+  assert_string_equal(l.text, "C");
+  assert_ptr_equal(l.futs[0], acore_task_future(t));
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  /* create, step 0, the awaited future done, step 1, the task's future
+   * done, the task finished */
+  assert_string_equal(l.text, "CSEDSEDF");
+  assert_ptr_equal(l.futs[1], acore_task_future(t));
+  assert_ptr_equal(l.futs[3], f);
+  assert_ptr_equal(l.futs[6], acore_task_future(t));
+  assert_ptr_equal(l.futs[7], acore_task_future(t));
+  assert_int_equal(tu_frees, 0);
+  assert_int_equal(acore_loop_set_trace_hook(loop, NULL, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(tu_frees, 1); /* removing drops the ud */
+  acore_future_unref(f);
+  acore_task_unref(t);
+}
+
+static void test_trace_replace_and_close(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log a, b;
+  acore_future_t *f;
+
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &a, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &b, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(tu_frees, 1);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_OK);
+  assert_string_equal(a.text, "");
+  assert_string_equal(b.text, "D");
+  acore_future_unref(f);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(tu_frees, 2); /* close drops it */
+}
+
+static void test_trace_busy_inside(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log l;
+  acore_future_t *f;
+
+  memset(&l, 0, sizeof(l));
+  l.try_reenter = 1;
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &l, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_OK);
+  assert_int_equal(l.reenter_rc, ACORE_EBUSY);
+  assert_string_equal(l.text, "D");
+  acore_future_unref(f);
+}
+
+static void test_trace_einval(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+
+  assert_int_equal(acore_loop_set_trace_hook(NULL, record, NULL,
+                                             tu_count_free), ACORE_EINVAL);
+  assert_int_equal(tu_frees, 1);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, NULL,
+                                             tu_count_free), ACORE_ECLOSED);
+  assert_int_equal(tu_frees, 2);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_setup_virtual, \
+                                                tu_teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      T(test_trace_task_life),
+      T(test_trace_replace_and_close),
+      T(test_trace_busy_inside),
+      T(test_trace_einval),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
