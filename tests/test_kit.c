@@ -21,6 +21,7 @@ struct fake {
   int calls;
   int released;
   int64_t n; /* a value's number, or the callee's state */
+  acore_loop_t *loop; /* for a call from another thread */
 };
 
 static int host_call(acore_kit_obj *o, const acore_kit_arg *args, int nargs,
@@ -628,6 +629,34 @@ static void test_kit_release_anywhere_runs_on_the_loop(void **state) {
   assert_int_equal(unref_on_loop, 1);
 }
 
+static void *call_from_elsewhere(void *ud) {
+  fake *cb = ud;
+
+  assert_int_equal(acore_kit_call_soon_threadsafe(cb->loop, &cb->base),
+                   ACORE_OK);
+  return NULL;
+}
+
+static void test_kit_call_soon_threadsafe_runs_on_the_loop(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake cb = fake_of(NULL, 0);
+  pthread_t t;
+
+  cb.loop = loop;
+  assert_int_equal(pthread_create(&t, NULL, call_from_elsewhere, &cb), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(cb.calls, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(cb.calls, 1);
+  assert_int_equal(cb.released, 1);
+  /* refused once the loop is closed: released at once, never called */
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_kit_call_soon_threadsafe(loop, &cb.base),
+                   ACORE_ECLOSED);
+  assert_int_equal(cb.calls, 1);
+  assert_int_equal(cb.released, 2);
+}
+
 static void test_kit_einval_releases_what_it_took(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   fake cb = fake_of(NULL, 0);
@@ -640,7 +669,10 @@ static void test_kit_einval_releases_what_it_took(void **state) {
                    ACORE_EINVAL);
   assert_int_equal(acore_kit_cond_wait_for(NULL, &cb.base, NULL),
                    ACORE_EINVAL);
-  assert_int_equal(cb.released, 4);
+  assert_int_equal(acore_kit_call_soon_threadsafe(NULL, &cb.base),
+                   ACORE_EINVAL);
+  assert_int_equal(acore_kit_call_soon_threadsafe(loop, NULL), ACORE_EINVAL);
+  assert_int_equal(cb.released, 5);
   assert_int_equal(acore_kit_future_value(NULL, &out), ACORE_EINVAL);
   assert_int_equal(acore_kit_gather(loop, NULL, 0, NULL), ACORE_EINVAL);
   assert_int_equal(acore_futlist_append(NULL, NULL), ACORE_EINVAL);
@@ -670,6 +702,7 @@ int main(void) {
     T(test_kit_accessors_give_new_references),
     T(test_kit_wait_at_least_and_as_completed),
     T(test_kit_release_anywhere_runs_on_the_loop),
+    T(test_kit_call_soon_threadsafe_runs_on_the_loop),
     T(test_kit_einval_releases_what_it_took),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

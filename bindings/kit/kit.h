@@ -18,7 +18,8 @@
  * only by the module that stored it.
  *
  * Threads: everything runs on the loop thread, except
- * acore_kit_release_anywhere (any thread) and the host's release of a
+ * acore_kit_release_anywhere and acore_kit_call_soon_threadsafe (any
+ * thread) and the host's release of a
  * value freed by a worker (documented per language: Lua never runs host
  * code on workers).
  */
@@ -151,6 +152,9 @@ int acore_kit_call_soon(acore_loop_t *loop, acore_kit_obj *fn,
                         acore_handle_t **out);
 int acore_kit_call_later(acore_loop_t *loop, double delay, acore_kit_obj *fn,
                          acore_handle_t **out);
+/* Any thread (the host's call then runs on the loop thread; a refused
+ * call releases fn on the calling thread before it returns). */
+int acore_kit_call_soon_threadsafe(acore_loop_t *loop, acore_kit_obj *fn);
 int acore_kit_add_done_callback(acore_future_t *fut, acore_kit_obj *fn);
 /* The step fn(task, status, awaited) - fn(status) for a host with
  * ACORE_KIT_LEAN_STEPS - returns its verdict: a FUTURE (a new reference:

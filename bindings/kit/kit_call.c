@@ -112,6 +112,16 @@ int acore_kit_call_later(acore_loop_t *loop, double delay, acore_kit_obj *fn,
   return acore_loop_call_later(loop, delay, tr_call, s, soon_free, out);
 }
 
+/* From any thread: fn() on the loop thread. A refused call (the loop
+ * closed, the bound reached) releases fn on the calling thread. */
+int acore_kit_call_soon_threadsafe(acore_loop_t *loop, acore_kit_obj *fn) {
+  soon_ud *s = fn != NULL ? soon_new(loop, fn) : NULL;
+
+  if (s == NULL)
+    return fn == NULL || loop == NULL ? ACORE_EINVAL : ACORE_ENOMEM;
+  return acore_loop_call_soon_threadsafe(loop, tr_call, s, soon_free);
+}
+
 static void tr_done(acore_future_t *fut, void *ud) {
   acore_kit_arg arg = {ACORE_KIT_FUTURE, {0}};
   acore_kit_arg ret = {ACORE_KIT_NONE, {0}};
