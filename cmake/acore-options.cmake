@@ -14,6 +14,9 @@ option(ACORE_PYTHON "Build the Python binding" ON)
 # The Lua 5.4 binding (bindings/lua; Debian lua5.4, liblua5.4-dev; its tests
 # need lua-busted).
 option(ACORE_LUA "Build the Lua 5.4 binding" OFF)
+# The Java binding (bindings/java; a JDK >= 17, Debian openjdk-17-jdk-headless;
+# its tests need junit5's console launcher).
+option(ACORE_JAVA "Build the Java binding" OFF)
 # The interpreter the binding is built for and its tests run with: any
 # CPython >= 3.10 with its development headers. Empty: CMake's FindPython3
 # picks one (first on PATH); scripts/ci.sh pins Debian's /usr/bin/python3.
@@ -51,6 +54,11 @@ if(ACORE_LUA AND ACORE_TSAN AND ACORE_TESTS)
                      "(the interpreter is not instrumented): pass -DACORE_LUA=OFF")
 endif()
 
+if(ACORE_JAVA AND (ACORE_ASAN OR ACORE_TSAN) AND ACORE_TESTS)
+  acore_option_error("the Java tests cannot run under a sanitizer "
+                     "(the JVM is not instrumented): pass -DACORE_JAVA=OFF")
+endif()
+
 if(ACORE_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     acore_option_error("ACORE_FUZZ=ON needs clang (-DCMAKE_C_COMPILER=clang-14), "
@@ -59,9 +67,9 @@ if(ACORE_FUZZ)
   if(NOT ACORE_TESTS OR NOT ACORE_ASAN)
     acore_option_error("ACORE_FUZZ=ON needs ACORE_TESTS=ON and ACORE_ASAN=ON")
   endif()
-  if(ACORE_PYTHON OR ACORE_LUA)
+  if(ACORE_PYTHON OR ACORE_LUA OR ACORE_JAVA)
     acore_option_error("ACORE_FUZZ=ON builds the harness only: "
-                       "pass -DACORE_PYTHON=OFF -DACORE_LUA=OFF")
+                       "pass -DACORE_PYTHON=OFF -DACORE_LUA=OFF -DACORE_JAVA=OFF")
   endif()
 endif()
 if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
@@ -70,6 +78,6 @@ if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
 endif()
 
 message(STATUS "acore options: TESTS=${ACORE_TESTS} VALGRIND=${ACORE_VALGRIND} "
-               "PYTHON=${ACORE_PYTHON} LUA=${ACORE_LUA} ASAN=${ACORE_ASAN} TSAN=${ACORE_TSAN} "
+               "PYTHON=${ACORE_PYTHON} LUA=${ACORE_LUA} JAVA=${ACORE_JAVA} ASAN=${ACORE_ASAN} TSAN=${ACORE_TSAN} "
                "BENCH=${ACORE_BENCH} FUZZ=${ACORE_FUZZ} "
                "BUILD_TYPE=${CMAKE_BUILD_TYPE}")

@@ -3,7 +3,7 @@
 #
 #   demo  install what is missing, build (build-demo/), run the demo
 #   test  install what is missing, build, run the whole suite: the normal
-#         build (build-test/: unit, ABI, package, Python, examples, the
+#         build (build-test/: unit, ABI, package, Python, Lua, Java, examples, the
 #         CI script test, the fuzz corpus replayed, and the unit tests and
 #         the corpus again under valgrind), then the
 #         unit and Python tests under AddressSanitizer +
@@ -32,6 +32,8 @@ libcurl4-openssl-dev systemtap-sdt-dev"   # libFuzzer; CPython's asyncio tests;
 # examples/curl_multi; <sys/sdt.h> probes
 # The Lua binding and its tests (busted specs); lua-luv for bench/lua.
 LUA_PACKAGES="lua5.4 liblua5.4-dev lua-busted lua-luv"
+# The Java binding (a JDK) and its tests (junit5's console launcher).
+JAVA_PACKAGES="openjdk-17-jdk-headless junit5"
 # Seconds of each of the two bounded fuzzing runs (0: the corpus only).
 FUZZ_SECONDS=${ACORE_FUZZ_SECONDS:-60}
 
@@ -77,11 +79,12 @@ run_ctest() {
 # options <stage>: every option of cmake/acore-options.cmake for one build
 # folder, explicitly, one per line (tests/ci/ci_options.sh checks them).
 options() {
-  local tests=ON valgrind=OFF python=ON pyexe=$PYTHON asan=OFF tsan=OFF lua=ON
+  local tests=ON valgrind=OFF python=ON pyexe=$PYTHON asan=OFF tsan=OFF lua=ON java=OFF
   local bench=OFF fuzz=OFF cc=gcc cxx=g++
   case "$1" in
   demo) tests=OFF python=OFF pyexe= lua=OFF ;;
-  test) valgrind=ON bench=ON ;;
+  test) valgrind=ON bench=ON
+        command -v javac >/dev/null 2>&1 && java=ON ;; # the normal build, with a JDK
   asan) asan=ON ;;
   tsan) tsan=ON python=OFF pyexe= lua=OFF ;;
   fuzz) fuzz=ON asan=ON python=OFF pyexe= lua=OFF cc=clang-14 cxx=clang++-14 ;;
@@ -90,7 +93,7 @@ options() {
   printf '%s\n' -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$cc \
     -DCMAKE_CXX_COMPILER=$cxx -DACORE_TESTS=$tests \
     -DACORE_VALGRIND=$valgrind -DACORE_PYTHON=$python \
-    -DACORE_PYTHON_EXECUTABLE=$pyexe -DACORE_LUA=$lua -DACORE_ASAN=$asan -DACORE_TSAN=$tsan \
+    -DACORE_PYTHON_EXECUTABLE=$pyexe -DACORE_LUA=$lua -DACORE_JAVA=$java -DACORE_ASAN=$asan -DACORE_TSAN=$tsan \
     -DACORE_BENCH=$bench -DACORE_FUZZ=$fuzz \
     -DACORE_FUZZ_SECONDS="$FUZZ_SECONDS"
 }
@@ -111,7 +114,7 @@ demo)
   ./build-demo/examples/demo
   ;;
 test)
-  install_missing $TEST_PACKAGES $LUA_PACKAGES
+  install_missing $TEST_PACKAGES $LUA_PACKAGES $JAVA_PACKAGES
   echo "== normal build: every test (unit tests also under valgrind)"
   stage test
   run_ctest build-test

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+package org.acore;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+/**
+ * An acore event loop. It belongs to the thread that runs it: every method
+ * is for that thread, except callSoonThreadsafe() (any thread) and close()
+ * of the objects. close() cancels what is pending and releases every Java
+ * object the loop holds (callbacks, steps, values); use try-with-resources.
+ */
+public final class Loop extends Ref {
+  static final ThreadLocal<Loop> CURRENT = new ThreadLocal<>();
+  static final int EAGAIN = -9;
+
+  private Executor executor; // the default one, made on first use
+  private Consumer<ErrorContext> errorHandler;
+
+  public Loop() { super(LOOP, Native.acore_loop_new(0), null); }
+
+  /** The loop running on this thread (inside run*), else an
+   *  AcoreException.InvalidState. */
+  public static Loop current() {
+    Loop l = CURRENT.get();
+    if (l == null)
+      throw new AcoreException.InvalidState("EINVALIDSTATE", "no loop runs on this thread");
+    return l;
+  }
+
+  private interface Body {
+    long run();
+  }
+
+  private long running(Body b) {
+    Loop outer = CURRENT.get();
+    CURRENT.set(this);
+    try {
+      return b.run();
+    } finally {
+      CURRENT.set(outer);
+    }
+  }
+
+  /** Run until there is no more work (or stop()). */
+  public void run() { running(() -> Native.acore_loop_run(p())); }
+
+  /** One iteration; `nowait`: do not wait for events. */
+  public void runOnce(boolean nowait) { running(() -> Native.acore_loop_run_once(p(), nowait ? 1 : 0)); }
+
+  /** Run until `f` is done, then its result (or its exception). */
+  public <T> T runUntilComplete(Future<T> f) {
+    running(() -> Native.acore_loop_run_until_complete(p(), f.f()));
+    return f.result();
+  }
+
+  /** Spawn `step` as a task and run until it is done: its result. */
+  public <T> T runUntilComplete(Step<T> step) { return runUntilComplete(spawn(step)); }
+
+  /** Keep run() running while nothing is scheduled (another thread will
+   *  call callSoonThreadsafe); each hold() needs one releaseHold(). */
+  public void hold() { Native.acore_loop_hold(p()); }
+
+  public void releaseHold() { Native.acore_loop_release(p()); }
+
+  public void stop() { Native.acore_loop_stop(p()); }
+
+  /** The loop's clock, in seconds. */
+  public double time() { return Native.acore_loop_time(p()); }
+
+  public boolean isClosed() { return closed || Native.acore_loop_is_closed(ptr) == 1; }
+
+  /** Close the loop (pending tasks are reported and cancelled, every Java
+   *  object it holds released) and shut its default executor down,
+   *  waiting for its workers. Closing twice is harmless. The loop's memory
+   *  goes when this object is collected (other threads may still hold it:
+   *  their callSoonThreadsafe then throws AcoreException.Closed). */
+  @Override public void close() {
+    if (Native.acore_loop_is_closed(ptr) == 1)
+      return;
+    Native.acore_loop_close(ptr);
+    if (executor != null) {
+      executor.close();
+      executor = null;
+    }
+  }
+
+  // ---- futures and tasks ----------------------------------------------------
+
+  /** A new pending future of this loop. */
+  public <T> Future<T> newFuture() { return new Future<>(this, Native.acore_future_new(p())); }
+
+  /** Start `step` as a task (its first step runs on a later iteration). */
+  public <T> Task<T> spawn(Step<T> step) { return Task.spawn(this, step); }
+
+  /** Start the chain as a task. */
+  public <T> Task<T> spawn(Chain<T> chain) { return Task.spawn(this, chain.step()); }
+
+  /** Start `step` as a task nobody holds (fire and forget): the loop keeps
+   *  it to its end, and an exception it ends with is reported to the error
+   *  handler ("never retrieved") as soon as it is done. */
+  public void spawnDetached(Step<?> step) { Task.spawn(this, step).disown(); }
+
+  public void spawnDetached(Chain<?> chain) { spawnDetached(chain.step()); }
+
+  // ---- callbacks ------------------------------------------------------------
+
+  /** fn() on a later iteration. */
+  public Handle callSoon(Runnable fn) {
+    return new Handle(this, Native.acore_kit_call_soon(p(), Fn.of(fn)));
+  }
+
+  /** fn() after `delay` seconds. */
+  public Handle callLater(double delay, Runnable fn) {
+    return new Handle(this, Native.acore_kit_call_later(p(), delay, Fn.of(fn)));
+  }
+
+  /** fn() on the loop thread, from any thread; calls from one thread keep
+   *  their order. Throws AcoreException.Closed once the loop is closed. */
+  public void callSoonThreadsafe(Runnable fn) {
+    Native.acore_kit_call_soon_threadsafe(ptr, Fn.of(fn));
+  }
+
+  /** What the loop reports: an exception a callback threw, a task error
+   *  nobody retrieved, a task still pending at close. null: acore's
+   *  default handler (one line to stderr). */
+  public void setErrorHandler(Consumer<ErrorContext> handler) {
+    errorHandler = handler;
+    Native.acore_kit_set_error_handler(p(), handler == null ? null : new Fn(Fn.NONE) {
+      @Override void report(int kind, String message, String name, long err) {
+        handler.accept(new ErrorContext(kind, message, name, err == 0 ? null : Errors.fromError(err)));
+      }
+    });
+  }
+
+  Consumer<ErrorContext> errorHandler() { return errorHandler; }
+
+  // ---- the Java world ---------------------------------------------------------
+
+  /** A future of this loop completed, on the loop thread, as `cf` is. The
+   *  loop keeps running until then. */
+  public <T> Future<T> wrap(CompletableFuture<T> cf) {
+    Future<T> f = newFuture();
+    Native.acore_loop_hold(p());
+    cf.whenComplete((v, ex) -> {
+      try {
+        callSoonThreadsafe(() -> {
+          Native.acore_loop_release(ptr);
+          if (f.isDone())
+            return;
+          if (ex == null)
+            f.complete(v);
+          else if (ex instanceof CancellationException)
+            f.cancel();
+          else
+            f.completeExceptionally(ex instanceof CompletionException && ex.getCause() != null ? ex.getCause() : ex);
+        });
+      } catch (AcoreException.Closed e) {
+        // the loop closed first: nobody waits any more
+      }
+    });
+    return f;
+  }
+
+  /** job.call() on a worker of `ex` (null: this loop's own executor, made
+   *  on first use); the future completes on the loop thread with its value
+   *  or fails with its exception (the cause of an AcoreException.Host). */
+  public <T> Future<T> runInExecutor(Executor ex, Callable<T> job) {
+    if (ex == null) {
+      if (executor == null)
+        executor = new Executor(0);
+      ex = executor;
+    }
+    return new Future<>(this, Native.jk_run_in_executor(p(), ex.p(), new Fn(Fn.NONE) {
+      @Override Object work() throws Exception { return job.call(); }
+    }));
+  }
+
+  /** A report to the error handler. */
+  public static final class ErrorContext {
+    public static final int UNRETRIEVED = 1, TASK_PENDING = 2, SLOW_CALLBACK = 3,
+        CALLBACK_ERROR = 4;
+    public final int kind;
+    public final String message;
+    /** The task's name, or null. */
+    public final String taskName;
+    /** The exception, or null. */
+    public final Throwable error;
+
+    ErrorContext(int kind, String message, String taskName, Throwable error) {
+      this.kind = kind;
+      this.message = message;
+      this.taskName = taskName;
+      this.error = error instanceof AcoreException.Host ? error.getCause() : error;
+    }
+
+    @Override public String toString() {
+      return message + (taskName != null ? " (" + taskName + ")" : "")
+          + (error != null ? ": " + error : "");
+    }
+  }
+}
