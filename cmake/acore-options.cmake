@@ -54,11 +54,6 @@ if(ACORE_LUA AND ACORE_TSAN AND ACORE_TESTS)
                      "(the interpreter is not instrumented): pass -DACORE_LUA=OFF")
 endif()
 
-if(ACORE_JAVA AND (ACORE_ASAN OR ACORE_TSAN) AND ACORE_TESTS)
-  acore_option_error("the Java tests cannot run under a sanitizer "
-                     "(the JVM is not instrumented): pass -DACORE_JAVA=OFF")
-endif()
-
 if(ACORE_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     acore_option_error("ACORE_FUZZ=ON needs clang (-DCMAKE_C_COMPILER=clang-14), "
@@ -72,6 +67,11 @@ if(ACORE_FUZZ)
                        "pass -DACORE_PYTHON=OFF -DACORE_LUA=OFF -DACORE_JAVA=OFF")
   endif()
 endif()
+if(ACORE_JAVA AND (ACORE_ASAN OR ACORE_TSAN) AND ACORE_TESTS)
+  acore_option_error("the Java tests cannot run under a sanitizer "
+                     "(the JVM is not instrumented): pass -DACORE_JAVA=OFF")
+endif()
+
 if(NOT ACORE_FUZZ_SECONDS MATCHES "^[0-9]+$")
   acore_option_error("ACORE_FUZZ_SECONDS=${ACORE_FUZZ_SECONDS} is not a "
                      "whole number of seconds")
