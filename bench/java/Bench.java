@@ -19,6 +19,7 @@
 // W4  100,000 tiny jobs on 4 workers: Loop.runInExecutor on an acore
 //     Executor(4) vs CompletableFuture.supplyAsync on a ThreadPoolExecutor
 //     of 4 threads; both wait for all.
+// Each side keeps its loop, executors and pools for the whole run.
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,8 +41,17 @@ public class Bench {
 
   // ---- W1 ------------------------------------------------------------------
 
+  // One loop, one acore Executor(4) and the j.u.c. executors for the whole
+  // run, as a program keeps them (steady state: caches and threads warm).
+  static final Loop LOOP = new Loop();
+  static final Executor EX4 = new Executor(4);
+  static final ExecutorService SINGLE = Executors.newSingleThreadExecutor();
+  static final ThreadPoolExecutor POOL4 =
+      new ThreadPoolExecutor(4, 4, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
+
   static void w1Acore(int n) {
-    try (Loop loop = new Loop()) {
+    Loop loop = LOOP;
+    {
       int[] done = {0};
       Runnable cb = () -> done[0]++;
       for (int left = n; left > 0; left -= 1000) {
@@ -59,7 +69,7 @@ public class Bench {
   }
 
   static void w1Juc(int n, boolean async) throws Exception {
-    ExecutorService ex = Executors.newSingleThreadExecutor();
+    ExecutorService ex = SINGLE;
     CountDownLatch all = new CountDownLatch(1);
     int[] done = {0};
     Runnable cb = () -> {
@@ -80,13 +90,13 @@ public class Bench {
       });
     }
     all.await();
-    ex.shutdown();
   }
 
   // ---- W3 ------------------------------------------------------------------
 
   static void w3Acore(int n) {
-    try (Loop loop = new Loop()) {
+    Loop loop = LOOP;
+    {
       Task<List<Object>> main = loop.spawn(Chain.start().thenAwait(v -> {
         Semaphore sem = new Semaphore(100);
         List<Task<Object>> jobs = new ArrayList<>(n);
@@ -106,12 +116,8 @@ public class Bench {
     }
   }
 
-  static ThreadPoolExecutor pool4() {
-    return new ThreadPoolExecutor(4, 4, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>());
-  }
-
   static void w3Juc(int n) throws Exception {
-    ThreadPoolExecutor pool = pool4();
+    ThreadPoolExecutor pool = POOL4;
     java.util.concurrent.Semaphore sem = new java.util.concurrent.Semaphore(100);
     CountDownLatch all = new CountDownLatch(n);
     for (int i = 0; i < n; i++) {
@@ -122,13 +128,14 @@ public class Bench {
       });
     }
     all.await();
-    pool.shutdown();
   }
 
   // ---- W4 ------------------------------------------------------------------
 
   static void w4Acore(int n) {
-    try (Loop loop = new Loop(); Executor ex = new Executor(4)) {
+    Loop loop = LOOP;
+    Executor ex = EX4;
+    {
       int[] done = {0};
       for (int i = 0; i < n; i++) {
         int k = i;
@@ -141,14 +148,13 @@ public class Bench {
   }
 
   static void w4Juc(int n) {
-    ThreadPoolExecutor pool = pool4();
+    ThreadPoolExecutor pool = POOL4;
     CompletableFuture<?>[] fs = new CompletableFuture<?>[n];
     for (int i = 0; i < n; i++) {
       int k = i;
       fs[i] = CompletableFuture.supplyAsync(() -> k, pool);
     }
     CompletableFuture.allOf(fs).join();
-    pool.shutdown();
   }
 
   // ---- the runner ------------------------------------------------------------
@@ -232,5 +238,9 @@ public class Bench {
         warmup);
     row("W4", "supplyAsync on ThreadPoolExecutor(4)", n4, Bench::w4Acore, Bench::w4Juc, reps, warmup);
     System.out.printf("load average (1 min): %s before, %s after%n", before, load());
+    EX4.close();
+    LOOP.close();
+    SINGLE.shutdown();
+    POOL4.shutdown();
   }
 }
