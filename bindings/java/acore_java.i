@@ -135,6 +135,23 @@ ACORE_KIT_HANDLES(JK_HANDLE)
 %ignore acore_futlist_append;
 %ignore acore_future_result_tagged;
 %ignore acore_task_resume;
+/* the await graph, the dump and the trace hook (C callbacks, caller
+ * buffers and arrays of handles): not reached from Java yet */
+%ignore acore_future_children;
+%ignore acore_future_awaiters;
+%ignore acore_future_describe;
+%ignore acore_loop_dump;
+%ignore acore_loop_dump_string;
+%ignore acore_loop_set_trace_hook;
+%ignore acore_task_spawn_at;
+%ignore acore_task_times;
+/* the kit's shapes for hosts with coroutines and C work (Lua's) */
+%ignore acore_kit_spawn_coroutine;
+%ignore acore_kit_group_spawn_coroutine;
+%ignore acore_kit_future_get;
+%ignore acore_kit_future_set;
+%ignore acore_kit_task_return;
+%ignore acore_kit_run_c_work;
 
 /* answers that are negative codes by design (the Java layer reads them) */
 %typemap(ret) int acore_sem_acquire_finish "";

@@ -131,7 +131,7 @@ PYAC_OUT_HANDLE(acore_executor_options_t, acore_executor_options)
 %typemap(argout) double *out { Py_XDECREF($result); $result = PyFloat_FromDouble(tmp$argnum); }
 %typemap(in, numinputs=0) size_t *n (size_t tmp = 0) { $1 = &tmp; }
 
-/* ---- strings copied into a caller's buffer (acore_task_name) ---------------
+/* ---- strings copied into a caller's buffer (acore_task_name, ...) ---------
  * The function returns the full length: a longer string is read again
  * into a buffer of that size. */
 %typemap(in, numinputs=0) (char *buf, size_t cap) (char tmp[128]) {
@@ -144,7 +144,7 @@ PYAC_OUT_HANDLE(acore_executor_options_t, acore_executor_options)
   if ((size_t)result >= sizeof(tmp$argnum)) {
     if ((big = PyMem_Malloc((size_t)result + 1)) == NULL)
       SWIG_fail;
-    acore_task_name(arg1, big, (size_t)result + 1);
+    $symname(arg1, big, (size_t)result + 1);
   }
   $result = PyUnicode_FromStringAndSize(big ? big : tmp$argnum, result);
   PyMem_Free(big);
