@@ -30,7 +30,6 @@
 #define ACORE_PROCESS_H
 
 #include "../acore.h"
-#include "stream.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +37,12 @@ extern "C" {
 
 typedef struct acore_process acore_process_t;
 typedef struct acore_process_options acore_process_options_t;
+/* The stream of acore_process_stdio() (acore/stream.h declares it too:
+ * each header stands alone). */
+#ifndef ACORE_STREAM_T_DECLARED
+#define ACORE_STREAM_T_DECLARED
+typedef struct acore_stream acore_stream_t;
+#endif
 
 /* How a standard stream of the child (0 stdin, 1 stdout, 2 stderr) is set
  * up (acore_process_options_set_stdio). */

@@ -56,7 +56,10 @@
 extern "C" {
 #endif
 
+#ifndef ACORE_STREAM_T_DECLARED /* acore/process.h declares it too */
+#define ACORE_STREAM_T_DECLARED
 typedef struct acore_stream acore_stream_t;
+#endif
 typedef struct acore_server acore_server_t;
 
 /* Flags of acore_tcp_listen(). */
