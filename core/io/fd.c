@@ -32,6 +32,7 @@
 #include "alloc.h"
 #include "comb.h"
 #include "future.h"
+#include "io.h"
 #include "loop.h"
 #include "queue.h"
 #include "uverr.h"
@@ -47,8 +48,8 @@
 typedef struct fdreg fdreg;
 
 typedef struct fdent {
+  acore__uvblock blk;    /* first: the loop; freed once the poll closed */
   uv_poll_t poll;        /* data: the entry */
-  acore_loop_t *loop;
   fdreg *reg;
   int fd;
   dev_t dev;             /* the file's identity when it was registered */
@@ -60,7 +61,7 @@ typedef struct fdent {
 } fdent;
 
 struct fdreg {
-  acore__closer closer; /* first */
+  acore__ioreg reg;     /* first (its live list stays empty) */
   fdent **tab;          /* indexed by fd */
   size_t cap;
 };
@@ -89,16 +90,7 @@ struct acore_fd_watcher {
 static void reg_close(acore__closer *c, acore_loop_t *loop);
 
 static fdreg *reg_get(acore_loop_t *loop) {
-  fdreg *r = (fdreg *)acore__loop_find_closer(loop, reg_close);
-
-  if (r != NULL)
-    return r;
-  r = acore__calloc(1, sizeof(*r));
-  if (r == NULL)
-    return NULL;
-  r->closer.fn = reg_close;
-  acore__loop_add_closer(loop, &r->closer);
-  return r;
+  return acore__ioreg_get(loop, reg_close, sizeof(fdreg));
 }
 
 /* Room for `fd` in the table. */
@@ -127,14 +119,6 @@ static int stat_fd(int fd, struct stat *st) {
   return errno == ENOMEM ? ACORE_ENOMEM : ACORE_EBADF;
 }
 
-static void ent_closed(uv_handle_t *h) {
-  fdent *e = h->data;
-  acore_loop_t *loop = e->loop;
-
-  acore__free(e);
-  acore__loop_uv_closed(loop);
-}
-
 static unsigned ent_want(const fdent *e) {
   unsigned want = 0;
   acore__queue *n;
@@ -158,7 +142,7 @@ static void ent_update(fdent *e) {
     return; /* on_poll does it once done */
   if (acore__queue_empty(&e->waiters) && acore__queue_empty(&e->watchers)) {
     e->reg->tab[e->fd] = NULL;
-    acore__loop_uv_close(e->loop, (uv_handle_t *)&e->poll, ent_closed);
+    acore__uvblock_close((uv_handle_t *)&e->poll);
     return;
   }
   want = ent_want(e);
@@ -230,7 +214,7 @@ static int ent_new(acore_loop_t *loop, fdreg *r, int fd, fdent **out) {
     return acore__uv_code(rc);
   }
   e->poll.data = e;
-  e->loop = loop;
+  e->blk.loop = loop;
   e->reg = r;
   e->fd = fd;
   e->dev = st.st_dev;

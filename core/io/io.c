@@ -74,6 +74,35 @@ void acore__io_close(acore__io *io) {
   acore__loop_uv_close(io->loop, io->handle, on_closed);
 }
 
+void *acore__ioreg_get(acore_loop_t *loop,
+                       void (*close)(acore__closer *c, acore_loop_t *loop),
+                       size_t size) {
+  acore__ioreg *r = (acore__ioreg *)acore__loop_find_closer(loop, close);
+
+  if (r != NULL)
+    return r;
+  if ((r = acore__calloc(1, size)) == NULL)
+    return NULL;
+  r->closer.fn = close;
+  acore__queue_init(&r->live);
+  acore__loop_add_closer(loop, &r->closer);
+  return r;
+}
+
+static void uvblock_closed(uv_handle_t *h) {
+  acore__uvblock *b = h->data;
+  acore_loop_t *loop = b->loop;
+
+  acore__free(b);
+  acore__loop_uv_closed(loop); /* last: the loop may go now */
+}
+
+void acore__uvblock_close(uv_handle_t *h) {
+  acore__uvblock *b = h->data;
+
+  acore__loop_uv_close(b->loop, h, uvblock_closed);
+}
+
 void acore__io_ref(acore__io *io) {
   atomic_fetch_add_explicit(&io->urefs, 1, memory_order_relaxed);
 }

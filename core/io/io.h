@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io.h - what acore's I/O objects share (streams, servers, and the other
- * helpers' UDP sockets and processes may use it too): the life cycle of an
- * object that owns one libuv handle, address parsing, and the internal
- * constructor of a stream around a pipe (child-process stdio). Internal.
+ * io.h - what acore's I/O objects share: the life cycle of an object that
+ * owns one libuv handle (streams, servers), the per-loop registries and
+ * loose handles of fd, signal and process watching, address parsing, and
+ * the internal constructor of a stream around a pipe (child-process
+ * stdio). Internal.
  *
  * Design notes
  * - An I/O object (a struct whose first member is an acore__io) owns one
@@ -75,6 +76,38 @@ void acore__io_close(acore__io *io);
 /* ACORE_EINVAL (NULL) / ACORE_EWRONGTHREAD / ACORE_ECLOSED (object or
  * loop closed), else ACORE_OK: what every operation checks first. */
 int acore__io_check(const acore__io *io);
+
+/* ---- per-loop registries and loose handles (fd.c, signal.c, process.c) -- */
+
+/* A kind's per-loop registry: made at the kind's first use on a loop and
+ * closed with the loop through its closer record, whose `fn` is the
+ * kind's close function (it finds the registry again). A kind's registry
+ * type starts with this; `live` lists its open objects as the kind links
+ * them (a kind with a table of its own may leave it empty). */
+typedef struct acore__ioreg {
+  acore__closer closer; /* first */
+  acore__queue live;
+} acore__ioreg;
+
+/* The loop's registry whose close function is `close`: the one made
+ * before, or a new one of `size` bytes (zeroed, `live` empty) put on the
+ * loop's closers. `close` must end by freeing it with acore__free(). NULL
+ * on allocation failure. Loop thread, loop open. */
+void *acore__ioreg_get(acore_loop_t *loop,
+                       void (*close)(acore__closer *c, acore_loop_t *loop),
+                       size_t size);
+
+/* A libuv handle in a block of its own, which may outlive what used it
+ * until libuv has closed it: the block was allocated with acore__malloc
+ * or acore__calloc, begins with an `acore__uvblock` and the handle's data
+ * is the block. acore__uvblock_close() closes the handle through
+ * acore__loop_uv_close() (acore_loop_close() waits for it); once libuv is
+ * done the block is freed. Loop thread. */
+typedef struct acore__uvblock {
+  acore_loop_t *loop;
+} acore__uvblock;
+
+void acore__uvblock_close(uv_handle_t *h);
 
 /* Make SIGPIPE ignored if nobody set a disposition (once per process):
  * a write to a closed peer then fails with ACORE_EPIPE, as in Python. */

@@ -45,15 +45,12 @@ struct acore_process_options {
 };
 
 typedef struct proch {
+  acore__uvblock blk;      /* first: the loop; freed once uv closed */
   uv_process_t uv;         /* data: the proch */
-  acore_loop_t *loop;
   acore_process_t *owner;  /* NULL once closed */
 } proch;
 
-typedef struct procreg {
-  acore__closer closer; /* first */
-  acore__queue live;    /* acore_process.node */
-} procreg;
+typedef acore__ioreg procreg; /* live: acore_process.node */
 
 struct acore_process {
   acore__xfuture x;      /* first: refs and lifetime */
@@ -181,30 +178,12 @@ int acore_process_options_set_stdio(acore_process_options_t *opts, int index,
 static void reg_close(acore__closer *c, acore_loop_t *loop);
 
 static procreg *reg_get(acore_loop_t *loop) {
-  procreg *r = (procreg *)acore__loop_find_closer(loop, reg_close);
-
-  if (r != NULL)
-    return r;
-  r = acore__calloc(1, sizeof(*r));
-  if (r == NULL)
-    return NULL;
-  r->closer.fn = reg_close;
-  acore__queue_init(&r->live);
-  acore__loop_add_closer(loop, &r->closer);
-  return r;
-}
-
-static void proch_closed(uv_handle_t *uvh) {
-  proch *h = uvh->data;
-  acore_loop_t *loop = h->loop;
-
-  acore__free(h);
-  acore__loop_uv_closed(loop);
+  return acore__ioreg_get(loop, reg_close, sizeof(procreg));
 }
 
 static void proch_close(proch *h) {
   h->owner = NULL;
-  acore__loop_uv_close(h->loop, (uv_handle_t *)&h->uv, proch_closed);
+  acore__uvblock_close((uv_handle_t *)&h->uv);
 }
 
 /* ---- exit --------------------------------------------------------------- */
@@ -338,7 +317,7 @@ static int start(acore_loop_t *loop, const acore_process_options_t *o,
   uo.stdio_count = 3;
   uo.stdio = io;
   h->uv.data = h;
-  h->loop = loop;
+  h->blk.loop = loop;
   rc = uv_spawn(acore__core(loop)->uv, &h->uv, &uo);
   if (rc != 0) {
     proch_close(h); /* libuv initialised it: close it all the same */

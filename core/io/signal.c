@@ -22,6 +22,7 @@
 #include "alloc.h"
 #include "comb.h"
 #include "future.h"
+#include "io.h"
 #include "loop.h"
 #include "queue.h"
 #include "uverr.h"
@@ -31,17 +32,14 @@
 #include <stdbool.h>
 
 typedef struct sigh {
+  acore__uvblock blk; /* first: the loop; freed once uv closed */
   uv_signal_t uv;     /* data: the sigh */
   acore__queue node;  /* in the registry's live list until closed */
-  acore_loop_t *loop;
   void *owner;        /* a sigfut or an acore_signal_t; NULL once cut */
   bool is_fut;
 } sigh;
 
-typedef struct sigreg {
-  acore__closer closer; /* first */
-  acore__queue live;    /* sigh.node */
-} sigreg;
+typedef acore__ioreg sigreg; /* live: sigh.node */
 
 typedef struct sigfut {
   acore__xfuture x; /* first */
@@ -62,32 +60,14 @@ struct acore_signal {
 static void reg_close(acore__closer *c, acore_loop_t *loop);
 
 static sigreg *reg_get(acore_loop_t *loop) {
-  sigreg *r = (sigreg *)acore__loop_find_closer(loop, reg_close);
-
-  if (r != NULL)
-    return r;
-  r = acore__calloc(1, sizeof(*r));
-  if (r == NULL)
-    return NULL;
-  r->closer.fn = reg_close;
-  acore__queue_init(&r->live);
-  acore__loop_add_closer(loop, &r->closer);
-  return r;
-}
-
-static void sigh_closed(uv_handle_t *uvh) {
-  sigh *h = uvh->data;
-  acore_loop_t *loop = h->loop;
-
-  acore__free(h);
-  acore__loop_uv_closed(loop);
+  return acore__ioreg_get(loop, reg_close, sizeof(sigreg));
 }
 
 /* Stop and close a handle; its owner has cut its link. */
 static void sigh_close(sigh *h) {
   h->owner = NULL;
   acore__queue_remove(&h->node);
-  acore__loop_uv_close(h->loop, (uv_handle_t *)&h->uv, sigh_closed);
+  acore__uvblock_close((uv_handle_t *)&h->uv);
 }
 
 static bool catchable(int signum) {
@@ -110,7 +90,7 @@ static int sigh_new(acore_loop_t *loop, int signum, void *owner, bool is_fut,
     return acore__uv_code(rc);
   }
   h->uv.data = h;
-  h->loop = loop;
+  h->blk.loop = loop;
   h->owner = owner;
   h->is_fut = is_fut;
   rc = is_fut ? uv_signal_start_oneshot(&h->uv, cb, signum)
