@@ -29,6 +29,32 @@ int io_fd_count(void) {
   return n - 1; /* the directory's own descriptor */
 }
 
+static int fds_at_setup;
+
+int io_setup(void **state) {
+  fds_at_setup = io_fd_count();
+  return tu_setup(state);
+}
+
+int io_setup_walk(void **state) {
+  fds_at_setup = io_fd_count();
+  return tu_setup_walk(state);
+}
+
+int io_teardown(void **state) {
+  int rc = tu_teardown(state);
+
+  assert_int_equal(io_fd_count(), fds_at_setup);
+  return rc;
+}
+
+void io_spin(acore_loop_t *loop) {
+  int i;
+
+  for (i = 0; i < 4; i++)
+    acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+}
+
 static void on_watchdog(void *ud) { acore_loop_stop(ud); }
 
 void io_wait(acore_loop_t *loop, acore_future_t *fut, double seconds) {

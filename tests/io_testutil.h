@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io_testutil.h - helpers of the I/O tests (test_io_*.c): bounded waits,
- * the process's open descriptors, a connected TCP pair over loopback.
+ * io_testutil.h - helpers of the I/O tests (test_io_*.c): fixtures that
+ * check a test ends with as many open descriptors as it began, bounded
+ * waits, a connected TCP pair over loopback.
  */
 #ifndef ACORE_IO_TESTUTIL_H
 #define ACORE_IO_TESTUTIL_H
@@ -10,6 +11,19 @@
 
 /* Open file descriptors of this process (entries of /proc/self/fd). */
 int io_fd_count(void);
+
+/* cmocka fixtures: tu_setup / tu_setup_walk / tu_teardown, and the
+ * teardown fails the test if the process's open descriptors changed. */
+int io_setup(void **state);
+int io_setup_walk(void **state);
+int io_teardown(void **state);
+#define IO_TEST(fn) cmocka_unit_test_setup_teardown(fn, io_setup, io_teardown)
+#define IO_TEST_WALK(fn)                                                      \
+  cmocka_unit_test_setup_teardown(fn, io_setup_walk, io_teardown)
+
+/* Let the loop run what is ready (closes, queued callbacks): a few
+ * non-blocking iterations. */
+void io_spin(acore_loop_t *loop);
 
 /* Run the loop until `fut` is done, at most `seconds` (then the test
  * fails). */

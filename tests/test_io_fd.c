@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_io_fd.c - readiness of file descriptors: acore_fd_readable() /
  * _writable() futures and acore_fd_watcher_t (acore/fd.h). */
-#include "iosys_util.h"
+#include "io_testutil.h"
 #include "internal.h"
 
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,8 +40,8 @@ static void test_io_fd_readable(void **state) {
   spin(loop);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING);
   assert_int_equal(write(sv[1], "x", 1), 1);
-  iosys_run(loop, f, 5);
-  assert_int_equal(iosys_int(f), ACORE_FD_READABLE);
+  io_wait(loop, f, 5);
+  assert_int_equal(io_int(f), ACORE_FD_READABLE);
   acore_future_unref(f);
   close_pair(sv);
 }
@@ -52,8 +53,8 @@ static void test_io_fd_writable(void **state) {
 
   pair(sv);
   assert_int_equal(acore_fd_writable(loop, sv[0], &f), ACORE_OK);
-  iosys_run(loop, f, 5);
-  assert_int_equal(iosys_int(f), ACORE_FD_WRITABLE);
+  io_wait(loop, f, 5);
+  assert_int_equal(io_int(f), ACORE_FD_WRITABLE);
   acore_future_unref(f);
   close_pair(sv);
 }
@@ -68,15 +69,15 @@ static void test_io_fd_several_waiters(void **state) {
   assert_int_equal(acore_fd_readable(loop, sv[0], &r1), ACORE_OK);
   assert_int_equal(acore_fd_readable(loop, sv[0], &r2), ACORE_OK);
   assert_int_equal(acore_fd_writable(loop, sv[0], &w), ACORE_OK);
-  iosys_run(loop, w, 5);
-  assert_int_equal(iosys_int(w), ACORE_FD_WRITABLE);
+  io_wait(loop, w, 5);
+  assert_int_equal(io_int(w), ACORE_FD_WRITABLE);
   assert_int_equal(acore_future_state(r1), ACORE_FUTURE_PENDING);
   assert_int_equal(acore_future_state(r2), ACORE_FUTURE_PENDING);
   assert_int_equal(write(sv[1], "x", 1), 1);
-  iosys_run(loop, r2, 5);
+  io_wait(loop, r2, 5);
   assert_int_equal(acore_future_state(r1), ACORE_FUTURE_RESULT);
-  assert_int_equal(iosys_int(r1), ACORE_FD_READABLE);
-  assert_int_equal(iosys_int(r2), ACORE_FD_READABLE);
+  assert_int_equal(io_int(r1), ACORE_FD_READABLE);
+  assert_int_equal(io_int(r2), ACORE_FD_READABLE);
   acore_future_unref(r1);
   acore_future_unref(r2);
   acore_future_unref(w);
@@ -136,7 +137,7 @@ static void test_io_fd_wait_for(void **state) {
   pair(sv);
   assert_int_equal(acore_fd_readable(loop, sv[0], &f), ACORE_OK);
   assert_int_equal(acore_wait_for(f, 0.02, &wf), ACORE_OK);
-  iosys_run(loop, wf, 5);
+  io_wait(loop, wf, 5);
   assert_int_equal(acore_future_result(wf, NULL), ACORE_ETIMEDOUT);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_CANCELLED);
   assert_false(uv_busy(loop));
@@ -164,9 +165,9 @@ static void test_io_fd_error_condition(void **state) {
   assert_true(connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
               errno == EINPROGRESS || errno == ECONNREFUSED);
   assert_int_equal(acore_fd_writable(loop, s, &f), ACORE_OK);
-  iosys_run(loop, f, 5);
-  assert_true(iosys_int(f) & ACORE_FD_WRITABLE);
-  assert_true(iosys_int(f) & ACORE_FD_ERROR);
+  io_wait(loop, f, 5);
+  assert_true(io_int(f) & ACORE_FD_WRITABLE);
+  assert_true(io_int(f) & ACORE_FD_ERROR);
   acore_future_unref(f);
   close(s);
 }
@@ -209,8 +210,8 @@ static void test_io_fd_timeout_scope(void **state) {
   j.fd = sv[0];
   assert_int_equal(acore_task_spawn(loop, scoped_step, &j, NULL, &t),
                    ACORE_OK);
-  iosys_run(loop, acore_task_future(t), 5);
-  assert_int_equal(iosys_int(acore_task_future(t)), ACORE_ETIMEDOUT);
+  io_wait(loop, acore_task_future(t), 5);
+  assert_int_equal(io_int(acore_task_future(t)), ACORE_ETIMEDOUT);
   assert_int_equal(acore_future_state(j.waited), ACORE_FUTURE_CANCELLED);
   assert_false(uv_busy(loop));
   acore_future_unref(j.waited);
@@ -247,7 +248,7 @@ static void test_io_fd_group_cancel(void **state) {
   spin(loop);
   assert_true(uv_busy(loop));
   assert_int_equal(acore_future_cancel(acore_group_future(g), NULL), 1);
-  iosys_run(loop, acore_group_future(g), 5);
+  io_wait(loop, acore_group_future(g), 5);
   assert_int_equal(acore_future_state(acore_group_future(g)),
                    ACORE_FUTURE_CANCELLED);
   assert_false(uv_busy(loop));
@@ -287,7 +288,7 @@ static void run_a_bit(acore_loop_t *loop, double seconds) {
   acore_future_t *s = NULL;
 
   assert_int_equal(acore_sleep(loop, seconds, &s), ACORE_OK);
-  iosys_run(loop, s, seconds + 5);
+  io_wait(loop, s, seconds + 5);
   acore_future_unref(s);
 }
 
@@ -359,7 +360,7 @@ static void test_io_fd_watcher_close_in_callback(void **state) {
   assert_int_equal(acore_fd_writable(loop, sv[0], &f), ACORE_OK);
   la.other = b;
   la.close_self = 1;
-  iosys_run(loop, f, 5);
+  io_wait(loop, f, 5);
   run_a_bit(loop, 0.01);
   assert_int_equal(la.calls, 1);
   assert_int_equal(lb.calls, 0);
@@ -454,8 +455,8 @@ static void test_io_fd_closed_while_watched(void **state) {
   assert_int_equal(acore_fd_writable(loop, fd, &f), ACORE_OK);
   assert_int_equal(acore_future_state(old), ACORE_FUTURE_ERROR);
   assert_int_equal(acore_error_code(acore_future_error(old)), ACORE_EBADF);
-  iosys_run(loop, f, 5);
-  assert_int_equal(iosys_int(f), ACORE_FD_WRITABLE);
+  io_wait(loop, f, 5);
+  assert_int_equal(io_int(f), ACORE_FD_WRITABLE);
   acore_future_unref(f);
   acore_future_unref(old);
   close(sv[1]);
@@ -630,43 +631,25 @@ static void test_io_fd_alloc_failure_walk(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_io_fd_readable, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_writable, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_several_waiters, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_cancel_stops_watching,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_unref_pending, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_wait_for, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_error_condition, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_timeout_scope, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_group_cancel, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_watcher, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_watcher_close_in_callback,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_watcher_unref_closes,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_watcher_unref_other_thread,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_closed_while_watched,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_loop_close, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_einval, iosys_setup,
-                                    iosys_teardown),
+    IO_TEST(test_io_fd_readable),
+    IO_TEST(test_io_fd_writable),
+    IO_TEST(test_io_fd_several_waiters),
+    IO_TEST(test_io_fd_cancel_stops_watching),
+    IO_TEST(test_io_fd_unref_pending),
+    IO_TEST(test_io_fd_wait_for),
+    IO_TEST(test_io_fd_error_condition),
+    IO_TEST(test_io_fd_timeout_scope),
+    IO_TEST(test_io_fd_group_cancel),
+    IO_TEST(test_io_fd_watcher),
+    IO_TEST(test_io_fd_watcher_close_in_callback),
+    IO_TEST(test_io_fd_watcher_unref_closes),
+    IO_TEST(test_io_fd_watcher_unref_other_thread),
+    IO_TEST(test_io_fd_closed_while_watched),
+    IO_TEST(test_io_fd_loop_close),
+    IO_TEST(test_io_fd_einval),
     cmocka_unit_test_setup_teardown(test_io_fd_wrong_thread, tu_setup_debug,
                                     tu_teardown),
-    cmocka_unit_test_setup_teardown(test_io_fd_alloc_failure_walk,
-                                    iosys_setup_walk, iosys_teardown),
+    IO_TEST_WALK(test_io_fd_alloc_failure_walk),
   };
-  iosys_warm_up();
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,13 +2,14 @@
 /* test_io_process.c - child processes (acore/process.h): spawn with argv,
  * env, cwd and stdio; exit futures; kill; close and loop close with a
  * child still running. Every child is short-lived or killed, and reaped. */
-#include "iosys_util.h"
+#include "io_testutil.h"
 #include "internal.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,8 +44,8 @@ static int wait_rc(acore_loop_t *loop, acore_process_t *p) {
   int rc;
 
   assert_int_equal(acore_process_wait(p, &f), ACORE_OK);
-  iosys_run(loop, f, 5);
-  rc = (int)iosys_int(f);
+  io_wait(loop, f, 5);
+  rc = (int)io_int(f);
   acore_future_unref(f);
   return rc;
 }
@@ -88,9 +89,9 @@ static void test_io_process_kill(void **state) {
   assert_int_equal(acore_process_kill(p, 0), ACORE_OK);
   assert_int_equal(kill(acore_process_pid(p), 0), 0); /* still runs */
   assert_int_equal(acore_process_kill(p, SIGTERM), ACORE_OK);
-  iosys_run(loop, c, 5);
-  assert_int_equal(iosys_int(a), -SIGTERM);
-  assert_int_equal(iosys_int(c), -SIGTERM);
+  io_wait(loop, c, 5);
+  assert_int_equal(io_int(a), -SIGTERM);
+  assert_int_equal(io_int(c), -SIGTERM);
   assert_int_equal(acore_future_state(b), ACORE_FUTURE_CANCELLED);
   assert_reaped(acore_process_pid(p));
   acore_future_unref(a);
@@ -109,7 +110,7 @@ static void test_io_process_wait_for(void **state) {
 
   assert_int_equal(acore_process_wait(p, &f), ACORE_OK);
   assert_int_equal(acore_wait_for(f, 0.05, &wf), ACORE_OK);
-  iosys_run(loop, wf, 5);
+  io_wait(loop, wf, 5);
   assert_int_equal(acore_future_result(wf, NULL), ACORE_ETIMEDOUT);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_CANCELLED);
   assert_int_equal(kill(acore_process_pid(p), 0), 0);
@@ -129,8 +130,8 @@ static void test_io_process_wait_keeps_process(void **state) {
 
   assert_int_equal(acore_process_wait(p, &f), ACORE_OK);
   acore_process_unref(p);
-  iosys_run(loop, f, 5);
-  assert_int_equal(iosys_int(f), 4);
+  io_wait(loop, f, 5);
+  assert_int_equal(io_int(f), 4);
   acore_future_unref(f);
   assert_false(uv_busy(loop));
 }
@@ -189,7 +190,7 @@ static void test_io_process_stdio(void **state) {
   acore_process_options_free(o);
   close(fds[1]); /* the child has its copy */
   assert_int_equal(acore_fd_readable(loop, fds[0], &r), ACORE_OK);
-  iosys_run(loop, r, 5);
+  io_wait(loop, r, 5);
   assert_int_equal(read(fds[0], buf, sizeof(buf) - 1), 6);
   assert_string_equal(buf, "hello\n");
   assert_int_equal(wait_rc(loop, p), 1); /* read failed: end of file */
@@ -208,8 +209,8 @@ static size_t read_all(acore_loop_t *loop, acore_stream_t *s, char *buf,
     acore_future_t *f = NULL;
     assert_true(n < cap);
     assert_int_equal(acore_stream_read(s, buf + n, cap - n, &f), ACORE_OK);
-    iosys_run(loop, f, 5);
-    got = iosys_int(f);
+    io_wait(loop, f, 5);
+    got = io_int(f);
     acore_future_unref(f);
     n += (size_t)got;
   } while (got > 0);
@@ -240,10 +241,10 @@ static void test_io_process_pipes(void **state) {
   assert_int_equal(acore_process_stdio(p, 1, &out), ACORE_OK);
   assert_int_equal(acore_process_stdio(p, 2, &e), ACORE_EINVAL); /* inherited */
   assert_int_equal(acore_stream_write(in, "hello, cat\n", 11, &w), ACORE_OK);
-  iosys_run(loop, w, 5);
-  assert_int_equal(iosys_int(w), 11);
+  io_wait(loop, w, 5);
+  assert_int_equal(io_int(w), 11);
   assert_int_equal(acore_stream_shutdown(in, &sd), ACORE_OK); /* cat: EOF */
-  iosys_run(loop, sd, 5);
+  io_wait(loop, sd, 5);
   n = read_all(loop, out, buf, sizeof(buf));
   assert_int_equal(n, 11);
   assert_memory_equal(buf, "hello, cat\n", 11);
@@ -338,7 +339,7 @@ static void test_io_process_close_kills(void **state) {
   assert_int_equal(acore_process_close(p), ACORE_OK);
   assert_reaped(pid);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_RESULT);
-  assert_int_equal(iosys_int(f), -SIGKILL);
+  assert_int_equal(io_int(f), -SIGKILL);
   assert_int_equal(acore_process_close(p), ACORE_OK); /* idempotent */
   assert_int_equal(acore_process_kill(p, SIGTERM), ACORE_ECLOSED);
   assert_false(uv_busy(loop));
@@ -526,35 +527,21 @@ static void test_io_process_alloc_failure_walk(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_io_process_exit_status, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_kill, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_wait_for, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_wait_keeps_process,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_env_and_cwd, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_stdio, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_pipes, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_pipes_fail_and_close,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_missing_program,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_close_kills, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_loop_close, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_einval, iosys_setup,
-                                    iosys_teardown),
+    IO_TEST(test_io_process_exit_status),
+    IO_TEST(test_io_process_kill),
+    IO_TEST(test_io_process_wait_for),
+    IO_TEST(test_io_process_wait_keeps_process),
+    IO_TEST(test_io_process_env_and_cwd),
+    IO_TEST(test_io_process_stdio),
+    IO_TEST(test_io_process_pipes),
+    IO_TEST(test_io_process_pipes_fail_and_close),
+    IO_TEST(test_io_process_missing_program),
+    IO_TEST(test_io_process_close_kills),
+    IO_TEST(test_io_process_loop_close),
+    IO_TEST(test_io_process_einval),
     cmocka_unit_test_setup_teardown(test_io_process_other_thread,
                                     tu_setup_debug, tu_teardown),
-    cmocka_unit_test_setup_teardown(test_io_process_alloc_failure_walk,
-                                    iosys_setup_walk, iosys_teardown),
+    IO_TEST_WALK(test_io_process_alloc_failure_walk),
   };
-  iosys_warm_up();
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * futures and acore_signal_t handlers (acore/signal.h). A signal is only
  * raised while something of the test watches it (otherwise its default
  * action would end the test program). */
-#include "iosys_util.h"
+#include "io_testutil.h"
 #include "internal.h"
 
 #include <pthread.h>
@@ -24,8 +24,8 @@ static void test_io_signal_wait_raise(void **state) {
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING);
   assert_int_equal(raise(SIGUSR1), 0);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_PENDING); /* later */
-  iosys_run(loop, f, 5);
-  assert_int_equal(iosys_int(f), SIGUSR1);
+  io_wait(loop, f, 5);
+  assert_int_equal(io_int(f), SIGUSR1);
   assert_false(uv_busy(loop)); /* one-shot: nothing watches any more */
   acore_future_unref(f);
 }
@@ -40,9 +40,9 @@ static void test_io_signal_wait_kill_several(void **state) {
   assert_int_equal(acore_signal_wait(loop, SIGUSR2, &b), ACORE_OK);
   assert_int_equal(acore_signal_wait(loop, SIGUSR1, &other), ACORE_OK);
   assert_int_equal(kill(getpid(), SIGUSR2), 0);
-  iosys_run(loop, b, 5);
-  assert_int_equal(iosys_int(a), SIGUSR2);
-  assert_int_equal(iosys_int(b), SIGUSR2);
+  io_wait(loop, b, 5);
+  assert_int_equal(io_int(a), SIGUSR2);
+  assert_int_equal(io_int(b), SIGUSR2);
   assert_int_equal(acore_future_state(other), ACORE_FUTURE_PENDING);
   assert_int_equal(acore_future_cancel(other, NULL), 1);
   assert_false(uv_busy(loop));
@@ -64,7 +64,7 @@ static void test_io_signal_cancel_stops_watching(void **state) {
   /* wait_for: cancelled at the timeout, then nothing watches */
   assert_int_equal(acore_signal_wait(loop, SIGUSR1, &f), ACORE_OK);
   assert_int_equal(acore_wait_for(f, 0.02, &wf), ACORE_OK);
-  iosys_run(loop, wf, 5);
+  io_wait(loop, wf, 5);
   assert_int_equal(acore_future_result(wf, NULL), ACORE_ETIMEDOUT);
   assert_int_equal(acore_future_state(f), ACORE_FUTURE_CANCELLED);
   assert_false(uv_busy(loop));
@@ -96,7 +96,7 @@ static void on_sig(acore_signal_t *sig, int signum, void *ud) {
 
 static void wait_calls(acore_loop_t *loop, hlog *l) {
   assert_int_equal(acore_future_new(loop, &l->done), ACORE_OK);
-  iosys_run(loop, l->done, 5);
+  io_wait(loop, l->done, 5);
   acore_future_unref(l->done);
   l->done = NULL;
 }
@@ -286,25 +286,16 @@ static void test_io_signal_alloc_failure_walk(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_io_signal_wait_raise, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_wait_kill_several,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_cancel_stops_watching,
-                                    iosys_setup, iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_handlers, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_unref_closes, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_loop_close, iosys_setup,
-                                    iosys_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_einval, iosys_setup,
-                                    iosys_teardown),
+    IO_TEST(test_io_signal_wait_raise),
+    IO_TEST(test_io_signal_wait_kill_several),
+    IO_TEST(test_io_signal_cancel_stops_watching),
+    IO_TEST(test_io_signal_handlers),
+    IO_TEST(test_io_signal_unref_closes),
+    IO_TEST(test_io_signal_loop_close),
+    IO_TEST(test_io_signal_einval),
     cmocka_unit_test_setup_teardown(test_io_signal_other_thread,
                                     tu_setup_debug, tu_teardown),
-    cmocka_unit_test_setup_teardown(test_io_signal_alloc_failure_walk,
-                                    iosys_setup_walk, iosys_teardown),
+    IO_TEST_WALK(test_io_signal_alloc_failure_walk),
   };
-  iosys_warm_up();
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,72 +2,14 @@
 /* test_io_udp.c - UDP sockets over 127.0.0.1 and ::1: datagrams both ways,
  * connected and not, FIFO receives, cancel, close, loop close, errors,
  * allocation failures; every test ends with as many fds open as it began. */
-#include "testutil.h"
+#include "io_testutil.h"
 #include "acore/combinators.h"
 #include "acore/udp.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <string.h>
 
 /* ---- helpers ---- */
-
-static int fd_count(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-
-  assert_non_null(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
-static int fds_before;
-
-static int setup(void **state) {
-  fds_before = fd_count();
-  return tu_setup(state);
-}
-
-static int setup_walk(void **state) {
-  fds_before = fd_count();
-  return tu_setup_walk(state);
-}
-
-static int teardown(void **state) {
-  int rc = tu_teardown(state);
-
-  assert_int_equal(fd_count(), fds_before);
-  return rc;
-}
-
-/* Run until `f` is done, failing the test after 5 seconds. */
-static void await(acore_loop_t *loop, acore_future_t *f) {
-  acore_future_t *w;
-
-  assert_int_equal(acore_wait_for(f, 5.0, &w), ACORE_OK);
-  assert_int_equal(acore_loop_run_until_complete(loop, w), ACORE_OK);
-  assert_int_not_equal(acore_error_code(acore_future_error(w)),
-                       ACORE_ETIMEDOUT);
-  acore_future_unref(w);
-  assert_int_equal(acore_future_is_done(f), 1);
-}
-
-/* Let the loop run what is ready (closes, queued callbacks). */
-static void spin(acore_loop_t *loop) {
-  int i;
-
-  for (i = 0; i < 4; i++)
-    acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
-}
-
-static int64_t int_of(acore_future_t *f) {
-  int64_t v = -1;
-
-  assert_int_equal(acore_future_result_int(f, &v), ACORE_OK);
-  return v;
-}
 
 static int port_of(acore_udp_t *u) {
   char host[ACORE_UDP_HOSTLEN];
@@ -105,10 +47,10 @@ static void test_io_udp_send_recv_ipv4(void **state) {
                                   &tx), ACORE_OK);
   assert_int_equal(acore_future_is_done(tx), 0); /* never synchronous */
   assert_int_equal(acore_future_is_done(rx), 0);
-  await(loop, rx);
-  await(loop, tx);
-  assert_int_equal(int_of(tx), 5);
-  assert_int_equal(int_of(rx), 5);
+  io_wait(loop, rx, 5.0);
+  io_wait(loop, tx, 5.0);
+  assert_int_equal(io_int(tx), 5);
+  assert_int_equal(io_int(rx), 5);
   assert_memory_equal(buf, "hellozz", 7);
   assert_int_equal(acore_udp_recv_address(rx, host, sizeof(host), &port),
                    ACORE_OK);
@@ -138,8 +80,8 @@ static void test_io_udp_send_recv_bytes_ipv6(void **state) {
                    ACORE_OK);
   assert_int_equal(acore_udp_send(a, NULL, 0, "::1", port_of(b), &tx0),
                    ACORE_OK);
-  await(loop, rx);
-  await(loop, empty);
+  io_wait(loop, rx, 5.0);
+  io_wait(loop, empty, 5.0);
   assert_int_equal(acore_future_result_bytes(rx, &data, &len), ACORE_OK);
   assert_int_equal(len, 8);
   assert_string_equal(data, "over six");
@@ -150,9 +92,9 @@ static void test_io_udp_send_recv_bytes_ipv6(void **state) {
                    ACORE_OK);
   assert_string_equal(host, "::1");
   assert_int_equal(port, port_of(a));
-  await(loop, tx);
-  await(loop, tx0);
-  assert_int_equal(int_of(tx0), 0);
+  io_wait(loop, tx, 5.0);
+  io_wait(loop, tx0, 5.0);
+  assert_int_equal(io_int(tx0), 0);
   acore_future_unref(rx);
   acore_future_unref(empty);
   acore_future_unref(tx);
@@ -181,10 +123,10 @@ static void test_io_udp_connected(void **state) {
                    ACORE_EINVAL);
   assert_int_equal(acore_udp_recv(b, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(acore_udp_send(a, "peer", 4, NULL, 0, &tx), ACORE_OK);
-  await(loop, rx);
-  assert_int_equal(int_of(rx), 4);
+  io_wait(loop, rx, 5.0);
+  assert_int_equal(io_int(rx), 4);
   assert_memory_equal(buf, "peer", 4);
-  await(loop, tx);
+  io_wait(loop, tx, 5.0);
   acore_future_unref(rx);
   acore_future_unref(tx);
   /* Connect again elsewhere, then disconnect. */
@@ -213,11 +155,11 @@ static void test_io_udp_receives_in_order(void **state) {
     assert_int_equal(acore_udp_send(a, &d, 1, "127.0.0.1", port_of(b),
                                     &tx[i]), ACORE_OK);
   }
-  await(loop, rx[2]);
+  io_wait(loop, rx[2], 5.0);
   for (i = 0; i < 3; i++) {
-    assert_int_equal(int_of(rx[i]), 1);
+    assert_int_equal(io_int(rx[i]), 1);
     assert_int_equal(buf[i][0], 'a' + i);
-    await(loop, tx[i]);
+    io_wait(loop, tx[i], 5.0);
     acore_future_unref(rx[i]);
     acore_future_unref(tx[i]);
   }
@@ -234,11 +176,11 @@ static void test_io_udp_datagram_waits_for_receive(void **state) {
 
   assert_int_equal(acore_udp_send(a, "later", 5, "127.0.0.1", port_of(b),
                                   &tx), ACORE_OK);
-  await(loop, tx);
-  spin(loop);
+  io_wait(loop, tx, 5.0);
+  io_spin(loop);
   assert_int_equal(acore_udp_recv(b, buf, sizeof(buf), &rx), ACORE_OK);
-  await(loop, rx);
-  assert_int_equal(int_of(rx), 5);
+  io_wait(loop, rx, 5.0);
+  assert_int_equal(io_int(rx), 5);
   acore_future_unref(rx);
   acore_future_unref(tx);
   acore_udp_unref(a);
@@ -259,14 +201,14 @@ static void test_io_udp_long_datagram_is_cut(void **state) {
                                   port_of(b), &tx), ACORE_OK);
   assert_int_equal(acore_udp_send(a, "abcdef", 6, "127.0.0.1", port_of(b),
                                   &tx2), ACORE_OK);
-  await(loop, rb);
-  assert_int_equal(int_of(rx), 4);
+  io_wait(loop, rb, 5.0);
+  assert_int_equal(io_int(rx), 4);
   assert_memory_equal(buf, "0123", 4);
   assert_int_equal(acore_future_result_bytes(rb, &data, &len), ACORE_OK);
   assert_int_equal(len, 3);
   assert_string_equal(data, "abc");
-  await(loop, tx);
-  await(loop, tx2);
+  io_wait(loop, tx, 5.0);
+  io_wait(loop, tx2, 5.0);
   acore_future_unref(rx);
   acore_future_unref(rb);
   acore_future_unref(tx);
@@ -291,11 +233,11 @@ static void test_io_udp_cancel_pending_receive(void **state) {
                    ACORE_EINVALIDSTATE);
   assert_int_equal(acore_udp_send(a, "two", 3, "127.0.0.1", port_of(b),
                                   &tx), ACORE_OK);
-  await(loop, r2);
-  assert_int_equal(int_of(r2), 3);
+  io_wait(loop, r2, 5.0);
+  assert_int_equal(io_int(r2), 3);
   assert_memory_equal(b2, "two", 3);
   assert_string_equal(b1, "-------"); /* never written */
-  await(loop, tx);
+  io_wait(loop, tx, 5.0);
   acore_future_unref(r1);
   acore_future_unref(r2);
   acore_future_unref(tx);
@@ -320,9 +262,9 @@ static void test_io_udp_wait_for_times_out(void **state) {
   assert_int_equal(acore_udp_recv(b, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(acore_udp_send(a, "late", 4, "127.0.0.1", port_of(b),
                                   &tx), ACORE_OK);
-  await(loop, rx);
-  assert_int_equal(int_of(rx), 4);
-  await(loop, tx);
+  io_wait(loop, rx, 5.0);
+  assert_int_equal(io_int(rx), 4);
+  io_wait(loop, tx, 5.0);
   acore_future_unref(rx);
   acore_future_unref(tx);
   acore_udp_unref(a);
@@ -353,7 +295,7 @@ static void test_io_udp_close_cancels_pending(void **state) {
                    ACORE_ECLOSED);
   assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), NULL),
                    ACORE_ECLOSED);
-  spin(loop);
+  io_spin(loop);
   acore_future_unref(rx);
   acore_future_unref(rb);
   acore_future_unref(tx);
@@ -391,17 +333,17 @@ static void test_io_udp_unref_on_another_thread(void **state) {
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(pthread_create(&th, NULL, unref_thread, a), 0);
   assert_int_equal(pthread_join(th, NULL), 0);
-  await(loop, rx); /* the loop thread closes it */
+  io_wait(loop, rx, 5.0); /* the loop thread closes it */
   assert_string_equal(acore_future_cancel_message(rx), "closed");
   acore_future_unref(rx);
-  spin(loop);
+  io_spin(loop);
 }
 
 /* Closing the loop cancels what is pending and closes the socket; the
  * object outlives the loop as a closed object. */
 static void test_io_udp_loop_close(void **state) {
   long live = tu_alloc_live();
-  int fds = fd_count();
+  int fds = io_fd_count();
   acore_loop_t *loop = tu_loop_new(0);
   acore_udp_t *a = bound(loop, "127.0.0.1"), *b = bound(loop, "::1");
   acore_future_t *rx, *tx;
@@ -411,7 +353,7 @@ static void test_io_udp_loop_close(void **state) {
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(acore_udp_send(b, "x", 1, "::1", 9, &tx), ACORE_OK);
   assert_int_equal(acore_loop_close(loop), ACORE_OK);
-  assert_int_equal(fd_count(), fds); /* the loop's and the sockets' */
+  assert_int_equal(io_fd_count(), fds); /* the loop's and the sockets' */
   assert_int_equal(acore_future_is_cancelled(rx), 1);
   assert_string_equal(acore_future_cancel_message(rx), "closed");
   assert_int_equal(acore_future_is_cancelled(tx), 1);
@@ -435,7 +377,7 @@ static void test_io_udp_emsgsize(void **state) {
 
   assert_int_equal(acore_udp_send(a, big, sizeof(big), "127.0.0.1", 9, &tx),
                    ACORE_OK);
-  await(loop, tx);
+  io_wait(loop, tx, 5.0);
   assert_int_equal(error_of(tx), ACORE_EMSGSIZE);
   assert_non_null(strstr(acore_error_message(acore_future_error(tx)),
                          "send: "));
@@ -452,13 +394,13 @@ static void test_io_udp_connection_refused(void **state) {
   char buf[8];
 
   acore_udp_unref(gone);
-  spin(loop);
+  io_spin(loop);
   assert_int_equal(acore_udp_connect(a, "127.0.0.1", port), ACORE_OK);
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(acore_udp_send(a, "x", 1, NULL, 0, &tx), ACORE_OK);
-  await(loop, rx);
+  io_wait(loop, rx, 5.0);
   assert_int_equal(error_of(rx), ACORE_ECONNREFUSED);
-  await(loop, tx);
+  io_wait(loop, tx, 5.0);
   acore_future_error(tx); /* sent, or refused: either is fine */
   acore_future_unref(rx);
   acore_future_unref(tx);
@@ -492,7 +434,7 @@ static void test_io_udp_bind_errors(void **state) {
   assert_null(c);
   assert_int_equal(acore_udp_bind(loop, "192.0.2.1", 0, 0, &c),
                    ACORE_EADDRNOTAVAIL);
-  spin(loop); /* the failed binds' sockets close */
+  io_spin(loop); /* the failed binds' sockets close */
   acore_udp_unref(a);
   acore_udp_unref(b);
 }
@@ -659,21 +601,21 @@ static void test_io_udp_alloc_failure_walk(void **state) {
     rc = scen_start(loop, &s);
     tu_alloc_fail_at(0);
     if (rc == ACORE_OK && !tu_alloc_failed()) {
-      await(loop, s.rb);
-      assert_int_equal(int_of(s.rx), 1);
+      io_wait(loop, s.rb, 5.0);
+      assert_int_equal(io_int(s.rx), 1);
       assert_int_equal(acore_future_result_bytes(s.rb, &data, NULL),
                        ACORE_OK);
       assert_string_equal(data, "22");
-      await(loop, s.tx2);
+      io_wait(loop, s.tx2, 5.0);
       scen_end(&s);
       break;
     }
     assert_int_equal(rc, ACORE_ENOMEM);
     scen_end(&s);
-    spin(loop);
+    io_spin(loop);
   }
   assert_true(nth > 1 && nth < 100);
-  spin(loop);
+  io_spin(loop);
 }
 
 int main(void) {
@@ -682,27 +624,24 @@ int main(void) {
   acore_loop_unref(tu_loop_new(0));
   tu_cache_off(1); /* allocation walks see every object */
   const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-    T(test_io_udp_send_recv_ipv4),
-    T(test_io_udp_send_recv_bytes_ipv6),
-    T(test_io_udp_connected),
-    T(test_io_udp_receives_in_order),
-    T(test_io_udp_datagram_waits_for_receive),
-    T(test_io_udp_long_datagram_is_cut),
-    T(test_io_udp_cancel_pending_receive),
-    T(test_io_udp_wait_for_times_out),
-    T(test_io_udp_close_cancels_pending),
-    T(test_io_udp_last_unref_closes),
-    T(test_io_udp_unref_on_another_thread),
-    T(test_io_udp_loop_close),
-    T(test_io_udp_emsgsize),
-    T(test_io_udp_connection_refused),
-    T(test_io_udp_bind_errors),
-    T(test_io_udp_einval),
-    T(test_io_udp_wrong_thread),
-    cmocka_unit_test_setup_teardown(test_io_udp_alloc_failure_walk,
-                                    setup_walk, teardown),
-#undef T
+    IO_TEST(test_io_udp_send_recv_ipv4),
+    IO_TEST(test_io_udp_send_recv_bytes_ipv6),
+    IO_TEST(test_io_udp_connected),
+    IO_TEST(test_io_udp_receives_in_order),
+    IO_TEST(test_io_udp_datagram_waits_for_receive),
+    IO_TEST(test_io_udp_long_datagram_is_cut),
+    IO_TEST(test_io_udp_cancel_pending_receive),
+    IO_TEST(test_io_udp_wait_for_times_out),
+    IO_TEST(test_io_udp_close_cancels_pending),
+    IO_TEST(test_io_udp_last_unref_closes),
+    IO_TEST(test_io_udp_unref_on_another_thread),
+    IO_TEST(test_io_udp_loop_close),
+    IO_TEST(test_io_udp_emsgsize),
+    IO_TEST(test_io_udp_connection_refused),
+    IO_TEST(test_io_udp_bind_errors),
+    IO_TEST(test_io_udp_einval),
+    IO_TEST(test_io_udp_wrong_thread),
+    IO_TEST_WALK(test_io_udp_alloc_failure_walk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
