@@ -12,7 +12,7 @@
 /* ---- helpers ---- */
 
 static int port_of(acore_udp_t *u) {
-  char host[ACORE_UDP_HOSTLEN];
+  char host[ACORE_ADDRESS_MAX];
   int port = -1;
 
   assert_int_equal(acore_udp_local_address(u, host, sizeof(host), &port),
@@ -38,7 +38,7 @@ static void test_io_udp_send_recv_ipv4(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_udp_t *a = bound(loop, "127.0.0.1"), *b = bound(loop, "127.0.0.1");
   acore_future_t *rx, *tx;
-  char buf[64], host[ACORE_UDP_HOSTLEN];
+  char buf[64], host[ACORE_ADDRESS_MAX];
   int port = 0;
 
   memset(buf, 'z', sizeof(buf));
@@ -70,7 +70,7 @@ static void test_io_udp_send_recv_bytes_ipv6(void **state) {
   acore_udp_t *a = bound(loop, "::1"), *b = bound(loop, "::1");
   acore_future_t *rx, *tx, *empty, *tx0;
   const void *data = NULL;
-  char host[ACORE_UDP_HOSTLEN];
+  char host[ACORE_ADDRESS_MAX];
   size_t len = 0;
   int port = 0;
 
@@ -107,7 +107,7 @@ static void test_io_udp_connected(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_udp_t *a = bound(loop, "127.0.0.1"), *b = bound(loop, "127.0.0.1");
   acore_future_t *rx, *tx;
-  char buf[16], host[ACORE_UDP_HOSTLEN];
+  char buf[16], host[ACORE_ADDRESS_MAX];
   int port = 0;
 
   assert_int_equal(acore_udp_peer_address(a, host, sizeof(host), &port),
@@ -275,7 +275,7 @@ static void test_io_udp_close_cancels_pending(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_udp_t *a = bound(loop, "127.0.0.1");
   acore_future_t *rx, *rb, *tx;
-  char buf[8], host[ACORE_UDP_HOSTLEN];
+  char buf[8], host[ACORE_ADDRESS_MAX];
 
   assert_int_equal(acore_udp_recv(a, buf, sizeof(buf), &rx), ACORE_OK);
   assert_int_equal(acore_udp_recv_bytes(a, 8, &rb), ACORE_OK);
@@ -410,7 +410,7 @@ static void test_io_udp_connection_refused(void **state) {
 static void test_io_udp_bind_errors(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_udp_t *a = bound(loop, "127.0.0.1"), *b = NULL, *c = NULL;
-  char host[ACORE_UDP_HOSTLEN];
+  char host[ACORE_ADDRESS_MAX];
 
   assert_int_equal(acore_udp_bind(loop, "127.0.0.1", port_of(a), 0, &b),
                    ACORE_EADDRINUSE);
@@ -445,7 +445,7 @@ static void test_io_udp_einval(void **state) {
   acore_future_t *f = NULL, *plain;
   static const char *bad[] = {"", "localhost", "1.2.3", "1.2.3.4.5",
                               "::g", "256.0.0.1", " 127.0.0.1"};
-  char buf[8], host[ACORE_UDP_HOSTLEN];
+  char buf[8], host[ACORE_ADDRESS_MAX];
   size_t i;
 
   for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -561,7 +561,7 @@ typedef struct scen {
 } scen;
 
 static int scen_start(acore_loop_t *loop, scen *s) {
-  char host[ACORE_UDP_HOSTLEN];
+  char host[ACORE_ADDRESS_MAX];
   int rc, port = 0;
 
   if ((rc = acore_udp_bind(loop, "127.0.0.1", 0, 0, &s->a)) != ACORE_OK ||

@@ -129,6 +129,12 @@ enum {
   ACORE_ECHILD = -201         /* no such child process */
 };
 
+/* The longest address text the I/O calls give back, with its NUL: an
+ * IPv6 address (46), a Unix socket path (at most 107 bytes and its NUL).
+ * A host buffer of ACORE_ADDRESS_MAX bytes always suffices for every
+ * address function (streams, servers, names, UDP).  Since: 1.1 */
+#define ACORE_ADDRESS_MAX 108
+
 /* acore_strerror() - a one-line English description of `code`, e.g.
  * "invalid argument". Unknown codes give "unknown error". Static storage,
  * never NULL.  Thread: any.  Since: 0.1 */

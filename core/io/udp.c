@@ -93,7 +93,7 @@ static int addr_parse(const char *host, int port, int minport,
 
 static int addr_out(const struct sockaddr *sa, char *host, size_t cap,
                     int *port) {
-  char tmp[ACORE_UDP_HOSTLEN];
+  char tmp[ACORE_ADDRESS_MAX];
   int p, rc = UV_EINVAL;
 
   if (sa->sa_family == AF_INET) {

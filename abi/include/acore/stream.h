@@ -67,10 +67,6 @@ enum {
   ACORE_LISTEN_IPV6ONLY = 1u << 0 /* an IPv6 listener takes no IPv4 */
 };
 
-/* The longest address text (an IPv6 address; a Unix socket path is at
- * most 107 bytes): a host buffer of ACORE_ADDRESS_MAX always suffices. */
-#define ACORE_ADDRESS_MAX 108
-
 /* ------------------------------------------------------------------------ */
 /* TCP                                                                       */
 /* ------------------------------------------------------------------------ */

@@ -39,8 +39,8 @@
  *
  * Addresses are numeric strings ("127.0.0.1", "::1"; no name lookup) and
  * ports 0..65535; a bad string or port is ACORE_EINVAL. Addresses given
- * back are written as numeric strings of at most ACORE_UDP_HOSTLEN bytes
- * with their NUL.
+ * back are written as numeric strings; a buffer of ACORE_ADDRESS_MAX
+ * bytes (acore.h) always suffices.
  *
  * Thread: every function here runs on the loop thread only (ACORE_EWRONGTHREAD
  * in debug mode otherwise), except acore_udp_ref() and acore_udp_unref().
@@ -55,9 +55,6 @@ extern "C" {
 #endif
 
 typedef struct acore_udp acore_udp_t;
-
-/* Bytes an address string may need with its NUL (INET6_ADDRSTRLEN). */
-enum { ACORE_UDP_HOSTLEN = 46 };
 
 /* Flags of acore_udp_bind(). */
 enum {
@@ -142,7 +139,7 @@ ACORE_API int acore_udp_recv_bytes(acore_udp_t *u, size_t max,
 
 /* acore_udp_recv_address() - the sender of the datagram a receive future
  * (acore_udp_recv or _recv_bytes) got: its numeric address into `host`
- * (`cap` bytes; ACORE_UDP_HOSTLEN always suffice) and its port into
+ * (`cap` bytes; ACORE_ADDRESS_MAX always suffices) and its port into
  * *port (port may be NULL).
  * Returns: ACORE_OK; ACORE_EINVAL (fut or host NULL, fut not a receive
  *          future, cap too small for the address); ACORE_EINVALIDSTATE

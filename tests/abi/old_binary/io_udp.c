@@ -17,7 +17,7 @@
 #include <string.h>
 
 static int ob_port(acore_udp_t *u) {
-  char host[ACORE_UDP_HOSTLEN];
+  char host[ACORE_ADDRESS_MAX];
   int port = 0;
 
   CHECK(acore_udp_local_address(u, host, sizeof(host), &port) == ACORE_OK);
@@ -29,7 +29,7 @@ void ob_udp(void) {
   acore_loop_t *loop = NULL;
   acore_udp_t *a = NULL, *b = NULL;
   acore_future_t *rx = NULL, *rb = NULL, *tx = NULL, *tx2 = NULL;
-  char buf[8], host[ACORE_UDP_HOSTLEN];
+  char buf[8], host[ACORE_ADDRESS_MAX];
   const void *data = NULL;
   size_t len = 0;
   int port = 0;
