@@ -300,6 +300,86 @@ static void test_io_stream_backpressure(void **state) {
   io_drop(s);
 }
 
+/* Releases of owned write buffers: each counts itself. */
+static int released, owned_taken;
+static void count_release(void *ud) { (*(int *)ud)++; }
+
+static void test_io_stream_write_owned(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  enum { BIG = 16 << 20 };
+  acore_stream_t *c, *s;
+  acore_future_t *w, *w2, *r;
+  char *big = malloc(BIG), *sink = malloc(1 << 20), small[5] = "ping";
+  size_t got = 0, i;
+  int rel = 0, rel_big = 0;
+  unsigned sum = 0, want = 0;
+
+  for (i = 0; i < BIG; i++)
+    want += (unsigned char)(big[i] = (char)(i * 7));
+  io_pair(loop, &c, &s);
+  /* taken at once by the kernel: released before the call returns */
+  assert_int_equal(acore_stream_write_owned(c, small, 4, count_release, &rel,
+                                            &w), ACORE_OK);
+  assert_int_equal(rel, 1);
+  IO_WAIT(loop, w);
+  assert_int_equal(io_int(w), 4);
+  acore_future_unref(w);
+  /* too big for the kernel: the rest waits in libuv, not copied, and the
+   * buffer is released once, after the last byte went out */
+  assert_int_equal(acore_stream_write_owned(c, big, BIG, count_release,
+                                            &rel_big, &w), ACORE_OK);
+  assert_int_equal(rel_big, 0);
+  assert_true(acore_stream_write_queue_size(c) > 0);
+  /* a static buffer needs no release */
+  assert_int_equal(acore_stream_write_owned(c, "!", 1, NULL, NULL, &w2),
+                   ACORE_OK);
+  while (got < 4 + (size_t)BIG + 1) {
+    assert_int_equal(acore_stream_read(s, sink, 1 << 20, &r), ACORE_OK);
+    IO_WAIT(loop, r);
+    for (i = 0; i < (size_t)io_int(r); i++, got++)
+      if (got >= 4 && got < 4 + (size_t)BIG)
+        sum += (unsigned char)sink[i];
+      else if (got == 4 + (size_t)BIG)
+        assert_int_equal(sink[i], '!');
+    acore_future_unref(r);
+  }
+  assert_int_equal(sum, want); /* the bytes as they were, in order */
+  IO_WAIT(loop, w);
+  IO_WAIT(loop, w2);
+  assert_int_equal(io_int(w), BIG);
+  assert_int_equal(rel_big, 1);
+  acore_future_unref(w);
+  acore_future_unref(w2);
+  /* a pending owned write cut by close: released once, by the close */
+  rel_big = 0;
+  assert_int_equal(acore_stream_write_owned(c, big, BIG, count_release,
+                                            &rel_big, &w), ACORE_OK);
+  assert_int_equal(rel_big, 0);
+  assert_int_equal(acore_stream_close(c), ACORE_OK);
+  io_spin(loop);
+  assert_int_equal(rel_big, 1);
+  assert_int_equal(acore_future_is_cancelled(w), 1);
+  acore_future_unref(w);
+  /* refused calls take nothing */
+  rel = 0;
+  assert_int_equal(acore_stream_write_owned(c, small, 4, count_release, &rel,
+                                            &w), ACORE_ECLOSED);
+  assert_int_equal(acore_stream_write_owned(NULL, small, 4, count_release,
+                                            &rel, &w), ACORE_EINVAL);
+  assert_int_equal(acore_stream_write_owned(s, NULL, 4, count_release, &rel,
+                                            &w), ACORE_EINVAL);
+  assert_int_equal(acore_stream_write_owned(s, small, 4, count_release, &rel,
+                                            NULL), ACORE_EINVAL);
+  assert_int_equal(acore_stream_write_owned(s, small, (size_t)1 << 40,
+                                            count_release, &rel, &w),
+                   ACORE_EINVAL);
+  assert_int_equal(rel, 0);
+  acore_stream_unref(c);
+  io_drop(s);
+  free(big);
+  free(sink);
+}
+
 static void test_io_stream_close_cancels_pending(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   enum { BIG = 16 << 20 };
@@ -498,7 +578,9 @@ static int alloc_scenario(acore_loop_t *loop, int *completed) {
   DONE(fa);
   TRY(acore_stream_from_future(fc, &c));
   TRY(acore_stream_from_future(fa, &s));
-  TRY(acore_stream_write(c, "ping", 4, &fw));
+  TRY(acore_stream_write_owned(c, "ping", 4, count_release, &released,
+                               &fw));
+  owned_taken = 1;
   DONE(fw);
   TRY(acore_stream_read_exactly(s, buf, 4, &fr));
   DONE(fr);
@@ -539,12 +621,15 @@ static void test_io_stream_allocation_failure_walk(void **state) {
     int nomem, failed, completed = 0;
 
     tu_alloc_fail_at(n);
+    released = owned_taken = 0;
     nomem = alloc_scenario(loop, &completed);
     failed = tu_alloc_failed();
     tu_alloc_fail_at(0);
     acore_loop_close(loop);
     acore_loop_unref(loop);
     assert_int_equal(tu_alloc_live(), live); /* nothing leaked */
+    /* the owned buffer: released once if the write was taken */
+    assert_int_equal(released, owned_taken);
     assert_int_equal(io_fd_count(), fds);
     if (!failed)
       break;
@@ -564,6 +649,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     T(test_io_stream_read_bytes),
+    T(test_io_stream_write_owned),
     T(test_io_stream_read_exactly_spans_writes),
     T(test_io_stream_read_busy),
     T(test_io_stream_cancel_read_loses_nothing),

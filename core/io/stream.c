@@ -56,7 +56,10 @@ typedef struct write_op {
 struct write_req {
   uv_write_t req;
   write_op *op;       /* NULL once the op went */
-  char data[];
+  bool owned;         /* the caller's buffer (write_owned), not a copy */
+  acore_free_fn own_free; /* its release, or NULL */
+  void *own_ud;
+  char data[];        /* the copy (acore_stream_write), else empty */
 };
 
 typedef struct acore__shut_op {
@@ -435,6 +438,8 @@ static void on_write(uv_write_t *req, int status) {
   acore_stream_t *s = req->handle->data;
   write_op *w = q->op;
 
+  if (q->own_free != NULL)
+    q->own_free(q->own_ud);
   acore__free(q);
   if (w != NULL) { /* attached: the stream is open */
     acore__loop_kick(s->io.loop); /* libuv's pending phase: see loop.h */
@@ -451,22 +456,18 @@ static void on_write(uv_write_t *req, int status) {
     write_release(s);
 }
 
-/* Queue bytes[off, len) in libuv for `w`; fails `w` when that fails. */
-static void write_queue(acore_stream_t *s, write_op *w, const char *data,
-                        size_t off) {
-  write_req *q = acore__malloc(sizeof(*q) + (w->len - off));
-  uv_buf_t b;
-  int rc;
+/* Queue bytes[off, len) in libuv for `w` (a request `q` made by
+ * write_req_new); fails `w` when that fails. */
+static void write_queue(acore_stream_t *s, write_op *w, write_req *q,
+                        const char *data, size_t off) {
+  char *from = q->owned ? (char *)(uintptr_t)data + off
+                       : memcpy(q->data, data + off, w->len - off);
+  uv_buf_t b = uv_buf_init(from, (unsigned)(w->len - off));
+  int rc = uv_write(&q->req, &s->uv.s, &b, 1, on_write);
 
-  if (q == NULL) {
-    s->werr = UV_ENOMEM; /* part went out: the stream is broken */
-    acore__io_fail(&w->x.fut, UV_ENOMEM, "write");
-    return;
-  }
-  memcpy(q->data, data + off, w->len - off);
-  b = uv_buf_init(q->data, (unsigned)(w->len - off));
-  rc = uv_write(&q->req, &s->uv.s, &b, 1, on_write);
   if (rc != 0) {
+    if (q->own_free != NULL)
+      q->own_free(q->own_ud);
     acore__free(q);
     acore__io_fail(&w->x.fut, rc, "write");
     return;
@@ -489,9 +490,14 @@ static ssize_t write_try(acore_stream_t *s, const void *data, size_t len) {
   return n == UV_EAGAIN ? 0 : n;
 }
 
-int acore_stream_write(acore_stream_t *s, const void *data, size_t len,
+/* A write: `own` says the caller hands the buffer over (free_fn(ud) runs
+ * once libuv is done with it) rather than having it copied. A call that
+ * returns an error takes nothing. */
+static int write_start(acore_stream_t *s, const void *data, size_t len,
+                       bool own, acore_free_fn free_fn, void *ud,
                        acore_future_t **out) {
   write_op *w;
+  write_req *q;
   ssize_t n = 0;
   int rc;
 
@@ -505,19 +511,43 @@ int acore_stream_write(acore_stream_t *s, const void *data, size_t len,
     return ACORE_ENOMEM;
   acore__queue_init(&w->node);
   w->len = len;
-  *out = &w->x.fut;
   if (s->werr != 0) {
     acore__io_fail(&w->x.fut, s->werr, "write");
     s->werr = s->werr == UV_ENOMEM ? UV_ENOMEM : 0;
-    return ACORE_OK;
-  }
-  if (len > 0 && (n = write_try(s, data, len)) < 0)
+  } else if (len > 0 && (n = write_try(s, data, len)) < 0) {
     acore__io_fail(&w->x.fut, (int)n, "write");
-  else if ((size_t)n == len)
+  } else if ((size_t)n == len) {
     write_succeed(w);
-  else
-    write_queue(s, w, data, (size_t)n);
+  } else if ((q = acore__malloc(sizeof(*q) +
+                                (own ? 0 : len - (size_t)n))) != NULL) {
+    q->owned = own;
+    q->own_free = own ? free_fn : NULL;
+    q->own_ud = ud;
+    *out = &w->x.fut;
+    write_queue(s, w, q, data, (size_t)n); /* the release is q's now */
+    return ACORE_OK;
+  } else if (n == 0) {
+    acore_future_unref(&w->x.fut); /* nothing happened: take nothing */
+    return ACORE_ENOMEM;
+  } else {
+    s->werr = UV_ENOMEM; /* part went out: the stream is broken */
+    acore__io_fail(&w->x.fut, UV_ENOMEM, "write");
+  }
+  *out = &w->x.fut;
+  if (own && free_fn != NULL)
+    free_fn(ud); /* written at once, or failed: libuv never had it */
   return ACORE_OK;
+}
+
+int acore_stream_write(acore_stream_t *s, const void *data, size_t len,
+                       acore_future_t **out) {
+  return write_start(s, data, len, false, NULL, NULL, out);
+}
+
+int acore_stream_write_owned(acore_stream_t *s, const void *data, size_t len,
+                             acore_free_fn free_fn, void *ud,
+                             acore_future_t **out) {
+  return write_start(s, data, len, true, free_fn, ud, out);
 }
 
 size_t acore_stream_write_queue_size(const acore_stream_t *s) {

@@ -234,6 +234,25 @@ ACORE_API int acore_stream_read_bytes(acore_stream_t *s, size_t max,
 ACORE_API int acore_stream_write(acore_stream_t *s, const void *data,
                                  size_t len, acore_future_t **out);
 
+/* acore_stream_write_owned() - write `len` bytes from `data` without
+ * copying them: the stream takes the buffer and calls free_fn(ud) once
+ * libuv no longer needs it (the bytes were handed to the kernel, the
+ * write failed, or the stream closed first). That call happens exactly
+ * once, on the loop thread, possibly before this function returns (when
+ * the kernel took every byte at once); cancelling the future does not
+ * bring it forward (the bytes still go out). `data` must stay valid and
+ * unchanged until then. free_fn may be NULL (a static buffer, say). The
+ * order, the future and the high-water mark are acore_stream_write's.
+ * Returns: ACORE_OK and a new future in *out (the buffer is the stream's);
+ *          on any other return nothing was taken and free_fn is not
+ *          called: ACORE_EINVAL (as acore_stream_write); ACORE_ENOMEM;
+ *          ACORE_ECLOSED.
+ * Fails the future with: as acore_stream_write.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_stream_write_owned(acore_stream_t *s, const void *data,
+                                       size_t len, acore_free_fn free_fn,
+                                       void *ud, acore_future_t **out);
+
 /* acore_stream_write_queue_size() - bytes written but not yet handed to
  * the kernel; 0 for NULL.  Thread: loop.  Since: 1.1 */
 ACORE_API size_t acore_stream_write_queue_size(const acore_stream_t *s);

@@ -75,6 +75,10 @@ static void tcp(acore_loop_t *loop) {
   CHECK(ob_int(f) == 6);
   acore_future_unref(f);
   CHECK(acore_stream_write_queue_size(a) == 0);
+  CHECK(acore_stream_write_owned(a, "gh", 2, NULL, NULL, &f) == ACORE_OK);
+  wait_done(loop, f);
+  CHECK(ob_int(f) == 2);
+  acore_future_unref(f);
   CHECK(acore_stream_read_exactly(b, buf, 2, &f) == ACORE_OK);
   wait_done(loop, f);
   CHECK(ob_int(f) == 2 && memcmp(buf, "ab", 2) == 0);
@@ -85,8 +89,8 @@ static void tcp(acore_loop_t *loop) {
   acore_future_unref(f);
   CHECK(acore_stream_read_bytes(b, 8, &f) == ACORE_OK);
   wait_done(loop, f);
-  CHECK(acore_future_result_bytes(f, &data, &len) == ACORE_OK && len == 2 &&
-        memcmp(data, "ef", 2) == 0);
+  CHECK(acore_future_result_bytes(f, &data, &len) == ACORE_OK && len == 4 &&
+        memcmp(data, "efgh", 4) == 0); /* "gh": the owned write's */
   acore_future_unref(f);
   CHECK(acore_stream_shutdown(a, &f) == ACORE_OK);
   wait_done(loop, f);
