@@ -144,6 +144,8 @@ struct acore_stream {
   uint8_t kind;                 /* ACORE__STREAM_* */
   bool reading;                 /* uv_read_start is in effect */
   bool eof;                     /* the read side met the end */
+  bool read_done;               /* a read completed in this libuv read
+                                   burst: read nothing ahead in it */
   bool shut;                    /* shutdown asked */
   int rerr;                     /* the read side's libuv error, or 0 */
   int werr;                     /* a write error no future took yet, or 0 */

@@ -8,9 +8,14 @@
  *   Once it completes, reading stays armed (no system call to re-arm it
  *   for the next read, the common request/response case) but the handle
  *   is unreferenced, so an idle stream does not keep acore_loop_run()
- *   running. Bytes that arrive while no read waits go to the stream's
- *   `keep` buffer (at most KEEP_CHUNK; reading stops when it is full) and
- *   the next read takes them first. A read_exactly cancelled with part of
+ *   running. libuv goes on reading in the same burst once a read
+ *   completed: the stream then declines (an empty buffer, UV_ENOBUFS)
+ *   and the bytes stay in the kernel, so a next read asked for by the
+ *   completed one's continuation (this iteration) gets them straight
+ *   into its own buffer at the next poll: a streaming reader copies
+ *   nothing twice. Bytes that arrive while no read waits (at a later
+ *   poll) go to the stream's `keep` buffer (at most KEEP_CHUNK; reading
+ *   stops when it is full) and the next read takes them first. A read_exactly cancelled with part of
  *   its bytes in hand puts them back there: no byte is lost or doubled.
  * - Writing: a write tries uv_try_write() when nothing is queued; what the
  *   kernel did not take is copied into a request for uv_write(). The
@@ -253,6 +258,10 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
     *buf = uv_buf_init(r->buf + r->got, (unsigned)(r->len - r->got));
     return;
   }
+  if (s->read_done) { /* leave the rest in the kernel: see the notes */
+    *buf = uv_buf_init(NULL, 0);
+    return;
+  }
   if (s->keep_off == s->keep_len)
     s->keep_off = s->keep_len = 0;
   if (s->keep == NULL && (s->keep = acore__malloc(KEEP_CHUNK)) != NULL)
@@ -273,8 +282,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     return;
   if (n > 0 && r != NULL) {
     r->got += (size_t)n;
-    if (r->got >= r->min)
+    if (r->got >= r->min) {
+      s->read_done = true;
       read_succeed(r);
+    }
+    return;
+  }
+  if (n == UV_ENOBUFS && r == NULL && s->read_done) {
+    s->read_done = false; /* armed still: the next poll reads again */
     return;
   }
   if (n > 0) { /* nobody waits: keep it, stop when the buffer is full */
