@@ -314,6 +314,10 @@ acore_task_t *acore_lock_owner(const acore_lock_t *lock) {
   return lock ? lock->owner : NULL;
 }
 
+acore_loop_t *acore_lock_loop(const acore_lock_t *lock) {
+  return lock ? lock->loop : NULL;
+}
+
 size_t acore_lock_waiter_count(const acore_lock_t *lock) {
   return lock ? lock->wq.len : 0;
 }

@@ -657,6 +657,63 @@ static void test_kit_call_soon_threadsafe_runs_on_the_loop(void **state) {
   assert_int_equal(cb.released, 2);
 }
 
+/* A predicate that answers its fake's n (set by the test) as a boolean. */
+static int answer_n(fake *f, const acore_kit_arg *args, int nargs,
+                    acore_kit_arg *ret) {
+  (void)args, (void)nargs;
+  ret->kind = ACORE_KIT_BOOL;
+  ret->u.i = f->n != 0;
+  return ACORE_OK;
+}
+
+/* The lock held by no task (plain C on the loop thread): the predicate is
+ * still asked, at once and at each notify, and taken and released once. */
+static void test_kit_cond_wait_for_lock_held_outside_a_task(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake pred = fake_of(answer_n, 0);
+  acore_lock_t *lock;
+  acore_cond_t *cond;
+  acore_future_t *w;
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  assert_int_equal(acore_cond_new(loop, lock, &cond), ACORE_OK);
+  assert_ptr_equal(acore_lock_loop(lock), loop);
+  /* not held: acore refuses, the predicate is released, never called */
+  assert_int_not_equal(acore_kit_cond_wait_for(cond, &pred.base, &w),
+                       ACORE_OK);
+  assert_int_equal(pred.calls, 0);
+  assert_int_equal(pred.released, 1);
+  pred = fake_of(answer_n, 0);
+  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
+  assert_null(acore_lock_owner(lock));
+  assert_int_equal(acore_kit_cond_wait_for(cond, &pred.base, &w), ACORE_OK);
+  assert_int_equal(pred.calls, 1); /* asked at once: false */
+  assert_int_equal(acore_future_is_done(w), 0);
+  assert_int_equal(acore_lock_is_locked(lock), 0); /* the wait let it go */
+  /* notified while false: asked again, and it waits on */
+  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
+  assert_int_equal(acore_cond_notify(cond, 1), 1); /* one woken */
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  acore_loop_run_once(loop, ACORE_RUN_NOWAIT);
+  assert_int_equal(pred.calls, 2);
+  assert_int_equal(acore_future_is_done(w), 0);
+  /* notified while true: done, holding the lock again */
+  pred.n = 1;
+  assert_int_equal(acore_lock_try_acquire(lock), ACORE_OK);
+  assert_int_equal(acore_cond_notify(cond, 1), 1); /* one woken */
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  assert_int_equal(acore_loop_run_until_complete(loop, w), ACORE_OK);
+  assert_int_equal(acore_future_state(w), ACORE_FUTURE_RESULT);
+  assert_int_equal(pred.calls, 3);
+  assert_int_equal(acore_lock_is_locked(lock), 1);
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  acore_future_unref(w);
+  assert_int_equal(pred.released, 1);
+  acore_cond_unref(cond);
+  acore_lock_unref(lock);
+}
+
 static void test_kit_einval_releases_what_it_took(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   fake cb = fake_of(NULL, 0);
@@ -685,6 +742,7 @@ static void test_kit_einval_releases_what_it_took(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     T(test_kit_call_soon_calls_then_releases),
+    T(test_kit_cond_wait_for_lock_held_outside_a_task),
     T(test_kit_callback_error_goes_to_the_handler),
     T(test_kit_done_callback_gets_the_future),
     T(test_kit_step_awaits_then_returns_a_host_value),

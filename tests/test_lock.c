@@ -64,6 +64,7 @@ static void test_lock_einval(void **state) {
   assert_int_equal(acore_lock_release(NULL), ACORE_EINVAL);
   assert_int_equal(acore_lock_is_locked(NULL), ACORE_EINVAL);
   assert_null(acore_lock_owner(NULL));
+  assert_null(acore_lock_loop(NULL));
   assert_int_equal(acore_lock_waiter_count(NULL), 0);
   assert_null(acore_lock_ref(NULL));
   acore_lock_unref(NULL);
@@ -82,6 +83,7 @@ static void test_lock_release_errors(void **state) {
   assert_int_equal(acore_future_is_done(f), 1);
   assert_int_equal(acore_lock_is_locked(lock), 1);
   assert_null(acore_lock_owner(lock));
+  assert_ptr_equal(acore_lock_loop(lock), loop);
   assert_int_equal(acore_lock_try_acquire(lock), ACORE_EAGAIN);
   assert_int_equal(acore_lock_release(lock), ACORE_OK);
   assert_int_equal(acore_lock_release(lock), ACORE_EINVALIDSTATE);

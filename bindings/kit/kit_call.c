@@ -315,18 +315,12 @@ static int tr_pred(void *ud) {
 
 int acore_kit_cond_wait_for(acore_cond_t *cond, acore_kit_obj *fn,
                             acore_future_t **out) {
-  acore_lock_t *lock = cond != NULL ? acore_cond_lock(cond) : NULL;
-  acore_task_t *owner = lock != NULL ? acore_lock_owner(lock) : NULL;
-  acore_loop_t *loop = owner != NULL ? acore_task_loop(owner) : NULL;
+  acore_loop_t *loop = acore_lock_loop(acore_cond_lock(cond));
   sync_ud *s;
 
-  if (fn == NULL || cond == NULL) {
+  if (fn == NULL || cond == NULL || loop == NULL) {
     acore_kit_value_free(fn);
     return ACORE_EINVAL;
-  }
-  if (loop == NULL) { /* the lock is not held: let acore say so */
-    acore_kit_value_free(fn);
-    return acore_cond_wait(cond, out);
   }
   if ((s = sync_new(loop, fn)) == NULL)
     return ACORE_ENOMEM;

@@ -169,6 +169,11 @@ ACORE_API int acore_lock_release(acore_lock_t *lock);
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_lock_is_locked(const acore_lock_t *lock);
 ACORE_API acore_task_t *acore_lock_owner(const acore_lock_t *lock);
+
+/* acore_lock_loop() - the loop the lock belongs to, borrowed; NULL for
+ * NULL. (A condition's: acore_lock_loop(acore_cond_lock(cond)).)
+ * Thread: any.  Since: 1.1 */
+ACORE_API acore_loop_t *acore_lock_loop(const acore_lock_t *lock);
 ACORE_API size_t acore_lock_waiter_count(const acore_lock_t *lock);
 
 /* ------------------------------------------------------------------------ */

@@ -55,6 +55,9 @@ static void locks(acore_loop_t *loop) {
   CHECK(acore_lock_ref(l) == l);
   acore_lock_unref(l);
   CHECK(acore_lock_is_locked(l) == 0 && acore_lock_owner(l) == NULL);
+#ifdef ACORE_ADDRESS_MAX /* 1.1 headers */
+  CHECK(acore_lock_loop(l) == loop && acore_lock_loop(NULL) == NULL);
+#endif
   CHECK(acore_lock_acquire(l, &a) == ACORE_OK && acore_future_is_done(a) == 1);
   CHECK(acore_lock_acquire_finish(l, a) == ACORE_OK);
   CHECK(acore_lock_is_locked(l) == 1 && acore_lock_try_acquire(l) == ACORE_EAGAIN);
