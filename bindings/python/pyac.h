@@ -87,6 +87,7 @@ struct PyLoop {
   PyLoop *lprev, *lnext;  /* every initialised loop (pyac_loops) */
   PyTask *step_task;      /* borrowed: the task whose step runs, or NULL */
   PyObject *step_ctx;     /* borrowed: the context that step entered */
+  struct pyac_fdtab *fdtab; /* add_reader/add_writer entries (pyac_io.c) */
 };
 
 enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
@@ -280,6 +281,23 @@ PyTask *pyac_step_task(PyObject *loop);
  * (pyac_aio_register_task() enters a task: 0, or -1 + exception). */
 extern PyObject *pyac_aio_foreign, *pyac_aio_current, *pyac_aio_register;
 int pyac_aio_register_task(PyObject *task);
+
+/* A Handle of `type` calling fn(*args) in `ctx` (NULL: a copy of the
+ * current context). NULL + exception on failure. */
+PyHandle *pyac_handle_new(PyTypeObject *type, PyLoop *loop, PyObject *fn,
+                          PyObject *const *args, Py_ssize_t n, PyObject *ctx);
+
+/* ---- fd readiness (pyac_io.c) --------------------------------------------- */
+PyObject *pyac_loop_add_reader(PyLoop *loop, PyObject *const *args,
+                               Py_ssize_t nargs);
+PyObject *pyac_loop_add_writer(PyLoop *loop, PyObject *const *args,
+                               Py_ssize_t nargs);
+PyObject *pyac_loop_remove_reader(PyLoop *loop, PyObject *fd);
+PyObject *pyac_loop_remove_writer(PyLoop *loop, PyObject *fd);
+PyObject *pyac_loop_fd_watched(PyLoop *loop, PyObject *fd);
+/* Drop every entry (loop close, GC clear, dealloc); GIL held. */
+void pyac_io_clear(PyLoop *loop);
+int pyac_io_traverse(PyLoop *loop, visitproc visit, void *arg);
 
 int pyac_loop_type_init(PyObject *m);
 int pyac_future_type_init(PyObject *m);

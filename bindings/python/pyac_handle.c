@@ -73,9 +73,8 @@ static int parse_kw(PyObject *const *args, Py_ssize_t nargs,
   return 0;
 }
 
-static PyHandle *handle_new(PyTypeObject *type, PyLoop *loop, PyObject *fn,
-                            PyObject *const *args, Py_ssize_t n,
-                            PyObject *ctx) {
+PyHandle *pyac_handle_new(PyTypeObject *type, PyLoop *loop, PyObject *fn,
+                          PyObject *const *args, Py_ssize_t n, PyObject *ctx) {
   PyHandle *h;
   Py_ssize_t i;
 
@@ -121,7 +120,7 @@ PyObject *pyac_schedule(PyLoop *loop, int kind, PyObject *const *args,
     return NULL;
   if (skip && (t = PyFloat_AsDouble(args[0])) == -1.0 && PyErr_Occurred())
     return NULL;
-  h = handle_new(skip ? &PyacTimerHandle_Type : &PyacHandle_Type, loop,
+  h = pyac_handle_new(skip ? &PyacTimerHandle_Type : &PyacHandle_Type, loop,
                  args[skip], args + skip + 1, nargs - skip - 1, ctx);
   if (h == NULL)
     return NULL;

@@ -216,6 +216,7 @@ static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
   if (rc < 0)
     return pyac_raise(rc);
   Py_CLEAR(self->empty_ctx);
+  pyac_io_clear(self);
   if (self->fatal != NULL)
     return raise_fatal(self);
   Py_RETURN_NONE;
@@ -225,13 +226,14 @@ static int loop_traverse(PyLoop *self, visitproc visit, void *arg) {
   Py_VISIT(self->fatal);
   Py_VISIT(self->empty_ctx);
   Py_VISIT(self->task_factory);
-  return 0;
+  return pyac_io_traverse(self, visit, arg);
 }
 
 static int loop_clear(PyLoop *self) {
   Py_CLEAR(self->fatal);
   Py_CLEAR(self->empty_ctx);
   Py_CLEAR(self->task_factory);
+  pyac_io_clear(self);
   return 0;
 }
 
@@ -247,6 +249,7 @@ static void loop_dealloc(PyLoop *self) {
       acore_loop_set_error_handler(self->loop, NULL, NULL, NULL);
       close_c_loop(self);
     }
+    pyac_io_clear(self);
     acore_loop_unref(self->loop);
     self->loop = NULL;
   }
@@ -586,6 +589,13 @@ static PyMethodDef loop_methods[] = {
     {"_hold", (PyCFunction)loop_hold, METH_NOARGS, NULL},
     {"_release", (PyCFunction)loop_release, METH_NOARGS, NULL},
     {"_sleep", (PyCFunction)pyac_loop_sleep, METH_O, NULL},
+    {"_add_reader", (PyCFunction)(void (*)(void))pyac_loop_add_reader,
+     METH_FASTCALL, NULL},
+    {"_add_writer", (PyCFunction)(void (*)(void))pyac_loop_add_writer,
+     METH_FASTCALL, NULL},
+    {"_remove_reader", (PyCFunction)pyac_loop_remove_reader, METH_O, NULL},
+    {"_remove_writer", (PyCFunction)pyac_loop_remove_writer, METH_O, NULL},
+    {"_fd_watched", (PyCFunction)pyac_loop_fd_watched, METH_O, NULL},
     {"_gather", (PyCFunction)pyac_loop_gather, METH_VARARGS, NULL},
     {"_wait", (PyCFunction)pyac_loop_wait, METH_VARARGS, NULL},
     {"_wait_split", (PyCFunction)pyac_loop_wait_split, METH_VARARGS, NULL},

@@ -32,6 +32,7 @@ import warnings as _warnings
 import weakref as _weakref
 
 from . import _lowlevel
+from ._net import NetLoopMixin as _NetLoopMixin
 
 __all__ = [
     "Loop", "Future", "Task", "Handle", "TimerHandle", "run", "new_event_loop",
@@ -61,7 +62,7 @@ _REPORT_UNRETRIEVED = _lowlevel.ACORE_REPORT_UNRETRIEVED
 _REPORT_TASK_PENDING = _lowlevel.ACORE_REPORT_TASK_PENDING
 
 
-class Loop(_lowlevel.LoopBase, _events.AbstractEventLoop):
+class Loop(_NetLoopMixin, _lowlevel.LoopBase, _events.AbstractEventLoop):
     """An acore event loop with asyncio.AbstractEventLoop's main methods.
 
     Use it as a context manager (``with acore.Loop() as loop:``) or close
