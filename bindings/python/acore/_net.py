@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover
 
 from asyncio import exceptions as _aexc
 
+from ._connect import ConnectMixin
+
 _HAS_IPV6 = hasattr(_socket, "AF_INET6")
 _SENDFILE_CHUNK = 256 * 1024
 _BLOCKED = (BlockingIOError, InterruptedError)
@@ -104,7 +106,7 @@ def _numeric_addrinfo(host, port, family, type, proto):
     return fam, type, proto, "", (host, port)
 
 
-class NetLoopMixin:
+class NetLoopMixin(ConnectMixin):
     """asyncio's I/O methods for acore.Loop (a mixin: acore.Loop derives
     from it and from the C LoopBase, which provides _add_reader & co)."""
 
@@ -112,6 +114,8 @@ class NetLoopMixin:
         super().__init__(*args, **kwargs)
         # fd -> transport, for asyncio's "fd used by a transport" check
         self._transports = _weakref.WeakValueDictionary()
+        # what transports read into (one loop thread: one buffer)
+        self._recv_view = memoryview(bytearray(256 * 1024))
 
     # ---- readiness -------------------------------------------------------
 
