@@ -9,7 +9,10 @@ were skipped.
 The tests come from Debian's libpython3.11-testsuite (`test.test_asyncio`)
 and are run unchanged: the policy is installed before each module is
 imported, nothing is skipped or patched. Each module runs in its own
-interpreter (a hang or a crash costs that module only).
+interpreter (a hang or a crash costs that module only). The I/O modules'
+epoll test classes (and test_server's selector one) also run as
+<class>OnPolicy with their loop factory returning the policy's loop (their own classes test asyncio's selector
+loops whatever the policy), so their tests reach the loop under test.
 
 --expect FILE lists, one per line, the tests (unittest ids) that are known
 to fail on this policy, each with its reason after a `#`; the run fails
@@ -40,6 +43,22 @@ elif policy == "uvloop":
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 mod = __import__("test.test_asyncio." + sys.argv[2], fromlist=["x"])
 suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
+# The I/O modules test loops made by create_event_loop() (asyncio's own
+# selector loops, whatever the policy): each epoll test class also runs as
+# <class>OnPolicy, unchanged but for create_event_loop() returning the
+# policy's new loop, so its tests run on the loop under test.
+new_loop = asyncio.get_event_loop_policy().new_event_loop  # a test may
+# reset the policy: the variants keep the one installed here
+FACTORIES = {"EPollEventLoopTests": "create_event_loop",
+             "SelectorStartServerTests": "new_loop"}
+for name, cls in sorted(vars(mod).items()):
+    if name in FACTORIES and isinstance(cls, type) and \
+            issubclass(cls, unittest.TestCase):
+        variant = type(name + "OnPolicy", (cls,), {
+            FACTORIES[name]: lambda self: new_loop(),
+            "__module__": mod.__name__, "__qualname__": name + "OnPolicy"})
+        suite.addTests(
+            unittest.defaultTestLoader.loadTestsFromTestCase(variant))
 
 class Result(unittest.TextTestResult):
     def __init__(self, *a, **k):

@@ -408,7 +408,13 @@ def new_event_loop():
     return Loop()
 
 
-class EventLoopPolicy(_events.BaseDefaultEventLoopPolicy):
+try:  # on Unix, with asyncio's child watcher methods (3.11's tests use them)
+    from asyncio.unix_events import DefaultEventLoopPolicy as _PolicyBase
+except ImportError:  # pragma: no cover
+    _PolicyBase = _events.BaseDefaultEventLoopPolicy
+
+
+class EventLoopPolicy(_PolicyBase):
     """asyncio's default policy (one loop per thread, made on demand in the
     main thread) with acore loops: install it with acore.install() or
     asyncio.set_event_loop_policy(acore.EventLoopPolicy())."""

@@ -480,11 +480,13 @@ class ConnectMixin:
         _check_sendfile_args(transport._sock, file, offset, count)
         resume = transport.is_reading()
         transport.pause_reading()
-        await transport._make_empty_waiter()
+        transport._sendfile_busy = True
         try:
+            await transport._make_empty_waiter()
             return await self._sendfile_native(transport._sock, file,
                                                offset, count)
         finally:
+            transport._sendfile_busy = False
             if resume:
                 transport.resume_reading()
 

@@ -147,20 +147,28 @@ class NetLoopMixin(ConnectMixin):
         self._ensure_fd_no_transport(fd)
         return self._remove_writer(fd)
 
+    def _stop_serving(self, sock):
+        """Stop watching listening `sock` and close it (asyncio's private
+        name, which asyncio's own tests call)."""
+        self._remove_reader(sock.fileno())
+        sock.close()
+
     async def _wait_fd(self, fd, write):
         """Wait until `fd` is readable (or writable): one wake-up."""
         fut = self.create_future()
         if write:
-            self._add_writer(fd, _wake, fut)
+            handle = self._add_writer(fd, _wake, fut)
         else:
-            self._add_reader(fd, _wake, fut)
+            handle = self._add_reader(fd, _wake, fut)
         try:
             await fut
         finally:
-            if write:
-                self._remove_writer(fd)
-            else:
-                self._remove_reader(fd)
+            # unless another wait replaced ours (which cancelled it)
+            if not handle.cancelled():
+                if write:
+                    self._remove_writer(fd)
+                else:
+                    self._remove_reader(fd)
 
     def _sock_check(self, sock):
         _check_plain_socket(sock)
@@ -168,11 +176,12 @@ class NetLoopMixin(ConnectMixin):
             raise ValueError("the socket must be non-blocking")
 
     async def _sock_io(self, sock, write, op, *args):
-        """op(*args) on a non-blocking socket, waiting while it would
-        block."""
+        """sock.<op>(*args) on a non-blocking socket, waiting while it
+        would block (the method is looked up on each try, as asyncio
+        does)."""
         self._sock_check(sock)
         try:
-            return op(*args)
+            return getattr(sock, op)(*args)
         except _BLOCKED:
             pass
         fd = sock.fileno()
@@ -180,7 +189,7 @@ class NetLoopMixin(ConnectMixin):
         while True:
             await self._wait_fd(fd, write)
             try:
-                return op(*args)
+                return getattr(sock, op)(*args)
             except _BLOCKED:
                 continue
 
@@ -188,26 +197,26 @@ class NetLoopMixin(ConnectMixin):
 
     async def sock_recv(self, sock, n):
         """Receive up to `n` bytes from non-blocking `sock`."""
-        return await self._sock_io(sock, False, sock.recv, n)
+        return await self._sock_io(sock, False, "recv", n)
 
     async def sock_recv_into(self, sock, buf):
         """Receive into `buf`; the number of bytes received."""
-        return await self._sock_io(sock, False, sock.recv_into, buf)
+        return await self._sock_io(sock, False, "recv_into", buf)
 
     async def sock_recvfrom(self, sock, bufsize):
         """A datagram of up to `bufsize` bytes and its sender's address."""
-        return await self._sock_io(sock, False, sock.recvfrom, bufsize)
+        return await self._sock_io(sock, False, "recvfrom", bufsize)
 
     async def sock_recvfrom_into(self, sock, buf, nbytes=0):
         """recvfrom_into: (bytes received, sender's address)."""
         if not nbytes:
             nbytes = len(buf)
-        return await self._sock_io(sock, False, sock.recvfrom_into, buf,
+        return await self._sock_io(sock, False, "recvfrom_into", buf,
                                    nbytes)
 
     async def sock_sendto(self, sock, data, address):
         """Send datagram `data` to `address`; the number of bytes sent."""
-        return await self._sock_io(sock, True, sock.sendto, data, address)
+        return await self._sock_io(sock, True, "sendto", data, address)
 
     async def sock_sendall(self, sock, data):
         """Send all of `data`, waiting while the socket's buffer is full."""
@@ -254,7 +263,7 @@ class NetLoopMixin(ConnectMixin):
 
     async def sock_accept(self, sock):
         """Accept a connection: (new non-blocking socket, its address)."""
-        conn, address = await self._sock_io(sock, False, sock.accept)
+        conn, address = await self._sock_io(sock, False, "accept")
         conn.setblocking(False)
         return conn, address
 

@@ -69,6 +69,7 @@ class SocketTransport(_transports.Transport):
         self._high = 64 * 1024
         self._low = 16 * 1024
         self._drain_waiters = None  # sendfile's waits for an empty buffer
+        self._sendfile_busy = False  # loop.sendfile() writes meanwhile
         self._protocol = None
         self._protocol_connected = False
         self.set_protocol(protocol)
@@ -220,6 +221,8 @@ class SocketTransport(_transports.Transport):
                             f"not {type(data).__name__!r}")
         if self._eof_written:
             raise RuntimeError("Cannot call write() after write_eof()")
+        if self._sendfile_busy:
+            raise RuntimeError("unable to write; sendfile is in progress")
         if not data:
             return
         if self._conn_lost:
