@@ -27,9 +27,9 @@ python3 python3-dev abigail-tools valgrind"
 JOBS=$(nproc 2>/dev/null || echo 2)
 PYTHON=/usr/bin/python3   # Debian's: the interpreter the tests are pinned to
 TEST_PACKAGES="clang-14 libclang-rt-14-dev \
-libpython3.11-testsuite python3-uvloop \
+libpython3.11-testsuite python3-uvloop python3-aiohttp \
 libcurl4-openssl-dev systemtap-sdt-dev"   # libFuzzer; CPython's asyncio tests;
-# examples/curl_multi; <sys/sdt.h> probes
+# aiohttp on acore's loop; examples/curl_multi; <sys/sdt.h> probes
 # The Lua binding and its tests (busted specs); lua-luv for bench/lua.
 LUA_PACKAGES="lua5.4 liblua5.4-dev lua-busted lua-luv"
 # The Java binding (a JDK) and its tests (junit5's console launcher).
