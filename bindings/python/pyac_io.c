@@ -24,6 +24,13 @@
  *   removed when its fd is next ready (asyncio's selector loop does so).
  * - An error condition on the fd (ACORE_FD_ERROR) wakes both the reader
  *   and the writer, as asyncio's epoll selector does.
+ * - libuv applies a new interest set at its next poll and aborts if the fd
+ *   was closed meanwhile (asyncio registers at once and never sees that).
+ *   So an entry whose interest changed is "fresh" until then: a uv_prepare
+ *   handle, run just before the poll, checks each fresh fd is still the
+ *   file it was (fstat: device and inode) and pauses the watcher of one
+ *   that is not, whose callbacks then never run (as with asyncio's epoll,
+ *   which drops a closed fd silently).
  */
 #include "pyac.h"
 
@@ -33,6 +40,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
 
 typedef struct pyac_fdent {
   int refs;
@@ -41,11 +50,17 @@ typedef struct pyac_fdent {
   acore_fd_watcher_t *w;  /* a reference, or NULL */
   PyHandle *reader;       /* strong, or NULL */
   PyHandle *writer;
+  dev_t dev;              /* the file's identity when interest changed */
+  ino_t ino;
+  struct pyac_fdent *fresh_next; /* in fdtab.fresh (holding a ref) */
+  int fresh;
 } pyac_fdent;
 
 struct pyac_fdtab {
   pyac_fdent **tab;
   size_t cap;
+  uv_prepare_t *prep;     /* checks the fresh entries; NULL if none made */
+  pyac_fdent *fresh;      /* entries whose interest libuv has yet to apply */
 };
 
 static void ent_unref(void *ud) {
@@ -123,6 +138,58 @@ static PyObject *raise_fd(int rc, int fd) {
   return NULL;
 }
 
+/* ---- fresh entries (see the design notes) --------------------------------- */
+
+static void prep_free(uv_handle_t *h) { free(h); }
+
+/* Before libuv's poll: pause the watchers of fresh fds that were closed. */
+static void on_prepare(uv_prepare_t *h) {
+  struct pyac_fdtab *t = h->data;
+  pyac_fdent *e;
+  struct stat st;
+
+  uv_prepare_stop(h);
+  while ((e = t->fresh) != NULL) {
+    t->fresh = e->fresh_next;
+    e->fresh_next = NULL;
+    e->fresh = 0;
+    if (e->w != NULL && acore_fd_watcher_events(e->w) != 0 &&
+        (fstat(e->fd, &st) != 0 || st.st_dev != e->dev ||
+         st.st_ino != e->ino))
+      acore_fd_watcher_set_events(e->w, 0);
+    ent_unref(e);
+  }
+}
+
+/* e's interest just changed to a non-empty set: check it before the poll. */
+static void mark_fresh(PyLoop *loop, pyac_fdent *e) {
+  struct pyac_fdtab *t = loop->fdtab;
+  struct stat st;
+
+  if (fstat(e->fd, &st) != 0)
+    return; /* the set_events just made found it open */
+  e->dev = st.st_dev;
+  e->ino = st.st_ino;
+  if (e->fresh)
+    return;
+  if (t->prep == NULL) {
+    uv_prepare_t *p = malloc(sizeof(*p));
+
+    if (p == NULL || uv_prepare_init(acore_loop_uv(loop->loop), p) != 0) {
+      free(p);
+      return; /* unchecked, as before this guard existed */
+    }
+    p->data = t;
+    uv_unref((uv_handle_t *)p);
+    t->prep = p;
+  }
+  e->fresh = 1;
+  e->refs++;
+  e->fresh_next = t->fresh;
+  t->fresh = e;
+  uv_prepare_start(t->prep, on_prepare);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static pyac_fdent *tab_get(PyLoop *loop, int fd) {
@@ -186,6 +253,14 @@ void pyac_io_clear(PyLoop *loop) {
   for (i = 0; i < t->cap; i++)
     if (t->tab[i] != NULL)
       tab_drop(loop, (int)i);
+  while (t->fresh != NULL) {
+    pyac_fdent *e = t->fresh;
+
+    t->fresh = e->fresh_next;
+    ent_unref(e);
+  }
+  if (t->prep != NULL)
+    uv_close((uv_handle_t *)t->prep, prep_free);
   loop->fdtab = NULL;
   free(t->tab);
   free(t);
@@ -277,8 +352,11 @@ static int ent_watch(PyLoop *loop, pyac_fdent *e, unsigned events) {
   } else {
     rc = acore_fd_watcher_set_events(e->w, events);
   }
-  if (rc == ACORE_OK)
+  if (rc == ACORE_OK) {
+    if (events != 0)
+      mark_fresh(loop, e);
     return 0;
+  }
   raise_fd(rc, e->fd);
   return -1;
 }
@@ -331,8 +409,10 @@ static PyObject *io_remove(PyLoop *loop, PyObject *fdobj, int writer) {
   if (slot == NULL || *slot == NULL)
     Py_RETURN_FALSE;
   slot_clear(slot);
-  if (e->w != NULL)
-    acore_fd_watcher_set_events(e->w, ent_events(e)); /* fewer: no check */
+  if (e->w != NULL &&
+      acore_fd_watcher_set_events(e->w, ent_events(e)) == ACORE_OK &&
+      ent_events(e) != 0)
+    mark_fresh(loop, e);
   Py_RETURN_TRUE;
 }
 

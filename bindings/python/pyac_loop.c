@@ -207,6 +207,8 @@ static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
     Py_RETURN_NONE;
   Py_CLEAR(self->fatal);
   self->closing = 1;
+  if (acore_loop_is_running(self->loop) != 1)
+    pyac_io_clear(self); /* its libuv handle closes with the loop */
   rc = close_c_loop(self);
   self->closing = 0;
   if (rc == ACORE_EBUSY) {
@@ -216,7 +218,6 @@ static PyObject *loop_close(PyLoop *self, PyObject *noarg) {
   if (rc < 0)
     return pyac_raise(rc);
   Py_CLEAR(self->empty_ctx);
-  pyac_io_clear(self);
   if (self->fatal != NULL)
     return raise_fatal(self);
   Py_RETURN_NONE;
@@ -247,6 +248,7 @@ static void loop_dealloc(PyLoop *self) {
     loops_unlink(self);
     if (!acore_loop_is_closed(self->loop)) {
       acore_loop_set_error_handler(self->loop, NULL, NULL, NULL);
+      pyac_io_clear(self);
       close_c_loop(self);
     }
     pyac_io_clear(self);

@@ -159,6 +159,26 @@ class TestReadiness(LoopTestCase):
         c.close()
         d.close()
 
+    def test_net_fd_closed_before_the_poll(self):
+        # libuv would abort on a registration of a closed fd: the loop
+        # pauses it instead, and the number's next file is watched anew
+        self.run_co(asyncio.sleep(0))
+        a, b = pair()
+        self.loop.add_reader(a, self.fail, "closed: never called")
+        self.loop.add_writer(a, self.fail, "closed: never called")
+        a.close()
+        self.run_co(asyncio.sleep(0.01))
+        c, d = pair()  # most likely a's number again
+        got = []
+        self.loop.add_reader(c, lambda: (got.append(c.recv(1)),
+                                         self.loop.remove_reader(c)))
+        d.send(b"q")
+        self.run_co(asyncio.sleep(0.05))
+        self.assertEqual(got, [b"q"])
+        self.loop.remove_writer(c)
+        for s in (b, c, d):
+            s.close()
+
     def test_net_bad_input_like_asyncio(self):
         cases = {
             "negative": lambda lp: lp.add_reader(-1, print),
