@@ -58,6 +58,9 @@ class SocketTransport(_transports.Transport):
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
+        self._recv_into = sock.recv_into
+        self._send = sock.send
+        self._view = loop._recv_view
         self._server = server
         self._buffer = bytearray()
         self._conn_lost = 0
@@ -147,9 +150,7 @@ class SocketTransport(_transports.Transport):
         try:
             # into the loop's buffer, then copied: a 256 KiB recv() would
             # map and unmap memory on every call
-            view = self._loop._recv_view
-            n = self._sock.recv_into(view)
-            data = view[:n].tobytes()
+            n = self._recv_into(self._view)
         except _BLOCKED:
             return
         except (SystemExit, KeyboardInterrupt):
@@ -157,11 +158,11 @@ class SocketTransport(_transports.Transport):
         except BaseException as exc:
             self._fatal_error(exc, "Fatal read error on socket transport")
             return
-        if not data:
+        if not n:
             self._read_eof()
             return
         try:
-            self._protocol.data_received(data)
+            self._protocol.data_received(self._view[:n].tobytes())
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
@@ -233,7 +234,7 @@ class SocketTransport(_transports.Transport):
             return
         if not self._buffer:
             try:
-                n = self._sock.send(data)
+                n = self._send(data)
             except _BLOCKED:
                 n = 0
             except (SystemExit, KeyboardInterrupt):
@@ -418,7 +419,7 @@ class SocketTransport(_transports.Transport):
             self._loop._remove_reader(self._fd)
             self._loop._remove_writer(self._fd)
             self._sock.close()
-            self._sock = None
+            self._sock = self._recv_into = self._send = None
             self._protocol = None
             server = self._server
             self._server = None
