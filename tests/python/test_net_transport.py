@@ -135,6 +135,24 @@ class TestTransport(LoopTestCase):
             self.assertEqual(srv.sockets, ())
         self.run_co(main())
 
+    def test_net_happy_eyeballs_and_local_addr(self):
+        async def main():
+            srv = await self.loop.create_server(
+                lambda: Recorder(self.loop), "127.0.0.1", 0)
+            port = srv.sockets[0].getsockname()[1]
+            for kw in ({"happy_eyeballs_delay": 0.05},
+                       {"interleave": 2},
+                       {"local_addr": ("127.0.0.1", 0)}):
+                tr, pr = await self.loop.create_connection(
+                    lambda: Recorder(self.loop), "localhost", port, **kw)
+                self.assertEqual(tr.get_extra_info("peername")[:2],
+                                 ("127.0.0.1", port))
+                tr.close()
+                await pr.lost
+            srv.close()
+            await srv.wait_closed()
+        self.run_co(main())
+
     def test_net_flow_control_and_limits(self):
         async def main():
             a, b = socket.socketpair()

@@ -4,13 +4,13 @@ create_server, their Unix forms, connect_accepted_socket, sendfile and
 start_tls. TLS is asyncio's own sslproto.SSLProtocol (ssl.MemoryBIO)
 over acore's socket transport, as asyncio layers it over its own.
 
-Happy eyeballs (happy_eyeballs_delay, interleave) is accepted and the
-addresses are tried one after the other (interleaved by family when asked),
-without the parallel attempts: a documented simplification.
+Happy eyeballs: with happy_eyeballs_delay the attempts are staggered
+(asyncio.staggered.staggered_race), interleaved by address family.
 """
 
 import collections
 import errno
+import functools
 import os
 import socket
 import stat
@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 
 from asyncio import constants as _constants
 from asyncio import exceptions as _aexc
+from asyncio import staggered as _staggered
 from asyncio import sslproto as _sslproto
 from asyncio.log import logger
 
@@ -173,7 +174,7 @@ class ConnectMixin:
                     "time")
             sock = await self._connect_any(host, port, family, proto, flags,
                                            local_addr, interleave,
-                                           all_errors)
+                                           all_errors, happy_eyeballs_delay)
         else:
             if sock is None:
                 raise ValueError("host and port was not specified and no "
@@ -187,7 +188,7 @@ class ConnectMixin:
             shutdown_timeout=ssl_shutdown_timeout)
 
     async def _connect_any(self, host, port, family, proto, flags, local_addr,
-                           interleave, all_errors):
+                           interleave, all_errors, happy_eyeballs_delay):
         infos = await self._resolve((host, port), family=family,
                                     type=socket.SOCK_STREAM, proto=proto,
                                     flags=flags)
@@ -199,23 +200,17 @@ class ConnectMixin:
         if interleave:
             infos = _interleave(infos, interleave)
         errors = []
-        for fam, type_, prot, _, address in infos:
-            sock = None
-            try:
-                sock = socket.socket(fam, type_, prot)
-                sock.setblocking(False)
-                if laddrs is not None:
-                    self._bind_local(sock, fam, laddrs)
-                await self.sock_connect(sock, address)
+        if happy_eyeballs_delay is None:
+            for info in infos:
+                sock = await self._connect_one(errors, info, laddrs)
+                if sock is not None:
+                    return sock
+        else:
+            sock, _, _ = await _staggered.staggered_race(
+                (functools.partial(self._connect_one, errors, info, laddrs)
+                 for info in infos), happy_eyeballs_delay, loop=self)
+            if sock is not None:
                 return sock
-            except OSError as exc:
-                errors.append(exc)
-                if sock is not None:
-                    sock.close()
-            except BaseException:
-                if sock is not None:
-                    sock.close()
-                raise
         if all_errors:
             raise ExceptionGroup("create_connection failed", errors)
         if len(errors) == 1:
@@ -225,6 +220,28 @@ class ConnectMixin:
             raise errors[0]
         raise OSError("Multiple exceptions: {}".format(
             ", ".join(str(exc) for exc in errors)))
+
+    async def _connect_one(self, errors, info, laddrs):
+        """A socket connected to addrinfo `info`, or None with the OSError
+        appended to `errors`."""
+        fam, type_, prot, _, address = info
+        sock = None
+        try:
+            sock = socket.socket(fam, type_, prot)
+            sock.setblocking(False)
+            if laddrs is not None:
+                self._bind_local(sock, fam, laddrs)
+            await self.sock_connect(sock, address)
+            return sock
+        except OSError as exc:
+            errors.append(exc)
+            if sock is not None:
+                sock.close()
+            return None
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
 
     @staticmethod
     def _bind_local(sock, fam, laddrs):
