@@ -88,8 +88,11 @@ def run_module(python, policy, module, timeout, env):
                            capture_output=True, text=True, timeout=timeout,
                            env=env)
     except subprocess.TimeoutExpired as e:
+        err = e.stderr or ""
+        if isinstance(err, bytes):  # TimeoutExpired keeps bytes
+            err = err.decode(errors="replace")
         return None, f"timed out after {timeout} s", time.monotonic() - t0, \
-            (e.stderr or "")
+            err
     for line in p.stdout.splitlines():
         if line.startswith("@@RESULT@@"):
             return json.loads(line[10:]), None, time.monotonic() - t0, p.stderr
