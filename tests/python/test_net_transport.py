@@ -263,6 +263,13 @@ class TestTransport(LoopTestCase):
                 lambda: Recorder(self.loop), "127.0.0.1", 0,
                 start_serving=False)
             self.assertFalse(srv.is_serving())
+            await srv.start_serving()
+            self.assertTrue(srv.is_serving())
+            port = srv.sockets[0].getsockname()[1]
+            tr, pr = await self.loop.create_connection(
+                lambda: Recorder(self.loop), "127.0.0.1", port)
+            tr.close()
+            await pr.lost
             t = self.loop.create_task(srv.serve_forever())
             await asyncio.sleep(0.01)
             self.assertTrue(srv.is_serving())
