@@ -38,6 +38,7 @@ def _set_nodelay(sock):
 class SocketTransport(_transports.Transport):
     """A connected stream socket (TCP or Unix) as an asyncio transport."""
 
+    _sock = None  # until __init__ has it (__del__ reads it)
     _start_tls_compatible = True
     _sendfile_compatible = _constants._SendfileMode.TRY_NATIVE
     max_size = _MAX_READ
