@@ -91,7 +91,7 @@ static unsigned ent_events(const pyac_fdent *e) {
          (e->writer ? ACORE_FD_WRITABLE : 0u);
 }
 
-/* ---- the fd argument ------------------------------------------------------ */
+/* ---- the fd argument -------------------------------------------------- */
 
 /* asyncio's _fileobj_to_fd: an int, or an object with fileno(). */
 static int fd_of(PyObject *obj) {
@@ -138,7 +138,7 @@ static PyObject *raise_fd(int rc, int fd) {
   return NULL;
 }
 
-/* ---- fresh entries (see the design notes) --------------------------------- */
+/* ---- fresh entries (see the design notes) ----------------------------- */
 
 static void prep_free(uv_handle_t *h) { free(h); }
 
@@ -190,7 +190,7 @@ static void mark_fresh(PyLoop *loop, pyac_fdent *e) {
   uv_prepare_start(t->prep, on_prepare);
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the table -------------------------------------------------------- */
 
 static pyac_fdent *tab_get(PyLoop *loop, int fd) {
   struct pyac_fdtab *t = loop->fdtab;
@@ -278,7 +278,7 @@ int pyac_io_traverse(PyLoop *loop, visitproc visit, void *arg) {
   return 0;
 }
 
-/* ---- events --------------------------------------------------------------- */
+/* ---- events ----------------------------------------------------------- */
 
 /* Run the Handle in *slot once (it stays registered). */
 static void run_slot(pyac_fdent *e, PyHandle **slot) {
@@ -335,7 +335,7 @@ static void on_fd(acore_fd_watcher_t *w, int fd, unsigned events, void *ud) {
   pyac_gil_leave(g);
 }
 
-/* ---- add / remove ------------------------------------------------------- */
+/* ---- add / remove ----------------------------------------------------- */
 
 /* Watch e->fd for `events` (made or changed). 0, or -1 + exception. */
 static int ent_watch(PyLoop *loop, pyac_fdent *e, unsigned events) {

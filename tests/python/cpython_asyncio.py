@@ -11,8 +11,9 @@ and are run unchanged: the policy is installed before each module is
 imported, nothing is skipped or patched. Each module runs in its own
 interpreter (a hang or a crash costs that module only). The I/O modules'
 epoll test classes (and test_server's selector one) also run as
-<class>OnPolicy with their loop factory returning the policy's loop (their own classes test asyncio's selector
-loops whatever the policy), so their tests reach the loop under test.
+<class>OnPolicy with their loop factory returning the policy's loop (their
+own classes test asyncio's selector loops whatever the policy), so their
+tests reach the loop under test.
 
 --expect FILE lists, one per line, the tests (unittest ids) that are known
 to fail on this policy, each with its reason after a `#`; the run fails

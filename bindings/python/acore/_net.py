@@ -354,7 +354,7 @@ class NetLoopMixin(ConnectMixin):
             if sent > 0 and hasattr(file, "seek"):
                 file.seek(offset + sent)
 
-    # ---- names ---------------------------------------------------------------
+    # ---- names ----------------------------------------------------------
 
     async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0,
                           flags=0):

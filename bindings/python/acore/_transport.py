@@ -15,7 +15,6 @@ Design notes
 """
 
 import collections
-import errno
 import socket
 import warnings
 
