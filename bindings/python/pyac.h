@@ -299,6 +299,12 @@ PyObject *pyac_loop_fd_watched(PyLoop *loop, PyObject *fd);
 void pyac_io_clear(PyLoop *loop);
 int pyac_io_traverse(PyLoop *loop, visitproc visit, void *arg);
 
+/* ---- the await graph (pyac_graph.c) -------------------------------------- */
+/* The creation site of a task running `coro`: "file:line in qualname()"
+ * of its code (borrowed from a cache), or NULL. GIL held. */
+const char *pyac_coro_where(PyObject *coro);
+int pyac_graph_init(PyObject *m);
+
 int pyac_loop_type_init(PyObject *m);
 int pyac_future_type_init(PyObject *m);
 int pyac_task_type_init(PyObject *m);

@@ -107,3 +107,19 @@ void *interop_failing_future(void *loop) {
   }
   return f;
 }
+
+/* interop_spawn_plus_one with a name and its creation site (the await
+ * graph tests: test_graph.py). */
+void *interop_spawn_named_waiter(void *loop, void *fut, const char *name) {
+  job *j = calloc(1, sizeof(*j));
+  acore_task_t *t;
+
+  if (j == NULL)
+    return NULL;
+  j->in = acore_future_ref(fut);
+  if (acore_task_spawn_at(loop, plus_one_step, j, job_free, ACORE_WHERE(),
+                          &t) < 0)
+    return NULL;
+  (void)acore_task_set_name(t, name); /* ENOMEM: the default name stays */
+  return acore_task_future(t);
+}
