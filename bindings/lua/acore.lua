@@ -160,6 +160,14 @@ end
 function Loop:stop() core.acore_loop_stop(self.h) end
 function Loop:time() return core.acore_loop_time(self.h) end
 function Loop:is_closed() return core.acore_loop_is_closed(self.h) == 1 end
+-- The loop's live await graph (docs/debugging.md): fmt "tree" (default)
+-- or "json"; an acore.Error (ECLOSED) on a closed loop.
+function Loop:dump(fmt)
+  if fmt ~= nil and fmt ~= "tree" and fmt ~= "json" then
+    error("acore: dump format must be \"tree\" or \"json\", got " .. tostring(fmt), 2)
+  end
+  return core.dump(self.h, fmt == "json")
+end
 function Loop:close()
   if self.h then core.acore_loop_close(self.h) end
 end

@@ -172,6 +172,7 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(current_task) int lk_current_task(lua_State *L);
 %native(cancel_message) int lk_cancel_message(lua_State *L);
 %native(task_hooks) int lk_task_hooks(lua_State *L);
+%native(dump) int lk_dump(lua_State *L);
 
 %init %{
   lk_init(L);
