@@ -135,8 +135,8 @@ ACORE_KIT_HANDLES(JK_HANDLE)
 %ignore acore_futlist_append;
 %ignore acore_future_result_tagged;
 %ignore acore_task_resume;
-/* the await graph, the dump and the trace hook (C callbacks, caller
- * buffers and arrays of handles): not reached from Java yet */
+/* the await graph and the trace hook (C callbacks, caller buffers and
+ * arrays of handles): not reached from Java yet; the dump is jk_loop_dump */
 %ignore acore_future_children;
 %ignore acore_future_awaiters;
 %ignore acore_future_describe;

@@ -71,6 +71,12 @@ public final class Loop extends Ref {
   /** The loop's clock, in seconds. */
   public double time() { return Native.acore_loop_time(p()); }
 
+  /** The loop's live await graph (docs/debugging.md): every unfinished
+   *  task - Java's, C's, any binding's - with what it awaits and which
+   *  tasks await it; JSON when {@code json}, else an indented tree. On the
+   *  loop's thread; AcoreException.Closed once the loop is closed. */
+  public String dump(boolean json) { return Native.jk_loop_dump(p(), json ? 1 : 0); }
+
   public boolean isClosed() { return closed || Native.acore_loop_is_closed(ptr) == 1; }
 
   /** Close the loop (pending tasks are reported and cancelled, every Java
