@@ -32,18 +32,28 @@ typedef struct where_slot {
 
 static where_slot where_cache[WHERE_SLOTS];
 
-/* The coroutine's code and qualname as new references, or 0 (none: an
- * awaitable that is not a native coroutine). Clears any exception. */
+/* The coroutine's code and qualname as new references, or 0 (none: not a
+ * native coroutine, e.g. sleep(0)'s C awaitable). Clears any exception. */
 static int coro_code(PyObject *coro, PyObject **code, PyObject **qualname) {
+  static PyObject *str_code, *str_qualname;
+
+  if (!PyCoro_CheckExact(coro))
+    return 0;
 #if PY_VERSION_HEX < 0x030C0000
-  if (PyCoro_CheckExact(coro)) {
-    *code = Py_NewRef((PyObject *)((PyCoroObject *)coro)->cr_code);
-    *qualname = Py_NewRef(((PyCoroObject *)coro)->cr_qualname);
-    return 1;
+  *code = Py_NewRef((PyObject *)((PyCoroObject *)coro)->cr_code);
+  *qualname = Py_NewRef(((PyCoroObject *)coro)->cr_qualname);
+  (void)str_code;
+  (void)str_qualname;
+#else
+  if (str_code == NULL &&
+      ((str_code = PyUnicode_InternFromString("cr_code")) == NULL ||
+       (str_qualname = PyUnicode_InternFromString("__qualname__")) == NULL)) {
+    PyErr_Clear();
+    return 0;
   }
+  *code = PyObject_GetAttr(coro, str_code);
+  *qualname = *code ? PyObject_GetAttr(coro, str_qualname) : NULL;
 #endif
-  *code = PyObject_GetAttrString(coro, "cr_code");
-  *qualname = *code ? PyObject_GetAttrString(coro, "__qualname__") : NULL;
   if (*qualname == NULL || !PyCode_Check(*code) || !PyUnicode_Check(*qualname)) {
     PyErr_Clear();
     Py_CLEAR(*code);

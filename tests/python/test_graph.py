@@ -54,6 +54,7 @@ def normalise(text):
     """Addresses, C line numbers and directories out of a dump."""
     text = re.sub(r"0x[0-9a-f]+", "0x?", text)
     text = re.sub(r"interop\.c:\d+", "interop.c:?", text)
+    text = re.sub(r"loop time [0-9.]+ s", "loop time ?", text)
     return re.sub(r"[^ \"']*/([^/ \"']+\.(?:py|c))", r"\1", text)
 
 
@@ -83,7 +84,6 @@ class TestGraph(LoopTestCase):
     def test_graph_dump_tree_of_a_deadlock(self):
         task, out = self.deadlock()
         tree = normalise(self.loop.dump())
-        tree = re.sub(r"loop time [0-9.]+ s", "loop time ?", tree)
         want = EXPECTED_TREE.format(main=site(main), left=site(left),
                                     right=site(right))
         self.assertEqual(tree, want)
@@ -113,7 +113,8 @@ class TestGraph(LoopTestCase):
         task, out = self.deadlock()
         buf = io.StringIO()
         self.assertIsNone(self.loop.dump(file=buf))
-        self.assertEqual(buf.getvalue(), self.loop.dump("tree"))
+        self.assertEqual(normalise(buf.getvalue()),
+                         normalise(self.loop.dump("tree")))
         del task, out
 
     def test_graph_dump_einval(self):
@@ -127,9 +128,8 @@ class TestGraph(LoopTestCase):
             loop.dump()
 
     def test_graph_dump_of_an_idle_loop(self):
-        self.assertEqual(self.loop.dump(),
-                         "acore loop: 0 tasks, loop time "
-                         f"{self.loop.dump().split('loop time ')[1]}")
+        self.assertEqual(normalise(self.loop.dump()),
+                         "acore loop: 0 tasks, loop time ?\n")
         self.assertEqual(json.loads(self.loop.dump("json"))["tasks"], [])
 
     def test_graph_capture_across_c_and_python(self):
