@@ -303,6 +303,9 @@ int pyac_io_traverse(PyLoop *loop, visitproc visit, void *arg);
 /* The creation site of a task running `coro`: "file:line in qualname()"
  * of its code (borrowed from a cache), or NULL. GIL held. */
 const char *pyac_coro_where(PyObject *coro);
+/* Nonzero: create_task gives C the site at once (asyncio's debug mode);
+ * else loop.dump() fills it in. */
+extern int pyac_sites;
 int pyac_graph_init(PyObject *m);
 
 int pyac_loop_type_init(PyObject *m);

@@ -466,7 +466,8 @@ static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
     return NULL;
   }
   rc = acore_task_spawn_at(loop->loop, task_step, pyac_give(Py_NewRef(t)),
-                           task_release, pyac_coro_where(coro), &task);
+                           task_release,
+                           pyac_sites ? pyac_coro_where(coro) : NULL, &task);
   if (rc < 0) {
     Py_DECREF(t);
     return (PyTask *)pyac_raise(rc);

@@ -202,6 +202,15 @@ class TestGraph(LoopTestCase):
                          "* Future(id=0x?)")
         del g, fut
 
+    def test_graph_where_at_creation_in_debug_mode(self):
+        from acore import _lowlevel
+        _lowlevel._set_sites(True)
+        try:
+            self.test_graph_dump_tree_of_a_deadlock()
+            self.test_graph_where_of_python_tasks()
+        finally:
+            _lowlevel._set_sites(False)
+
     def test_graph_where_of_python_tasks(self):
         async def job():
             pass
