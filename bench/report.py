@@ -278,6 +278,9 @@ def main():
     import json
     with open(args.results) as f:
         results = json.load(f)
+    if not results.get("records"):
+        sys.exit(f"report.py: {args.results} holds no timed record (a run "
+                 f"with no rep?): nothing to report")
     text = markdown(results)
     if args.print:
         print(text, end="")

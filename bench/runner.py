@@ -365,6 +365,11 @@ def main():
                     help="1-minute load above which a run is busy "
                          "(default: 0.75 x cores)")
     args = ap.parse_args()
+    if args.reps < 1:
+        ap.error(f"--reps {args.reps}: at least 1 rep is needed (every "
+                 f"figure is a median over the reps)")
+    if not args.scale > 0:
+        ap.error(f"--scale {args.scale:g}: must be above 0")
     groups = set(args.groups.split(","))
     only = set(filter(None, args.only.split(",")))
     workloads = [w for w in WORKLOADS if w["group"] in groups and

@@ -73,11 +73,36 @@ def check_doc(doc, copy, text):
         fail("the generated region does not hold the tables")
 
 
+def check_refused(build, work):
+    """Sizes that give no figure are refused with a message, not a
+    traceback (--reps 0 once crashed in min() of no records)."""
+    for opt in (["--reps", "0"], ["--reps", "-1"], ["--scale", "0"]):
+        p = subprocess.run([PY, os.path.join(HERE, "runner.py"), build,
+                            "--out", os.path.join(work, "none.json")] + opt,
+                           text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        if p.returncode != 2 or "Traceback" in p.stderr or \
+                opt[0] not in p.stderr:
+            fail(f"runner.py {' '.join(opt)}: exit {p.returncode}, "
+                 f"expected a usage error naming {opt[0]}:\n{p.stderr}")
+    empty = os.path.join(work, "empty.json")
+    with open(empty, "w") as f:
+        json.dump({"meta": {}, "records": [], "instructions": []}, f)
+    p = subprocess.run([PY, os.path.join(HERE, "report.py"), empty,
+                        "--print"], text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if p.returncode == 0 or "Traceback" in p.stderr or \
+            "no timed record" not in p.stderr:
+        fail(f"report.py on a run without records: exit {p.returncode}:\n"
+             f"{p.stderr}")
+
+
 def main():
     build, work = sys.argv[1], sys.argv[2]
     extra = sys.argv[3:]
     sys.path.insert(0, HERE)
     os.makedirs(work, exist_ok=True)
+    check_refused(build, work)
     out = os.path.join(work, "results.json")
     run([os.path.join(HERE, "runner.py"), build, "--out", out,
          "--reps", "2", "--scale", "0.005"] + extra)
