@@ -13,6 +13,12 @@
  *   unless a callback took a new reference meanwhile (that revives it). A
  *   waiting task holds a reference to the future it awaits, so f->cbs
  *   never outlives the future.
+ * - A plain future (acore__pfuture) keeps its first done callback without
+ *   ud_free in itself: registering it, queueing it and running it
+ *   allocate nothing. The slot is used only while registration order
+ *   allows it (nothing registered before on a pending future; any time
+ *   on a done one) and queued before the items of f->cbs, which were all
+ *   registered after it. Loop close has nothing to release for it.
  * - Errors count as retrieved once read (result/error accessors); a failed
  *   future nobody read is reported when it is destroyed.
  * - A task is a future (its first member); completing a task's future is
@@ -28,6 +34,14 @@
 #include <assert.h>
 #include <string.h>
 
+static bool is_plain(const acore_future_t *f) {
+  return (f->flags & (ACORE__F_TASK | ACORE__F_CUSTOM)) == 0;
+}
+
+static acore__item *first_of(acore_future_t *f) {
+  return &((acore__pfuture *)f)->first;
+}
+
 void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   atomic_init(&f->refs, 1);
   f->state = ACORE_FUTURE_PENDING;
@@ -39,6 +53,22 @@ void acore__future_init(acore_loop_t *loop, acore_future_t *f, uint8_t flags) {
   f->v.p.free = NULL;
   acore__queue_init(&f->cbs);
   f->znext = NULL;
+  if (is_plain(f)) {
+    first_of(f)->kind = ACORE__ITEM_FIRSTCB;
+    first_of(f)->b[0] = ACORE__FIRST_FREE;
+  }
+}
+
+/* acore_future_new() when the loop's cache of futures is empty. */
+__attribute__((noinline)) static int new_slow(acore_loop_t *loop,
+                                              acore_future_t **out) {
+  acore_future_t *f = acore__obj_alloc_slow(loop, ACORE__SLAB_FUTURE);
+
+  if (f == NULL)
+    return ACORE_ENOMEM;
+  acore__future_init(loop, f, 0);
+  *out = f;
+  return ACORE_OK;
 }
 
 int acore_future_new(acore_loop_t *loop, acore_future_t **out) {
@@ -49,9 +79,9 @@ int acore_future_new(acore_loop_t *loop, acore_future_t **out) {
     return ACORE_EINVAL;
   if ((rc = acore__loop_check(loop)) != ACORE_OK)
     return rc;
+  if (acore__core(loop)->slabs[ACORE__SLAB_FUTURE].free_list == NULL)
+    return new_slow(loop, out);
   f = acore__obj_alloc(loop, ACORE__SLAB_FUTURE);
-  if (f == NULL)
-    return ACORE_ENOMEM;
   acore__future_init(loop, f, 0);
   *out = f;
   return ACORE_OK;
@@ -94,16 +124,17 @@ acore_future_t *acore_future_ref(acore_future_t *fut) {
 }
 
 /* Pins: a queued done callback keeps its future's memory without an
- * atomic reference; past 255 pins it takes a real reference instead
- * (recorded in the record's b[0]). */
-static void pin(acore_future_t *f, acore__cbrec *r) {
+ * atomic reference; past 255 pins it takes a real reference instead.
+ * Returns 1 for a reference (kept in the record's b[0]), else 0. A plain
+ * future's first callback always pins: its future has few pins when it
+ * completes, and a done future past 255 pins gives it a record. */
+static uint8_t pin(acore_future_t *f) {
   if (f->pins < UINT8_MAX) {
     f->pins++;
-    r->item.b[0] = 0;
-  } else {
-    acore_future_ref(f);
-    r->item.b[0] = 1;
+    return 0;
   }
+  acore_future_ref(f);
+  return 1;
 }
 
 static void unpin(acore_future_t *f, uint8_t had_ref) {
@@ -120,13 +151,19 @@ void acore__future_pin(acore_future_t *f) {
 
 void acore__future_unpin(acore_future_t *f) { unpin(f, 0); }
 
-void acore__future_release(acore_future_t *f) {
-  if (atomic_load_explicit(&f->refs, memory_order_acquire) != 0)
-    return; /* revived by a callback before a deferred release */
+/* The last reference went on the loop thread just now: nobody can have
+ * taken a new one. */
+static void release_now(acore_future_t *f) {
   if (f->pins > 0)
     ACORE__FUTURE_FLAG(f, ACORE__F_DEAD);
   else
     acore__future_destroy(f);
+}
+
+void acore__future_release(acore_future_t *f) {
+  if (atomic_load_explicit(&f->refs, memory_order_acquire) != 0)
+    return; /* revived by a callback before a deferred release */
+  release_now(f);
 }
 
 void acore_future_unref(acore_future_t *fut) {
@@ -142,7 +179,7 @@ void acore_future_unref(acore_future_t *fut) {
     return;
   loop = fut->loop;
   if (acore__on_loop_thread(loop) && !loop->core.closed)
-    acore__future_release(fut);
+    release_now(fut);
   else
     acore__loop_defer_destroy(loop, fut);
 }
@@ -180,7 +217,26 @@ static void cbrec_unregister(acore_loop_t *loop, acore__cbrec *r) {
   cbrec_free(loop, r);
 }
 
+/* A plain future, pending or done with a number (or no) result, with no
+ * registration left: it owns nothing (the common end of a future). */
+static bool owns_nothing(const acore_future_t *f) {
+  return is_plain(f) && acore__queue_empty(&f->cbs) &&
+         (f->state == ACORE_FUTURE_PENDING ||
+          (f->state == ACORE_FUTURE_RESULT && f->kind != ACORE_VALUE_PTR &&
+           f->kind != ACORE_VALUE_BYTES));
+}
+
+static void destroy_all(acore_future_t *f);
+
 void acore__future_destroy(acore_future_t *f) {
+  if (owns_nothing(f))
+    acore__obj_free(f->loop, ACORE__SLAB_FUTURE, f);
+  else
+    destroy_all(f);
+}
+
+/* Report, release and free everything a future holds. */
+__attribute__((noinline)) static void destroy_all(acore_future_t *f) {
   acore_loop_t *loop = f->loop;
   bool task = (f->flags & ACORE__F_TASK) != 0;
 
@@ -208,28 +264,96 @@ void acore__future_destroy(acore_future_t *f) {
   acore__obj_free(loop, task ? ACORE__SLAB_TASK : ACORE__SLAB_FUTURE, f);
 }
 
-void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
-                            acore__value v) {
+/* Queue a pending plain future's armed first callback `cb`, ahead of the
+ * items of f->cbs (registered after it), which the caller has moved out:
+ * f->cbs's bytes hold the callback while it is queued. Once the loop is
+ * closed it is dropped instead (the slot freed). */
+static inline __attribute__((always_inline)) void
+first_queue(acore_future_t *f, acore__firstcb cb) {
+  acore__item *it = first_of(f);
+
+  if (acore__loop_closed(f->loop)) {
+    it->b[0] = ACORE__FIRST_FREE;
+    acore__queue_init(&f->cbs);
+    return;
+  }
+  f->queued = cb;
+  it->b[0] = ACORE__FIRST_QUEUED;
+  acore__future_pin(f);
+  acore__loop_push_inline(f->loop, it);
+}
+
+/* The completion is over: its static probe and trace hook (trace.h). */
+static inline void done_trace(acore_future_t *f) {
+  ACORE__PROBE2(future_done, f, f->state);
+  ACORE__TRACE_HOOK(f->loop, ACORE_TRACE_FUTURE_DONE, f);
+}
+
+/* Queue the items of `q` (f's tasks and records), in registration order. */
+static inline __attribute__((always_inline)) void
+queue_waiters(acore_future_t *f, acore__queue *q) {
   acore_loop_t *loop = f->loop;
 
-  assert(f->state == ACORE_FUTURE_PENDING);
-  f->state = (uint8_t)state;
-  f->kind = kind;
-  f->v = v;
-  while (!acore__queue_empty(&f->cbs)) {
-    acore__queue *n = acore__queue_head(&f->cbs);
+  while (!acore__queue_empty(q)) {
+    acore__queue *n = acore__queue_head(q);
     acore__item *it = acore__queue_data(n, acore__item, node);
 
     acore__queue_remove(n);
     if (it->kind != ACORE__ITEM_TASK) {
       acore__cbrec *r = (acore__cbrec *)it;
       acore__queue_remove(&r->lnode);
-      pin(f, r);
+      r->item.b[0] = pin(f);
     }
     acore__loop_push(loop, it);
   }
-  ACORE__PROBE2(future_done, f, f->state);
-  ACORE__TRACE_HOOK(loop, ACORE_TRACE_FUTURE_DONE, f);
+}
+
+/* Completion of any other future with items waiting: queue them. */
+__attribute__((noinline)) static void complete_waiters(acore_future_t *f) {
+  queue_waiters(f, &f->cbs);
+  done_trace(f);
+}
+
+/* The first callback, then the items registered after it. */
+__attribute__((noinline)) static void queue_all(acore_future_t *f,
+                                                acore__firstcb cb) {
+  acore__queue later;
+
+  acore__queue_move(&f->cbs, &later);
+  first_queue(f, cb);
+  queue_waiters(f, &later);
+}
+
+/* Completion of a plain future whose first callback is armed. */
+__attribute__((noinline)) static void complete_first(acore_future_t *f,
+                                                     int state, uint8_t kind,
+                                                     acore__value v) {
+  acore__firstcb cb = f->armed;
+
+  f->state = (uint8_t)state;
+  f->kind = kind;
+  f->v = v;
+  if (acore__queue_empty(&f->cbs)) /* the common case: the only one */
+    first_queue(f, cb);
+  else
+    queue_all(f, cb);
+  done_trace(f);
+}
+
+void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
+                            acore__value v) {
+  assert(f->state == ACORE_FUTURE_PENDING);
+  if (is_plain(f) && first_of(f)->b[0] == ACORE__FIRST_ARMED) {
+    complete_first(f, state, kind, v);
+    return;
+  }
+  f->state = (uint8_t)state;
+  f->kind = kind;
+  f->v = v;
+  if (!acore__queue_empty(&f->cbs))
+    complete_waiters(f);
+  else
+    done_trace(f);
 }
 
 /* ---- completion ------------------------------------------------------------- */
@@ -239,7 +363,7 @@ static int check_settable(acore_future_t *f) {
 
   if (f == NULL || (f->flags & (ACORE__F_TASK | ACORE__F_NOSET)))
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(f->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_own(f->loop)) != ACORE_OK)
     return rc;
   if (f->state != ACORE_FUTURE_PENDING)
     return ACORE_EINVALIDSTATE;
@@ -431,7 +555,7 @@ int acore_future_cancel(acore_future_t *fut, const char *message) {
     return ACORE_EINVAL;
   if (fut->flags & ACORE__F_TASK)
     return acore_task_cancel((acore_task_t *)fut, message);
-  if ((rc = acore__loop_check(fut->loop)) != ACORE_OK)
+  if ((rc = acore__loop_check_own(fut->loop)) != ACORE_OK)
     return rc;
   return acore__cancel(fut, message);
 }
@@ -605,33 +729,68 @@ static void cbrec_attach(acore_future_t *f, acore__cbrec *r, bool user) {
       acore__queue_insert_tail(&f->loop->futures.cbrecs, &r->lnode);
     return;
   }
-  pin(f, r);
+  r->item.b[0] = pin(f);
   acore__loop_push(f->loop, &r->item);
+}
+
+/* Register fn(f, ud) in a plain future's own slot, when it is free and
+ * registration order allows it. Returns false otherwise. */
+static bool first_take(acore_future_t *f, acore_done_fn fn, void *ud) {
+  acore__item *it = first_of(f);
+
+  if (!is_plain(f) || it->b[0] != ACORE__FIRST_FREE ||
+      f->pins == UINT8_MAX) /* a record takes a reference instead */
+    return false;
+  if (f->state == ACORE_FUTURE_PENDING) {
+    if (!acore__queue_empty(&f->cbs)) /* registered earlier: they go first */
+      return false;
+    f->armed.fn = fn;
+    f->armed.ud = ud;
+    it->b[0] = ACORE__FIRST_ARMED;
+    return true;
+  }
+  f->queued.fn = fn; /* done: f->cbs is empty and stays so */
+  f->queued.ud = ud;
+  it->b[0] = ACORE__FIRST_QUEUED;
+  acore__future_pin(f);
+  acore__loop_push_inline(f->loop, it);
+  return true;
+}
+
+/* A refused registration: `ud` is freed all the same. Returns `rc`. */
+__attribute__((noinline, cold)) static int add_refused(int rc, void *ud,
+                                                       acore_free_fn ud_free) {
+  if (ud_free != NULL)
+    ud_free(ud);
+  return rc;
+}
+
+/* A registration in a record of its own (the slot is taken, or ud_free). */
+__attribute__((noinline)) static int add_record(acore_future_t *fut,
+                                                acore_done_fn fn, void *ud,
+                                                acore_free_fn ud_free) {
+  acore__cbrec *r = cbrec_new(fut, ACORE__ITEM_DONECB, fn, ud, ud_free);
+
+  if (r == NULL)
+    return add_refused(ACORE_ENOMEM, ud, ud_free);
+  cbrec_attach(fut, r, true);
+  return ACORE_OK;
 }
 
 int acore_future_add_done_callback(acore_future_t *fut, acore_done_fn fn,
                                    void *ud, acore_free_fn ud_free) {
-  acore__cbrec *r;
   int rc;
 
-  if (fut == NULL || fn == NULL) {
-    rc = ACORE_EINVAL;
-    goto fail;
-  }
-  if ((rc = acore__loop_check_sched(fut->loop)) != ACORE_OK)
-    goto fail;
-  r = cbrec_new(fut, ACORE__ITEM_DONECB, fn, ud, ud_free);
-  if (r == NULL) {
-    rc = ACORE_ENOMEM;
-    goto fail;
-  }
-  cbrec_attach(fut, r, true);
-  return ACORE_OK;
-
-fail:
-  if (ud_free != NULL)
-    ud_free(ud);
-  return rc;
+  if (fut == NULL || fn == NULL)
+    return add_refused(ACORE_EINVAL, ud, ud_free);
+  rc = acore__loop_check_own(fut->loop);
+  if (rc == ACORE_OK && acore__core(fut->loop)->closing)
+    rc = ACORE_ECLOSED; /* as acore__loop_check_sched */
+  if (rc != ACORE_OK)
+    return add_refused(rc, ud, ud_free);
+  if (ud_free == NULL && first_take(fut, fn, ud))
+    return ACORE_OK;
+  return add_record(fut, fn, ud, ud_free);
 }
 
 int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
@@ -657,6 +816,15 @@ int acore_future_remove_done_callback(acore_future_t *fut, acore_done_fn fn,
   loop = fut->loop;
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
+  if (fut->state != ACORE_FUTURE_PENDING)
+    return 0; /* queued callbacks are not removed (f->cbs is empty) */
+  if (is_plain(fut) && first_of(fut)->b[0] == ACORE__FIRST_ARMED &&
+      fut->armed.fn == fn && fut->armed.ud == ud) {
+    first_of(fut)->b[0] = ACORE__FIRST_FREE;
+    fut->armed.fn = NULL;
+    fut->armed.ud = NULL;
+    count++;
+  }
   acore__queue_init(&gone);
   for (n = fut->cbs.next; n != &fut->cbs; n = next) {
     acore__item *it = acore__queue_data(n, acore__item, node);
@@ -695,6 +863,27 @@ void acore__cbrec_run(acore_loop_t *loop, acore__cbrec *r) {
   unpin(f, had_ref);
 }
 
+/* The first callback's item leaves the ready queue: free the slot (f->cbs
+ * an empty list again) and return the callback. */
+static acore__firstcb first_release(acore_future_t *f, acore__item *it) {
+  acore__firstcb cb = f->queued;
+
+  assert(it->b[0] == ACORE__FIRST_QUEUED);
+  acore__queue_init(&f->cbs);
+  it->b[0] = ACORE__FIRST_FREE;
+  return cb;
+}
+
+void acore__first_run(acore_loop_t *loop, acore__item *it) {
+  acore_future_t *f = &((acore__pfuture *)((char *)it -
+                        offsetof(acore__pfuture, first)))->fut;
+  acore__firstcb cb = first_release(f, it); /* fn may register again */
+
+  (void)loop;
+  cb.fn(f, cb.ud);
+  unpin(f, 0);
+}
+
 void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r) {
   acore_future_t *f = r->fut;
   bool queued = f->state != ACORE_FUTURE_PENDING;
@@ -720,6 +909,12 @@ void acore__future_drop_item(acore__item *it) {
   if (it->kind == ACORE__ITEM_DONECB || it->kind == ACORE__ITEM_INTERNAL) {
     acore__cbrec *r = (acore__cbrec *)it;
     acore__cbrec_drop(r->fut->loop, r);
+  } else if (it->kind == ACORE__ITEM_FIRSTCB) {
+    acore_future_t *f = &((acore__pfuture *)((char *)it -
+                          offsetof(acore__pfuture, first)))->fut;
+
+    first_release(f, it);
+    unpin(f, 0);
   }
   /* Task items: tasks were closed before the ready queue is dropped. */
 }

@@ -39,6 +39,12 @@ typedef struct acore__loop_futures {
   unsigned cdepth;       /* nested acore__cancel calls */
 } acore__loop_futures;
 
+/* A plain future's first done callback, without its ud_free (future.c). */
+typedef struct acore__firstcb {
+  acore_done_fn fn;
+  void *ud;
+} acore__firstcb;
+
 struct acore_future {
   atomic_uint refs;
   uint8_t state; /* ACORE_FUTURE_* */
@@ -46,10 +52,29 @@ struct acore_future {
   uint8_t flags; /* ACORE__F_* */
   uint8_t pins;  /* queued done callbacks that rely on this memory */
   acore_loop_t *loop;
-  acore__value v;
-  acore__queue cbs;             /* items waiting for completion */
+  union {
+    acore__value v;
+    acore__firstcb armed; /* pending plain future: its first callback */
+  };
+  union {
+    acore__queue cbs;      /* pending: items waiting for completion */
+    acore__firstcb queued; /* done plain future: its first callback, queued */
+  };
   struct acore_future *znext;   /* zombie list link */
 };
+
+/* A plain future (no TASK or CUSTOM flag: acore_future_new, sleep(0),
+ * done futures): room for one done callback without ud_free, so the
+ * common single registration allocates nothing. `first.b[0]` is the
+ * slot's state; the callback lives in `armed` while the future is
+ * pending, in `queued` once its item is on the ready queue (cbs is empty
+ * then); otherwise `cbs` is an (empty) list again. */
+enum { ACORE__FIRST_FREE, ACORE__FIRST_ARMED, ACORE__FIRST_QUEUED };
+
+typedef struct acore__pfuture {
+  struct acore_future fut; /* first */
+  acore__item first;       /* kind ACORE__ITEM_FIRSTCB */
+} acore__pfuture;
 
 /* A done callback registration. `lnode` links it in loop->futures.cbrecs
  * while it waits on a pending future, so close can drop it. */
@@ -130,6 +155,8 @@ int acore__cancel(acore_future_t *f, const char *message);
 /* Cancel a plain future (no task routing, no checks): 1, 0 or ENOMEM. */
 int acore__future_cancel(acore_future_t *f, const char *message);
 void acore__cbrec_run(acore_loop_t *loop, acore__cbrec *r);
+/* A plain future's first done callback (an ACORE__ITEM_FIRSTCB item). */
+void acore__first_run(acore_loop_t *loop, acore__item *it);
 void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r);
 /* Drop the registrations still waiting on pending futures (close). */
 void acore__future_drop_callbacks(acore_loop_t *loop);

@@ -307,7 +307,7 @@ static void loop_init_slabs(acore_loop_t *loop) {
   acore__slab *s = loop->core.slabs;
   int i;
 
-  acore__slab_init(&s[ACORE__SLAB_FUTURE], sizeof(acore_future_t));
+  acore__slab_init(&s[ACORE__SLAB_FUTURE], sizeof(acore__pfuture));
   acore__slab_init(&s[ACORE__SLAB_TASK], sizeof(acore_task_t));
   acore__slab_init(&s[ACORE__SLAB_CBREC], sizeof(acore__cbrec));
   acore__slab_init(&s[ACORE__SLAB_HANDLE], sizeof(acore_handle_t));
@@ -446,6 +446,9 @@ static void run_item(acore_loop_t *loop, acore__item *it) {
   case ACORE__ITEM_DONECB:
   case ACORE__ITEM_INTERNAL:
     acore__cbrec_run(loop, (acore__cbrec *)it);
+    break;
+  case ACORE__ITEM_FIRSTCB:
+    acore__first_run(loop, it);
     break;
   case ACORE__ITEM_TASK:
     acore__task_run(loop, acore__queue_data(it, acore_task_t, item));

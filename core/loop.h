@@ -32,7 +32,7 @@
 /* ---- ready-queue items --------------------------------------------------- */
 
 enum { ACORE__ITEM_CALL = 1, ACORE__ITEM_DONECB, ACORE__ITEM_TASK,
-       ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL };
+       ACORE__ITEM_INTERNAL, ACORE__ITEM_SCALL, ACORE__ITEM_FIRSTCB };
 
 typedef struct acore__item {
   acore__queue node;
@@ -105,6 +105,12 @@ static inline bool acore__on_loop_thread(const acore_loop_t *loop) {
 static inline int acore__loop_check(const acore_loop_t *loop) {
   if (loop == NULL)
     return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  return acore__core(loop)->closed ? ACORE_ECLOSED : ACORE_OK;
+}
+/* acore__loop_check() of an object's own loop, which is never NULL. */
+static inline int acore__loop_check_own(const acore_loop_t *loop) {
   if (ACORE__WRONG_THREAD(loop))
     return ACORE_EWRONGTHREAD;
   return acore__core(loop)->closed ? ACORE_ECLOSED : ACORE_OK;

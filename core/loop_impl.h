@@ -80,6 +80,16 @@ struct acore_loop {
   struct acore__hostslot *host;
 };
 
+/* acore__loop_push() inlined, for the hot paths of the files that see
+ * the loop's body (a future's completion, its first callback); the same
+ * steps as loop.c's (which tests/abi's self-checks edit). */
+static inline void acore__loop_push_inline(acore_loop_t *loop,
+                                           acore__item *it) {
+  acore__queue_insert_tail(&loop->ready, &it->node);
+  if (!loop->idle_on)
+    acore__loop_kick(loop);
+}
+
 /* host.c: run every host data slot's destructor (last step of close). */
 void acore__loop_host_drop(acore_loop_t *loop);
 

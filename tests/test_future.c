@@ -313,6 +313,31 @@ static void test_future_many_queued_callbacks_outlive_last_ref(void **state) {
   /* teardown: the future was freed (no leak) */
 }
 
+/* A done future already pinned 255 times: a callback without ud_free
+ * gets a record holding a reference, not the slot (whose pin would
+ * overflow); all run in order and the future goes after the last. */
+static void test_future_first_slot_past_255_pins(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  int i;
+
+  tu_frees = 0;
+  many_runs = 0;
+  assert_int_equal(acore_future_new(loop, &many_fut), ACORE_OK);
+  assert_int_equal(acore_future_set_int(many_fut, 42), ACORE_OK);
+  for (i = 0; i < 255; i++)
+    assert_int_equal(acore_future_add_done_callback(many_fut, many_cb,
+                                                    (void *)(intptr_t)i,
+                                                    tu_count_free), ACORE_OK);
+  assert_int_equal(acore_future_add_done_callback(many_fut, many_cb,
+                                                  (void *)(intptr_t)255, NULL),
+                   ACORE_OK);
+  acore_future_unref(many_fut);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(many_runs, 256);
+  assert_int_equal(tu_frees, 255);
+  /* teardown: the future was freed (no leak) */
+}
+
 static void unref_thread(void *ud) { acore_future_unref(ud); }
 
 static void test_future_unref_on_another_thread(void **state) {
@@ -484,6 +509,145 @@ static void test_future_cancel_failed_counts_as_retrieved(void **state) {
   assert_int_equal(r.count, 0);
 }
 
+/* ---- the first callback's slot (a plain future keeps one registration
+ * without ud_free in itself) ---------------------------------------------- */
+
+/* Freeing the slot (remove) after later registrations: a new one still
+ * runs after them, and a removal finds the slot and the records alike. */
+static void test_future_first_slot_keeps_registration_order(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *g;
+
+  ncalls = 0;
+  tu_frees = 0;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_add_done_callback(f, record, (void *)1, NULL); /* the slot */
+  acore_future_add_done_callback(f, record, (void *)2, tu_count_free);
+  acore_future_add_done_callback(f, record, (void *)3, NULL);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)1), 1);
+  acore_future_add_done_callback(f, record, (void *)4, NULL);
+  acore_future_add_done_callback(f, record, (void *)3, NULL);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)3), 2);
+  assert_int_equal(acore_future_new(loop, &g), ACORE_OK);
+  acore_future_add_done_callback(g, record, (void *)8, NULL);
+  assert_int_equal(acore_future_remove_done_callback(g, record, (void *)8), 1);
+  acore_future_add_done_callback(g, record, (void *)5, NULL); /* slot again */
+  acore_future_add_done_callback(g, record, (void *)6, NULL);
+  acore_future_set_int(g, 0);
+  acore_future_set_int(f, 0);
+  assert_int_equal(acore_future_remove_done_callback(f, record, (void *)2), 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 4);
+  assert_int_equal(calls[0], 5);
+  assert_int_equal(calls[1], 6);
+  assert_int_equal(calls[2], 2);
+  assert_int_equal(calls[3], 4);
+  assert_int_equal(tu_frees, 1);
+  acore_future_unref(f);
+  acore_future_unref(g);
+}
+
+static int first_step(acore_task_t *t, void *ud) {
+  acore_future_t *f = ud;
+
+  if (acore_task_awaited(t) == NULL)
+    return acore_task_await_take(t, acore_future_ref(f));
+  record(NULL, (void *)9);
+  return ACORE_TASK_DONE;
+}
+
+/* A task that awaits the future, before or after the slot's callback was
+ * registered, resumes in its registration order too. */
+static void test_future_first_slot_and_awaiting_task(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *g;
+  acore_task_t *t, *u;
+
+  ncalls = 0;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &g), ACORE_OK);
+  acore_future_add_done_callback(f, record, (void *)1, NULL);
+  assert_int_equal(acore_task_spawn(loop, first_step, f, NULL, &t), ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, first_step, g, NULL, &u), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* both wait */
+  acore_future_add_done_callback(f, record, (void *)2, NULL);
+  acore_future_add_done_callback(g, record, (void *)3, NULL);
+  acore_future_set_int(f, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  acore_future_set_int(g, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 5);
+  assert_int_equal(calls[0], 1);
+  assert_int_equal(calls[1], 9);
+  assert_int_equal(calls[2], 2);
+  assert_int_equal(calls[3], 9); /* g: the task registered first */
+  assert_int_equal(calls[4], 3);
+  acore_task_unref(t);
+  acore_task_unref(u);
+  acore_future_unref(f);
+  acore_future_unref(g);
+}
+
+static int again_left;
+
+/* Registers itself again on its done future while the slot's item runs. */
+static void again(acore_future_t *f, void *ud) {
+  record(f, ud);
+  if (--again_left > 0)
+    assert_int_equal(acore_future_add_done_callback(
+                         f, again, (void *)(intptr_t)(again_left + 10), NULL),
+                     ACORE_OK);
+}
+
+/* On a done future the slot queues at once, frees when its callback runs,
+ * and serves a registration made by that very callback (re-entrancy); the
+ * last user reference may go meanwhile. */
+static void test_future_first_slot_reused_from_its_callback(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f;
+
+  ncalls = 0;
+  again_left = 3;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  acore_future_set_int(f, 7);
+  acore_future_add_done_callback(f, again, (void *)1, NULL);
+  acore_future_add_done_callback(f, record, (void *)2, NULL);
+  acore_future_unref(f); /* the queued callbacks keep it */
+  assert_int_equal(ncalls, 0);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(ncalls, 4);
+  assert_int_equal(calls[0], 1);
+  assert_int_equal(calls[1], 2);
+  assert_int_equal(calls[2], 12);
+  assert_int_equal(calls[3], 11);
+}
+
+/* Loop close: a slot armed on a pending future, and one queued on a done
+ * future, never run; both futures are freed (teardown checks the live
+ * count). */
+static void test_future_first_slot_dropped_at_close(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_future_t *f, *g, *h;
+
+  ncalls = 0;
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &g), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &h), ACORE_OK);
+  acore_future_add_done_callback(f, record, (void *)1, NULL);
+  acore_future_add_done_callback(g, record, (void *)2, NULL);
+  acore_future_add_done_callback(h, record, (void *)3, NULL);
+  acore_future_set_int(g, 1);
+  acore_future_unref(g);
+  assert_int_equal(acore_future_cancel(h, "x"), 1);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(ncalls, 0);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_ECLOSED);
+  assert_int_equal(acore_future_state(h), ACORE_FUTURE_CANCELLED);
+  acore_future_unref(f);
+  acore_future_unref(h);
+  assert_int_equal(ncalls, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, tu_setup, tu_teardown)
 
 int main(void) {
@@ -502,8 +666,13 @@ int main(void) {
     T(test_future_callbacks_dropped_with_future),
     T(test_future_unref_inside_callback),
     T(test_future_many_queued_callbacks_outlive_last_ref),
+    T(test_future_first_slot_past_255_pins),
     T(test_future_unref_on_another_thread),
     T(test_future_is_task),
+    T(test_future_first_slot_keeps_registration_order),
+    T(test_future_first_slot_and_awaiting_task),
+    T(test_future_first_slot_reused_from_its_callback),
+    T(test_future_first_slot_dropped_at_close),
     T(test_future_einval),
     cmocka_unit_test_setup_teardown(test_future_enomem, tu_setup_walk,
                                     tu_teardown),

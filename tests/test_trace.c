@@ -70,6 +70,41 @@ static void test_trace_task_life(void **state) {
   acore_task_unref(t);
 }
 
+static void noop_done(acore_future_t *f, void *ud) {
+  (void)f;
+  (void)ud;
+}
+
+/* FUTURE_DONE fires on each completion path: no callback, the future's
+ * own first callback alone, the first callback with later ones, a record
+ * only; and on a cancel. */
+static void test_trace_future_done_every_path(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log l;
+  acore_future_t *f[5];
+  int i;
+
+  memset(&l, 0, sizeof(l));
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &l, NULL),
+                   ACORE_OK);
+  for (i = 0; i < 5; i++)
+    assert_int_equal(acore_future_new(loop, &f[i]), ACORE_OK);
+  acore_future_add_done_callback(f[1], noop_done, NULL, NULL);
+  acore_future_add_done_callback(f[2], noop_done, NULL, NULL);
+  acore_future_add_done_callback(f[2], noop_done, NULL, tu_count_free);
+  acore_future_add_done_callback(f[3], noop_done, NULL, tu_count_free);
+  acore_future_add_done_callback(f[4], noop_done, NULL, NULL);
+  for (i = 0; i < 4; i++)
+    assert_int_equal(acore_future_set_int(f[i], i), ACORE_OK);
+  assert_int_equal(acore_future_cancel(f[4], NULL), 1);
+  assert_string_equal(l.text, "DDDDD");
+  for (i = 0; i < 5; i++)
+    assert_ptr_equal(l.futs[i], f[i]);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  for (i = 0; i < 5; i++)
+    acore_future_unref(f[i]);
+}
+
 static void test_trace_replace_and_close(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   trace_log a, b;
@@ -125,6 +160,7 @@ static void test_trace_einval(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_trace_task_life),
+    T(test_trace_future_done_every_path),
       T(test_trace_replace_and_close),
       T(test_trace_busy_inside),
       T(test_trace_einval),
