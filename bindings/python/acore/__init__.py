@@ -36,6 +36,7 @@ from ._net import NetLoopMixin as _NetLoopMixin
 from ._graph import (  # noqa: F401 (the await graph: docs/debugging.md)
     DumpMixin as _DumpMixin, FrameCallGraphEntry, FutureCallGraph,
     capture_call_graph, format_call_graph, print_call_graph)
+from ._proc import _ProcMixin
 
 __all__ = [
     "Loop", "Future", "Task", "Handle", "TimerHandle", "run", "new_event_loop",
@@ -65,7 +66,7 @@ _REPORT_UNRETRIEVED = _lowlevel.ACORE_REPORT_UNRETRIEVED
 _REPORT_TASK_PENDING = _lowlevel.ACORE_REPORT_TASK_PENDING
 
 
-class Loop(_NetLoopMixin, _DumpMixin, _lowlevel.LoopBase,
+class Loop(_ProcMixin, _NetLoopMixin, _DumpMixin, _lowlevel.LoopBase,
            _events.AbstractEventLoop):
     """An acore event loop with asyncio.AbstractEventLoop's main methods.
 

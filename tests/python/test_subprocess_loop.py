@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: MIT
+"""subprocess_exec / subprocess_shell on acore's child processes, and
+connect_read_pipe / connect_write_pipe: each case runs on acore's loop and
+on asyncio's, and the outcomes must match. Local children only (/bin/sh,
+/bin/cat, this interpreter), bounded in count and time."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import acore
+from pyac_testcase import live
+
+PY = sys.executable
+PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
+
+
+class Recorder(asyncio.SubprocessProtocol):
+    """Records the protocol's callbacks: data per fd, and the events."""
+
+    def __init__(self, loop):
+        self.events = []
+        self.data = {1: b"", 2: b""}
+        self.done = loop.create_future()
+
+    def connection_made(self, transport):
+        self.events.append("made")
+
+    def pipe_data_received(self, fd, data):
+        self.data[fd] += data
+
+    def pipe_connection_lost(self, fd, exc):
+        self.events.append(("pipe_lost", fd, exc))
+
+    def process_exited(self):
+        self.events.append("exited")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", exc))
+        self.done.set_result(None)
+
+
+class SubprocessTest(unittest.TestCase):
+
+    def setUp(self):
+        self.assertEqual(live(), (0, 0))
+
+    def tearDown(self):
+        self.assertEqual(live(), (0, 0), "wrappers or C-held references left")
+
+    def each(self, main, same=True):
+        """Run main(loop) (a coroutine function) on both loops, with a
+        30 s bound; the outcomes must be equal (if `same`)."""
+        out = {}
+        for name, factory in (("acore", acore.Loop),
+                              ("asyncio", asyncio.new_event_loop)):
+            loop = factory()
+            try:
+                out[name] = loop.run_until_complete(
+                    asyncio.wait_for(main(loop), 30))
+            finally:
+                loop.close()
+        if same:
+            self.assertEqual(out["acore"], out["asyncio"])
+        return out["acore"]
+
+    # ---- streams (asyncio.create_subprocess_*) ----
+
+    def test_communicate(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_exec(
+                PY, "-c", "import sys; d = sys.stdin.read(); "
+                "print(d.upper()); sys.stderr.write('e'); sys.exit(4)",
+                stdin=PIPE, stdout=PIPE, stderr=PIPE)
+            out = await p.communicate(b"hello")
+            return out, p.returncode
+        self.assertEqual(self.each(main), ((b"HELLO\n", b"e"), 4))
+
+    def test_readline_and_wait(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_exec(
+                "/bin/cat", stdin=PIPE, stdout=PIPE)
+            lines = []
+            for i in range(20):
+                p.stdin.write(b"line %d\n" % i)
+                await p.stdin.drain()
+                lines.append(await p.stdout.readline())
+            p.stdin.close()
+            rest = await p.stdout.read()
+            return lines[-1], len(lines), rest, await p.wait()
+        self.assertEqual(self.each(main), (b"line 19\n", 20, b"", 0))
+
+    def test_shell_and_stderr_to_stdout(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_shell(
+                "echo out; echo err >&2; exit 7", stdout=PIPE, stderr=STDOUT)
+            return await p.communicate(), p.returncode
+        self.assertEqual(self.each(main), ((b"out\nerr\n", None), 7))
+
+    def test_large_output(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_exec(
+                PY, "-c", "import sys; sys.stdout.write('x' * 1000000)",
+                stdout=PIPE)
+            out, _ = await p.communicate()
+            return len(out), p.returncode
+        self.assertEqual(self.each(main), (1000000, 0))
+
+    def test_large_input(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_exec(
+                PY, "-c", "import sys; print(len(sys.stdin.buffer.read()))",
+                stdin=PIPE, stdout=PIPE)
+            out, _ = await p.communicate(b"y" * 1000000)
+            return out, p.returncode
+        self.assertEqual(self.each(main), (b"1000000\n", 0))
+
+    def test_cwd_and_env(self):
+        async def main(loop):
+            p = await asyncio.create_subprocess_exec(
+                "/bin/sh", "-c", "pwd; echo $ACORE_T", stdout=PIPE,
+                cwd="/tmp", env={"ACORE_T": "v1", "PATH": "/bin:/usr/bin"})
+            return await p.communicate()
+        self.assertEqual(self.each(main), ((b"/tmp\nv1\n", None)))
+
+    def test_stdio_devnull_fd_and_file(self):
+        with tempfile.TemporaryFile() as f:
+            async def main(loop):
+                f.seek(0)
+                f.truncate()
+                p = await asyncio.create_subprocess_exec(
+                    "/bin/sh", "-c", "cat; echo fd; echo err >&2",
+                    stdin=DEVNULL, stdout=f.fileno(), stderr=f)
+                rc = await p.wait()
+                f.seek(0)
+                return rc, sorted(f.read().split())
+            self.assertEqual(self.each(main), (0, [b"err", b"fd"]))
+
+    def test_many_children(self):
+        async def main(loop):
+            procs = [await asyncio.create_subprocess_exec(
+                "/bin/sh", "-c", f"exit {i}") for i in range(20)]
+            return await asyncio.gather(*(p.wait() for p in procs))
+        self.assertEqual(self.each(main), list(range(20)))
+
+    # ---- the transport and its protocol ----
+
+    def test_protocol_callbacks(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Recorder(loop), "/bin/sh", "-c",
+                "echo a; echo b >&2; exit 3")
+            pid = tr.get_pid()
+            kinds = (type(tr.get_pipe_transport(0)).__name__,
+                     type(tr.get_pipe_transport(1)).__name__,
+                     tr.get_pipe_transport(3))
+            await pr.done
+            ev = pr.events
+            tail = ev.index(("lost", None))
+            order_ok = (ev[0] == "made" and tail == len(ev) - 1 and
+                        ev.index("exited") < tail)
+            r = (isinstance(pid, int) and pid > 0, kinds, pr.data,
+                 sorted(e for e in ev if isinstance(e, tuple)),
+                 ev.count("exited"), order_ok, tr.get_returncode())
+            tr.close()
+            return r
+        self.assertEqual(self.each(main), (
+            True, ("_UnixWritePipeTransport", "_UnixReadPipeTransport", None),
+            {1: b"a\n", 2: b"b\n"},
+            [("lost", None), ("pipe_lost", 0, None), ("pipe_lost", 1, None),
+             ("pipe_lost", 2, None)], 1, True, 3))
+
+    def test_signals_and_close(self):
+        async def main(loop):
+            out = []
+            for how in ("terminate", "kill", "send_signal", "close"):
+                tr, pr = await loop.subprocess_exec(
+                    lambda: Recorder(loop), "/bin/sleep", "30",
+                    stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL)
+                if how == "send_signal":
+                    tr.send_signal(signal.SIGUSR1)
+                else:
+                    getattr(tr, how)()
+                await pr.done
+                out.append(tr.get_returncode())
+                try:
+                    tr.kill()
+                except ProcessLookupError:
+                    out.append("ProcessLookupError")
+                tr.close()
+            return out
+        self.assertEqual(self.each(main), [
+            -signal.SIGTERM, "ProcessLookupError",
+            -signal.SIGKILL, "ProcessLookupError",
+            -signal.SIGUSR1, "ProcessLookupError",
+            -signal.SIGKILL, "ProcessLookupError"])
+
+    def test_bad_input(self):
+        async def main(loop):
+            out = []
+
+            async def attempt(coro):
+                try:
+                    tr, _ = await coro
+                    out.append("ok")
+                    tr.close()
+                except Exception as exc:
+                    out.append((type(exc).__name__,
+                                getattr(exc, "filename", None)))
+            f = asyncio.SubprocessProtocol
+            for kw in ({"universal_newlines": True}, {"text": True},
+                       {"encoding": "utf-8"}, {"errors": "strict"},
+                       {"bufsize": 1}, {"shell": True}):
+                await attempt(loop.subprocess_exec(f, "/bin/true", **kw))
+            await attempt(loop.subprocess_shell(f, ["true"]))
+            await attempt(loop.subprocess_shell(f, "true", shell=False))
+            await attempt(loop.subprocess_exec(f, "/nonexistent/prog"))
+            await attempt(loop.subprocess_exec(f, "/etc/passwd"))
+            await attempt(loop.subprocess_exec(f, "/bin/true",
+                                               cwd="/nonexistent/dir"))
+            await attempt(loop.subprocess_exec(f, "/bin/true",
+                                               stdin=STDOUT))
+            await attempt(loop.subprocess_exec(f, "/bin/true", stdout=987))
+            await attempt(loop.subprocess_exec(f, "/bin/true",
+                                               bogus_kw=1))
+            return out
+        self.assertEqual(self.each(main), [
+            ("ValueError", None)] * 8 + [
+            ("FileNotFoundError", "/nonexistent/prog"),
+            ("PermissionError", "/etc/passwd"),
+            ("FileNotFoundError", "/nonexistent/dir"),
+            ("OSError", None), ("OSError", None), ("TypeError", None)])
+
+    def test_unsupported_popen_arguments(self):
+        loop = acore.Loop()
+        try:
+            for kw in ({"preexec_fn": os.getpid}, {"start_new_session": True},
+                       {"pass_fds": (0,)}, {"executable": "/bin/sh"},
+                       {"user": 0}):
+                with self.assertRaises(ValueError):
+                    loop.run_until_complete(loop.subprocess_exec(
+                        asyncio.SubprocessProtocol, "/bin/true", **kw))
+            tr, _ = loop.run_until_complete(loop.subprocess_exec(
+                asyncio.SubprocessProtocol, "/bin/true", close_fds=True,
+                pass_fds=(), start_new_session=False))
+            tr.close()
+        finally:
+            loop.close()
+
+    def test_no_child_watcher_needed(self):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            policy = asyncio.get_event_loop_policy()
+            watcher = asyncio.SafeChildWatcher()  # never attached
+            old = policy._watcher if hasattr(policy, "_watcher") else None
+            policy._watcher = watcher
+        loop = acore.Loop()
+        try:
+            async def main():
+                p = await asyncio.create_subprocess_exec("/bin/true")
+                return await p.wait()
+            self.assertEqual(loop.run_until_complete(main()), 0)
+        finally:
+            loop.close()
+            policy._watcher = old
+
+    # ---- pipes ----
+
+    def test_read_and_write_pipe(self):
+        async def main(loop):
+            r, w = os.pipe()
+            rf, wf = open(r, "rb", buffering=0), open(w, "wb", buffering=0)
+            got = []
+            done = loop.create_future()
+
+            class Reader(asyncio.Protocol):
+                def data_received(self, data):
+                    got.append(data)
+
+                def eof_received(self):
+                    got.append("eof")
+
+                def connection_lost(self, exc):
+                    done.set_result(exc)
+
+            paused = []
+
+            class Writer(asyncio.BaseProtocol):
+                def pause_writing(self):
+                    paused.append("pause")
+
+                def resume_writing(self):
+                    paused.append("resume")
+            wtr, _ = await loop.connect_write_pipe(Writer, wf)
+            wtr.set_write_buffer_limits(high=1000)
+            wtr.write(b"z" * 300000)  # more than the pipe holds
+            buffered = wtr.get_write_buffer_size() > 0
+            rtr, _ = await loop.connect_read_pipe(Reader, rf)
+            wtr.write_eof()
+            exc = await done
+            data = b"".join(g for g in got if g != "eof")
+            return (buffered, paused, len(data), got[-1], exc,
+                    rtr.is_closing(), wtr.is_closing(),
+                    rtr.get_extra_info("pipe") is rf)
+        self.assertEqual(self.each(main), (
+            True, ["pause", "resume"], 300000, "eof", None, True, True,
+            True))
+
+    def test_pipe_bad_input(self):
+        async def main(loop):
+            out = []
+            with tempfile.TemporaryFile() as f:
+                for connect in (loop.connect_read_pipe,
+                                loop.connect_write_pipe):
+                    try:
+                        await connect(asyncio.Protocol, f)
+                    except Exception as exc:
+                        out.append(type(exc).__name__)
+            return out
+        self.assertEqual(self.each(main), ["ValueError", "ValueError"])
+
+
+if __name__ == "__main__":
+    unittest.main()
