@@ -29,6 +29,7 @@ import asyncio.base_events as _base_events
 import asyncio.base_subprocess as _base_subprocess
 import asyncio.coroutines as _acoroutines
 import asyncio.events as _events
+import asyncio.selector_events as _selector_events
 import asyncio.unix_events as _unix_events
 import errno as _errno
 import functools as _functools
@@ -37,7 +38,6 @@ import signal as _signal
 import subprocess as _subprocess
 import sys as _sys
 import threading as _threading
-import weakref as _weakref
 
 from . import _lowlevel
 
@@ -201,6 +201,20 @@ class _SubprocessTransport(_base_subprocess.BaseSubprocessTransport):
                             cwd, env)
 
 
+class _DatagramTransport(_selector_events._SelectorDatagramTransport):
+    """asyncio's datagram transport on acore's readiness methods."""
+
+    def __repr__(self):
+        info = [self.__class__.__name__]
+        if self._sock is None:
+            info.append("closed")
+        elif self._closing:
+            info.append("closing")
+        info.append(f"fd={self._sock_fd}")
+        info.append(f"bufsize={self.get_write_buffer_size()}")
+        return "<{}>".format(" ".join(info))
+
+
 def _sighandler_noop(signum, frame):
     """Python's record of a signal acore handles (acore's C handler is the
     real one)."""
@@ -322,6 +336,17 @@ class _ProcMixin:
                                    extra=None):
         return _unix_events._UnixWritePipeTransport(self, pipe, protocol,
                                                     waiter, extra)
+
+    # ---- datagrams ----
+
+    create_datagram_endpoint = \
+        _base_events.BaseEventLoop.create_datagram_endpoint
+    _ensure_resolved = _base_events.BaseEventLoop._ensure_resolved
+
+    def _make_datagram_transport(self, sock, protocol, address=None,
+                                 waiter=None, extra=None):
+        return _DatagramTransport(self, sock, protocol, address, waiter,
+                                  extra)
 
 
 def _child_exited(transp, fut):
