@@ -239,7 +239,7 @@ class SubprocessTest(unittest.TestCase):
         loop = acore.Loop()
         try:
             for kw in ({"preexec_fn": os.getpid}, {"start_new_session": True},
-                       {"pass_fds": (0,)}, {"executable": "/bin/sh"},
+                       {"executable": "/bin/sh"},
                        {"user": 0}):
                 with self.assertRaises(ValueError):
                     loop.run_until_complete(loop.subprocess_exec(
@@ -250,6 +250,65 @@ class SubprocessTest(unittest.TestCase):
             tr.close()
         finally:
             loop.close()
+
+    def test_pass_fds_and_close_fds(self):
+        async def main(loop):
+            r, w = os.pipe()
+            try:
+                write = f"import os; os.write({w}, b'%s')"
+                p = await asyncio.create_subprocess_exec(
+                    PY, "-c", write % "passed", pass_fds=(w,))
+                rc1 = await p.wait()
+                p = await asyncio.create_subprocess_exec(
+                    PY, "-c", write % "closed", close_fds=False,
+                    stderr=DEVNULL)
+                rc2 = await p.wait()
+                os.close(w)
+                w = -1
+                with open(r, "rb") as f:
+                    r = -1
+                    return rc1, rc2, f.read(), os.get_inheritable(0)
+            finally:
+                for fd in (r, w):
+                    if fd >= 0:
+                        os.close(fd)
+        self.assertEqual(self.each(main), (0, 1, b"passed", True))
+
+    def test_blocking_popen_wait(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Recorder(loop), "/bin/sh", "-c", "exit 6",
+                stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL)
+            popen = tr.get_extra_info("subprocess")
+            rc = popen.wait()  # blocks the loop until the child exits
+            tr.close()  # finished: not killed
+            await pr.done
+            return rc, tr.get_returncode(), popen.returncode
+        # asyncio's own Popen.wait() says 0 here: its child watcher reaped
+        # the child first (ECHILD); acore's leaves the child to acore.
+        self.assertEqual(self.each(main, same=False), (6, 6, 6))
+
+    def test_attached_child_watchers_do_not_steal_children(self):
+        import warnings
+        for cls in ("SafeChildWatcher", "FastChildWatcher"):
+            loop = acore.Loop()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                watcher = getattr(asyncio, cls)()
+            try:
+                watcher.attach_loop(loop)
+
+                async def main():
+                    procs = [await asyncio.create_subprocess_exec(
+                        "/bin/sh", "-c", f"exit {i}") for i in range(5)]
+                    return await asyncio.gather(*(p.wait() for p in procs))
+                self.assertEqual(loop.run_until_complete(
+                    asyncio.wait_for(main(), 20)), list(range(5)))
+                watcher.attach_loop(None)
+                self.assertFalse(loop.remove_signal_handler(signal.SIGCHLD))
+            finally:
+                watcher.close()
+                loop.close()
 
     def test_no_child_watcher_needed(self):
         import warnings

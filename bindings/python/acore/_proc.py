@@ -16,13 +16,21 @@ _remove_writer on acore's fd watchers). The child process under the
 subprocess transport is _Child, a subprocess.Popen look-alike over
 acore._lowlevel.Process.
 
-Popen arguments: cwd, env, executable-less argv, stdin/stdout/stderr
-(PIPE, DEVNULL, STDOUT, an fd, a file object, None), close_fds=True (the
-only behaviour: every fd Python opens is close-on-exec, and acore passes
-the child only its three standard streams), and the other arguments at
-their default values. acore_process cannot do pass_fds, preexec_fn,
-start_new_session, process_group, user, group, extra_groups, umask,
-restore_signals=False or executable=: they raise ValueError.
+Popen arguments: cwd, env, stdin/stdout/stderr (PIPE, DEVNULL, STDOUT, an
+fd, a file object, None), pass_fds (made inheritable for the spawn),
+close_fds (True and False behave alike: the child gets its three standard
+streams, pass_fds and the fds the parent marked inheritable; every fd
+Python opens is non-inheritable), and the other arguments at their default
+values. acore_process cannot do preexec_fn, start_new_session,
+process_group, user, group, extra_groups, umask, restore_signals=False,
+pipesize or executable=: they raise ValueError. The transport's
+get_extra_info("subprocess") is the _Child, not a subprocess.Popen; its
+blocking wait() leaves the child for acore to reap (waitid WNOWAIT).
+
+No asyncio child watcher is used or needed. A watcher attached to an acore
+loop (asyncio's SafeChildWatcher / FastChildWatcher attach_loop) has its
+SIGCHLD handler recorded but not installed, so its waitpid() never takes
+an acore child's exit status.
 """
 
 import asyncio.base_events as _base_events
@@ -38,6 +46,7 @@ import signal as _signal
 import subprocess as _subprocess
 import sys as _sys
 import threading as _threading
+import time as _time
 
 from . import _lowlevel
 
@@ -59,10 +68,8 @@ def _check_popen_kwargs(kwargs):
             raise TypeError(
                 f"subprocess: unexpected keyword argument {name!r}")
         default = _POPEN_DEFAULTS[name]
-        if name == "close_fds" and value:
-            continue
-        if name == "pass_fds" and not value:
-            continue
+        if name in ("close_fds", "pass_fds"):
+            continue  # see _Child._spawn
         if value is not default and value != default:
             raise ValueError(
                 f"acore: Popen argument {name}={value!r} is not supported "
@@ -97,7 +104,7 @@ class _Child:
     ends, returncode, poll, send_signal, terminate, kill)."""
 
     def __init__(self, loop, args, shell, stdin, stdout, stderr, cwd=None,
-                 env=None):
+                 env=None, pass_fds=()):
         if shell:
             args = ["/bin/sh", "-c", args]
         elif isinstance(args, (str, bytes, _os.PathLike)):
@@ -113,7 +120,8 @@ class _Child:
             env = None if env is None else _env_list(env)
             cwd = None if cwd is None else _os.fsencode(cwd)
             try:
-                self._proc = _lowlevel.Process(loop, argv, env, cwd, stdio)
+                self._proc = self._spawn(loop, argv, env, cwd, stdio,
+                                         pass_fds)
             except FileNotFoundError as exc:
                 if cwd is not None and not _os.path.isdir(cwd):
                     exc.filename = _os.fsdecode(cwd)
@@ -133,6 +141,20 @@ class _Child:
                 _os.close(fd)
             self._child_ends = None
         self.pid = self._proc.pid
+
+    @staticmethod
+    def _spawn(loop, argv, env, cwd, stdio, pass_fds):
+        # The child inherits the parent's inheritable fds (libuv closes
+        # none): pass_fds are made inheritable for the spawn; every fd
+        # Python opens is non-inheritable, so close_fds=True holds for them.
+        made = [fd for fd in pass_fds if not _os.get_inheritable(fd)]
+        try:
+            for fd in made:
+                _os.set_inheritable(fd, True)
+            return _lowlevel.Process(loop, argv, env, cwd, stdio)
+        finally:
+            for fd in made:
+                _os.set_inheritable(fd, False)
 
     def _pipe(self, index):
         r, w = _os.pipe()
@@ -172,6 +194,30 @@ class _Child:
             self.returncode = self._proc.returncode()
         return self.returncode
 
+    def wait(self, timeout=None):
+        """Block until the child exits (Popen.wait): waitid(WNOWAIT) leaves
+        the child for acore to reap."""
+        if self.poll() is not None:
+            return self.returncode
+        deadline = None if timeout is None else _time.monotonic() + timeout
+        flags = _os.WEXITED | _os.WNOWAIT
+        while True:
+            if deadline is None:
+                info = _os.waitid(_os.P_PID, self.pid, flags)
+            else:
+                info = _os.waitid(_os.P_PID, self.pid, flags | _os.WNOHANG)
+                if info is None:
+                    if _time.monotonic() >= deadline:
+                        raise _subprocess.TimeoutExpired(self.args, timeout)
+                    _time.sleep(0.001)
+                    continue
+            break
+        code = info.si_status
+        if info.si_code != _os.CLD_EXITED:
+            code = -code
+        self.returncode = code
+        return code
+
     def send_signal(self, sig):
         if self.poll() is not None:
             return  # as Popen: never signal a pid that may be reused
@@ -195,10 +241,10 @@ class _SubprocessTransport(_base_subprocess.BaseSubprocessTransport):
     """asyncio's subprocess transport on an acore child."""
 
     def _start(self, args, shell, stdin, stdout, stderr, bufsize,
-               cwd=None, env=None, **kwargs):
+               cwd=None, env=None, pass_fds=(), **kwargs):
         _check_popen_kwargs(kwargs)
         self._proc = _Child(self._loop, args, shell, stdin, stdout, stderr,
-                            cwd, env)
+                            cwd, env, pass_fds)
 
 
 class _DatagramTransport(_selector_events._SelectorDatagramTransport):
@@ -251,8 +297,16 @@ class _ProcMixin:
                                "of the main interpreter")
         handle = _events.Handle(callback, args, self, None)
         old = self._signal_handlers.pop(sig, None)
-        if old is not None:
+        if old is not None and old[1] is not None:
             old[1].close()  # libuv lets the signal go before Python takes it
+        if sig == _signal.SIGCHLD and isinstance(
+                getattr(callback, "__self__", None),
+                _unix_events.AbstractChildWatcher):
+            # An asyncio child watcher attached to this loop: acore reaps
+            # its own children, and a watcher's waitpid(-1) would take
+            # their exit status from it. Recorded, never installed.
+            self._signal_handlers[sig] = (handle, None)
+            return
         try:
             if sig != _signal.SIGCHLD:  # libuv's own, for acore's children
                 _signal.signal(sig, _sighandler_noop)
@@ -281,6 +335,8 @@ class _ProcMixin:
         entry = self._signal_handlers.pop(sig, None)
         if entry is None:
             return False
+        if entry[1] is None:
+            return True  # a child watcher's: never installed
         entry[1].close()
         if sig != _signal.SIGCHLD:
             handler = (_signal.default_int_handler if sig == _signal.SIGINT
@@ -354,3 +410,4 @@ def _child_exited(transp, fut):
         return  # the loop closed first
     if transp._returncode is None and transp._proc is not None:
         transp._process_exited(fut.result())
+
