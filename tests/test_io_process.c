@@ -166,6 +166,31 @@ static void test_io_process_env_and_cwd(void **state) {
   rmdir(dir);
 }
 
+/* ACORE_PROCESS_NEW_SESSION: the child leads a session of its own (its
+ * session id, field 6 of /proc/<pid>/stat, is its pid); without it, the
+ * child stays in ours. */
+static void test_io_process_new_session(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  const char *argv[] = {"/bin/sh", "-c",
+                        "test \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$", NULL};
+  acore_process_options_t *o = NULL;
+  acore_process_t *p = NULL;
+
+  assert_int_equal(acore_process_options_new(&o), ACORE_OK);
+  assert_int_equal(acore_process_options_set_args(o, argv), ACORE_OK);
+  assert_int_equal(
+      acore_process_options_set_flags(o, ACORE_PROCESS_NEW_SESSION),
+      ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
+  assert_int_equal(wait_rc(loop, p), 0);
+  acore_process_unref(p);
+  assert_int_equal(acore_process_options_set_flags(o, 0), ACORE_OK);
+  assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_OK);
+  assert_int_equal(wait_rc(loop, p), 1);
+  acore_process_unref(p);
+  acore_process_options_free(o);
+}
+
 /* stdout to a pipe of ours (read through a readiness future), stdin
  * ignored (/dev/null: `read` meets end of file), stderr inherited. */
 static void test_io_process_stdio(void **state) {
@@ -403,6 +428,9 @@ static void test_io_process_einval(void **state) {
                    ACORE_EINVAL);
   assert_int_equal(acore_process_options_set_stdio(o, 1, 4, -1),
                    ACORE_EINVAL);
+  assert_int_equal(acore_process_options_set_flags(NULL, 0), ACORE_EINVAL);
+  assert_int_equal(acore_process_options_set_flags(o, 2), ACORE_EINVAL);
+  assert_int_equal(acore_process_options_set_flags(o, ~0u), ACORE_EINVAL);
   /* no arguments yet */
   assert_int_equal(acore_process_spawn(loop, o, &p), ACORE_EINVAL);
   assert_int_equal(acore_process_options_set_args(o, ok), ACORE_OK);
@@ -532,6 +560,7 @@ int main(void) {
     IO_TEST(test_io_process_wait_for),
     IO_TEST(test_io_process_wait_keeps_process),
     IO_TEST(test_io_process_env_and_cwd),
+    IO_TEST(test_io_process_new_session),
     IO_TEST(test_io_process_stdio),
     IO_TEST(test_io_process_pipes),
     IO_TEST(test_io_process_pipes_fail_and_close),

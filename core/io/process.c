@@ -42,6 +42,7 @@ struct acore_process_options {
   char *cwd;   /* NULL: the parent's */
   int mode[3];
   int fd[3];
+  unsigned flags; /* ACORE_PROCESS_* */
 };
 
 typedef struct proch {
@@ -170,6 +171,14 @@ int acore_process_options_set_stdio(acore_process_options_t *opts, int index,
     return ACORE_EINVAL;
   opts->mode[index] = mode;
   opts->fd[index] = mode == ACORE_STDIO_FD ? fd : index;
+  return ACORE_OK;
+}
+
+int acore_process_options_set_flags(acore_process_options_t *opts,
+                                    unsigned flags) {
+  if (opts == NULL || (flags & ~(unsigned)ACORE_PROCESS_NEW_SESSION) != 0)
+    return ACORE_EINVAL;
+  opts->flags = flags;
   return ACORE_OK;
 }
 
@@ -316,6 +325,8 @@ static int start(acore_loop_t *loop, const acore_process_options_t *o,
   uo.cwd = o->cwd;
   uo.stdio_count = 3;
   uo.stdio = io;
+  if (o->flags & ACORE_PROCESS_NEW_SESSION)
+    uo.flags |= UV_PROCESS_DETACHED; /* setsid() in the child */
   h->uv.data = h;
   h->blk.loop = loop;
   rc = uv_spawn(acore__core(loop)->uv, &h->uv, &uo);

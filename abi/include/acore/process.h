@@ -113,6 +113,23 @@ ACORE_API int acore_process_options_set_cwd(acore_process_options_t *opts,
 ACORE_API int acore_process_options_set_stdio(acore_process_options_t *opts,
                                               int index, int mode, int fd);
 
+/* Flags of a child (acore_process_options_set_flags). */
+enum {
+  ACORE_PROCESS_NEW_SESSION = 1 /* the child starts a new session (setsid):
+                                   its own session and process group, no
+                                   controlling terminal (subprocess's
+                                   start_new_session) */
+};
+
+/* acore_process_options_set_flags() - the child's ACORE_PROCESS_* flags,
+ * replacing the previous ones (0, the default: none).
+ * Returns:  ACORE_OK; ACORE_EINVAL (opts NULL, an unknown flag: the flags
+ *           are unchanged).
+ * Thread:   any (one thread at a time per options object).  Since: 1.1
+ */
+ACORE_API int acore_process_options_set_flags(acore_process_options_t *opts,
+                                              unsigned flags);
+
 /* ------------------------------------------------------------------------ */
 /* Processes                                                                 */
 /* ------------------------------------------------------------------------ */

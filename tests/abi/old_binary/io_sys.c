@@ -99,6 +99,8 @@ static void processes(void) {
   CHECK(acore_process_options_set_args(o, argv) == ACORE_OK);
   CHECK(acore_process_options_set_env(o, env) == ACORE_OK);
   CHECK(acore_process_options_set_cwd(o, "/") == ACORE_OK);
+  CHECK(acore_process_options_set_flags(o, ACORE_PROCESS_NEW_SESSION) ==
+        ACORE_OK);
   CHECK(acore_process_options_set_stdio(o, 0, ACORE_STDIO_IGNORE, -1) ==
         ACORE_OK);
   CHECK(acore_process_spawn(loop, o, &p) == ACORE_OK);
