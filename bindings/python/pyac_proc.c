@@ -5,9 +5,9 @@
  * builds asyncio's transport on it).
  *
  * Design notes
- * - Process(loop, argv, env, cwd, stdio) spawns at once: argv a list of
- *   bytes, env a list of b"NAME=value" or None, cwd bytes or None, stdio
- *   three (mode, fd) pairs (ACORE_STDIO_*). A spawn error raises OSError
+ * - Process(loop, argv, env, cwd, stdio[, flags]) spawns at once: argv a
+ *   list of bytes, env a list of b"NAME=value" or None, cwd bytes or None,
+ *   stdio three (mode, fd) pairs (ACORE_STDIO_*), flags ACORE_PROCESS_*. A spawn error raises OSError
  *   with the errno the acore code stands for, as subprocess.Popen does.
  * - The wrapper holds one reference to the C process; its dealloc (or
  *   close()) kills a child that still runs, as acore_process_close does.
@@ -139,11 +139,12 @@ static int set_options(acore_process_options_t *o, PyObject *argv,
 static int process_init(PyProcess *self, PyObject *args, PyObject *kw) {
   PyObject *loop, *argv, *env, *cwd, *stdio;
   acore_process_options_t *o;
+  unsigned flags = 0;
   int rc;
 
   (void)kw;
-  if (!PyArg_ParseTuple(args, "O!O!OOO:Process", &PyacLoop_Type, &loop,
-                        &PyList_Type, &argv, &env, &cwd, &stdio))
+  if (!PyArg_ParseTuple(args, "O!O!OOO|I:Process", &PyacLoop_Type, &loop,
+                        &PyList_Type, &argv, &env, &cwd, &stdio, &flags))
     return -1;
   if (self->p != NULL) {
     PyErr_SetString(PyExc_RuntimeError, "Process already started");
@@ -155,7 +156,9 @@ static int process_init(PyProcess *self, PyObject *args, PyObject *kw) {
     PyErr_NoMemory();
     return -1;
   }
-  if (set_options(o, argv, env, cwd, stdio) < 0) {
+  if (set_options(o, argv, env, cwd, stdio) < 0 ||
+      ((rc = acore_process_options_set_flags(o, flags)) < 0 &&
+       pyac_raise(rc) == NULL)) {
     acore_process_options_free(o);
     return -1;
   }
@@ -288,7 +291,9 @@ int pyac_proc_init(PyObject *m) {
   if (PyType_Ready(&PyacProcess_Type) < 0 ||
       PyModule_AddIntConstant(m, "STDIO_INHERIT", ACORE_STDIO_INHERIT) < 0 ||
       PyModule_AddIntConstant(m, "STDIO_IGNORE", ACORE_STDIO_IGNORE) < 0 ||
-      PyModule_AddIntConstant(m, "STDIO_FD", ACORE_STDIO_FD) < 0)
+      PyModule_AddIntConstant(m, "STDIO_FD", ACORE_STDIO_FD) < 0 ||
+      PyModule_AddIntConstant(m, "PROCESS_NEW_SESSION",
+                              ACORE_PROCESS_NEW_SESSION) < 0)
     return -1;
   return PyModule_AddObjectRef(m, "Process", (PyObject *)&PyacProcess_Type);
 }

@@ -238,7 +238,7 @@ class SubprocessTest(unittest.TestCase):
     def test_unsupported_popen_arguments(self):
         loop = acore.Loop()
         try:
-            for kw in ({"preexec_fn": os.getpid}, {"start_new_session": True},
+            for kw in ({"preexec_fn": os.getpid}, {"umask": 0o22},
                        {"executable": "/bin/sh"},
                        {"user": 0}):
                 with self.assertRaises(ValueError):
@@ -273,6 +273,17 @@ class SubprocessTest(unittest.TestCase):
                     if fd >= 0:
                         os.close(fd)
         self.assertEqual(self.each(main), (0, 1, b"passed", True))
+
+    def test_start_new_session(self):
+        async def main(loop):
+            out = []
+            for new in (True, False):
+                p = await asyncio.create_subprocess_exec(
+                    PY, "-c", "import os; print(os.getsid(0) == os.getpid())",
+                    stdout=PIPE, start_new_session=new)
+                out.append((await p.communicate())[0])
+            return out
+        self.assertEqual(self.each(main), [b"True\n", b"False\n"])
 
     def test_blocking_popen_wait(self):
         async def main(loop):

@@ -18,11 +18,11 @@ acore._lowlevel.Process.
 
 Popen arguments: cwd, env, stdin/stdout/stderr (PIPE, DEVNULL, STDOUT, an
 fd, a file object, None), pass_fds (made inheritable for the spawn),
+start_new_session (ACORE_PROCESS_NEW_SESSION),
 close_fds (True and False behave alike: the child gets its three standard
 streams, pass_fds and the fds the parent marked inheritable; every fd
 Python opens is non-inheritable), and the other arguments at their default
-values. acore_process cannot do preexec_fn, start_new_session,
-process_group, user, group, extra_groups, umask, restore_signals=False,
+values. acore_process cannot do preexec_fn, process_group, user, group, extra_groups, umask, restore_signals=False,
 pipesize or executable=: they raise ValueError. The transport's
 get_extra_info("subprocess") is the _Child, not a subprocess.Popen; its
 blocking wait() leaves the child for acore to reap (waitid WNOWAIT).
@@ -54,8 +54,7 @@ __all__ = []
 
 # Popen's keyword arguments at the values acore's spawn always has.
 _POPEN_DEFAULTS = {
-    "close_fds": True, "pass_fds": (), "preexec_fn": None,
-    "start_new_session": False, "process_group": None, "user": None,
+    "close_fds": True, "pass_fds": (), "preexec_fn": None, "process_group": None, "user": None,
     "group": None, "extra_groups": None, "umask": -1,
     "restore_signals": True, "executable": None, "startupinfo": None,
     "creationflags": 0, "pipesize": -1,
@@ -104,7 +103,7 @@ class _Child:
     ends, returncode, poll, send_signal, terminate, kill)."""
 
     def __init__(self, loop, args, shell, stdin, stdout, stderr, cwd=None,
-                 env=None, pass_fds=()):
+                 env=None, pass_fds=(), start_new_session=False):
         if shell:
             args = ["/bin/sh", "-c", args]
         elif isinstance(args, (str, bytes, _os.PathLike)):
@@ -120,8 +119,10 @@ class _Child:
             env = None if env is None else _env_list(env)
             cwd = None if cwd is None else _os.fsencode(cwd)
             try:
+                flags = (_lowlevel.PROCESS_NEW_SESSION if start_new_session
+                         else 0)
                 self._proc = self._spawn(loop, argv, env, cwd, stdio,
-                                         pass_fds)
+                                         pass_fds, flags)
             except FileNotFoundError as exc:
                 if cwd is not None and not _os.path.isdir(cwd):
                     exc.filename = _os.fsdecode(cwd)
@@ -143,7 +144,7 @@ class _Child:
         self.pid = self._proc.pid
 
     @staticmethod
-    def _spawn(loop, argv, env, cwd, stdio, pass_fds):
+    def _spawn(loop, argv, env, cwd, stdio, pass_fds, flags):
         # The child inherits the parent's inheritable fds (libuv closes
         # none): pass_fds are made inheritable for the spawn; every fd
         # Python opens is non-inheritable, so close_fds=True holds for them.
@@ -151,7 +152,7 @@ class _Child:
         try:
             for fd in made:
                 _os.set_inheritable(fd, True)
-            return _lowlevel.Process(loop, argv, env, cwd, stdio)
+            return _lowlevel.Process(loop, argv, env, cwd, stdio, flags)
         finally:
             for fd in made:
                 _os.set_inheritable(fd, False)
@@ -241,10 +242,11 @@ class _SubprocessTransport(_base_subprocess.BaseSubprocessTransport):
     """asyncio's subprocess transport on an acore child."""
 
     def _start(self, args, shell, stdin, stdout, stderr, bufsize,
-               cwd=None, env=None, pass_fds=(), **kwargs):
+               cwd=None, env=None, pass_fds=(), start_new_session=False,
+               **kwargs):
         _check_popen_kwargs(kwargs)
         self._proc = _Child(self._loop, args, shell, stdin, stdout, stderr,
-                            cwd, env, pass_fds)
+                            cwd, env, pass_fds, start_new_session)
 
 
 class _DatagramTransport(_selector_events._SelectorDatagramTransport):
