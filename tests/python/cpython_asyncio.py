@@ -32,7 +32,7 @@ import time
 MODULES = ["test_locks", "test_queues", "test_timeouts", "test_waitfor",
            "test_taskgroups", "test_runners", "test_pep492", "test_context",
            "test_tasks", "test_streams", "test_server", "test_sock_lowlevel",
-           "test_sendfile", "test_subprocess"]
+           "test_sendfile", "test_subprocess", "test_events"]
 
 CHILD = r"""
 import asyncio, json, sys, unittest
