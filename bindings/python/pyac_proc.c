@@ -7,8 +7,9 @@
  * Design notes
  * - Process(loop, argv, env, cwd, stdio[, flags]) spawns at once: argv a
  *   list of bytes, env a list of b"NAME=value" or None, cwd bytes or None,
- *   stdio three (mode, fd) pairs (ACORE_STDIO_*), flags ACORE_PROCESS_*. A spawn error raises OSError
- *   with the errno the acore code stands for, as subprocess.Popen does.
+ *   stdio three (mode, fd) pairs (ACORE_STDIO_*), flags ACORE_PROCESS_*.
+ *   A spawn error raises OSError with the errno the acore code stands
+ *   for, as subprocess.Popen does.
  * - The wrapper holds one reference to the C process; its dealloc (or
  *   close()) kills a child that still runs, as acore_process_close does.
  */

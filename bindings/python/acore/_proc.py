@@ -18,14 +18,15 @@ acore._lowlevel.Process.
 
 Popen arguments: cwd, env, stdin/stdout/stderr (PIPE, DEVNULL, STDOUT, an
 fd, a file object, None), pass_fds (made inheritable for the spawn),
-start_new_session (ACORE_PROCESS_NEW_SESSION),
-close_fds (True and False behave alike: the child gets its three standard
-streams, pass_fds and the fds the parent marked inheritable; every fd
-Python opens is non-inheritable), and the other arguments at their default
-values. acore_process cannot do preexec_fn, process_group, user, group, extra_groups, umask, restore_signals=False,
-pipesize or executable=: they raise ValueError. The transport's
-get_extra_info("subprocess") is the _Child, not a subprocess.Popen; its
-blocking wait() leaves the child for acore to reap (waitid WNOWAIT).
+start_new_session (ACORE_PROCESS_NEW_SESSION), close_fds (True and False
+behave alike: the child gets its three standard streams, pass_fds and the
+fds the parent marked inheritable; every fd Python opens is
+non-inheritable), and the other arguments at their default values.
+acore_process cannot do preexec_fn, process_group, user, group,
+extra_groups, umask, restore_signals=False, pipesize or executable=: they
+raise ValueError. The transport's get_extra_info("subprocess") is the
+_Child, not a subprocess.Popen; its blocking wait() leaves the child for
+acore to reap (waitid WNOWAIT).
 
 No asyncio child watcher is used or needed. A watcher attached to an acore
 loop (asyncio's SafeChildWatcher / FastChildWatcher attach_loop) has its
@@ -54,8 +55,9 @@ __all__ = []
 
 # Popen's keyword arguments at the values acore's spawn always has.
 _POPEN_DEFAULTS = {
-    "close_fds": True, "pass_fds": (), "preexec_fn": None, "process_group": None, "user": None,
-    "group": None, "extra_groups": None, "umask": -1,
+    "close_fds": True, "pass_fds": (), "preexec_fn": None,
+    "process_group": None, "user": None, "group": None,
+    "extra_groups": None, "umask": -1,
     "restore_signals": True, "executable": None, "startupinfo": None,
     "creationflags": 0, "pipesize": -1,
 }
