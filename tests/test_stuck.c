@@ -3,6 +3,7 @@
  * longer than the loop's threshold are reported once per await with their
  * await chain, by the loop's own timer and by acore_loop_check_stuck();
  * and the dump the loop writes on its dump signal. */
+#include "deadlock_util.h"
 #include "testutil.h"
 
 #include <signal.h>
@@ -63,48 +64,8 @@ static void collect(acore_loop_t *loop, const acore_context_t *ctx, void *ud) {
   s->n++;
 }
 
-/* ---- the deadlock of test_graph.c: main gathers a and b, a holds l1 and
- * waits for l2, b holds l2 and waits for l1 ---- */
-
-typedef struct locker {
-  acore_lock_t *first, *second;
-  int at;
-} locker;
-
-static int locker_step(acore_task_t *t, void *ud) {
-  locker *l = ud;
-  acore_future_t *f = NULL;
-
-  if (acore_task_step_status(t) == ACORE_ECANCELLED)
-    return acore_task_finish_cancelled(t);
-  switch (l->at++) {
-  case 0:
-  case 2:
-    assert_int_equal(acore_lock_acquire(l->at == 1 ? l->first : l->second, &f),
-                     ACORE_OK);
-    return acore_task_await_take(t, f);
-  default:
-    acore_lock_acquire_finish(l->first, acore_task_awaited(t));
-    return acore_task_yield(t);
-  }
-}
-
-typedef struct mainj {
-  acore_task_t *kids[2];
-  int at;
-} mainj;
-
-static int main_step(acore_task_t *t, void *ud) {
-  mainj *m = ud;
-  acore_future_t *f[2], *g = NULL;
-
-  if (m->at++ > 0)
-    return acore_task_finish_cancelled(t);
-  f[0] = acore_task_future(m->kids[0]);
-  f[1] = acore_task_future(m->kids[1]);
-  assert_int_equal(acore_gather(acore_task_loop(t), f, 2, 0, &g), ACORE_OK);
-  return acore_task_await_take(t, g);
-}
+/* ---- the deadlock of test_graph.c (deadlock_util.h): main gathers a
+ * and b, a holds l1 and waits for l2, b holds l2 and waits for l1 ---- */
 
 static void test_stuck_reports_chain(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
