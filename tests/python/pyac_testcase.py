@@ -3,7 +3,9 @@
 closed afterwards, and every wrapper / every Python reference held by C
 checked back at zero."""
 
+import asyncio
 import gc
+import socket
 import unittest
 
 import acore
@@ -13,6 +15,15 @@ from acore import _lowlevel
 def live():
     gc.collect()
     return _lowlevel._live()
+
+
+def unused_port():
+    """A loopback TCP port nobody listens on (bound, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 # Coroutines the combinator tests share.
@@ -44,3 +55,31 @@ class LoopTestCase(unittest.TestCase):
 
     def run_co(self, coro):
         return self.loop.run_until_complete(coro)
+
+
+class DifferentialTestCase(unittest.TestCase):
+    """Each case runs on acore's loop and on asyncio's own, with a time
+    bound; the outcomes must be equal. Nothing may be left alive."""
+    bound = 20.0
+
+    def setUp(self):
+        self.assertEqual(live(), (0, 0), "objects left by an earlier test")
+
+    def tearDown(self):
+        self.assertEqual(live(), (0, 0), "wrappers or C-held references left")
+
+    def each(self, main, same=True):
+        """Run main(loop) (a coroutine function) on both loops; the
+        outcomes must be equal (if `same`). Returns acore's."""
+        out = {}
+        for name, factory in (("acore", acore.Loop),
+                              ("asyncio", asyncio.new_event_loop)):
+            loop = factory()
+            try:
+                out[name] = loop.run_until_complete(
+                    asyncio.wait_for(main(loop), self.bound))
+            finally:
+                loop.close()
+        if same:
+            self.assertEqual(out["acore"], out["asyncio"])
+        return out["acore"]

@@ -8,7 +8,7 @@ import socket
 import unittest
 
 import acore
-from pyac_testcase import live
+from pyac_testcase import DifferentialTestCase
 
 
 class Echo(asyncio.DatagramProtocol):
@@ -41,26 +41,7 @@ class Collect(asyncio.DatagramProtocol):
         self.lost.set_result(exc)
 
 
-class DatagramTest(unittest.TestCase):
-
-    def setUp(self):
-        self.assertEqual(live(), (0, 0))
-
-    def tearDown(self):
-        self.assertEqual(live(), (0, 0), "wrappers or C-held references left")
-
-    def each(self, main):
-        out = {}
-        for name, factory in (("acore", acore.Loop),
-                              ("asyncio", asyncio.new_event_loop)):
-            loop = factory()
-            try:
-                out[name] = loop.run_until_complete(
-                    asyncio.wait_for(main(loop), 20))
-            finally:
-                loop.close()
-        self.assertEqual(out["acore"], out["asyncio"])
-        return out["acore"]
+class DatagramTest(DifferentialTestCase):
 
     def test_echo_with_remote_and_local_addr(self):
         async def main(loop):

@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase
+from pyac_testcase import LoopTestCase, unused_port
 
 VAR = contextvars.ContextVar("VAR", default="unset")
 
@@ -269,10 +269,7 @@ class TestSock(LoopTestCase):
         self.run_co(main())
 
     def test_net_sock_connect_refused_like_asyncio(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port = unused_port()
 
         async def connect(loop):
             c = socket.socket()

@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase
+from pyac_testcase import LoopTestCase, unused_port
 
 
 def outcome(loop_factory, fn):
@@ -282,10 +282,7 @@ class TestTransport(LoopTestCase):
         self.run_co(main())
 
     def test_net_connection_errors_like_asyncio(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port = unused_port()
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
         def proto():

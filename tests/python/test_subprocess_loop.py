@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import live
+from pyac_testcase import DifferentialTestCase
 
 PY = sys.executable
 PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
@@ -44,29 +44,8 @@ class Recorder(asyncio.SubprocessProtocol):
         self.done.set_result(None)
 
 
-class SubprocessTest(unittest.TestCase):
-
-    def setUp(self):
-        self.assertEqual(live(), (0, 0))
-
-    def tearDown(self):
-        self.assertEqual(live(), (0, 0), "wrappers or C-held references left")
-
-    def each(self, main, same=True):
-        """Run main(loop) (a coroutine function) on both loops, with a
-        30 s bound; the outcomes must be equal (if `same`)."""
-        out = {}
-        for name, factory in (("acore", acore.Loop),
-                              ("asyncio", asyncio.new_event_loop)):
-            loop = factory()
-            try:
-                out[name] = loop.run_until_complete(
-                    asyncio.wait_for(main(loop), 30))
-            finally:
-                loop.close()
-        if same:
-            self.assertEqual(out["acore"], out["asyncio"])
-        return out["acore"]
+class SubprocessTest(DifferentialTestCase):
+    bound = 30.0
 
     # ---- streams (asyncio.create_subprocess_*) ----
 
