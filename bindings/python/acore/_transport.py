@@ -320,27 +320,23 @@ class SocketTransport(_transports.Transport):
         if len(self._buffer) <= self._high or self._protocol_paused:
             return
         self._protocol_paused = True
-        try:
-            self._protocol.pause_writing()
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._loop.call_exception_handler({
-                "message": "protocol.pause_writing() failed",
-                "exception": exc, "transport": self,
-                "protocol": self._protocol})
+        self._tell_protocol("pause_writing")
 
     def _maybe_resume_protocol(self):
         if not self._protocol_paused or len(self._buffer) > self._low:
             return
         self._protocol_paused = False
+        self._tell_protocol("resume_writing")
+
+    def _tell_protocol(self, name):
+        """Call protocol.<name>(); its error goes to the loop's handler."""
         try:
-            self._protocol.resume_writing()
+            getattr(self._protocol, name)()
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
             self._loop.call_exception_handler({
-                "message": "protocol.resume_writing() failed",
+                "message": f"protocol.{name}() failed",
                 "exception": exc, "transport": self,
                 "protocol": self._protocol})
 
