@@ -224,6 +224,10 @@ def main():
     ap.add_argument("--lua-ldir", default="")
     ap.add_argument("--lua-cdir", default="")
     ap.add_argument("--lua", default="lua5.4")
+    # The scratch copy is built without Java (a JNI library and a jar more
+    # to build for each run): the java step's arguments are taken, unused.
+    for opt in ("--java-jardir", "--java-jnidir", "--java", "--javac"):
+        ap.add_argument(opt, default="")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")

@@ -20,6 +20,11 @@ the ways a user does (label "package"):
   6. Lua:    lua5.4 requires `acore` from the prefix (only LUA_PATH and
              LUA_CPATH set; for /usr/local the folders are on lua5.4's own
              paths) and runs a task
+  7. Java:   a program compiled against the prefix's share/java/acore.jar
+             runs with only that jar on its class path (no
+             LD_LIBRARY_PATH, no java.library.path): the jar loads
+             lib/jni/libacore_java.so beside it, which finds the prefix's
+             libacore.so.1 through its RPATH
 
 It also checks the installed layout (SONAME links, no RPATH in the library,
 headers, libacore.a, acore.pc with `Requires.private: libuv >= 1.44`, the
@@ -276,17 +281,63 @@ def lua_require(a, prefix, tmp, fails):
         fails.append(f"the installed Lua module loaded {out[2:]}, want {want}")
 
 
+JAVA_CODE = r"""
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import org.acore.*;
+
+public class PkgMain {
+  public static void main(String[] args) throws Exception {
+    try (Loop loop = new Loop()) {
+      Task<Integer> f = loop.spawn(Chain.start().thenAwait(v -> Acore.sleep(0))
+          .then(v -> 42));
+      if (loop.runUntilComplete(f) != 42)
+        throw new AssertionError("the task did not return 42");
+    }
+    for (String line : Files.readAllLines(Paths.get("/proc/self/maps")))
+      if (line.matches(".*libacore(_java)?\\.so.*"))
+        System.out.println(line.substring(line.lastIndexOf(' ') + 1));
+  }
+}
+"""
+
+
+def java_run(a, prefix, tmp, fails):
+    if not a.java_jardir:
+        print("  the Java binding is not built (ACORE_JAVA=OFF): no Java check")
+        return
+    jar = os.path.join(prefix, a.java_jardir, "acore.jar")
+    jni = os.path.join(prefix, a.java_jnidir, "libacore_java.so")
+    for f in (jar, jni):
+        if not os.path.isfile(f):
+            fails.append(f"the Java binding is not installed: missing {f}")
+            return
+    src = os.path.join(tmp, "java")
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "PkgMain.java"), "w") as f:
+        f.write(JAVA_CODE)
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp}
+    run([a.javac, "-cp", jar, "-d", src, os.path.join(src, "PkgMain.java")], env,
+        cwd=src, quiet=True)
+    out = run([a.java, "-cp", jar + os.pathsep + src, "PkgMain"], env, cwd=src)
+    loaded = sorted(set(x.strip() for x in out.split("\n") if x.strip()))
+    want = sorted([os.path.realpath(jni),
+                   os.path.join(prefix, a.libdir, "libacore.so.1.0.0")])
+    if [os.path.realpath(x) for x in loaded] != [os.path.realpath(x) for x in want]:
+        fails.append(f"the installed Java binding loaded {loaded}, want {want}")
+
+
 # The steps, in order; every step but compiled-once and version-rule uses
 # the prefix that `cmake --install` fills.
 STEPS = ("compiled-once", "layout", "pkg-config", "cmake", "version-rule", "python",
-         "lua")
+         "lua", "java")
 
 
 def run_steps(a, only, tmp, fails):
     prefix = os.path.join(tmp, "prefix")
     if "compiled-once" in only:
         check_compiled_once(a, fails)
-    if only & {"layout", "pkg-config", "cmake", "python", "lua"}:
+    if only & {"layout", "pkg-config", "cmake", "python", "lua", "java"}:
         run([a.cmake, "--install", a.build, "--prefix", prefix], quiet=True)
     env = dict(os.environ)
     env["PKG_CONFIG_PATH"] = os.path.join(prefix, a.libdir, "pkgconfig")
@@ -296,7 +347,8 @@ def run_steps(a, only, tmp, fails):
                      ("cmake", lambda: cmake_consumers(a, prefix, env, tmp, fails)),
                      ("version-rule", lambda: version_rule(a, tmp, fails)),
                      ("python", lambda: python_import(a, prefix, tmp, fails)),
-                     ("lua", lambda: lua_require(a, prefix, tmp, fails))):
+                     ("lua", lambda: lua_require(a, prefix, tmp, fails)),
+                     ("java", lambda: java_run(a, prefix, tmp, fails))):
         if step in only:
             try:
                 fn()
@@ -320,6 +372,11 @@ def main():
                     "to the prefix (empty: no Lua binding)")
     ap.add_argument("--lua-cdir", default="", help="where the Lua C module goes")
     ap.add_argument("--lua", default="lua5.4")
+    ap.add_argument("--java-jardir", default="", help="where acore.jar goes, "
+                    "relative to the prefix (empty: no Java binding)")
+    ap.add_argument("--java-jnidir", default="", help="where libacore_java.so goes")
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--javac", default="javac")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")
@@ -343,7 +400,7 @@ def main():
     steps = "" if only == set(STEPS) else f" (steps: {', '.join(s for s in STEPS if s in only)})"
     print(("PASS" if not fails else "FAIL") + ": `cmake --install` into a prefix; "
           "consumers via pkg-config (C, C++, static), find_package(acore 1.0) "
-          "(2.0 refused), import acore, require 'acore'; versions agree" + steps)
+          "(2.0 refused), import acore, require 'acore', the Java jar; versions agree" + steps)
     for f in fails:
         print("  " + f)
     return 1 if fails else 0
