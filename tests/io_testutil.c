@@ -41,6 +41,11 @@ int io_setup_walk(void **state) {
   return tu_setup_walk(state);
 }
 
+int io_setup_debug(void **state) {
+  fds_at_setup = io_fd_count();
+  return tu_setup_debug(state);
+}
+
 int io_teardown(void **state) {
   int rc = tu_teardown(state);
 

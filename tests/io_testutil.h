@@ -16,6 +16,7 @@ int io_fd_count(void);
  * teardown fails the test if the process's open descriptors changed. */
 int io_setup(void **state);
 int io_setup_walk(void **state);
+int io_setup_debug(void **state); /* tu_setup_debug: debug mode */
 int io_teardown(void **state);
 #define IO_TEST(fn) cmocka_unit_test_setup_teardown(fn, io_setup, io_teardown)
 #define IO_TEST_WALK(fn)                                                      \

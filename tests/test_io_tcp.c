@@ -9,20 +9,6 @@
 
 #include <string.h>
 
-static int fds_before;
-
-static int setup(void **state) {
-  fds_before = io_fd_count();
-  return tu_setup(state);
-}
-
-static int teardown(void **state) {
-  int rc = tu_teardown(state);
-
-  assert_int_equal(io_fd_count(), fds_before);
-  return rc;
-}
-
 static void test_io_tcp_echo_round_trip(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_stream_t *c, *s;
@@ -306,7 +292,7 @@ static void test_io_tcp_einval(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) IO_TEST(name)
     T(test_io_tcp_echo_round_trip),
     T(test_io_tcp_addresses),
     T(test_io_tcp_ipv6),
