@@ -121,15 +121,6 @@ static void case_add_done_callback(walk *w) {
   acore_future_unref(f);
 }
 
-static void case_spawn(walk *w) {
-  acore_task_t *t = NULL;
-
-  ARMED(w, acore_kit_spawn(w->loop, &w->obj.base, &t));
-  refused(w, t, 1);
-  ran_iff_ok(w);
-  acore_task_unref(t);
-}
-
 static int walk_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
                        acore_kit_arg *out) {
   (void)task, (void)cancel;
@@ -141,42 +132,36 @@ static int walk_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
 static const acore_kit_coroutine_host co_host = {
     {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, walk_resume};
 
-static void case_spawn_coroutine(walk *w) {
+/* A spawn on the loop or in a group, of a plain callable or a coroutine:
+ * the task exists and runs once if the call succeeded. */
+static void spawn_case(walk *w, int in_group, int coroutine) {
+  acore_group_t *g = NULL;
   acore_task_t *t = NULL;
 
-  w->obj.base.host = &co_host.base;
-  ARMED(w, acore_kit_spawn_coroutine(w->loop, &w->obj.base, &t));
+  if (coroutine)
+    w->obj.base.host = &co_host.base;
+  if (in_group)
+    assert_int_equal(acore_group_new(w->loop, &g), ACORE_OK);
+  if (in_group && coroutine)
+    ARMED(w, acore_kit_group_spawn_coroutine(g, &w->obj.base, &t));
+  else if (in_group)
+    ARMED(w, acore_kit_group_spawn(g, &w->obj.base, &t));
+  else if (coroutine)
+    ARMED(w, acore_kit_spawn_coroutine(w->loop, &w->obj.base, &t));
+  else
+    ARMED(w, acore_kit_spawn(w->loop, &w->obj.base, &t));
   refused(w, t, 1);
-  ran_iff_ok(w);
-  acore_task_unref(t);
-}
-
-static void case_group_spawn_coroutine(walk *w) {
-  acore_group_t *g;
-  acore_task_t *t = NULL;
-
-  w->obj.base.host = &co_host.base;
-  assert_int_equal(acore_group_new(w->loop, &g), ACORE_OK);
-  ARMED(w, acore_kit_group_spawn_coroutine(g, &w->obj.base, &t));
-  refused(w, t, 1);
-  acore_group_seal(g);
-  ran_iff_ok(w);
-  acore_task_unref(t);
-  acore_group_unref(g);
-}
-
-static void case_group_spawn(walk *w) {
-  acore_group_t *g;
-  acore_task_t *t = NULL;
-
-  assert_int_equal(acore_group_new(w->loop, &g), ACORE_OK);
-  ARMED(w, acore_kit_group_spawn(g, &w->obj.base, &t));
-  refused(w, t, 1);
-  acore_group_seal(g);
+  if (g != NULL)
+    acore_group_seal(g);
   ran_iff_ok(w);
   acore_task_unref(t);
   acore_group_unref(g);
 }
+
+static void case_spawn(walk *w) { spawn_case(w, 0, 0); }
+static void case_group_spawn(walk *w) { spawn_case(w, 1, 0); }
+static void case_spawn_coroutine(walk *w) { spawn_case(w, 0, 1); }
+static void case_group_spawn_coroutine(walk *w) { spawn_case(w, 1, 1); }
 
 static void case_set_error_handler(walk *w) {
   ARMED(w, acore_kit_set_error_handler(w->loop, &w->obj.base));
