@@ -26,6 +26,30 @@ def unused_port():
     return port
 
 
+def outcome(loop_factory, fn):
+    """fn(loop) run on a fresh loop (a coroutine it returns is run to its
+    end): ("ok", result) or ("exc", exception type)."""
+    loop = loop_factory()
+    try:
+        r = fn(loop)
+        if asyncio.iscoroutine(r):
+            r = loop.run_until_complete(r)
+        return ("ok", r)
+    except Exception as exc:  # noqa: BLE001 - compared, not handled
+        return ("exc", type(exc))
+    finally:
+        loop.close()
+
+
+def assert_same_outcomes(test, cases):
+    """Each of cases {name: fn(loop)} ends the same on acore's loop and on
+    asyncio's (one subTest per case)."""
+    for name, fn in cases.items():
+        with test.subTest(name):
+            test.assertEqual(outcome(acore.Loop, fn),
+                             outcome(asyncio.new_event_loop, fn))
+
+
 # Coroutines the combinator tests share.
 async def value_after(v, delay=0.0):
     await acore.sleep(delay)

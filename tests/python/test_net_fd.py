@@ -12,7 +12,8 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase, unused_port
+from pyac_testcase import (LoopTestCase, assert_same_outcomes, outcome,
+                           unused_port)
 
 VAR = contextvars.ContextVar("VAR", default="unset")
 
@@ -23,19 +24,6 @@ def pair():
     b.setblocking(False)
     return a, b
 
-
-def outcome(loop_factory, fn):
-    """fn(loop) run on a fresh loop: ("ok", result) or ("exc", type)."""
-    loop = loop_factory()
-    try:
-        r = fn(loop)
-        if asyncio.iscoroutine(r):
-            r = loop.run_until_complete(r)
-        return ("ok", r)
-    except Exception as exc:  # noqa: BLE001 - compared, not handled
-        return ("exc", type(exc))
-    finally:
-        loop.close()
 
 
 class TestReadiness(LoopTestCase):
@@ -190,10 +178,7 @@ class TestReadiness(LoopTestCase):
         }
         with tempfile.TemporaryFile() as f:
             self.regular = f.fileno()
-            for name, fn in cases.items():
-                with self.subTest(name):
-                    self.assertEqual(outcome(acore.Loop, fn),
-                                     outcome(asyncio.new_event_loop, fn))
+            assert_same_outcomes(self, cases)
 
     def test_net_many_events_counted(self):
         a, b = pair()
@@ -280,8 +265,7 @@ class TestSock(LoopTestCase):
                 c.close()
         self.assertEqual(outcome(acore.Loop, connect),
                          ("exc", ConnectionRefusedError))
-        self.assertEqual(outcome(acore.Loop, connect),
-                         outcome(asyncio.new_event_loop, connect))
+        assert_same_outcomes(self, {"refused": connect})
 
     def test_net_sock_unix_and_cancel(self):
         async def main():
@@ -388,10 +372,7 @@ class TestSock(LoopTestCase):
                                                   80))),
         }
         try:
-            for name, fn in cases.items():
-                with self.subTest(name):
-                    self.assertEqual(outcome(acore.Loop, fn),
-                                     outcome(asyncio.new_event_loop, fn))
+            assert_same_outcomes(self, cases)
         finally:
             f.close()
             t.close()
@@ -407,10 +388,7 @@ class TestSock(LoopTestCase):
                                       socket.NI_NUMERICHOST),
             lambda lp: lp.getaddrinfo("no-such-host.invalid", 80),
         ]
-        for i, fn in enumerate(calls):
-            with self.subTest(i):
-                self.assertEqual(outcome(acore.Loop, fn),
-                                 outcome(asyncio.new_event_loop, fn))
+        assert_same_outcomes(self, dict(enumerate(calls)))
 
 
 if __name__ == "__main__":

@@ -12,17 +12,7 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase, unused_port
-
-
-def outcome(loop_factory, fn):
-    loop = loop_factory()
-    try:
-        return ("ok", loop.run_until_complete(fn(loop)))
-    except Exception as exc:  # noqa: BLE001 - compared
-        return ("exc", type(exc))
-    finally:
-        loop.close()
+from pyac_testcase import LoopTestCase, assert_same_outcomes, unused_port
 
 
 class Recorder(asyncio.Protocol):
@@ -308,10 +298,7 @@ class TestTransport(LoopTestCase):
             "start_tls bad ctx": lambda lp: lp.start_tls(None, None, None),
         }
         try:
-            for name, fn in cases.items():
-                with self.subTest(name):
-                    self.assertEqual(outcome(acore.Loop, fn),
-                                     outcome(asyncio.new_event_loop, fn))
+            assert_same_outcomes(self, cases)
         finally:
             udp.close()
 
