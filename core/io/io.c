@@ -34,6 +34,28 @@ void acore__io_free_raw(acore_loop_t *loop, void *obj) {
   acore__obj_free(loop, -1, obj);
 }
 
+int acore__io_uvstream_new(acore_loop_t *loop, size_t size, size_t uv_off,
+                           int kind, const acore__io_ops *ops, void **out) {
+  char *obj = acore__io_alloc(loop, size);
+  uv_loop_t *uv = acore__core(loop)->uv;
+  acore__uvstream *h;
+  int rc;
+
+  if (obj == NULL)
+    return ACORE_ENOMEM;
+  h = (acore__uvstream *)(obj + uv_off);
+  rc = kind == ACORE__STREAM_TCP ? uv_tcp_init(uv, &h->tcp)
+                                 : uv_pipe_init(uv, &h->pipe, 0);
+  if (rc != 0) {
+    acore__io_free_raw(loop, obj);
+    return acore__uv_code(rc);
+  }
+  acore__io_init((acore__io *)obj, loop, &h->h, ops);
+  uv_unref(&h->h);
+  *out = obj;
+  return ACORE_OK;
+}
+
 static void closer_fn(acore__closer *c, acore_loop_t *loop) {
   (void)loop;
   acore__io_close(acore__queue_data(c, acore__io, closer));

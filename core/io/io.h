@@ -63,6 +63,15 @@ struct acore__io {
 /* Allocate an I/O object of `size` bytes (zeroed), counted in the loop's
  * live objects. NULL on allocation failure. Loop thread, loop open. */
 void *acore__io_alloc(acore_loop_t *loop, size_t size);
+/* A new I/O object of `size` bytes around a libuv TCP or pipe handle
+ * (`kind`, ACORE__STREAM_*) found `uv_off` bytes into it: allocated as
+ * acore__io_alloc() does, the handle initialised (uv_tcp_init, or
+ * uv_pipe_init without IPC), acore__io_init() with `ops`, the handle
+ * unreferenced. The caller sets up the rest of the object. Returns
+ * ACORE_OK; ACORE_ENOMEM; the acore code of libuv's init error (nothing
+ * is left then). Loop thread, loop checked by the caller. */
+int acore__io_uvstream_new(acore_loop_t *loop, size_t size, size_t uv_off,
+                           int kind, const acore__io_ops *ops, void **out);
 /* Free an object whose handle was never initialised. */
 void acore__io_free_raw(acore_loop_t *loop, void *obj);
 /* Start the life of `io` whose `handle` libuv initialised: one user

@@ -20,6 +20,7 @@
 #include "uverr.h"
 
 #include <assert.h>
+#include <stddef.h>
 
 typedef struct accept_op {
   acore__xfuture x;       /* first */
@@ -44,23 +45,16 @@ static void hold(acore_server_t *srv) {
 }
 
 int acore__server_new(acore_loop_t *loop, int kind, acore_server_t **out) {
-  acore_server_t *srv = acore__io_alloc(loop, sizeof(*srv));
-  uv_loop_t *uv = acore__core(loop)->uv;
-  int rc;
+  void *obj;
+  int rc = acore__io_uvstream_new(loop, sizeof(acore_server_t),
+                                  offsetof(acore_server_t, uv), kind,
+                                  &server_io_ops, &obj);
 
-  if (srv == NULL)
-    return ACORE_ENOMEM;
-  rc = kind == ACORE__STREAM_TCP ? uv_tcp_init(uv, &srv->uv.tcp)
-                                 : uv_pipe_init(uv, &srv->uv.pipe, 0);
-  if (rc != 0) {
-    acore__io_free_raw(loop, srv);
-    return acore__uv_code(rc);
-  }
-  srv->kind = (uint8_t)kind;
-  acore__queue_init(&srv->waiters);
-  acore__io_init(&srv->io, loop, &srv->uv.h, &server_io_ops);
-  uv_unref(&srv->uv.h);
-  *out = srv;
+  if (rc != ACORE_OK)
+    return rc;
+  *out = obj;
+  (*out)->kind = (uint8_t)kind;
+  acore__queue_init(&(*out)->waiters);
   return ACORE_OK;
 }
 

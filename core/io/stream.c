@@ -35,6 +35,7 @@
 #include "uverr.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -83,23 +84,16 @@ static const acore__io_ops stream_io_ops = {stream_stop};
 /* ---- life --------------------------------------------------------------- */
 
 int acore__stream_new(acore_loop_t *loop, int kind, acore_stream_t **out) {
-  acore_stream_t *s = acore__io_alloc(loop, sizeof(*s));
-  uv_loop_t *uv = acore__core(loop)->uv;
-  int rc;
+  void *obj;
+  int rc = acore__io_uvstream_new(loop, sizeof(acore_stream_t),
+                                  offsetof(acore_stream_t, uv), kind,
+                                  &stream_io_ops, &obj);
 
-  if (s == NULL)
-    return ACORE_ENOMEM;
-  rc = kind == ACORE__STREAM_TCP ? uv_tcp_init(uv, &s->uv.tcp)
-                                 : uv_pipe_init(uv, &s->uv.pipe, 0);
-  if (rc != 0) {
-    acore__io_free_raw(loop, s);
-    return acore__uv_code(rc);
-  }
-  s->kind = (uint8_t)kind;
-  acore__queue_init(&s->wwait);
-  acore__io_init(&s->io, loop, &s->uv.h, &stream_io_ops);
-  uv_unref(&s->uv.h);
-  *out = s;
+  if (rc != ACORE_OK)
+    return rc;
+  *out = obj;
+  (*out)->kind = (uint8_t)kind;
+  acore__queue_init(&(*out)->wwait);
   return ACORE_OK;
 }
 
