@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "acore/sync.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -69,6 +70,24 @@ static void test_lock_einval(void **state) {
   assert_null(acore_lock_ref(NULL));
   acore_lock_unref(NULL);
   assert_int_equal(acore_lock_is_locked(lock), 0);
+  acore_lock_unref(lock);
+}
+
+/* acore_lock_loop() answers from any thread (Thread: any). */
+static void *lock_loop_elsewhere(void *lock) {
+  return acore_lock_loop(lock);
+}
+
+static void test_lock_loop_from_another_thread(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  pthread_t th;
+  void *got = NULL;
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  assert_int_equal(pthread_create(&th, NULL, lock_loop_elsewhere, lock), 0);
+  assert_int_equal(pthread_join(th, &got), 0);
+  assert_ptr_equal(got, loop);
   acore_lock_unref(lock);
 }
 
@@ -403,6 +422,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tu_setup, tu_teardown)
     T(test_lock_einval),
+    T(test_lock_loop_from_another_thread),
     T(test_lock_release_errors),
     T(test_lock_release_by_non_owner),
     T(test_lock_fifo_tasks),
