@@ -88,6 +88,7 @@ struct PyLoop {
   PyTask *step_task;      /* borrowed: the task whose step runs, or NULL */
   PyObject *step_ctx;     /* borrowed: the context that step entered */
   struct pyac_fdtab *fdtab; /* add_reader/add_writer entries (pyac_io.c) */
+  struct acore_executor *dflt_ex; /* the default executor (pyac_exec.c) */
 };
 
 enum { PYAC_FUT_PLAIN, PYAC_FUT_GATHER, PYAC_FUT_GATHER_SETTLED };
@@ -228,6 +229,12 @@ PyObject *pyac_waiter_new(const pyac_waiter_kind *kind, PyObject *owner,
 int pyac_waiter_type_init(void);
 
 int pyac_exec_init(PyObject *m);
+/* pyac_exec.c: free the thread states of executor workers that left
+ * (with the GIL); the loop's default executor around its close (GIL
+ * released): shut down before the C loop closes, dropped after. */
+void pyac_exec_reap(void);
+void pyac_exec_loop_closing(PyLoop *pl);
+void pyac_exec_loop_closed(PyLoop *pl);
 int pyac_comb_init(PyObject *m);  /* sleep(0)'s _Yield */
 int pyac_sync_init(PyObject *m);
 int pyac_queue_init(PyObject *m);

@@ -12,10 +12,27 @@
  * - Everything that may wait for workers (shutdown with wait, the last
  *   unref that joins idle workers) runs with the GIL released: the
  *   workers may need it to finish.
+ * - A worker thread of an executor made here (acore.Executor, and the
+ *   loop's default, which the binding makes on first use) keeps one Python
+ *   thread state for all its jobs: made at its first job, without the GIL.
+ *   Taking the GIL with a new state per job (PyGILState_Ensure on a thread
+ *   that has none) maps and unmaps the state's frame stack every time, and
+ *   on a machine with several CPUs each unmap interrupts all of them.
+ *   When the worker leaves, its STOP hook cannot wait for the GIL (the
+ *   thread that joins it may hold the GIL: a submit joins workers that
+ *   left), so it only puts the state on `dead`; a thread that holds the
+ *   GIL frees it later (reap_states). Python 3.12 and later cannot free
+ *   another thread's state safely, so there each job takes its own.
  */
 #include "pyac.h"
 
 #include "acore/executor.h"
+
+#include <pthread.h>
+
+#if PY_VERSION_HEX < 0x030C0000
+#define PYAC_KEEP_TSTATE 1
+#endif
 
 typedef struct PyExecutor {
   PyObject_HEAD
@@ -69,17 +86,150 @@ static int set_exception(acore_work_t *w) {
   return rc;
 }
 
-/* The work function: fn(*args) on a worker, with the GIL. */
+/* ---- the workers' thread states ---------------------------------------------- */
+
+/* A worker's record: made by its START hook, its state set at its first
+ * job, handed to `dead` by its STOP hook. */
+typedef struct worker_state {
+  struct worker_state *next;
+  PyThreadState *ts;
+} worker_state;
+
+static PyInterpreterState *exec_interp;
+static pthread_mutex_t dead_mutex = PTHREAD_MUTEX_INITIALIZER;
+static worker_state *dead; /* states of workers that left, to free */
+static __thread worker_state *this_worker; /* NULL: not one of ours */
+
+#ifdef PYAC_KEEP_TSTATE
+static void worker_hook(int phase, void *ud) {
+  worker_state *ws = this_worker;
+
+  (void)ud;
+  if (phase == ACORE_WORKER_START) {
+    /* NULL on ENOMEM: its jobs then take a state each, as before */
+    this_worker = PyMem_RawCalloc(1, sizeof(worker_state));
+    return;
+  }
+  this_worker = NULL;
+  if (ws == NULL)
+    return;
+  if (ws->ts == NULL) {
+    PyMem_RawFree(ws);
+    return;
+  }
+  pthread_mutex_lock(&dead_mutex);
+  ws->next = dead;
+  __atomic_store_n(&dead, ws, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&dead_mutex);
+}
+#endif
+
+/* With the GIL: free the states of the workers that left. */
+void pyac_exec_reap(void) {
+  worker_state *ws, *next;
+
+  if (__atomic_load_n(&dead, __ATOMIC_ACQUIRE) == NULL)
+    return;
+  pthread_mutex_lock(&dead_mutex);
+  ws = dead;
+  dead = NULL;
+  pthread_mutex_unlock(&dead_mutex);
+  for (; ws != NULL; ws = next) {
+    next = ws->next;
+    PyThreadState_Clear(ws->ts);
+    PyThreadState_Delete(ws->ts);
+    PyMem_RawFree(ws);
+  }
+}
+
+/* Options for an executor of the binding's: the hook, and `max_workers`
+ * unless 0. */
+static int options_new(unsigned max_workers, acore_executor_options_t **out) {
+  acore_executor_options_t *opts;
+  int rc = acore_executor_options_new(&opts);
+
+  if (rc != ACORE_OK)
+    return rc;
+#ifdef PYAC_KEEP_TSTATE
+  rc = acore_executor_options_set_worker_hook(opts, worker_hook, NULL);
+#endif
+  if (rc == ACORE_OK && max_workers > 0)
+    rc = acore_executor_options_set_max_workers(opts, max_workers);
+  if (rc != ACORE_OK) {
+    acore_executor_options_free(opts);
+    return rc;
+  }
+  *out = opts;
+  return ACORE_OK;
+}
+
+/* The work function: fn(*args) on a worker, with the GIL (on the
+ * worker's own kept state if it is one of ours). */
 static int py_work(acore_work_t *w, void *ud) {
   PyObject *job = ud, *r;
-  PyGILState_STATE st = PyGILState_Ensure();
+  worker_state *ws = this_worker;
+  PyGILState_STATE st = PyGILState_UNLOCKED;
   int rc;
 
+  if (ws != NULL && ws->ts == NULL)
+    ws->ts = PyThreadState_New(exec_interp);
+  if (ws != NULL && ws->ts != NULL)
+    PyEval_RestoreThread(ws->ts);
+  else
+    st = PyGILState_Ensure();
   r = PyObject_Call(PyTuple_GET_ITEM(job, 0), PyTuple_GET_ITEM(job, 1), NULL);
   rc = r != NULL ? set_value(w, r) : set_exception(w);
   Py_XDECREF(r);
-  PyGILState_Release(st);
+  if (ws != NULL && ws->ts != NULL)
+    PyEval_SaveThread();
+  else
+    PyGILState_Release(st);
   return rc;
+}
+
+/* ---- the loop's default executor ---------------------------------------------- */
+
+/* The loop's default executor (borrowed), made and given to the C loop on
+ * first use so that its workers keep their states; NULL with an
+ * exception set on failure. */
+static acore_executor_t *loop_default(PyLoop *pl) {
+  acore_executor_options_t *opts;
+  acore_executor_t *ex;
+  int rc;
+
+  if (pl->dflt_ex != NULL)
+    return pl->dflt_ex;
+  if ((rc = options_new(0, &opts)) == ACORE_OK) {
+    rc = acore_executor_new(opts, &ex);
+    acore_executor_options_free(opts);
+  }
+  if (rc == ACORE_OK &&
+      (rc = acore_loop_set_default_executor(pl->loop, ex)) != ACORE_OK)
+    acore_executor_unref(ex); /* no job yet: nothing to join */
+  if (rc != ACORE_OK) {
+    pyac_raise(rc);
+    return NULL;
+  }
+  pl->dflt_ex = ex;
+  return ex;
+}
+
+/* At the loop's close (GIL released), before the C loop closes: shut the
+ * default down as the C loop does one it made itself (its queued jobs
+ * cancelled). */
+void pyac_exec_loop_closing(PyLoop *pl) {
+  if (pl->dflt_ex != NULL)
+    acore_executor_shutdown(pl->dflt_ex, ACORE_EXECUTOR_CANCEL_PENDING);
+}
+
+/* After the C loop closed (GIL released): drop the default, joining its
+ * idle workers. */
+void pyac_exec_loop_closed(PyLoop *pl) {
+  acore_executor_t *ex = pl->dflt_ex;
+
+  pl->dflt_ex = NULL;
+  if (ex != NULL)
+    acore_executor_unref(ex);
 }
 
 /* _run_in_executor(loop, executor_or_None, fn, args) -> Future */
@@ -98,7 +248,11 @@ static PyObject *run_in_executor(PyObject *m, PyObject *args) {
         ((PyExecutor *)exo)->ex == NULL)
       return PyErr_Format(PyExc_TypeError, "an acore executor was expected");
     ex = ((PyExecutor *)exo)->ex;
+  } else if (pyac_loop_check((PyLoop *)loop) < 0 ||
+             (ex = loop_default((PyLoop *)loop)) == NULL) {
+    return NULL;
   }
+  pyac_exec_reap();
   if (!PyCallable_Check(fn))
     return PyErr_Format(PyExc_TypeError, "%R is not callable", fn);
   if (pyac_loop_check((PyLoop *)loop) < 0 ||
@@ -120,6 +274,7 @@ static int executor_init(PyExecutor *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"max_workers", NULL};
   PyObject *mw = Py_None;
   acore_executor_options_t *opts = NULL;
+  long n = 0;
   int rc;
 
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:Executor", kwlist, &mw))
@@ -128,23 +283,20 @@ static int executor_init(PyExecutor *self, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_RuntimeError, "executor already initialised");
     return -1;
   }
-  rc = acore_executor_options_new(&opts);
-  if (rc == ACORE_OK && mw != Py_None) {
-    long n = PyLong_AsLong(mw);
-    if (n == -1 && PyErr_Occurred()) {
-      acore_executor_options_free(opts);
+  if (mw != Py_None) {
+    n = PyLong_AsLong(mw);
+    if (n == -1 && PyErr_Occurred())
       return -1;
-    }
     if (n <= 0) {
-      acore_executor_options_free(opts);
       PyErr_SetString(PyExc_ValueError, "max_workers must be greater than 0");
       return -1;
     }
-    rc = acore_executor_options_set_max_workers(opts, (unsigned)n);
   }
-  if (rc == ACORE_OK)
+  rc = options_new((unsigned)n, &opts);
+  if (rc == ACORE_OK) {
     rc = acore_executor_new(opts, &self->ex);
-  acore_executor_options_free(opts);
+    acore_executor_options_free(opts);
+  }
   if (rc < 0) {
     pyac_raise(rc);
     return -1;
@@ -168,6 +320,7 @@ static PyObject *executor_shutdown(PyExecutor *self, PyObject *args,
   Py_BEGIN_ALLOW_THREADS
   rc = acore_executor_shutdown(self->ex, flags);
   Py_END_ALLOW_THREADS
+  pyac_exec_reap();
   if (rc < 0)
     return pyac_raise(rc);
   Py_RETURN_NONE;
@@ -215,6 +368,7 @@ static void executor_dealloc(PyExecutor *self) {
     acore_executor_shutdown(ex, 0);
     acore_executor_unref(ex);
     Py_END_ALLOW_THREADS
+    pyac_exec_reap();
   }
   pyac_live--;
   Py_TYPE(self)->tp_free((PyObject *)self);
@@ -244,6 +398,7 @@ static PyMethodDef exec_functions[] = {
     {NULL, NULL, 0, NULL}};
 
 int pyac_exec_init(PyObject *m) {
+  exec_interp = PyInterpreterState_Get();
   if (PyType_Ready(&PyacExecutor_Type) < 0 ||
       PyModule_AddFunctions(m, exec_functions) < 0)
     return -1;

@@ -187,9 +187,13 @@ static int close_c_loop(PyLoop *self) {
   if (acore_loop_is_running(self->loop) == 1)
     return ACORE_EBUSY;
   pyac_tls_saved = PyEval_SaveThread();
+  pyac_exec_loop_closing(self);
   rc = acore_loop_close(self->loop);
+  if (rc == ACORE_OK)
+    pyac_exec_loop_closed(self);
   pyac_gil_retake();
   pyac_tls_saved = prev;
+  pyac_exec_reap();
   return rc;
 }
 

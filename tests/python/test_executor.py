@@ -1,13 +1,39 @@
 # SPDX-License-Identifier: MIT
 """run_in_executor / acore.Executor: Python callables on worker threads."""
 
+import ctypes
 import threading
 import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 import acore
-from pyac_testcase import LoopTestCase
+from pyac_testcase import DifferentialTestCase, LoopTestCase
+
+
+def thread_states():
+    """The number of the interpreter's Python thread states (C API)."""
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+    api.PyThreadState_Next.restype = ctypes.c_void_p
+    api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+    n, ts = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+    while ts:
+        n, ts = n + 1, api.PyThreadState_Next(ts)
+    return n
+
+
+# What every job sees of a threading.local() on its worker: its thread
+# and whether an earlier job on that thread left its mark there.
+_tls = threading.local()
+
+
+def _mark_job(i):
+    seen = getattr(_tls, "mark", None)
+    _tls.mark = i
+    return threading.get_ident(), seen
 
 
 class TestExecutor(LoopTestCase):
@@ -62,6 +88,87 @@ class TestExecutor(LoopTestCase):
             return await self.loop.run_in_executor(None, pow, 2, 10)
         self.assertEqual(self.run_co(main()), 1024)
         self.assertEqual(ran, [])
+
+
+class TestExecutorThreadStates(DifferentialTestCase):
+    """A worker keeps one Python thread state for all its jobs, as a
+    ThreadPoolExecutor's thread does: threading.local() values survive
+    from job to job on one thread, on the default executor and on an
+    explicit one."""
+
+    def test_executor_threading_local_survives_between_jobs(self):
+        async def main(loop):
+            out = []
+            for i in range(50):  # one at a time: the order is known
+                out.append(await loop.run_in_executor(None, _mark_job, i))
+            last = {}
+            for i, (ident, seen) in enumerate(out):
+                if seen != last.get(ident):
+                    return "lost", i, seen, last.get(ident)
+                last[ident] = i
+            return "kept"
+        self.assertEqual(self.each(main), "kept")
+
+    def test_executor_explicit_pool_keeps_the_local_too(self):
+        async def main(loop):
+            pool = (acore.Executor(1) if isinstance(loop, acore.Loop)
+                    else ThreadPoolExecutor(1))
+            try:
+                out = [await loop.run_in_executor(pool, _mark_job, i)
+                       for i in range(20)]
+            finally:
+                pool.shutdown(wait=True)
+            return [seen for _, seen in out] == [None] + list(range(19))
+        self.assertTrue(self.each(main))
+
+
+class TestExecutorStatesFreed(LoopTestCase):
+    def test_executor_thread_states_freed_after_shutdown(self):
+        before = thread_states()
+
+        async def main():
+            with acore.Executor(4) as ex:
+                await acore.gather(*[self.loop.run_in_executor(
+                    ex, time.sleep, 0.01) for _ in range(16)])
+                during = thread_states()
+            return during
+        during = self.run_co(main())
+        # the workers' states exist while they live, and are freed once
+        # they have left (shutdown(wait=True) joined them)
+        self.assertGreater(during, before)
+        self.assertLessEqual(during, before + 4)
+        self.assertEqual(thread_states(), before)
+
+    def test_executor_default_thread_states_freed_at_close(self):
+        before = thread_states()
+        loop = acore.Loop()
+        try:
+            r = loop.run_until_complete(loop.run_in_executor(None, pow, 3, 4))
+            self.assertEqual(r, 81)
+            self.assertGreater(thread_states(), before)
+        finally:
+            loop.close()
+        self.assertEqual(thread_states(), before)
+
+    def test_executor_states_of_workers_that_left_are_reaped(self):
+        before = thread_states()
+
+        async def main():
+            with acore.Executor(4) as ex:
+                await acore.gather(*[self.loop.run_in_executor(
+                    ex, time.sleep, 0.01) for _ in range(8)])
+                ex.set_max_workers(1)  # three leave at once: they are idle
+                for _ in range(200):
+                    if ex.stats()["workers"] == 1:
+                        break
+                    await acore.sleep(0.01)
+                # the next submit frees the states of those that left
+                await self.loop.run_in_executor(ex, pow, 2, 2)
+                return ex.stats()["workers"], thread_states()
+        workers, during = self.run_co(main())
+        self.assertEqual(workers, 1)
+        self.assertEqual(during, before + 1)
+        self.assertEqual(thread_states(), before)
 
 
 class TestExecutorClaims(LoopTestCase):
