@@ -8,7 +8,7 @@
  *          acore_map. ns per job, spawn to finish.
  *  W3_nosem the same 10,000 tasks and calls with no semaphore (all in
  *          flight): what the tasks alone cost, to isolate the semaphore's.
- *  SEMQ    a semaphore with N queued waiters (1k, 10k, 100k): ns per
+ *  SEMQ    a semaphore with N queued waiters (10, 1k, 10k, 100k): ns per
  *          release+re-acquire pair with the queue kept at N - it must not
  *          grow with N.
  *
@@ -251,6 +251,7 @@ static const struct {
   {"W3", "ns/job", w3_sem_rep, 0},
   {"W3_map", "ns/job", w3_map_rep, 0},
   {"W3_nosem", "ns/job", w3_nosem_rep, 0},
+  {"SEMQ_10", "ns/op", semq_rep, 10},
   {"SEMQ_1k", "ns/op", semq_rep, 1000},
   {"SEMQ_10k", "ns/op", semq_rep, 10000},
   {"SEMQ_100k", "ns/op", semq_rep, 100000},

@@ -90,10 +90,16 @@ WORKLOADS = [
       "W3 through acore_map"),
     W("c", "W4", 100_000, c_pair("bench_executor", "W4"),
       "W4: tiny jobs on 4 workers, all submitted at once"),
+    W("c", "W2_10k", 10_000, c_pair("bench_combinators", "W2"),
+      "scale: W2 at 10,000 tasks"),
+    W("c", "W2_1M", 1_000_000, c_pair("bench_combinators", "W2"),
+      "scale: W2 at 1,000,000 tasks (flat: as W2_10k)"),
+    W("c", "SEMQ_10", 100_000, {"acore": ("bench_sync", "SEMQ_10")},
+      "semaphore release + re-acquire, 10 waiters queued"),
     W("c", "SEMQ_1k", 100_000, {"acore": ("bench_sync", "SEMQ_1k")},
       "semaphore release + re-acquire, 1,000 waiters queued"),
     W("c", "SEMQ_100k", 100_000, {"acore": ("bench_sync", "SEMQ_100k")},
-      "the same, 100,000 waiters queued (flat: as SEMQ_1k)"),
+      "the same, 100,000 waiters queued (flat: as SEMQ_10)"),
     W("c", "W6", 100_000, c_pair("bench_core", "W6_held", "W6"),
       "W6: memory per pending task (tasks held in an array)", mem=True),
     W("py", "W1_batched", 1_000_000, py_all("W1_batched"),
@@ -117,6 +123,9 @@ WORKLOADS = [
 # Instruction counts: (group, workload, N) - W1, W2, W3.
 INSTR = [
     ("c", "W1_batched", 100_000), ("c", "W2", 20_000), ("c", "W3", 10_000),
+    # scale: the cost per operation at 10k and 1M tasks, 10 and 100k waiters
+    ("c", "W2_10k", 10_000), ("c", "W2_1M", 200_000),
+    ("c", "SEMQ_10", 100_000), ("c", "SEMQ_100k", 100_000),
     ("py", "W1_batched", 10_000), ("py", "W2", 5_000), ("py", "W3", 5_000),
     ("io", "W5", 2_000),
 ]
@@ -360,7 +369,8 @@ def main():
                          "comma-separated (default c,py) or none")
     ap.add_argument("--instr-only", default="",
                     help="comma-separated workloads to count instructions "
-                         "for (default: W1_batched, W2, W3)")
+                         "for (default: all: W1_batched, W2, W3, and "
+                         "W2_10k, W2_1M, SEMQ_10, SEMQ_100k for scale)")
     ap.add_argument("--busy", type=float, default=0.75 * os.cpu_count(),
                     help="1-minute load above which a run is busy "
                          "(default: 0.75 x cores)")
