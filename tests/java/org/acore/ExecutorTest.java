@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Java jobs on acore's workers, attached and detached by the hooks. */
@@ -56,5 +61,92 @@ class ExecutorTest {
       } // the loop's own executor too
     }
     assertEquals(before, attachedWorkers());
+  }
+
+  @Test void aRunningJobSeesItsFutureCancelled() throws Exception {
+    try (Loop loop = new Loop(); Executor ex = new Executor(1)) {
+      CountDownLatch started = new CountDownLatch(1);
+      AtomicBoolean before = new AtomicBoolean(true), after = new AtomicBoolean();
+      AtomicReference<CancelToken> kept = new AtomicReference<>();
+      Future<Integer> f = loop.runInExecutor(ex, token -> {
+        kept.set(token);
+        before.set(token.isCancelled());
+        started.countDown();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!token.isCancelled() && System.nanoTime() < end)
+          Thread.sleep(1);
+        after.set(token.isCancelled());
+        return 1;
+      });
+      assertTrue(started.await(30, TimeUnit.SECONDS));
+      assertTrue(f.cancel("enough"));
+      ex.shutdown(true, false); // waits for the job to see it and return
+      assertFalse(before.get());
+      assertTrue(after.get());
+      assertThrows(CancellationException.class, f::result);
+      // the token outlived its job: no longer valid
+      assertThrows(AcoreException.InvalidState.class, () -> kept.get().isCancelled());
+      loop.run();
+    }
+  }
+
+  @Test void aJobThatThrowsOnCancelEndsCancelled() throws Exception {
+    try (Loop loop = new Loop(); Executor ex = new Executor(1)) {
+      CountDownLatch started = new CountDownLatch(1);
+      AtomicBoolean threw = new AtomicBoolean();
+      Future<Integer> f = loop.runInExecutor(ex, token -> {
+        started.countDown();
+        try {
+          while (true) {
+            token.throwIfCancelled();
+            Thread.sleep(1);
+          }
+        } catch (CancellationException e) {
+          threw.set(true);
+          throw e;
+        }
+      });
+      assertTrue(started.await(30, TimeUnit.SECONDS));
+      f.cancel();
+      ex.shutdown(true, false);
+      assertTrue(threw.get());
+      assertTrue(f.isCancelled());
+      loop.run();
+    }
+  }
+
+  @Test void aJobCancelledBeforeItStartsNeverRuns() throws Exception {
+    long refs = Native.jk_live_refs();
+    try (Loop loop = new Loop(); Executor ex = new Executor(1)) {
+      CountDownLatch release = new CountDownLatch(1);
+      AtomicBoolean ran = new AtomicBoolean(), ranToo = new AtomicBoolean();
+      Future<Integer> blocker = loop.runInExecutor(ex, () -> {
+        release.await();
+        return 1;
+      });
+      Future<Integer> f = loop.runInExecutor(ex, token -> {
+        ran.set(true);
+        return 2;
+      });
+      Future<Integer> g = loop.runInExecutor(ex, () -> {
+        ranToo.set(true);
+        return 3;
+      });
+      assertTrue(f.cancel());
+      assertTrue(g.cancel());
+      release.countDown();
+      assertEquals(1, loop.runUntilComplete(blocker));
+      ex.shutdown(true, false);
+      loop.run();
+      assertFalse(ran.get());
+      assertFalse(ranToo.get());
+      assertTrue(f.isCancelled() && g.isCancelled());
+      assertEquals(2, ex.stat(Executor.CANCELLED));
+      f.close();
+      g.close();
+      blocker.close();
+    }
+    // the jobs' callables were released (a Cleaner may release more)
+    assertTrue(Native.jk_live_refs() <= refs);
   }
 }

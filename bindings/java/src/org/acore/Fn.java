@@ -16,7 +16,7 @@ abstract class Fn {
   void report(int kind, String message, String name, long err) {
     throw new UnsupportedOperationException();
   }
-  Object work() throws Exception { throw new UnsupportedOperationException(); }
+  Object work(long job) throws Exception { throw new UnsupportedOperationException(); }
 
   static Fn of(Runnable r) {
     return new Fn(NONE) {

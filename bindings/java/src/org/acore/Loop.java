@@ -173,16 +173,36 @@ public final class Loop extends Ref {
 
   /** job.call() on a worker of `ex` (null: this loop's own executor, made
    *  on first use); the future completes on the loop thread with its value
-   *  or fails with its exception (the cause of an AcoreException.Host). */
+   *  or fails with its exception (the cause of an AcoreException.Host).
+   *  Cancelling the future before the job starts means it never runs. */
   public <T> Future<T> runInExecutor(Executor ex, Callable<T> job) {
+    return submit(ex, new Fn(Fn.NONE) {
+      @Override Object work(long w) throws Exception { return job.call(); }
+    });
+  }
+
+  /** job.run(token) on a worker of `ex`, as above; the token says whether
+   *  the future was cancelled while the job runs (CancelToken). */
+  public <T> Future<T> runInExecutor(Executor ex, Job<T> job) {
+    return submit(ex, new Fn(Fn.NONE) {
+      @Override Object work(long w) throws Exception {
+        CancelToken token = new CancelToken(w);
+        try {
+          return job.run(token);
+        } finally {
+          token.end();
+        }
+      }
+    });
+  }
+
+  private <T> Future<T> submit(Executor ex, Fn work) {
     if (ex == null) {
       if (executor == null)
         executor = new Executor(0);
       ex = executor;
     }
-    return new Future<>(this, Native.jk_run_in_executor(p(), ex.p(), new Fn(Fn.NONE) {
-      @Override Object work() throws Exception { return job.call(); }
-    }));
+    return new Future<>(this, Native.jk_run_in_executor(p(), ex.p(), work));
   }
 
   /** A report to the error handler. */
