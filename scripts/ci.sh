@@ -6,7 +6,7 @@
 #         build (build-test/: unit, ABI, package, Python, Lua, Java, examples, the
 #         CI script test, the fuzz corpus replayed, and the unit tests and
 #         the corpus again under valgrind), then the
-#         unit and Python tests under AddressSanitizer +
+#         unit, Python, Lua and Java tests under AddressSanitizer +
 #         UndefinedBehaviorSanitizer (build-asan/; blocks in the per-loop
 #         object caches are poisoned while free), the unit tests there again
 #         with the caches off (ACORE_NO_CACHE=1: every object freed for
@@ -85,7 +85,8 @@ options() {
   demo) tests=OFF python=OFF pyexe= lua=OFF ;;
   test) valgrind=ON bench=ON
         command -v javac >/dev/null 2>&1 && java=ON ;; # the normal build, with a JDK
-  asan) asan=ON ;;
+  asan) asan=ON
+        command -v javac >/dev/null 2>&1 && java=ON ;; # the JVM preloads libasan
   tsan) tsan=ON python=OFF pyexe= lua=OFF ;;
   fuzz) fuzz=ON asan=ON python=OFF pyexe= lua=OFF cc=clang-14 cxx=clang++-14 ;;
   *) echo "unknown stage: $1" >&2; return 2 ;;
