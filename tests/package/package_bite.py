@@ -6,8 +6,9 @@ the tree, must make tests/package/package_test.py fail in the step that
 guards against it, for the right reason; the unchanged copy must pass.
 
 The real tree is never modified. One scratch build (library, static
-library and, when the binding is on, the Python extension; no tests, no
-benchmarks, -O0) is configured once and reused: each case edits the copy,
+library and, when the bindings are on, the Python, Lua and Java modules
+(the jar too); no tests, no benchmarks, -O0) is configured once and
+reused: each case edits the copy,
 rebuilds what changed (CMake re-runs itself when a CMake file changed), runs
 the steps that guard against it, and restores the copy.
 
@@ -45,6 +46,14 @@ INSTALL_LUA = ("  install(FILES ${CMAKE_SOURCE_DIR}/bindings/lua/acore.lua\n"
                "    COMPONENT acore_lua)\n")
 LUA_RPATH = ('  set_target_properties(acore_lua PROPERTIES\n'
              '    INSTALL_RPATH "$ORIGIN/${_acore_lua_rpath}")\n')
+INSTALL_JAR = ("  install(FILES ${ACORE_JAVA_JAR} DESTINATION ${ACORE_JAVA_INSTALL_JARDIR}\n"
+               "    COMPONENT acore_java)\n")
+INSTALL_JNI = ("  install(TARGETS acore_java LIBRARY DESTINATION ${ACORE_JAVA_INSTALL_JNIDIR}\n"
+               "    COMPONENT acore_java)\n")
+JAVA_RPATH = ('  set_target_properties(acore_java PROPERTIES\n'
+              '    INSTALL_RPATH "$ORIGIN/${_acore_java_rpath}")\n')
+JAVA_LIB = "bindings/java/src/org/acore/Lib.java"
+JAR_LOOKUP = '"../../lib/jni/libacore_java.so"'
 VERSION_FILE = ("configure_file(cmake/acoreConfigVersion.cmake.in\n"
                 "  ${CMAKE_BINARY_DIR}/abi/acoreConfigVersion.cmake @ONLY)\n")
 ABI_RULE = ("if(_acore_w_major EQUAL @ACORE_ABI_MAJOR@ AND "
@@ -55,7 +64,7 @@ VERSION_IN = "cmake/acoreConfigVersion.cmake.in"
 
 # (the mistake, [(file, old text, new text)], steps that must fail, the words
 # their failure must contain (a string or a tuple of them), needs a binding:
-# True the Python one, "lua" the Lua one)
+# True the Python one, "lua" the Lua one, "java" the Java one)
 CASES = (
     ("libacore.a is not installed (and the link with `pkg-config --static` fails)",
      [(CMAKE_LISTS, INSTALL_STATIC, "")], "layout,pkg-config",
@@ -82,6 +91,19 @@ CASES = (
     ("the Lua C module is installed without its relative RPATH",
      [(CMAKE_LISTS, LUA_RPATH, "")],
      "lua", "libacore.so.1: cannot open shared object file", "lua"),
+    ("the Java jar is not installed",
+     [(CMAKE_LISTS, INSTALL_JAR, "")],
+     "java", ("the Java binding is not installed", "share/java/acore.jar"), "java"),
+    ("the JNI library is installed into lib/ beside libacore, not lib/jni",
+     [(CMAKE_LISTS, INSTALL_JNI, INSTALL_JNI.replace("${ACORE_JAVA_INSTALL_JNIDIR}",
+                                                     "${CMAKE_INSTALL_LIBDIR}"))],
+     "java", ("the Java binding is not installed", "lib/jni/libacore_java.so"), "java"),
+    ("the jar looks for its JNI library in the wrong place (lib/ of its prefix)",
+     [(JAVA_LIB, JAR_LOOKUP, '"../../lib/libacore_java.so"')],
+     "java", "no acore_java in java.library.path", "java"),
+    ("the JNI library is installed without its relative RPATH",
+     [(CMAKE_LISTS, JAVA_RPATH, "")],
+     "java", "libacore.so.1: cannot open shared object file", "java"),
     ("the version file is 0.1's (SameMajorVersion of the project version), and the "
      "project version moves to 2.0.0 with the ABI unchanged: find_package(acore 1.0) "
      "is refused",
@@ -152,12 +174,14 @@ class Scratch:
             else:
                 shutil.copy(p, dst)
         self.targets = (["acore", "acore_static"] + (["acore_python"] if a.python_dir else [])
-                        + (["acore_lua"] if a.lua_ldir else []))
+                        + (["acore_lua"] if a.lua_ldir else [])
+                        + (["acore_java", "acore_jar"] if a.java_jardir else []))
 
     def configure(self):
         py = (["-DACORE_PYTHON=ON", f"-DACORE_PYTHON_EXECUTABLE={self.a.python}"]
               if self.a.python_dir else ["-DACORE_PYTHON=OFF"])
         py += ["-DACORE_LUA=ON"] if self.a.lua_ldir else ["-DACORE_LUA=OFF"]
+        py += ["-DACORE_JAVA=ON"] if self.a.java_jardir else ["-DACORE_JAVA=OFF"]
         must([self.a.cmake, "-S", self.src, "-B", self.build, "-DACORE_TESTS=OFF",
               "-DACORE_BENCH=OFF", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O0 -g", f"-DCMAKE_C_COMPILER={self.a.cc}",
@@ -186,6 +210,9 @@ class Scratch:
         py = ["--python-dir", a.python_dir, "--python", a.python] if a.python_dir else []
         if a.lua_ldir:
             py += ["--lua-ldir", a.lua_ldir, "--lua-cdir", a.lua_cdir, "--lua", a.lua]
+        if a.java_jardir:
+            py += ["--java-jardir", a.java_jardir, "--java-jnidir", a.java_jnidir,
+                   "--java", a.java, "--javac", a.javac]
         return run([sys.executable, os.path.join(HERE, "package_test.py"), "--build",
                     self.build, "--root", self.src, "--only", steps, "--version", a.version,
                     "--abi-version", a.abi_version, "--libdir", a.libdir, "--cmake", a.cmake,
@@ -224,10 +251,10 @@ def main():
     ap.add_argument("--lua-ldir", default="")
     ap.add_argument("--lua-cdir", default="")
     ap.add_argument("--lua", default="lua5.4")
-    # The scratch copy is built without Java (a JNI library and a jar more
-    # to build for each run): the java step's arguments are taken, unused.
-    for opt in ("--java-jardir", "--java-jnidir", "--java", "--javac"):
-        ap.add_argument(opt, default="")
+    ap.add_argument("--java-jardir", default="")
+    ap.add_argument("--java-jnidir", default="")
+    ap.add_argument("--java", default="java")
+    ap.add_argument("--javac", default="javac")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--cxx", default="c++")
@@ -242,6 +269,7 @@ def main():
             return SKIP
     cases = [c for c in CASES if (a.python_dir or c[4] is not True)
              and (a.lua_ldir or c[4] != "lua")
+             and (a.java_jardir or c[4] != "java")
              and (not a.case or any(w in c[0] for w in a.case))]
     results = []
     t0 = time.monotonic()
