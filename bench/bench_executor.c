@@ -7,6 +7,8 @@
  *           workers, all submitted up front, each awaited by a done
  *           callback; wall ns per job (W4) and CPU ns per job of the whole
  *           process (W4_cpu).
+ *   W4_loaded  W4 (--once only) while 2 child processes spin: the
+ *           executor under a load the benchmark starts itself.
  *   LAT     wake-up latency of a completion: the work function stamps the
  *           time as its last act, the future's done callback stamps again;
  *           the callback submits the next job, so completions never
@@ -15,7 +17,8 @@
  *           an executor of one worker (default options otherwise).
  * Each prints "RESULT acore <workload> <median of 5> <unit>".
  * Usage: bench_executor [W4] [LAT]
- *        bench_executor --once W4 [--n N] [--rounds R]  (bench_util.h)
+ *        bench_executor --once W4|W4_loaded|LAT_<same|cross>_<p50|p99>
+ *                       [--n N] [--rounds R]  (bench_util.h; LAT: ns)
  */
 #define _GNU_SOURCE
 #define BENCH_NAME "bench_executor"
@@ -27,6 +30,10 @@
 #include <string.h>
 
 enum { REPS = 5, W4_N = 100000, W4_INTS = 100, LAT_N = 20000 };
+
+/* W4_loaded: this many spinning processes run beside the round (one per
+ * core of this 2-core machine class). */
+enum { W4_LOAD = 2 };
 
 static void report(const char *name, double value, const char *unit) {
   printf("RESULT acore %s %.1f %s\n", name, value, unit);
@@ -222,6 +229,26 @@ static void lat_report(const char *placement, int worker_cpu) {
   report(name, quantile(p99, REPS, 0.5), "us");
 }
 
+/* W4 while W4_LOAD child processes spin (bench_load_start). */
+static double w4_loaded_rep(void) {
+  double ns;
+
+  bench_load_start(W4_LOAD);
+  ns = w4_rep();
+  bench_load_stop();
+  return ns;
+}
+
+/* --once LAT_*: one rep, its p50 or p99 in ns (bench_lat_name). */
+static int lat_cpu, lat_p99;
+
+static double lat_once_rep(void) {
+  double p50, p99;
+
+  lat_rep(lat_cpu, &p50, &p99);
+  return (lat_p99 ? p99 : p50) * 1e3;
+}
+
 static int selected(int argc, char **argv, const char *name) {
   int i;
 
@@ -235,13 +262,17 @@ static int selected(int argc, char **argv, const char *name) {
 
 int main(int argc, char **argv) {
   bench_once once;
-  int rc;
+  int rc, loaded;
 
   if (bench_once_args(argc, argv, &once)) {
-    if (strcmp(once.workload, "W4") != 0)
+    if (bench_lat_name(once.workload, &lat_cpu, &lat_p99))
+      return bench_run_once("acore", &once, "ns", lat_once_rep);
+    loaded = strcmp(once.workload, "W4_loaded") == 0;
+    if (!loaded && strcmp(once.workload, "W4") != 0)
       return bench_unknown(argv[0], once.workload);
     w4_setup();
-    rc = bench_run_once("acore", &once, "ns/job", w4_rep);
+    rc = bench_run_once("acore", &once, "ns/job",
+                        loaded ? w4_loaded_rep : w4_rep);
     w4_teardown();
     return rc;
   }

@@ -223,4 +223,61 @@ static inline void run_lat_placements(void (*lat_report)(const char *, int)) {
 }
 #endif
 
+/* LAT for --once: a workload named LAT_<same|cross>_<p50|p99> is one rep
+ * of lat_rep(worker_cpu, &p50, &p99) (same: CPU 0, cross: CPU 1), its
+ * quantile in ns as the figure. Returns 1 and sets *cpu and *p99 if `w`
+ * is one, 0 if not. */
+static inline int bench_lat_name(const char *w, int *cpu, int *p99) {
+  if (strncmp(w, "LAT_", 4) != 0)
+    return 0;
+  if (strncmp(w + 4, "same_", 5) == 0)
+    *cpu = 0;
+  else if (strncmp(w + 4, "cross_", 6) == 0)
+    *cpu = 1;
+  else
+    return 0;
+  w += *cpu ? 10 : 9;
+  if (strcmp(w, "p50") != 0 && strcmp(w, "p99") != 0)
+    return 0;
+  *p99 = strcmp(w, "p99") == 0;
+  return 1;
+}
+
+/* A background load the benchmark starts itself (W4_loaded): `n` child
+ * processes that spin until bench_load_stop(). Their CPU time is not the
+ * benchmark's: the CPU clock and RUSAGE_SELF leave children out. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+static pid_t bench_load_pids[16];
+static int bench_load_n;
+
+static inline void bench_load_start(int n) {
+  int i;
+
+  for (i = 0; i < n && bench_load_n < 16; i++) {
+    pid_t p = fork();
+
+    check(p >= 0, "fork");
+    if (p == 0) {
+      volatile unsigned long spin = 0;
+
+      for (;;)
+        spin++;
+    }
+    bench_load_pids[bench_load_n++] = p;
+  }
+}
+
+static inline void bench_load_stop(void) {
+  while (bench_load_n > 0) {
+    pid_t p = bench_load_pids[--bench_load_n];
+
+    kill(p, SIGKILL);
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+}
+
 #endif /* ACORE_BENCH_UTIL_H */
