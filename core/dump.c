@@ -19,6 +19,7 @@
 #include "alloc.h"
 #include "graph.h"
 #include "loop.h"
+#include "where.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@ typedef struct dumper {
   size_t nedges, cap;
   const acore_task_t *path[MAX_DEPTH];
   size_t npath;
+  char site[512];       /* a site the loop's where callback wrote */
 } dumper;
 
 /* ---- output ------------------------------------------------------------------- */
@@ -223,14 +225,15 @@ static void task_line(dumper *d, acore_task_t *t) {
   char name[ACORE__TASK_NAME_BUF];
   int state = acore_task_state(t);
   double now = acore_loop_time(d->loop), created, since;
+  const char *site;
 
   acore_task_times(t, &created, &since);
   say(d, "%s (#%llu) %s", acore__task_name(t, name),
       (unsigned long long)acore_task_id(t), acore__task_state_name(state));
   if (since >= 0)
     say(d, " since %.3f s (%.3f s ago)", since, now - since);
-  if (acore_task_where(t) != NULL)
-    say(d, " at %s", acore_task_where(t));
+  if ((site = acore__task_site(t, d->site, sizeof(d->site))) != NULL)
+    say(d, " at %s", site);
 }
 
 static void tree_task(dumper *d, acore_task_t *t, unsigned depth) {
@@ -309,7 +312,7 @@ static void json_task(dumper *d, acore_task_t *t) {
   jstr(d, acore__task_name(t, name));
   say(d, ", \"state\": \"%s\", \"where\": ",
       acore__task_state_name(acore_task_state(t)));
-  jstr(d, acore_task_where(t));
+  jstr(d, acore__task_site(t, d->site, sizeof(d->site)));
   put(d, ", \"created\": ", 13);
   jtime(d, created);
   put(d, ", \"since\": ", 11);

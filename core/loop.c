@@ -876,6 +876,7 @@ int acore_loop_close(acore_loop_t *loop) {
   loop->report.eh = NULL;
   loop->report.eh_free = NULL;
   acore__trace_close(loop);
+  acore__where_close(loop);
   acore__loop_host_drop(loop);
   close_uv(loop);
   return ACORE_OK;

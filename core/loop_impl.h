@@ -21,6 +21,7 @@
 #include "task.h"
 #include "timer.h"
 #include "trace.h"
+#include "where.h"
 
 #include <stdatomic.h>
 
@@ -75,6 +76,7 @@ struct acore_loop {
   acore__loop_trace trace;     /* trace.c (trace.h) */
   acore__loop_stuck stuck;     /* stuck.c (stuck.h) */
   acore__loop_sigdump sigdump; /* sigdump.c (sigdump.h) */
+  acore__loop_where where;     /* where.c (where.h) */
 
   /* host.c: host data slots */
   struct acore__hostslot *host;

@@ -116,13 +116,15 @@ static bool stuck(const acore_loop_t *loop, acore_task_t *t, uint64_t now) {
 }
 
 static void report(acore_loop_t *loop, acore_task_t *t, uint64_t now) {
-  char msg[768];
+  char msg[768], buf[256];
   chain c = {msg, sizeof(msg), 0};
   acore__task_ident *r = acore__task_ident_of(t);
+  const char *site = acore__task_site(t, buf, sizeof(buf));
 
-  add(&c, "task waiting for %.3f s (threshold %.3f s): ",
+  add(&c, "task waiting for %.3f s (threshold %.3f s)%s%s: ",
       (double)(now - r->since) / 1e9,
-      (double)loop->stuck.threshold_ns / 1e9);
+      (double)loop->stuck.threshold_ns / 1e9, site ? " at " : "",
+      site ? site : "");
   await_chain(&c, t);
   acore__loop_report(loop, ACORE_REPORT_TASK_STUCK, msg, NULL, &t->fut);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* test_graph.c - the await graph: task states, times and creation sites,
- * future kinds, details, children and awaiters, and the loop's dump (a
- * known graph - two tasks deadlocked over two locks under a gather -
- * against its expected tree and JSON). */
+/* test_graph.c - the await graph: task states, times and creation sites
+ * (set, or named by the loop's where callback), future kinds, details,
+ * children and awaiters, and the loop's dump (a known graph - two tasks
+ * deadlocked over two locks under a gather - against its expected tree
+ * and JSON). */
 #include "deadlock_util.h"
 #include "testutil.h"
 
@@ -361,6 +362,118 @@ static void test_graph_dump_json_escapes(void **state) {
   acore_task_unref(t);
 }
 
+/* ---- the loop's where callback ------------------------------------------------------ */
+
+typedef struct lazy {
+  deadlock *d;
+  acore_loop_t *loop;
+  int calls;
+  int nested_rc;   /* acore_loop_set_where_fn from inside */
+  int long_site;   /* answer with a site longer than the buffer */
+} lazy;
+
+/* Names the lockers' sites from their step data, as a binding would from
+ * its task object; 0 (none) for other tasks. */
+static int lazy_where(acore_task_t *task, acore_step_fn step, void *step_ud,
+                      char *buf, size_t cap, void *ud) {
+  lazy *z = ud;
+  char big[1200];
+
+  z->calls++;
+  assert_null(acore_task_where(task)); /* asked only for tasks without */
+  z->nested_rc = acore_loop_set_where_fn(z->loop, NULL, NULL, tu_count_free);
+  if (step != locker_step)
+    return 0;
+  if (z->long_site) {
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    return snprintf(buf, cap, "%s", big);
+  }
+  return snprintf(buf, cap, "lazy.py:%d in %s()",
+                  step_ud == &z->d->a ? 1 : 2,
+                  step_ud == &z->d->a ? "a" : "b");
+}
+
+static const char expected_lazy_tree[] =
+    "acore loop: 3 tasks, loop time 0.000 s\n"
+    "main (#1) waiting at main.c:7\n"
+    "  awaits gather: 0 of 2 done\n"
+    "    a (#2) waiting at lazy.py:1 in a()\n"
+    "      awaits waiter: lock 0xADDR, 1 of 1 waiting; held by b (#3)\n"
+    "    b (#3) waiting at test_graph.c:LINE\n"
+    "      awaits waiter: lock 0xADDR, 1 of 1 waiting; held by a (#2)\n";
+
+static void test_graph_where_fn(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  deadlock d;
+  lazy z = {&d, loop, 0, 0, 0};
+  char *s;
+
+  deadlock_make(loop, &d);
+  assert_int_equal(acore_loop_set_where_fn(loop, lazy_where, &z,
+                                           tu_count_free), ACORE_OK);
+  assert_int_equal(acore_loop_dump_string(loop, ACORE_DUMP_TREE, &s),
+                   ACORE_OK);
+  assert_string_equal(mask_line(mask_addresses(s)), expected_lazy_tree);
+  acore_free(s);
+  assert_int_equal(z.calls, 1); /* a alone has no site of its own */
+  assert_int_equal(z.nested_rc, ACORE_EBUSY);
+  assert_int_equal(tu_frees, 1); /* the refused call's ud_free */
+  assert_null(acore_task_where(d.m.kids[0])); /* nothing stored */
+  assert_int_equal(acore_loop_dump_string(loop, ACORE_DUMP_JSON, &s),
+                   ACORE_OK);
+  assert_non_null(strstr(s, "\"name\": \"a\", \"state\": \"waiting\", "
+                            "\"where\": \"lazy.py:1 in a()\""));
+  acore_free(s);
+  z.long_site = 1; /* cut to the dump's buffer */
+  assert_int_equal(acore_loop_dump_string(loop, ACORE_DUMP_JSON, &s),
+                   ACORE_OK);
+  assert_non_null(strstr(s, "\"where\": \"xxxxxxxx"));
+  assert_null(strstr(s, "\"where\": \"" /* a whole 1199-byte site */
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+  acore_free(s);
+  /* Removed: its ud_free runs, the dump names no lazy site any more. */
+  assert_int_equal(acore_loop_set_where_fn(loop, NULL, NULL, NULL), ACORE_OK);
+  assert_int_equal(z.calls, 3);
+  assert_int_equal(tu_frees, 3 + 1); /* each refused nested call's, ours */
+  assert_int_equal(acore_loop_dump_string(loop, ACORE_DUMP_TREE, &s),
+                   ACORE_OK);
+  assert_non_null(strstr(s, "    a (#2) waiting\n"));
+  acore_free(s);
+  deadlock_end(loop, &d);
+}
+
+/* Replacing the callback frees the old one's data; closing the loop frees
+ * the last one's. */
+static void test_graph_where_fn_lifetime(void **state) {
+  acore_loop_t *loop = tu_loop_new(0);
+  lazy z = {NULL, loop, 0, 0, 0};
+
+  (void)state;
+  assert_int_equal(acore_loop_set_where_fn(loop, lazy_where, &z,
+                                           tu_count_free), ACORE_OK);
+  assert_int_equal(acore_loop_set_where_fn(loop, lazy_where, &z,
+                                           tu_count_free), ACORE_OK);
+  assert_int_equal(tu_frees, 1);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(tu_frees, 2);
+  assert_int_equal(acore_loop_set_where_fn(loop, lazy_where, &z,
+                                           tu_count_free), ACORE_ECLOSED);
+  assert_int_equal(tu_frees, 3);
+  acore_loop_unref(loop);
+  assert_int_equal(z.calls, 0);
+}
+
 /* ---- EINVAL ------------------------------------------------------------------------------ */
 
 static void test_graph_einval(void **state) {
@@ -402,6 +515,9 @@ static void test_graph_einval(void **state) {
   assert_int_equal(acore_loop_dump_string(NULL, 0, &s), ACORE_EINVAL);
   assert_null(s);
   assert_int_equal(acore_loop_dump_string(loop, 0, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_loop_set_where_fn(NULL, NULL, NULL, tu_count_free),
+                   ACORE_EINVAL);
+  assert_int_equal(tu_frees, 5);
   acore_future_unref(f);
 }
 
@@ -471,6 +587,8 @@ int main(void) {
       TT(test_graph_dump_json),
       T(test_graph_dump_writer),
       T(test_graph_dump_json_escapes),
+      T(test_graph_where_fn),
+      T(test_graph_where_fn_lifetime),
       T(test_graph_einval),
       cmocka_unit_test_setup_teardown(test_graph_enomem, tu_setup_walk,
                                       tu_teardown),

@@ -67,6 +67,14 @@ static void collect(acore_loop_t *loop, const acore_context_t *ctx, void *ud) {
 /* ---- the deadlock of test_graph.c (deadlock_util.h): main gathers a
  * and b, a holds l1 and waits for l2, b holds l2 and waits for l1 ---- */
 
+/* The loop's where callback: a site for the locker `ud` alone. */
+static int where_of(acore_task_t *task, acore_step_fn step, void *step_ud,
+                    char *buf, size_t cap, void *ud) {
+  (void)task;
+  (void)step;
+  return step_ud == ud ? snprintf(buf, cap, "lazy.c:1") : 0;
+}
+
 static void test_stuck_reports_chain(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_lock_t *l1, *l2;
@@ -87,6 +95,7 @@ static void test_stuck_reports_chain(void **state) {
   acore_task_spawn(loop, locker_step, &b, NULL, &m.kids[1]);
   acore_task_set_name(m.kids[0], "a");
   acore_task_set_name(m.kids[1], "b");
+  acore_loop_set_where_fn(loop, where_of, &a, NULL);
   for (i = 0; i < 4; i++)
     assert_true(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0);
   acore_loop_advance(loop, 9.5);
@@ -103,6 +112,8 @@ static void test_stuck_reports_chain(void **state) {
                                    "10.000 s): awaits gather: 0 of 2 done "
                                    "-> a (#2) -> awaits waiter: lock 0x"));
   assert_non_null(strstr(s.msg[0], "held by b (#3)"));
+  assert_non_null(strstr(s.msg[1], "(threshold 10.000 s) at lazy.c:1: "
+                                   "awaits waiter: lock 0x"));
   assert_non_null(strstr(s.msg[2], "): awaits waiter: lock 0x"));
   assert_non_null(strstr(s.msg[2], "; held by a (#2)"));
   acore_loop_advance(loop, 100.0);

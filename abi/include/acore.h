@@ -1169,6 +1169,34 @@ ACORE_API int acore_task_set_where(acore_task_t *task, const char *where);
  * Thread: loop.  Since: 1.1 */
 ACORE_API const char *acore_task_where(const acore_task_t *task);
 
+/* A loop's where callback (acore_loop_set_where_fn): write the creation
+ * site of `task`, an unfinished task with none of its own, into `buf`
+ * (`cap` > 0 bytes) as snprintf does - e.g. a binding's "script.py:17 in
+ * main()" computed from the task's coroutine only when asked. `step` and
+ * `step_ud` are the task's step function and its data (acore_task_spawn's
+ * `fn` and `ud`), so that a binding recognises its own tasks (compare
+ * `step`) and reads its task object (`step_ud`), borrowed for the call.
+ * Return the site's length (a longer site is cut to cap - 1 bytes); 0 or
+ * less: no site. It runs on the loop thread inside a dump and must not
+ * change the loop (no spawn, completion, cancel, callback, run). */
+typedef int (*acore_where_fn)(acore_task_t *task, acore_step_fn step,
+                              void *step_ud, char *buf, size_t cap,
+                              void *ud);
+
+/* acore_loop_set_where_fn() - let `fn` name the creation sites of this
+ * loop's tasks that have none (acore_task_where() NULL) when a dump needs
+ * them: acore_loop_dump() and its _fd/_string forms (the dump signal's
+ * files, acore-ps). The site is asked for at each dump, never stored:
+ * acore_task_where() still returns only a site that was set. NULL `fn`
+ * removes the callback. The previous callback's `ud_free` runs now.
+ * Returns: ACORE_OK; ACORE_EINVAL (loop NULL); ACORE_EBUSY (called from
+ *          inside the callback); ACORE_ECLOSED.
+ * Owns: `ud`: `ud_free(ud)` runs when the callback is replaced or
+ *       removed, when the loop closes, or now if this fails.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_loop_set_where_fn(acore_loop_t *loop, acore_where_fn fn,
+                                      void *ud, acore_free_fn ud_free);
+
 /* acore_future_kind() - the kind of future, a static string: "future" (a
  * plain one), "task", "gather", "wait", "wait_for", "shield", "sleep",
  * "group", "map", "waiter" (a semaphore, lock, event, condition or queue
