@@ -17,10 +17,16 @@
  *   It accepts only futures this semaphore handed out (every acquire's
  *   future is a waiter made for its queue, also when granted at once), so
  *   no other future can add permits past the bound.
+ * - ACORE_SEM_LOCK (a binding's asyncio-style lock) changes only what the
+ *   dumps read: the queue is named "lock" and its waiters (a kind of
+ *   their own, same size) add the holder the binding named.
  */
 #include "alloc.h"
 #include "loop.h"
+#include "task.h"
 #include "waitq.h"
+
+#include <stdio.h>
 
 struct acore_sem {
   atomic_uint refs;
@@ -29,6 +35,7 @@ struct acore_sem {
   acore_loop_t *loop;
   size_t value;
   size_t bound;
+  acore_task_t *holder; /* ACORE_SEM_LOCK: a reference, or NULL */
   acore__waitq wq;
 };
 
@@ -53,12 +60,34 @@ static void on_leave(acore__waitq *wq, acore__waiter *w) {
   wake(wq->owner);
 }
 
+/* A lock-semaphore's waiter: the queue and place, and the holder. */
+static int lockw_describe(const acore_future_t *f, char *buf, size_t cap) {
+  const acore__waiter *w = (const acore__waiter *)f;
+  const acore_sem_t *sem = w->origin ? w->origin->owner : NULL;
+  char name[ACORE__TASK_NAME_BUF];
+  int n = acore__waiter_describe(f, buf, cap);
+  size_t at = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap;
+
+  if (sem == NULL || sem->holder == NULL || w->wq == NULL || n < 0)
+    return n;
+  return n + snprintf(buf + at, cap - at, "; held by %s (#%llu)",
+                      acore__task_name(sem->holder, name),
+                      (unsigned long long)acore_task_id(sem->holder));
+}
+
+static const acore__future_ops lockw_ops = {
+    .cancel = acore__waiter_cancel, .destroy = acore__waiter_destroy,
+    .name = "waiter", .describe = lockw_describe};
+static const acore__waiter_kind lockw_kind = {sizeof(acore__waiter),
+                                              &lockw_ops};
+
 int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
                   acore_sem_t **out) {
   acore_sem_t *sem;
   int rc;
 
-  if (out == NULL || (flags & ~(unsigned)ACORE_SEM_BOUNDED))
+  if (out == NULL ||
+      (flags & ~(unsigned)(ACORE_SEM_BOUNDED | ACORE_SEM_LOCK)))
     return ACORE_EINVAL;
   if ((rc = acore__loop_check(loop)) != ACORE_OK)
     return rc;
@@ -69,8 +98,9 @@ int acore_sem_new(acore_loop_t *loop, size_t value, unsigned flags,
   sem->loop = acore_loop_ref(loop);
   sem->value = value;
   sem->bound = value;
-  acore__waitq_init(&sem->wq, sem, on_leave, NULL);
-  sem->wq.name = "semaphore";
+  acore__waitq_init(&sem->wq, sem, on_leave,
+                    (flags & ACORE_SEM_LOCK) ? &lockw_kind : NULL);
+  sem->wq.name = (flags & ACORE_SEM_LOCK) ? "lock" : "semaphore";
   *out = sem;
   return ACORE_OK;
 }
@@ -86,6 +116,7 @@ static void semaphore_destroy(void *ud) {
 
   sem->closed = true;
   acore__waitq_fail_all(&sem->wq, ACORE_ECLOSED, "semaphore freed");
+  acore_task_unref(sem->holder);
   acore_loop_unref(sem->loop);
   acore__free(sem);
 }
@@ -115,7 +146,8 @@ int acore_sem_acquire(acore_sem_t *sem, size_t n, acore_future_t **out) {
     *out = &w->x.fut;
     return ACORE_OK;
   }
-  if ((w = acore__waiter_new(sem->loop, sizeof(*w), NULL)) == NULL)
+  if ((w = acore__waiter_new(sem->loop, sizeof(*w), sem->wq.kind->ops)) ==
+      NULL)
     return ACORE_ENOMEM;
   w->n = n;
   acore__waitq_push(&sem->wq, w);
@@ -177,6 +209,19 @@ int acore_sem_close(acore_sem_t *sem) {
     return rc;
   sem->closed = true;
   acore__waitq_fail_all(&sem->wq, ACORE_ECLOSED, "semaphore closed");
+  return ACORE_OK;
+}
+
+int acore_sem_set_holder(acore_sem_t *sem, acore_task_t *task) {
+  int rc;
+
+  if (sem == NULL || (task != NULL && acore_task_loop(task) != sem->loop))
+    return ACORE_EINVAL;
+  if ((rc = check_sem(sem)) != ACORE_OK)
+    return rc;
+  acore_task_ref(task);
+  acore_task_unref(sem->holder);
+  sem->holder = task;
   return ACORE_OK;
 }
 

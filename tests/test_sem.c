@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test_sem.c - the semaphore: FIFO, acquiring many, bound, close, cancel. */
+/* test_sem.c - the semaphore: FIFO, acquiring many, bound, close, cancel,
+ * and the lock a binding makes of one (ACORE_SEM_LOCK). */
 #include "testutil.h"
 #include "acore/sync.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- a worker task: acquire n, wait for a gate, release n ---- */
@@ -78,6 +80,7 @@ static void test_sem_einval(void **state) {
   assert_int_equal(acore_sem_release(sem, 0), ACORE_EINVAL);
   assert_int_equal(acore_sem_release(NULL, 1), ACORE_EINVAL);
   assert_int_equal(acore_sem_close(NULL), ACORE_EINVAL);
+  assert_int_equal(acore_sem_set_holder(NULL, NULL), ACORE_EINVAL);
   assert_int_equal(acore_sem_available_count(NULL), 0);
   assert_int_equal(acore_sem_waiter_count(NULL), 0);
   assert_null(acore_sem_ref(NULL));
@@ -382,6 +385,76 @@ static void test_sem_refuse_public_setters(void **state) {
   acore_sem_unref(sem);
 }
 
+/* ACORE_SEM_LOCK: the waiters read as a lock's, naming the holder given
+ * (a reference: it outlives the task's end), none once it is cleared. */
+static int done_step(acore_task_t *t, void *ud) {
+  (void)t;
+  (void)ud;
+  return ACORE_TASK_DONE;
+}
+
+static void describe_masked(acore_future_t *f, char *buf, size_t cap) {
+  char raw[256], *p;
+
+  acore_future_describe(f, raw, sizeof(raw));
+  p = strstr(raw, "0x");
+  assert_non_null(p);
+  snprintf(buf, cap, "%.*s0xADDR%s", (int)(p - raw), raw,
+           p + strspn(p + 2, "0123456789abcdef") + 2);
+}
+
+static void test_sem_lock_names_its_holder(void **state) {
+  acore_loop_t *loop = TU_LOOP(state), *other = tu_loop_new(0);
+  acore_sem_t *sem, *plain;
+  acore_task_t *h, *stranger;
+  acore_future_t *f, *g;
+  char d[256];
+
+  assert_int_equal(acore_sem_new(loop, 1, ACORE_SEM_BOUNDED | ACORE_SEM_LOCK,
+                                 &sem), ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, done_step, NULL, NULL, &h),
+                   ACORE_OK);
+  assert_int_equal(acore_task_set_name(h, "holder"), ACORE_OK);
+  assert_int_equal(acore_sem_try_acquire(sem, 1), ACORE_OK);
+  assert_int_equal(acore_sem_set_holder(sem, h), ACORE_OK);
+  acore_task_unref(h); /* the semaphore keeps it */
+  assert_int_equal(acore_sem_acquire(sem, 1, &f), ACORE_OK);
+  assert_string_equal(acore_future_kind(f), "waiter");
+  describe_masked(f, d, sizeof(d));
+  assert_string_equal(d, "lock 0xADDR, 1 of 1 waiting; held by holder (#1)");
+  run_all(loop); /* the holder finishes: still named */
+  describe_masked(f, d, sizeof(d));
+  assert_string_equal(d, "lock 0xADDR, 1 of 1 waiting; held by holder (#1)");
+  assert_int_equal(acore_sem_set_holder(sem, NULL), ACORE_OK);
+  describe_masked(f, d, sizeof(d));
+  assert_string_equal(d, "lock 0xADDR, 1 of 1 waiting");
+  /* a plain semaphore's waiter is a semaphore's, holder or not */
+  assert_int_equal(acore_sem_new(loop, 0, 0, &plain), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(plain, 1, &g), ACORE_OK);
+  describe_masked(g, d, sizeof(d));
+  assert_string_equal(d, "semaphore 0xADDR, 1 of 1 waiting");
+  /* a task of another loop is refused, nothing changes */
+  assert_int_equal(acore_task_spawn(other, done_step, NULL, NULL, &stranger),
+                   ACORE_OK);
+  assert_int_equal(acore_sem_set_holder(sem, stranger), ACORE_EINVAL);
+  assert_int_equal(acore_sem_set_holder(NULL, NULL), ACORE_EINVAL);
+  assert_int_equal(acore_loop_run(other), ACORE_OK);
+  assert_int_equal(acore_sem_set_holder(sem, stranger), ACORE_EINVAL);
+  acore_task_unref(stranger);
+  assert_int_equal(acore_loop_close(other), ACORE_OK);
+  acore_loop_unref(other);
+  /* the last holder's reference goes with the semaphore */
+  assert_int_equal(acore_task_spawn(loop, done_step, NULL, NULL, &h),
+                   ACORE_OK);
+  assert_int_equal(acore_sem_set_holder(sem, h), ACORE_OK);
+  acore_task_unref(h);
+  run_all(loop);
+  acore_future_unref(f);
+  acore_future_unref(g);
+  acore_sem_unref(plain);
+  acore_sem_unref(sem);
+}
+
 static void test_sem_closed_loop(void **state) {
   acore_loop_t *loop = tu_loop_new(0);
   acore_sem_t *sem;
@@ -516,6 +589,7 @@ int main(void) {
     T(test_sem_callbacks_never_synchronous),
     T(test_sem_refuse_public_setters),
     T(test_sem_alloc_failure_walk),
+    T(test_sem_lock_names_its_holder),
 #undef T
     cmocka_unit_test(test_sem_closed_loop),
   };

@@ -46,7 +46,13 @@ typedef struct acore_sem acore_sem_t;
 enum {
   /* Releasing past the initial value is an error (ACORE_EOVERFLOW) that
    * changes nothing. */
-  ACORE_SEM_BOUNDED = 1u << 0
+  ACORE_SEM_BOUNDED = 1u << 0,
+  /* A lock made of a semaphore of one permit, as a binding builds
+   * asyncio's Lock (which any task may release, unlike acore_lock): the
+   * dumps show its waiters as a lock's, naming the task that
+   * acore_sem_set_holder() gave ("lock 0x..., 1 of 2 waiting; held by
+   * worker (#3)"). Nothing else changes.  Since: 1.1 */
+  ACORE_SEM_LOCK = 1u << 1
 };
 
 /* acore_sem_new() - a semaphore with `value` permits on `loop`.
@@ -106,6 +112,18 @@ ACORE_API int acore_sem_release(acore_sem_t *sem, size_t n);
  * Returns: ACORE_OK; ACORE_EINVAL; ACORE_ECLOSED (loop closed).
  * Thread: loop.  Since: 0.1 */
 ACORE_API int acore_sem_close(acore_sem_t *sem);
+
+/* acore_sem_set_holder() - name `task` (NULL: none) as the task that
+ * holds the semaphore's permit, for the dumps (acore_future_describe of
+ * its waiters): an ACORE_SEM_LOCK semaphore's binding calls it when a
+ * task has taken the permit and with NULL when it gives it back. Only the
+ * dumps read it.
+ * Returns: ACORE_OK; ACORE_EINVAL (sem NULL, task of another loop);
+ *          ACORE_ECLOSED (loop closed).
+ * Owns: a reference to `task`, until the next call or the semaphore's
+ *       end.
+ * Thread: loop.  Since: 1.1 */
+ACORE_API int acore_sem_set_holder(acore_sem_t *sem, acore_task_t *task);
 
 /* acore_sem_available_count() - free permits; acore_sem_waiter_count() - queued
  * requests; 0 for NULL.  Thread: loop.  Since: 0.1 */
