@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* graph.c - 1.1: the await graph (task state, times, creation site, future
- * kind, detail, children, awaiters), the loop's dump and its trace hook.
+ * kind, detail, children, awaiters), the loop's dump, its where callback
+ * and trace hook, and a lock made of a semaphore naming its holder.
  * Compiled only against headers that declare it (ACORE_WHERE is defined
  * with it): the release 1.0 headers do not, and a 1.0 binary calls none
  * of it. */
 #include "ob.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,6 +155,49 @@ static void graph_and_dump(acore_loop_t *loop) {
   acore_future_unref(f);
 }
 
+static int site_of(acore_task_t *task, acore_step_fn step, void *step_ud,
+                   char *buf, size_t cap, void *ud) {
+  (void)task;
+  (void)step_ud;
+  (void)ud;
+  return step == waiter ? snprintf(buf, cap, "lazy.py:1 in w()") : 0;
+}
+
+/* The where callback names a site in the dump; a lock-semaphore names its
+ * holder. */
+static void lazy_sites_and_holders(acore_loop_t *loop) {
+  acore_future_t *f = NULL, *g = NULL;
+  acore_task_t *t = NULL;
+  acore_sem_t *sem = NULL;
+  char *s = NULL, buf[256];
+  int freed = ob_freed;
+
+  CHECK(acore_loop_set_where_fn(NULL, site_of, NULL, NULL) == ACORE_EINVAL);
+  CHECK(acore_loop_set_where_fn(loop, site_of, NULL, ob_count_free) ==
+        ACORE_OK);
+  CHECK(acore_sem_new(loop, 1, ACORE_SEM_LOCK, &sem) == ACORE_OK);
+  CHECK(acore_sem_try_acquire(sem, 1) == ACORE_OK);
+  CHECK(acore_sem_acquire(sem, 1, &g) == ACORE_OK);
+  CHECK(acore_future_new(loop, &f) == ACORE_OK);
+  CHECK(acore_task_spawn(loop, waiter, f, NULL, &t) == ACORE_OK);
+  CHECK(acore_sem_set_holder(sem, t) == ACORE_OK);
+  CHECK(acore_future_describe(g, buf, sizeof(buf)) > 0 &&
+        strncmp(buf, "lock ", 5) == 0 && strstr(buf, "; held by Task-"));
+  CHECK(acore_loop_run_once(loop, ACORE_RUN_NOWAIT) >= 0);
+  CHECK(acore_loop_dump_string(loop, ACORE_DUMP_TREE, &s) == ACORE_OK &&
+        strstr(s, " at lazy.py:1 in w()") != NULL);
+  acore_free(s);
+  CHECK(acore_sem_set_holder(sem, NULL) == ACORE_OK);
+  CHECK(acore_loop_set_where_fn(loop, NULL, NULL, NULL) == ACORE_OK &&
+        ob_freed == freed + 1);
+  acore_task_cancel(t, NULL);
+  CHECK(acore_loop_run(loop) == ACORE_OK);
+  acore_task_unref(t);
+  acore_future_unref(f);
+  acore_future_unref(g);
+  acore_sem_unref(sem);
+}
+
 void ob_graph(void) {
   acore_loop_t *loop = ob_vloop();
   int freed = ob_freed;
@@ -161,6 +206,7 @@ void ob_graph(void) {
   graph_and_dump(loop);
   CHECK(ob_freed == freed + 1); /* the dump's writer ud */
   trace_hook(loop);
+  lazy_sites_and_holders(loop);
   stuck_tasks();
   ob_vloop_done(loop);
 }
