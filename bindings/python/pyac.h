@@ -312,9 +312,10 @@ int pyac_io_traverse(PyLoop *loop, visitproc visit, void *arg);
 /* The creation site of a task running `coro`: "file:line in qualname()"
  * of its code (borrowed from a cache), or NULL. GIL held. */
 const char *pyac_coro_where(PyObject *coro);
-/* Nonzero: create_task gives C the site at once (asyncio's debug mode);
- * else loop.dump() fills it in. */
-extern int pyac_sites;
+/* The loop's where callback (pyac_task.c, acore_loop_set_where_fn): a
+ * Python task's site, asked for by the dumps. Loop thread, any GIL state. */
+int pyac_task_where(acore_task_t *task, acore_step_fn step, void *step_ud,
+                    char *buf, size_t cap, void *ud);
 int pyac_graph_init(PyObject *m);
 
 int pyac_loop_type_init(PyObject *m);

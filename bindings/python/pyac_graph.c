@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pyac_graph.c - the await graph seen from Python: a task's creation site
- * ("where", filled in at create_task from its coroutine's code), the C
+ * ("where", made from its coroutine's code when a dump asks), the C
  * dump of a loop (acore_loop_dump_string), and the two reads the Python
  * half (acore/_graph.py) builds asyncio 3.14's call graph from: a task's
  * name, id, site and state, and the tasks that await a future.
@@ -11,13 +11,14 @@
  *   per code object and kept in a small direct-mapped cache (strong
  *   references to the code and the qualname, so an address is never reused
  *   under a live entry).
- * - It is given to C when Python asks for a dump (every unfinished task
- *   still has its coroutine, so the site is the same as at creation), and
- *   at create_task only in asyncio's debug mode (pyac_sites): C keeps a
- *   site in a record of its own, two allocations per task, measured at
- *   +951 instructions per task on W2 (7,140 -> 8,091), too much to pay on
- *   every task. A dump C writes alone (acore-ps, stuck-task reports) shows
- *   Python sites in debug mode, or once Python has dumped.
+ * - C never stores it: every Python loop sets the where callback
+ *   (pyac_task_where, acore_loop_set_where_fn), which C calls for each
+ *   Python task a dump prints - Python's loop.dump(), and the dumps C
+ *   writes alone (the dump signal, acore-ps, stuck-task reports). Every
+ *   unfinished task still has its coroutine, so the site is the one it was
+ *   created at. Handing it to C at create_task instead cost two
+ *   allocations per task (+951 instructions per task on W2, 7,140 ->
+ *   8,091); asked for lazily it costs nothing until a dump.
  * - The reads allocate Python objects only: a C task (a task no Python
  *   wrapper drives) comes back as a new acore.Future on its C future.
  */
@@ -113,33 +114,6 @@ const char *pyac_coro_where(PyObject *coro) {
   return s;
 }
 
-int pyac_sites;
-
-/* Give every unfinished Python task of `loop` that has no site its site. */
-static void fill_sites(PyLoop *loop) {
-  PyTask *t;
-  acore_task_t *task;
-  const char *where;
-
-  for (t = loop->tasks; t != NULL; t = t->next) {
-    task = t->base.fut ? acore_task_from_future(t->base.fut) : NULL;
-    if (task != NULL && t->coro != NULL && acore_task_where(task) == NULL &&
-        (where = pyac_coro_where(t->coro)) != NULL)
-      (void)acore_task_set_where(task, where); /* ENOMEM: none */
-  }
-}
-
-/* _set_sites(on): name each task's site at create_task (debug mode). */
-static PyObject *mod_set_sites(PyObject *m, PyObject *on) {
-  int v = PyObject_IsTrue(on);
-
-  (void)m;
-  if (v < 0)
-    return NULL;
-  pyac_sites = v;
-  Py_RETURN_NONE;
-}
-
 /* ---- the dump ----------------------------------------------------------------- */
 
 /* _loop_dump(loop, flags): the C dump as a str. */
@@ -154,7 +128,6 @@ static PyObject *mod_loop_dump(PyObject *m, PyObject *args) {
     return NULL;
   if (pyac_loop_check((PyLoop *)loop) < 0)
     return NULL;
-  fill_sites((PyLoop *)loop);
   rc = acore_loop_dump_string(((PyLoop *)loop)->loop, flags, &out);
   if (rc < 0)
     return pyac_raise(rc);
@@ -190,7 +163,6 @@ static PyObject *mod_task_info(PyObject *m, PyObject *o) {
     return NULL;
   if ((t = acore_task_from_future(fut)) == NULL)
     Py_RETURN_NONE;
-  fill_sites(((PyFuture *)o)->loop);
   if ((len = acore_task_name(t, small, sizeof(small))) < 0)
     return pyac_raise(len);
   if ((size_t)len >= sizeof(small)) {
@@ -198,7 +170,9 @@ static PyObject *mod_task_info(PyObject *m, PyObject *o) {
       return PyErr_NoMemory();
     acore_task_name(t, buf, (size_t)len + 1);
   }
-  where = acore_task_where(t);
+  where = acore_task_where(t); /* a C task's; a Python task's is asked */
+  if (where == NULL && PyacTask_Check(o) && ((PyTask *)o)->coro != NULL)
+    where = pyac_coro_where(((PyTask *)o)->coro);
   r = Py_BuildValue("(s#Kzi)", buf, (Py_ssize_t)len,
                     (unsigned long long)acore_task_id(t), where,
                     acore_task_state(t));
@@ -315,8 +289,6 @@ static PyMethodDef graph_methods[] = {
      "_loop_dump(loop, flags): the loop's await graph (acore_loop_dump)."},
     {"_task_info", mod_task_info, METH_O,
      "_task_info(fut): (name, id, where, state) of a task, or None."},
-    {"_set_sites", mod_set_sites, METH_O,
-     "_set_sites(on): give tasks their site at creation (debug mode)."},
     {"_awaiters", mod_awaiters, METH_O,
      "_awaiters(fut): the tasks that await fut (through combinators)."},
     {NULL, NULL, 0, NULL}};

@@ -170,6 +170,8 @@ static int loop_init(PyLoop *self, PyObject *args, PyObject *kw) {
     return -1;
   }
   rc = acore_loop_set_poll_hook(self->loop, on_poll, self, NULL);
+  if (rc == ACORE_OK) /* the dumps name Python tasks' sites */
+    rc = acore_loop_set_where_fn(self->loop, pyac_task_where, NULL, NULL);
   if (rc != ACORE_OK) {
     pyac_raise(rc);
     return -1;

@@ -17,6 +17,10 @@
  * - acore.Lock's locked() is asyncio's: true once a task has acquired the
  *   lock and resumed (`held`), false from release() on, also while the
  *   permit waits for the woken waiter to resume; release() then raises.
+ * - acore.Lock is an ACORE_SEM_LOCK semaphore (any task may release it, as
+ *   in asyncio, which acore_lock refuses): the task that takes it is named
+ *   its holder (acore_sem_set_holder), so the dumps read "lock ...; held
+ *   by left (#2)" as for a C lock.
  */
 #include "pyac.h"
 
@@ -88,7 +92,9 @@ static int sem_bind(PySem *s) {
     return -1;
   }
   rc = acore_sem_new(loop->loop, (size_t)s->value,
-                     s->bounded ? ACORE_SEM_BOUNDED : 0, &s->sem);
+                     (s->bounded ? ACORE_SEM_BOUNDED : 0) |
+                         (s->is_lock ? ACORE_SEM_LOCK : 0),
+                     &s->sem);
   if (rc < 0) {
     pyac_raise(rc);
     return -1;
@@ -107,6 +113,14 @@ static PyObject *finish_rc(int rc) {
   return pyac_raise(rc);
 }
 
+/* The lock is taken (by the current task, if any): the dumps name it. */
+static void took(PySem *s) {
+  s->held = 1;
+  if (s->is_lock) /* ENOMEM cannot happen: a reference, no allocation */
+    (void)acore_sem_set_holder(s->sem,
+                               acore_loop_current_task(s->loop->loop));
+}
+
 /* ---- the waiter kind ----------------------------------------------------- */
 
 static PyObject *sem_take(PyWaiter *w) {
@@ -114,7 +128,7 @@ static PyObject *sem_take(PyWaiter *w) {
   int rc = acore_sem_acquire_finish(s->sem, w->fut->fut);
 
   if (rc == ACORE_OK)
-    s->held = 1;
+    took(s);
   return finish_rc(rc);
 }
 
@@ -139,7 +153,7 @@ static PyObject *sem_acquire(PySem *s, PyObject *noarg) {
   if (sem_bind(s) < 0)
     return NULL;
   if (acore_sem_try_acquire(s->sem, 1) == ACORE_OK) {
-    s->held = 1;
+    took(s);
     return Py_NewRef(done_true);
   }
   rc = acore_sem_acquire(s->sem, 1, &fut);
@@ -173,6 +187,8 @@ static PyObject *sem_release(PySem *s, PyObject *noarg) {
   if (rc == ACORE_EOVERFLOW)
     return released_too_often(s);
   s->held = 0;
+  if (s->is_lock && rc == ACORE_OK)
+    (void)acore_sem_set_holder(s->sem, NULL);
   return rc < 0 ? pyac_raise(rc) : Py_NewRef(Py_None);
 }
 

@@ -429,6 +429,36 @@ static int task_step(acore_task_t *task, void *ud) {
   return v;
 }
 
+/* ---- creation site ------------------------------------------------------------- */
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define pyac_finalizing() Py_IsFinalizing()
+#else
+#define pyac_finalizing() _Py_IsFinalizing()
+#endif
+
+/* The loop's where callback (acore_loop_set_where_fn): the site of a
+ * Python task ("file:line in coro()" of its coroutine, pyac_graph.c) when
+ * a dump - C's alone too: the dump signal, acore-ps - asks for it; 0 for a
+ * task another binding or C drives. Nothing is paid at create_task. */
+int pyac_task_where(acore_task_t *task, acore_step_fn step, void *step_ud,
+                    char *buf, size_t cap, void *ud) {
+  PyTask *t = step_ud;
+  const char *where;
+  pyac_gil g;
+  int n = 0;
+
+  (void)task;
+  (void)ud;
+  if (step != task_step || !Py_IsInitialized() || pyac_finalizing())
+    return 0;
+  g = pyac_gil_enter();
+  if (t->coro != NULL && (where = pyac_coro_where(t->coro)) != NULL)
+    n = snprintf(buf, cap, "%s", where);
+  pyac_gil_leave(g);
+  return n;
+}
+
 /* ---- creation ------------------------------------------------------------------ */
 
 static int is_coroutine(PyObject *o) {
@@ -465,9 +495,8 @@ static PyTask *task_spawn(PyLoop *loop, PyObject *coro, PyObject *context) {
     Py_DECREF(t);
     return NULL;
   }
-  rc = acore_task_spawn_at(loop->loop, task_step, pyac_give(Py_NewRef(t)),
-                           task_release,
-                           pyac_sites ? pyac_coro_where(coro) : NULL, &task);
+  rc = acore_task_spawn(loop->loop, task_step, pyac_give(Py_NewRef(t)),
+                        task_release, &task);
   if (rc < 0) {
     Py_DECREF(t);
     return (PyTask *)pyac_raise(rc);

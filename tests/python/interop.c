@@ -123,3 +123,15 @@ void *interop_spawn_named_waiter(void *loop, void *fut, const char *name) {
   (void)acore_task_set_name(t, name); /* ENOMEM: the default name stays */
   return acore_task_future(t);
 }
+
+/* The loop's dump written by C alone, as the dump signal writes it (no
+ * Python call on the way): to `fd`, JSON when `json`. */
+int interop_dump_fd(void *loop, int json, int fd) {
+  return acore_loop_dump_fd(loop, json ? ACORE_DUMP_JSON : ACORE_DUMP_TREE,
+                            fd);
+}
+
+/* The site C stores for the task of future `fut` (NULL: none). */
+const char *interop_task_where(void *fut) {
+  return acore_task_where(acore_task_from_future(fut));
+}

@@ -2,7 +2,8 @@
 """The await graph from Python: Loop.dump() (the C dump, tree and JSON) of
 a known graph across Python tasks and a C task on one loop - two Python
 tasks deadlocked over two locks, a third gathering them and a C task
-(tests/python/interop.c) awaiting one of them - and asyncio 3.14's
+(tests/python/interop.c) awaiting one of them - also as C alone dumps it
+(the Python tasks' sites asked for lazily), and asyncio 3.14's
 capture_call_graph / format_call_graph / print_call_graph shapes."""
 
 import ctypes
@@ -10,6 +11,7 @@ import io
 import json
 import os
 import re
+import tempfile
 import unittest
 
 import acore
@@ -19,6 +21,9 @@ lib = ctypes.CDLL(os.environ["ACORE_PYINTEROP"])
 lib.interop_spawn_named_waiter.restype = ctypes.c_void_p
 lib.interop_spawn_named_waiter.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
                                            ctypes.c_char_p]
+lib.interop_dump_fd.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+lib.interop_task_where.restype = ctypes.c_char_p
+lib.interop_task_where.argtypes = [ctypes.c_void_p]
 HERE = os.path.basename(__file__)
 
 
@@ -63,9 +68,9 @@ acore loop: 4 tasks, loop time ?
 main (#1) waiting at {main}
   awaits gather: 0 of 2 done
     left (#2) waiting at {left}
-      awaits waiter: semaphore 0x?, 1 of 1 waiting
+      awaits waiter: lock 0x?, 1 of 1 waiting; held by right (#3)
     right (#3) waiting at {right}
-      awaits waiter: semaphore 0x?, 1 of 1 waiting
+      awaits waiter: lock 0x?, 1 of 1 waiting; held by left (#2)
 c_waiter (#4) waiting at interop.c:?
   awaits left (#2) (shown above)
 """
@@ -101,6 +106,11 @@ class TestGraph(LoopTestCase):
         self.assertEqual(tasks[1]["awaits"]["children"],
                          [{"task": 2}, {"task": 3}])
         self.assertEqual(tasks[2]["awaits"]["kind"], "waiter")
+        self.assertRegex(tasks[2]["awaits"]["detail"],
+                         r"^lock 0x[0-9a-f]+, 1 of 1 waiting; "
+                         r"held by right \(#3\)$")
+        self.assertRegex(tasks[3]["awaits"]["detail"],
+                         r"held by left \(#2\)$")
         self.assertEqual(sorted(tasks[2]["awaited_by"]), [1, 4])
         self.assertEqual(tasks[3]["awaited_by"], [1])
         self.assertEqual(tasks[4]["awaits"], {"task": 2})
@@ -202,14 +212,34 @@ class TestGraph(LoopTestCase):
                          "* Future(id=0x?)")
         del g, fut
 
-    def test_graph_where_at_creation_in_debug_mode(self):
-        from acore import _lowlevel
-        _lowlevel._set_sites(True)
-        try:
-            self.test_graph_dump_tree_of_a_deadlock()
-            self.test_graph_where_of_python_tasks()
-        finally:
-            _lowlevel._set_sites(False)
+    def c_dump(self, json_fmt=False):
+        """The loop's dump as C alone writes it (acore_loop_dump_fd, as
+        on the dump signal): no Python code asks for it."""
+        with tempfile.TemporaryFile("w+") as f:
+            self.assertEqual(lib.interop_dump_fd(self.loop.address(),
+                                                 int(json_fmt), f.fileno()),
+                             0)
+            f.seek(0)
+            return f.read()
+
+    def test_graph_c_dump_names_python_sites(self):
+        # No dump from Python first: C asks the loop's where callback.
+        task, out = self.deadlock()
+        want = EXPECTED_TREE.format(main=site(main), left=site(left),
+                                    right=site(right))
+        self.assertEqual(normalise(self.c_dump()), want)
+        doc = json.loads(self.c_dump(json_fmt=True))
+        self.assertEqual([normalise(t["where"]) for t in doc["tasks"]],
+                         [site(main), site(left), site(right),
+                          "interop.c:?"])
+        # nothing was stored in C for it: asked at each dump
+        self.assertIsNone(lib.interop_task_where(out["left"]._address()))
+        self.assertIsNotNone(lib.interop_task_where(out["c"]._address()))
+        del task, out
+
+    def test_graph_c_dump_in_debug_mode(self):
+        self.loop.set_debug(True)
+        self.test_graph_c_dump_names_python_sites()
 
     def test_graph_where_of_python_tasks(self):
         async def job():

@@ -10,7 +10,6 @@ its coroutine stack and, recursively, the tasks that await it, read from
 acore's graph, so a C task awaiting a Python task shows up too.
 """
 
-import asyncio.coroutines as _acoroutines
 import asyncio.events as _events
 import asyncio.futures as _afutures
 import asyncio.tasks as _atasks
@@ -27,11 +26,6 @@ _DUMP_FORMATS = {"tree": _lowlevel.ACORE_DUMP_TREE,
                  "json": _lowlevel.ACORE_DUMP_JSON}
 _ASYNC_FLAGS = 0x80 | 0x100 | 0x200  # CO_COROUTINE, CO_ITERABLE_.., CO_ASYNC_GEN
 _STATES = {1: "ready", 2: "running", 3: "waiting", 4: "done"}
-
-# In asyncio's debug mode (-X dev, PYTHONASYNCIODEBUG) a task's creation
-# site goes to C at create_task, so dumps C writes alone (acore-ps, the
-# stuck-task report) name it too; otherwise a dump from Python fills it in.
-_lowlevel._set_sites(_acoroutines._is_debug_mode())
 
 
 class DumpMixin:
