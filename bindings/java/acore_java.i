@@ -143,6 +143,7 @@ ACORE_KIT_HANDLES(JK_HANDLE)
 %ignore acore_loop_dump;
 %ignore acore_loop_dump_string;
 %ignore acore_loop_set_trace_hook;
+%ignore acore_loop_set_where_fn;
 %ignore acore_task_spawn_at;
 %ignore acore_task_times;
 /* the kit's shapes for hosts with coroutines and C work (Lua's) */

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.junit.jupiter.api.Test;
 
-/** Loop.dump(): the await graph of a known deadlock, as a tree and JSON. */
+/** Loop.dump(): the await graph of a known deadlock, as a tree and JSON;
+ *  a debug loop's tasks with their creation sites. */
 class GraphTest {
   /** Take `first`, yield, take `second` (never released: the test hangs). */
   static Task<Object> taker(Loop loop, String name, Lock first, Lock second) {
@@ -44,6 +45,36 @@ class GraphTest {
           + "{\"task\": 2}]}, \"awaited_by\": []}"), json);
       assertTrue(json.matches("(?s).*\"id\": 1, \"name\": \"left\".*held by right \\(#2\\).*"
           + "\"awaited_by\": \\[3\\].*"), json);
+    }
+  }
+
+  @Test void debugLoopTasksCarryTheirCreationSite() {
+    try (Loop loop = new Loop(true)) {
+      assertTrue(loop.isDebug());
+      loop.setErrorHandler(ctx -> { }); // the tasks still pending at close
+      Lock a = new Lock(loop), b = new Lock(loop);
+      Task<Object> left = taker(loop, "left", a, b), right = taker(loop, "right", b, a);
+      Task<?> main = loop.spawn(Chain.start().thenAwait(v -> Acore.gather(left, right)));
+      main.setName("main");
+      loop.run();
+      assertEquals(String.join("\n",
+          "acore loop: 3 tasks, loop time ?",
+          "main (#3) waiting at GraphTest.java:? in GraphTest.debugLoopTasksCarryTheirCreationSite()",
+          "  awaits gather: 0 of 2 done",
+          "    left (#1) waiting at GraphTest.java:? in GraphTest.taker()",
+          "      awaits waiter: lock 0x?, 1 of 1 waiting; held by right (#2)",
+          "    right (#2) waiting at GraphTest.java:? in GraphTest.taker()",
+          "      awaits waiter: lock 0x?, 1 of 1 waiting; held by left (#1)",
+          ""), normalise(loop.dump(false)).replaceAll("GraphTest.java:[0-9]+", "GraphTest.java:?"));
+      assertTrue(loop.dump(true).matches(
+          "(?s).*\"name\": \"left\", \"state\": \"waiting\", \"where\": "
+          + "\"GraphTest.java:[0-9]+ in GraphTest.taker\\(\\)\".*"));
+    }
+    try (Loop loop = new Loop()) { // not in debug mode: no site, no stack walk
+      assertFalse(loop.isDebug());
+      loop.spawn(Chain.start().then(v -> null));
+      assertTrue(loop.dump(true).contains("\"where\": null"));
+      loop.run();
     }
   }
 

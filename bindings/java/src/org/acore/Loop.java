@@ -20,7 +20,22 @@ public final class Loop extends Ref {
   private Executor executor; // the default one, made on first use
   private Consumer<ErrorContext> errorHandler;
 
-  public Loop() { super(LOOP, Native.acore_loop_new(0), null); }
+  final boolean debug; // tasks get their creation site (Task.noteSite)
+
+  public Loop() { this(false); }
+
+  /** A loop in debug mode when {@code debug} (acore's ACORE_LOOP_DEBUG:
+   *  calls from another thread are refused, slow steps reported) whose
+   *  tasks also record where they were spawned ("GraphTest.java:42 in
+   *  GraphTest.taker()"), shown by dump(). Recording costs a stack walk
+   *  per spawn: debug loops only. */
+  public Loop(boolean debug) {
+    super(LOOP, debug ? Native.jk_loop_new(1) : Native.acore_loop_new(0), null);
+    this.debug = debug;
+  }
+
+  /** True for a loop made in debug mode. */
+  public boolean isDebug() { return debug; }
 
   /** The loop running on this thread (inside run*), else an
    *  AcoreException.InvalidState. */

@@ -35,6 +35,8 @@ public final class Task<T> extends Future<T> {
     StepFn<T> fn = new StepFn<>(step);
     Task<T> t = new Task<>(loop, Native.acore_kit_spawn(loop.p(), fn));
     fn.task = t;
+    if (loop.debug)
+      t.noteSite();
     return t;
   }
 
@@ -42,7 +44,38 @@ public final class Task<T> extends Future<T> {
     StepFn<T> fn = new StepFn<>(step);
     Task<T> t = new Task<>(g.loop, Native.acore_kit_group_spawn(g.p(), fn));
     fn.task = t;
+    if (g.loop.debug)
+      t.noteSite();
     return t;
+  }
+
+  // ---- creation site (debug mode) -------------------------------------------
+
+  private static final StackWalker WALKER = StackWalker.getInstance();
+
+  /** The classes whose frames a spawn goes through: not the creation site. */
+  private static boolean inside(String cls) {
+    return cls.equals("org.acore.Task") || cls.equals("org.acore.Loop")
+        || cls.equals("org.acore.TaskGroup") || cls.equals("org.acore.Acore");
+  }
+
+  /** "File.java:42 in Class.method()" of the first frame outside the
+   *  spawn, or null. */
+  static String callerSite() {
+    return WALKER.walk(s -> s.filter(f -> !inside(f.getClassName())).findFirst()
+        .map(f -> {
+          String cls = f.getClassName();
+          return f.getFileName() + ":" + f.getLineNumber() + " in "
+              + cls.substring(cls.lastIndexOf('.') + 1) + "." + f.getMethodName() + "()";
+        }).orElse(null));
+  }
+
+  /** Give C the creation site (the dumps show it). A stack walk costs
+   *  microseconds per spawn: only a debug loop pays it (docs/java.md). */
+  private void noteSite() {
+    String site = callerSite();
+    if (site != null)
+      Native.acore_task_set_where(p(), site);
   }
 
   // ---- verdicts -----------------------------------------------------------
