@@ -1177,8 +1177,9 @@ ACORE_API const char *acore_task_where(const acore_task_t *task);
  * `fn` and `ud`), so that a binding recognises its own tasks (compare
  * `step`) and reads its task object (`step_ud`), borrowed for the call.
  * Return the site's length (a longer site is cut to cap - 1 bytes); 0 or
- * less: no site. It runs on the loop thread inside a dump and must not
- * change the loop (no spawn, completion, cancel, callback, run). */
+ * less: no site. It runs on the loop thread inside a dump (or the stuck
+ * check) and must not change the loop (no spawn, completion, cancel,
+ * callback, run). */
 typedef int (*acore_where_fn)(acore_task_t *task, acore_step_fn step,
                               void *step_ud, char *buf, size_t cap,
                               void *ud);
@@ -1186,9 +1187,10 @@ typedef int (*acore_where_fn)(acore_task_t *task, acore_step_fn step,
 /* acore_loop_set_where_fn() - let `fn` name the creation sites of this
  * loop's tasks that have none (acore_task_where() NULL) when a dump needs
  * them: acore_loop_dump() and its _fd/_string forms (the dump signal's
- * files, acore-ps). The site is asked for at each dump, never stored:
- * acore_task_where() still returns only a site that was set. NULL `fn`
- * removes the callback. The previous callback's `ud_free` runs now.
+ * files, acore-ps), and the stuck-task report (its first line). The site
+ * is asked for each time, never stored: acore_task_where() still returns
+ * only a site that was set. NULL `fn` removes the callback. The previous
+ * callback's `ud_free` runs now.
  * Returns: ACORE_OK; ACORE_EINVAL (loop NULL); ACORE_EBUSY (called from
  *          inside the callback); ACORE_ECLOSED.
  * Owns: `ud`: `ud_free(ud)` runs when the callback is replaced or
