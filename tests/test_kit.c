@@ -8,6 +8,7 @@
 #include "kit.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +66,33 @@ static int host_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
 }
 
 static const acore_kit_coroutine_host co_host = {
-    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, host_resume};
+    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, host_resume,
+    NULL};
+
+/* A coroutine with a creation site: each resume checks that the kit
+ * names it and its task as the running ones, then returns. */
+static int site_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
+                       acore_kit_arg *out) {
+  acore_kit_obj *co = NULL;
+
+  (void)cancel;
+  ((fake *)o)->calls++;
+  assert_ptr_equal(acore_kit_running(&co), task);
+  assert_ptr_equal(co, o);
+  out->kind = ACORE_KIT_NONE;
+  return ACORE_KIT_RETURNED;
+}
+
+static int site_of(acore_kit_obj *o, char *buf, size_t cap) {
+  if (((fake *)o)->n == 0)
+    return 0; /* a coroutine with no site (a C function's) */
+  snprintf(buf, cap, "fake.co:%d", (int)((fake *)o)->n);
+  return 1;
+}
+
+static const acore_kit_coroutine_host site_host = {
+    {"siteco", ACORE_KIT_COROUTINES, host_call, host_release}, site_resume,
+    site_of};
 
 static fake fake_of(fake_fn fn, int64_t n) {
   fake f;
@@ -351,6 +378,43 @@ static void test_kit_coroutine_steps(void **state) {
   assert_int_equal(plain.released, 1);
 }
 
+/* A dump names the sites of the unfinished coroutine tasks (asked of the
+ * host then, not at spawn); a finished task is no longer asked; a closed
+ * loop has no dump. */
+static void test_kit_loop_dump_names_coroutine_sites(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake a = fake_of(NULL, 7), b = fake_of(NULL, 0);
+  acore_task_t *ta, *tb;
+  acore_kit_obj *co = NULL;
+  char *text = NULL;
+
+  a.base.host = b.base.host = &site_host.base;
+  assert_null(acore_kit_running(&co)); /* no step runs */
+  assert_null(co);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &a.base, &ta), ACORE_OK);
+  assert_int_equal(acore_kit_spawn_coroutine(loop, &b.base, &tb), ACORE_OK);
+  assert_null(acore_task_where(ta)); /* nothing asked at spawn */
+  assert_int_equal(acore_kit_loop_dump(loop, 1, &text), ACORE_OK);
+  assert_non_null(strstr(text, "\"where\": \"fake.co:7\""));
+  acore_free(text);
+  assert_string_equal(acore_task_where(ta), "fake.co:7");
+  assert_null(acore_task_where(tb));
+  assert_int_equal(acore_loop_run_until_complete(loop, acore_task_future(ta)),
+                   ACORE_OK);
+  acore_loop_run(loop);
+  assert_int_equal(a.calls + b.calls, 2);
+  assert_int_equal(a.released + b.released, 2); /* unlinked, released */
+  assert_int_equal(acore_kit_loop_dump(loop, 0, &text), ACORE_OK);
+  assert_non_null(strstr(text, "0 tasks"));
+  acore_free(text);
+  assert_int_equal(acore_kit_loop_dump(NULL, 0, &text), ACORE_EINVAL);
+  assert_int_equal(acore_kit_loop_dump(loop, 0, NULL), ACORE_EINVAL);
+  acore_task_unref(ta);
+  acore_task_unref(tb);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(acore_kit_loop_dump(loop, 0, &text), ACORE_ECLOSED);
+}
+
 /* The C work function runs on a worker with its own copy of the bytes. */
 static int sum_bytes(acore_work_t *w, void *ud) {
   const unsigned char *p = ud;
@@ -568,6 +632,26 @@ static void test_kit_accessors_give_new_references(void **state) {
   assert_null(acore_kit_future_loop(NULL));
 }
 
+/* Each future has a key of its own; NULL's is 0. */
+static void test_kit_future_key_names_one_future(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  fake step = fake_of(finish_now, 0);
+  acore_future_t *a, *b;
+  acore_task_t *t;
+
+  assert_int_equal(acore_future_new(loop, &a), ACORE_OK);
+  assert_int_equal(acore_future_new(loop, &b), ACORE_OK);
+  assert_int_equal(acore_kit_spawn(loop, &step.base, &t), ACORE_OK);
+  assert_true(acore_kit_future_key(a) != acore_kit_future_key(b));
+  assert_true(acore_kit_future_key(a) == acore_kit_future_key(a));
+  assert_true(acore_kit_future_key(acore_task_future(t)) != 0);
+  assert_true(acore_kit_future_key(NULL) == 0);
+  acore_loop_run(loop);
+  acore_task_unref(t);
+  acore_future_unref(a);
+  acore_future_unref(b);
+}
+
 static void test_kit_wait_at_least_and_as_completed(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
   acore_futlist_t *l, *done = NULL;
@@ -750,6 +834,7 @@ int main(void) {
     T(test_kit_error_carries_a_host_value),
     T(test_kit_typed_values_round_trip),
     T(test_kit_coroutine_steps),
+    T(test_kit_loop_dump_names_coroutine_sites),
     T(test_kit_run_c_work_with_a_copy),
     T(test_kit_task_return_typed_value),
     T(test_kit_priority_queue_with_a_less_than),
@@ -758,6 +843,7 @@ int main(void) {
     T(test_kit_error_handler_gets_kind_message_and_error),
     T(test_kit_loop_value_replaced_then_dropped_at_close),
     T(test_kit_accessors_give_new_references),
+    T(test_kit_future_key_names_one_future),
     T(test_kit_wait_at_least_and_as_completed),
     T(test_kit_release_anywhere_runs_on_the_loop),
     T(test_kit_call_soon_threadsafe_runs_on_the_loop),

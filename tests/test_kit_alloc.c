@@ -13,6 +13,7 @@
 #include "acore/sync.h"
 #include "kit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* A fake host object (as in test_kit.c): counts calls and releases. */
@@ -129,8 +130,15 @@ static int walk_resume(acore_kit_obj *o, acore_task_t *task, int cancel,
   return ACORE_KIT_RETURNED;
 }
 
+static int walk_site(acore_kit_obj *o, char *buf, size_t cap) {
+  (void)o;
+  snprintf(buf, cap, "walk.co:1");
+  return 1;
+}
+
 static const acore_kit_coroutine_host co_host = {
-    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, walk_resume};
+    {"fakeco", ACORE_KIT_COROUTINES, host_call, host_release}, walk_resume,
+    walk_site};
 
 /* A spawn on the loop or in a group, of a plain callable or a coroutine:
  * the task exists and runs once if the call succeeded. */
@@ -507,6 +515,26 @@ static void case_run_c_work(walk *w) {
   acore_future_unref(f);
 }
 
+/* The dump of a loop with a coroutine task: naming its site may fail
+ * (the dump goes on without it), the dump itself may fail. */
+static void case_loop_dump(walk *w) {
+  acore_task_t *t = NULL;
+  char *text = NULL;
+
+  w->obj.base.host = &co_host.base;
+  assert_int_equal(acore_kit_spawn_coroutine(w->loop, &w->obj.base, &t),
+                   ACORE_OK);
+  ARMED(w, acore_kit_loop_dump(w->loop, 0, &text));
+  if (w->rc == ACORE_OK && acore_task_where(t) == NULL)
+    w->rc = ACORE_ENOMEM; /* the site's failure, seen: as the walk expects */
+  if (text != NULL)
+    assert_int_equal(strstr(text, "walk.co:1") != NULL,
+                     acore_task_where(t) != NULL);
+  acore_free(text);
+  acore_loop_run(w->loop);
+  acore_task_unref(t);
+}
+
 /* ---- release from any thread: the post failing drops it at once ---- */
 
 static int dropped;
@@ -567,6 +595,7 @@ static const kit_case cases[] = {
     {"loop_tasks", case_loop_tasks, 0},
     {"run_c_work", case_run_c_work, 0},
     {"release_anywhere", case_release_anywhere, 0},
+    {"loop_dump", case_loop_dump, 1},
 };
 
 /* Fail the 1st, 2nd, ... allocation of one case's kit call; returns how

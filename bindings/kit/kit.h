@@ -40,6 +40,12 @@ typedef struct acore_kit_host acore_kit_host;
 /* The first member of every host object the kit holds. */
 typedef struct acore_kit_obj {
   const acore_kit_host *host;
+  /* The kit's own (a host leaves them alone): while the object is the
+   * coroutine of an unfinished task, that task and the links of the
+   * kit's list of them (per thread), so a dump names their creation sites
+   * only when asked (acore_kit_loop_dump). */
+  acore_task_t *kit_task;
+  struct acore_kit_obj *kit_prev, *kit_next;
 } acore_kit_obj;
 
 /* What a call passes and returns (acore_kit_arg.kind). */
@@ -126,6 +132,9 @@ typedef struct acore_kit_coroutine_host {
    * coroutine survived as handled. Loop thread. */
   int (*resume)(acore_kit_obj *co, acore_task_t *task, int cancel,
                 acore_kit_arg *out);
+  /* The creation site of the coroutine `co` ("file:line", at most cap
+   * bytes with its NUL) into buf; 0 when it has none. NULL: no sites. */
+  int (*site)(acore_kit_obj *co, char *buf, size_t cap);
 } acore_kit_coroutine_host;
 
 #else
@@ -171,6 +180,17 @@ int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
                               acore_task_t **out);
 int acore_kit_group_spawn_coroutine(acore_group_t *group, acore_kit_obj *co,
                                     acore_task_t **out);
+/* The task whose coroutine step runs now on this thread (borrowed), and
+ * its coroutine in *co (may be NULL); NULL outside a coroutine step. */
+acore_task_t *acore_kit_running(acore_kit_obj **co);
+/* The same task as a new reference, or NULL. */
+acore_task_t *acore_kit_running_task(void);
+/* The loop's await graph as acore_loop_dump_string() makes it (json 0:
+ * the tree, else JSON; *text freed with acore_free), after giving every
+ * unfinished coroutine task of the loop without a site its host's site
+ * (host->site): spawning pays nothing for sites. Returns: ACORE_OK;
+ * ACORE_ECLOSED (the loop is closed); as acore_loop_dump_string. */
+int acore_kit_loop_dump(acore_loop_t *loop, int json, char **text);
 /* fn(kind, message, name, error or NONE): the context's future is not
  * passed (it may be about to be freed; the name says which task). */
 int acore_kit_set_error_handler(acore_loop_t *loop, acore_kit_obj *fn);
@@ -286,6 +306,10 @@ int acore_kit_task_await(acore_task_t *task, acore_future_t *fut);
 int acore_kit_task_fail(acore_task_t *task, acore_error_t *err);
 /* The original future an acore_as_completed_next() future hands out. */
 acore_future_t *acore_kit_next_future(acore_future_t *next);
+/* A number naming the future `fut` (the task's future for a task: a
+ * task and its future have one key), for a host's maps: wait and
+ * as_completed hand back the very objects they were given. 0 for NULL. */
+uint64_t acore_kit_future_key(acore_future_t *fut);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,10 @@
  *   member points at the host table), so registering a callback allocates
  *   nothing beyond what acore allocates; its `ud_free` is
  *   acore_kit_value_free, which is also the tag of host values.
+ * - Coroutine tasks: the kit keeps, per thread, the list of the host
+ *   coroutines of unfinished tasks (links inside acore_kit_obj, unlinked
+ *   by the task's ud_free, which runs on the loop thread), so a dump can
+ *   ask the host for their creation sites then instead of at each spawn.
  * - What a call raised is never lost: in a loop callback it goes to the
  *   loop's error handler (ACORE_REPORT_CALLBACK_ERROR, the error attached);
  *   in a step it fails the task; in a predicate, a comparison or a map job
@@ -197,14 +201,33 @@ int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
 
 /* ---- coroutine steps: the host resumes, the kit gives the verdict ---- */
 
-static int tr_resume(acore_task_t *task, void *ud) {
+/* This thread's coroutines of unfinished tasks (their sites are named
+ * when a dump asks), and the one whose step runs. */
+static _Thread_local acore_kit_obj *co_list;
+static _Thread_local acore_kit_obj *co_running;
+
+static void co_unlink(void *ud) {
   acore_kit_obj *co = ud;
+
+  if (co->kit_prev != NULL)
+    co->kit_prev->kit_next = co->kit_next;
+  else if (co_list == co)
+    co_list = co->kit_next;
+  if (co->kit_next != NULL)
+    co->kit_next->kit_prev = co->kit_prev;
+  acore_kit_value_free(co);
+}
+
+static int tr_resume(acore_task_t *task, void *ud) {
+  acore_kit_obj *co = ud, *outer = co_running;
   acore_kit_arg out = {ACORE_KIT_NONE, {0}};
   acore_future_t *awaited = NULL;
-  int cancel = acore_task_resume(task, &awaited) == ACORE_ECANCELLED;
-  int did = ((const acore_kit_coroutine_host *)co->host)
-                ->resume(co, task, cancel, &out);
+  int cancel = acore_task_resume(task, &awaited) == ACORE_ECANCELLED, did;
 
+  co_running = co;
+  did = ((const acore_kit_coroutine_host *)co->host)
+            ->resume(co, task, cancel, &out);
+  co_running = outer;
   if (did == ACORE_KIT_RAISED && out.kind != ACORE_KIT_ERROR)
     return acore_task_finish_cancelled(task); /* the cancel went through */
   if (cancel && did > 0) /* it caught the cancel and went on */
@@ -224,22 +247,78 @@ static int tr_resume(acore_task_t *task, void *ud) {
   return did < 0 ? did : ACORE_EINVAL;
 }
 
-int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
-                              acore_task_t **out) {
+/* Spawn on the loop (group NULL) or in the group; link co while its task
+ * is unfinished (co_unlink, its ud_free, unlinks it). */
+static int spawn_co(acore_loop_t *loop, acore_group_t *group,
+                    acore_kit_obj *co, acore_task_t **out) {
+  acore_task_t *t = NULL;
+  int rc;
+
   if (co == NULL || !(co->host->flags & ACORE_KIT_COROUTINES)) {
     acore_kit_value_free(co);
     return ACORE_EINVAL;
   }
-  return acore_task_spawn(loop, tr_resume, co, acore_kit_value_free, out);
+  co->kit_task = NULL;
+  co->kit_prev = co->kit_next = NULL;
+  rc = group != NULL
+           ? acore_group_spawn(group, tr_resume, co, co_unlink, &t)
+           : acore_task_spawn(loop, tr_resume, co, co_unlink, &t);
+  if (rc != ACORE_OK)
+    return rc;
+  co->kit_task = t;
+  co->kit_next = co_list;
+  if (co_list != NULL)
+    co_list->kit_prev = co;
+  co_list = co;
+  if (out != NULL)
+    *out = t;
+  else
+    acore_task_unref(t);
+  return ACORE_OK;
+}
+
+int acore_kit_spawn_coroutine(acore_loop_t *loop, acore_kit_obj *co,
+                              acore_task_t **out) {
+  return spawn_co(loop, NULL, co, out);
 }
 
 int acore_kit_group_spawn_coroutine(acore_group_t *group, acore_kit_obj *co,
                                     acore_task_t **out) {
-  if (co == NULL || !(co->host->flags & ACORE_KIT_COROUTINES)) {
+  if (group == NULL) { /* not the loop path */
     acore_kit_value_free(co);
     return ACORE_EINVAL;
   }
-  return acore_group_spawn(group, tr_resume, co, acore_kit_value_free, out);
+  return spawn_co(NULL, group, co, out);
+}
+
+acore_task_t *acore_kit_running(acore_kit_obj **co) {
+  if (co != NULL)
+    *co = co_running;
+  return co_running != NULL ? co_running->kit_task : NULL;
+}
+
+acore_task_t *acore_kit_running_task(void) {
+  return acore_task_ref(acore_kit_running(NULL));
+}
+
+int acore_kit_loop_dump(acore_loop_t *loop, int json, char **text) {
+  const acore_kit_coroutine_host *h;
+  acore_kit_obj *co;
+  char where[256];
+
+  if (loop == NULL || text == NULL)
+    return ACORE_EINVAL;
+  if (acore_loop_is_closed(loop) == 1)
+    return ACORE_ECLOSED;
+  for (co = co_list; co != NULL; co = co->kit_next) {
+    h = (const acore_kit_coroutine_host *)co->host;
+    if (h->site != NULL && acore_task_loop(co->kit_task) == loop &&
+        acore_task_where(co->kit_task) == NULL &&
+        h->site(co, where, sizeof(where)))
+      (void)acore_task_set_where(co->kit_task, where); /* ENOMEM: none */
+  }
+  return acore_loop_dump_string(loop, json ? ACORE_DUMP_JSON : ACORE_DUMP_TREE,
+                                text);
 }
 
 /* ---- the error handler ---- */

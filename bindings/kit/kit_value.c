@@ -244,6 +244,10 @@ acore_future_t *acore_kit_next_future(acore_future_t *next) {
   return acore_future_ref(p);
 }
 
+uint64_t acore_kit_future_key(acore_future_t *fut) {
+  return (uint64_t)(uintptr_t)fut;
+}
+
 int acore_kit_task_await(acore_task_t *task, acore_future_t *fut) {
   return acore_task_await_take(task, acore_future_ref(fut));
 }

@@ -7,7 +7,7 @@
 local core = require "acore_core"
 
 local M = {}
-local create, resume, yield = coroutine.create, coroutine.resume, coroutine.yield
+local yield = coroutine.yield
 local pack, unpack = table.pack, table.unpack
 
 local OK, ECANCELLED, EHOST = core.ACORE_OK, core.ACORE_ECANCELLED, core.ACORE_EHOST
@@ -18,7 +18,7 @@ local RESULT, FAILED, CANCELLED = core.ACORE_FUTURE_RESULT, core.ACORE_FUTURE_ER
 
 -- ---- errors -----------------------------------------------------------------
 
-local Error = core.error_metatable()
+local Error = {} -- the metatable of every acore.Error (C's too: task_hooks)
 M.Error = Error
 Error.__tostring = function(e)
   local s = tostring(e.name) .. ": " .. tostring(e.message)
@@ -91,7 +91,9 @@ local set_result = core.acore_kit_future_set
 local CANCEL = {} -- what a step resumes a coroutine with to deliver a cancel
 local in_task = core.in_task -- the running coroutine is a task's
 
-local function cancelled() return new_error(ECANCELLED, core.cancel_message()) end
+local function cancelled()
+  return new_error(ECANCELLED, core.acore_task_cancel_message(core.acore_kit_running_task()))
+end
 
 -- Give the step `f` to await (nil: run again on the next iteration);
 -- raise the cancellation it may deliver instead.
@@ -117,9 +119,9 @@ end
 core.task_hooks(CANCEL, function(e, co)
   if M.is_cancelled(e) then return nil end
   return acore_error(e, co)
-end)
+end, Error)
 
-function M.current_task() return core.current_task() end
+function M.current_task() return core.acore_kit_running_task() end
 
 -- ---- the loop ---------------------------------------------------------------
 
@@ -188,7 +190,7 @@ function Loop:threadsafe_future()
   return f
 end
 
-function Loop:spawn(fn, ...) return core.spawn(self.h, create(fn), ...) end
+function Loop:spawn(fn, ...) return core.spawn(self.h, fn, ...) end
 function Loop:future() return core.acore_future_new(self.h) end
 function Loop:call_soon(fn, ...)
   local args = pack(...)
@@ -266,7 +268,7 @@ add_methods("acore_task", task_methods)
 add_methods("acore_handle", {cancel = function(h) return core.acore_handle_cancel(h) == 1 end})
 
 function M.spawn(fn, ...)
-  return core.spawn((running or M.get_running_loop()).h, create(fn), ...)
+  return core.spawn((running or M.get_running_loop()).h, fn, ...)
 end
 function M.Future() return M.get_running_loop():future() end
 function M.threadsafe_future() return M.get_running_loop():threadsafe_future() end
@@ -287,14 +289,21 @@ function M.sleep(delay, value)
   return value
 end
 
--- Tasks for functions, the futures themselves otherwise.
+-- Tasks for functions, the futures themselves otherwise (the list itself
+-- when it holds no function: gather of 100,000 tasks copies nothing).
 local function futures(list)
-  local out = {}
-  for i = 1, (list.n or #list) do
-    local f = list[i]
-    out[i] = type(f) == "function" and M.spawn(f) or f
+  local n = list.n or #list
+  for i = 1, n do
+    if type(list[i]) == "function" then
+      local out = {}
+      for j = 1, n do
+        local f = list[j]
+        out[j] = type(f) == "function" and M.spawn(f) or f
+      end
+      return out
+    end
   end
-  return out
+  return list
 end
 
 -- gather(f1, f2, ...) -> {v1, v2, ...}; gather{..., settle = true} gives
@@ -323,7 +332,7 @@ local WHEN = {FIRST_COMPLETED = core.ACORE_WAIT_FIRST_COMPLETED,
   FIRST_ERROR = core.ACORE_WAIT_FIRST_ERROR, ALL_COMPLETED = core.ACORE_WAIT_ALL_COMPLETED}
 
 -- What was given, by C future: a task comes back as the task it was.
-local key = core.future_key
+local key = core.acore_kit_future_key
 local function given(fs)
   local m = {}
   for i = 1, #fs do m[key(fs[i])] = fs[i] end
@@ -384,7 +393,7 @@ end
 -- timeout(delay, fn, ...): fn(...) in the running task with a deadline;
 -- raises an ETIMEDOUT error when it passes.
 function M.timeout(delay, fn, ...)
-  local task = core.current_task() or error("acore.timeout: not inside a task", 2)
+  local task = core.acore_kit_running_task() or error("acore.timeout: not inside a task", 2)
   local scope = core.acore_timeout_new(task, core.acore_loop_time(h()) + delay)
   local r = pack(pcall(fn, ...))
   local status = r[1] and OK or (M.is_cancelled(r[2]) and ECANCELLED or EHOST)
@@ -399,7 +408,7 @@ end
 -- acore.Error whose .errors are the tasks' errors).
 function M.task_group(body)
   local g = core.acore_group_new(h())
-  local tg = {spawn = function(_, fn, ...) return core.group_spawn(g, create(fn), ...) end}
+  local tg = {spawn = function(_, fn, ...) return core.group_spawn(g, fn, ...) end}
   local ok, r = pcall(body, tg)
   if not ok then core.acore_future_cancel(core.acore_kit_group_future(g), nil) end
   core.acore_group_seal(g)

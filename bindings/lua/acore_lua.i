@@ -161,19 +161,11 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 
 %native(class_methods) int lk_class_methods(lua_State *L);
 %native(same) int lk_same(lua_State *L);
-%native(future_key) int lk_future_key(lua_State *L);
-%native(error_metatable) int lk_error_metatable(lua_State *L);
 %native(pointer) int lk_pointer(lua_State *L);
 %native(outcomes) int lk_outcomes(lua_State *L);
 %native(adopt) int lk_adopt(lua_State *L);
 %native(spawn) int lk_spawn(lua_State *L);
 %native(group_spawn) int lk_group_spawn(lua_State *L);
 %native(in_task) int lk_in_task(lua_State *L);
-%native(current_task) int lk_current_task(lua_State *L);
-%native(cancel_message) int lk_cancel_message(lua_State *L);
 %native(task_hooks) int lk_task_hooks(lua_State *L);
 %native(dump) int lk_dump(lua_State *L);
-
-%init %{
-  lk_init(L);
-%}
