@@ -9,6 +9,10 @@ table gives medians over the reps. Instruction counts (callgrind): the
 steady-state count per operation, from 1 and 2 rounds at N and 2N.
 
     bench/lua/run.py <build> [--reps 5] [--scale 1.0] [--instructions]
+                     [--workloads W1_batched,W1_single,W2,W3]
+
+W2 also runs bench/lua/coroutine_floor.lua ("lua-floor": the same
+protocol in plain Lua, a coroutine per task and no acore).
 
 <build> needs -DACORE_LUA=ON -DACORE_BENCH=ON; luv is Debian's lua-luv.
 """
@@ -27,7 +31,7 @@ LUA = "lua5.4"
 WORKLOADS = {
     "W1_batched": (1_000_000, ["acore-lua", "luv", "acore", "libuv"]),
     "W1_single": (200_000, ["acore-lua", "luv", "acore", "libuv"]),
-    "W2": (100_000, ["acore-lua", "acore"]),
+    "W2": (100_000, ["acore-lua", "lua-floor", "acore"]),
     "W3": (10_000, ["acore-lua", "acore"]),
 }
 C_PROG = {"W1_batched": "bench_core", "W1_single": "bench_core",
@@ -40,6 +44,8 @@ def command(build, system, workload, n, rounds):
         return [LUA, os.path.join(HERE, "acore_lua_bench.lua")] + once
     if system == "luv":
         return [LUA, os.path.join(HERE, "luv_bench.lua")] + once
+    if system == "lua-floor":  # plain Lua: a coroutine per task, no acore
+        return [LUA, os.path.join(HERE, "coroutine_floor.lua")] + once
     prog = C_PROG[workload] if system == "acore" else "uv_peers"
     return [os.path.join(build, "bench", prog)] + once
 
@@ -75,13 +81,16 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--instructions", action="store_true")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS),
+                    help="comma-separated, e.g. W2 (default: all)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     pkg = os.path.join(build, "bindings", "lua", "pkg")
     env = dict(os.environ, LUA_PATH=f"{pkg}/?.lua;;",
                LUA_CPATH=f"{pkg}/?.so;;")
     rows = []
-    for w, (n0, systems) in WORKLOADS.items():
+    for w in a.workloads.split(","):
+        n0, systems = WORKLOADS[w]
         n = max(1, int(n0 * a.scale))
         wall = {s: [] for s in systems}
         cpu = {s: [] for s in systems}
