@@ -21,7 +21,9 @@
  * acore_kit_release_anywhere and acore_kit_call_soon_threadsafe (any
  * thread) and the host's release of a
  * value freed by a worker (documented per language: Lua never runs host
- * code on workers).
+ * code on workers). The list of coroutine tasks (acore_kit_loop_dump) and
+ * the running one (acore_kit_running) are per thread: a coroutine task is
+ * spawned, stepped, finished and dumped on its loop's thread.
  */
 #ifndef ACORE_KIT_H
 #define ACORE_KIT_H
