@@ -42,12 +42,9 @@ typedef struct acore_kit_host acore_kit_host;
 /* The first member of every host object the kit holds. */
 typedef struct acore_kit_obj {
   const acore_kit_host *host;
-  /* The kit's own (a host leaves them alone): while the object is the
-   * coroutine of an unfinished task, that task and the links of the
-   * kit's list of them (per thread), so a dump names their creation sites
-   * only when asked (acore_kit_loop_dump). */
+  /* The kit's own (a host leaves it alone): the task whose coroutine
+   * the object is (acore_kit_running). */
   acore_task_t *kit_task;
-  struct acore_kit_obj *kit_prev, *kit_next;
 } acore_kit_obj;
 
 /* What a call passes and returns (acore_kit_arg.kind). */
@@ -188,9 +185,10 @@ acore_task_t *acore_kit_running(acore_kit_obj **co);
 /* The same task as a new reference, or NULL. */
 acore_task_t *acore_kit_running_task(void);
 /* The loop's await graph as acore_loop_dump_string() makes it (json 0:
- * the tree, else JSON; *text freed with acore_free), after giving every
- * unfinished coroutine task of the loop without a site its host's site
- * (host->site): spawning pays nothing for sites. Returns: ACORE_OK;
+ * the tree, else JSON; *text freed with acore_free). Coroutine tasks name
+ * their sites (host->site), asked by the loop's where callback that the
+ * first coroutine spawn installed: spawning pays nothing for sites, and a
+ * dump C writes alone names them too. Returns: ACORE_OK; ACORE_EINVAL;
  * ACORE_ECLOSED (the loop is closed); as acore_loop_dump_string. */
 int acore_kit_loop_dump(acore_loop_t *loop, int json, char **text);
 /* fn(kind, message, name, error or NONE): the context's future is not

@@ -9,10 +9,13 @@
  *   member points at the host table), so registering a callback allocates
  *   nothing beyond what acore allocates; its `ud_free` is
  *   acore_kit_value_free, which is also the tag of host values.
- * - Coroutine tasks: the kit keeps, per thread, the list of the host
- *   coroutines of unfinished tasks (links inside acore_kit_obj, unlinked
- *   by the task's ud_free, which runs on the loop thread), so a dump can
- *   ask the host for their creation sites then instead of at each spawn.
+ * - Coroutine tasks' creation sites: the first coroutine spawn on a loop
+ *   gives it the kit's where callback (acore_loop_set_where_fn; a host
+ *   data slot marks the loop), which asks the host for the site of a
+ *   coroutine task when a dump needs it - also a dump C writes alone (the
+ *   dump signal, acore-ps, the stuck report) - never at a spawn. One
+ *   where callback serves a loop: a binding that installs its own on the
+ *   same loop replaces the kit's (and the other way round).
  * - What a call raised is never lost: in a loop callback it goes to the
  *   loop's error handler (ACORE_REPORT_CALLBACK_ERROR, the error attached);
  *   in a step it fails the task; in a predicate, a comparison or a map job
@@ -201,22 +204,8 @@ int acore_kit_group_spawn(acore_group_t *group, acore_kit_obj *fn,
 
 /* ---- coroutine steps: the host resumes, the kit gives the verdict ---- */
 
-/* This thread's coroutines of unfinished tasks (their sites are named
- * when a dump asks), and the one whose step runs. */
-static _Thread_local acore_kit_obj *co_list;
+/* The coroutine whose step runs on this thread. */
 static _Thread_local acore_kit_obj *co_running;
-
-static void co_unlink(void *ud) {
-  acore_kit_obj *co = ud;
-
-  if (co->kit_prev != NULL)
-    co->kit_prev->kit_next = co->kit_next;
-  else if (co_list == co)
-    co_list = co->kit_next;
-  if (co->kit_next != NULL)
-    co->kit_next->kit_prev = co->kit_prev;
-  acore_kit_value_free(co);
-}
 
 static int tr_resume(acore_task_t *task, void *ud) {
   acore_kit_obj *co = ud, *outer = co_running;
@@ -247,8 +236,34 @@ static int tr_resume(acore_task_t *task, void *ud) {
   return did < 0 ? did : ACORE_EINVAL;
 }
 
-/* Spawn on the loop (group NULL) or in the group; link co while its task
- * is unfinished (co_unlink, its ud_free, unlinks it). */
+/* The loop's where callback: a coroutine task's site, from its host. */
+static int co_where(acore_task_t *task, acore_step_fn step, void *step_ud,
+                    char *buf, size_t cap, void *ud) {
+  const acore_kit_coroutine_host *h;
+
+  (void)task;
+  (void)ud;
+  if (step != tr_resume)
+    return 0; /* not a kit coroutine task */
+  h = (const acore_kit_coroutine_host *)((acore_kit_obj *)step_ud)->host;
+  return h->site != NULL ? h->site(step_ud, buf, cap) : 0;
+}
+
+/* The key of the host data slot that marks a loop given co_where. */
+static const char where_key;
+
+/* Give `loop` the kit's where callback if it has not got it yet (an
+ * ENOMEM only costs the sites). */
+static void where_install(acore_loop_t *loop) {
+  if (acore_loop_host_data(loop, &where_key) != NULL ||
+      acore_loop_set_host_data(loop, &where_key, (void *)&where_key, NULL) !=
+          ACORE_OK)
+    return;
+  if (acore_loop_set_where_fn(loop, co_where, NULL, NULL) != ACORE_OK)
+    (void)acore_loop_set_host_data(loop, &where_key, NULL, NULL); /* retry */
+}
+
+/* Spawn on the loop (group NULL) or in the group. */
 static int spawn_co(acore_loop_t *loop, acore_group_t *group,
                     acore_kit_obj *co, acore_task_t **out) {
   acore_task_t *t = NULL;
@@ -259,17 +274,14 @@ static int spawn_co(acore_loop_t *loop, acore_group_t *group,
     return ACORE_EINVAL;
   }
   co->kit_task = NULL;
-  co->kit_prev = co->kit_next = NULL;
-  rc = group != NULL
-           ? acore_group_spawn(group, tr_resume, co, co_unlink, &t)
-           : acore_task_spawn(loop, tr_resume, co, co_unlink, &t);
+  rc = group != NULL ? acore_group_spawn(group, tr_resume, co,
+                                         acore_kit_value_free, &t)
+                     : acore_task_spawn(loop, tr_resume, co,
+                                        acore_kit_value_free, &t);
   if (rc != ACORE_OK)
     return rc;
   co->kit_task = t;
-  co->kit_next = co_list;
-  if (co_list != NULL)
-    co_list->kit_prev = co;
-  co_list = co;
+  where_install(acore_task_loop(t));
   if (out != NULL)
     *out = t;
   else
@@ -302,21 +314,10 @@ acore_task_t *acore_kit_running_task(void) {
 }
 
 int acore_kit_loop_dump(acore_loop_t *loop, int json, char **text) {
-  const acore_kit_coroutine_host *h;
-  acore_kit_obj *co;
-  char where[256];
-
   if (loop == NULL || text == NULL)
     return ACORE_EINVAL;
   if (acore_loop_is_closed(loop) == 1)
     return ACORE_ECLOSED;
-  for (co = co_list; co != NULL; co = co->kit_next) {
-    h = (const acore_kit_coroutine_host *)co->host;
-    if (h->site != NULL && acore_task_loop(co->kit_task) == loop &&
-        acore_task_where(co->kit_task) == NULL &&
-        h->site(co, where, sizeof(where)))
-      (void)acore_task_set_where(co->kit_task, where); /* ENOMEM: none */
-  }
   return acore_loop_dump_string(loop, json ? ACORE_DUMP_JSON : ACORE_DUMP_TREE,
                                 text);
 }
