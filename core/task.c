@@ -68,19 +68,78 @@ static acore_task_t *task_of(acore_future_t *f) {
              ? (acore_task_t *)f : NULL;
 }
 
+/* ---- the step's ud_free (task.h: freers) -------------------------------------- */
+
+/* The ident word of task `id` without a record, its ud_free at `freer`. */
+static uintptr_t ident_word(uint64_t id, unsigned freer) {
+  return (uintptr_t)(id << ACORE__TASK_ID_SHIFT) | (uintptr_t)(freer << 1) | 1;
+}
+
+#define FREER_MASK ((uintptr_t)ACORE__TASK_FREERS << 1)
+#define FREER_NONE (ACORE__TASK_FREERS + 1) /* the table is full */
+
+/* freer_of() past the table's first entry: find `ud_free`, or add it. */
+__attribute__((noinline)) static unsigned freer_add(acore__loop_tasks *lt,
+                                                    acore_free_fn ud_free) {
+  unsigned i;
+
+  for (i = 0; i < lt->nfreers; i++)
+    if (lt->freers[i] == ud_free)
+      return i + 1;
+  if (lt->nfreers == ACORE__TASK_FREERS)
+    return FREER_NONE;
+  lt->freers[lt->nfreers++] = ud_free;
+  return lt->nfreers;
+}
+
+/* The freer of `ud_free` (0 for NULL), or FREER_NONE. */
+static inline unsigned freer_of(acore_loop_t *loop, acore_free_fn ud_free) {
+  if (ud_free == NULL)
+    return 0;
+  if (loop->tasks.freers[0] == ud_free) /* one binding's: the usual one */
+    return 1;
+  return freer_add(&loop->tasks, ud_free);
+}
+
+/* The step's ud_free, NULL once it ran. */
+static acore_free_fn task_ud_free(const acore_task_t *t) {
+  const acore__task_ident *r = acore__task_ident_of(t);
+  unsigned freer;
+
+  if (r != NULL)
+    return r->ud_free;
+  freer = (unsigned)((t->ident & FREER_MASK) >> 1);
+  return freer ? t->fut.loop->tasks.freers[freer - 1] : NULL;
+}
+
+/* Take the step's ud_free: the task no longer has one. */
+static acore_free_fn task_ud_free_take(acore_task_t *t) {
+  acore__task_ident *r = acore__task_ident_of(t);
+  acore_free_fn ud_free = task_ud_free(t);
+
+  if (r != NULL)
+    r->ud_free = NULL;
+  else
+    t->ident &= ~FREER_MASK;
+  return ud_free;
+}
+
 /* ---- spawn ------------------------------------------------------------------- */
 
 static acore__task_ident *ident_new(uint64_t id, const char *name);
 
 /* Give the task being spawned (its plain ident set) the ident record it
- * starts with on a loop that stamps times or with a creation site. Out of
- * memory: ACORE_ENOMEM, nothing kept. */
+ * starts with on a loop that stamps times, with a creation site, or with
+ * a ud_free the loop's table has no room for. Out of memory:
+ * ACORE_ENOMEM, nothing kept. */
 __attribute__((noinline, cold))
-static int spawn_ident(acore_loop_t *loop, acore_task_t *t, const char *where) {
+static int spawn_ident(acore_loop_t *loop, acore_task_t *t, const char *where,
+                       acore_free_fn ud_free) {
   acore__task_ident *r = ident_new(acore_task_id(t), NULL);
 
   if (r == NULL)
     return ACORE_ENOMEM;
+  r->ud_free = ud_free;
   if (where != NULL && (r->where = acore__strdup(where)) == NULL) {
     acore__free(r);
     return ACORE_ENOMEM;
@@ -101,9 +160,13 @@ spawn(acore_loop_t *loop, acore_step_fn fn, void *ud, acore_free_fn ud_free,
   if (rc == ACORE_OK && (t = acore__obj_alloc(loop, ACORE__SLAB_TASK)) == NULL)
     rc = ACORE_ENOMEM;
   if (rc == ACORE_OK) {
-    t->ident = (uintptr_t)(loop->tasks.next_task_id << 1) | 1;
-    if (__builtin_expect(loop->tasks.times || where != NULL, 0) &&
-        (rc = spawn_ident(loop, t, where)) != ACORE_OK)
+    unsigned freer = freer_of(loop, ud_free);
+
+    t->ident = ident_word(loop->tasks.next_task_id,
+                          freer == FREER_NONE ? 0 : freer);
+    if (__builtin_expect(loop->tasks.times || where != NULL ||
+                         freer == FREER_NONE, 0) &&
+        (rc = spawn_ident(loop, t, where, ud_free)) != ACORE_OK)
       acore__obj_free(loop, ACORE__SLAB_TASK, t);
   }
   if (rc != ACORE_OK) {
@@ -117,7 +180,6 @@ spawn(acore_loop_t *loop, acore_step_fn fn, void *ud, acore_free_fn ud_free,
   t->item.kind = ACORE__ITEM_TASK;
   t->fn = fn;
   t->ud = ud;
-  t->ud_free = ud_free;
   t->awaited = NULL;
   T_DLV(t) = NULL;
   loop->tasks.next_task_id++; /* the id is in t->ident (or its record) */
@@ -195,6 +257,7 @@ static void drop_delivered(acore_task_t *t) {
 /* The task is over: complete its future, let go of everything. */
 static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
+  acore_free_fn ud_free;
 
   /* Done first: the releases below may run cleanups, and a cancel from
    * one of them is too late (acore__task_cancel returns 0). */
@@ -205,9 +268,8 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   release_awaited(t);
   acore__queue_remove(&t->tnode);
   loop->tasks.ntasks--;
-  if (t->ud_free != NULL)
-    t->ud_free(t->ud);
-  t->ud_free = NULL;
+  if ((ud_free = task_ud_free_take(t)) != NULL)
+    ud_free(t->ud);
   acore__future_complete(&t->fut, state, kind, v);
   ACORE__PROBE2(task_finish, t, state);
   ACORE__TRACE_HOOK(loop, ACORE_TRACE_TASK_FINISH, &t->fut);
@@ -620,7 +682,7 @@ uint64_t acore_task_id(const acore_task_t *task) {
   if (task == NULL)
     return 0;
   r = ident_record(task);
-  return r ? r->id : (uint64_t)(task->ident >> 1);
+  return r ? r->id : (uint64_t)(task->ident >> ACORE__TASK_ID_SHIFT);
 }
 
 /* A record for task `id` named `name` (NULL: no name of its own), with no
@@ -635,6 +697,7 @@ static acore__task_ident *ident_new(uint64_t id, const char *name) {
   r->tscope = NULL;
   r->where = NULL;
   r->created = r->since = ACORE__NO_TIME;
+  r->ud_free = NULL;
   r->named = name != NULL;
   r->stuck = false;
   memcpy(r->name, name ? name : "", len);
@@ -652,16 +715,20 @@ static bool ident_plain(const acore__task_ident *r) {
 static int ident_set(acore_task_t *t, const char *name) {
   acore__task_ident *old = ident_record(t), *r;
   uint64_t id = acore_task_id(t);
+  acore_free_fn ud_free = task_ud_free(t);
+  unsigned freer;
 
   if (name == NULL) { /* no name of its own: no new record needed */
-    if (old != NULL && (old->named = false, ident_plain(old))) {
+    if (old != NULL && (old->named = false, ident_plain(old)) &&
+        (freer = freer_of(t->fut.loop, ud_free)) != FREER_NONE) {
       acore__free(old); /* nothing else to keep: the id alone */
-      t->ident = (uintptr_t)(id << 1) | 1;
+      t->ident = ident_word(id, freer);
     }
     return ACORE_OK;
   }
   if ((r = ident_new(id, name)) == NULL)
     return ACORE_ENOMEM;
+  r->ud_free = ud_free;
   if (old != NULL) {
     r->tscope = old->tscope;
     r->where = old->where;
@@ -678,8 +745,10 @@ static int ident_set(acore_task_t *t, const char *name) {
 static acore__task_ident *ident_get(acore_task_t *t) {
   acore__task_ident *r = ident_record(t);
 
-  if (r == NULL && (r = ident_new(acore_task_id(t), NULL)) != NULL)
+  if (r == NULL && (r = ident_new(acore_task_id(t), NULL)) != NULL) {
+    r->ud_free = task_ud_free(t);
     t->ident = (uintptr_t)r;
+  }
   return r;
 }
 

@@ -25,11 +25,19 @@ struct acore_task {
                               requests */
   acore_step_fn fn;
   void *ud;
-  acore_free_fn ud_free;
   acore_future_t *awaited; /* a reference, or NULL */
   acore__queue tnode;      /* loop->tasks.tasks */
-  uintptr_t ident;          /* (id << 1) | 1, or an acore__task_ident * */
+  uintptr_t ident;         /* (id << ACORE__TASK_ID_SHIFT) | (freer << 1) | 1,
+                              or an acore__task_ident * */
 };
+
+/* A task's ud_free is not a field of its own: few distinct functions free
+ * steps' user data (NULL, free, a binding's release), so the loop keeps
+ * them in a table (acore__loop_tasks.freers) and the task's ident word
+ * keeps `freer`, the index + 1 of its own (0: none). A task whose ud_free
+ * has no room in the table, or that has an ident record, keeps it in the
+ * record. This keeps a task at 128 bytes (x86-64). */
+enum { ACORE__TASK_FREERS = 15, ACORE__TASK_ID_SHIFT = 5 };
 
 /* What few tasks need lives in this record, made on first need: the name
  * (set, or asked for), the innermost open timeout scope, the creation site
@@ -42,6 +50,7 @@ typedef struct acore__task_ident {
   char *where;      /* the creation site (owned), or NULL */
   uint64_t created; /* loop time (ns) of the spawn, or ACORE__NO_TIME */
   uint64_t since;   /* ... of the last state change, or ACORE__NO_TIME */
+  acore_free_fn ud_free; /* the step's, until it ran (see freers) */
   bool named;
   bool stuck;       /* stuck.c: reported for its current wait */
   char name[];
@@ -96,6 +105,8 @@ typedef struct acore__loop_tasks {
   size_t ntasks;
   uint64_t next_task_id;
   bool times;         /* ACORE_LOOP_TASK_TIMES: stamp state changes */
+  unsigned nfreers;   /* entries used in freers */
+  acore_free_fn freers[ACORE__TASK_FREERS]; /* the tasks' ud_free values */
   acore__stage stage; /* the verdict of the step that runs */
 } acore__loop_tasks;
 

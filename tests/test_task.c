@@ -606,6 +606,96 @@ static void test_task_ud_freed_once_after_last_step(void **state) {
   assert_int_equal(tu_frees, 1);
 }
 
+/* 20 distinct ud_free functions: more than the loop's table holds
+ * (task.h: freers), so some tasks keep theirs in their ident record. */
+enum { NFREERS = 20 };
+static int freed_by[NFREERS]; /* which function freed slot k, +1 */
+static int freed_count[NFREERS];
+static int free_slots[NFREERS];
+
+#define FREER(k)                                   \
+  static void freer_##k(void *ud) {                \
+    int slot = (int)((int *)ud - free_slots);      \
+    freed_by[slot] = k + 1;                        \
+    freed_count[slot]++;                           \
+  }
+FREER(0) FREER(1) FREER(2) FREER(3) FREER(4) FREER(5) FREER(6) FREER(7)
+FREER(8) FREER(9) FREER(10) FREER(11) FREER(12) FREER(13) FREER(14)
+FREER(15) FREER(16) FREER(17) FREER(18) FREER(19)
+static const acore_free_fn freers[NFREERS] = {
+    freer_0,  freer_1,  freer_2,  freer_3,  freer_4,  freer_5,  freer_6,
+    freer_7,  freer_8,  freer_9,  freer_10, freer_11, freer_12, freer_13,
+    freer_14, freer_15, freer_16, freer_17, freer_18, freer_19};
+
+/* Yields once, then returns; ud counts its steps. */
+static int yield_once(acore_task_t *t, void *ud) {
+  int *steps = ud;
+
+  if ((*steps)++ == 0)
+    return acore_task_yield(t);
+  return acore_task_return_int(t, 1);
+}
+
+/* Owns: each task's ud_free runs once, with its ud, whatever the number
+ * of distinct ud_free functions a loop sees, and across a name given and
+ * taken back (the ud_free moves into the task's record and out again). */
+static void test_task_ud_free_many_functions(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t[NFREERS];
+  int k;
+
+  memset(freed_by, 0, sizeof(freed_by));
+  memset(freed_count, 0, sizeof(freed_count));
+  memset(free_slots, 0, sizeof(free_slots));
+  for (k = 0; k < NFREERS; k++) {
+    if (k == NFREERS - 1)
+      assert_int_equal(acore_task_spawn_at(loop, yield_once, &free_slots[k],
+                                           freers[k], "here:1", &t[k]),
+                       ACORE_OK);
+    else
+      assert_int_equal(acore_task_spawn(loop, yield_once, &free_slots[k],
+                                        freers[k], &t[k]), ACORE_OK);
+  }
+  for (k = 0; k < NFREERS; k += 3) { /* a record, then the id alone */
+    assert_int_equal(acore_task_set_name(t[k], "named"), ACORE_OK);
+    if (k % 2 == 0)
+      assert_int_equal(acore_task_set_name(t[k], NULL), ACORE_OK);
+  }
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  for (k = 0; k < NFREERS; k++) {
+    assert_int_equal(free_slots[k], 2);
+    assert_int_equal(freed_count[k], 1);
+    assert_int_equal(freed_by[k], k + 1);
+    assert_int_equal(acore_task_id(t[k]), (uint64_t)k + 1);
+    acore_task_unref(t[k]);
+  }
+}
+
+/* A spawn whose ud_free has no room in the loop's table needs a record:
+ * when that allocation fails, the spawn fails with ENOMEM, ud freed. */
+static void test_task_ud_free_table_full_enomem(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_task_t *t;
+  int k;
+
+  memset(freed_count, 0, sizeof(freed_count));
+  memset(free_slots, 0, sizeof(free_slots));
+  for (k = 0; k < NFREERS - 1; k++) {
+    assert_int_equal(acore_task_spawn(loop, yield_once, &free_slots[k],
+                                      freers[k], NULL), ACORE_OK);
+  }
+  tu_alloc_fail_at(2); /* the task (no object cache here), then its record */
+  assert_int_equal(acore_task_spawn(loop, yield_once, &free_slots[k],
+                                    freers[k], &t), ACORE_ENOMEM);
+  assert_int_equal(tu_alloc_failed(), 1);
+  tu_alloc_fail_at(0);
+  assert_int_equal(freed_count[k], 1);
+  assert_int_equal(acore_loop_task_count(loop), (size_t)NFREERS - 1);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  for (k = 0; k < NFREERS; k++)
+    assert_int_equal(freed_count[k], 1);
+}
+
 static int fail_code_enomem_step(acore_task_t *t, void *ud) {
   int *rc = ud;
 
@@ -718,6 +808,9 @@ int main(void) {
     T(test_task_einval),
     T(test_task_einval_inside_step),
     T(test_task_ud_freed_once_after_last_step),
+    T(test_task_ud_free_many_functions),
+    cmocka_unit_test_setup_teardown(test_task_ud_free_table_full_enomem,
+                                    tu_setup_walk, tu_teardown),
     cmocka_unit_test_setup_teardown(test_task_enomem, tu_setup_walk,
                                     tu_teardown),
     T(test_task_await_foreign_future_fails),
