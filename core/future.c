@@ -235,6 +235,16 @@ void acore__future_destroy(acore_future_t *f) {
     destroy_all(f);
 }
 
+/* acore__future_destroy() of a done plain future (its f->cbs is empty):
+ * the end of a future whose first callback ran. */
+static void destroy_done_plain(acore_future_t *f) {
+  if (f->state == ACORE_FUTURE_RESULT && f->kind != ACORE_VALUE_PTR &&
+      f->kind != ACORE_VALUE_BYTES) /* a number, or no result: nothing */
+    acore__obj_free(f->loop, ACORE__SLAB_FUTURE, f);
+  else
+    destroy_all(f);
+}
+
 /* Report, release and free everything a future holds. */
 __attribute__((noinline)) static void destroy_all(acore_future_t *f) {
   acore_loop_t *loop = f->loop;
@@ -308,6 +318,11 @@ queue_waiters(acore_future_t *f, acore__queue *q) {
   }
 }
 
+/* Queue the items waiting on a completing future (not its first). */
+__attribute__((noinline)) static void queue_cbs(acore_future_t *f) {
+  queue_waiters(f, &f->cbs);
+}
+
 /* Completion of any other future with items waiting: queue them. */
 __attribute__((noinline)) static void complete_waiters(acore_future_t *f) {
   queue_waiters(f, &f->cbs);
@@ -324,20 +339,41 @@ __attribute__((noinline)) static void queue_all(acore_future_t *f,
   queue_waiters(f, &later);
 }
 
-/* Completion of a plain future whose first callback is armed. */
-__attribute__((noinline)) static void complete_first(acore_future_t *f,
-                                                     int state, uint8_t kind,
-                                                     acore__value v) {
-  acore__firstcb cb = f->armed;
-
-  f->state = (uint8_t)state;
-  f->kind = kind;
-  f->v = v;
-  if (acore__queue_empty(&f->cbs)) /* the common case: the only one */
+/* The same, past its common case: the first callback with later ones, or
+ * on a closed or traced loop (core.detour). */
+__attribute__((noinline)) static void complete_first_all(acore_future_t *f,
+                                                         acore__firstcb cb) {
+  if (acore__queue_empty(&f->cbs))
     first_queue(f, cb);
   else
     queue_all(f, cb);
   done_trace(f);
+}
+
+/* Completion of a plain future whose first callback is armed. Its common
+ * case - the only callback, an open loop without a trace hook: one test
+ * of core.detour - queues it here, the probe's arguments still in
+ * registers and the hook's test folded into the loop's. */
+__attribute__((noinline)) static void complete_first(acore_future_t *f,
+                                                     int state, uint8_t kind,
+                                                     acore__value v) {
+  acore__firstcb cb = f->armed;
+  acore_loop_t *loop = f->loop;
+  acore__item *it = first_of(f);
+
+  f->state = (uint8_t)state;
+  f->kind = kind;
+  f->v = v;
+  if (__builtin_expect(acore__core(loop)->detour, 0) ||
+      !acore__queue_empty(&f->cbs)) {
+    complete_first_all(f, cb);
+    return;
+  }
+  ACORE__PROBE2(future_done, f, f->state);
+  f->queued = cb;
+  it->b[0] = ACORE__FIRST_QUEUED;
+  acore__future_pin(f);
+  acore__loop_push_inline(loop, it);
 }
 
 void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
@@ -354,6 +390,17 @@ void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
     complete_waiters(f);
   else
     done_trace(f);
+}
+
+void acore__future_complete_task(acore_future_t *f, int state, uint8_t kind,
+                                 acore__value v) {
+  assert(f->state == ACORE_FUTURE_PENDING && (f->flags & ACORE__F_TASK));
+  f->state = (uint8_t)state;
+  f->kind = kind;
+  f->v = v;
+  if (!acore__queue_empty(&f->cbs))
+    queue_cbs(f);
+  ACORE__PROBE2(future_done, f, f->state);
 }
 
 /* ---- completion ------------------------------------------------------------- */
@@ -738,10 +785,9 @@ static void cbrec_attach(acore_future_t *f, acore__cbrec *r, bool user) {
 static bool first_take(acore_future_t *f, acore_done_fn fn, void *ud) {
   acore__item *it = first_of(f);
 
-  if (!is_plain(f) || it->b[0] != ACORE__FIRST_FREE ||
-      f->pins == UINT8_MAX) /* a record takes a reference instead */
+  if (!is_plain(f) || it->b[0] != ACORE__FIRST_FREE)
     return false;
-  if (f->state == ACORE_FUTURE_PENDING) {
+  if (f->state == ACORE_FUTURE_PENDING) { /* pinned by few internal items */
     if (!acore__queue_empty(&f->cbs)) /* registered earlier: they go first */
       return false;
     f->armed.fn = fn;
@@ -749,6 +795,8 @@ static bool first_take(acore_future_t *f, acore_done_fn fn, void *ud) {
     it->b[0] = ACORE__FIRST_ARMED;
     return true;
   }
+  if (f->pins == UINT8_MAX) /* a record takes a reference instead */
+    return false;
   f->queued.fn = fn; /* done: f->cbs is empty and stays so */
   f->queued.ud = ud;
   it->b[0] = ACORE__FIRST_QUEUED;
@@ -779,15 +827,12 @@ __attribute__((noinline)) static int add_record(acore_future_t *fut,
 
 int acore_future_add_done_callback(acore_future_t *fut, acore_done_fn fn,
                                    void *ud, acore_free_fn ud_free) {
-  int rc;
-
   if (fut == NULL || fn == NULL)
     return add_refused(ACORE_EINVAL, ud, ud_free);
-  rc = acore__loop_check_own(fut->loop);
-  if (rc == ACORE_OK && acore__core(fut->loop)->closing)
-    rc = ACORE_ECLOSED; /* as acore__loop_check_sched */
-  if (rc != ACORE_OK)
-    return add_refused(rc, ud, ud_free);
+  if (ACORE__WRONG_THREAD(fut->loop))
+    return add_refused(ACORE_EWRONGTHREAD, ud, ud_free);
+  if (acore__core(fut->loop)->closing) /* as acore__loop_check_sched */
+    return add_refused(ACORE_ECLOSED, ud, ud_free);
   if (ud_free == NULL && first_take(fut, fn, ud))
     return ACORE_OK;
   return add_record(fut, fn, ud, ud_free);
@@ -881,7 +926,8 @@ void acore__first_run(acore_loop_t *loop, acore__item *it) {
 
   (void)loop;
   cb.fn(f, cb.ud);
-  unpin(f, 0);
+  if (--f->pins == 0 && (f->flags & ACORE__F_DEAD))
+    destroy_done_plain(f);
 }
 
 void acore__cbrec_drop(acore_loop_t *loop, acore__cbrec *r) {

@@ -143,6 +143,11 @@ void acore__future_unpin(acore_future_t *f);
  * callbacks. `state` is ACORE_FUTURE_RESULT/ERROR/CANCELLED. */
 void acore__future_complete(acore_future_t *f, int state, uint8_t kind,
                             acore__value v);
+/* acore__future_complete() of a task's future (task.c's finish): its
+ * FUTURE_DONE probe fires, the trace hook is not called (the caller calls
+ * it for this point and its own behind one test). */
+void acore__future_complete_task(acore_future_t *f, int state, uint8_t kind,
+                                 acore__value v);
 /* Internal done callback, not counted as a user registration. */
 int acore__future_add_internal(acore_future_t *f, acore_done_fn fn, void *ud,
                                acore__cbrec **out);

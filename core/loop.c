@@ -326,6 +326,7 @@ int acore_loop_new(const acore_loop_options_t *opts, acore_loop_t **out) {
   if (loop == NULL)
     return ACORE_ENOMEM;
   loop->core.cache_off = acore__no_cache() != 0;
+  acore__loop_sync_detour(loop);
   atomic_init(&loop->refs, 1);
   loop->core.nlive = 1; /* the references */
   loop->core.flags = opts ? opts->flags : 0;
@@ -435,27 +436,46 @@ static void call_finish(acore_loop_t *loop, acore__call *c, bool run) {
   acore__obj_free(loop, ACORE__SLAB_CALL, c);
 }
 
-static void run_item(acore_loop_t *loop, acore__item *it) {
-  switch (it->kind) {
-  case ACORE__ITEM_SCALL:
-    call_finish(loop, (acore__call *)it, true);
-    break;
-  case ACORE__ITEM_CALL:
-    acore__handle_run(loop, (acore_handle_t *)it);
-    break;
-  case ACORE__ITEM_DONECB:
-  case ACORE__ITEM_INTERNAL:
-    acore__cbrec_run(loop, (acore__cbrec *)it);
-    break;
-  case ACORE__ITEM_FIRSTCB:
-    acore__first_run(loop, it);
-    break;
-  case ACORE__ITEM_TASK:
-    acore__task_run(loop, acore__queue_data(it, acore_task_t, item));
-    break;
-  default:
-    assert(!"unknown item kind");
-  }
+/* The ready queue's dispatch: one runner per item kind, called through
+ * this table (an indexed indirect call, cheaper than a switch's range
+ * check and jump table followed by a call). */
+typedef void (*run_fn)(acore_loop_t *loop, acore__item *it);
+
+static void run_scall(acore_loop_t *loop, acore__item *it) {
+  call_finish(loop, (acore__call *)it, true);
+}
+
+static void run_call(acore_loop_t *loop, acore__item *it) {
+  acore__handle_run(loop, (acore_handle_t *)it);
+}
+
+static void run_cbrec(acore_loop_t *loop, acore__item *it) {
+  acore__cbrec_run(loop, (acore__cbrec *)it);
+}
+
+static void run_task(acore_loop_t *loop, acore__item *it) {
+  acore__task_run(loop, acore__queue_data(it, acore_task_t, item));
+}
+
+static void run_bad(acore_loop_t *loop, acore__item *it) {
+  (void)loop;
+  (void)it;
+  assert(!"unknown item kind");
+}
+
+static const run_fn runners[] = {
+    [0] = run_bad,
+    [ACORE__ITEM_CALL] = run_call,
+    [ACORE__ITEM_DONECB] = run_cbrec,
+    [ACORE__ITEM_TASK] = run_task,
+    [ACORE__ITEM_INTERNAL] = run_cbrec,
+    [ACORE__ITEM_SCALL] = run_scall,
+    [ACORE__ITEM_FIRSTCB] = acore__first_run,
+};
+
+static inline void run_item(acore_loop_t *loop, acore__item *it) {
+  assert(it->kind < sizeof(runners) / sizeof(runners[0]));
+  runners[it->kind](loop, it);
 }
 
 /* `t`: the task whose step was slow, or NULL for a callback. */
@@ -864,6 +884,7 @@ int acore_loop_close(acore_loop_t *loop) {
   close_drain(loop);
   uv_mutex_lock(&loop->core.mutex);
   ACORE__STORE(loop->core.closed, true);
+  acore__loop_sync_detour(loop);
   acore__queue_move(&loop->tsq, &q);
   loop->tsq_len = 0;
   z = loop->zombies;

@@ -68,6 +68,9 @@ typedef struct acore__loopcore {
   bool closed;           /* written under mutex */
   bool closing;          /* acore_loop_close() is at work (or done) */
   bool cache_off;        /* objects are their own mallocs (ACORE_NO_CACHE) */
+  bool detour;           /* closed, caches off or a trace hook set: a hot
+                            path that tests this byte alone takes its
+                            general way (acore__loop_sync_detour) */
   acore_task_t *current; /* the task whose step runs, or NULL (task.c) */
   uv_loop_t *uv;
   uv_mutex_t mutex;      /* guards `closed`, and loop_impl.h's marked fields */
@@ -119,9 +122,12 @@ static inline int acore__loop_check_own(const acore_loop_t *loop) {
  * refuse from the moment close starts (also inside the cleanups it runs),
  * so nothing is scheduled that close would not see. */
 static inline int acore__loop_check_sched(const acore_loop_t *loop) {
-  int rc = acore__loop_check(loop);
-
-  return rc == ACORE_OK && acore__core(loop)->closing ? ACORE_ECLOSED : rc;
+  if (loop == NULL)
+    return ACORE_EINVAL;
+  if (ACORE__WRONG_THREAD(loop))
+    return ACORE_EWRONGTHREAD;
+  return acore__core(loop)->closing ? ACORE_ECLOSED : ACORE_OK; /* closed
+                                                   implies closing */
 }
 
 /* ---- the loop's object caches -------------------------------------------- */
@@ -147,7 +153,7 @@ static inline void *acore__obj_alloc(acore_loop_t *loop, int slab) {
 static inline void acore__obj_free(acore_loop_t *loop, int slab, void *p) {
   acore__loopcore *c = acore__core(loop);
 
-  if (slab >= 0 && !c->closed && !c->cache_off) {
+  if (slab >= 0 && !c->detour) { /* open, caches on */
     acore__slab *s = &c->slabs[slab];
     *(void **)p = s->free_list;
     s->free_list = p;

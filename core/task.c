@@ -19,7 +19,7 @@
  * - Delivery (deliver()) records the message the step answers: the
  *   awaited future's when it ended cancelled (a reference in dfut), else
  *   the kept request's (moved into dmsg). It opens the stage's
- *   cancel_open; unless uncancel, finish_cancelled or cancel_handled
+ *   ACORE__AFTER_CANCEL; unless uncancel, finish_cancelled or cancel_handled
  *   closes it during the step, the step's verdict is replaced by
  *   "finished cancelled" (CancelledError propagates unless caught).
  * - Phase WAITING also covers "resumed by the awaited future, queued on
@@ -254,6 +254,14 @@ static void drop_delivered(acore_task_t *t) {
   T_STATUS(t) &= ST_MASK;
 }
 
+/* The trace hook's points of a finish: its future's FUTURE_DONE (not
+ * called by acore__future_complete_task), then TASK_FINISH. */
+__attribute__((noinline)) static void finish_traced(acore_loop_t *loop,
+                                                    acore_task_t *t) {
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_FUTURE_DONE, &t->fut);
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_TASK_FINISH, &t->fut);
+}
+
 /* The task is over: complete its future, let go of everything. */
 static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   acore_loop_t *loop = t->fut.loop;
@@ -270,9 +278,10 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
   loop->tasks.ntasks--;
   if ((ud_free = task_ud_free_take(t)) != NULL)
     ud_free(t->ud);
-  acore__future_complete(&t->fut, state, kind, v);
+  acore__future_complete_task(&t->fut, state, kind, v);
   ACORE__PROBE2(task_finish, t, state);
-  ACORE__TRACE_HOOK(loop, ACORE_TRACE_TASK_FINISH, &t->fut);
+  if (__builtin_expect(loop->trace.fn != NULL, 0))
+    finish_traced(loop, t);
   acore_task_unref(t); /* the loop's reference */
 }
 
@@ -315,7 +324,7 @@ static void stage_clear(acore__stage *s) {
     acore__value_free(ACORE_FUTURE_RESULT, s->kind, &s->v);
     s->has_result = false;
   }
-  s->cancel_open = false;
+  s->after = 0;
   s->task = NULL;
 }
 
@@ -429,6 +438,26 @@ static int unhandled_cancel(acore_loop_t *loop, acore_task_t *t, int v) {
   return ACORE_TASK_CANCELLED;
 }
 
+/* The trace hook is set: STEP_START now, and STEP_END once it returns
+ * (also set by a hook installed during the step, trace.c). */
+__attribute__((noinline)) static void step_start_traced(acore_loop_t *loop,
+                                                        acore_task_t *t) {
+  loop->tasks.stage.after |= ACORE__AFTER_TRACE;
+  ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_START, &t->fut);
+}
+
+/* The step returned with something to do (stage.after): the hook's
+ * STEP_END, then an unhandled cancel, which propagates. Returns the
+ * verdict to apply. */
+__attribute__((noinline)) static int step_after(acore_loop_t *loop,
+                                                acore_task_t *t, int v) {
+  if (loop->tasks.stage.after & ACORE__AFTER_TRACE)
+    ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_END, &t->fut);
+  if (loop->tasks.stage.after & ACORE__AFTER_CANCEL) /* not handled */
+    v = unhandled_cancel(loop, t, v);
+  return v;
+}
+
 void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
   acore_task_t *prev = loop->core.current;
   bool again;
@@ -441,14 +470,14 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
     set_phase(t, PH_RUNNING);
     loop->core.current = t;
     loop->tasks.stage.task = t;
-    loop->tasks.stage.cancel_open = open;
+    loop->tasks.stage.after = open ? ACORE__AFTER_CANCEL : 0;
     ACORE__PROBE1(step_start, t);
-    ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_START, &t->fut);
+    if (__builtin_expect(loop->trace.fn != NULL, 0))
+      step_start_traced(loop, t);
     v = t->fn(t, t->ud);
     ACORE__PROBE2(step_end, t, v);
-    ACORE__TRACE_HOOK(loop, ACORE_TRACE_STEP_END, &t->fut);
-    if (loop->tasks.stage.cancel_open) /* not handled: it propagates */
-      v = unhandled_cancel(loop, t, v);
+    if (__builtin_expect(loop->tasks.stage.after != 0, 0))
+      v = step_after(loop, t, v);
     again = apply_verdict(loop, t, v);
     stage_clear(&loop->tasks.stage);
     loop->core.current = prev;
@@ -557,13 +586,13 @@ int acore_task_fail_code(acore_task_t *task, int code, const char *message) {
 int acore_task_finish_cancelled(acore_task_t *task) {
   if (!in_step(task))
     return ACORE_EINVAL;
-  task->fut.loop->tasks.stage.cancel_open = false;
+  task->fut.loop->tasks.stage.after &= (uint8_t)~ACORE__AFTER_CANCEL;
   return ACORE_TASK_CANCELLED;
 }
 
 void acore__task_cancel_handled(acore_task_t *t) {
   if (in_step(t))
-    t->fut.loop->tasks.stage.cancel_open = false;
+    t->fut.loop->tasks.stage.after &= (uint8_t)~ACORE__AFTER_CANCEL;
 }
 
 int acore_task_cancel_handled(acore_task_t *task) {

@@ -95,9 +95,14 @@ typedef struct acore__stage {
   acore_error_t *err;      /* acore_task_fail_take's error */
   uint8_t kind;            /* ACORE_VALUE_* of a staged result */
   bool has_result;
-  bool cancel_open;        /* a cancel delivered to it, not handled yet */
+  uint8_t after;           /* ACORE__AFTER_*: to do once it returns */
   acore__value v;
 } acore__stage;
+
+enum { /* acore__stage.after: one test once the step returns covers both */
+  ACORE__AFTER_CANCEL = 1u << 0, /* a cancel delivered to it, not handled */
+  ACORE__AFTER_TRACE = 1u << 1   /* the trace hook's STEP_END (trace.c) */
+};
 
 /* The loop's part that task.c owns (a field of struct acore_loop). */
 typedef struct acore__loop_tasks {

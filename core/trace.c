@@ -6,8 +6,11 @@
  *
  * Design notes
  * - Unset, a point costs one load and one predictable branch (and a
- *   probe's nop). Set, the hook runs synchronously; a hook that triggers
- *   another point (it should not) is not called again from inside itself.
+ *   probe's nop); a plain future's completion with its first callback
+ *   tests the hook with the loop's other states (core.detour), so it
+ *   costs the nop alone.
+ * - Set, the hook runs synchronously; a hook that triggers another point
+ *   (it should not) is not called again from inside itself.
  */
 #include "loop_impl.h"
 #include "trace.h"
@@ -25,6 +28,7 @@ static void drop(acore_loop_t *loop) {
   void *ud = loop->trace.ud;
 
   loop->trace.fn = NULL;
+  acore__loop_sync_detour(loop);
   loop->trace.ud = NULL;
   loop->trace.ud_free = NULL;
   if (ud_free != NULL)
@@ -50,5 +54,8 @@ int acore_loop_set_trace_hook(acore_loop_t *loop, acore_trace_fn fn, void *ud,
   loop->trace.fn = fn;
   loop->trace.ud = ud;
   loop->trace.ud_free = ud_free;
+  acore__loop_sync_detour(loop);
+  if (loop->tasks.stage.task != NULL) /* set by a step: its end is traced */
+    loop->tasks.stage.after |= ACORE__AFTER_TRACE;
   return ACORE_OK;
 }

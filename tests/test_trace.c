@@ -142,6 +142,44 @@ static void test_trace_busy_inside(void **state) {
   acore_future_unref(f);
 }
 
+/* A hook set by a step sees that step's end; one removed by a step does
+ * not (the step's end is folded into one test with its cancel state). */
+typedef struct hook_stepper {
+  trace_log *l;
+  int steps;
+} hook_stepper;
+
+static int sets_then_removes_hook(acore_task_t *t, void *ud) {
+  hook_stepper *h = ud;
+  acore_loop_t *loop = acore_task_loop(t);
+
+  if (h->steps++ == 0) {
+    assert_int_equal(acore_loop_set_trace_hook(loop, record, h->l, NULL),
+                     ACORE_OK);
+    return acore_task_yield(t);
+  }
+  assert_int_equal(acore_loop_set_trace_hook(loop, NULL, NULL, NULL),
+                   ACORE_OK);
+  return acore_task_return_int(t, 1);
+}
+
+static void test_trace_hook_set_inside_step(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log l;
+  hook_stepper h = {&l, 0};
+  acore_task_t *t;
+
+  memset(&l, 0, sizeof(l));
+  assert_int_equal(acore_task_spawn(loop, sets_then_removes_hook, &h, NULL,
+                                    &t), ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(h.steps, 2);
+  assert_string_equal(l.text, "ES"); /* step 0's end, step 1's start */
+  assert_ptr_equal(l.futs[0], acore_task_future(t));
+  assert_ptr_equal(l.futs[1], acore_task_future(t));
+  acore_task_unref(t);
+}
+
 static void test_trace_einval(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
 
@@ -163,6 +201,7 @@ int main(void) {
     T(test_trace_future_done_every_path),
       T(test_trace_replace_and_close),
       T(test_trace_busy_inside),
+      T(test_trace_hook_set_inside_step),
       T(test_trace_einval),
   };
 
