@@ -398,9 +398,9 @@ void acore__future_complete_task(acore_future_t *f, int state, uint8_t kind,
   f->state = (uint8_t)state;
   f->kind = kind;
   f->v = v;
+  ACORE__PROBE2(future_done, f, f->state); /* first: queue_cbs a tail call */
   if (!acore__queue_empty(&f->cbs))
     queue_cbs(f);
-  ACORE__PROBE2(future_done, f, f->state);
 }
 
 /* ---- completion ------------------------------------------------------------- */
