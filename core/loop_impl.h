@@ -92,13 +92,16 @@ static inline void acore__loop_push_inline(acore_loop_t *loop,
     acore__loop_kick(loop);
 }
 
-/* Recompute core.detour when the loop is made, closed or its trace hook
- * changes: the hot paths that test it alone (acore__obj_free, a plain
- * future's completion with its first callback) see all three with one
- * load. Loop thread. */
+/* Recompute core.detour when the loop is made, closed (under its mutex)
+ * or its trace hook changes: the hot paths that test it alone
+ * (acore__obj_free, a plain future's completion with its first callback)
+ * see all three with one load. Loop thread. */
 static inline void acore__loop_sync_detour(acore_loop_t *loop) {
-  loop->core.detour = loop->core.closed || loop->core.cache_off ||
-                      loop->trace.fn != NULL;
+  bool detour = loop->core.closed || loop->core.cache_off ||
+                loop->trace.fn != NULL;
+
+  if (loop->core.detour != detour) /* once closed, never written again: */
+    loop->core.detour = detour;    /* other threads free objects then */
 }
 
 /* host.c: run every host data slot's destructor (last step of close). */
