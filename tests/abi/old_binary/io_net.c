@@ -137,6 +137,40 @@ static void unix_and_pipe(acore_loop_t *loop) {
   acore_stream_unref(b);
 }
 
+/* The resolver's full interface (getaddrinfo hints, getnameinfo flags,
+ * the reason of a failure). */
+static void names_hints(acore_loop_t *loop) {
+  const acore_addrinfo_t *ai = NULL;
+  const char *host = NULL, *service = NULL;
+  acore_future_t *f = NULL;
+  int type = 0, proto = 0;
+  unsigned flow = 1, scope = 1;
+
+  CHECK(acore_getaddrinfo_hints(loop, "127.0.0.1", "80", ACORE_AF_INET,
+                                ACORE_SOCK_STREAM, 0,
+                                ACORE_AI_NUMERICHOST | ACORE_AI_CANONNAME,
+                                &f) == ACORE_OK);
+  wait_done(loop, f);
+  CHECK(acore_addrinfo_from_future(f, &ai) == ACORE_OK);
+  CHECK(acore_addrinfo_entry(ai, 0, &type, &proto, &flow, &scope) ==
+        ACORE_OK);
+  CHECK(type == ACORE_SOCK_STREAM && proto == 6 && flow == 0 && scope == 0);
+  CHECK(acore_addrinfo_canonname(ai, 0) != NULL);
+  acore_future_unref(f);
+  CHECK(acore_getaddrinfo_hints(loop, "x", "80", ACORE_AF_INET, 0, 0,
+                                ACORE_AI_NUMERICHOST, &f) == ACORE_OK);
+  wait_done(loop, f);
+  CHECK(acore_dns_error_reason(acore_future_error(f)) == ACORE_EAI_NONAME);
+  acore_future_unref(f);
+  CHECK(acore_getnameinfo_flags(loop, "127.0.0.1", 80,
+                                ACORE_NI_NUMERICHOST | ACORE_NI_NUMERICSERV,
+                                &f) == ACORE_OK);
+  wait_done(loop, f);
+  CHECK(acore_nameinfo_from_future(f, &host, &service) == ACORE_OK);
+  CHECK(strcmp(host, "127.0.0.1") == 0 && strcmp(service, "80") == 0);
+  acore_future_unref(f);
+}
+
 static void names(acore_loop_t *loop) {
   const acore_addrinfo_t *ai = NULL;
   acore_future_t *f = NULL;
@@ -157,6 +191,7 @@ static void names(acore_loop_t *loop) {
   wait_done(loop, f);
   CHECK(acore_future_state(f) == ACORE_FUTURE_RESULT);
   acore_future_unref(f);
+  names_hints(loop);
   CHECK(ACORE_EOF == -100 && ACORE_ENONAME == -120 &&
         ACORE_LISTEN_IPV6ONLY == 1 && ACORE_AF_INET6 == 6);
 }
