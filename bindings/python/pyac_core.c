@@ -491,7 +491,8 @@ int pyac_init(PyObject *m) {
       pyac_exec_init(m) < 0 || pyac_sync_init(m) < 0 ||
       pyac_comb_init(m) < 0 ||
       pyac_queue_init(m) < 0 || pyac_graph_init(m) < 0 ||
-      pyac_signal_init(m) < 0 || pyac_proc_init(m) < 0)
+      pyac_signal_init(m) < 0 || pyac_proc_init(m) < 0 ||
+      pyac_dns_init(m) < 0)
     return -1;
   return 0;
 }

@@ -7,10 +7,15 @@ NetLoopMixin is a base class of acore.Loop. Readiness itself is C
 forms transports use); this module adds asyncio's public checks around it
 and everything built on it.
 
-Name resolution runs socket.getaddrinfo/getnameinfo on the loop's default
-executor, as asyncio does: acore's DNS (acore/dns.h) resolves stream (TCP)
-addresses only, without asyncio's type, proto, flags and canonical name,
-so it cannot give asyncio's results for its arguments.
+Name resolution runs on acore's DNS (acore/dns.h: getaddrinfo(3) and
+getnameinfo(3) with hints and flags, on libuv's thread pool; pyac_dns.c),
+with socket.getaddrinfo/getnameinfo's argument conversions and errors
+(socket.gaierror with the platform's EAI_* code), so the answers are
+asyncio's. What acore's resolver cannot take - a family other than
+AF_UNSPEC/AF_INET/AF_INET6, an unknown type or flag, a host or port
+socket would reject or convert otherwise, a getnameinfo address that is
+not plain numeric text with flowinfo and scope_id 0 - goes to
+socket.getaddrinfo/getnameinfo on the default executor, as on asyncio.
 """
 
 import errno as _errno
@@ -26,6 +31,7 @@ except ImportError:  # pragma: no cover
 
 from asyncio import exceptions as _aexc
 
+from . import _lowlevel
 from ._connect import ConnectMixin
 
 _HAS_IPV6 = hasattr(_socket, "AF_INET6")
@@ -358,15 +364,35 @@ class NetLoopMixin(ConnectMixin):
 
     async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0,
                           flags=0):
-        """socket.getaddrinfo on the default executor (see the module's
-        note on acore's DNS)."""
-        return await self.run_in_executor(
-            None, _socket.getaddrinfo, host, port, family, type, proto, flags)
+        """socket.getaddrinfo's answer, on acore's DNS (see the module's
+        note); what it cannot take, on the default executor."""
+        args = _gai_args(host, port, family, type, proto, flags)
+        fut = None if args is None else _lowlevel._getaddrinfo(self, *args)
+        if fut is None:
+            return await self.run_in_executor(
+                None, _socket.getaddrinfo, host, port, family, type, proto,
+                flags)
+        try:
+            await fut
+        except Exception:
+            pass  # raised below as socket raises it
+        return [(_enum(f, _socket.AddressFamily),
+                 _enum(t, _socket.SocketKind), p, c, sa)
+                for f, t, p, c, sa in _lowlevel._addrinfo_result(fut)]
 
     async def getnameinfo(self, sockaddr, flags=0):
-        """socket.getnameinfo on the default executor."""
-        return await self.run_in_executor(None, _socket.getnameinfo,
-                                          sockaddr, flags)
+        """socket.getnameinfo's answer, on acore's DNS for a numeric
+        address; else on the default executor."""
+        args = _gni_args(sockaddr, flags)
+        fut = None if args is None else _lowlevel._getnameinfo(self, *args)
+        if fut is None:
+            return await self.run_in_executor(None, _socket.getnameinfo,
+                                              sockaddr, flags)
+        try:
+            await fut
+        except Exception:
+            pass
+        return _lowlevel._nameinfo_result(fut)
 
     async def _resolve(self, address, *, family=0, type=_socket.SOCK_STREAM,
                        proto=0, flags=0):
@@ -384,6 +410,80 @@ class NetLoopMixin(ConnectMixin):
         if not infos:
             raise OSError(f"getaddrinfo({host!r}) returned empty list")
         return infos
+
+
+_LONG = 1 << 63
+
+
+def _enum(value, cls):
+    """socket.py's _intenum_converter."""
+    try:
+        return cls(value)
+    except ValueError:
+        return value
+
+
+def _small_int(v, lo=-(1 << 31), hi=1 << 31):
+    """An int (or IntEnum) that socket's "i" conversion takes as is."""
+    return isinstance(v, int) and lo <= v < hi
+
+
+def _gai_args(host, port, family, type, proto, flags):
+    """socket.getaddrinfo's conversions of host and port (its errors
+    raised as it raises them): (host, port, family, type, proto, flags)
+    for pyac_dns.c, or None for the executor."""
+    if host is None:
+        h = None
+    elif isinstance(host, str):
+        h = host.encode("idna")
+    elif isinstance(host, bytes):
+        h = host
+    else:
+        raise TypeError("getaddrinfo() argument 1 must be string or None")
+    if port.__class__ is int:
+        if not -_LONG <= port < _LONG:
+            return None  # socket's OverflowError
+        p = b"%d" % port
+    elif isinstance(port, str):
+        p = port.encode("utf-8")
+    elif isinstance(port, bytes):
+        p = port
+    elif port is None:
+        p = None
+    else:
+        raise OSError("Int or String expected")
+    if not all(_small_int(v) for v in (family, type, proto, flags)):
+        return None  # socket's own conversion and errors
+    if (h is not None and (b"\0" in h or not 0 < len(h) <= 253)) or \
+            (p is not None and b"\0" in p):
+        return None
+    return h, p, int(family), int(type), int(proto), int(flags)
+
+
+def _gni_args(sockaddr, flags):
+    """(host, port, flags) for pyac_dns.c when socket.getnameinfo would
+    look up plain numeric text with flowinfo and scope_id 0; else None
+    (the executor, with socket's own checks and errors)."""
+    if sockaddr.__class__ is not tuple or len(sockaddr) not in (2, 4) or \
+            not _small_int(flags):
+        return None
+    host, port = sockaddr[:2]
+    if not isinstance(host, str) or "\0" in host or \
+            not _small_int(port, 0, 65536):
+        return None
+    if len(sockaddr) == 4:
+        if any(not _small_int(v) or v != 0 for v in sockaddr[2:]):
+            return None
+        families = (_socket.AF_INET6,)
+    else:
+        families = (_socket.AF_INET, _socket.AF_INET6)
+    for fam in families:
+        try:
+            _socket.inet_pton(fam, host)
+            return host, int(port), int(flags)
+        except (OSError, ValueError):
+            pass
+    return None
 
 
 def _wake(fut):
