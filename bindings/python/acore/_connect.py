@@ -5,12 +5,16 @@ start_tls. TLS is asyncio's own sslproto.SSLProtocol (ssl.MemoryBIO)
 over acore's socket transport, as asyncio layers it over its own.
 
 Happy eyeballs: with happy_eyeballs_delay the attempts are staggered
-(asyncio.staggered.staggered_race), interleaved by address family.
+(RFC 8305), interleaved by address family: the next attempt starts when
+one fails or after the delay. The first connected socket wins; every
+other attempt is cancelled and every other socket closed - also one that
+connected in the same loop iteration, and all of them when the race
+itself is cancelled (asyncio 3.11's staggered_race drops such a socket
+unclosed, or fails on its assertion).
 """
 
 import collections
 import errno
-import functools
 import os
 import socket
 import stat
@@ -23,7 +27,7 @@ except ImportError:  # pragma: no cover
 
 from asyncio import constants as _constants
 from asyncio import exceptions as _aexc
-from asyncio import staggered as _staggered
+from asyncio import tasks as _atasks
 from asyncio import sslproto as _sslproto
 from asyncio.log import logger
 
@@ -206,9 +210,8 @@ class ConnectMixin:
                 if sock is not None:
                     return sock
         else:
-            sock, _, _ = await _staggered.staggered_race(
-                (functools.partial(self._connect_one, errors, info, laddrs)
-                 for info in infos), happy_eyeballs_delay, loop=self)
+            sock = await self._race(errors, infos, laddrs,
+                                    happy_eyeballs_delay)
             if sock is not None:
                 return sock
         if all_errors:
@@ -220,6 +223,52 @@ class ConnectMixin:
             raise errors[0]
         raise OSError("Multiple exceptions: {}".format(
             ", ".join(str(exc) for exc in errors)))
+
+    async def _race(self, errors, infos, laddrs, delay):
+        """Happy eyeballs over `infos`: the winning socket, or None (every
+        attempt failed, its OSError in `errors`). No losing socket stays
+        open."""
+        attempts = iter(infos)
+        pending = set()
+        winner = None
+        try:
+            more = True
+            while winner is None:
+                info = next(attempts, None) if more else None
+                more = info is not None
+                if more:
+                    pending.add(self.create_task(
+                        self._connect_one(errors, info, laddrs)))
+                if not pending:
+                    return None
+                done, pending = await _atasks.wait(
+                    pending, timeout=delay if more else None,
+                    return_when=_atasks.FIRST_COMPLETED)
+                for t in done:
+                    sock = t.result()
+                    if sock is not None and winner is None:
+                        winner = sock
+                    elif sock is not None:
+                        sock.close()  # connected in the same iteration
+            await self._drop_attempts(pending)
+            return winner
+        except BaseException:
+            if winner is not None:
+                winner.close()
+            raise
+        finally:
+            for t in pending:
+                t.cancel()  # each closes its socket (_connect_one)
+
+    async def _drop_attempts(self, pending):
+        """Cancel the attempts still running and wait for them: each
+        closes its socket; one that connected anyway is closed here."""
+        for t in pending:
+            t.cancel()
+        if pending:
+            for r in await _atasks.gather(*pending, return_exceptions=True):
+                if isinstance(r, socket.socket):
+                    r.close()
 
     async def _connect_one(self, errors, info, laddrs):
         """A socket connected to addrinfo `info`, or None with the OSError
