@@ -214,21 +214,119 @@ class SubprocessTest(DifferentialTestCase):
             ("FileNotFoundError", "/nonexistent/dir"),
             ("OSError", None), ("OSError", None), ("TypeError", None)])
 
-    def test_unsupported_popen_arguments(self):
+    def test_popen_only_arguments(self):
+        """Arguments acore's spawn cannot do run the call on
+        subprocess.Popen: the same results and errors as asyncio's."""
+        sh = ["/bin/sh", "-c"]
+        sigign = "grep SigIgn /proc/$$/status"
+        pgid = "import os; print(os.getpgid(0) == os.getpid())"
+        pipesz = ("import fcntl; print(fcntl.fcntl(1, "
+                  "getattr(fcntl, 'F_GETPIPE_SZ', 1032)))")
+
+        def boom():
+            raise RuntimeError("in the child")
+        cases = [
+            (sh + ["umask"], {"preexec_fn": lambda: os.umask(0o027)}),
+            (sh + ["umask"], {"umask": 0o022}),
+            ([PY, "-c", pgid], {"process_group": 0}),
+            ([PY, "-c", pgid], {}),
+            (sh + ["id -u; id -g"], {"user": os.getuid(),
+                                     "group": os.getgid()}),
+            (sh + ["id -G"], {"extra_groups": [os.getgid()]}),
+            ([PY, "-c", pipesz], {"pipesize": 65536 * 2}),
+            (sh + [sigign], {"restore_signals": False}),
+            (["mysh", "-c", "echo $0"], {"executable": "/bin/sh"}),
+            (sh + ["true"], {"preexec_fn": boom}),
+            (sh + ["true"], {"startupinfo": object()}),
+            (sh + ["true"], {"creationflags": 1}),
+            (sh + ["true"], {"user": "no-such-user-x"}),
+            (["/nonexistent/prog"], {"umask": 0o022}),
+            (sh + ["true"], {"umask": 0o022, "cwd": "/nonexistent/dir"}),
+        ]
+
+        async def main(loop):
+            out = []
+            for args, kw in cases:
+                try:
+                    p = await asyncio.create_subprocess_exec(
+                        *args, stdout=PIPE, stderr=DEVNULL, **kw)
+                    data = await p.stdout.read()
+                    out.append((data, await p.wait()))
+                except Exception as exc:  # noqa: BLE001 - compared
+                    out.append((type(exc).__name__,
+                                getattr(exc, "filename", None)))
+            return out
+        got = self.each(main)
+        self.assertEqual(got[0], (b"0027\n", 0))
+        self.assertEqual(got[1], (b"0022\n", 0))
+        self.assertEqual(got[2], (b"True\n", 0))
+        self.assertEqual(got[8], (b"mysh\n", 0))
+        self.assertEqual(got[9][0], "SubprocessError")
+
+    def test_popen_only_protocol_and_transport(self):
+        """A Popen child under asyncio's transport: the protocol's
+        callbacks in asyncio's order, get_extra_info("subprocess"), kill,
+        close while running."""
+        async def main(loop):
+            out = []
+            rec = Recorder(loop)
+            tr, _ = await loop.subprocess_exec(
+                lambda: rec, "/bin/sh", "-c", "cat; echo err >&2; exit 3",
+                stdin=PIPE, stdout=PIPE, stderr=PIPE, umask=0o022)
+            out.append(type(tr.get_extra_info("subprocess")).__name__)
+            tr.get_pipe_transport(0).write(b"abc")
+            tr.get_pipe_transport(0).close()
+            await rec.done
+            out += [rec.data, rec.events[0], rec.events[-1],
+                    tr.get_returncode()]
+            tr.close()
+            p = await asyncio.create_subprocess_exec(
+                "/bin/sleep", "30", preexec_fn=os.getpid)
+            p.kill()
+            out.append(await p.wait())
+            rec = Recorder(loop)
+            tr, _ = await loop.subprocess_exec(
+                lambda: rec, "/bin/sleep", "30", umask=0o022)
+            tr.close()  # kills it
+            await rec.done
+            out.append(tr.get_returncode())
+            return out
+        self.assertEqual(self.each(main), [
+            "Popen", {1: b"abc", 2: b"err\n"}, "made", ("lost", None), 3,
+            -signal.SIGKILL, -signal.SIGKILL])
+
+    def test_popen_only_children_reaped_and_fds_closed(self):
+        """The Popen path leaves no zombie and no descriptor: its pidfd
+        is closed once the child exited, and at loop close."""
+        def fds():
+            return len(os.listdir("/proc/self/fd"))
+        before = fds()
         loop = acore.Loop()
         try:
-            for kw in ({"preexec_fn": os.getpid}, {"umask": 0o22},
-                       {"executable": "/bin/sh"},
-                       {"user": 0}):
-                with self.assertRaises(ValueError):
-                    loop.run_until_complete(loop.subprocess_exec(
-                        asyncio.SubprocessProtocol, "/bin/true", **kw))
-            tr, _ = loop.run_until_complete(loop.subprocess_exec(
-                asyncio.SubprocessProtocol, "/bin/true", close_fds=True,
-                pass_fds=(), start_new_session=False))
-            tr.close()
+            async def main(n):
+                pids = []
+                for i in range(n):
+                    p = await asyncio.create_subprocess_exec(
+                        "/bin/sh", "-c", f"exit {i}", umask=0o022)
+                    self.assertEqual(await p.wait(), i)
+                    pids.append(p.pid)
+                return pids
+            loop.run_until_complete(main(1))  # the loop's own fds made
+            base = fds()
+            pids = loop.run_until_complete(main(10))
+            for pid in pids:
+                with self.assertRaises(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # reaped already
+            self.assertEqual(fds(), base)
+            p = loop.run_until_complete(asyncio.create_subprocess_exec(
+                "/bin/sleep", "30", umask=0o022))
+            self.assertEqual(len(loop._popen_watches), 1)
         finally:
             loop.close()
+        self.assertEqual(fds(), before)
+        p._transport._proc.kill()
+        p._transport._proc.wait()
+        del p
 
     def test_pass_fds_and_close_fds(self):
         async def main(loop):

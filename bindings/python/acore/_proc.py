@@ -21,12 +21,18 @@ fd, a file object, None), pass_fds (made inheritable for the spawn),
 start_new_session (ACORE_PROCESS_NEW_SESSION), close_fds (True and False
 behave alike: the child gets its three standard streams, pass_fds and the
 fds the parent marked inheritable; every fd Python opens is
-non-inheritable), and the other arguments at their default values.
-acore_process cannot do preexec_fn, process_group, user, group,
-extra_groups, umask, restore_signals=False, pipesize or executable=: they
-raise ValueError. The transport's get_extra_info("subprocess") is the
-_Child, not a subprocess.Popen; its blocking wait() leaves the child for
-acore to reap (waitid WNOWAIT).
+non-inheritable) run on acore's spawn. The transport's
+get_extra_info("subprocess") is then the _Child, not a subprocess.Popen;
+its blocking wait() leaves the child for acore to reap (waitid WNOWAIT).
+
+The arguments acore_process cannot do - preexec_fn, process_group, user,
+group, extra_groups, umask, restore_signals=False, pipesize, executable,
+startupinfo, creationflags - at a value other than their default make
+that one call spawn with subprocess.Popen itself, as asyncio does (same
+behaviour, same errors; get_extra_info("subprocess") is the Popen). Its
+exit is watched without a thread or SIGCHLD: a pidfd (os.pidfd_open) on
+the loop's readiness, whose readability says the child exited; then
+Popen.poll() reaps it. (Where pidfd_open fails, poll() every 10 ms.)
 
 No asyncio child watcher is used or needed. A watcher attached to an acore
 loop (asyncio's SafeChildWatcher / FastChildWatcher attach_loop) has its
@@ -63,7 +69,9 @@ _POPEN_DEFAULTS = {
 }
 
 
-def _check_popen_kwargs(kwargs):
+def _needs_popen(kwargs):
+    """True when a Popen argument acore's spawn cannot do has a value
+    other than its default (that call then uses subprocess.Popen)."""
     for name, value in kwargs.items():
         if name not in _POPEN_DEFAULTS:
             raise TypeError(
@@ -72,9 +80,8 @@ def _check_popen_kwargs(kwargs):
         if name in ("close_fds", "pass_fds"):
             continue  # see _Child._spawn
         if value is not default and value != default:
-            raise ValueError(
-                f"acore: Popen argument {name}={value!r} is not supported "
-                f"(acore_process cannot do it)")
+            return True
+    return False
 
 
 def _fileno(obj):
@@ -246,7 +253,13 @@ class _SubprocessTransport(_base_subprocess.BaseSubprocessTransport):
     def _start(self, args, shell, stdin, stdout, stderr, bufsize,
                cwd=None, env=None, pass_fds=(), start_new_session=False,
                **kwargs):
-        _check_popen_kwargs(kwargs)
+        if _needs_popen(kwargs):  # as asyncio's _UnixSubprocessTransport
+            self._proc = _subprocess.Popen(
+                args, shell=shell, stdin=stdin, stdout=stdout, stderr=stderr,
+                universal_newlines=False, bufsize=bufsize, cwd=cwd, env=env,
+                pass_fds=pass_fds, start_new_session=start_new_session,
+                **kwargs)
+            return
         self._proc = _Child(self._loop, args, shell, stdin, stdout, stderr,
                             cwd, env, pass_fds, start_new_session)
 
@@ -351,10 +364,16 @@ class _ProcMixin:
                 pass
         return True
 
+    @_functools.cached_property
+    def _popen_watches(self):  # _PopenWatch of subprocess.Popen children
+        return set()
+
     def _close(self):
         if "_signal_handlers" in self.__dict__ and not _sys.is_finalizing():
             for sig in list(self._signal_handlers):
                 self.remove_signal_handler(sig)
+        for w in list(self.__dict__.get("_popen_watches", ())):
+            w.close()
         super()._close()
 
     # ---- subprocesses ----
@@ -370,8 +389,12 @@ class _ProcMixin:
         transp = _SubprocessTransport(self, protocol, args, shell, stdin,
                                       stdout, stderr, bufsize, waiter=waiter,
                                       extra=extra, **kwargs)
-        exited = transp._proc._proc.wait()
-        exited.add_done_callback(_functools.partial(_child_exited, transp))
+        if isinstance(transp._proc, _Child):
+            exited = transp._proc._proc.wait()
+            exited.add_done_callback(
+                _functools.partial(_child_exited, transp))
+        else:
+            _PopenWatch(self, transp)
         try:
             await waiter
         except (SystemExit, KeyboardInterrupt):
@@ -407,6 +430,44 @@ class _ProcMixin:
                                  waiter=None, extra=None):
         return _DatagramTransport(self, sock, protocol, address, waiter,
                                   extra)
+
+
+class _PopenWatch:
+    """Watches a subprocess.Popen child of a transport: its pidfd becomes
+    readable when it exits; then poll() reaps it and the transport hears
+    of it. Loop close drops the watch (the Popen reaps later, as Popen
+    does)."""
+
+    def __init__(self, loop, transp):
+        self.loop, self.transp, self.timer = loop, transp, None
+        try:
+            self.fd = _os.pidfd_open(transp._proc.pid)
+        except (OSError, AttributeError):
+            self.fd = None  # gone already, or no pidfd: poll
+            self.timer = loop.call_soon(self.check)
+        else:
+            loop._add_reader(self.fd, self.check)
+        loop._popen_watches.add(self)
+
+    def check(self):
+        code = self.transp._proc.poll()
+        if code is None and self.fd is None:
+            self.timer = self.loop.call_later(0.01, self.check)
+            return
+        if code is None:
+            return  # not yet (a spurious wake-up)
+        self.close()
+        if self.transp._returncode is None:
+            self.transp._process_exited(code)
+
+    def close(self):
+        self.loop._popen_watches.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.fd is not None:
+            self.loop._remove_reader(self.fd)
+            _os.close(self.fd)
+            self.fd = None
 
 
 def _child_exited(transp, fut):
