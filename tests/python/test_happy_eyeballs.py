@@ -56,6 +56,43 @@ class HappyEyeballsTest(LoopTestCase):
         base, after = self.run_co(main())
         self.assertEqual(after, base)
 
+    def test_losers_closed_when_connected_in_one_iteration(self):
+        """Every attempt waits at a gate, then connects at once: several
+        attempts finish in the winner's iteration; each extra socket is
+        closed."""
+        loop = self.loop
+        connected = []
+
+        async def gated(errors, info, laddrs):
+            await gate
+            sock = socket.create_connection(info[4])
+            sock.setblocking(False)
+            connected.append(sock)
+            return sock
+        loop._connect_one = gated
+
+        async def main():
+            nonlocal gate
+            base = fds = fd_count()
+            for _ in range(ROUNDS // 3):
+                gate = loop.create_future()
+                loop.call_later(0.01, gate.set_result, None)
+                tr, _ = await loop.create_connection(
+                    asyncio.Protocol, "host", self.port,
+                    happy_eyeballs_delay=0)
+                tr.close()
+                await self.settle()
+                fds = fd_count()
+            return base, fds
+        gate = None
+        try:
+            base, after = self.run_co(main())
+        finally:
+            del loop._connect_one
+        self.assertEqual(after, base)
+        self.assertGreater(len(connected), ROUNDS // 3)  # extras were made
+        self.assertTrue(all(s.fileno() == -1 for s in connected))
+
     def test_losers_closed_with_a_delay(self):
         async def main():
             base = fd_count()
