@@ -133,6 +133,15 @@ def main():
         json.dump(results, f)
     run([report, busy, "--doc", copy], ok=False)
     check_doc(doc, copy, text)  # refused: the page is as it was
+
+    # builds.py: the same build as A and B, one rep: a row per workload
+    table = run([os.path.join(HERE, "builds.py"), build, build,
+                 "--reps", "1", "--only", "W1_batched,W2"])
+    for w in ("W1_batched", "W2"):
+        if f"| {w} |" not in table:
+            fail(f"builds.py: no row for {w}:\n{table}")
+    run([os.path.join(HERE, "builds.py"), build, build, "--only", "W9"],
+        ok=False)
     print("test_tooling: ok")
 
 

@@ -98,7 +98,7 @@ static inline void acore__loop_push_inline(acore_loop_t *loop,
  * see all three with one load. Loop thread. */
 static inline void acore__loop_sync_detour(acore_loop_t *loop) {
   bool detour = loop->core.closed || loop->core.cache_off ||
-                loop->trace.fn != NULL;
+                ACORE__TRACE_ON(loop);
 
   if (loop->core.detour != detour) /* once closed, never written again: */
     loop->core.detour = detour;    /* other threads free objects then */

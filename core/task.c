@@ -280,7 +280,7 @@ static void finish(acore_task_t *t, int state, uint8_t kind, acore__value v) {
     ud_free(t->ud);
   acore__future_complete_task(&t->fut, state, kind, v);
   ACORE__PROBE2(task_finish, t, state);
-  if (__builtin_expect(loop->trace.fn != NULL, 0))
+  if (ACORE__TRACE_ON(loop))
     finish_traced(loop, t);
   acore_task_unref(t); /* the loop's reference */
 }
@@ -472,7 +472,7 @@ void acore__task_run(acore_loop_t *loop, acore_task_t *t) {
     loop->tasks.stage.task = t;
     loop->tasks.stage.after = open ? ACORE__AFTER_CANCEL : 0;
     ACORE__PROBE1(step_start, t);
-    if (__builtin_expect(loop->trace.fn != NULL, 0))
+    if (ACORE__TRACE_ON(loop))
       step_start_traced(loop, t);
     v = t->fn(t, t->ud);
     ACORE__PROBE2(step_end, t, v);

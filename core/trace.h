@@ -47,9 +47,19 @@ void acore__trace_call(acore_loop_t *loop, int event, acore_future_t *fut);
 /* Drop the hook (loop close). */
 void acore__trace_close(acore_loop_t *loop);
 
+/* Whether the loop has a hook: the one test each point makes when none is
+ * set. ACORE_NO_TRACE_HOOKS (a benchmark build only: docs/PERFORMANCE.md
+ * measures the hooks' cost against it; the hook tests fail in it) makes
+ * it constant false. */
+#ifdef ACORE_NO_TRACE_HOOKS
+#define ACORE__TRACE_ON(loop) ((void)(loop), 0)
+#else
+#define ACORE__TRACE_ON(loop) __builtin_expect((loop)->trace.fn != NULL, 0)
+#endif
+
 #define ACORE__TRACE_HOOK(loop, event, fut)                  \
   do {                                                       \
-    if (__builtin_expect((loop)->trace.fn != NULL, 0))       \
+    if (ACORE__TRACE_ON(loop))                               \
       acore__trace_call((loop), (event), (fut));             \
   } while (0)
 
