@@ -363,6 +363,20 @@ static int sys_socktype(int socktype) {
   }
 }
 
+/* `flags` translated by `map` (pairs of acore's flag, the system's), or
+ * -1 if one is not in it. */
+static int map_flags(const int (*map)[2], size_t n, int flags) {
+  int sys = 0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (flags & map[i][0]) {
+      sys |= map[i][1];
+      flags &= ~map[i][0];
+    }
+  return flags == 0 ? sys : -1;
+}
+
 /* The AI_* flags for ACORE_AI_* `flags`, or -1 for an unknown one. */
 static int sys_ai_flags(int flags) {
   static const int map[][2] = {
@@ -373,14 +387,8 @@ static int sys_ai_flags(int flags) {
       {ACORE_AI_V4MAPPED, AI_V4MAPPED},
       {ACORE_AI_ALL, AI_ALL},
       {ACORE_AI_ADDRCONFIG, AI_ADDRCONFIG}};
-  int i, sys = 0;
 
-  for (i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++)
-    if (flags & map[i][0]) {
-      sys |= map[i][1];
-      flags &= ~map[i][0];
-    }
-  return flags == 0 ? sys : -1;
+  return map_flags(map, sizeof(map) / sizeof(map[0]), flags);
 }
 
 int acore_getaddrinfo_hints(acore_loop_t *loop, const char *host,
@@ -565,14 +573,8 @@ static int sys_ni_flags(int flags) {
       {ACORE_NI_NOFQDN, NI_NOFQDN},
       {ACORE_NI_NAMEREQD, NI_NAMEREQD},
       {ACORE_NI_DGRAM, NI_DGRAM}};
-  int i, sys = 0;
 
-  for (i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++)
-    if (flags & map[i][0]) {
-      sys |= map[i][1];
-      flags &= ~map[i][0];
-    }
-  return flags == 0 ? sys : -1;
+  return map_flags(map, sizeof(map) / sizeof(map[0]), flags);
 }
 
 int acore_getnameinfo_flags(acore_loop_t *loop, const char *host, int port,
