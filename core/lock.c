@@ -110,17 +110,10 @@ static void lwaiter_destroy(acore_future_t *f) {
 static int lwaiter_describe(const acore_future_t *f, char *buf, size_t cap) {
   const acore__waiter *w = (const acore__waiter *)f;
   const acore_lock_t *lock = w->origin ? w->origin->owner : NULL;
-  char name[ACORE__TASK_NAME_BUF];
-  int n = acore__waiter_describe(f, buf, cap);
-  size_t at = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap;
 
-  if (lock == NULL || !lock->locked || w->wq == NULL || n < 0)
-    return n;
-  if (lock->owner == NULL)
-    return n + snprintf(buf + at, cap - at, "; held outside a task");
-  return n + snprintf(buf + at, cap - at, "; held by %s (#%llu)",
-                      acore__task_name(lock->owner, name),
-                      (unsigned long long)acore_task_id(lock->owner));
+  if (lock == NULL || !lock->locked)
+    return acore__waiter_describe(f, buf, cap);
+  return acore__waiter_describe_held(f, buf, cap, lock->owner);
 }
 
 static const acore__future_ops lwaiter_ops = {

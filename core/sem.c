@@ -64,15 +64,10 @@ static void on_leave(acore__waitq *wq, acore__waiter *w) {
 static int lockw_describe(const acore_future_t *f, char *buf, size_t cap) {
   const acore__waiter *w = (const acore__waiter *)f;
   const acore_sem_t *sem = w->origin ? w->origin->owner : NULL;
-  char name[ACORE__TASK_NAME_BUF];
-  int n = acore__waiter_describe(f, buf, cap);
-  size_t at = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap;
 
-  if (sem == NULL || sem->holder == NULL || w->wq == NULL || n < 0)
-    return n;
-  return n + snprintf(buf + at, cap - at, "; held by %s (#%llu)",
-                      acore__task_name(sem->holder, name),
-                      (unsigned long long)acore_task_id(sem->holder));
+  if (sem == NULL || sem->holder == NULL)
+    return acore__waiter_describe(f, buf, cap);
+  return acore__waiter_describe_held(f, buf, cap, sem->holder);
 }
 
 static const acore__future_ops lockw_ops = {

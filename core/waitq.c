@@ -67,6 +67,21 @@ int acore__waiter_describe(const acore_future_t *f, char *buf, size_t cap) {
                   wq->name ? wq->name : "queue", wq->owner, pos, wq->len);
 }
 
+int acore__waiter_describe_held(const acore_future_t *f, char *buf,
+                                size_t cap, acore_task_t *holder) {
+  char name[ACORE__TASK_NAME_BUF];
+  int n = acore__waiter_describe(f, buf, cap);
+  size_t at = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap;
+
+  if (((const acore__waiter *)f)->wq == NULL || n < 0)
+    return n;
+  if (holder == NULL)
+    return n + snprintf(buf + at, cap - at, "; held outside a task");
+  return n + snprintf(buf + at, cap - at, "; held by %s (#%llu)",
+                      acore__task_name(holder, name),
+                      (unsigned long long)acore_task_id(holder));
+}
+
 const acore__future_ops acore__waiter_ops = {
     .cancel = acore__waiter_cancel, .destroy = acore__waiter_destroy,
     .name = "waiter", .describe = acore__waiter_describe};

@@ -70,6 +70,11 @@ void acore__waiter_destroy(acore_future_t *f);
 /* The plain describe hook (future.h): the queue's name and owner, and the
  * waiter's place in it. */
 int acore__waiter_describe(const acore_future_t *f, char *buf, size_t cap);
+/* The plain description of a queued waiter of a held lock, followed by
+ * "; held by NAME (#ID)", or "; held outside a task" for a NULL `holder`.
+ * A waiter that is not queued gets the plain description only. */
+int acore__waiter_describe_held(const acore_future_t *f, char *buf,
+                                size_t cap, acore_task_t *holder);
 /* Leave the queue if queued (no hook runs). */
 void acore__waiter_unlink(acore__waiter *w);
 /* Complete with an int result / an error code (after unlinking). */
