@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_executor.c - the executor: results, the worker limit (also while
- * resizing), stats, cancellation before and during a job, shutdown, many
- * jobs from several workers, two loops on two threads, closing a loop with
- * work in flight, bad input and allocation failure. Runs under
+ * resizing), stats, cancellation before and during a job, shutdown, a
+ * burst reaching every worker, many jobs from several workers, two loops
+ * on two threads, closing a loop with work in flight, bad input and
+ * allocation failure. Runs under
  * ThreadSanitizer in the test command (label threads). */
 #include "testutil.h"
 
@@ -655,6 +656,57 @@ static void test_executor_shutdown_wait_from_own_work(void **state) {
   acore_executor_unref(ex);
 }
 
+/* ---- wake-ups ------------------------------------------------------------------ */
+
+/* A job that waits (up to a minute) until `n` jobs of its burst run at
+ * once; its result says whether they did. */
+typedef struct rendezvous { atomic_int arrived; int n; } rendezvous;
+
+static int meet(acore_work_t *w, void *ud) {
+  rendezvous *r = ud;
+  int i;
+
+  atomic_fetch_add(&r->arrived, 1);
+  for (i = 0; i < 60000 && atomic_load(&r->arrived) < r->n; i++)
+    uv_sleep(1);
+  return acore_work_set_int(w, atomic_load(&r->arrived) >= r->n);
+}
+
+/* `n` jobs submitted at once, each held until all `n` run together. */
+static void burst_meets(acore_loop_t *loop, acore_executor_t *ex, int n) {
+  acore_future_t *f[8];
+  rendezvous r;
+  int i;
+
+  atomic_init(&r.arrived, 0);
+  r.n = n;
+  for (i = 0; i < n; i++)
+    assert_int_equal(acore_run_in_executor(loop, ex, meet, &r, NULL, &f[i]),
+                     ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  for (i = 0; i < n; i++) {
+    assert_int_equal(int_of(f[i]), 1);
+    acore_future_unref(f[i]);
+  }
+}
+
+/* A burst wakes (or starts) one worker per job even though a submission
+ * signals only when no wake-up is in flight: each woken worker wakes the
+ * next while jobs are queued. */
+static void test_executor_burst_reaches_every_worker(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_executor_t *lazy = exec_new(4, 0), *ready = exec_new(4, 4);
+
+  burst_meets(loop, lazy, 4); /* workers start one per job */
+  burst_meets(loop, ready, 4); /* started, idle */
+  uv_sleep(50); /* every worker past its spin, asleep */
+  burst_meets(loop, ready, 4);
+  burst_meets(loop, lazy, 4); /* the 4 started above, asleep */
+  assert_int_equal(acore_executor_stat(lazy, ACORE_EXECUTOR_STAT_WORKERS), 4);
+  acore_executor_unref(lazy);
+  acore_executor_unref(ready);
+}
+
 /* ---- load ---------------------------------------------------------------------- */
 
 #define MANY 100000
@@ -1229,6 +1281,7 @@ int main(void) {
     T(test_executor_shutdown_wait_from_own_work),
     T(test_executor_shutdown_from_another_thread),
     T(test_executor_set_max_workers_from_another_thread),
+    T(test_executor_burst_reaches_every_worker),
     T(test_executor_100k_jobs_none_lost),
     T(test_executor_einval),
     T(test_executor_work_einval),
