@@ -8,7 +8,9 @@
  *           callback; wall ns per job (W4) and CPU ns per job of the whole
  *           process (W4_cpu).
  *   W4_loaded  W4 (--once only) while 2 child processes spin: the
- *           executor under a load the benchmark starts itself.
+ *           executor under a load the benchmark starts itself
+ *           (bench_load_start: spawned programs, so that the load shares
+ *           no memory with the benchmark).
  *   LAT     wake-up latency of a completion: the work function stamps the
  *           time as its last act, the future's done callback stamps again;
  *           the callback submits the next job, so completions never
