@@ -26,6 +26,8 @@ WORKLOADS = {
     "W2a": ("bench_core", "W2a", 100_000),
     "W2": ("bench_combinators", "W2", 100_000),
     "W3": ("bench_sync", "W3", 10_000),
+    "W4": ("bench_executor", "W4", 100_000),
+    "W4_loaded": ("bench_executor", "W4_loaded", 100_000),
 }
 
 
