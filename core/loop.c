@@ -12,6 +12,16 @@
  *   as "work" only ready items, pending timers and holds.
  * - An iteration: due timers join the ready queue's tail, the queue is moved
  *   aside, and exactly those items run; what they schedule runs next time.
+ * - The check may run up to SPIN_MAX iterations more, each at once after
+ *   the last, when nothing could come of libuv's poll in between: a run
+ *   of acore's own (acore_loop_run, _until_complete) on its own uv loop,
+ *   work ready, and poll.c's census finds only the loop's own handles and
+ *   no request. Between two, what the poll would bring is taken (the
+ *   threadsafe queue, the zombies: loop->news) and each iteration still
+ *   collects its due timers and may end the run (stop, run_until_complete),
+ *   so the order is the poll's; only the poll's system call and libuv's
+ *   two clock reads are saved. The bound returns to uv_run regularly (the
+ *   wake-up fd, libuv's own phases). run_once is always one iteration.
  * - loop->core.nlive counts the loop's live objects plus one while the loop has
  *   references. Whoever brings it to 0 (under the mutex, after close) frees
  *   the loop's memory.
@@ -261,6 +271,7 @@ void acore__loop_defer_destroy(acore_loop_t *loop, acore_future_t *f) {
   if (!loop->core.closed) {
     f->znext = loop->zombies;
     loop->zombies = f;
+    atomic_store(&loop->news, true);
     uv_async_send(&loop->async);
     uv_mutex_unlock(&loop->core.mutex);
     return;
@@ -542,21 +553,47 @@ static void cb_leave(acore_loop_t *loop, bool entered) {
   acore_loop_unref(loop);  /* loop may be gone */
 }
 
-static void on_check(uv_check_t *h) {
-  acore_loop_t *loop = h->data;
-  bool was_running = loop->running, entered = cb_enter(loop);
+/* Iterations a check may run after its first without libuv's poll. */
+enum { SPIN_MAX = 15 };
+
+/* One acore iteration; true when the run stops after it. */
+static bool run_iteration(acore_loop_t *loop) {
   bool last = uc_done(loop); /* as asyncio: the iteration after fut's */
   bool stop;
 
-  acore__poll_after(loop);
-  ACORE__STORE(loop->running, true); /* also when a host runs the uv loop */
   iterate(loop);
-  ACORE__STORE(loop->running, was_running);
   if (last)
     loop->uc_fut = NULL;
   stop = atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
          atomic_exchange(&loop->stop_req, 0);
-  if (stop || last) {
+  return stop || last;
+}
+
+static void take_news(acore_loop_t *loop);
+
+/* Another iteration may run at once, without libuv's poll: a run of
+ * acore's own on its own uv loop, work is ready (so that poll would not
+ * wait), nobody stopped the uv loop, and the poll could bring nothing but
+ * what take_news() takes (poll.c's census). */
+static bool may_spin(acore_loop_t *loop) {
+  return loop->spin && !acore__queue_empty(&loop->ready) &&
+         loop->core.uv->stop_flag == 0 && acore__poll_skippable(loop);
+}
+
+static void on_check(uv_check_t *h) {
+  acore_loop_t *loop = h->data;
+  bool was_running = loop->running, entered = cb_enter(loop), end;
+  int n;
+
+  acore__poll_after(loop);
+  ACORE__STORE(loop->running, true); /* also when a host runs the uv loop */
+  end = run_iteration(loop);
+  for (n = 0; !end && n < SPIN_MAX && may_spin(loop); n++) {
+    take_news(loop); /* what the poll's async callback would take */
+    end = run_iteration(loop);
+  }
+  ACORE__STORE(loop->running, was_running);
+  if (end) {
     uv_stop(loop->core.uv);
     loop->stopped = true;
   }
@@ -599,10 +636,21 @@ static void take_foreign(acore_loop_t *loop) {
   release_zombies(z);
 }
 
+/* Between two iterations of one check: take what other threads sent, if
+ * anything (the async handle's wake-up then finds nothing new). */
+static void take_news(acore_loop_t *loop) {
+  if (!atomic_load_explicit(&loop->news, memory_order_relaxed) ||
+      !atomic_exchange(&loop->news, false))
+    return;
+  take_foreign(loop);
+  sync_async_ref(loop);
+}
+
 static void on_async(uv_async_t *h) {
   acore_loop_t *loop = h->data;
   bool entered = cb_enter(loop);
 
+  atomic_store(&loop->news, false); /* before the take: none is missed */
   take_foreign(loop);
   if (!loop->core.closed) {
     sync_async_ref(loop);
@@ -629,6 +677,7 @@ static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   ACORE__STORE(loop->running, true);
   loop->stopped = false;
   loop->nowait = mode == UV_RUN_NOWAIT;
+  loop->spin = mode == UV_RUN_DEFAULT && loop->owns_uv;
   acore_loop_ref(loop);
   take_foreign(loop);
   sync_async_ref(loop);
@@ -636,6 +685,7 @@ static int run_uv(acore_loop_t *loop, uv_run_mode mode) {
   r = uv_run(loop->core.uv, mode);
   ACORE__STORE(loop->running, false);
   loop->nowait = false;
+  loop->spin = false;
   acore_loop_unref(loop);
   return r;
 }
@@ -733,6 +783,7 @@ static int hold_change(acore_loop_t *loop, int delta) {
     atomic_fetch_add(&loop->holds, delta);
     if (acore__on_loop_thread(loop))
       sync_async_ref(loop); /* the run going on sees it at once */
+    atomic_store(&loop->news, true);
     uv_async_send(&loop->async);
   }
   uv_mutex_unlock(&loop->core.mutex);
@@ -970,6 +1021,7 @@ static int post(acore_loop_t *loop, acore_callback_fn fn, void *ud,
   }
   acore__queue_insert_tail(&loop->tsq, &h->item.node);
   loop->tsq_len++;
+  atomic_store(&loop->news, true);
   uv_async_send(&loop->async);
   uv_mutex_unlock(&loop->core.mutex);
   return ACORE_OK;

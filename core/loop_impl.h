@@ -47,6 +47,8 @@ struct acore_loop {
   bool idle_on;
   bool stopped;     /* uv_stop was issued by acore_loop_stop */
   bool nowait;      /* this run's poll never blocks (ACORE_RUN_NOWAIT) */
+  bool spin;        /* acore_loop_run/_until_complete on acore's own uv
+                       loop: a check may run more than one iteration */
   uint64_t slow_ns;
   uv_check_t check;
   uv_idle_t idle;
@@ -64,6 +66,8 @@ struct acore_loop {
   size_t tsq_len;         /* ... how many */
   size_t tsq_limit;       /* ... at most (a public call; internal ones pass) */
   acore_future_t *zombies;
+  atomic_bool news;       /* tsq or zombies may hold something: set under
+                             the mutex before the async wake-up */
   atomic_int holds;
   atomic_int stop_req;
 

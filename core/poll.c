@@ -17,6 +17,14 @@
  *   WAKEUP.
  * - in_poll_hook refuses re-entrant hook changes (ACORE_EBUSY), so a hook
  *   is never freed while it runs.
+ * - The census (acore__poll_skippable) walks the uv loop's handles only
+ *   when the list may have changed: libuv appends every new handle at its
+ *   tail, so a census that found only the loop's own handles stays true
+ *   while the tail and the wake-up handle are the same (the loop's own
+ *   handles live as long as it; a freed wake-up handle changes
+ *   loop->poll.wakeup). A census that found others is redone when the
+ *   tail changes, or after a wait that doubles (RECOUNT_*), so a long
+ *   list of sockets is not walked every iteration.
  */
 #include "alloc.h"
 #include "loop_impl.h"
@@ -157,6 +165,72 @@ int acore_loop_set_wakeup_fd(acore_loop_t *loop, int fd) {
   stop_wakeup(loop);
   loop->poll.wakeup = p;
   return ACORE_OK;
+}
+
+/* ---- the census: may the poll be skipped? ------------------------------------ */
+
+/* A census that found other handles is redone after this many asks,
+ * doubled each time it fails again (up to the most): a closed handle that
+ * was not the list's last leaves no trace but in the list. */
+enum { RECOUNT_FIRST = 16, RECOUNT_MOST = 4096 };
+
+typedef struct census {
+  const acore_loop_t *loop;
+  unsigned other; /* handles that are not the loop's own, or closing */
+} census;
+
+static bool own_handle(const acore_loop_t *loop, const uv_handle_t *h) {
+  return h == (const uv_handle_t *)&loop->check ||
+         h == (const uv_handle_t *)&loop->idle ||
+         h == (const uv_handle_t *)&loop->timer ||
+         h == (const uv_handle_t *)&loop->async ||
+         h == (const uv_handle_t *)&loop->poll.prepare ||
+         (loop->poll.wakeup != NULL &&
+          h == (const uv_handle_t *)loop->poll.wakeup);
+}
+
+static void count_handle(uv_handle_t *h, void *arg) {
+  census *c = arg;
+
+  if (!own_handle(c->loop, h) || uv_is_closing(h))
+    c->other++;
+}
+
+/* The last handle of the uv loop's list (libuv appends new ones). */
+static const void *handles_tail(const uv_loop_t *uv) {
+#if UV_VERSION_HEX >= 0x012e00 /* 1.46: struct uv__queue */
+  return uv->handle_queue.prev;
+#else
+  return uv->handle_queue[1];
+#endif
+}
+
+static void take_census(acore_loop_t *loop, const void *tail, bool again) {
+  acore__loop_poll *p = &loop->poll;
+  census c = {loop, 0};
+
+  uv_walk(loop->core.uv, count_handle, &c);
+  p->census_tail = tail;
+  p->census_wakeup = p->wakeup;
+  p->census_quiet = c.other == 0;
+  if (!again || p->census_wait_next < RECOUNT_FIRST)
+    p->census_wait_next = RECOUNT_FIRST;
+  else if (p->census_wait_next < RECOUNT_MOST)
+    p->census_wait_next *= 2;
+  p->census_wait = p->census_wait_next;
+}
+
+bool acore__poll_skippable(acore_loop_t *loop) {
+  acore__loop_poll *p = &loop->poll;
+  const void *tail = handles_tail(loop->core.uv);
+
+  if (loop->core.uv->active_reqs.count != 0)
+    return false;
+  if (tail != p->census_tail || p->wakeup != p->census_wakeup)
+    take_census(loop, tail, false);
+  else if (!p->census_quiet && --p->census_wait == 0)
+    take_census(loop, tail, true);
+  return p->census_quiet;
 }
 
 /* ---- close -------------------------------------------------------------------- */

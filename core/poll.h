@@ -20,6 +20,12 @@ typedef struct acore__loop_poll {
   bool poll_waiting;    /* BEFORE was called; AFTER is due */
   bool in_poll_hook;    /* the hook is running */
   uv_poll_t *wakeup;    /* the wake-up fd's handle, or NULL */
+  /* The last census of the uv loop's handles (acore__poll_skippable): */
+  const void *census_tail;         /* the handle list's tail then */
+  const uv_poll_t *census_wakeup;  /* the wake-up fd's handle then */
+  unsigned census_wait;            /* asks before a failed one is redone */
+  unsigned census_wait_next;       /* ... the wait after the next failure */
+  bool census_quiet;               /* only the loop's own, none closing */
 } acore__loop_poll;
 
 /* Set up the prepare handle at creation; announce the end of a
@@ -28,5 +34,13 @@ typedef struct acore__loop_poll {
 void acore__poll_init(acore_loop_t *loop);
 void acore__poll_after(acore_loop_t *loop);
 void acore__poll_close(acore_loop_t *loop, uv_close_cb on_closed);
+
+/* True when libuv's poll can bring nothing but acore's own wake-ups: the
+ * uv loop holds no handle but the loop's own (check, idle, timer, async,
+ * the hook's prepare, the wake-up fd), none closing, and no request is in
+ * flight. Then loop.c may run an iteration without the poll: it takes
+ * call_soon_threadsafe's queue itself, and the wake-up fd waits at most
+ * a few iterations (a signal handler runs later anyway). Loop thread. */
+bool acore__poll_skippable(acore_loop_t *loop);
 
 #endif /* ACORE_POLL_H */
