@@ -12,16 +12,17 @@
  *   as "work" only ready items, pending timers and holds.
  * - An iteration: due timers join the ready queue's tail, the queue is moved
  *   aside, and exactly those items run; what they schedule runs next time.
- * - The check may run up to SPIN_MAX iterations more, each at once after
- *   the last, when nothing could come of libuv's poll in between: a run
- *   of acore's own (acore_loop_run, _until_complete) on its own uv loop,
- *   work ready, and poll.c's census finds only the loop's own handles and
- *   no request. Between two, what the poll would bring is taken (the
- *   threadsafe queue, the zombies: loop->news) and each iteration still
- *   collects its due timers and may end the run (stop, run_until_complete),
- *   so the order is the poll's; only the poll's system call and libuv's
- *   two clock reads are saved. The bound returns to uv_run regularly (the
- *   wake-up fd, libuv's own phases). run_once is always one iteration.
+ * - The check may run more iterations, each at once after the last, until
+ *   SPIN_ITEMS items ran, while nothing could come of libuv's poll in
+ *   between: a run of acore's own (acore_loop_run, _until_complete) on
+ *   its own uv loop, work ready, and poll.c's census finds only the loop's
+ *   own handles and no request. Between two, what the poll would bring is
+ *   taken (the threadsafe queue, the zombies: loop->news), and each
+ *   iteration still collects its due timers and may end the run (stop,
+ *   run_until_complete), so the order is the poll's; only the poll's
+ *   system call and libuv's two clock reads are saved. The bound holds the
+ *   poll (the wake-up fd) off no longer than one iteration of SPIN_ITEMS
+ *   ready items would. run_once is always one iteration.
  * - loop->core.nlive counts the loop's live objects plus one while the loop has
  *   references. Whoever brings it to 0 (under the mutex, after close) frees
  *   the loop's memory.
@@ -514,8 +515,10 @@ static void run_debug(acore_loop_t *loop, acore__item *it) {
   acore_task_unref(t);
 }
 
-static void iterate(acore_loop_t *loop) {
+/* Returns how many items ran. */
+static unsigned iterate(acore_loop_t *loop) {
   acore__queue todo;
+  unsigned ran = 0;
   bool debug = (loop->core.flags & ACORE_LOOP_DEBUG) != 0;
 
   if (loop->timers.heap_len > 0) /* no clock read when no timer is pending */
@@ -530,7 +533,9 @@ static void iterate(acore_loop_t *loop) {
       run_debug(loop, it);
     else
       run_item(loop, it);
+    ran++;
   }
+  return ran;
 }
 
 /* A host runs the uv loop (no acore_loop_run* holds a reference): keep
@@ -553,15 +558,18 @@ static void cb_leave(acore_loop_t *loop, bool entered) {
   acore_loop_unref(loop);  /* loop may be gone */
 }
 
-/* Iterations a check may run after its first without libuv's poll. */
-enum { SPIN_MAX = 15 };
+/* A check runs iterations without libuv's poll in between until this
+ * many items have run: no longer than one iteration of as many ready
+ * items holds the poll off anyway. */
+enum { SPIN_ITEMS = 64 };
 
-/* One acore iteration; true when the run stops after it. */
-static bool run_iteration(acore_loop_t *loop) {
+/* One acore iteration, adding the items it ran to *ran; true when the
+ * run stops after it. */
+static bool run_iteration(acore_loop_t *loop, unsigned *ran) {
   bool last = uc_done(loop); /* as asyncio: the iteration after fut's */
   bool stop;
 
-  iterate(loop);
+  *ran += iterate(loop);
   if (last)
     loop->uc_fut = NULL;
   stop = atomic_load_explicit(&loop->stop_req, memory_order_relaxed) &&
@@ -583,14 +591,14 @@ static bool may_spin(acore_loop_t *loop) {
 static void on_check(uv_check_t *h) {
   acore_loop_t *loop = h->data;
   bool was_running = loop->running, entered = cb_enter(loop), end;
-  int n;
+  unsigned ran = 0;
 
   acore__poll_after(loop);
   ACORE__STORE(loop->running, true); /* also when a host runs the uv loop */
-  end = run_iteration(loop);
-  for (n = 0; !end && n < SPIN_MAX && may_spin(loop); n++) {
+  end = run_iteration(loop, &ran);
+  while (!end && ran < SPIN_ITEMS && may_spin(loop)) {
     take_news(loop); /* what the poll's async callback would take */
-    end = run_iteration(loop);
+    end = run_iteration(loop, &ran);
   }
   ACORE__STORE(loop->running, was_running);
   if (end) {

@@ -11,8 +11,9 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* The bound on iterations without a poll, plus one (core/loop.c). */
-enum { POLL_EVERY = 16 };
+/* The items a check runs at most without a poll (core/loop.c): here one
+ * per iteration. */
+enum { POLL_EVERY = 64 };
 
 /* ---- the chain: one item per iteration, `iter` counts them ---- */
 
