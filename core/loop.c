@@ -12,17 +12,17 @@
  *   as "work" only ready items, pending timers and holds.
  * - An iteration: due timers join the ready queue's tail, the queue is moved
  *   aside, and exactly those items run; what they schedule runs next time.
- * - The check may run more iterations, each at once after the last, until
- *   SPIN_ITEMS items ran, while nothing could come of libuv's poll in
- *   between: a run of acore's own (acore_loop_run, _until_complete) on
- *   its own uv loop, work ready, and poll.c's census finds only the loop's
- *   own handles and no request. Between two, what the poll would bring is
- *   taken (the threadsafe queue, the zombies: loop->news), and each
- *   iteration still collects its due timers and may end the run (stop,
- *   run_until_complete), so the order is the poll's; only the poll's
- *   system call and libuv's two clock reads are saved. The bound holds the
- *   poll (the wake-up fd) off no longer than one iteration of SPIN_ITEMS
- *   ready items would. run_once is always one iteration.
+ * - The check may run more iterations, each at once after the last (up
+ *   to SPIN_ITERATIONS in all, none begun once SPIN_ITEMS items ran),
+ *   while nothing could come of libuv's poll in between: a run of acore's
+ *   own (acore_loop_run, _until_complete) on its own uv loop, work ready,
+ *   and poll.c's census finds only the loop's own handles and no request.
+ *   Between two, what the poll would bring is taken (the threadsafe
+ *   queue, the zombies: loop->news), and each iteration still collects its
+ *   due timers and may end the run (stop, run_until_complete), so the
+ *   order is the poll's; only the poll's system call and libuv's two clock
+ *   reads are saved. The bounds keep the wake-up fd read regularly.
+ *   run_once is always one iteration.
  * - loop->core.nlive counts the loop's live objects plus one while the loop has
  *   references. Whoever brings it to 0 (under the mutex, after close) frees
  *   the loop's memory.
@@ -558,10 +558,10 @@ static void cb_leave(acore_loop_t *loop, bool entered) {
   acore_loop_unref(loop);  /* loop may be gone */
 }
 
-/* A check runs iterations without libuv's poll in between until this
- * many items have run: no longer than one iteration of as many ready
- * items holds the poll off anyway. */
-enum { SPIN_ITEMS = 64 };
+/* A check runs at most SPIN_ITERATIONS iterations without libuv's poll
+ * in between, and starts no more once SPIN_ITEMS items have run (the
+ * poll waits behind an ordinary iteration of that many ready items too). */
+enum { SPIN_ITERATIONS = 64, SPIN_ITEMS = 1024 };
 
 /* One acore iteration, adding the items it ran to *ran; true when the
  * run stops after it. */
@@ -591,14 +591,16 @@ static bool may_spin(acore_loop_t *loop) {
 static void on_check(uv_check_t *h) {
   acore_loop_t *loop = h->data;
   bool was_running = loop->running, entered = cb_enter(loop), end;
-  unsigned ran = 0;
+  unsigned ran = 0, n = 1;
 
   acore__poll_after(loop);
   ACORE__STORE(loop->running, true); /* also when a host runs the uv loop */
   end = run_iteration(loop, &ran);
-  while (!end && ran < SPIN_ITEMS && may_spin(loop)) {
+  while (!end && n < SPIN_ITERATIONS && ran < SPIN_ITEMS &&
+         may_spin(loop)) {
     take_news(loop); /* what the poll's async callback would take */
     end = run_iteration(loop, &ran);
+    n++;
   }
   ACORE__STORE(loop->running, was_running);
   if (end) {

@@ -11,8 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* The items a check runs at most without a poll (core/loop.c): here one
- * per iteration. */
+/* The iterations a check runs at most without a poll (core/loop.c). */
 enum { POLL_EVERY = 64 };
 
 /* ---- the chain: one item per iteration, `iter` counts them ---- */
@@ -321,6 +320,37 @@ static void test_loop_spin_wakeup_fd_within_bound(void **state) {
   close(pipe_fds[1]);
 }
 
+static void nop_cb(void *ud) { (void)ud; }
+
+/* Iterations of 601 items: a check begins none once 1,024 have run, so
+ * the poll comes after at most two of them. */
+static void wide_write_at_10(long k) {
+  int i;
+
+  for (i = 0; i < 600; i++)
+    assert_int_equal(
+        acore_loop_call_soon(chain_loop, nop_cb, NULL, NULL, NULL), ACORE_OK);
+  write_at_100(k + 90);
+}
+
+static void test_loop_spin_wakeup_fd_within_item_bound(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+
+  wakeup_at = 0;
+  assert_int_equal(pipe(pipe_fds), 0);
+  assert_int_equal(acore_loop_set_poll_hook(loop, on_phase, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_set_wakeup_fd(loop, pipe_fds[0]), ACORE_OK);
+  chain_start(loop, 40, wide_write_at_10);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_true(wakeup_at == 10 || wakeup_at == 11);
+  assert_int_equal(acore_loop_set_wakeup_fd(loop, -1), ACORE_OK);
+  assert_int_equal(acore_loop_set_poll_hook(loop, NULL, NULL, NULL),
+                   ACORE_OK);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+}
+
 /* ---- another handle on the uv loop: a libuv pass per iteration ---- */
 
 static long passes, pass_at[300];
@@ -390,6 +420,7 @@ int main(void) {
     T(test_loop_spin_stop_after_current_iteration, tu_setup),
     T(test_loop_spin_run_until_complete_one_more, tu_setup),
     T(test_loop_spin_wakeup_fd_within_bound, tu_setup),
+    T(test_loop_spin_wakeup_fd_within_item_bound, tu_setup),
     T(test_loop_spin_other_handle_polls_each_iteration, tu_setup),
     cmocka_unit_test(test_loop_spin_host_uv_loop_polls_each_iteration),
   };

@@ -447,7 +447,7 @@ ACORE_API int acore_loop_set_poll_hook(acore_loop_t *loop, acore_poll_fn fn,
  * readable (a signal wake-up fd, e.g. Python's signal.set_wakeup_fd): the
  * loop makes `fd` non-blocking, reads it empty and calls the poll hook
  * with ACORE_POLL_WAKEUP. The fd does not keep the loop running; a busy
- * loop reads it at least every 64 callbacks. -1 stops
+ * loop reads it at least every 64 iterations. -1 stops
  * watching; a new fd replaces the old one. The caller keeps `fd` open
  * while it is watched and closes it afterwards.
  * Returns: ACORE_OK; ACORE_EINVAL (loop NULL, fd < -1); ACORE_ENOMEM;
