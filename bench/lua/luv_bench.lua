@@ -1,8 +1,17 @@
 -- SPDX-License-Identifier: MIT
 -- luv_bench.lua - luv (Debian lua-luv), the standard way Lua drives libuv,
--- on the W1 callback churn: a zero timer per callback
--- (uv.new_timer():start(0, 0, cb), then closed), batched 1,000 per idle
--- turn or one per turn. Same protocol as acore_lua_bench.lua.
+-- on the W1 callback churn, same protocol as acore_lua_bench.lua:
+--   W1_batched       a zero timer per callback (uv.new_timer():start(0, 0,
+--                    cb), then closed), 1,000 armed per idle turn;
+--   W1_single        a chain of zero timers, each armed by the last one's
+--                    callback. Not one per loop iteration: libuv (1.44,
+--                    Debian's) runs a timer that is due now in the same
+--                    timer pass that armed it, so the whole chain runs in
+--                    one pass, without polling (docs/lua.md);
+--   W1_single_idle   one callback per loop iteration: an idle handle
+--                    (uv.new_idle) started by the last one's callback runs
+--                    in the next iteration, after a poll, like a future's
+--                    done callback in acore.
 local uv = require "luv"
 
 local W = {}
@@ -42,7 +51,24 @@ function W.W1_single(n)
   assert(done == n)
 end
 
-local UNIT = {W1_batched = "ns/future", W1_single = "ns/future"}
+function W.W1_single_idle(n)
+  local done = 0
+  local function arm()
+    local h = uv.new_idle()
+    h:start(function()
+      h:stop()
+      h:close()
+      done = done + 1
+      if done < n then arm() end
+    end)
+  end
+  arm()
+  uv.run()
+  assert(done == n)
+end
+
+local UNIT = {W1_batched = "ns/future", W1_single = "ns/future",
+              W1_single_idle = "ns/future"}
 
 local function main(args)
   local workload, n, rounds = nil, nil, 1

@@ -11,6 +11,11 @@ steady-state count per operation, from 1 and 2 rounds at N and 2N.
     bench/lua/run.py <build> [--reps 5] [--scale 1.0] [--instructions]
                      [--workloads W1_batched,W1_single,W2,W3]
 
+W1_single has two luv rows: "luv-timer-chain" (each callback arms a
+zero timer, which libuv runs in the same timer pass: no loop iteration,
+no poll per callback) and "luv-per-iteration" (each callback starts an
+idle handle, which runs in the next iteration, after a poll: the
+like-for-like row, as acore runs a done callback; docs/lua.md).
 W2 also runs bench/lua/coroutine_floor.lua ("lua-floor": the same
 protocol in plain Lua, a coroutine per task and no acore).
 
@@ -30,7 +35,8 @@ LUA = "lua5.4"
 # workload: (n, {system: workload name of that system's program})
 WORKLOADS = {
     "W1_batched": (1_000_000, ["acore-lua", "luv", "acore", "libuv"]),
-    "W1_single": (200_000, ["acore-lua", "luv", "acore", "libuv"]),
+    "W1_single": (200_000, ["acore-lua", "luv-timer-chain",
+                            "luv-per-iteration", "acore", "libuv"]),
     "W2": (100_000, ["acore-lua", "lua-floor", "acore"]),
     "W3": (10_000, ["acore-lua", "acore"]),
 }
@@ -42,7 +48,9 @@ def command(build, system, workload, n, rounds):
     once = ["--once", workload, "--n", str(n), "--rounds", str(rounds)]
     if system == "acore-lua":
         return [LUA, os.path.join(HERE, "acore_lua_bench.lua")] + once
-    if system == "luv":
+    if system.startswith("luv"):
+        if system == "luv-per-iteration":
+            once[1] = "W1_single_idle"
         return [LUA, os.path.join(HERE, "luv_bench.lua")] + once
     if system == "lua-floor":  # plain Lua: a coroutine per task, no acore
         return [LUA, os.path.join(HERE, "coroutine_floor.lua")] + once

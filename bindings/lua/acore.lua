@@ -256,7 +256,7 @@ local future_methods = {
     return core.acore_future_set_error(f, err)
   end,
   cancel = function(f, msg) return core.acore_future_cancel(f, msg) == 1 end,
-  add_done_callback = function(f, fn) return core.acore_kit_add_done_callback(f, fn) end,
+  add_done_callback = core.acore_kit_add_done_callback,
 }
 add_methods("acore_future", future_methods)
 local task_methods = {}
