@@ -103,24 +103,12 @@ ACORE_KIT_HANDLES(JK_HANDLE)
 
 /* ---- what Java reaches through its own natives (java_host.swg) ---------- */
 
-/* the raw callback shapes: the kit's acore_kit_* versions take an Fn */
-%ignore acore_loop_call_soon;
-%ignore acore_loop_call_later;
-%ignore acore_loop_call_at;
-%ignore acore_loop_call_soon_threadsafe;
-%ignore acore_future_add_done_callback;
-%ignore acore_future_remove_done_callback;
-%ignore acore_task_spawn;
-%ignore acore_group_spawn;
-%ignore acore_loop_set_error_handler;
-%ignore acore_loop_set_poll_hook;
-%ignore acore_loop_set_host_data;
-%ignore acore_loop_host_data;
+/* the error handler's context is read by the kit's trampoline (the
+ * functions taking a C function are ignored by kit.swg) */
 %ignore acore_loop_default_error_handler;
 %ignore acore_context_kind;
 %ignore acore_context_message;
 %ignore acore_context_name;
-%ignore acore_executor_options_set_worker_hook;
 /* values and names are read by jk_value, jk_task_name, ... */
 %ignore acore_future_result_int;
 %ignore acore_future_result_double;
@@ -135,16 +123,14 @@ ACORE_KIT_HANDLES(JK_HANDLE)
 %ignore acore_futlist_append;
 %ignore acore_future_result_tagged;
 %ignore acore_task_resume;
-/* the await graph and the trace hook (C callbacks, caller buffers and
- * arrays of handles): not reached from Java yet; the dump is jk_loop_dump */
+/* the await graph (caller buffers and arrays of handles): not reached
+ * from Java yet; the dump is jk_loop_dump */
 %ignore acore_future_children;
 %ignore acore_future_awaiters;
 %ignore acore_future_describe;
 %ignore acore_loop_dump;
 %ignore acore_loop_dump_string;
-%ignore acore_loop_set_trace_hook;
-%ignore acore_loop_set_where_fn;
-%ignore acore_task_spawn_at;
+%ignore acore_kit_loop_dump;
 %ignore acore_task_times;
 /* the kit's shapes for hosts with coroutines and C work (Lua's) */
 %ignore acore_kit_spawn_coroutine;

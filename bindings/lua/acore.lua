@@ -168,7 +168,7 @@ function Loop:dump(fmt)
   if fmt ~= nil and fmt ~= "tree" and fmt ~= "json" then
     error("acore: dump format must be \"tree\" or \"json\", got " .. tostring(fmt), 2)
   end
-  return core.dump(self.h, fmt == "json")
+  return core.acore_kit_loop_dump(self.h, fmt == "json" and 1 or 0)
 end
 function Loop:close()
   if self.h then core.acore_loop_close(self.h) end

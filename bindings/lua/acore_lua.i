@@ -106,6 +106,14 @@
 ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %apply acore_future_t **out { acore_future_t **next };
 
+/* A string acore made (the kit frees it). */
+%typemap(argout) char **text {
+  lua_pop(L, SWIG_arg);
+  SWIG_arg = 0;
+  lua_pushstring(L, *$1);
+  SWIG_arg++;
+}
+
 /* Numbers read through out-parameters. */
 %typemap(in, numinputs=0) int64_t *out (int64_t tmp = 0) { $1 = &tmp; }
 %typemap(argout) int64_t *out {
@@ -142,18 +150,6 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
   SWIG_arg++;
 }
 
-/* The raw callback shapes: the kit's acore_kit_* versions take callables. */
-%ignore acore_loop_call_soon;
-%ignore acore_loop_call_later;
-%ignore acore_loop_call_at;
-%ignore acore_loop_call_soon_threadsafe;
-%ignore acore_future_add_done_callback;
-%ignore acore_future_remove_done_callback;
-%ignore acore_task_spawn;
-%ignore acore_group_spawn;
-%ignore acore_loop_set_error_handler;
-%ignore acore_loop_set_poll_hook;
-
 %include "acore.i"
 %include "kit_api.swg"
 
@@ -168,4 +164,3 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(group_spawn) int lk_group_spawn(lua_State *L);
 %native(in_task) int lk_in_task(lua_State *L);
 %native(task_hooks) int lk_task_hooks(lua_State *L);
-%native(dump) int lk_dump(lua_State *L);
