@@ -42,9 +42,10 @@ typedef struct acore_kit_host acore_kit_host;
 /* The first member of every host object the kit holds. */
 typedef struct acore_kit_obj {
   const acore_kit_host *host;
-  /* The kit's own (a host leaves it alone): the task whose coroutine
-   * the object is (acore_kit_running). */
+  /* The kit's own (a host leaves them alone): the task whose coroutine
+   * the object is (acore_kit_running), and whether it was resumed. */
   acore_task_t *kit_task;
+  int kit_ran;
 } acore_kit_obj;
 
 /* What a call passes and returns (acore_kit_arg.kind). */
@@ -123,7 +124,8 @@ typedef struct acore_kit_coroutine_host {
   /* Resume
    * the coroutine `co`, the body of `task`, for one step - delivering the
    * cancellation (`cancel` 1: raised inside it at the point where it
-   * waits; one that never ran ends at once, RAISED with NONE) - and tell
+   * waits; one that never ran is not resumed: the kit ends it
+   * cancelled) - and tell
    * what it did: ACORE_KIT_YIELDED, _RETURNED or _RAISED with *out (new
    * references and taken values: the kit owns them), or a negative code
    * (the task fails with it). The kit makes the verdict: it awaits, finishes

@@ -213,6 +213,9 @@ static int tr_resume(acore_task_t *task, void *ud) {
   acore_future_t *awaited = NULL;
   int cancel = acore_task_resume(task, &awaited) == ACORE_ECANCELLED, did;
 
+  if (cancel && !co->kit_ran) /* nothing in it to raise the cancel in */
+    return acore_task_finish_cancelled(task);
+  co->kit_ran = 1;
   co_running = co;
   did = ((const acore_kit_coroutine_host *)co->host)
             ->resume(co, task, cancel, &out);
@@ -274,6 +277,7 @@ static int spawn_co(acore_loop_t *loop, acore_group_t *group,
     return ACORE_EINVAL;
   }
   co->kit_task = NULL;
+  co->kit_ran = 0;
   rc = group != NULL ? acore_group_spawn(group, tr_resume, co,
                                          acore_kit_value_free, &t)
                      : acore_task_spawn(loop, tr_resume, co,

@@ -27,6 +27,15 @@ describe("C and Lua on one loop", function()
     end)
   end)
 
+  it("refuses to adopt what is not a pointer, or an unknown kind", function()
+    local loop <close> = acore.new_loop()
+    local f = loop:future()
+    local p = core.pointer(f)
+    assert.has_error(function() core.adopt(p, "nosuch") end)
+    assert.has_error(function() core.adopt(f, "future") end)
+    assert.has_error(function() core.adopt(p, "kit_obj") end) -- not a handle
+  end)
+
   it("runs a C work function on the executor", function()
     acore.run(function()
       assert.equal(97 + 98 + 99, acore.run_in_executor(ctest.checksum, "abc"))
