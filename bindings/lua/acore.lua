@@ -408,7 +408,7 @@ end
 -- acore.Error whose .errors are the tasks' errors).
 function M.task_group(body)
   local g = core.acore_group_new(h())
-  local tg = {spawn = function(_, fn, ...) return core.group_spawn(g, fn, ...) end}
+  local tg = {spawn = function(_, fn, ...) return core.spawn(g, fn, ...) end}
   local ok, r = pcall(body, tg)
   if not ok then core.acore_future_cancel(core.acore_kit_group_future(g), nil) end
   core.acore_group_seal(g)

@@ -161,6 +161,5 @@ ACORE_KIT_HANDLES(LK_OUT_HANDLE)
 %native(outcomes) int lk_outcomes(lua_State *L);
 %native(adopt) int lk_adopt(lua_State *L);
 %native(spawn) int lk_spawn(lua_State *L);
-%native(group_spawn) int lk_group_spawn(lua_State *L);
 %native(in_task) int lk_in_task(lua_State *L);
 %native(task_hooks) int lk_task_hooks(lua_State *L);
