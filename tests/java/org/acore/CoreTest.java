@@ -29,6 +29,59 @@ class CoreTest {
     }
   }
 
+  /** A Java future's callbacks: one throwing goes to the error handler and
+   *  the next still runs; one added once it is done runs later too. */
+  @Test void javaFutureCallbackErrorsAreReported() {
+    try (Loop loop = new Loop()) {
+      List<Loop.ErrorContext> reports = new ArrayList<>();
+      loop.setErrorHandler(reports::add);
+      Future<Integer> f = loop.newFuture();
+      List<String> seen = new ArrayList<>();
+      f.onDone(() -> {
+        throw new IllegalStateException("first");
+      });
+      f.onDone(() -> seen.add("second"));
+      f.cancel("stop");
+      assertTrue(f.isCancelled());
+      loop.run();
+      f.onDone(x -> seen.add("late:" + x.isCancelled()));
+      assertEquals(List.of("second"), seen);
+      loop.run();
+      assertEquals(List.of("second", "late:true"), seen);
+      assertEquals(1, reports.size());
+      assertEquals(Loop.ErrorContext.CALLBACK_ERROR, reports.get(0).kind);
+      assertTrue(reports.get(0).error instanceof IllegalStateException);
+      assertThrows(AcoreException.class, () -> f.onDone((Runnable) null));
+    }
+  }
+
+  /** A task awaits Java futures pending and done (C gets them then); their
+   *  callbacks registered before run once; cancelling the task cancels
+   *  the future it awaits. */
+  @Test void tasksAwaitJavaFutures() {
+    try (Loop loop = new Loop()) {
+      Future<Integer> later = loop.newFuture(), now = loop.newFuture(), never = loop.newFuture();
+      int[] calls = {0};
+      later.onDone(() -> calls[0]++);
+      now.complete(2);
+      Task<Integer> t = loop.spawn(Chain.start().thenAwait(v -> later)
+          .thenAwait(v -> {
+            now.onDone(() -> calls[0]++); // on a done Java future
+            return now;
+          }).then(v -> v * 10));
+      loop.callSoon(() -> later.complete(1));
+      assertEquals(20, loop.runUntilComplete(t));
+      assertEquals(1, later.result());
+      assertEquals(2, calls[0]);
+      Task<Object> w = loop.spawn(Chain.start().thenAwait(v -> never));
+      loop.runOnce(true);
+      w.cancel();
+      loop.run();
+      assertTrue(w.isCancelled());
+      assertTrue(never.isCancelled());
+    }
+  }
+
   @Test void anyJavaObjectIsAResult() {
     try (Loop loop = new Loop()) {
       Object o = new Object();

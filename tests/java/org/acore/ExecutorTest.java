@@ -46,6 +46,51 @@ class ExecutorTest {
     }
   }
 
+  /** Job futures nothing in C awaits: values and exceptions through
+   *  done callbacks, with loop.run() alone. */
+  @Test void jobFuturesWithCallbacksOnly() {
+    try (Loop loop = new Loop(); Executor ex = new Executor(2)) {
+      List<Object> seen = new ArrayList<>();
+      Future<Integer> ok = loop.runInExecutor(ex, () -> 7);
+      Future<Integer> bad = loop.runInExecutor(ex, () -> {
+        throw new java.io.IOException("disk");
+      });
+      ok.onDone(f -> seen.add(f.result()));
+      bad.onDone(f -> seen.add(f.exception()));
+      loop.run();
+      assertEquals(2, seen.size());
+      assertTrue(seen.contains(7));
+      assertTrue(ok.isDone() && bad.isDone() && !bad.isCancelled());
+      assertTrue(bad.exception() instanceof java.io.IOException);
+      AcoreException.Host e = assertThrows(AcoreException.Host.class, bad::result);
+      assertTrue(e.getCause() instanceof java.io.IOException);
+    }
+  }
+
+  /** waitFor's timeout cancels the job's future it was given, and so the
+   *  running job's token. */
+  @Test void aTimeoutCancelsTheJob() throws Exception {
+    try (Loop loop = new Loop(); Executor ex = new Executor(1)) {
+      AtomicBoolean sawCancel = new AtomicBoolean();
+      CountDownLatch started = new CountDownLatch(1);
+      Future<Integer> job = loop.runInExecutor(ex, token -> {
+        started.countDown();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!token.isCancelled() && System.nanoTime() < end)
+          Thread.sleep(1);
+        sawCancel.set(token.isCancelled());
+        return 1;
+      });
+      assertTrue(started.await(30, TimeUnit.SECONDS));
+      Task<Integer> t = loop.spawn(Chain.start().thenAwait(v -> Acore.waitFor(job, 0.01)));
+      assertThrows(AcoreException.Timeout.class, () -> loop.runUntilComplete(t));
+      ex.shutdown(true, false);
+      assertTrue(sawCancel.get());
+      assertTrue(job.isCancelled());
+      loop.run();
+    }
+  }
+
   @Test void noAttachedThreadIsLeftAfterShutdown() {
     long before = attachedWorkers();
     for (int round = 0; round < 3; round++) {

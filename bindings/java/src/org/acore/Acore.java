@@ -158,7 +158,7 @@ public final class Acore {
     AsCompleted(Loop loop, List<F> fs, double timeout) {
       this.loop = loop;
       for (F f : fs)
-        by.put(f.fptr, f);
+        by.put(f.f(), f);
       left = fs.size();
       ac = new Future<>(loop, Native.acore_kit_as_completed(loop.p(), ptrs(fs), timeout));
     }

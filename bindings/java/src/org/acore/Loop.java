@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package org.acore;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +19,7 @@ public final class Loop extends Ref {
   static final int EAGAIN = -9;
 
   private Executor executor; // the default one, made on first use
+  private boolean shut; // close() ran
   private Consumer<ErrorContext> errorHandler;
 
   final boolean debug; // tasks get their creation site (Task.noteSite)
@@ -103,6 +105,8 @@ public final class Loop extends Ref {
     if (Native.acore_loop_is_closed(ptr) == 1)
       return;
     Native.acore_loop_close(ptr);
+    shut = true;
+    ready.clear(); // their C calls are dropped
     if (executor != null) {
       executor.close();
       executor = null;
@@ -111,8 +115,40 @@ public final class Loop extends Ref {
 
   // ---- futures and tasks ----------------------------------------------------
 
-  /** A new pending future of this loop. */
-  public <T> Future<T> newFuture() { return new Future<>(this, Native.acore_future_new(p())); }
+  /** A new pending future of this loop (a Java future: C gets it when a
+   *  task awaits it or a combinator takes it). */
+  public <T> Future<T> newFuture() {
+    if (shut || closed)
+      throw new AcoreException.Closed("the loop is closed");
+    return new Future<>(this);
+  }
+
+  // ---- the done callbacks of Java futures -----------------------------------
+
+  /** Java futures done, each with the callbacks it had then: a pair per
+   *  C call queued (jk_dispatch_soon), run in that order. */
+  private final ArrayDeque<Object> ready = new ArrayDeque<>();
+  private Fn dispatcher; // the loop's kit value: C calls it (jk_dispatch_cb)
+
+  /** Run `cbs` of the done future `f` on a later iteration. */
+  void dispatchSoon(Future<?> f, Object cbs) {
+    if (dispatcher == null) {
+      Fn d = new Fn(Fn.NONE) {
+        @Override long call0() {
+          Future<?> g = (Future<?>) ready.poll();
+          Object c = ready.poll();
+          if (g != null)
+            g.runCallbacks(c);
+          return 0;
+        }
+      };
+      Native.jk_loop_set_dispatcher(p(), d);
+      dispatcher = d;
+    }
+    Native.jk_dispatch_soon(p());
+    ready.add(f);
+    ready.add(cbs);
+  }
 
   /** Start `step` as a task (its first step runs on a later iteration). */
   public <T> Task<T> spawn(Step<T> step) { return Task.spawn(this, step); }
@@ -191,33 +227,58 @@ public final class Loop extends Ref {
    *  or fails with its exception (the cause of an AcoreException.Host).
    *  Cancelling the future before the job starts means it never runs. */
   public <T> Future<T> runInExecutor(Executor ex, Callable<T> job) {
-    return submit(ex, new Fn(Fn.NONE) {
-      @Override Object work(long w) throws Exception { return job.call(); }
+    Future<T> f = new Future<>(this);
+    return submit(ex, f, new ExecJob(f) {
+      @Override Object work(long w) throws Exception {
+        value = job.call();
+        return null;
+      }
     });
   }
 
   /** job.run(token) on a worker of `ex`, as above; the token says whether
    *  the future was cancelled while the job runs (CancelToken). */
   public <T> Future<T> runInExecutor(Executor ex, Job<T> job) {
-    return submit(ex, new Fn(Fn.NONE) {
+    Future<T> f = new Future<>(this);
+    return submit(ex, f, new ExecJob(f) {
       @Override Object work(long w) throws Exception {
         CancelToken token = new CancelToken(w);
         try {
-          return job.run(token);
+          value = job.run(token);
         } finally {
           token.end();
         }
+        return null;
       }
     });
   }
 
-  private <T> Future<T> submit(Executor ex, Fn work) {
+  /** A job: work() on a worker stores its value here (an exception fails
+   *  the job's C future); callInt(state) on the loop thread completes the
+   *  Java future (jk_submit). */
+  private abstract static class ExecJob extends Fn {
+    final Future<?> future;
+    volatile Object value; // written by the worker before C completes the job
+
+    ExecJob(Future<?> future) {
+      super(Fn.NONE);
+      this.future = future;
+    }
+
+    @Override long callInt(long state) {
+      future.jobDone((int) state, value);
+      return 0;
+    }
+  }
+
+  private <T> Future<T> submit(Executor ex, Future<T> f, ExecJob job) {
     if (ex == null) {
       if (executor == null)
         executor = new Executor(0);
       ex = executor;
     }
-    return new Future<>(this, Native.jk_run_in_executor(p(), ex.p(), work));
+    f.src = Native.jk_submit(p(), ex.p(), job);
+    return f;
   }
 
   /** A report to the error handler. */

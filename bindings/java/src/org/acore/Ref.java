@@ -11,12 +11,18 @@ abstract class Ref implements AutoCloseable {
   static final int LOOP = 0, FUTURE = 1, TASK = 2, HANDLE = 3, GROUP = 4, SEM = 5,
       LOCK = 6, EVENT = 7, COND = 8, QUEUE = 9, EXECUTOR = 10;
 
-  final long ptr;
+  long ptr; // 0: no C object yet (a Java future, Future.java)
   boolean closed;
-  private final Release release;
-  private final Cleaner.Cleanable cleanable;
+  private Release release;
+  private Cleaner.Cleanable cleanable;
 
   Ref(int kind, long ptr, Loop loop) {
+    if (ptr != 0)
+      bind(kind, ptr, loop);
+  }
+
+  /** Hold the C reference `ptr` from now on (once). */
+  final void bind(int kind, long ptr, Loop loop) {
     this.ptr = ptr;
     this.release = new Release(kind, ptr, loop == null ? 0 : loop.ptr);
     this.cleanable = CLEANER.register(this, release);
@@ -33,6 +39,8 @@ abstract class Ref implements AutoCloseable {
    *  AcoreException.Closed). Closing twice is harmless. */
   @Override public void close() {
     closed = true;
+    if (release == null)
+      return;
     Loop cur = Loop.CURRENT.get();
     if (cur != null && cur.ptr == release.loop)
       release.direct = true;
@@ -42,6 +50,8 @@ abstract class Ref implements AutoCloseable {
   /** Drop the reference now but keep the object usable (a detached task:
    *  the loop holds it while its steps run). Loop thread. */
   final void disown() {
+    if (release == null)
+      return;
     release.direct = true;
     cleanable.clean();
   }
