@@ -237,6 +237,28 @@ class CoreTest {
     }
   }
 
+  @Test void callSoonHandlesCancelAndKeepOrder() {
+    try (Loop loop = new Loop()) {
+      List<Integer> seen = new ArrayList<>();
+      Future<Integer> f = loop.newFuture();
+      loop.callSoon(() -> seen.add(1));
+      Handle h = loop.callSoon(() -> seen.add(2));
+      f.onDone(() -> seen.add(3));
+      f.complete(0); // its callbacks queue behind the calls made before
+      loop.callSoon(() -> seen.add(4));
+      assertTrue(h.cancel());
+      assertFalse(h.cancel());
+      assertTrue(h.isCancelled());
+      loop.run();
+      assertEquals(List.of(1, 3, 4), seen);
+      Handle ran = loop.callSoon(() -> {});
+      loop.run();
+      assertFalse(ran.cancel());
+      assertFalse(ran.isCancelled());
+      assertThrows(AcoreException.class, () -> loop.callSoon(null));
+    }
+  }
+
   @Test void callHandlesCancel() {
     try (Loop loop = new Loop()) {
       int[] n = {0};

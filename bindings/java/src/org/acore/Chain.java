@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 package org.acore;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -21,41 +19,59 @@ import java.util.function.Function;
  * after it).
  */
 public final class Chain<V> {
-  private final List<Object> stages; // Function: await stage or map stage
-  private final List<Boolean> awaits;
+  // A chain is immutable: each stage is a node pointing at the chain it
+  // extends (adding is O(1)); the stages as arrays are made once, by the
+  // first step() of this very chain.
+  private final Chain<?> prev;
+  private final Object stage; // a Function: await stage or map stage
+  private final boolean await;
+  private final int length;
+  private Plan plan; // safely published by its final fields
 
-  private Chain(List<Object> stages, List<Boolean> awaits) {
-    this.stages = stages;
-    this.awaits = awaits;
+  private static final class Plan {
+    final Object[] stages;
+    final boolean[] awaits;
+
+    Plan(Object[] stages, boolean[] awaits) {
+      this.stages = stages;
+      this.awaits = awaits;
+    }
+  }
+
+  private Chain(Chain<?> prev, Object stage, boolean await) {
+    this.prev = prev;
+    this.stage = stage;
+    this.await = await;
+    this.length = prev == null ? 0 : prev.length + 1;
   }
 
   /** A chain whose first value is null. */
-  public static Chain<Void> start() { return new Chain<>(new ArrayList<>(), new ArrayList<>()); }
+  public static Chain<Void> start() { return new Chain<>(null, null, false); }
 
   /** Await the future `stage` makes of the current value; its result is
    *  the next value. */
   public <R> Chain<R> thenAwait(Function<? super V, ? extends Future<? extends R>> stage) {
-    return add(stage, true);
+    return new Chain<>(this, stage, true);
   }
 
   /** Map the current value (no waiting). */
-  public <R> Chain<R> then(Function<? super V, ? extends R> fn) { return add(fn, false); }
-
-  private <R> Chain<R> add(Object stage, boolean await) {
-    List<Object> s = new ArrayList<>(stages);
-    List<Boolean> a = new ArrayList<>(awaits);
-    s.add(stage);
-    a.add(await);
-    return new Chain<>(s, a);
-  }
+  public <R> Chain<R> then(Function<? super V, ? extends R> fn) { return new Chain<>(this, fn, false); }
 
   /** The step running this chain (a new one per task). */
   @SuppressWarnings({"unchecked", "rawtypes"})
   Step<V> step() {
-    Object[] s = stages.toArray();
-    boolean[] a = new boolean[s.length];
-    for (int i = 0; i < s.length; i++)
-      a[i] = awaits.get(i);
+    Plan p = plan;
+    if (p == null) {
+      Object[] st = new Object[length];
+      boolean[] aw = new boolean[length];
+      for (Chain<?> c = this; c.prev != null; c = c.prev) {
+        st[c.length - 1] = c.stage;
+        aw[c.length - 1] = c.await;
+      }
+      plan = p = new Plan(st, aw);
+    }
+    Object[] s = p.stages;
+    boolean[] a = p.awaits;
     return new Step<V>() {
       int next;
       Object value;

@@ -125,20 +125,23 @@ public final class Loop extends Ref {
 
   // ---- the done callbacks of Java futures -----------------------------------
 
-  /** Java futures done, each with the callbacks it had then: a pair per
-   *  C call queued (jk_dispatch_soon), run in that order. */
+  /** What the loop's dispatcher runs, one entry per C call queued
+   *  (jk_dispatch_soon), in that order: a Handle (callSoon), or a Java
+   *  future done and the callbacks it had then. */
   private final ArrayDeque<Object> ready = new ArrayDeque<>();
   private Fn dispatcher; // the loop's kit value: C calls it (jk_dispatch_cb)
 
-  /** Run `cbs` of the done future `f` on a later iteration. */
-  void dispatchSoon(Future<?> f, Object cbs) {
+  /** Run the handle `a` (b: null), or the callbacks `b` of the done
+   *  future `a`, on a later iteration. */
+  void dispatchSoon(Object a, Object b) {
     if (dispatcher == null) {
       Fn d = new Fn(Fn.NONE) {
         @Override long call0() {
-          Future<?> g = (Future<?>) ready.poll();
-          Object c = ready.poll();
-          if (g != null)
-            g.runCallbacks(c);
+          Object x = ready.poll();
+          if (x instanceof Handle)
+            ((Handle) x).run(Loop.this);
+          else if (x != null)
+            ((Future<?>) x).runCallbacks(ready.poll());
           return 0;
         }
       };
@@ -146,8 +149,9 @@ public final class Loop extends Ref {
       dispatcher = d;
     }
     Native.jk_dispatch_soon(p());
-    ready.add(f);
-    ready.add(cbs);
+    ready.add(a);
+    if (b != null)
+      ready.add(b);
   }
 
   /** Start `step` as a task (its first step runs on a later iteration). */
@@ -167,7 +171,11 @@ public final class Loop extends Ref {
 
   /** fn() on a later iteration. */
   public Handle callSoon(Runnable fn) {
-    return new Handle(this, Native.acore_kit_call_soon(p(), Fn.of(fn)));
+    if (fn == null)
+      throw AcoreException.of(-1, "EINVAL", "no callback", null);
+    Handle h = new Handle(fn);
+    dispatchSoon(h, null);
+    return h;
   }
 
   /** fn() after `delay` seconds. */
