@@ -3,6 +3,8 @@ package org.acore;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Every Java object acore holds is released: at close, through a Cleaner. */
@@ -77,5 +79,42 @@ class LifetimeTest {
       assertTrue(Native.jk_live_refs() >= base + 900); // (the GC may have begun)
       assertTrue(settled(loop) <= base);
     }
+  }
+
+  /** Objects made on the loop's thread while it runs are the loop's to
+   *  release: once unreachable, at the start of a later run. */
+  @Test void theLoopDropsWhatItsRunsMade() throws Exception {
+    try (Loop loop = new Loop()) {
+      loop.callSoon(() -> {}); // the loop's dispatcher: one reference till close
+      long base = settled(loop);
+      loop.callSoon(() -> {
+        for (int i = 0; i < 1000; i++)
+          loop.spawn(t -> t.done(new Object())); // value held by the task only
+      });
+      loop.run();
+      assertTrue(Native.jk_live_refs() >= base + 900); // (the GC may have begun)
+      assertTrue(settled(loop) <= base);
+    }
+  }
+
+  /** What a closed loop's runs made and is still alive is released by the
+   *  sweeper once unreachable. */
+  @Test void aClosedLoopsObjectsAreSweptOnceUnreachable() throws Exception {
+    long base = settled(null);
+    List<Task<Object>> keep = new ArrayList<>();
+    Loop loop = new Loop();
+    loop.callSoon(() -> {
+      for (int i = 0; i < 1000; i++)
+        keep.add(loop.spawn(t -> t.done(new Object())));
+    });
+    loop.run();
+    loop.close();
+    assertEquals(base + 1000, Native.jk_live_refs());
+    keep.clear();
+    for (int i = 0; i < 250 && Native.jk_live_refs() > base; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertTrue(Native.jk_live_refs() <= base);
   }
 }

@@ -20,6 +20,9 @@ public final class Loop extends Ref {
 
   private Executor executor; // the default one, made on first use
   private boolean shut; // close() ran
+  /** The references of objects made on this loop's thread while it runs
+   *  (Ref): released on this thread once unreachable. */
+  final Ref.Tracker tracker = new Ref.Tracker(this);
   private Consumer<ErrorContext> errorHandler;
 
   final boolean debug; // tasks get their creation site (Task.noteSite)
@@ -55,6 +58,8 @@ public final class Loop extends Ref {
   private long running(Body b) {
     Loop outer = CURRENT.get();
     CURRENT.set(this);
+    if (tracker.open())
+      tracker.drain();
     try {
       return b.run();
     } finally {
@@ -106,6 +111,7 @@ public final class Loop extends Ref {
       return;
     Native.acore_loop_close(ptr);
     shut = true;
+    tracker.close();
     ready.clear(); // their C calls are dropped
     if (executor != null) {
       executor.close();
