@@ -76,7 +76,8 @@ public class Future<T> extends Ref {
     Signal(Loop loop, long ptr) { super(loop, ptr); }
 
     @Override public Void result() {
-      super.result();
+      if (fptr == 0 || closed || Native.acore_future_state(fptr) != RESULT)
+        super.result(); // throws
       return null;
     }
   }

@@ -10,6 +10,7 @@ import org.acore.Future.Signal;
  */
 public final class Semaphore extends Ref {
   final Loop loop;
+  private final Future.Finisher finisher = x -> Native.acore_sem_acquire_finish(ptr, x.fptr);
 
   public Semaphore(Loop loop, long permits, boolean bounded) {
     super(SEM, Native.acore_sem_new(loop.p(), permits, bounded ? 1 : 0), loop);
@@ -21,7 +22,7 @@ public final class Semaphore extends Ref {
   /** A future done once the permit is granted (await it in a task). */
   public Future<Void> acquire() {
     Future<Void> f = new Signal(loop, Native.acore_sem_acquire(p(), 1));
-    f.finish = x -> Native.acore_sem_acquire_finish(ptr, x.fptr);
+    f.finish = finisher;
     return f;
   }
 
