@@ -82,6 +82,36 @@ class CoreTest {
     }
   }
 
+  /** A future a task resumed from leaves C (settle) and stays whole: its
+   *  result, its later callbacks, and C gets it again for a combinator
+   *  (wait hands back the very object). */
+  @Test void aFutureATaskResumedFromStaysWhole() {
+    try (Loop loop = new Loop()) {
+      Future<String> f = loop.newFuture();
+      Task<String> t = loop.spawn(Chain.start().thenAwait(v -> f).then(v -> v + "!"));
+      loop.callSoon(() -> f.complete("x"));
+      assertEquals("x!", loop.runUntilComplete(t));
+      assertEquals("x", f.result());
+      List<Object> seen = new ArrayList<>();
+      f.onDone(x -> seen.add(x.result()));
+      Task<List<String>> g = loop.spawn(Chain.start().thenAwait(v -> Acore.gather(f, f)));
+      assertEquals(List.of("x", "x"), loop.runUntilComplete(g));
+      Task<Acore.Waited<Future<String>>> w = loop.spawn(Chain.start()
+          .thenAwait(v -> Acore.wait(List.of(f), Acore.When.ALL_COMPLETED, Acore.NO_TIMEOUT)));
+      Acore.Waited<Future<String>> r = loop.runUntilComplete(w);
+      assertSame(f, r.done.get(0));
+      assertTrue(r.pending.isEmpty());
+      assertEquals(List.of("x"), seen);
+      Future<String> c = loop.newFuture();
+      Task<Object> waiter = loop.spawn(Chain.start().thenAwait(v -> c));
+      loop.runOnce(true);
+      c.cancel("gone");
+      loop.run();
+      assertTrue(waiter.isCancelled());
+      assertEquals("gone", assertThrows(CancellationException.class, c::result).getMessage());
+    }
+  }
+
   @Test void anyJavaObjectIsAResult() {
     try (Loop loop = new Loop()) {
       Object o = new Object();

@@ -115,13 +115,14 @@ public final class Acore {
   public static <F extends Future<?>> Future<Waited<F>> wait(List<F> fs, When when, double timeout) {
     Loop l = Loop.current();
     List<F> given = new ArrayList<>(fs);
-    long w = Native.acore_kit_wait(l.p(), ptrs(given), when.ordinal(), timeout);
+    long[] ps = ptrs(given);
+    Map<Long, F> by = new HashMap<>(); // the C futures given (a settled one's may change)
+    for (int i = 0; i < ps.length; i++)
+      by.put(ps[i], given.get(i));
+    long w = Native.acore_kit_wait(l.p(), ps, when.ordinal(), timeout);
     return new Future<Waited<F>>(l, w) {
       @Override public Waited<F> result() {
         super.result();
-        Map<Long, F> by = new HashMap<>();
-        for (F f : given)
-          by.put(f.fptr, f);
         return new Waited<>(pick(by, Native.acore_kit_wait_done_list(fptr)),
             pick(by, Native.acore_kit_wait_pending_list(fptr)));
       }

@@ -272,6 +272,28 @@ public class Future<T> extends Ref {
     cPending = true;
   }
 
+  /** A plain future a task has just resumed from (Task.StepFn): when C
+   *  holds a result or a cancellation, take it into Java and drop the C
+   *  reference now, so its C memory goes at once and not after a GC (C
+   *  gets a new C future if it needs one again). Failures stay in C (their
+   *  report when unread is C's); tasks and combinators' futures (their
+   *  result() reads C) are left alone. Loop thread. */
+  final void settle() {
+    if (fptr == 0 || closed || src != 0 || ptr != fptr
+        || (getClass() != Future.class && getClass() != Signal.class))
+      return;
+    int st = (int) Native.acore_future_state(fptr);
+    if (st == RESULT)
+      outcome = getClass() == Signal.class ? null : Native.jk_value(fptr);
+    else if (st == CANCELLED)
+      outcome = Native.acore_future_cancel_message(fptr);
+    else
+      return;
+    state = st;
+    unbind();
+    fptr = 0;
+  }
+
   /** A done Java future: its callbacks to the loop (a later iteration). */
   private void schedule() {
     if (cbs == null)

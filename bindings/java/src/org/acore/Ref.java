@@ -66,6 +66,16 @@ abstract class Ref implements AutoCloseable {
    *  the loop holds it while its steps run). Loop thread. */
   final void disown() { dropNow(); }
 
+  /** Drop the reference now and forget it: the object holds no C
+   *  reference until bind() again (a settled future). Loop thread. */
+  final void unbind() {
+    dropNow();
+    ptr = 0;
+    tracked = null;
+    release = null;
+    cleanable = null;
+  }
+
   private void dropNow() {
     if (tracked != null) {
       tracked.owner.dropNow(tracked);

@@ -150,10 +150,13 @@ public final class Task<T> extends Future<T> {
           return Native.acore_task_finish_cancelled(t.ptr);
       }
       Future<?> a = t.awaited;
-      if (a != null && a.finish != null) {
-        Future.Finisher fin = a.finish;
-        a.finish = null;
-        fin.finish(a);
+      if (a != null) {
+        if (a.finish != null) {
+          Future.Finisher fin = a.finish;
+          a.finish = null;
+          fin.finish(a);
+        }
+        a.settle();
       }
       try {
         Verdict v = step.step(t);
