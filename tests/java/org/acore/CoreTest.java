@@ -366,5 +366,11 @@ class CoreTest {
     loop.close();
     assertTrue(loop.isClosed());
     assertThrows(AcoreException.Closed.class, loop::newFuture);
+    Loop other = new Loop();
+    Future<Integer> g = other.newFuture();
+    g.onDone(() -> {});
+    other.close();
+    assertThrows(AcoreException.Closed.class, () -> g.complete(1));
+    assertFalse(g.isDone()); // nothing changed
   }
 }

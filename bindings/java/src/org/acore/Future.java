@@ -192,10 +192,10 @@ public class Future<T> extends Ref {
     }
     if (state != PENDING)
       throw alreadyDone();
+    if (src == 0)
+      schedule(); // first: a closed loop throws with nothing changed
     state = RESULT;
     outcome = value;
-    if (src == 0)
-      schedule();
   }
 
   /** Fail with `error`: result() throws it (wrapped in AcoreException.Host
@@ -217,10 +217,10 @@ public class Future<T> extends Ref {
       return Native.acore_future_cancel(fptr, message) == 1;
     if (state != PENDING || (src != 0 && Native.acore_future_cancel(src, message) != 1))
       return false;
-    state = CANCELLED;
-    outcome = message;
     if (src == 0)
       schedule(); // else the job's done callback runs them
+    state = CANCELLED;
+    outcome = message;
     return true;
   }
 
@@ -298,9 +298,8 @@ public class Future<T> extends Ref {
   private void schedule() {
     if (cbs == null)
       return;
-    Object c = cbs;
+    loop.dispatchSoon(this, cbs);
     cbs = null;
-    loop.dispatchSoon(this, c);
   }
 
   /** Run callbacks (one or a Cbs list); an exception goes to the loop's
