@@ -240,6 +240,7 @@ int pyac_sync_init(PyObject *m);
 int pyac_queue_init(PyObject *m);
 int pyac_signal_init(PyObject *m);  /* acore.Signal (pyac_signal.c) */
 int pyac_proc_init(PyObject *m);    /* acore.Process (pyac_proc.c) */
+int pyac_transport_init(PyObject *m); /* SocketTransportBase (pyac_transport.c) */
 int pyac_dns_init(PyObject *m);     /* _getaddrinfo ... (pyac_dns.c) */
 PyObject *pyac_loop_sleep(PyLoop *loop, PyObject *arg);
 PyObject *pyac_loop_gather(PyLoop *loop, PyObject *args);  /* release what it holds */

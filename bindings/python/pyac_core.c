@@ -492,7 +492,7 @@ int pyac_init(PyObject *m) {
       pyac_comb_init(m) < 0 ||
       pyac_queue_init(m) < 0 || pyac_graph_init(m) < 0 ||
       pyac_signal_init(m) < 0 || pyac_proc_init(m) < 0 ||
-      pyac_dns_init(m) < 0)
+      pyac_dns_init(m) < 0 || pyac_transport_init(m) < 0)
     return -1;
   return 0;
 }

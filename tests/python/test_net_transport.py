@@ -12,7 +12,8 @@ import tempfile
 import unittest
 
 import acore
-from pyac_testcase import LoopTestCase, assert_same_outcomes, unused_port
+from pyac_testcase import (DifferentialTestCase, LoopTestCase,
+                           assert_same_outcomes, unused_port)
 
 
 class Recorder(asyncio.Protocol):
@@ -423,6 +424,144 @@ class TestStreamsAndTLS(LoopTestCase):
                     ssl_handshake_timeout=0.2)
             srv.close()
         self.run_co(main())
+
+
+class Probe(asyncio.Protocol):
+    """Records, for the differential cases, what the transport did: the
+    data, eof, connection_lost's exception type; raises in data_received
+    when asked."""
+
+    def __init__(self, loop, fail=False):
+        self.data = bytearray()
+        self.events = []
+        self.fail = fail
+        self.lost = loop.create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.data += data
+        if self.fail:
+            raise ValueError("refused")
+
+    def eof_received(self):
+        self.events.append("eof")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", type(exc).__name__))
+        self.lost.set_result(None)
+
+
+async def _pair(loop, fail=False):
+    """A transport on one end of a socketpair, the other end (blocking
+    off), and the protocol; exception handler calls go to .reports."""
+    a, b = socket.socketpair()
+    b.setblocking(False)
+    reports = []
+    loop.set_exception_handler(
+        lambda lp, ctx: reports.append(
+            (ctx["message"], type(ctx.get("exception")).__name__)))
+    tr, pr = await loop.create_connection(lambda: Probe(loop, fail), sock=a)
+    pr.reports = reports
+    return tr, pr, b
+
+
+async def _drain_peer(b, want):
+    got = bytearray()
+    while len(got) < want:
+        try:
+            chunk = b.recv(1 << 20)
+        except BlockingIOError:
+            await asyncio.sleep(0.001)
+            continue
+        if not chunk:
+            break
+        got += chunk
+    return bytes(got)
+
+
+def _err(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - compared
+        return (type(exc).__name__, str(exc))
+    return None
+
+
+class TestTransportFastPaths(DifferentialTestCase):
+    """The transport's C paths (pyac_transport.c: _read_ready, write,
+    is_closing) against asyncio's selector transport: each case on both
+    loops, the records equal."""
+
+    def test_net_transport_write_arguments(self):
+        async def main(loop):
+            tr, pr, b = await _pair(loop)
+            out = [_err(lambda: tr.write("text")), _err(lambda: tr.write(7)),
+                   _err(lambda: tr.write(b"")), tr.is_closing()]
+            tr.write(bytearray(b"ab"))
+            tr.write(memoryview(b"cd"))
+            out.append(await _drain_peer(b, 4))
+            tr.write_eof()
+            out.append(_err(lambda: tr.write(b"x")))
+            out.append(await _drain_peer(b, 1))  # b"": the end of file
+            tr.close()
+            out.append(tr.is_closing())
+            out.append(_err(lambda: tr.write(b"after close")))
+            await pr.lost
+            b.close()
+            return out, pr.events, pr.reports
+        self.each(main)
+
+    def test_net_transport_write_memoryviews(self):
+        import array
+        # 4 MB: sent in parts. (Bytes: asyncio 3.11 slices a memoryview of
+        # wider items by item, not by byte, after a partial send.)
+        big = bytes(range(256)) * (4 * 4096)
+
+        async def main(loop):
+            tr, pr, b = await _pair(loop)
+            tr.write(memoryview(array.array("i", [1, 2, 3])))
+            first = await _drain_peer(b, 12)
+            tr.write(memoryview(big))
+            tr.write(b"tail")
+            rest = await _drain_peer(b, len(big) + 4)
+            ok = rest == big + b"tail"
+            tr.write(memoryview(b"abcdef")[::2])  # not contiguous: fatal
+            await pr.lost
+            b.close()
+            return first, ok, pr.events, pr.reports
+        self.each(main)
+
+    def test_net_transport_data_received_error(self):
+        async def main(loop):
+            tr, pr, b = await _pair(loop, fail=True)
+            b.send(b"boom")
+            await pr.lost
+            b.close()
+            return bytes(pr.data), pr.events, pr.reports, tr.is_closing()
+        self.each(main)
+
+    def test_net_transport_read_eof_and_reset(self):
+        async def main(loop):
+            tr, pr, b = await _pair(loop)
+            b.send(b"last")
+            b.shutdown(socket.SHUT_WR)
+            await pr.lost  # eof_received returned None: closed
+            out = [bytes(pr.data), pr.events]
+            b.close()
+            tr2, pr2, c = await _pair(loop)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            tr2.pause_reading()
+            c.close()  # a reset for the transport's writes
+            await asyncio.sleep(0.01)
+            tr2.write(b"into a closed socket")
+            await pr2.lost
+            tr2.write(b"after the loss")  # counted, ignored
+            out += [pr2.events, pr2.reports, tr2.is_closing()]
+            return out
+        self.each(main)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,6 @@ class NetLoopMixin(ConnectMixin):
         super().__init__(*args, **kwargs)
         # fd -> transport, for asyncio's "fd used by a transport" check
         self._transports = _weakref.WeakValueDictionary()
-        # what transports read into (one loop thread: one buffer)
-        self._recv_view = memoryview(bytearray(256 * 1024))
 
     # ---- readiness -------------------------------------------------------
 

@@ -6,6 +6,12 @@ Design notes
 - Readiness callbacks are C Handles (loop._add_reader/_add_writer): the
   transport registers its bound methods once per state change, not per
   event.
+- The hot paths are C (pyac_transport.c, the base class
+  SocketTransportBase): _read_ready (recv, then data_received), write()
+  while nothing is buffered, and is_closing(); the state they read
+  (_protocol, _buffer, _fd, _conn_lost, _closing, _eof_written,
+  _sendfile_busy, _buffered) is the C base's fields. What is rare stays
+  here: end of file, errors, BufferedProtocol reads, buffered writes.
 - Writes go straight to the socket while nothing is buffered; what the
   kernel does not take waits in one bytearray, sent when the socket is
   writable. The protocol is paused above the high-water mark and resumed
@@ -23,7 +29,8 @@ from asyncio import protocols as _protocols
 from asyncio import transports as _transports
 from asyncio.trsock import TransportSocket
 
-_MAX_READ = 256 * 1024
+from ._lowlevel import SocketTransportBase as _Base
+
 _BLOCKED = (BlockingIOError, InterruptedError)
 
 
@@ -34,13 +41,12 @@ def _set_nodelay(sock):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class SocketTransport(_transports.Transport):
+class SocketTransport(_Base, _transports.Transport):
     """A connected stream socket (TCP or Unix) as an asyncio transport."""
 
     _sock = None  # until __init__ has it (__del__ reads it)
     _start_tls_compatible = True
     _sendfile_compatible = _constants._SendfileMode.TRY_NATIVE
-    max_size = _MAX_READ
 
     def __init__(self, loop, sock, protocol, waiter=None, extra=None,
                  server=None):
@@ -58,9 +64,6 @@ class SocketTransport(_transports.Transport):
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
-        self._recv_into = sock.recv_into
-        self._send = sock.send
-        self._view = loop._recv_view
         self._server = server
         self._buffer = bytearray()
         self._conn_lost = 0
@@ -120,9 +123,6 @@ class SocketTransport(_transports.Transport):
     def get_protocol(self):
         return self._protocol
 
-    def is_closing(self):
-        return self._closing
-
     # ---- reading ----
 
     def is_reading(self):
@@ -140,34 +140,6 @@ class SocketTransport(_transports.Transport):
         self._paused = False
         if not self._eof:
             self._loop._add_reader(self._fd, self._read_ready)
-
-    def _read_ready(self):
-        if self._conn_lost:
-            return
-        if self._buffered:
-            self._read_buffered()
-            return
-        try:
-            # into the loop's buffer, then copied: a 256 KiB recv() would
-            # map and unmap memory on every call
-            n = self._recv_into(self._view)
-        except _BLOCKED:
-            return
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal read error on socket transport")
-            return
-        if not n:
-            self._read_eof()
-            return
-        try:
-            self._protocol.data_received(self._view[:n].tobytes())
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(
-                exc, "Fatal error: protocol.data_received() call failed.")
 
     def _read_buffered(self):
         try:
@@ -216,37 +188,27 @@ class SocketTransport(_transports.Transport):
 
     # ---- writing ----
 
-    def write(self, data):
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be a bytes-like object, "
-                            f"not {type(data).__name__!r}")
-        if self._eof_written:
-            raise RuntimeError("Cannot call write() after write_eof()")
-        if self._sendfile_busy:
-            raise RuntimeError("unable to write; sendfile is in progress")
-        if not data:
-            return
-        if self._conn_lost:
-            if self._conn_lost >= _constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES:
-                from asyncio.log import logger
-                logger.warning("socket.send() raised exception.")
-            self._conn_lost += 1
-            return
-        if not self._buffer:
-            try:
-                n = self._send(data)
-            except _BLOCKED:
-                n = 0
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                self._fatal_error(exc, "Fatal write error on socket transport")
-                return
-            if n == len(data):
-                return
-            if n:
-                data = memoryview(data)[n:]
-            self._loop._add_writer(self._fd, self._write_ready)
+    # write() is C (the base class): it sends at once while nothing is
+    # buffered and calls these for the rest.
+
+    def _write_lost(self):
+        """write() after the connection was lost: counted, warned about."""
+        if self._conn_lost >= _constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES:
+            from asyncio.log import logger
+            logger.warning("socket.send() raised exception.")
+        self._conn_lost += 1
+
+    def _queue(self, data):
+        """write() while data waits: append it."""
+        self._buffer += data
+        self._maybe_pause_protocol()
+
+    def _queue_rest(self, data, sent):
+        """write() sent the first `sent` bytes of `data`: buffer the rest
+        and send it when the socket is writable."""
+        if sent:
+            data = memoryview(data).cast("B")[sent:]
+        self._loop._add_writer(self._fd, self._write_ready)
         self._buffer += data
         self._maybe_pause_protocol()
 
@@ -415,7 +377,7 @@ class SocketTransport(_transports.Transport):
             self._loop._remove_reader(self._fd)
             self._loop._remove_writer(self._fd)
             self._sock.close()
-            self._sock = self._recv_into = self._send = None
+            self._sock = None
             self._protocol = None
             server = self._server
             self._server = None
