@@ -472,5 +472,175 @@ class SubprocessTest(DifferentialTestCase):
         self.assertEqual(self.each(main), ["ValueError", "ValueError"])
 
 
+def _watched(loop, fd):
+    """(read interest, write interest) of fd on the loop's readiness: on
+    acore, its fd watcher (acore/fd.h) through loop._fd_watched; on
+    asyncio, its selector's key."""
+    if isinstance(loop, acore.Loop):
+        return loop._fd_watched(fd)
+    try:
+        key = loop._selector.get_key(fd)
+    except KeyError:
+        return (False, False)
+    import selectors
+    return (bool(key.events & selectors.EVENT_READ),
+            bool(key.events & selectors.EVENT_WRITE))
+
+
+class Flow(Recorder):
+    """A Recorder that also records pause_writing / resume_writing and the
+    order in which the transport's wait() completed."""
+
+    def pause_writing(self):
+        self.events.append("pause")
+
+    def resume_writing(self):
+        self.events.append("resume")
+
+
+class SubprocessPipeTest(DifferentialTestCase):
+    """The child's pipes: asyncio's pipe transports (unix_events) on the
+    loop's readiness, which on acore's loop is acore's fd watchers. Each
+    case on both loops; the records must be equal."""
+    bound = 30.0
+
+    def test_subprocess_pipes_on_the_loops_readiness(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Flow(loop), PY, "-c",
+                "import sys, time; time.sleep(0.2); sys.stdin.read()",
+                stderr=DEVNULL)
+            w, r = tr.get_pipe_transport(0), tr.get_pipe_transport(1)
+            wfd = w.get_extra_info("pipe").fileno()
+            rfd = r.get_extra_info("pipe").fileno()
+            out = [_watched(loop, rfd), _watched(loop, wfd)]
+            w.write(b"q" * 1000000)  # more than the pipe holds: a writer
+            out.append(_watched(loop, wfd))
+            r.pause_reading()
+            out.append(_watched(loop, rfd))
+            r.resume_reading()
+            out.append(_watched(loop, rfd))
+            w.close()  # flushes, then closes
+            await pr.done
+            out += [_watched(loop, rfd), _watched(loop, wfd),
+                    tr.get_returncode()]
+            tr.close()
+            return out
+        # (the write pipe's transport also reads: to see the reader go)
+        self.assertEqual(self.each(main), [
+            (True, False), (True, False), (True, True), (False, False),
+            (True, False), (False, False), (False, False), 0])
+
+    def test_subprocess_pipe_pause_and_resume_reading(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Flow(loop), PY, "-c",
+                "import os, sys; os.write(1, b'a\\n'); sys.stdin.readline(); "
+                "os.write(1, b'b\\n')",
+                stderr=DEVNULL)
+            r = tr.get_pipe_transport(1)
+            while not pr.data[1]:
+                await asyncio.sleep(0.005)
+            r.pause_reading()
+            rfd = r.get_extra_info("pipe").fileno()
+            out = [pr.data[1], _watched(loop, rfd)]
+            tr.get_pipe_transport(0).write(b"go\n")
+            await asyncio.sleep(0.2)  # 'b' is in the pipe, not read
+            out.append(pr.data[1])
+            r.resume_reading()
+            out.append(_watched(loop, rfd))
+            await pr.done
+            out += [pr.data[1], tr.get_returncode()]
+            tr.close()
+            return out
+        self.assertEqual(self.each(main),
+                         [b"a\n", (False, False), b"a\n", (True, False),
+                          b"a\nb\n", 0])
+
+    def test_subprocess_stdin_write_limits_and_drain(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Flow(loop), PY, "-c",
+                "import sys, time; time.sleep(0.1); "
+                "print(len(sys.stdin.buffer.read()))", stderr=DEVNULL)
+            w = tr.get_pipe_transport(0)
+            out = [w.get_write_buffer_limits()]
+            w.set_write_buffer_limits(high=1000)
+            out.append(w.get_write_buffer_limits())
+            w.write(b"y" * 300000)
+            out += [w.get_write_buffer_size() > 1000, list(pr.events)]
+            w.write_eof()
+            await pr.done
+            out += [pr.events.count("pause"), pr.events.count("resume"),
+                    w.get_write_buffer_size(), pr.data[1]]
+            tr.close()
+            # the streams API: drain() waits for the pipe
+            p = await asyncio.create_subprocess_exec(
+                PY, "-c", "import sys, time; time.sleep(0.1); "
+                "print(len(sys.stdin.buffer.read()))",
+                stdin=PIPE, stdout=PIPE)
+            p.stdin.transport.set_write_buffer_limits(high=1000)
+            p.stdin.write(b"z" * 300000)
+            await p.stdin.drain()
+            out.append(p.stdin.transport.get_write_buffer_size() <= 250)
+            p.stdin.close()
+            out += [await p.stdout.read(), await p.wait()]
+            return out
+        self.assertEqual(self.each(main), [
+            (16384, 65536), (250, 1000), True, ["made", "pause"], 1, 1, 0,
+            b"300000\n", True, b"300000\n", 0])
+
+    def test_subprocess_pipe_close_and_get_pipe_transport(self):
+        async def main(loop):
+            tr, pr = await loop.subprocess_exec(
+                lambda: Flow(loop), "/bin/cat", stderr=DEVNULL)
+            out = [type(tr.get_pipe_transport(0)).__name__,
+                   type(tr.get_pipe_transport(1)).__name__,
+                   tr.get_pipe_transport(2), tr.get_returncode()]
+            w = tr.get_pipe_transport(0)
+            w.write(b"echoed")
+            w.close()  # cat sees the end of its input and exits
+            out += [w.is_closing(), w.get_write_buffer_size()]
+            await pr.done
+            out += [pr.data[1], pr.events, tr.get_returncode(),
+                    tr.get_pipe_transport(0) is w]
+            tr.close()
+            return out
+        self.assertEqual(self.each(main), [
+            "_UnixWritePipeTransport", "_UnixReadPipeTransport", None, None,
+            True, 0, b"echoed",
+            ["made", ("pipe_lost", 0, None), ("pipe_lost", 1, None),
+             "exited", ("lost", None)], 0, True])
+
+    def test_subprocess_exit_and_pipe_loss_order(self):
+        """wait() completes after every pipe_connection_lost, whichever
+        comes first, the exit or the pipes' end (asyncio's order)."""
+        async def main(loop):
+            out = []
+            for script in (
+                    # the pipes end, then (0.3 s later) the child exits
+                    "exec 1>&- 2>&-; sleep 0.3; exit 5",
+                    # the child exits (after wait() began); a grandchild
+                    # holds stdout 0.3 s more
+                    "sleep 0.1; (sleep 0.3; echo late) & exit 6"):
+                tr, pr = await loop.subprocess_exec(
+                    lambda: Flow(loop), "/bin/sh", "-c", script,
+                    stdin=DEVNULL)
+                waited = asyncio.ensure_future(tr._wait())
+                waited.add_done_callback(
+                    lambda f, ev=pr.events: ev.append(("wait", f.result())))
+                await pr.done
+                await waited
+                out.append((pr.events, pr.data[1], tr.get_returncode()))
+                tr.close()
+            return out
+        self.assertEqual(self.each(main), [
+            (["made", ("pipe_lost", 1, None), ("pipe_lost", 2, None),
+              "exited", ("lost", None), ("wait", 5)], b"", 5),
+            (["made", "exited", ("pipe_lost", 2, None),
+              ("pipe_lost", 1, None), ("lost", None), ("wait", 6)],
+             b"late\n", 6)])
+
+
 if __name__ == "__main__":
     unittest.main()
