@@ -3,7 +3,8 @@
  * pyac_transport.c - acore._lowlevel.SocketTransportBase: the hot paths of
  * the stream socket transport (acore/_transport.py derives from it): the
  * readiness callback that reads and hands the bytes to the protocol
- * (_read_ready), write() and is_closing(), in C.
+ * (_read_ready, also for a BufferedProtocol), write() and is_closing(),
+ * in C.
  *
  * Design notes
  * - The transport's state that these paths read is C fields exposed as the
@@ -12,9 +13,9 @@
  *   reads and assigns them as before; C reads them without a lookup.
  * - Reading: recv(2) into one 256 KiB buffer (the GIL is held from the
  *   recv to the copy, so one buffer serves every loop and thread), then
- *   data_received(bytes). End of file, a read error, a BufferedProtocol
- *   and the protocol's errors go to the Python half (_read_eof,
- *   _fatal_error, _read_buffered) exactly as the Python code did.
+ *   data_received(bytes); a BufferedProtocol: get_buffer(-1), recv into
+ *   it, buffer_updated(n). End of file and errors go to the Python half
+ *   (_read_eof, _fatal_error with asyncio's messages).
  * - Writing: with nothing buffered, send(2) at once; what the kernel does
  *   not take, a write while data waits, and a write after the connection
  *   was lost go to the Python half (_queue_rest, _queue, _write_lost).
@@ -116,30 +117,111 @@ static PyObject *deliver(PyTransportBase *self, Py_ssize_t n) {
   Py_RETURN_NONE;
 }
 
-static PyObject *tb_read_ready(PyTransportBase *self, PyObject *noarg) {
+/* recv(2) into buf: bytes read (0: end of file), RECV_AGAIN (would
+ * block), RECV_ERROR (the OSError set) or RECV_SIGNAL (a signal handler's
+ * exception set). */
+enum { RECV_AGAIN = -1, RECV_ERROR = -2, RECV_SIGNAL = -3 };
+
+static Py_ssize_t recv_some(int fd, void *buf, size_t len) {
   ssize_t n;
+
+  for (;;) {
+    n = recv(fd, buf, len, 0);
+    if (n >= 0)
+      return (Py_ssize_t)n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return RECV_AGAIN;
+    if (errno != EINTR) {
+      PyErr_SetFromErrno(PyExc_OSError);
+      return RECV_ERROR;
+    }
+    if (PyErr_CheckSignals() < 0)
+      return RECV_SIGNAL;
+  }
+}
+
+static const char READ_FAILED[] = "Fatal read error on socket transport";
+
+/* After recv_some: end of file, an error, or nothing to do (NULL for a
+ * signal handler's exception; else None or the Python half's result). */
+static PyObject *read_outcome(PyTransportBase *self, Py_ssize_t n) {
+  if (n == 0)
+    return call0(self, "_read_eof");
+  if (n == RECV_SIGNAL)
+    return NULL;
+  if (n == RECV_ERROR)
+    return fatal(self, READ_FAILED);
+  Py_RETURN_NONE;
+}
+
+static PyObject *str_get_buffer, *str_buffer_updated;
+
+/* A BufferedProtocol's read: get_buffer(-1), recv into it,
+ * buffer_updated(n); each failure as asyncio reports it. */
+static PyObject *read_buffered(PyTransportBase *self) {
+  PyObject *buf, *r, *args[2];
+  Py_buffer view;
+  Py_ssize_t n;
+
+  args[0] = self->protocol;
+  args[1] = PyLong_FromLong(-1);
+  if (args[1] == NULL)
+    return NULL;
+  if (self->protocol == NULL) /* as None.get_buffer would */
+    PyErr_SetString(PyExc_AttributeError, "the transport has no protocol");
+  buf = self->protocol == NULL
+            ? NULL
+            : PyObject_VectorcallMethod(str_get_buffer, args,
+                                        2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                        NULL);
+  Py_DECREF(args[1]);
+  if (buf != NULL && (n = PyObject_Length(buf)) <= 0) {
+    if (n == 0)
+      PyErr_SetString(PyExc_RuntimeError,
+                      "get_buffer() returned an empty buffer");
+    Py_CLEAR(buf);
+  }
+  if (buf == NULL)
+    return fatal(self, "Fatal error: protocol.get_buffer() call failed.");
+  if (PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE) < 0) {
+    /* socket.recv_into's own error for it */
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError,
+                 "recv_into() argument 'buffer' must be read-write "
+                 "bytes-like object, not %.200s",
+                 Py_TYPE(buf)->tp_name);
+    Py_DECREF(buf);
+    return fatal(self, READ_FAILED);
+  }
+  n = recv_some(self->fd, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  Py_DECREF(buf);
+  if (n <= 0)
+    return read_outcome(self, n);
+  args[1] = PyLong_FromSsize_t(n);
+  if (args[1] == NULL)
+    return NULL;
+  r = PyObject_VectorcallMethod(str_buffer_updated, args,
+                                2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+  Py_DECREF(args[1]);
+  if (r == NULL)
+    return fatal(self, "Fatal error: protocol.buffer_updated() call failed.");
+  Py_DECREF(r);
+  Py_RETURN_NONE;
+}
+
+static PyObject *tb_read_ready(PyTransportBase *self, PyObject *noarg) {
+  Py_ssize_t n;
 
   (void)noarg;
   if (self->conn_lost)
     Py_RETURN_NONE;
   if (self->buffered)
-    return call0(self, "_read_buffered");
-  for (;;) {
-    n = recv(self->fd, rbuf, sizeof(rbuf), 0);
-    if (n >= 0)
-      break;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-      Py_RETURN_NONE;
-    if (errno != EINTR) {
-      PyErr_SetFromErrno(PyExc_OSError);
-      return fatal(self, "Fatal read error on socket transport");
-    }
-    if (PyErr_CheckSignals() < 0)
-      return NULL;
-  }
-  if (n == 0)
-    return call0(self, "_read_eof");
-  return deliver(self, (Py_ssize_t)n);
+    return read_buffered(self);
+  n = recv_some(self->fd, rbuf, sizeof(rbuf));
+  if (n <= 0)
+    return read_outcome(self, n);
+  return deliver(self, n);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -294,8 +376,11 @@ int pyac_transport_init(PyObject *m) {
   int rc;
 
   if (str_data_received == NULL &&
-      (str_data_received = PyUnicode_InternFromString("data_received")) ==
-          NULL)
+      ((str_data_received = PyUnicode_InternFromString("data_received")) ==
+           NULL ||
+       (str_get_buffer = PyUnicode_InternFromString("get_buffer")) == NULL ||
+       (str_buffer_updated = PyUnicode_InternFromString("buffer_updated")) ==
+           NULL))
     return -1;
   if ((mod = PyImport_ImportModule("asyncio.transports")) == NULL)
     return -1;

@@ -533,6 +533,61 @@ class TestTransportFastPaths(DifferentialTestCase):
             return first, ok, pr.events, pr.reports
         self.each(main)
 
+    def test_net_transport_buffered_protocol_reads(self):
+        class Into(asyncio.BufferedProtocol):
+            """get_buffer gives `kind` of buffer: a small bytearray, an
+            empty one, a read-only bytes, or raises; buffer_updated may
+            raise."""
+
+            def __init__(self, loop, kind, fail_update=False):
+                self.kind, self.fail_update = kind, fail_update
+                self.buf = bytearray(3)
+                self.got = bytearray()
+                self.events = []
+                self.lost = loop.create_future()
+
+            def get_buffer(self, sizehint):
+                self.events.append(("hint", sizehint))
+                if self.kind == "raise":
+                    raise KeyError("no buffer")
+                return {"ok": self.buf, "empty": bytearray(),
+                        "readonly": b"abc"}[self.kind]
+
+            def buffer_updated(self, n):
+                self.got += self.buf[:n]
+                if self.fail_update:
+                    raise ValueError("refused")
+
+            def eof_received(self):
+                self.events.append("eof")
+
+            def connection_lost(self, exc):
+                self.events.append(("lost", type(exc).__name__))
+                self.lost.set_result(None)
+
+        async def main(loop):
+            out = []
+            reports = []
+            loop.set_exception_handler(
+                lambda lp, ctx: reports.append(
+                    (ctx["message"], type(ctx.get("exception")).__name__)))
+            for kind, fail in (("ok", False), ("ok", True), ("empty", False),
+                               ("readonly", False), ("raise", False)):
+                a, b = socket.socketpair()
+                tr, pr = await loop.create_connection(
+                    lambda: Into(loop, kind, fail), sock=a)
+                b.send(b"seven b")
+                if kind == "ok" and not fail:
+                    while len(pr.got) < 7:
+                        await asyncio.sleep(0.001)
+                    b.shutdown(socket.SHUT_WR)
+                await pr.lost
+                out.append((kind, fail, bytes(pr.got), pr.events[-2:],
+                            len(reports)))
+                b.close()
+            return out, reports
+        self.each(main)
+
     def test_net_transport_data_received_error(self):
         async def main(loop):
             tr, pr, b = await _pair(loop, fail=True)

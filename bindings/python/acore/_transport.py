@@ -7,11 +7,12 @@ Design notes
   transport registers its bound methods once per state change, not per
   event.
 - The hot paths are C (pyac_transport.c, the base class
-  SocketTransportBase): _read_ready (recv, then data_received), write()
+  SocketTransportBase): _read_ready (recv, then data_received; or a
+  BufferedProtocol's get_buffer / recv / buffer_updated), write()
   while nothing is buffered, and is_closing(); the state they read
   (_protocol, _buffer, _fd, _conn_lost, _closing, _eof_written,
   _sendfile_busy, _buffered) is the C base's fields. What is rare stays
-  here: end of file, errors, BufferedProtocol reads, buffered writes.
+  here: end of file, errors, buffered writes.
 - Writes go straight to the socket while nothing is buffered; what the
   kernel does not take waits in one bytearray, sent when the socket is
   writable. The protocol is paused above the high-water mark and resumed
@@ -140,37 +141,6 @@ class SocketTransport(_Base, _transports.Transport):
         self._paused = False
         if not self._eof:
             self._loop._add_reader(self._fd, self._read_ready)
-
-    def _read_buffered(self):
-        try:
-            buf = self._protocol.get_buffer(-1)
-            if not len(buf):
-                raise RuntimeError("get_buffer() returned an empty buffer")
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(
-                exc, "Fatal error: protocol.get_buffer() call failed.")
-            return
-        try:
-            n = self._sock.recv_into(buf)
-        except _BLOCKED:
-            return
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal read error on socket transport")
-            return
-        if not n:
-            self._read_eof()
-            return
-        try:
-            self._protocol.buffer_updated(n)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(
-                exc, "Fatal error: protocol.buffer_updated() call failed.")
 
     def _read_eof(self):
         self._eof = True
