@@ -94,22 +94,32 @@ static PyObject *call0(PyTransportBase *self, const char *name) {
 
 static PyObject *str_data_received;
 
+/* self._protocol.<name>(arg), the protocol held for the call (it may
+ * replace itself meanwhile); NULL + exception when it fails or there is
+ * no protocol. `arg`: borrowed. */
+static PyObject *call_protocol(PyTransportBase *self, PyObject *name,
+                               PyObject *arg) {
+  PyObject *args[2], *r;
+
+  if (self->protocol == NULL) {
+    PyErr_SetString(PyExc_AttributeError, "the transport has no protocol");
+    return NULL;
+  }
+  args[0] = Py_NewRef(self->protocol);
+  args[1] = arg;
+  r = PyObject_VectorcallMethod(name, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                NULL);
+  Py_DECREF(args[0]);
+  return r;
+}
+
 /* The protocol's data_received(data); its error: _fatal_error. */
 static PyObject *deliver(PyTransportBase *self, Py_ssize_t n) {
   PyObject *data = PyBytes_FromStringAndSize((const char *)rbuf, n), *r;
-  PyObject *args[2];
 
   if (data == NULL)
     return NULL;
-  if (self->protocol == NULL) {
-    Py_DECREF(data);
-    PyErr_SetString(PyExc_AttributeError, "_protocol");
-    return fatal(self, "Fatal error: protocol.data_received() call failed.");
-  }
-  args[0] = self->protocol;
-  args[1] = data;
-  r = PyObject_VectorcallMethod(str_data_received, args,
-                                2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+  r = call_protocol(self, str_data_received, data);
   Py_DECREF(data);
   if (r == NULL)
     return fatal(self, "Fatal error: protocol.data_received() call failed.");
@@ -159,22 +169,14 @@ static PyObject *str_get_buffer, *str_buffer_updated;
 /* A BufferedProtocol's read: get_buffer(-1), recv into it,
  * buffer_updated(n); each failure as asyncio reports it. */
 static PyObject *read_buffered(PyTransportBase *self) {
-  PyObject *buf, *r, *args[2];
+  PyObject *buf, *r, *num;
   Py_buffer view;
-  Py_ssize_t n;
+  Py_ssize_t n = 0;
 
-  args[0] = self->protocol;
-  args[1] = PyLong_FromLong(-1);
-  if (args[1] == NULL)
+  if ((num = PyLong_FromLong(-1)) == NULL)
     return NULL;
-  if (self->protocol == NULL) /* as None.get_buffer would */
-    PyErr_SetString(PyExc_AttributeError, "the transport has no protocol");
-  buf = self->protocol == NULL
-            ? NULL
-            : PyObject_VectorcallMethod(str_get_buffer, args,
-                                        2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                        NULL);
-  Py_DECREF(args[1]);
+  buf = call_protocol(self, str_get_buffer, num);
+  Py_DECREF(num);
   if (buf != NULL && (n = PyObject_Length(buf)) <= 0) {
     if (n == 0)
       PyErr_SetString(PyExc_RuntimeError,
@@ -198,12 +200,10 @@ static PyObject *read_buffered(PyTransportBase *self) {
   Py_DECREF(buf);
   if (n <= 0)
     return read_outcome(self, n);
-  args[1] = PyLong_FromSsize_t(n);
-  if (args[1] == NULL)
+  if ((num = PyLong_FromSsize_t(n)) == NULL)
     return NULL;
-  r = PyObject_VectorcallMethod(str_buffer_updated, args,
-                                2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-  Py_DECREF(args[1]);
+  r = call_protocol(self, str_buffer_updated, num);
+  Py_DECREF(num);
   if (r == NULL)
     return fatal(self, "Fatal error: protocol.buffer_updated() call failed.");
   Py_DECREF(r);
