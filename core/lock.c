@@ -109,7 +109,7 @@ static void lwaiter_destroy(acore_future_t *f) {
 /* The waiter's queue and place, and who holds the lock it waits for. */
 static int lwaiter_describe(const acore_future_t *f, char *buf, size_t cap) {
   const acore__waiter *w = (const acore__waiter *)f;
-  const acore_lock_t *lock = w->origin ? w->origin->owner : NULL;
+  const acore_lock_t *lock = w->wq ? w->wq->owner : NULL; /* queued: alive */
 
   if (lock == NULL || !lock->locked)
     return acore__waiter_describe(f, buf, cap);

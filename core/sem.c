@@ -63,7 +63,7 @@ static void on_leave(acore__waitq *wq, acore__waiter *w) {
 /* A lock-semaphore's waiter: the queue and place, and the holder. */
 static int lockw_describe(const acore_future_t *f, char *buf, size_t cap) {
   const acore__waiter *w = (const acore__waiter *)f;
-  const acore_sem_t *sem = w->origin ? w->origin->owner : NULL;
+  const acore_sem_t *sem = w->wq ? w->wq->owner : NULL; /* queued: alive */
 
   if (sem == NULL || sem->holder == NULL)
     return acore__waiter_describe(f, buf, cap);

@@ -52,15 +52,15 @@ void acore__waiter_destroy(acore_future_t *f) { leave((acore__waiter *)f); }
 
 int acore__waiter_describe(const acore_future_t *f, char *buf, size_t cap) {
   const acore__waiter *w = (const acore__waiter *)f;
-  const acore__waitq *wq = w->wq ? w->wq : w->origin;
+  const acore__waitq *wq = w->wq;
   const acore__queue *q;
   size_t pos = 1;
 
-  if (wq == NULL)
+  if (wq == NULL && w->origin == NULL)
     return snprintf(buf, cap, "%s", "");
-  if (w->wq == NULL)
-    return snprintf(buf, cap, "%s %p, served", wq->name ? wq->name : "queue",
-                    wq->owner);
+  if (wq == NULL) /* w->origin may be freed: its copy in w->was */
+    return snprintf(buf, cap, "%s %p, served",
+                    w->was.name ? w->was.name : "queue", w->was.owner);
   for (q = wq->q.next; q != &w->node; q = q->next)
     pos++;
   return snprintf(buf, cap, "%s %p, %zu of %zu waiting",
@@ -100,12 +100,21 @@ acore__waiter *acore__waiter_new(acore_loop_t *loop, size_t size,
   return w;
 }
 
+/* What describe shows of a waiter out of `wq` (node is unused then). */
+static void keep_was(acore__waiter *w, const acore__waitq *wq) {
+  w->was.name = wq->name;
+  w->was.owner = wq->owner;
+}
+
 void acore__waiter_unlink(acore__waiter *w) {
-  if (w->wq == NULL)
+  acore__waitq *wq = w->wq;
+
+  if (wq == NULL)
     return;
   acore__queue_remove(&w->node);
-  w->wq->len--;
+  wq->len--;
   w->wq = NULL;
+  keep_was(w, wq);
 }
 
 void acore__waiter_grant(acore__waiter *w, int64_t value) {
@@ -169,8 +178,10 @@ void acore__waitq_init(acore__waitq *wq, void *owner,
 acore__waiter *acore__waiter_for(acore__waitq *wq, acore_loop_t *loop) {
   acore__waiter *w = acore__waiter_new(loop, wq->kind->size, wq->kind->ops);
 
-  if (w != NULL)
+  if (w != NULL) {
     w->origin = wq;
+    keep_was(w, wq);
+  }
   return w;
 }
 

@@ -15,6 +15,9 @@
  * - Once the loop is closed, waiters and primitives may be destroyed on
  *   any thread at once: the links of their queues change only under the
  *   loop's mutex then.
+ * - A waiter future may outlive its primitive (its holder keeps it): once
+ *   it left its queue it reads nothing of it (what describe shows was
+ *   copied when it left).
  * - The queue knows no primitive: a primitive whose waiters carry more
  *   (the lock's owner and watch, lock.h; a queue putter's item, aqueue.c)
  *   makes them bigger and supplies their future ops (a waiter kind) built
@@ -49,9 +52,19 @@ struct acore__waitq {
 
 struct acore__waiter {
   acore__xfuture x;     /* first: the future handed out */
-  acore__queue node;    /* in wq->q */
+  union {
+    acore__queue node;  /* in wq->q, while queued */
+    struct {            /* not queued, made for a queue (origin set): the
+                           queue's name and owner, for describe, which
+                           must not read the queue: it may be freed */
+      const char *name;
+      const void *owner;
+    } was;
+  };
   acore__waitq *wq;     /* the queue it waits in, or NULL */
-  acore__waitq *origin; /* the queue it was made for (kept once served) */
+  acore__waitq *origin; /* the queue it was made for (kept once served,
+                           for acore__waiter_of to compare: never read
+                           then, its primitive may be gone) */
   size_t n;             /* semaphore: permits asked for; queue: a
                            putter's stage */
 };

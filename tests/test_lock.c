@@ -334,6 +334,28 @@ static void test_lock_unref_fails_waiters(void **state) {
   acore_future_unref(b);
 }
 
+/* A waiter future outlives its lock: describing it afterwards reads
+ * nothing of the freed lock (served at once, or failed by its end). */
+static void test_lock_waiter_describe_after_free(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  acore_future_t *a, *b;
+  char d[256];
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  assert_int_equal(acore_lock_acquire(lock, &a), ACORE_OK);
+  assert_int_equal(acore_lock_acquire(lock, &b), ACORE_OK);
+  acore_lock_unref(lock); /* the last reference: the lock is freed */
+  assert_int_equal(acore_future_result(b, NULL), ACORE_ECLOSED);
+  assert_true(acore_future_describe(a, d, sizeof(d)) > 0);
+  assert_non_null(strstr(d, "lock 0x"));
+  assert_non_null(strstr(d, ", served"));
+  assert_true(acore_future_describe(b, d, sizeof(d)) > 0);
+  assert_non_null(strstr(d, ", served"));
+  acore_future_unref(a);
+  acore_future_unref(b);
+}
+
 /* A task holding the lock when the loop closes: nothing leaks. */
 static void test_lock_loop_close_with_holder(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
@@ -432,6 +454,7 @@ int main(void) {
     T(test_lock_cancel_queued_and_woken),
     T(test_lock_granted_then_cancelled_passes_on),
     T(test_lock_unref_fails_waiters),
+    T(test_lock_waiter_describe_after_free),
     T(test_lock_loop_close_with_holder),
     T(test_lock_alloc_failure_walk),
 #undef T

@@ -455,6 +455,40 @@ static void test_sem_lock_names_its_holder(void **state) {
   acore_sem_unref(sem);
 }
 
+/* A waiter future outlives its semaphore: describing it afterwards reads
+ * nothing of the freed semaphore (served at once, or failed by the
+ * semaphore's end; a lock-semaphore's and a plain one's). */
+static void test_sem_waiter_describe_after_free(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  unsigned flags[2] = {ACORE_SEM_LOCK, 0};
+  const char *names[2] = {"lock", "semaphore"};
+  acore_sem_t *sem;
+  acore_task_t *h;
+  acore_future_t *served, *failed;
+  char d[256], want[64];
+  int i;
+
+  for (i = 0; i < 2; i++) {
+    assert_int_equal(acore_sem_new(loop, 1, flags[i], &sem), ACORE_OK);
+    assert_int_equal(acore_task_spawn(loop, done_step, NULL, NULL, &h),
+                     ACORE_OK);
+    assert_int_equal(acore_sem_acquire(sem, 1, &served), ACORE_OK);
+    assert_int_equal(acore_sem_set_holder(sem, h), ACORE_OK);
+    acore_task_unref(h);
+    assert_int_equal(acore_sem_acquire(sem, 1, &failed), ACORE_OK);
+    acore_sem_unref(sem); /* the last reference: the semaphore is freed */
+    assert_int_equal(acore_future_result(failed, NULL), ACORE_ECLOSED);
+    snprintf(want, sizeof(want), "%s 0xADDR, served", names[i]);
+    describe_masked(served, d, sizeof(d));
+    assert_string_equal(d, want);
+    describe_masked(failed, d, sizeof(d));
+    assert_string_equal(d, want);
+    acore_future_unref(served);
+    acore_future_unref(failed);
+    run_all(loop);
+  }
+}
+
 static void test_sem_closed_loop(void **state) {
   acore_loop_t *loop = tu_loop_new(0);
   acore_sem_t *sem;
@@ -590,6 +624,7 @@ int main(void) {
     T(test_sem_refuse_public_setters),
     T(test_sem_alloc_failure_walk),
     T(test_sem_lock_names_its_holder),
+    T(test_sem_waiter_describe_after_free),
 #undef T
     cmocka_unit_test(test_sem_closed_loop),
   };
