@@ -251,7 +251,11 @@ static inline int bench_lat_name(const char *w, int *cpu, int *p99) {
  * TLB shoot-down), a cost that grows with the memory the program kept
  * from earlier rounds and is not the CPU load meant. bench_load_start()
  * returns once each has spun for 2 ms. Their CPU time is not the
- * benchmark's: the CPU clock and RUSAGE_SELF leave children out. */
+ * benchmark's: the CPU clock and RUSAGE_SELF leave children out. A spinner
+ * dies with the benchmark (setpriv's parent-death signal; the shell exits
+ * at once if its parent is gone already), also when the benchmark ends
+ * without bench_load_stop() (a failed check(), a signal): none is left
+ * holding a CPU and the runner's output pipe. */
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
@@ -277,15 +281,32 @@ static inline long long bench_proc_cpu_ns(pid_t pid) {
   return ns;
 }
 
+static inline void bench_load_stop(void) {
+  while (bench_load_n > 0) {
+    pid_t p = bench_load_pids[--bench_load_n];
+
+    kill(p, SIGKILL);
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+}
+
 static inline void bench_load_start(int n) {
-  char *argv[] = { "sh", "-c", "while :; do :; done", NULL };
+  char script[96];
+  char *argv[] = { "setpriv", "--pdeathsig", "KILL", "sh", "-c", script,
+                   NULL };
   int i, tries;
 
+  snprintf(script, sizeof(script),
+           "[ \"$PPID\" = %d ] || exit 0; while :; do :; done",
+           (int)getpid());
   for (i = 0; i < n && bench_load_n < 16; i++) {
     pid_t p;
+    int rc = posix_spawn(&p, "/usr/bin/setpriv", NULL, NULL, argv, environ);
 
-    check(posix_spawn(&p, "/bin/sh", NULL, NULL, argv, environ) == 0,
-          "posix_spawn /bin/sh");
+    if (rc != 0)
+      bench_load_stop(); /* before check() exits */
+    check(rc == 0, "posix_spawn /usr/bin/setpriv");
     bench_load_pids[bench_load_n++] = p;
   }
   for (i = 0; i < bench_load_n; i++) /* up to 5 s each */
@@ -296,16 +317,6 @@ static inline void bench_load_start(int n) {
         break;
       usleep(1000);
     }
-}
-
-static inline void bench_load_stop(void) {
-  while (bench_load_n > 0) {
-    pid_t p = bench_load_pids[--bench_load_n];
-
-    kill(p, SIGKILL);
-    while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
-      ;
-  }
 }
 
 #endif /* ACORE_BENCH_UTIL_H */
