@@ -229,12 +229,14 @@ void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message) {
 static void noop(void *ud) { (void)ud; }
 
 void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj) {
-  if (acore__on_loop_thread(loop) || acore__loop_closed(loop)) {
+  if (acore__on_loop_thread(loop)) {
     destroy(obj);
     return;
   }
   /* destroy runs as the call's ud_free: once, on the loop thread - or here
-   * if the call cannot be queued (the loop closed meanwhile). */
+   * if the call cannot be queued (the loop is closed), once the post has
+   * read `closed` under the loop's mutex, which orders this thread after
+   * everything close wrote (another thread must not read it bare). */
   acore__loop_post(loop, noop, obj, destroy); /* not bounded: never EAGAIN */
 }
 

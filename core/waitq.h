@@ -120,8 +120,9 @@ void acore__waitq_fail_all(acore__waitq *wq, int code, const char *message);
 /* 1 when this drop was the last. */
 #define ACORE__UNREF_LAST(obj) \
   (atomic_fetch_sub_explicit(&(obj)->refs, 1, memory_order_acq_rel) == 1)
-/* Run destroy(obj) on the loop thread: now when called there (or when the
- * loop is closed), else deferred with call_soon_threadsafe. */
+/* Run destroy(obj) on the loop thread: now when called there, else
+ * deferred with call_soon_threadsafe - or run on the calling thread when
+ * the loop is closed, after reading that under the loop's mutex. */
 void acore__sync_destroy(acore_loop_t *loop, acore_free_fn destroy, void *obj);
 
 /* The task whose step is cancelled now while its awaited future `fut` is

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <uv.h>
 
@@ -122,10 +123,60 @@ static void test_sync_closed_primitives_released_on_threads(void **state) {
   }
 }
 
+/* A primitive's last reference dropped on another thread just after the
+ * loop closed, with nothing that orders the two threads (a relaxed flag:
+ * what the loop's close wrote reaches that thread only through the loop's
+ * own lock): its destruction must take that lock before it reads what
+ * close wrote (TSan). */
+typedef struct late_drop {
+  acore_sem_t *sem;
+  atomic_int go;
+} late_drop;
+
+static void drop_late(void *arg) {
+  late_drop *d = arg;
+
+  while (!atomic_load_explicit(&d->go, memory_order_relaxed))
+    uv_sleep(1);
+  acore_sem_unref(d->sem);
+}
+
+static int finish_step(acore_task_t *t, void *ud) {
+  (void)t;
+  (void)ud;
+  return ACORE_TASK_DONE;
+}
+
+static void test_sync_closed_primitive_dropped_while_closing(void **state) {
+  long live = tu_alloc_live();
+  acore_loop_t *loop = tu_loop_new(0);
+  acore_future_t *waiter;
+  acore_task_t *holder;
+  uv_thread_t th;
+  late_drop d;
+
+  (void)state;
+  assert_int_equal(acore_sem_new(loop, 0, ACORE_SEM_LOCK, &d.sem), ACORE_OK);
+  assert_int_equal(acore_sem_acquire(d.sem, 1, &waiter), ACORE_OK);
+  assert_int_equal(acore_task_spawn(loop, finish_step, NULL, NULL, &holder),
+                   ACORE_OK);
+  assert_int_equal(acore_sem_set_holder(d.sem, holder), ACORE_OK);
+  acore_task_unref(holder); /* the semaphore's reference is the last */
+  atomic_init(&d.go, 0);
+  assert_int_equal(uv_thread_create(&th, drop_late, &d), 0);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  atomic_store_explicit(&d.go, 1, memory_order_relaxed);
+  uv_thread_join(&th);
+  acore_future_unref(waiter);
+  acore_loop_unref(loop);
+  assert_int_equal(tu_alloc_live(), live);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_sync_closed_waiters_released_on_threads),
     cmocka_unit_test(test_sync_closed_primitives_released_on_threads),
+    cmocka_unit_test(test_sync_closed_primitive_dropped_while_closing),
   };
   tu_alloc_install();
   return cmocka_run_group_tests(tests, NULL, NULL);
