@@ -282,6 +282,54 @@ static void test_io_dns_hints_allocation_failure_walk(void **state) {
   assert_true(failures >= 6);
 }
 
+/* A lookup asked for by a cleanup that loop close runs (a task's ud_free)
+ * would start a request close no longer waits for (its closers ran
+ * already): refused with ACORE_ECLOSED, as every scheduling call is once
+ * close has begun; nothing is left in flight when the loop goes. */
+typedef struct late_lookup {
+  acore_loop_t *loop;
+  int rc[4];
+  acore_future_t *f[4];
+} late_lookup;
+
+static void lookup_late(void *ud) {
+  late_lookup *l = ud;
+
+  l->rc[0] = acore_getaddrinfo_hints(l->loop, "127.0.0.1", "80",
+                                     ACORE_AF_INET, ACORE_SOCK_STREAM, 0, 0,
+                                     &l->f[0]);
+  l->rc[1] = acore_getnameinfo_flags(l->loop, "127.0.0.1", 80,
+                                     ACORE_NI_NUMERICHOST, &l->f[1]);
+  l->rc[2] = acore_getaddrinfo(l->loop, "127.0.0.1", "80", ACORE_AF_INET,
+                               &l->f[2]);
+  l->rc[3] = acore_getnameinfo(l->loop, "127.0.0.1", 80, &l->f[3]);
+}
+
+static int pending_step(acore_task_t *t, void *ud) {
+  acore_future_t *never;
+
+  (void)ud;
+  assert_int_equal(acore_future_new(acore_task_loop(t), &never), ACORE_OK);
+  return acore_task_await_take(t, never);
+}
+
+static void test_io_dns_refused_while_closing(void **state) {
+  late_lookup l = {0};
+  int i;
+
+  (void)state;
+  l.loop = tu_loop_new(0);
+  assert_int_equal(acore_task_spawn(l.loop, pending_step, &l, lookup_late,
+                                    NULL), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(l.loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(acore_loop_close(l.loop), ACORE_OK);
+  for (i = 0; i < 4; i++) {
+    assert_int_equal(l.rc[i], ACORE_ECLOSED);
+    assert_null(l.f[i]);
+  }
+  acore_loop_unref(l.loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) IO_TEST(name)
@@ -292,6 +340,7 @@ int main(void) {
     T(test_io_dns_nameinfo_flags),
     T(test_io_dns_hints_einval),
     cmocka_unit_test(test_io_dns_hints_allocation_failure_walk),
+    cmocka_unit_test(test_io_dns_refused_while_closing),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,8 +325,8 @@ static int gai_start(acore_loop_t *loop, const char *host, const char *service,
   dns_op *op;
   int rc;
 
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran, none would see this request */
   if ((op = op_new(loop)) == NULL)
     return ACORE_ENOMEM;
   op->hints = with_reason;
@@ -541,8 +541,8 @@ static int gni_start(acore_loop_t *loop, const struct sockaddr_storage *sa,
   dns_op *op;
   int rc;
 
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* as gai_start */
   if ((op = op_new(loop)) == NULL)
     return ACORE_ENOMEM;
   op->hints = with_reason;
