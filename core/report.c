@@ -30,17 +30,21 @@ struct acore_context {
 int acore_loop_set_error_handler(acore_loop_t *loop, acore_error_handler_fn fn,
                                  void *ud, acore_free_fn ud_free) {
   int rc = acore__loop_check(loop);
+  acore_free_fn old_free;
+  void *old;
 
   if (rc != ACORE_OK) {
     if (ud_free != NULL)
       ud_free(ud);
     return rc;
   }
-  if (loop->report.eh_free != NULL)
-    loop->report.eh_free(loop->report.eh_ud);
+  old_free = loop->report.eh_free;
+  old = loop->report.eh_ud;
   loop->report.eh = fn;
   loop->report.eh_ud = ud;
   loop->report.eh_free = ud_free;
+  if (old_free != NULL) /* last: it may set a handler again (host code) */
+    old_free(old);
   return ACORE_OK;
 }
 

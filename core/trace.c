@@ -23,17 +23,23 @@ void acore__trace_call(acore_loop_t *loop, int event, acore_future_t *fut) {
   loop->trace.in_hook = false;
 }
 
-static void drop(acore_loop_t *loop) {
-  acore_free_fn ud_free = loop->trace.ud_free;
-  void *ud = loop->trace.ud;
+/* Install `fn` (NULL: none), then run the replaced hook's ud_free: host
+ * code that sets a hook again from there replaces this one (freeing its
+ * ud), so every ud is freed once and the last set stays. */
+static void swap(acore_loop_t *loop, acore_trace_fn fn, void *ud,
+                 acore_free_fn ud_free) {
+  acore_free_fn old_free = loop->trace.ud_free;
+  void *old = loop->trace.ud;
 
-  loop->trace.fn = NULL;
+  loop->trace.fn = fn;
+  loop->trace.ud = ud;
+  loop->trace.ud_free = ud_free;
   acore__loop_sync_detour(loop);
-  loop->trace.ud = NULL;
-  loop->trace.ud_free = NULL;
-  if (ud_free != NULL)
-    ud_free(ud);
+  if (old_free != NULL)
+    old_free(old);
 }
+
+static void drop(acore_loop_t *loop) { swap(loop, NULL, NULL, NULL); }
 
 void acore__trace_close(acore_loop_t *loop) { drop(loop); }
 
@@ -50,12 +56,8 @@ int acore_loop_set_trace_hook(acore_loop_t *loop, acore_trace_fn fn, void *ud,
       ud_free(ud);
     return rc;
   }
-  drop(loop);
-  loop->trace.fn = fn;
-  loop->trace.ud = ud;
-  loop->trace.ud_free = ud_free;
-  acore__loop_sync_detour(loop);
   if (loop->tasks.stage.task != NULL) /* set by a step: its end is traced */
     loop->tasks.stage.after |= ACORE__AFTER_TRACE;
+  swap(loop, fn, ud, ud_free);
   return ACORE_OK;
 }

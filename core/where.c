@@ -34,16 +34,22 @@ const char *acore__task_site(acore_task_t *t, char *buf, size_t cap) {
   return n > 0 && buf[0] != '\0' ? buf : NULL;
 }
 
-static void drop(acore_loop_t *loop) {
-  acore_free_fn ud_free = loop->where.ud_free;
-  void *ud = loop->where.ud;
+/* Install `fn` (NULL: none), then run the replaced callback's ud_free:
+ * host code that sets a callback again from there replaces this one
+ * (freeing its ud), so every ud is freed once and the last set stays. */
+static void swap(acore_loop_t *loop, acore_where_fn fn, void *ud,
+                 acore_free_fn ud_free) {
+  acore_free_fn old_free = loop->where.ud_free;
+  void *old = loop->where.ud;
 
-  loop->where.fn = NULL;
-  loop->where.ud = NULL;
-  loop->where.ud_free = NULL;
-  if (ud_free != NULL)
-    ud_free(ud);
+  loop->where.fn = fn;
+  loop->where.ud = ud;
+  loop->where.ud_free = ud_free;
+  if (old_free != NULL)
+    old_free(old);
 }
+
+static void drop(acore_loop_t *loop) { swap(loop, NULL, NULL, NULL); }
 
 void acore__where_close(acore_loop_t *loop) { drop(loop); }
 
@@ -53,15 +59,13 @@ int acore_loop_set_where_fn(acore_loop_t *loop, acore_where_fn fn, void *ud,
 
   if (rc == ACORE_OK && loop->where.in_fn)
     rc = ACORE_EBUSY;
-  if (rc == ACORE_OK)
-    drop(loop);
   if (rc != ACORE_OK || fn == NULL) {
+    if (rc == ACORE_OK)
+      drop(loop);
     if (ud_free != NULL)
       ud_free(ud);
     return rc;
   }
-  loop->where.fn = fn;
-  loop->where.ud = ud;
-  loop->where.ud_free = ud_free;
+  swap(loop, fn, ud, ud_free);
   return ACORE_OK;
 }

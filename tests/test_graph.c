@@ -521,6 +521,69 @@ static void test_graph_einval(void **state) {
   acore_future_unref(f);
 }
 
+/* The replaced where callback's ud_free sets one again (host code may):
+ * the one it sets stays, and every ud is freed once. */
+typedef struct where_resetter {
+  acore_loop_t *loop;
+  int frees;
+} where_resetter;
+
+static int where_b(acore_task_t *t, acore_step_fn step, void *step_ud,
+                   char *buf, size_t cap, void *ud) {
+  (void)t;
+  (void)step;
+  (void)step_ud;
+  (void)ud;
+  return snprintf(buf, cap, "b.c:2");
+}
+
+static int where_c(acore_task_t *t, acore_step_fn step, void *step_ud,
+                   char *buf, size_t cap, void *ud) {
+  (void)t;
+  (void)step;
+  (void)step_ud;
+  (void)ud;
+  return snprintf(buf, cap, "c.c:3");
+}
+
+static void where_reset_on_free(void *ud) {
+  where_resetter *r = ud;
+
+  r->frees++;
+  assert_int_equal(acore_loop_set_where_fn(r->loop, where_b, NULL,
+                                           tu_count_free), ACORE_OK);
+}
+
+static int idle_step(acore_task_t *t, void *ud) {
+  (void)t;
+  (void)ud;
+  return ACORE_TASK_DONE;
+}
+
+static void test_graph_where_fn_replaced_from_its_cleanup(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  where_resetter r = {loop, 0};
+  acore_task_t *t;
+  char *text = NULL;
+
+  assert_int_equal(acore_loop_set_where_fn(loop, where_c, &r,
+                                           where_reset_on_free), ACORE_OK);
+  assert_int_equal(acore_loop_set_where_fn(loop, where_c, NULL,
+                                           tu_count_free), ACORE_OK);
+  assert_int_equal(r.frees, 1);
+  assert_int_equal(tu_frees, 1); /* the second's: replaced by where_b */
+  assert_int_equal(acore_task_spawn(loop, idle_step, NULL, NULL, &t),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_dump_string(loop, 0, &text), ACORE_OK);
+  assert_non_null(strstr(text, "b.c:2"));
+  assert_null(strstr(text, "c.c:3"));
+  acore_free(text);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  acore_task_unref(t);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(tu_frees, 2); /* where_b's, by close */
+}
+
 /* ---- allocation failures ----------------------------------------------------------------- */
 
 /* Fail each allocation of `what` in turn: ENOMEM and nothing leaked, then
@@ -589,6 +652,7 @@ int main(void) {
       T(test_graph_dump_json_escapes),
       T(test_graph_where_fn),
       T(test_graph_where_fn_lifetime),
+      T(test_graph_where_fn_replaced_from_its_cleanup),
       T(test_graph_einval),
       cmocka_unit_test_setup_teardown(test_graph_enomem, tu_setup_walk,
                                       tu_teardown),

@@ -872,6 +872,44 @@ static void test_loop_report_to_handler(void **state) {
   assert_int_equal(r.count, 1);
 }
 
+/* The replaced error handler's ud_free sets a handler again (host code
+ * may): the one it sets stays, and every ud is freed once (the replaced
+ * one's was freed twice, the one it set never). */
+typedef struct eh_resetter {
+  acore_loop_t *loop;
+  int frees;
+} eh_resetter;
+
+static void eh_ignore(acore_loop_t *loop, const acore_context_t *ctx,
+                      void *ud) {
+  (void)loop;
+  (void)ctx;
+  (void)ud;
+}
+
+static void eh_reset_on_free(void *ud) {
+  eh_resetter *r = ud;
+
+  r->frees++;
+  assert_int_equal(acore_loop_set_error_handler(r->loop, eh_ignore, NULL,
+                                                tu_count_free), ACORE_OK);
+}
+
+static void test_loop_error_handler_replaced_from_its_cleanup(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  eh_resetter r = {loop, 0};
+
+  tu_frees = 0;
+  assert_int_equal(acore_loop_set_error_handler(loop, eh_ignore, &r,
+                                                eh_reset_on_free), ACORE_OK);
+  assert_int_equal(acore_loop_set_error_handler(loop, eh_ignore, NULL,
+                                                tu_count_free), ACORE_OK);
+  assert_int_equal(r.frees, 1);
+  assert_int_equal(tu_frees, 1); /* the second's: replaced by the cleanup's */
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(tu_frees, 2); /* the cleanup's, by close */
+}
+
 /* A slow-callback report names what ran, also when the item that ran freed
  * itself (every object its own allocation, so ASan sees a late read). */
 static void spin_cb(void *ud) {
@@ -979,6 +1017,7 @@ int main(void) {
     T(test_loop_run_until_complete_allocates_nothing, tu_setup_walk),
     T(test_loop_advance_needs_virtual_clock, tu_setup),
     T(test_loop_report_to_handler, tu_setup),
+    T(test_loop_error_handler_replaced_from_its_cleanup, tu_setup),
     cmocka_unit_test(test_loop_debug_slow_report_after_item_freed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,6 +180,45 @@ static void test_trace_hook_set_inside_step(void **state) {
   acore_task_unref(t);
 }
 
+/* The replaced hook's ud_free sets a hook again (host code may): the
+ * hook it sets is the one that stays, and every ud is freed once. */
+typedef struct resetter {
+  acore_loop_t *loop;
+  trace_log *next;
+  int frees;
+} resetter;
+
+static void reset_on_free(void *ud) {
+  resetter *r = ud;
+
+  r->frees++;
+  assert_int_equal(acore_loop_set_trace_hook(r->loop, record, r->next,
+                                             tu_count_free), ACORE_OK);
+}
+
+static void test_trace_replaced_from_its_cleanup(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  trace_log c, b;
+  resetter r = {loop, &b, 0};
+  acore_future_t *f;
+
+  memset(&b, 0, sizeof(b));
+  memset(&c, 0, sizeof(c));
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &r, reset_on_free),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_set_trace_hook(loop, record, &c, tu_count_free),
+                   ACORE_OK);
+  assert_int_equal(r.frees, 1);
+  assert_int_equal(tu_frees, 1); /* c's: replaced by the cleanup's b */
+  assert_int_equal(acore_future_new(loop, &f), ACORE_OK);
+  assert_int_equal(acore_future_set_int(f, 1), ACORE_OK);
+  assert_string_equal(b.text, "D");
+  assert_string_equal(c.text, "");
+  acore_future_unref(f);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  assert_int_equal(tu_frees, 2); /* b's, by close */
+}
+
 static void test_trace_einval(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
 
@@ -202,6 +241,7 @@ int main(void) {
       T(test_trace_replace_and_close),
       T(test_trace_busy_inside),
       T(test_trace_hook_set_inside_step),
+      T(test_trace_replaced_from_its_cleanup),
       T(test_trace_einval),
   };
 
