@@ -173,9 +173,42 @@ static void test_anythread_functions_race_free(void **state) {
   acore_loop_unref(s.vloop);
 }
 
+/* A UDP endpoint's last reference dropped on another thread just after
+ * its loop closed, nothing ordering the two threads but a relaxed flag:
+ * what close wrote (the endpoint's closed state) is read under the loop's
+ * lock, never bare (TSan). */
+typedef struct udp_late {
+  acore_udp_t *u;
+  atomic_int go;
+} udp_late;
+
+static void udp_drop_late(void *arg) {
+  udp_late *d = arg;
+
+  while (!atomic_load_explicit(&d->go, memory_order_relaxed))
+    uv_sleep(1);
+  acore_udp_unref(d->u);
+}
+
+static void test_anythread_udp_dropped_after_close(void **state) {
+  acore_loop_t *loop = tu_loop_new(0);
+  uv_thread_t th;
+  udp_late d;
+
+  (void)state;
+  assert_int_equal(acore_udp_bind(loop, "127.0.0.1", 0, 0, &d.u), ACORE_OK);
+  atomic_init(&d.go, 0);
+  assert_int_equal(uv_thread_create(&th, udp_drop_late, &d), 0);
+  assert_int_equal(acore_loop_close(loop), ACORE_OK);
+  atomic_store_explicit(&d.go, 1, memory_order_relaxed);
+  uv_thread_join(&th);
+  acore_loop_unref(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_anythread_functions_race_free),
+    cmocka_unit_test(test_anythread_udp_dropped_after_close),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,10 +202,17 @@ static void noop(void *ud) { (void)ud; }
  * on this thread: the object stays, as a leak). */
 static void udp_last_posted(void *ud) {
   acore_udp_t *u = ud;
+  acore__loopcore *c = acore__core(u->loop);
+  bool closed;
 
-  if (acore__on_loop_thread(u->loop) ||
-      ACORE__LOAD(acore__core(u->loop)->closed))
-    udp_last(u);
+  if (!acore__on_loop_thread(u->loop)) {
+    uv_mutex_lock(&c->mutex); /* orders this thread after close's writes */
+    closed = c->closed;
+    uv_mutex_unlock(&c->mutex);
+    if (!closed)
+      return;
+  }
+  udp_last(u);
 }
 
 /* ---- checks -------------------------------------------------------------- */
@@ -280,13 +287,14 @@ void acore_udp_unref(acore_udp_t *u) {
   if (u == NULL ||
       atomic_fetch_sub_explicit(&u->refs, 1, memory_order_acq_rel) != 1)
     return;
-  if (acore__on_loop_thread(u->loop) ||
-      ACORE__LOAD(acore__core(u->loop)->closed)) {
+  if (acore__on_loop_thread(u->loop)) {
     udp_last(u);
     return;
   }
   /* Another thread: udp_last runs on the loop thread as the call's
-   * ud_free, whether the call runs or the loop's close drops it. */
+   * ud_free, whether the call runs or the loop's close drops it - or
+   * here, once the post saw the loop closed under its mutex (a bare read
+   * of `closed` would not order this thread after close's writes). */
   acore__loop_post(u->loop, noop, u, udp_last_posted);
 }
 
