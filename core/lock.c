@@ -12,7 +12,9 @@
  *   allocates) and kept in a slot: the waiter's w->watch while it waits,
  *   lock->watch while it owns. The record's ud is the slot and its ud_free
  *   clears the slot, so a slot never points at a freed record, whatever
- *   frees it (release, the task's end, the loop's close).
+ *   frees it (release, the task's end, the loop's close); in the lock's
+ *   slot it clears lock->owner too, which is borrowed: the task may go
+ *   once its watch did.
  * - watch_fire runs a loop iteration after the owner finished while still
  *   owning: it reports (ACORE_REPORT_CALLBACK_ERROR, ACORE_ENOTOWNER) and
  *   passes the lock on, so nobody hangs.
@@ -65,7 +67,19 @@ static void watch_fire(acore_future_t *f, void *ud) {
   do_release(lock, NULL);
 }
 
-/* Move a watch record from one slot to another, with its new callback. */
+/* The owning lock's watch went without firing (loop close drops it with
+ * the owner's callbacks): the owner task may be freed from now on, so the
+ * lock forgets it too (lock->owner is borrowed). */
+static void lock_watch_gone(void *ud) {
+  acore_lock_t *lock = (acore_lock_t *)((char *)ud -
+                                        offsetof(acore_lock_t, watch));
+
+  lock->watch = NULL;
+  lock->owner = NULL;
+}
+
+/* Move a watch record from one slot to another, with its new callback
+ * (watch_fire: the lock's own slot). */
 static void watch_move(acore__cbrec **from, acore__cbrec **to,
                        acore_done_fn fn) {
   acore__cbrec *r = *from;
@@ -75,6 +89,7 @@ static void watch_move(acore__cbrec **from, acore__cbrec **to,
   if (r != NULL) {
     r->ud = to;
     r->fn = fn;
+    r->ud_free = fn == watch_fire ? lock_watch_gone : watch_gone;
   }
 }
 

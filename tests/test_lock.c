@@ -356,6 +356,46 @@ static void test_lock_waiter_describe_after_free(void **state) {
   acore_future_unref(b);
 }
 
+/* A task holding the lock when the loop closes is freed with the loop's
+ * tasks: the lock no longer names it (its owner was a borrowed pointer),
+ * neither acore_lock_owner nor the description of a waiter still queued. */
+static int hold_forever(acore_task_t *t, void *ud) {
+  locker *l = ud;
+  acore_future_t *f, *never;
+
+  if (l->at++ == 0) {
+    assert_int_equal(acore_lock_acquire(l->lock, &f), ACORE_OK);
+    return acore_task_await_take(t, f);
+  }
+  assert_int_equal(acore_future_new(acore_task_loop(t), &never), ACORE_OK);
+  return acore_task_await_take(t, never);
+}
+
+static void test_lock_owner_gone_after_close(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  acore_future_t *w;
+  locker l = {0};
+  char d[256];
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  l.lock = lock;
+  assert_int_equal(acore_task_spawn(loop, hold_forever, &l, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(acore_loop_run_once(loop, ACORE_RUN_NOWAIT), 0);
+  assert_non_null(acore_lock_owner(lock));
+  assert_int_equal(acore_lock_acquire(lock, &w), ACORE_OK); /* queued */
+  assert_int_equal(acore_future_describe(w, d, sizeof(d)) > 0, 1);
+  assert_non_null(strstr(d, "; held by Task-1 (#1)"));
+  assert_int_equal(acore_loop_close(loop), ACORE_OK); /* the task is freed */
+  assert_int_equal(acore_future_describe(w, d, sizeof(d)) > 0, 1);
+  assert_null(strstr(d, "Task-1"));
+  assert_null(acore_lock_owner(lock));
+  acore_future_unref(w);
+  acore_lock_unref(lock);
+}
+
 /* A task holding the lock when the loop closes: nothing leaks. */
 static void test_lock_loop_close_with_holder(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
@@ -455,6 +495,7 @@ int main(void) {
     T(test_lock_granted_then_cancelled_passes_on),
     T(test_lock_unref_fails_waiters),
     T(test_lock_waiter_describe_after_free),
+    T(test_lock_owner_gone_after_close),
     T(test_lock_loop_close_with_holder),
     T(test_lock_alloc_failure_walk),
 #undef T
