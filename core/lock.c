@@ -42,7 +42,16 @@ struct acore_lock {
 
 /* ---- the owner watch ---- */
 
-static void watch_gone(void *ud) { *(acore__cbrec **)ud = NULL; }
+/* A waiter's watch went (its task finished while it waited, or the loop
+ * closed): the task may be freed from now on, so the waiter forgets it
+ * (lw->owner is borrowed) and a grant makes nobody the owner. */
+static void watch_gone(void *ud) {
+  acore__lwaiter *lw = (acore__lwaiter *)((char *)ud -
+                                          offsetof(acore__lwaiter, watch));
+
+  lw->watch = NULL;
+  lw->owner = NULL;
+}
 
 static void watch_idle(acore_future_t *f, void *ud) {
   (void)f;

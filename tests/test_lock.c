@@ -396,6 +396,52 @@ static void test_lock_owner_gone_after_close(void **state) {
   acore_lock_unref(lock);
 }
 
+/* A task that queues an acquire and finishes without awaiting it (the
+ * future kept elsewhere): once it is freed, the grant does not make it
+ * the owner (a freed task named by acore_lock_owner and the dumps). */
+typedef struct queue_and_go {
+  acore_lock_t *lock;
+  acore_future_t *acq;
+} queue_and_go;
+
+static int queue_and_finish(acore_task_t *t, void *ud) {
+  queue_and_go *q = ud;
+
+  (void)t;
+  assert_int_equal(acore_lock_acquire(q->lock, &q->acq), ACORE_OK);
+  return ACORE_TASK_DONE;
+}
+
+static void test_lock_queued_owner_gone(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  acore_lock_t *lock;
+  acore_future_t *held, *third;
+  queue_and_go q = {0};
+  char d[256];
+
+  assert_int_equal(acore_lock_new(loop, &lock), ACORE_OK);
+  q.lock = lock;
+  assert_int_equal(acore_lock_acquire(lock, &held), ACORE_OK); /* no task */
+  assert_int_equal(acore_task_spawn(loop, queue_and_finish, &q, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK); /* it ran and is freed */
+  assert_int_equal(acore_lock_waiter_count(lock), 1);
+  assert_int_equal(acore_lock_release(lock), ACORE_OK); /* to its acquire */
+  assert_int_equal(acore_lock_is_locked(lock), 1);
+  assert_null(acore_lock_owner(lock));
+  assert_int_equal(acore_lock_acquire(lock, &third), ACORE_OK);
+  assert_int_equal(acore_future_describe(third, d, sizeof(d)) > 0, 1);
+  assert_non_null(strstr(d, "; held outside a task"));
+  assert_int_equal(acore_lock_release(lock), ACORE_OK); /* outside a task */
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(acore_future_is_done(third), 1);
+  assert_int_equal(acore_lock_release(lock), ACORE_OK);
+  acore_future_unref(held);
+  acore_future_unref(q.acq);
+  acore_future_unref(third);
+  acore_lock_unref(lock);
+}
+
 /* A task holding the lock when the loop closes: nothing leaks. */
 static void test_lock_loop_close_with_holder(void **state) {
   acore_loop_t *loop = TU_LOOP(state);
@@ -496,6 +542,7 @@ int main(void) {
     T(test_lock_unref_fails_waiters),
     T(test_lock_waiter_describe_after_free),
     T(test_lock_owner_gone_after_close),
+    T(test_lock_queued_owner_gone),
     T(test_lock_loop_close_with_holder),
     T(test_lock_alloc_failure_walk),
 #undef T
