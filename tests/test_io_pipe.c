@@ -190,6 +190,55 @@ static void test_io_pipe_einval(void **state) {
   acore_loop_run(loop);
 }
 
+/* The same for the Unix-domain and pipe calls: a cleanup that loop
+ * close runs is refused (ACORE_ECLOSED), nothing is left open. */
+typedef struct late_pipe {
+  acore_loop_t *loop;
+  int rc[3], fd;
+  acore_server_t *srv;
+  acore_future_t *f;
+  acore_stream_t *s;
+} late_pipe;
+
+static void pipe_late(void *ud) {
+  late_pipe *l = ud;
+
+  l->rc[0] = acore_unix_listen(l->loop, path, 8, 0, &l->srv);
+  l->rc[1] = acore_unix_connect(l->loop, path, &l->f);
+  l->rc[2] = acore_pipe_open(l->loop, l->fd, &l->s);
+}
+
+static int waits_forever(acore_task_t *t, void *ud) {
+  acore_future_t *never;
+
+  (void)ud;
+  assert_int_equal(acore_future_new(acore_task_loop(t), &never), ACORE_OK);
+  return acore_task_await_take(t, never);
+}
+
+static void test_io_pipe_refused_while_closing(void **state) {
+  late_pipe l = {0};
+  int fds[2];
+
+  (void)state;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  l.fd = fds[0];
+  l.loop = tu_loop_new(0);
+  assert_int_equal(acore_task_spawn(l.loop, waits_forever, &l, pipe_late,
+                                    NULL), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(l.loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(acore_loop_close(l.loop), ACORE_OK);
+  assert_int_equal(l.rc[0], ACORE_ECLOSED);
+  assert_int_equal(l.rc[1], ACORE_ECLOSED);
+  assert_int_equal(l.rc[2], ACORE_ECLOSED);
+  assert_null(l.srv);
+  assert_null(l.f);
+  assert_null(l.s);
+  acore_loop_unref(l.loop);
+  close(fds[0]); /* refused: still ours */
+  close(fds[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -199,6 +248,7 @@ int main(void) {
     T(test_io_pipe_open_socketpair),
     T(test_io_pipe_cancel_connect),
     T(test_io_pipe_einval),
+    T(test_io_pipe_refused_while_closing),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

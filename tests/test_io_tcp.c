@@ -290,6 +290,48 @@ static void test_io_tcp_einval(void **state) {
   acore_server_unref(srv);
 }
 
+/* A listener or a connection asked for by a cleanup that loop close runs
+ * (a task's ud_free) comes after close's closers ran, so nothing would
+ * close its handle (the loop was never freed): refused with ACORE_ECLOSED
+ * once close has begun, as every scheduling call is. */
+typedef struct late_tcp {
+  acore_loop_t *loop;
+  int rc[2];
+  acore_server_t *srv;
+  acore_future_t *f;
+} late_tcp;
+
+static void tcp_late(void *ud) {
+  late_tcp *l = ud;
+
+  l->rc[0] = acore_tcp_listen(l->loop, "127.0.0.1", 0, 8, 0, &l->srv);
+  l->rc[1] = acore_tcp_connect(l->loop, "127.0.0.1", 9, &l->f);
+}
+
+static int waits_forever(acore_task_t *t, void *ud) {
+  acore_future_t *never;
+
+  (void)ud;
+  assert_int_equal(acore_future_new(acore_task_loop(t), &never), ACORE_OK);
+  return acore_task_await_take(t, never);
+}
+
+static void test_io_tcp_refused_while_closing(void **state) {
+  late_tcp l = {0};
+
+  (void)state;
+  l.loop = tu_loop_new(0);
+  assert_int_equal(acore_task_spawn(l.loop, waits_forever, &l, tcp_late,
+                                    NULL), ACORE_OK);
+  assert_int_equal(acore_loop_run_once(l.loop, ACORE_RUN_NOWAIT), 0);
+  assert_int_equal(acore_loop_close(l.loop), ACORE_OK);
+  assert_int_equal(l.rc[0], ACORE_ECLOSED);
+  assert_int_equal(l.rc[1], ACORE_ECLOSED);
+  assert_null(l.srv);
+  assert_null(l.f);
+  acore_loop_unref(l.loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) IO_TEST(name)
@@ -304,6 +346,7 @@ int main(void) {
     T(test_io_tcp_options),
     T(test_io_tcp_many_accepts_in_order),
     T(test_io_tcp_einval),
+    T(test_io_tcp_refused_while_closing),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,8 +28,8 @@ int acore_unix_connect(acore_loop_t *loop, const char *path,
 
   if (out == NULL || !path_ok(path))
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran already */
   return acore__stream_connect(loop, ACORE__STREAM_PIPE, pipe_start,
                                (void *)(uintptr_t)path, out);
 }
@@ -41,8 +41,8 @@ int acore_unix_listen(acore_loop_t *loop, const char *path, int backlog,
 
   if (out == NULL || !path_ok(path) || backlog < 0 || flags != 0)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran already */
   if ((rc = acore__server_new(loop, ACORE__STREAM_PIPE, &srv)) != ACORE_OK)
     return rc;
   rc = acore__uv_code(uv_pipe_bind(&srv->uv.pipe, path));
@@ -63,8 +63,8 @@ int acore_pipe_open(acore_loop_t *loop, int fd, acore_stream_t **out) {
 
   if (out == NULL || fd < 0)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran already */
   if ((rc = acore__stream_new(loop, ACORE__STREAM_PIPE, &s)) != ACORE_OK)
     return rc;
   if ((rc = uv_pipe_open(&s->uv.pipe, fd)) != 0) {

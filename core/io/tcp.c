@@ -195,8 +195,8 @@ int acore_tcp_connect(acore_loop_t *loop, const char *host, int port,
     return ACORE_EINVAL;
   if (acore__io_parse_addr(host, port, &sa) != ACORE_OK && !name_ok(host))
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran already */
   if (sa.ss_family == AF_UNSPEC) /* not an address: a name */
     return connect_name(loop, host, port, out);
   return acore__stream_connect(loop, ACORE__STREAM_TCP, tcp_start, &sa, out);
@@ -211,8 +211,8 @@ int acore_tcp_listen(acore_loop_t *loop, const char *host, int port,
   if (out == NULL || backlog < 0 || (flags & ~(unsigned)ACORE_LISTEN_IPV6ONLY) ||
       acore__io_parse_addr(host, port, &sa) != 0)
     return ACORE_EINVAL;
-  if ((rc = acore__loop_check(loop)) != ACORE_OK)
-    return rc;
+  if ((rc = acore__loop_check_sched(loop)) != ACORE_OK)
+    return rc; /* closing: its closers ran already */
   if ((rc = acore__server_new(loop, ACORE__STREAM_TCP, &srv)) != ACORE_OK)
     return rc;
   rc = uv_tcp_bind(&srv->uv.tcp, (struct sockaddr *)&sa,
