@@ -301,23 +301,29 @@ static void write_at_100(long k) {
     assert_int_equal(write(pipe_fds[1], "x", 1), 1);
 }
 
-static void test_loop_spin_wakeup_fd_within_bound(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
-
+/* Runs a chain of `n` iterations, whose step `fn` writes the wake-up fd
+ * once, with the fd watched; returns the iteration that read it. */
+static long wakeup_read_at(acore_loop_t *loop, long n, void (*fn)(long)) {
   wakeup_at = 0;
   assert_int_equal(pipe(pipe_fds), 0);
   assert_int_equal(acore_loop_set_poll_hook(loop, on_phase, NULL, NULL),
                    ACORE_OK);
   assert_int_equal(acore_loop_set_wakeup_fd(loop, pipe_fds[0]), ACORE_OK);
-  chain_start(loop, 400, write_at_100);
+  chain_start(loop, n, fn);
   assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_true(wakeup_at >= 100);
-  assert_true(wakeup_at < 100 + POLL_EVERY);
   assert_int_equal(acore_loop_set_wakeup_fd(loop, -1), ACORE_OK);
   assert_int_equal(acore_loop_set_poll_hook(loop, NULL, NULL, NULL),
                    ACORE_OK);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
+  return wakeup_at;
+}
+
+static void test_loop_spin_wakeup_fd_within_bound(void **state) {
+  long at = wakeup_read_at(TU_LOOP(state), 400, write_at_100);
+
+  assert_true(at >= 100);
+  assert_true(at < 100 + POLL_EVERY);
 }
 
 static void nop_cb(void *ud) { (void)ud; }
@@ -334,21 +340,9 @@ static void wide_write_at_10(long k) {
 }
 
 static void test_loop_spin_wakeup_fd_within_item_bound(void **state) {
-  acore_loop_t *loop = TU_LOOP(state);
+  long at = wakeup_read_at(TU_LOOP(state), 40, wide_write_at_10);
 
-  wakeup_at = 0;
-  assert_int_equal(pipe(pipe_fds), 0);
-  assert_int_equal(acore_loop_set_poll_hook(loop, on_phase, NULL, NULL),
-                   ACORE_OK);
-  assert_int_equal(acore_loop_set_wakeup_fd(loop, pipe_fds[0]), ACORE_OK);
-  chain_start(loop, 40, wide_write_at_10);
-  assert_int_equal(acore_loop_run(loop), ACORE_OK);
-  assert_true(wakeup_at == 10 || wakeup_at == 11);
-  assert_int_equal(acore_loop_set_wakeup_fd(loop, -1), ACORE_OK);
-  assert_int_equal(acore_loop_set_poll_hook(loop, NULL, NULL, NULL),
-                   ACORE_OK);
-  close(pipe_fds[0]);
-  close(pipe_fds[1]);
+  assert_true(at == 10 || at == 11);
 }
 
 /* ---- another handle on the uv loop: a libuv pass per iteration ---- */
