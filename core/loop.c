@@ -18,9 +18,10 @@
  *   own (acore_loop_run, _until_complete) on its own uv loop, work ready,
  *   and poll.c's census finds only the loop's own handles and no request.
  *   Between two, what the poll would bring is taken (the threadsafe
- *   queue, the zombies: loop->news), and each iteration still collects its
- *   due timers and may end the run (stop, run_until_complete), so the
- *   order is the poll's; only the poll's system call and libuv's two clock
+ *   queue, the zombies: loop->news; the executors' ended jobs: their
+ *   waker, loop->spin_waker, one of the loop's own handles), and each
+ *   iteration still collects its due timers and may end the run (stop,
+ *   run_until_complete), so the order is the poll's; only the poll's system call and libuv's two clock
  *   reads are saved. The bounds keep the wake-up fd read regularly.
  *   run_once is always one iteration.
  * - loop->core.nlive counts the loop's live objects plus one while the loop has
@@ -34,6 +35,7 @@
 #include "queue.h"
 #include "task.h"
 #include "timer.h"
+#include "waker.h"
 
 #include <assert.h>
 #include <signal.h>
@@ -649,11 +651,17 @@ static void take_foreign(acore_loop_t *loop) {
 /* Between two iterations of one check: take what other threads sent, if
  * anything (the async handle's wake-up then finds nothing new). */
 static void take_news(acore_loop_t *loop) {
+  if (loop->spin_waker != NULL)
+    acore__waker_take(loop->spin_waker); /* executor jobs that ended */
   if (!atomic_load_explicit(&loop->news, memory_order_relaxed) ||
       !atomic_exchange(&loop->news, false))
     return;
   take_foreign(loop);
   sync_async_ref(loop);
+}
+
+void acore__loop_set_spin_waker(acore_loop_t *loop, acore__waker *w) {
+  loop->spin_waker = w;
 }
 
 static void on_async(uv_async_t *h) {

@@ -213,6 +213,13 @@ typedef struct acore__closer {
 
 void acore__loop_add_closer(acore_loop_t *loop, acore__closer *c);
 void acore__loop_remove_closer(acore__closer *c);
+
+/* The executors' delivery wake-up of `loop` (work.c), or NULL before it
+ * closes: a busy loop takes its news between iterations without a poll,
+ * so using an executor keeps those iterations (core/loop.c). Loop
+ * thread. */
+struct acore__waker;
+void acore__loop_set_spin_waker(acore_loop_t *loop, struct acore__waker *w);
 /* The loop's closer record whose fn is `fn`, or NULL. Loop thread. */
 acore__closer *acore__loop_find_closer(acore_loop_t *loop,
                                        void (*fn)(acore__closer *c,

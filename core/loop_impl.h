@@ -66,6 +66,10 @@ struct acore_loop {
   size_t tsq_len;         /* ... how many */
   size_t tsq_limit;       /* ... at most (a public call; internal ones pass) */
   acore_future_t *zombies;
+  struct acore__waker *spin_waker; /* the executors' delivery wake-up
+                             (work.c), or NULL: its handle counts as the
+                             loop's own (poll.c's census) and its news is
+                             taken between iterations without a poll */
   atomic_bool news;       /* tsq or zombies may hold something: set under
                              the mutex before the async wake-up */
   atomic_int holds;

@@ -29,6 +29,7 @@
 #include "alloc.h"
 #include "loop_impl.h"
 #include "poll.h"
+#include "waker.h"
 
 #include <unistd.h>
 
@@ -186,7 +187,9 @@ static bool own_handle(const acore_loop_t *loop, const uv_handle_t *h) {
          h == (const uv_handle_t *)&loop->async ||
          h == (const uv_handle_t *)&loop->poll.prepare ||
          (loop->poll.wakeup != NULL &&
-          h == (const uv_handle_t *)loop->poll.wakeup);
+          h == (const uv_handle_t *)loop->poll.wakeup) ||
+         (loop->spin_waker != NULL &&
+          h == (const uv_handle_t *)&loop->spin_waker->poll);
 }
 
 static void count_handle(uv_handle_t *h, void *arg) {

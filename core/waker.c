@@ -13,6 +13,11 @@
  *   waker and the loop share a CPU and the woken loop preempts the waker
  *   mid-send, that spin costs ~30 us (measured: 3-5% of wake-ups in the
  *   executor's same-CPU latency benchmark). A plain fd has no handshake.
+ * - `pending` is set before the write and cleared before the read, so a
+ *   loop that takes the news without polling (acore__waker_take) misses
+ *   none: a wake-up after the clear finds the flag set again, and its
+ *   write keeps the fd readable for the next poll (a spurious run of `fn`
+ *   at worst).
  * - The owner must not wake after acore__waker_close(); the fds are closed
  *   in the poll handle's close callback.
  */
@@ -30,23 +35,35 @@
 
 #ifndef _WIN32
 
-static void on_readable(uv_poll_t *p, int status, int events) {
-  acore__waker *w = p->data;
+/* Empty the fd, then run `fn` (which takes every news made visible
+ * before a wake-up). */
+static void drain_and_run(acore__waker *w) {
 #ifdef __linux__
   uint64_t n;
 
-  (void)status;
-  (void)events;
+  atomic_store(&w->pending, false);
   (void)!read(w->fds[0], &n, sizeof(n)); /* one read resets the counter */
 #else
   char buf[64];
 
-  (void)status;
-  (void)events;
+  atomic_store(&w->pending, false);
   while (read(w->fds[0], buf, sizeof(buf)) == (ssize_t)sizeof(buf))
     ; /* empty the pipe */
 #endif
   w->fn(w);
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  (void)status;
+  (void)events;
+  drain_and_run(p->data);
+}
+
+bool acore__waker_take(acore__waker *w) {
+  if (!atomic_load_explicit(&w->pending, memory_order_acquire))
+    return false;
+  drain_and_run(w);
+  return true;
 }
 
 static int open_fds(int fds[2]) {
@@ -82,6 +99,7 @@ int acore__waker_init(uv_loop_t *uv, acore__waker *w,
   }
   w->fn = fn;
   w->poll.data = w;
+  atomic_init(&w->pending, false);
   uv_poll_start(&w->poll, UV_READABLE, on_readable);
   uv_unref((uv_handle_t *)&w->poll);
   return ACORE_OK;
@@ -95,6 +113,7 @@ void acore__waker_wake(acore__waker *w) {
 #endif
   ssize_t r;
 
+  atomic_store_explicit(&w->pending, true, memory_order_release);
   do
     r = write(w->fds[1], &one, sizeof(one));
   while (r < 0 && errno == EINTR);
@@ -126,6 +145,11 @@ int acore__waker_init(uv_loop_t *uv, acore__waker *w,
 }
 
 void acore__waker_wake(acore__waker *w) { uv_async_send(&w->poll); }
+
+bool acore__waker_take(acore__waker *w) {
+  (void)w;
+  return false;
+}
 
 static void on_closed(uv_handle_t *h) {
   acore__waker *w = h->data;

@@ -130,6 +130,7 @@ static int el_get(acore_loop_t *loop, acore__exloop **out) {
     acore__queue_init(&el->inflight);
     el->closer.fn = el_close;
     acore__loop_add_closer(loop, &el->closer);
+    acore__loop_set_spin_waker(loop, &el->waker);
   }
   *out = el;
   return ACORE_OK;
@@ -254,6 +255,7 @@ static void el_close(acore__closer *c, acore_loop_t *loop) {
   while (atomic_load(&el->sending) > 0)
     uv_sleep(0); /* a poster is waking us: let it finish */
   deliver_all(el, &q);
+  acore__loop_set_spin_waker(el->loop, NULL);
   acore__waker_close(&el->waker, on_el_closed);
 }
 
@@ -309,6 +311,7 @@ static void el_undo(acore__exloop *el, bool made_el, bool made_dflt) {
   if (made_el) {
     assert(el->ninflight == 0);
     acore__loop_remove_closer(&el->closer);
+    acore__loop_set_spin_waker(el->loop, NULL);
     acore__waker_close(&el->waker, on_el_closed);
   }
 }

@@ -345,6 +345,78 @@ static void test_loop_spin_wakeup_fd_within_item_bound(void **state) {
   assert_true(at == 10 || at == 11);
 }
 
+/* ---- an executor's delivery keeps the iterations without a poll ---- */
+
+static atomic_int job_ran;
+static long job_done_at, job_seen_at, passes_seen;
+
+static int quick_job(acore_work_t *w, void *ud) {
+  (void)ud;
+  atomic_store(&job_ran, 1);
+  return acore_work_set_int(w, 7);
+}
+
+static void on_job_done(acore_future_t *f, void *ud) {
+  (void)ud;
+  assert_int_equal(acore_future_state(f), ACORE_FUTURE_RESULT);
+  job_done_at = iter;
+}
+
+/* A uv pass reads the wake-up fd; written at every iteration after 150,
+ * the WAKEUP phases count the passes. */
+static void count_passes(acore_loop_t *loop, int phase, void *ud) {
+  (void)loop;
+  (void)ud;
+  if (phase == ACORE_POLL_WAKEUP && job_seen_at != 0)
+    passes_seen++;
+}
+
+/* At 100: a job; at 150: wait until it ran and its end was posted (the
+ * worker wakes the loop right after the job returns); from then on, a
+ * byte on the wake-up fd at every iteration. */
+static void submit_then_wait(long k) {
+  acore_future_t *f;
+
+  if (k == 100) {
+    assert_int_equal(acore_run_in_executor(chain_loop, NULL, quick_job,
+                                           NULL, NULL, &f), ACORE_OK);
+    assert_int_equal(
+        acore_future_add_done_callback(f, on_job_done, NULL, NULL),
+        ACORE_OK);
+    acore_future_unref(f);
+  } else if (k == 150) {
+    while (!atomic_load(&job_ran))
+      uv_sleep(1);
+    uv_sleep(200); /* the worker's post after the job returned */
+    job_seen_at = k;
+  }
+  if (k >= 150)
+    assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+}
+
+static void test_loop_spin_executor_keeps_iterations(void **state) {
+  acore_loop_t *loop = TU_LOOP(state);
+  const long n = 150 + 64 * 40;
+
+  atomic_store(&job_ran, 0);
+  job_done_at = job_seen_at = passes_seen = 0;
+  assert_int_equal(pipe(pipe_fds), 0);
+  assert_int_equal(acore_loop_set_poll_hook(loop, count_passes, NULL, NULL),
+                   ACORE_OK);
+  assert_int_equal(acore_loop_set_wakeup_fd(loop, pipe_fds[0]), ACORE_OK);
+  chain_start(loop, n, submit_then_wait);
+  assert_int_equal(acore_loop_run(loop), ACORE_OK);
+  assert_int_equal(job_seen_at, 150);
+  assert_int_equal(job_done_at, 151); /* taken in the very next iteration */
+  /* 40 x 64 iterations after it: a uv pass per 64, not per iteration. */
+  assert_true(passes_seen >= 40 && passes_seen <= 40 + 4);
+  assert_int_equal(acore_loop_set_wakeup_fd(loop, -1), ACORE_OK);
+  assert_int_equal(acore_loop_set_poll_hook(loop, NULL, NULL, NULL),
+                   ACORE_OK);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+}
+
 /* ---- another handle on the uv loop: a libuv pass per iteration ---- */
 
 static long passes, pass_at[300];
@@ -416,6 +488,7 @@ int main(void) {
     T(test_loop_spin_wakeup_fd_within_bound, tu_setup),
     T(test_loop_spin_wakeup_fd_within_item_bound, tu_setup),
     T(test_loop_spin_other_handle_polls_each_iteration, tu_setup),
+    T(test_loop_spin_executor_keeps_iterations, tu_setup),
     cmocka_unit_test(test_loop_spin_host_uv_loop_polls_each_iteration),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
