@@ -113,18 +113,28 @@ static PyObject *call_protocol(PyTransportBase *self, PyObject *name,
   return r;
 }
 
-/* The protocol's data_received(data); its error: _fatal_error. */
-static PyObject *deliver(PyTransportBase *self, Py_ssize_t n) {
-  PyObject *data = PyBytes_FromStringAndSize((const char *)rbuf, n), *r;
+/* A read's last step: protocol.<name>(arg), whose result is dropped;
+ * its failure is the transport's fatal error `what`. Steals `arg`
+ * (NULL: its own creation failed). */
+static PyObject *tell_protocol(PyTransportBase *self, PyObject *name,
+                               PyObject *arg, const char *what) {
+  PyObject *r;
 
-  if (data == NULL)
+  if (arg == NULL)
     return NULL;
-  r = call_protocol(self, str_data_received, data);
-  Py_DECREF(data);
+  r = call_protocol(self, name, arg);
+  Py_DECREF(arg);
   if (r == NULL)
-    return fatal(self, "Fatal error: protocol.data_received() call failed.");
+    return fatal(self, what);
   Py_DECREF(r);
   Py_RETURN_NONE;
+}
+
+/* The protocol's data_received(data); its error: _fatal_error. */
+static PyObject *deliver(PyTransportBase *self, Py_ssize_t n) {
+  return tell_protocol(self, str_data_received,
+                       PyBytes_FromStringAndSize((const char *)rbuf, n),
+                       "Fatal error: protocol.data_received() call failed.");
 }
 
 /* recv(2) into buf: bytes read (0: end of file), RECV_AGAIN (would
@@ -169,7 +179,7 @@ static PyObject *str_get_buffer, *str_buffer_updated;
 /* A BufferedProtocol's read: get_buffer(-1), recv into it,
  * buffer_updated(n); each failure as asyncio reports it. */
 static PyObject *read_buffered(PyTransportBase *self) {
-  PyObject *buf, *r, *num;
+  PyObject *buf, *num;
   Py_buffer view;
   Py_ssize_t n = 0;
 
@@ -200,14 +210,8 @@ static PyObject *read_buffered(PyTransportBase *self) {
   Py_DECREF(buf);
   if (n <= 0)
     return read_outcome(self, n);
-  if ((num = PyLong_FromSsize_t(n)) == NULL)
-    return NULL;
-  r = call_protocol(self, str_buffer_updated, num);
-  Py_DECREF(num);
-  if (r == NULL)
-    return fatal(self, "Fatal error: protocol.buffer_updated() call failed.");
-  Py_DECREF(r);
-  Py_RETURN_NONE;
+  return tell_protocol(self, str_buffer_updated, PyLong_FromSsize_t(n),
+                       "Fatal error: protocol.buffer_updated() call failed.");
 }
 
 static PyObject *tb_read_ready(PyTransportBase *self, PyObject *noarg) {

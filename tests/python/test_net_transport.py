@@ -426,16 +426,31 @@ class TestStreamsAndTLS(LoopTestCase):
         self.run_co(main())
 
 
-class Probe(asyncio.Protocol):
+class Ends:
+    """A test protocol's record of how the connection ended: eof, then
+    connection_lost's exception type (in self.events); self.lost is done
+    once it is lost."""
+
+    def __init__(self, loop):
+        self.events = []
+        self.lost = loop.create_future()
+
+    def eof_received(self):
+        self.events.append("eof")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", type(exc).__name__))
+        self.lost.set_result(None)
+
+
+class Probe(Ends, asyncio.Protocol):
     """Records, for the differential cases, what the transport did: the
-    data, eof, connection_lost's exception type; raises in data_received
-    when asked."""
+    data and how it ended; raises in data_received when asked."""
 
     def __init__(self, loop, fail=False):
+        super().__init__(loop)
         self.data = bytearray()
-        self.events = []
         self.fail = fail
-        self.lost = loop.create_future()
 
     def connection_made(self, transport):
         self.transport = transport
@@ -444,13 +459,6 @@ class Probe(asyncio.Protocol):
         self.data += data
         if self.fail:
             raise ValueError("refused")
-
-    def eof_received(self):
-        self.events.append("eof")
-
-    def connection_lost(self, exc):
-        self.events.append(("lost", type(exc).__name__))
-        self.lost.set_result(None)
 
 
 async def _pair(loop, fail=False):
@@ -534,17 +542,16 @@ class TestTransportFastPaths(DifferentialTestCase):
         self.each(main)
 
     def test_net_transport_buffered_protocol_reads(self):
-        class Into(asyncio.BufferedProtocol):
+        class Into(Ends, asyncio.BufferedProtocol):
             """get_buffer gives `kind` of buffer: a small bytearray, an
             empty one, a read-only bytes, or raises; buffer_updated may
             raise."""
 
             def __init__(self, loop, kind, fail_update=False):
+                super().__init__(loop)
                 self.kind, self.fail_update = kind, fail_update
                 self.buf = bytearray(3)
                 self.got = bytearray()
-                self.events = []
-                self.lost = loop.create_future()
 
             def get_buffer(self, sizehint):
                 self.events.append(("hint", sizehint))
@@ -557,13 +564,6 @@ class TestTransportFastPaths(DifferentialTestCase):
                 self.got += self.buf[:n]
                 if self.fail_update:
                     raise ValueError("refused")
-
-            def eof_received(self):
-                self.events.append("eof")
-
-            def connection_lost(self, exc):
-                self.events.append(("lost", type(exc).__name__))
-                self.lost.set_result(None)
 
         async def main(loop):
             out = []
